@@ -1,0 +1,30 @@
+//! Channel Manager's domain: identifiers, records, state machines and pure business rules.
+//!
+//! Nothing here does I/O. Every status is an enum whose allowed moves are code; an illegal move is an
+//! [`IllegalTransition`], never a silent overwrite.
+
+mod channel;
+mod cursor;
+mod fulfilment;
+mod ids;
+mod listing;
+mod money;
+mod offer;
+mod operation;
+mod order;
+mod returns;
+mod time;
+mod transition;
+
+pub use channel::*;
+pub use cursor::*;
+pub use fulfilment::*;
+pub use ids::*;
+pub use listing::*;
+pub use money::*;
+pub use offer::*;
+pub use operation::*;
+pub use order::*;
+pub use returns::*;
+pub use time::*;
+pub use transition::*;

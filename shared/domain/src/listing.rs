@@ -1,0 +1,329 @@
+//! Listings: a Commerce product paired with a Walmart item, and the states Adobe's Channel Manager
+//! shows for it (Draft, Processing, Match, Staged for Match, Error).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ChannelId, CommerceProductId, FeedId, Gtin, IllegalTransition, Money, Sku, Timestamp, Wpid,
+};
+
+/// Listing status as the merchant sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingStatus {
+    /// Imported from Commerce, not yet sent to Walmart (or to be sent again after a change).
+    Draft,
+    /// Sent in an MP_ITEM_MATCH feed; waiting for Walmart's result.
+    Processing,
+    /// Matched to a Walmart item and published.
+    Match,
+    /// Matched while the Walmart store is not live yet; published when it goes live.
+    StagedForMatch,
+    /// Cannot be matched (bad or unknown identifier, missing data, Walmart error). Retried once the
+    /// product changes in Commerce.
+    Error,
+}
+
+impl ListingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingStatus::Draft => "draft",
+            ListingStatus::Processing => "processing",
+            ListingStatus::Match => "match",
+            ListingStatus::StagedForMatch => "staged_for_match",
+            ListingStatus::Error => "error",
+        }
+    }
+
+    /// The moves the listing state machine allows.
+    pub fn can_become(self, next: ListingStatus) -> bool {
+        use ListingStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Processing)
+                | (Draft, Error)
+                | (Processing, Match)
+                | (Processing, StagedForMatch)
+                | (Processing, Error)
+                | (StagedForMatch, Match)
+                | (StagedForMatch, Draft)
+                | (Match, Draft)
+                | (Error, Draft)
+        )
+    }
+}
+
+/// A per-item problem: Walmart's code (or ours, prefixed `CM_`) and a sentence a merchant can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingIssue {
+    pub code: String,
+    pub message: String,
+}
+
+impl ListingIssue {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into() }
+    }
+}
+
+/// The Commerce side of a listing: what was read from the product at import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSnapshot {
+    pub product_id: CommerceProductId,
+    pub name: String,
+    /// The raw identifier attribute value, kept even when invalid so the error can quote it.
+    pub raw_identifier: Option<String>,
+    pub price: Option<Money>,
+    pub weight_lb: Option<f64>,
+    /// Enabled in Commerce.
+    pub enabled: bool,
+    /// Commerce `updated_at`.
+    pub updated_at: Timestamp,
+}
+
+/// A Commerce product ↔ Walmart item pairing and its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub channel: ChannelId,
+    pub sku: Sku,
+    pub product: ProductSnapshot,
+    pub gtin: Option<Gtin>,
+    pub wpid: Option<Wpid>,
+    status: ListingStatus,
+    pub issues: Vec<ListingIssue>,
+    /// The MP_ITEM_MATCH feed the listing was last sent in.
+    pub feed_id: Option<FeedId>,
+    pub status_changed_at: Timestamp,
+}
+
+/// Our own issue codes, beside Walmart's.
+pub const ISSUE_MISSING_IDENTIFIER: &str = "CM_MISSING_IDENTIFIER";
+pub const ISSUE_INVALID_IDENTIFIER: &str = "CM_INVALID_IDENTIFIER";
+pub const ISSUE_MISSING_PRICE: &str = "CM_MISSING_PRICE";
+
+impl Listing {
+    /// A listing from a freshly read product. Products without a usable identifier or price start in
+    /// Error with the reason, rather than failing the import.
+    pub fn import(channel: ChannelId, sku: Sku, product: ProductSnapshot, now: Timestamp) -> Self {
+        let (gtin, issues) = Self::check_product(&product);
+        let status = if issues.is_empty() { ListingStatus::Draft } else { ListingStatus::Error };
+        Self {
+            channel,
+            sku,
+            product,
+            gtin,
+            wpid: None,
+            status,
+            issues,
+            feed_id: None,
+            status_changed_at: now,
+        }
+    }
+
+    fn check_product(product: &ProductSnapshot) -> (Option<Gtin>, Vec<ListingIssue>) {
+        let mut issues = Vec::new();
+        let gtin = match product.raw_identifier.as_deref().map(str::trim) {
+            None | Some("") => {
+                issues.push(ListingIssue::new(
+                    ISSUE_MISSING_IDENTIFIER,
+                    "The product has no UPC/GTIN; add one in Commerce to match it on Walmart.",
+                ));
+                None
+            }
+            Some(raw) => match Gtin::parse(raw) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    issues.push(ListingIssue::new(
+                        ISSUE_INVALID_IDENTIFIER,
+                        format!("The UPC/GTIN {raw:?} is not valid: {}.", e.reason),
+                    ));
+                    None
+                }
+            },
+        };
+        if product.price.is_none() {
+            issues.push(ListingIssue::new(
+                ISSUE_MISSING_PRICE,
+                "The product has no price; Walmart needs one to match the item.",
+            ));
+        }
+        (gtin, issues)
+    }
+
+    pub fn status(&self) -> ListingStatus {
+        self.status
+    }
+
+    fn move_to(&mut self, next: ListingStatus, now: Timestamp) -> Result<(), IllegalTransition> {
+        if !self.status.can_become(next) {
+            return Err(IllegalTransition::new("listing", self.status, next));
+        }
+        self.status = next;
+        self.status_changed_at = now;
+        Ok(())
+    }
+
+    /// The product was read again from Commerce. If anything relevant to matching changed, a
+    /// matched or failed listing goes back to Draft to be sent again; returns whether to (re)send.
+    pub fn product_changed(&mut self, product: ProductSnapshot, now: Timestamp) -> bool {
+        let identifier_changed = product.raw_identifier != self.product.raw_identifier;
+        let changed = identifier_changed
+            || product.updated_at != self.product.updated_at
+            || product.price != self.product.price;
+        self.product = product;
+        let (gtin, issues) = Self::check_product(&self.product);
+        match self.status {
+            ListingStatus::Error if changed => {
+                // Errors from Walmart are retried once the product changes; our own checks first.
+                self.gtin = gtin;
+                if issues.is_empty() {
+                    self.issues.clear();
+                    self.status = ListingStatus::Draft;
+                    self.status_changed_at = now;
+                    true
+                } else {
+                    self.issues = issues;
+                    false
+                }
+            }
+            ListingStatus::Match | ListingStatus::StagedForMatch if identifier_changed => {
+                self.gtin = gtin;
+                self.wpid = None;
+                self.status = if issues.is_empty() { ListingStatus::Draft } else { ListingStatus::Error };
+                self.issues = issues;
+                self.status_changed_at = now;
+                self.status == ListingStatus::Draft
+            }
+            ListingStatus::Draft => {
+                self.gtin = gtin;
+                if !issues.is_empty() {
+                    self.issues = issues;
+                    self.status = ListingStatus::Error;
+                    self.status_changed_at = now;
+                }
+                self.status == ListingStatus::Draft
+            }
+            _ => false,
+        }
+    }
+
+    /// Sent to Walmart in a match feed.
+    pub fn submitted(&mut self, feed: FeedId, now: Timestamp) -> Result<(), IllegalTransition> {
+        self.move_to(ListingStatus::Processing, now)?;
+        self.feed_id = Some(feed);
+        self.issues.clear();
+        Ok(())
+    }
+
+    /// Walmart matched the item. Staged while the store is not live.
+    pub fn matched(&mut self, wpid: Wpid, store_live: bool, now: Timestamp) -> Result<(), IllegalTransition> {
+        let next = if store_live { ListingStatus::Match } else { ListingStatus::StagedForMatch };
+        self.move_to(next, now)?;
+        self.wpid = Some(wpid);
+        Ok(())
+    }
+
+    /// Walmart (or our checks) rejected the item.
+    pub fn failed(&mut self, issues: Vec<ListingIssue>, now: Timestamp) -> Result<(), IllegalTransition> {
+        self.move_to(ListingStatus::Error, now)?;
+        self.issues = issues;
+        Ok(())
+    }
+
+    /// The Walmart store went live: staged matches are published.
+    pub fn store_went_live(&mut self, now: Timestamp) -> Result<(), IllegalTransition> {
+        self.move_to(ListingStatus::Match, now)
+    }
+
+    /// Inventory and price only flow for listings Walmart knows.
+    pub fn is_live_on_walmart(&self) -> bool {
+        matches!(self.status, ListingStatus::Match | ListingStatus::StagedForMatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(identifier: Option<&str>) -> ProductSnapshot {
+        ProductSnapshot {
+            product_id: CommerceProductId(7),
+            name: "Mug".into(),
+            raw_identifier: identifier.map(str::to_owned),
+            price: Some(Money::from_cents(999)),
+            weight_lb: Some(1.0),
+            enabled: true,
+            updated_at: Timestamp::from_millis(1),
+        }
+    }
+
+    fn listing(identifier: Option<&str>) -> Listing {
+        Listing::import(
+            ChannelId::new("main").unwrap(),
+            Sku::new("MUG-1").unwrap(),
+            product(identifier),
+            Timestamp::from_millis(1),
+        )
+    }
+
+    #[test]
+    fn transition_table_allows_only_documented_moves() {
+        use ListingStatus::*;
+        let all = [Draft, Processing, Match, StagedForMatch, Error];
+        let allowed: Vec<_> =
+            all.iter().flat_map(|a| all.iter().map(move |b| (*a, *b))).filter(|(a, b)| a.can_become(*b)).collect();
+        assert_eq!(allowed.len(), 9);
+        assert!(!Draft.can_become(Match), "a listing cannot match without being sent");
+        assert!(!Error.can_become(Match));
+        assert!(!Match.can_become(Error));
+    }
+
+    #[test]
+    fn invalid_identifiers_are_listing_errors_not_crashes() {
+        let missing = listing(None);
+        assert_eq!(missing.status(), ListingStatus::Error);
+        assert_eq!(missing.issues[0].code, ISSUE_MISSING_IDENTIFIER);
+        let bad = listing(Some("036000291453"));
+        assert_eq!(bad.status(), ListingStatus::Error);
+        assert!(bad.issues[0].message.contains("check digit"), "{:?}", bad.issues);
+        assert_eq!(listing(Some("036000291452")).status(), ListingStatus::Draft);
+    }
+
+    #[test]
+    fn match_flow_and_illegal_moves() {
+        let mut l = listing(Some("036000291452"));
+        let now = Timestamp::from_millis(5);
+        let wpid = Wpid::new("5RDV1JH9CN2B").unwrap();
+        assert!(l.matched(wpid.clone(), true, now).is_err(), "Draft cannot jump to Match");
+        l.submitted(FeedId::new("F1@AQ").unwrap(), now).unwrap();
+        assert!(l.submitted(FeedId::new("F2").unwrap(), now).is_err(), "already processing");
+        l.matched(wpid, false, now).unwrap();
+        assert_eq!(l.status(), ListingStatus::StagedForMatch);
+        l.store_went_live(now).unwrap();
+        assert_eq!(l.status(), ListingStatus::Match);
+        assert!(l.is_live_on_walmart());
+    }
+
+    #[test]
+    fn failed_listing_is_retried_when_the_product_changes() {
+        let mut l = listing(Some("036000291452"));
+        let now = Timestamp::from_millis(5);
+        l.submitted(FeedId::new("F1").unwrap(), now).unwrap();
+        l.failed(vec![ListingIssue::new("ERR_EXT_DATA_0101", "No match")], now).unwrap();
+        assert!(!l.product_changed(product(Some("036000291452")), now), "unchanged product is not resent");
+        assert_eq!(l.status(), ListingStatus::Error);
+        let mut l2 = listing(Some("036000291452"));
+        l2.submitted(FeedId::new("F1").unwrap(), now).unwrap();
+        l2.failed(vec![ListingIssue::new("ERR", "x")], now).unwrap();
+        assert!(l2.product_changed(product(Some("4006381333931")), now));
+        assert_eq!(l2.status(), ListingStatus::Draft);
+        assert!(l2.issues.is_empty());
+        // A matched listing whose identifier changes is matched again.
+        let mut l3 = listing(Some("036000291452"));
+        l3.submitted(FeedId::new("F1").unwrap(), now).unwrap();
+        l3.matched(Wpid::new("ABC").unwrap(), true, now).unwrap();
+        assert!(!l3.product_changed(product(Some("036000291452")), now), "nothing relevant changed");
+        assert!(l3.product_changed(product(Some("4006381333931")), now));
+        assert_eq!(l3.wpid, None);
+    }
+}
