@@ -70,8 +70,16 @@ impl ChannelSettings {
     /// Checks the cross-field rules serde cannot express. Returns every problem, not just the first.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
-        if self.store_code.is_empty() || !self.store_code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            problems.push(format!("store_code {:?} must be letters, digits or '_'", self.store_code));
+        if self.store_code.is_empty()
+            || !self
+                .store_code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            problems.push(format!(
+                "store_code {:?} must be letters, digits or '_'",
+                self.store_code
+            ));
         }
         if self.gtin_attribute.is_empty() {
             problems.push("gtin_attribute must not be empty".to_owned());
@@ -95,7 +103,11 @@ impl ChannelSettings {
         if self.orders.payment_method.is_empty() {
             problems.push("orders.payment_method must not be empty".to_owned());
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -113,7 +125,10 @@ pub enum ProductSelection {
 
 impl Default for ProductSelection {
     fn default() -> Self {
-        ProductSelection::Attribute { code: "walmart_enabled".to_owned(), value: "1".to_owned() }
+        ProductSelection::Attribute {
+            code: "walmart_enabled".to_owned(),
+            value: "1".to_owned(),
+        }
     }
 }
 
@@ -150,7 +165,11 @@ pub struct InventoryRules {
 
 impl Default for InventoryRules {
     fn default() -> Self {
-        Self { safety_buffer: 0, max_advertised: None, out_of_stock_threshold: 0 }
+        Self {
+            safety_buffer: 0,
+            max_advertised: None,
+            out_of_stock_threshold: 0,
+        }
     }
 }
 
@@ -295,10 +314,15 @@ fn default_attempts() -> u32 {
     5
 }
 fn default_carriers() -> BTreeMap<String, String> {
-    [("ups", "UPS"), ("usps", "USPS"), ("fedex", "FedEx"), ("dhl", "DHL")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+    [
+        ("ups", "UPS"),
+        ("usps", "USPS"),
+        ("fedex", "FedEx"),
+        ("dhl", "DHL"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 impl Default for OrderSettings {
@@ -318,7 +342,9 @@ impl Default for OrderSettings {
 impl OrderSettings {
     /// The Commerce `carrier_method` for a Walmart shipping method code.
     pub fn shipping_method_for(&self, code: &MethodCode) -> &str {
-        self.shipping_methods.get(code).map_or(self.default_shipping_method.as_str(), String::as_str)
+        self.shipping_methods
+            .get(code)
+            .map_or(self.default_shipping_method.as_str(), String::as_str)
     }
 }
 
@@ -328,7 +354,11 @@ mod tests {
 
     #[test]
     fn advertised_quantity_applies_buffer_threshold_and_cap() {
-        let rules = InventoryRules { safety_buffer: 2, max_advertised: Some(50), out_of_stock_threshold: 1 };
+        let rules = InventoryRules {
+            safety_buffer: 2,
+            max_advertised: Some(50),
+            out_of_stock_threshold: 1,
+        };
         assert_eq!(rules.advertised(-3), 0);
         assert_eq!(rules.advertised(3), 0, "3 - 2 = 1 is at the threshold");
         assert_eq!(rules.advertised(4), 2);
@@ -346,16 +376,41 @@ mod tests {
             to: Some(Timestamp::from_millis(2_000)),
         };
         let plain = PriceRules::default();
-        assert_eq!(plain.walmart_price(base, Some(special), now), Money::from_cents(1500));
-        assert_eq!(plain.walmart_price(base, Some(special), Timestamp::from_millis(3_000)), base);
-        let higher = SpecialPrice { price: Money::from_cents(2500), from: None, to: None };
+        assert_eq!(
+            plain.walmart_price(base, Some(special), now),
+            Money::from_cents(1500)
+        );
+        assert_eq!(
+            plain.walmart_price(base, Some(special), Timestamp::from_millis(3_000)),
+            base
+        );
+        let higher = SpecialPrice {
+            price: Money::from_cents(2500),
+            from: None,
+            to: None,
+        };
         assert_eq!(plain.walmart_price(base, Some(higher), now), base);
 
-        let markup = PriceRules { adjustment_percent: 10, rounding: Rounding::EndIn99, minimum: None };
+        let markup = PriceRules {
+            adjustment_percent: 10,
+            rounding: Rounding::EndIn99,
+            minimum: None,
+        };
         assert_eq!(markup.walmart_price(base, None, now), Money::from_cents(2299));
-        let whole = PriceRules { adjustment_percent: -15, rounding: Rounding::Whole, minimum: None };
-        assert_eq!(whole.walmart_price(Money::from_cents(1999), None, now), Money::from_cents(1700));
-        let floor = PriceRules { adjustment_percent: -50, rounding: Rounding::None, minimum: Some(base) };
+        let whole = PriceRules {
+            adjustment_percent: -15,
+            rounding: Rounding::Whole,
+            minimum: None,
+        };
+        assert_eq!(
+            whole.walmart_price(Money::from_cents(1999), None, now),
+            Money::from_cents(1700)
+        );
+        let floor = PriceRules {
+            adjustment_percent: -50,
+            rounding: Rounding::None,
+            minimum: Some(base),
+        };
         assert_eq!(floor.walmart_price(base, None, now), base);
     }
 
@@ -372,7 +427,9 @@ mod tests {
         let express = MethodCode::new("Express").unwrap();
         let mut orders = OrderSettings::default();
         assert_eq!(orders.shipping_method_for(&express), "flatrate_flatrate");
-        orders.shipping_methods.insert(express.clone(), "tablerate_bestway".to_owned());
+        orders
+            .shipping_methods
+            .insert(express.clone(), "tablerate_bestway".to_owned());
         assert_eq!(orders.shipping_method_for(&express), "tablerate_bestway");
     }
 }

@@ -57,7 +57,12 @@ pub struct SyncCursor {
 
 impl SyncCursor {
     pub fn start(channel: ChannelId, stream: Stream, from: Timestamp) -> Self {
-        Self { channel, stream, seen_until: from, advanced_at: from }
+        Self {
+            channel,
+            stream,
+            seen_until: from,
+            advanced_at: from,
+        }
     }
 
     /// Moves forward only: a late or replayed run never moves a cursor back.

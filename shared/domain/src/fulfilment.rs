@@ -113,7 +113,8 @@ mod tests {
     #[test]
     fn delivery_is_final_once_sent() {
         let mut d = Delivery::Pending;
-        d.mark_failed("timeout".into(), Timestamp::from_millis(1)).unwrap();
+        d.mark_failed("timeout".into(), Timestamp::from_millis(1))
+            .unwrap();
         d.mark_sent(Timestamp::from_millis(2)).unwrap();
         assert!(d.is_sent());
         assert!(d.mark_sent(Timestamp::from_millis(3)).is_err());

@@ -16,7 +16,11 @@ pub struct InvalidId {
 
 impl InvalidId {
     fn new(kind: &'static str, value: &str, reason: &'static str) -> Self {
-        Self { kind, value: value.to_owned(), reason }
+        Self {
+            kind,
+            value: value.to_owned(),
+            reason,
+        }
     }
 }
 
@@ -87,7 +91,11 @@ fn non_empty_trimmed(raw: &str, max: usize) -> Result<(), &'static str> {
 
 fn digits(raw: &str, max: usize) -> Result<(), &'static str> {
     non_empty_trimmed(raw, max)?;
-    if raw.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err("must be digits only") }
+    if raw.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("must be digits only")
+    }
 }
 
 string_id!(
@@ -330,8 +338,14 @@ mod tests {
     fn gtin_rejects_bad_input_with_a_reason() {
         let err = Gtin::parse("036000291453").unwrap_err();
         assert_eq!(err.reason, "check digit does not match");
-        assert_eq!(Gtin::parse("12345").unwrap_err().reason, "must have 8, 12, 13 or 14 digits");
-        assert_eq!(Gtin::parse("03600029145X").unwrap_err().reason, "must be digits only");
+        assert_eq!(
+            Gtin::parse("12345").unwrap_err().reason,
+            "must have 8, 12, 13 or 14 digits"
+        );
+        assert_eq!(
+            Gtin::parse("03600029145X").unwrap_err().reason,
+            "must be digits only"
+        );
         assert_eq!(Gtin::parse("").unwrap_err().reason, "must not be empty");
     }
 

@@ -3,9 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    ChannelId, CommerceProductId, FeedId, Gtin, IllegalTransition, Money, Sku, Timestamp, Wpid,
-};
+use crate::{ChannelId, CommerceProductId, FeedId, Gtin, IllegalTransition, Money, Sku, Timestamp, Wpid};
 
 /// Listing status as the merchant sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,7 +60,10 @@ pub struct ListingIssue {
 
 impl ListingIssue {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into() }
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -106,7 +107,11 @@ impl Listing {
     /// Error with the reason, rather than failing the import.
     pub fn import(channel: ChannelId, sku: Sku, product: ProductSnapshot, now: Timestamp) -> Self {
         let (gtin, issues) = Self::check_product(&product);
-        let status = if issues.is_empty() { ListingStatus::Draft } else { ListingStatus::Error };
+        let status = if issues.is_empty() {
+            ListingStatus::Draft
+        } else {
+            ListingStatus::Error
+        };
         Self {
             channel,
             sku,
@@ -189,7 +194,11 @@ impl Listing {
             ListingStatus::Match | ListingStatus::StagedForMatch if identifier_changed => {
                 self.gtin = gtin;
                 self.wpid = None;
-                self.status = if issues.is_empty() { ListingStatus::Draft } else { ListingStatus::Error };
+                self.status = if issues.is_empty() {
+                    ListingStatus::Draft
+                } else {
+                    ListingStatus::Error
+                };
                 self.issues = issues;
                 self.status_changed_at = now;
                 self.status == ListingStatus::Draft
@@ -217,7 +226,11 @@ impl Listing {
 
     /// Walmart matched the item. Staged while the store is not live.
     pub fn matched(&mut self, wpid: Wpid, store_live: bool, now: Timestamp) -> Result<(), IllegalTransition> {
-        let next = if store_live { ListingStatus::Match } else { ListingStatus::StagedForMatch };
+        let next = if store_live {
+            ListingStatus::Match
+        } else {
+            ListingStatus::StagedForMatch
+        };
         self.move_to(next, now)?;
         self.wpid = Some(wpid);
         Ok(())
@@ -270,10 +283,16 @@ mod tests {
     fn transition_table_allows_only_documented_moves() {
         use ListingStatus::*;
         let all = [Draft, Processing, Match, StagedForMatch, Error];
-        let allowed: Vec<_> =
-            all.iter().flat_map(|a| all.iter().map(move |b| (*a, *b))).filter(|(a, b)| a.can_become(*b)).collect();
+        let allowed: Vec<_> = all
+            .iter()
+            .flat_map(|a| all.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_become(*b))
+            .collect();
         assert_eq!(allowed.len(), 9);
-        assert!(!Draft.can_become(Match), "a listing cannot match without being sent");
+        assert!(
+            !Draft.can_become(Match),
+            "a listing cannot match without being sent"
+        );
         assert!(!Error.can_become(Match));
         assert!(!Match.can_become(Error));
     }
@@ -294,9 +313,15 @@ mod tests {
         let mut l = listing(Some("036000291452"));
         let now = Timestamp::from_millis(5);
         let wpid = Wpid::new("5RDV1JH9CN2B").unwrap();
-        assert!(l.matched(wpid.clone(), true, now).is_err(), "Draft cannot jump to Match");
+        assert!(
+            l.matched(wpid.clone(), true, now).is_err(),
+            "Draft cannot jump to Match"
+        );
         l.submitted(FeedId::new("F1@AQ").unwrap(), now).unwrap();
-        assert!(l.submitted(FeedId::new("F2").unwrap(), now).is_err(), "already processing");
+        assert!(
+            l.submitted(FeedId::new("F2").unwrap(), now).is_err(),
+            "already processing"
+        );
         l.matched(wpid, false, now).unwrap();
         assert_eq!(l.status(), ListingStatus::StagedForMatch);
         l.store_went_live(now).unwrap();
@@ -309,8 +334,12 @@ mod tests {
         let mut l = listing(Some("036000291452"));
         let now = Timestamp::from_millis(5);
         l.submitted(FeedId::new("F1").unwrap(), now).unwrap();
-        l.failed(vec![ListingIssue::new("ERR_EXT_DATA_0101", "No match")], now).unwrap();
-        assert!(!l.product_changed(product(Some("036000291452")), now), "unchanged product is not resent");
+        l.failed(vec![ListingIssue::new("ERR_EXT_DATA_0101", "No match")], now)
+            .unwrap();
+        assert!(
+            !l.product_changed(product(Some("036000291452")), now),
+            "unchanged product is not resent"
+        );
         assert_eq!(l.status(), ListingStatus::Error);
         let mut l2 = listing(Some("036000291452"));
         l2.submitted(FeedId::new("F1").unwrap(), now).unwrap();
@@ -322,7 +351,10 @@ mod tests {
         let mut l3 = listing(Some("036000291452"));
         l3.submitted(FeedId::new("F1").unwrap(), now).unwrap();
         l3.matched(Wpid::new("ABC").unwrap(), true, now).unwrap();
-        assert!(!l3.product_changed(product(Some("036000291452")), now), "nothing relevant changed");
+        assert!(
+            !l3.product_changed(product(Some("036000291452")), now),
+            "nothing relevant changed"
+        );
         assert!(l3.product_changed(product(Some("4006381333931")), now));
         assert_eq!(l3.wpid, None);
     }

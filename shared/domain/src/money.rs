@@ -31,7 +31,9 @@ impl Money {
         if !amount.is_finite() || amount.abs() > 1e13 {
             return Err(InvalidAmount(amount.to_string()));
         }
-        Ok(Self { cents: (amount * 100.0).round() as i64 })
+        Ok(Self {
+            cents: (amount * 100.0).round() as i64,
+        })
     }
 
     /// The amount as a JSON number with two decimals' worth of precision.
@@ -47,21 +49,27 @@ impl Money {
 impl Add for Money {
     type Output = Money;
     fn add(self, rhs: Money) -> Money {
-        Money { cents: self.cents + rhs.cents }
+        Money {
+            cents: self.cents + rhs.cents,
+        }
     }
 }
 
 impl Sub for Money {
     type Output = Money;
     fn sub(self, rhs: Money) -> Money {
-        Money { cents: self.cents - rhs.cents }
+        Money {
+            cents: self.cents - rhs.cents,
+        }
     }
 }
 
 impl Mul<u32> for Money {
     type Output = Money;
     fn mul(self, rhs: u32) -> Money {
-        Money { cents: self.cents * i64::from(rhs) }
+        Money {
+            cents: self.cents * i64::from(rhs),
+        }
     }
 }
 
@@ -74,7 +82,12 @@ impl std::iter::Sum for Money {
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.cents < 0 { "-" } else { "" };
-        write!(f, "{sign}{}.{:02}", self.cents.abs() / 100, self.cents.abs() % 100)
+        write!(
+            f,
+            "{sign}{}.{:02}",
+            self.cents.abs() / 100,
+            self.cents.abs() % 100
+        )
     }
 }
 

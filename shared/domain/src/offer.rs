@@ -34,7 +34,12 @@ pub struct OfferState {
 
 impl OfferState {
     pub fn new(channel: ChannelId, sku: Sku) -> Self {
-        Self { channel, sku, quantity: None, price: None }
+        Self {
+            channel,
+            sku,
+            quantity: None,
+            price: None,
+        }
     }
 
     /// The quantity to send, if it differs from what Walmart was last told.
@@ -104,10 +109,17 @@ mod tests {
     fn only_differences_are_sent() {
         let mut offer = OfferState::new(ChannelId::new("main").unwrap(), Sku::new("A").unwrap());
         assert_eq!(offer.quantity_change(0), Some(0), "never sent: send even zero");
-        offer.quantity = Some(Sent { value: 5, at: Timestamp::EPOCH, via: SentVia::Single });
+        offer.quantity = Some(Sent {
+            value: 5,
+            at: Timestamp::EPOCH,
+            via: SentVia::Single,
+        });
         assert_eq!(offer.quantity_change(5), None);
         assert_eq!(offer.quantity_change(4), Some(4));
-        assert_eq!(offer.price_change(Money::from_cents(100)), Some(Money::from_cents(100)));
+        assert_eq!(
+            offer.price_change(Money::from_cents(100)),
+            Some(Money::from_cents(100))
+        );
         let json = serde_json::to_value(&offer.quantity).unwrap();
         assert_eq!(json["via"], "single");
     }

@@ -89,7 +89,8 @@ impl Operation {
 
     /// The bound the deployment is held to: the documented delay, or our own for returns.
     pub fn target_delay(self) -> Duration {
-        self.documented_delay().unwrap_or(Duration::from_secs(15 * MINUTE))
+        self.documented_delay()
+            .unwrap_or(Duration::from_secs(15 * MINUTE))
     }
 }
 

@@ -224,7 +224,11 @@ impl OrderRecord {
             creation: CreationState::Pending { attempts: 0 },
             acknowledged_at,
             lines,
-            history: vec![HistoryEntry { at: now, line: None, event: OrderEvent::Imported }],
+            history: vec![HistoryEntry {
+                at: now,
+                line: None,
+                event: OrderEvent::Imported,
+            }],
             imported_at: now,
             updated_at: now,
         }
@@ -278,7 +282,10 @@ impl OrderRecord {
             CreationState::Pending { attempts } | CreationState::Failed { attempts, .. } => attempts + 1,
             other => return Err(IllegalTransition::new("order creation", other, "failed")),
         };
-        self.creation = CreationState::Failed { reason: reason.clone(), attempts };
+        self.creation = CreationState::Failed {
+            reason: reason.clone(),
+            attempts,
+        };
         self.record(now, None, OrderEvent::Failed { reason });
         Ok(attempts < max_attempts)
     }
@@ -298,20 +305,33 @@ impl OrderRecord {
     /// Walmart accepted our acknowledgement.
     pub fn acknowledged(&mut self, now: Timestamp) -> Result<(), IllegalTransition> {
         if self.acknowledged_at.is_some() {
-            return Err(IllegalTransition::new("order acknowledgement", "acknowledged", "acknowledged"));
+            return Err(IllegalTransition::new(
+                "order acknowledgement",
+                "acknowledged",
+                "acknowledged",
+            ));
         }
         self.acknowledged_at = Some(now);
         self.record(now, None, OrderEvent::Acknowledged);
         Ok(())
     }
 
-    pub fn note_price_difference(&mut self, line: LineNumber, walmart: Money, commerce: Money, now: Timestamp) {
+    pub fn note_price_difference(
+        &mut self,
+        line: LineNumber,
+        walmart: Money,
+        commerce: Money,
+        now: Timestamp,
+    ) {
         self.record(now, Some(line), OrderEvent::PriceDifference { walmart, commerce });
     }
 
     fn line_mut(&mut self, number: LineNumber) -> Result<&mut LineProgress, OrderError> {
         let po = self.order.id.clone();
-        self.lines.iter_mut().find(|l| l.number == number).ok_or(OrderError::UnknownLine { po, line: number })
+        self.lines
+            .iter_mut()
+            .find(|l| l.number == number)
+            .ok_or(OrderError::UnknownLine { po, line: number })
     }
 
     pub fn line(&self, number: LineNumber) -> Option<&LineProgress> {
@@ -322,7 +342,12 @@ impl OrderRecord {
     pub fn ship(&mut self, number: LineNumber, quantity: u32, now: Timestamp) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
         if quantity == 0 || quantity > line.open() {
-            return Err(IllegalTransition::new("line quantity", format!("{} open", line.open()), format!("ship {quantity}")).into());
+            return Err(IllegalTransition::new(
+                "line quantity",
+                format!("{} open", line.open()),
+                format!("ship {quantity}"),
+            )
+            .into());
         }
         line.shipped += quantity;
         self.record(now, Some(number), OrderEvent::Shipped { quantity });
@@ -333,7 +358,12 @@ impl OrderRecord {
     pub fn cancel(&mut self, number: LineNumber, quantity: u32, now: Timestamp) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
         if quantity == 0 || quantity > line.open() {
-            return Err(IllegalTransition::new("line quantity", format!("{} open", line.open()), format!("cancel {quantity}")).into());
+            return Err(IllegalTransition::new(
+                "line quantity",
+                format!("{} open", line.open()),
+                format!("cancel {quantity}"),
+            )
+            .into());
         }
         line.cancelled += quantity;
         self.record(now, Some(number), OrderEvent::Cancelled { quantity });
@@ -341,7 +371,12 @@ impl OrderRecord {
     }
 
     /// The buyer asked to return shipped units.
-    pub fn return_requested(&mut self, number: LineNumber, quantity: u32, now: Timestamp) -> Result<(), OrderError> {
+    pub fn return_requested(
+        &mut self,
+        number: LineNumber,
+        quantity: u32,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
         if quantity == 0 || line.returned + quantity > line.shipped {
             return Err(IllegalTransition::new(
@@ -357,7 +392,13 @@ impl OrderRecord {
     }
 
     /// Returned units refunded.
-    pub fn refunded(&mut self, number: LineNumber, quantity: u32, amount: Money, now: Timestamp) -> Result<(), OrderError> {
+    pub fn refunded(
+        &mut self,
+        number: LineNumber,
+        quantity: u32,
+        amount: Money,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
         if quantity == 0 || line.refunded + quantity > line.returned {
             return Err(IllegalTransition::new(
@@ -382,7 +423,11 @@ impl OrderRecord {
         let (ordered, shipped, cancelled) = (sum(|l| l.ordered), sum(|l| l.shipped), sum(|l| l.cancelled));
         let (returned, refunded) = (sum(|l| l.returned), sum(|l| l.refunded));
         if returned > 0 {
-            return if refunded == returned { OrderSummary::Refunded } else { OrderSummary::ReturnRequested };
+            return if refunded == returned {
+                OrderSummary::Refunded
+            } else {
+                OrderSummary::ReturnRequested
+            };
         }
         if cancelled == ordered {
             return OrderSummary::Canceled;
@@ -438,11 +483,18 @@ pub(crate) mod tests {
     }
 
     fn record() -> OrderRecord {
-        OrderRecord::import(ChannelId::new("main").unwrap(), sample_order(), Timestamp::from_millis(1))
+        OrderRecord::import(
+            ChannelId::new("main").unwrap(),
+            sample_order(),
+            Timestamp::from_millis(1),
+        )
     }
 
     fn link() -> CommerceOrderLink {
-        CommerceOrderLink { order_id: CommerceOrderId(42), increment_id: IncrementId::new("000000042").unwrap() }
+        CommerceOrderLink {
+            order_id: CommerceOrderId(42),
+            increment_id: IncrementId::new("000000042").unwrap(),
+        }
     }
 
     #[test]
@@ -457,16 +509,34 @@ pub(crate) mod tests {
     fn creation_lifecycle_with_bounded_retries_and_redrive() {
         let now = Timestamp::from_millis(2);
         let mut r = record();
-        assert!(r.creation_failed("unknown SKU".into(), 2, now).unwrap(), "1 of 2 attempts");
+        assert!(
+            r.creation_failed("unknown SKU".into(), 2, now).unwrap(),
+            "1 of 2 attempts"
+        );
         assert_eq!(r.summary(), OrderSummary::Error);
-        assert!(!r.creation_failed("unknown SKU".into(), 2, now).unwrap(), "limit reached");
+        assert!(
+            !r.creation_failed("unknown SKU".into(), 2, now).unwrap(),
+            "limit reached"
+        );
         r.redrive(now).unwrap();
         assert_eq!(r.creation(), &CreationState::Pending { attempts: 0 });
         r.created(link(), now).unwrap();
         r.created(link(), now).unwrap();
-        assert_eq!(r.history.iter().filter(|h| matches!(h.event, OrderEvent::Created { .. })).count(), 1);
-        let other = CommerceOrderLink { order_id: CommerceOrderId(43), increment_id: IncrementId::new("43").unwrap() };
-        assert!(r.created(other, now).is_err(), "never relinked to a second Commerce order");
+        assert_eq!(
+            r.history
+                .iter()
+                .filter(|h| matches!(h.event, OrderEvent::Created { .. }))
+                .count(),
+            1
+        );
+        let other = CommerceOrderLink {
+            order_id: CommerceOrderId(43),
+            increment_id: IncrementId::new("43").unwrap(),
+        };
+        assert!(
+            r.created(other, now).is_err(),
+            "never relinked to a second Commerce order"
+        );
         assert!(r.creation_failed("late".into(), 5, now).is_err());
         assert!(r.redrive(now).is_err());
         r.acknowledged(now).unwrap();
@@ -487,13 +557,23 @@ pub(crate) mod tests {
         r.ship(LineNumber(2), 1, now).unwrap();
         assert_eq!(r.summary(), OrderSummary::Shipped);
         assert!(r.is_fulfilled());
-        assert!(r.return_requested(LineNumber(1), 2, now).is_err(), "only one unit shipped");
+        assert!(
+            r.return_requested(LineNumber(1), 2, now).is_err(),
+            "only one unit shipped"
+        );
         r.return_requested(LineNumber(1), 1, now).unwrap();
         assert_eq!(r.summary(), OrderSummary::ReturnRequested);
-        assert!(r.refunded(LineNumber(2), 1, Money::from_cents(1), now).is_err(), "line 2 not returned");
-        r.refunded(LineNumber(1), 1, Money::from_cents(1080), now).unwrap();
+        assert!(
+            r.refunded(LineNumber(2), 1, Money::from_cents(1), now).is_err(),
+            "line 2 not returned"
+        );
+        r.refunded(LineNumber(1), 1, Money::from_cents(1080), now)
+            .unwrap();
         assert_eq!(r.summary(), OrderSummary::Refunded);
-        assert!(matches!(r.ship(LineNumber(9), 1, now), Err(OrderError::UnknownLine { .. })));
+        assert!(matches!(
+            r.ship(LineNumber(9), 1, now),
+            Err(OrderError::UnknownLine { .. })
+        ));
     }
 
     #[test]
@@ -503,6 +583,9 @@ pub(crate) mod tests {
         r.cancel(LineNumber(1), 2, now).unwrap();
         r.cancel(LineNumber(2), 1, now).unwrap();
         assert_eq!(r.summary(), OrderSummary::Canceled);
-        assert!(r.ship(LineNumber(2), 1, now).is_err(), "a cancelled line cannot ship");
+        assert!(
+            r.ship(LineNumber(2), 1, now).is_err(),
+            "a cancelled line cannot ship"
+        );
     }
 }

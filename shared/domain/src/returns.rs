@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ChannelId, CreditMemoId, IllegalTransition, LineNumber, Money, PurchaseOrderId, ReturnOrderId, RmaId, Sku,
-    Timestamp,
+    ChannelId, CreditMemoId, IllegalTransition, LineNumber, Money, PurchaseOrderId, ReturnOrderId, RmaId,
+    Sku, Timestamp,
 };
 
 /// One returned line.
@@ -30,7 +30,10 @@ pub enum ReturnStatus {
     /// Open Source (no RMA module), in which case `rma` is `None`.
     RequestedInCommerce { rma: Option<RmaId> },
     /// The merchant refunded offline in Commerce and Walmart was told.
-    Refunded { credit_memo: CreditMemoId, amount: Money },
+    Refunded {
+        credit_memo: CreditMemoId,
+        amount: Money,
+    },
     /// Something failed; the reason is for the merchant.
     Error { reason: String },
 }
@@ -65,7 +68,15 @@ impl ReturnRecord {
         lines: Vec<ReturnLine>,
         now: Timestamp,
     ) -> Self {
-        Self { channel, return_order_id, purchase_order, lines, status: ReturnStatus::Received, received_at: now, updated_at: now }
+        Self {
+            channel,
+            return_order_id,
+            purchase_order,
+            lines,
+            status: ReturnStatus::Received,
+            received_at: now,
+            updated_at: now,
+        }
     }
 
     pub fn status(&self) -> &ReturnStatus {
@@ -76,19 +87,32 @@ impl ReturnRecord {
         self.lines.iter().map(|l| l.refund_amount).sum()
     }
 
-    pub fn requested_in_commerce(&mut self, rma: Option<RmaId>, now: Timestamp) -> Result<(), IllegalTransition> {
+    pub fn requested_in_commerce(
+        &mut self,
+        rma: Option<RmaId>,
+        now: Timestamp,
+    ) -> Result<(), IllegalTransition> {
         match self.status {
             ReturnStatus::Received | ReturnStatus::Error { .. } => {
                 self.status = ReturnStatus::RequestedInCommerce { rma };
                 self.updated_at = now;
                 Ok(())
             }
-            _ => Err(IllegalTransition::new("return", &self.status, "requested_in_commerce")),
+            _ => Err(IllegalTransition::new(
+                "return",
+                &self.status,
+                "requested_in_commerce",
+            )),
         }
     }
 
     /// Refunds are reported only for returns known to Commerce, and only once.
-    pub fn refunded(&mut self, credit_memo: CreditMemoId, amount: Money, now: Timestamp) -> Result<(), IllegalTransition> {
+    pub fn refunded(
+        &mut self,
+        credit_memo: CreditMemoId,
+        amount: Money,
+        now: Timestamp,
+    ) -> Result<(), IllegalTransition> {
         match self.status {
             ReturnStatus::RequestedInCommerce { .. } | ReturnStatus::Error { .. } => {
                 self.status = ReturnStatus::Refunded { credit_memo, amount };
@@ -131,12 +155,18 @@ mod tests {
             }],
             now,
         );
-        assert!(r.refunded(CreditMemoId(1), Money::from_cents(1080), now).is_err(), "not in Commerce yet");
+        assert!(
+            r.refunded(CreditMemoId(1), Money::from_cents(1080), now).is_err(),
+            "not in Commerce yet"
+        );
         r.requested_in_commerce(Some(RmaId(9)), now).unwrap();
         assert!(r.requested_in_commerce(None, now).is_err());
         r.refunded(CreditMemoId(1), r.refund_total(), now).unwrap();
         assert_eq!(r.status().as_str(), "refunded");
-        assert!(r.refunded(CreditMemoId(2), Money::ZERO, now).is_err(), "once per return");
+        assert!(
+            r.refunded(CreditMemoId(2), Money::ZERO, now).is_err(),
+            "once per return"
+        );
         assert!(r.failed("late".into(), now).is_err());
     }
 }

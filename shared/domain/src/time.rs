@@ -5,7 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339, macros::format_description};
+use time::{
+    OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339, macros::format_description,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -34,11 +36,17 @@ impl Timestamp {
     }
 
     pub fn plus(self, d: Duration) -> Self {
-        Self(self.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+        Self(
+            self.0
+                .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     pub fn minus(self, d: Duration) -> Self {
-        Self(self.0.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+        Self(
+            self.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// Time from `earlier` to `self`, zero if `earlier` is later.
@@ -69,7 +77,10 @@ impl Timestamp {
     pub fn parse_rfc3339(raw: &str) -> Result<Self, InvalidTimestamp> {
         OffsetDateTime::parse(raw, &Rfc3339)
             .map(|dt| Self((dt.unix_timestamp_nanos() / 1_000_000) as i64))
-            .map_err(|_| InvalidTimestamp { value: raw.to_owned(), expected: "RFC 3339" })
+            .map_err(|_| InvalidTimestamp {
+                value: raw.to_owned(),
+                expected: "RFC 3339",
+            })
     }
 
     /// Commerce's `YYYY-MM-DD HH:MM:SS` (UTC, whole seconds).
@@ -90,7 +101,10 @@ impl Timestamp {
         let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
         PrimitiveDateTime::parse(raw, &format)
             .map(|dt| Self(dt.assume_utc().unix_timestamp() * 1000))
-            .map_err(|_| InvalidTimestamp { value: raw.to_owned(), expected: "YYYY-MM-DD HH:MM:SS" })
+            .map_err(|_| InvalidTimestamp {
+                value: raw.to_owned(),
+                expected: "YYYY-MM-DD HH:MM:SS",
+            })
     }
 }
 
@@ -110,7 +124,10 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2025-11-27T10:00:00.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()).unwrap(), t);
         assert_eq!(t.to_commerce(), "2025-11-27 10:00:00");
-        assert_eq!(Timestamp::parse_commerce("2025-11-27 10:00:00").unwrap().millis(), 1_764_237_600_000);
+        assert_eq!(
+            Timestamp::parse_commerce("2025-11-27 10:00:00").unwrap().millis(),
+            1_764_237_600_000
+        );
         assert!(Timestamp::parse_commerce("yesterday").is_err());
         assert_eq!(t.plus(Duration::from_secs(1)).since(t), Duration::from_secs(1));
         assert_eq!(t.since(t.plus(Duration::from_secs(1))), Duration::ZERO);

@@ -11,6 +11,10 @@ pub struct IllegalTransition {
 
 impl IllegalTransition {
     pub fn new(machine: &'static str, from: impl std::fmt::Debug, to: impl std::fmt::Debug) -> Self {
-        Self { machine, from: format!("{from:?}"), to: format!("{to:?}") }
+        Self {
+            machine,
+            from: format!("{from:?}"),
+            to: format!("{to:?}"),
+        }
     }
 }
