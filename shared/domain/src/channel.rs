@@ -293,7 +293,8 @@ pub struct OrderSettings {
     /// Used for method codes without an entry above.
     #[serde(default = "default_shipping_method")]
     pub default_shipping_method: String,
-    /// An offline payment method code (e.g. `checkmo`).
+    /// An offline payment method code. `purchaseorder` (Magento's built-in offline "Purchase Order") carries the
+    /// Walmart purchase order id in the payment's `po_number`, where we look for it after a crash.
     #[serde(default = "default_payment_method")]
     pub payment_method: String,
     /// Creation attempts before an order is left failed for a re-drive.
@@ -308,7 +309,7 @@ fn default_shipping_method() -> String {
     "flatrate_flatrate".to_owned()
 }
 fn default_payment_method() -> String {
-    "checkmo".to_owned()
+    "purchaseorder".to_owned()
 }
 fn default_attempts() -> u32 {
     5

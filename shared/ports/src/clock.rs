@@ -6,8 +6,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use domain::Timestamp;
 
+/// A boxed future, for trait methods that must stay object safe.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+
+    /// Waits `d` of this clock's time. Every wait in clients and sandboxes goes through here, so a
+    /// scaled clock compresses waits too and a manual clock skips them.
+    fn sleep(&self, d: Duration) -> BoxFuture<'_, ()>;
 }
 
 /// Wall-clock time.
@@ -20,6 +27,10 @@ impl Clock for SystemClock {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+    }
+
+    fn sleep(&self, d: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(tokio::time::sleep(d))
     }
 }
 
@@ -45,6 +56,12 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+
+    /// Moves time forward instead of waiting.
+    fn sleep(&self, d: Duration) -> BoxFuture<'_, ()> {
+        self.advance(d);
+        Box::pin(std::future::ready(()))
     }
 }
 
@@ -81,11 +98,22 @@ impl Clock for ScaledClock {
         let elapsed = self.start_wall.elapsed().mul_f64(self.scale());
         self.start.plus(elapsed)
     }
+
+    fn sleep(&self, d: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(tokio::time::sleep(self.to_wall(d)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn manual_clock_sleep_advances_time() {
+        let c = ManualClock::at(Timestamp::from_millis(0));
+        c.sleep(Duration::from_secs(60)).await;
+        assert_eq!(c.now(), Timestamp::from_millis(60_000));
+    }
 
     #[test]
     fn manual_and_scaled_clocks() {

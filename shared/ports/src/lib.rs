@@ -6,5 +6,5 @@
 pub mod clock;
 pub mod retry;
 
-pub use clock::{Clock, ManualClock, ScaledClock, SystemClock};
+pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
 pub use retry::{Backoff, Deadline};
