@@ -149,7 +149,7 @@ impl Default for StockSource {
 }
 
 /// Rules that turn a Commerce salable quantity into the quantity advertised on Walmart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryRules {
     /// Units held back from Walmart.
@@ -161,16 +161,6 @@ pub struct InventoryRules {
     /// At or below this (after the buffer), advertise zero.
     #[serde(default)]
     pub out_of_stock_threshold: u32,
-}
-
-impl Default for InventoryRules {
-    fn default() -> Self {
-        Self {
-            safety_buffer: 0,
-            max_advertised: None,
-            out_of_stock_threshold: 0,
-        }
-    }
 }
 
 impl InventoryRules {
@@ -264,19 +254,14 @@ pub enum AckPolicy {
 }
 
 /// Who the Commerce order is placed for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "as", rename_all = "snake_case")]
 pub enum CustomerMapping {
     /// A guest order with the buyer's Walmart relay email.
+    #[default]
     Guest,
     /// Every order placed for one configured customer account.
     Customer { customer_id: u64 },
-}
-
-impl Default for CustomerMapping {
-    fn default() -> Self {
-        CustomerMapping::Guest
-    }
 }
 
 /// How Walmart orders become Commerce orders.

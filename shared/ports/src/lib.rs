@@ -1,10 +1,22 @@
 //! Ports: the traits at Channel Manager's edges, and the small pieces all adapters share.
 //!
 //! Operations depend only on these traits; adapters (DynamoDB, SQS, embedded, the Walmart and
-//! Commerce HTTP clients) implement them, and one conformance suite runs against each adapter.
+//! Commerce HTTP clients) implement them, and one conformance suite (`conformance`) runs against
+//! every state store and work queue adapter.
 
 pub mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod queue;
+pub mod records;
 pub mod retry;
+pub mod state;
 
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
+pub use queue::{Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings, WorkQueue};
+pub use records::{Record, Records, UpdateError, Versioned};
 pub use retry::{Backoff, Deadline};
+pub use state::{
+    Claim, ClaimTerms, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query, QueryTarget,
+    SortRange, StateStore, StoreError, Stored, Version, Write, query_all,
+};

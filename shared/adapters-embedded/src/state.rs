@@ -1,0 +1,419 @@
+//! The embedded state store: the same semantics as the DynamoDB adapter (versions, conditions,
+//! status index, transactions, idempotency), in memory, journaled to disk when given a directory.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use domain::Timestamp;
+use ports::state::check_item;
+use ports::{
+    Claim, ClaimTerms, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query, QueryTarget,
+    StateStore, StoreError, Stored, Version, Write,
+};
+
+use crate::journal::{Journal, JournalError};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Entry {
+    Put { stored: Stored },
+    Delete { key: Key },
+}
+
+#[derive(Default)]
+struct Tables {
+    items: BTreeMap<Key, Stored>,
+    /// (index pk, index sk, pk, sk): the status index, kept in step with `items`.
+    index: BTreeSet<(String, String, String, String)>,
+}
+
+impl Tables {
+    fn version_of(&self, key: &Key) -> Option<Version> {
+        self.items.get(key).map(|s| s.version)
+    }
+
+    fn holds(&self, key: &Key, expect: Expect) -> bool {
+        match expect {
+            Expect::Any => true,
+            Expect::Absent => !self.items.contains_key(key),
+            Expect::Version(v) => self.version_of(key) == Some(v),
+        }
+    }
+
+    fn apply(&mut self, entry: &Entry) {
+        match entry {
+            Entry::Put { stored } => {
+                self.unindex(&stored.item.key);
+                if let Some(ix) = &stored.item.index {
+                    let k = &stored.item.key;
+                    self.index
+                        .insert((ix.pk.clone(), ix.sk.clone(), k.pk.clone(), k.sk.clone()));
+                }
+                self.items.insert(stored.item.key.clone(), stored.clone());
+            }
+            Entry::Delete { key } => {
+                self.unindex(key);
+                self.items.remove(key);
+            }
+        }
+    }
+
+    fn unindex(&mut self, key: &Key) {
+        if let Some(IndexKey { pk, sk }) = self.items.get(key).and_then(|s| s.item.index.clone()) {
+            self.index.remove(&(pk, sk, key.pk.clone(), key.sk.clone()));
+        }
+    }
+
+    fn next_version(&self, key: &Key) -> Version {
+        Version(self.version_of(key).map_or(1, |v| v.0 + 1))
+    }
+}
+
+struct Inner {
+    tables: Tables,
+    journal: Option<Journal>,
+}
+
+impl Inner {
+    /// Applies and journals one change. The journal is written first: a change that could not be
+    /// made durable is not made at all.
+    fn commit(&mut self, entries: Vec<Entry>) -> Result<(), StoreError> {
+        if let Some(j) = &mut self.journal {
+            for e in &entries {
+                j.append(e).map_err(|e| StoreError::Backend(e.to_string()))?;
+            }
+        }
+        for e in &entries {
+            self.tables.apply(e);
+        }
+        Ok(())
+    }
+}
+
+/// State store for one machine. Cheap to share behind an `Arc`.
+pub struct EmbeddedStore {
+    inner: Mutex<Inner>,
+}
+
+const JOURNAL_FILE: &str = "state.jsonl";
+
+impl EmbeddedStore {
+    /// A store that lives only as long as the process.
+    pub fn in_memory() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                tables: Tables::default(),
+                journal: None,
+            }),
+        }
+    }
+
+    /// A store kept in `dir`: reopened with everything it held.
+    pub fn open(dir: &Path) -> Result<Self, JournalError> {
+        let path = dir.join(JOURNAL_FILE);
+        let mut tables = Tables::default();
+        for e in Journal::replay::<Entry>(&path)? {
+            tables.apply(&e);
+        }
+        let live: Vec<Entry> = tables
+            .items
+            .values()
+            .map(|s| Entry::Put { stored: s.clone() })
+            .collect();
+        let journal = Journal::compact(&path, live)?;
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                tables,
+                journal: Some(journal),
+            }),
+        })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        self.inner
+            .lock()
+            .map_err(|_| StoreError::Backend("embedded store lock poisoned".into()))
+    }
+
+    /// Number of items held (for the local runner's summary).
+    pub fn len(&self) -> usize {
+        self.lock().map_or(0, |g| g.tables.items.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn idempotency_key(key: &IdempotencyKey) -> Key {
+    Key::new(format!("IDEMPOTENCY#{}", key.0), "IDEMPOTENCY")
+}
+
+/// Idempotency record body, as the Powertools design lays it out.
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyRecord {
+    status: String,
+    /// Epoch ms after which the record no longer counts.
+    expiration: i64,
+    in_progress_expiration: i64,
+    data: Value,
+}
+
+fn decode_token(token: &PageToken) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&token.0).map_err(|e| StoreError::Invalid(format!("bad page token: {e}")))
+}
+
+#[async_trait]
+impl StateStore for EmbeddedStore {
+    async fn get(&self, key: &Key) -> Result<Option<Stored>, StoreError> {
+        Ok(self.lock()?.tables.items.get(key).cloned())
+    }
+
+    async fn put(&self, item: Item, expect: Expect) -> Result<Version, StoreError> {
+        check_item(&item)?;
+        let mut g = self.lock()?;
+        if !g.tables.holds(&item.key, expect) {
+            return Err(StoreError::ConditionFailed {
+                current: g.tables.version_of(&item.key),
+                key: item.key,
+            });
+        }
+        let version = g.tables.next_version(&item.key);
+        g.commit(vec![Entry::Put {
+            stored: Stored { item, version },
+        }])?;
+        Ok(version)
+    }
+
+    async fn delete(&self, key: &Key, expect: Expect) -> Result<(), StoreError> {
+        let mut g = self.lock()?;
+        if !g.tables.holds(key, expect) {
+            return Err(StoreError::ConditionFailed {
+                key: key.clone(),
+                current: g.tables.version_of(key),
+            });
+        }
+        if g.tables.items.contains_key(key) {
+            g.commit(vec![Entry::Delete { key: key.clone() }])?;
+        }
+        Ok(())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let g = self.lock()?;
+        let after = query.after.as_ref().map(decode_token).transpose()?;
+        let limit = query.limit.max(1) as usize;
+        let mut items = Vec::new();
+        let mut last: Option<Vec<String>> = None;
+        let mut more = false;
+        match &query.target {
+            QueryTarget::Partition(pk) => {
+                let lo = Key::new(pk.clone(), String::new());
+                let range = g.tables.items.range(lo..).take_while(|(k, _)| &k.pk == pk);
+                let candidates: Vec<_> = if query.descending {
+                    range.collect::<Vec<_>>().into_iter().rev().collect()
+                } else {
+                    range.collect()
+                };
+                for (k, stored) in candidates {
+                    if !query.range.contains(&k.sk) {
+                        continue;
+                    }
+                    if let Some(a) = &after {
+                        let past = if query.descending {
+                            k.sk < a[0]
+                        } else {
+                            k.sk > a[0]
+                        };
+                        if !past {
+                            continue;
+                        }
+                    }
+                    if items.len() == limit {
+                        more = true;
+                        break;
+                    }
+                    last = Some(vec![k.sk.clone()]);
+                    items.push(stored.clone());
+                }
+            }
+            QueryTarget::StatusIndex(ipk) => {
+                let lo = (ipk.clone(), String::new(), String::new(), String::new());
+                let range = g.tables.index.range(lo..).take_while(|e| &e.0 == ipk);
+                let candidates: Vec<_> = if query.descending {
+                    range.collect::<Vec<_>>().into_iter().rev().collect()
+                } else {
+                    range.collect()
+                };
+                for (_, isk, pk, sk) in candidates {
+                    if !query.range.contains(isk) {
+                        continue;
+                    }
+                    let pos = vec![isk.clone(), pk.clone(), sk.clone()];
+                    if let Some(a) = &after {
+                        let past = if query.descending { pos < *a } else { pos > *a };
+                        if !past {
+                            continue;
+                        }
+                    }
+                    if items.len() == limit {
+                        more = true;
+                        break;
+                    }
+                    if let Some(stored) = g.tables.items.get(&Key::new(pk.clone(), sk.clone())) {
+                        items.push(stored.clone());
+                    }
+                    last = Some(pos);
+                }
+            }
+        }
+        let next = match (more, last) {
+            (true, Some(pos)) => Some(PageToken(json!(pos).to_string())),
+            _ => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.len() > ports::state::MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Invalid(format!(
+                "{} writes in one transaction",
+                writes.len()
+            )));
+        }
+        let mut seen = HashSet::new();
+        for w in &writes {
+            if !seen.insert(w.key().clone()) {
+                return Err(StoreError::Invalid(format!(
+                    "{:?} appears twice in one transaction",
+                    w.key()
+                )));
+            }
+            if let Write::Put { item, .. } = w {
+                check_item(item)?;
+            }
+        }
+        let mut g = self.lock()?;
+        let failed: Vec<Key> = writes
+            .iter()
+            .filter(|w| {
+                let (Write::Put { expect, .. } | Write::Delete { expect, .. } | Write::Check { expect, .. }) =
+                    w;
+                !g.tables.holds(w.key(), *expect)
+            })
+            .map(|w| w.key().clone())
+            .collect();
+        if !failed.is_empty() {
+            return Err(StoreError::TransactionConflict { keys: failed });
+        }
+        let entries = writes
+            .into_iter()
+            .filter_map(|w| match w {
+                Write::Put { item, .. } => {
+                    let version = g.tables.next_version(&item.key);
+                    Some(Entry::Put {
+                        stored: Stored { item, version },
+                    })
+                }
+                Write::Delete { key, .. } => Some(Entry::Delete { key }),
+                Write::Check { .. } => None,
+            })
+            .collect();
+        g.commit(entries)
+    }
+
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        for item in &items {
+            check_item(item)?;
+        }
+        let mut g = self.lock()?;
+        for item in items {
+            // One by one, so a key repeated within the call still versions correctly.
+            let version = g.tables.next_version(&item.key);
+            g.commit(vec![Entry::Put {
+                stored: Stored { item, version },
+            }])?;
+        }
+        Ok(())
+    }
+
+    async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError> {
+        let item_key = idempotency_key(key);
+        let mut g = self.lock()?;
+        if let Some(stored) = g.tables.items.get(&item_key) {
+            let rec: IdempotencyRecord =
+                serde_json::from_value(stored.item.body.clone()).map_err(|e| StoreError::Corrupt {
+                    key: item_key.clone(),
+                    reason: e.to_string(),
+                })?;
+            let expired = rec.expiration < terms.now.millis();
+            let abandoned = rec.status == "INPROGRESS" && rec.in_progress_expiration < terms.now.millis();
+            if !expired && !abandoned {
+                return Ok(if rec.status == "COMPLETED" {
+                    Claim::Completed(rec.data)
+                } else {
+                    Claim::InProgress
+                });
+            }
+        }
+        let body = serde_json::to_value(IdempotencyRecord {
+            status: "INPROGRESS".into(),
+            expiration: terms.expires_at.millis(),
+            in_progress_expiration: terms.in_progress_until.millis(),
+            data: Value::Null,
+        })
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let version = g.tables.next_version(&item_key);
+        let item = Item {
+            key: item_key,
+            index: None,
+            expires_at: Some(terms.expires_at),
+            body,
+        };
+        g.commit(vec![Entry::Put {
+            stored: Stored { item, version },
+        }])?;
+        Ok(Claim::Acquired)
+    }
+
+    async fn complete(
+        &self,
+        key: &IdempotencyKey,
+        result: Value,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let item_key = idempotency_key(key);
+        let mut g = self.lock()?;
+        let body = serde_json::to_value(IdempotencyRecord {
+            status: "COMPLETED".into(),
+            expiration: expires_at.millis(),
+            in_progress_expiration: 0,
+            data: result,
+        })
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let version = g.tables.next_version(&item_key);
+        let item = Item {
+            key: item_key,
+            index: None,
+            expires_at: Some(expires_at),
+            body,
+        };
+        g.commit(vec![Entry::Put {
+            stored: Stored { item, version },
+        }])
+    }
+
+    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError> {
+        let item_key = idempotency_key(key);
+        let mut g = self.lock()?;
+        if g.tables.items.contains_key(&item_key) {
+            g.commit(vec![Entry::Delete { key: item_key }])?;
+        }
+        Ok(())
+    }
+}
