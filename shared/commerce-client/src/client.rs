@@ -1,0 +1,394 @@
+//! The HTTP core: URLs, authentication, one attempt, retries within the caller's deadline, and
+//! paged searches.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ports::{Clock, Deadline};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::config::{CommerceAuth, CommerceConfig};
+use crate::error::{CommerceError, render_error_body};
+use crate::oauth;
+use crate::search::{PageCursor, SearchCriteria};
+use crate::wire::SearchResults;
+
+/// A typed client of one Commerce store view. Cheap to clone; build it once per cold start.
+#[derive(Clone)]
+pub struct CommerceClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    pub(crate) config: CommerceConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// `<base_url>/rest/<store_code>/V1`, without a trailing slash.
+    api_root: String,
+    /// Whether the store has the RMA module, once detected.
+    pub(crate) rma_supported: Mutex<Option<bool>>,
+}
+
+/// One request: the route template names it in logs and errors (never the concrete path, which can
+/// carry SKUs or emails in the query).
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    pub route: &'static str,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<&'a Value>,
+}
+
+impl<'a> Call<'a> {
+    pub fn get(route: &'static str, path: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            route,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn send(method: Method, route: &'static str, path: impl Into<String>, body: &'a Value) -> Self {
+        Self {
+            method,
+            route,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    pub fn post_empty(route: &'static str, path: impl Into<String>) -> Self {
+        Self {
+            method: Method::POST,
+            route,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+}
+
+/// Percent-encodes one path segment (SKUs may hold `/`, spaces or `#`).
+pub(crate) fn seg(raw: &str) -> String {
+    oauth::encode(raw)
+}
+
+impl CommerceClient {
+    pub fn new(config: CommerceConfig, clock: Arc<dyn Clock>) -> Result<Self, CommerceError> {
+        let base = config.base_url.trim_end_matches('/');
+        url::Url::parse(base).map_err(|e| CommerceError::Input(format!("invalid Commerce base URL: {e}")))?;
+        if config.store_code.is_empty() || config.store_code.contains('/') {
+            return Err(CommerceError::Input(format!(
+                "invalid store code {:?}",
+                config.store_code
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .build()
+            .map_err(|e| CommerceError::Input(format!("cannot build the HTTP client: {e}")))?;
+        let api_root = format!("{base}/rest/{}/V1", config.store_code);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                clock,
+                api_root,
+                rma_supported: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &CommerceConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    /// Sends `call`, retrying 5xx, 429, timeouts and dropped connections with jittered backoff for as
+    /// long as `deadline` allows, and decodes a 2xx body as `T`.
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        deadline: &Deadline,
+    ) -> Result<T, CommerceError> {
+        let body = self.execute_raw(call, deadline).await?;
+        serde_json::from_str(&body).map_err(|e| CommerceError::Malformed {
+            route: call.route.to_owned(),
+            context: format!(
+                "{e} in a body starting {:?}",
+                body.chars().take(80).collect::<String>()
+            ),
+        })
+    }
+
+    pub(crate) async fn execute_raw(
+        &self,
+        call: &Call<'_>,
+        deadline: &Deadline,
+    ) -> Result<String, CommerceError> {
+        let backoff = self.inner.config.backoff;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            if deadline.is_past() {
+                return Err(CommerceError::DeadlineExceeded {
+                    route: call.route.to_owned(),
+                    last: "no time left for an attempt".to_owned(),
+                });
+            }
+            let timeout = self.inner.config.request_timeout.min(deadline.remaining());
+            let outcome = self.attempt(call, timeout).await;
+            let error = match outcome {
+                Ok(body) => return Ok(body),
+                Err(error) => error,
+            };
+            let error = with_attempts(error, attempt);
+            if !error.is_retryable() {
+                return Err(error);
+            }
+            if backoff.delay(attempt).is_none() {
+                return Err(error);
+            }
+            match backoff.next_wait(attempt, None, deadline) {
+                Some(wait) => {
+                    tracing::warn!(
+                        route = call.route,
+                        attempt,
+                        kind = error.kind(),
+                        wait_ms = wait.as_millis() as u64,
+                        "Commerce call failed; retrying"
+                    );
+                    self.inner.clock.sleep(wait).await;
+                }
+                None => {
+                    return Err(CommerceError::DeadlineExceeded {
+                        route: call.route.to_owned(),
+                        last: error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The full URL (query included) and the decoded query pairs that were signed.
+    fn url_for(&self, call: &Call<'_>) -> Result<url::Url, CommerceError> {
+        let mut full = format!("{}/{}", self.inner.api_root, call.path.trim_start_matches('/'));
+        if !call.query.is_empty() {
+            let encoded = call
+                .query
+                .iter()
+                .map(|(k, v)| format!("{}={}", oauth::encode(k), oauth::encode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            full.push('?');
+            full.push_str(&encoded);
+        }
+        url::Url::parse(&full)
+            .map_err(|e| CommerceError::Input(format!("cannot build a URL for {}: {e}", call.route)))
+    }
+
+    fn authorization(&self, method: &Method, url: &url::Url, query: &[(String, String)]) -> String {
+        match &self.inner.config.auth {
+            CommerceAuth::Bearer { token } => format!("Bearer {token}"),
+            CommerceAuth::OAuth1 {
+                consumer_key,
+                consumer_secret,
+                access_token,
+                access_token_secret,
+            } => {
+                let creds = oauth::Credentials {
+                    consumer_key,
+                    consumer_secret,
+                    token: access_token,
+                    token_secret: access_token_secret,
+                };
+                oauth::authorization_header(
+                    method.as_str(),
+                    url,
+                    query,
+                    creds,
+                    &oauth::nonce(),
+                    self.inner.clock.now().seconds(),
+                )
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call<'_>, timeout: Duration) -> Result<String, CommerceError> {
+        let route = call.route.to_owned();
+        let url = self.url_for(call)?;
+        let authorization = self.authorization(&call.method, &url, &call.query);
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), url)
+            .timeout(timeout)
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = call.body {
+            let bytes =
+                serde_json::to_vec(body).map_err(|e| CommerceError::Input(format!("{route}: {e}")))?;
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&route, &e, timeout))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| transport_error(&route, &e, timeout))?;
+        tracing::debug!(
+            route = call.route,
+            method = call.method.as_str(),
+            status,
+            "Commerce answered"
+        );
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        let message = render_error_body(&text);
+        Err(match status {
+            401 | 403 => CommerceError::Auth { route, message },
+            404 => CommerceError::NotFound { route, message },
+            // Only order placement is rate limited (2.4.7+); waiting and trying again is the remedy.
+            429 => CommerceError::Server {
+                route,
+                status,
+                attempts: 1,
+                message,
+            },
+            400..=499 => CommerceError::Validation {
+                route,
+                status,
+                message,
+            },
+            _ => CommerceError::Server {
+                route,
+                status,
+                attempts: 1,
+                message,
+            },
+        })
+    }
+
+    /// Starts a paged search of `path` (a search route such as `products`) with `criteria`; the
+    /// configured page size is used unless the criteria set one.
+    pub(crate) fn paged<T: DeserializeOwned>(
+        &self,
+        route: &'static str,
+        path: &str,
+        criteria: SearchCriteria,
+    ) -> Paged<T> {
+        let page_size = criteria.page_size.unwrap_or(self.inner.config.page_size);
+        Paged {
+            client: self.clone(),
+            route,
+            path: path.to_owned(),
+            criteria,
+            cursor: PageCursor::new(page_size),
+            _items: PhantomData,
+        }
+    }
+}
+
+fn transport_error(route: &str, error: &reqwest::Error, timeout: Duration) -> CommerceError {
+    if error.is_timeout() {
+        CommerceError::Timeout {
+            route: route.to_owned(),
+            timeout,
+            attempts: 1,
+        }
+    } else if error.is_decode() || error.is_body() {
+        CommerceError::Transport {
+            route: route.to_owned(),
+            message: format!("answer cut short: {error}"),
+        }
+    } else {
+        CommerceError::Transport {
+            route: route.to_owned(),
+            message: error.to_string(),
+        }
+    }
+}
+
+fn with_attempts(error: CommerceError, attempts: u32) -> CommerceError {
+    match error {
+        CommerceError::Server {
+            route,
+            status,
+            message,
+            ..
+        } => CommerceError::Server {
+            route,
+            status,
+            attempts,
+            message,
+        },
+        CommerceError::Timeout { route, timeout, .. } => CommerceError::Timeout {
+            route,
+            timeout,
+            attempts,
+        },
+        other => other,
+    }
+}
+
+/// A search read page by page. Ends by `total_count` (Magento repeats the last page when asked past
+/// it), so a caller can stop between pages and keep a cursor.
+pub struct Paged<T> {
+    client: CommerceClient,
+    route: &'static str,
+    path: String,
+    criteria: SearchCriteria,
+    cursor: PageCursor,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Paged<T> {
+    /// The next page, or `None` once every page was read.
+    pub async fn next_page(&mut self, deadline: &Deadline) -> Result<Option<Vec<T>>, CommerceError> {
+        if self.cursor.done {
+            return Ok(None);
+        }
+        let criteria = self
+            .criteria
+            .clone()
+            .page_size(self.cursor.page_size)
+            .current_page(self.cursor.next_page);
+        let call = Call::get(self.route, self.path.clone()).query(criteria.to_query());
+        let page: SearchResults<T> = self.client.execute(&call, deadline).await?;
+        self.cursor.advance(page.total_count, page.items.len());
+        Ok(Some(page.items))
+    }
+
+    /// Reads every remaining page.
+    pub async fn collect_all(mut self, deadline: &Deadline) -> Result<Vec<T>, CommerceError> {
+        let mut all = Vec::new();
+        while let Some(items) = self.next_page(deadline).await? {
+            all.extend(items);
+        }
+        Ok(all)
+    }
+
+    /// Where the search stands (pages read, `total_count` as last reported).
+    pub fn cursor(&self) -> PageCursor {
+        self.cursor
+    }
+}

@@ -1,0 +1,229 @@
+//! Shipments, returns (Adobe Commerce RMA, with a documented fallback for Magento Open Source) and
+//! offline refunds (credit memos).
+//!
+//! # Returns without RMA
+//! Magento Open Source has no RMA module: `GET /V1/returns` answers 404 ("Request does not match
+//! any route"). [`CommerceClient::returns_supported`] detects this once per client. Without RMA,
+//! [`CommerceClient::request_return`] records the Walmart return as an order status-history
+//! comment instead, and the merchant refunds with an offline credit memo as usual; credit memos
+//! are found by [`CommerceClient::credit_memos_updated_since`] either way.
+
+use domain::{CommerceOrderId, CreditMemoId, RmaId, Timestamp};
+use ports::Deadline;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::client::{Call, CommerceClient, Paged};
+use crate::error::CommerceError;
+use crate::search::{Condition, Direction, SearchCriteria};
+use crate::wire::{CreditMemo, ItemQuantity, Order, Rma, RmaItem, Shipment};
+
+/// One returned order item, with the store's RMA attribute option values (the RMA module's
+/// `reason`, `condition` and `resolution` are EAV options whose ids differ per store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnItem {
+    pub order_item_id: u64,
+    pub qty: u64,
+    pub reason: String,
+    pub condition: String,
+    pub resolution: String,
+}
+
+/// A return to open in Commerce for a Walmart return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRequest {
+    pub order_id: CommerceOrderId,
+    pub items: Vec<ReturnItem>,
+    /// Shown to the merchant: the Walmart return order id and reason.
+    pub comment: String,
+}
+
+/// Where a return request went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnRecorded {
+    /// An RMA (Adobe Commerce).
+    Rma(RmaId),
+    /// An order comment (Magento Open Source).
+    OrderComment,
+}
+
+impl ReturnRecorded {
+    pub fn rma(&self) -> Option<RmaId> {
+        match self {
+            ReturnRecorded::Rma(id) => Some(*id),
+            ReturnRecorded::OrderComment => None,
+        }
+    }
+}
+
+/// Amounts of an offline refund beyond the items (`sales-data-creditmemo-creation-arguments-interface`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RefundArguments {
+    pub shipping_amount: Option<f64>,
+    pub adjustment_positive: Option<f64>,
+    pub adjustment_negative: Option<f64>,
+}
+
+impl CommerceClient {
+    /// Shipments changed at or after `since`, with their items and tracks.
+    pub fn shipments_updated_since(&self, since: Timestamp) -> Paged<Shipment> {
+        let criteria = SearchCriteria::new()
+            .filter("updated_at", Condition::Gteq, since.to_commerce())
+            .sort_by("updated_at", Direction::Asc)
+            .sort_by("entity_id", Direction::Asc);
+        self.paged("GET /V1/shipments", "shipments", criteria)
+    }
+
+    /// Whether the store has Adobe Commerce's RMA module; asked once, then remembered.
+    pub async fn returns_supported(&self, deadline: &Deadline) -> Result<bool, CommerceError> {
+        if let Ok(known) = self.inner.rma_supported.lock()
+            && let Some(known) = *known
+        {
+            return Ok(known);
+        }
+        let probe = SearchCriteria::new().page_size(1).current_page(1);
+        let call = Call::get("GET /V1/returns", "returns").query(probe.to_query());
+        let supported = match self.execute::<serde_json::Value>(&call, deadline).await {
+            Ok(_) => true,
+            Err(CommerceError::NotFound { .. }) => false,
+            Err(other) => return Err(other),
+        };
+        if let Ok(mut known) = self.inner.rma_supported.lock() {
+            *known = Some(supported);
+        }
+        tracing::info!(supported, "Commerce RMA module detection");
+        Ok(supported)
+    }
+
+    /// Creates an RMA (Adobe Commerce only; see [`Self::request_return`] for the fallback).
+    pub async fn create_return(
+        &self,
+        request: &ReturnRequest,
+        order: &Order,
+        deadline: &Deadline,
+    ) -> Result<Rma, CommerceError> {
+        let now = self.clock().now().to_commerce();
+        let rma = Rma {
+            increment_id: String::new(),
+            entity_id: 0,
+            order_id: request.order_id.0,
+            order_increment_id: order.increment_id.clone(),
+            store_id: 0,
+            customer_id: order.customer_id.unwrap_or(0),
+            date_requested: now,
+            customer_custom_email: order.customer_email.clone(),
+            items: request
+                .items
+                .iter()
+                .map(|i| RmaItem {
+                    order_item_id: i.order_item_id,
+                    qty_requested: i.qty,
+                    reason: i.reason.clone(),
+                    condition: i.condition.clone(),
+                    resolution: i.resolution.clone(),
+                    status: "pending".to_owned(),
+                    ..RmaItem::default()
+                })
+                .collect(),
+            status: "pending".to_owned(),
+            comments: vec![crate::wire::RmaComment {
+                comment: request.comment.clone(),
+                status: "pending".to_owned(),
+                admin: true,
+                created_at: self.clock().now().to_commerce(),
+                ..crate::wire::RmaComment::default()
+            }],
+            tracks: Vec::new(),
+        };
+        let body = json!({ "rmaDataObject": rma });
+        self.execute(
+            &Call::send(Method::POST, "POST /V1/returns", "returns", &body),
+            deadline,
+        )
+        .await
+    }
+
+    /// Records a Walmart return in Commerce: an RMA where the module exists, else an order comment.
+    pub async fn request_return(
+        &self,
+        request: &ReturnRequest,
+        deadline: &Deadline,
+    ) -> Result<ReturnRecorded, CommerceError> {
+        if self.returns_supported(deadline).await? {
+            let order = self.get_order(request.order_id, deadline).await?;
+            let rma = self.create_return(request, &order, deadline).await?;
+            Ok(ReturnRecorded::Rma(RmaId(rma.entity_id)))
+        } else {
+            self.add_order_comment(
+                request.order_id,
+                &format!("Return requested on Walmart: {}", request.comment),
+                deadline,
+            )
+            .await?;
+            Ok(ReturnRecorded::OrderComment)
+        }
+    }
+
+    /// RMAs of one order.
+    pub fn returns_for_order(&self, order_id: CommerceOrderId) -> Paged<Rma> {
+        let criteria = SearchCriteria::new()
+            .filter("order_id", Condition::Eq, order_id.0.to_string())
+            .sort_by("entity_id", Direction::Asc);
+        self.paged("GET /V1/returns", "returns", criteria)
+    }
+
+    /// RMAs requested at or after `since` (RMAs have no `updated_at`).
+    pub fn returns_requested_since(&self, since: Timestamp) -> Paged<Rma> {
+        let criteria = SearchCriteria::new()
+            .filter("date_requested", Condition::Gteq, since.to_commerce())
+            .sort_by("date_requested", Direction::Asc)
+            .sort_by("entity_id", Direction::Asc);
+        self.paged("GET /V1/returns", "returns", criteria)
+    }
+
+    /// Credit memos changed at or after `since`.
+    pub fn credit_memos_updated_since(&self, since: Timestamp) -> Paged<CreditMemo> {
+        let criteria = SearchCriteria::new()
+            .filter("updated_at", Condition::Gteq, since.to_commerce())
+            .sort_by("updated_at", Direction::Asc)
+            .sort_by("entity_id", Direction::Asc);
+        self.paged("GET /V1/creditmemos", "creditmemos", criteria)
+    }
+
+    /// Refunds offline (a credit memo without a payment gateway). The order must be invoiced for
+    /// the refunded items. Returns the credit memo id.
+    pub async fn refund_order_offline(
+        &self,
+        order_id: CommerceOrderId,
+        items: &[ItemQuantity],
+        arguments: RefundArguments,
+        comment: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<CreditMemoId, CommerceError> {
+        let mut body = json!({ "items": items, "notify": false });
+        let mut args = serde_json::Map::new();
+        for (name, value) in [
+            ("shipping_amount", arguments.shipping_amount),
+            ("adjustment_positive", arguments.adjustment_positive),
+            ("adjustment_negative", arguments.adjustment_negative),
+        ] {
+            if let Some(value) = value {
+                args.insert(name.to_owned(), json!(value));
+            }
+        }
+        if !args.is_empty() {
+            body["arguments"] = serde_json::Value::Object(args);
+        }
+        if let Some(comment) = comment {
+            body["appendComment"] = json!(true);
+            body["comment"] = json!({ "comment": comment, "is_visible_on_front": 0 });
+        }
+        let call = Call::send(
+            Method::POST,
+            "POST /V1/order/{orderId}/refund",
+            format!("order/{}/refund", order_id.0),
+            &body,
+        );
+        self.execute::<u64>(&call, deadline).await.map(CreditMemoId)
+    }
+}

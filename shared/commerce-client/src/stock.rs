@@ -1,0 +1,108 @@
+//! Stock: MSI salable quantities, source items in bulk, the website's stock, and the legacy stock
+//! item for stores without MSI.
+//!
+//! Source items carry no `updated_at`, so changes cannot be searched for: callers read them in bulk
+//! ([`CommerceClient::source_items`]) and compare with the previous snapshot.
+
+use domain::Sku;
+use ports::Deadline;
+
+use crate::client::{Call, CommerceClient, Paged, seg};
+use crate::error::CommerceError;
+use crate::search::{Direction, Filter, SearchCriteria};
+use crate::wire::{IsProductSalableResult, SourceItem, Stock, StockItem};
+
+impl CommerceClient {
+    /// MSI salable quantity of `sku` in a stock: Σ source quantities of the stock's sources minus
+    /// reservations (placed, not yet shipped or cancelled orders). May be negative.
+    pub async fn salable_quantity(
+        &self,
+        sku: &Sku,
+        stock_id: u32,
+        deadline: &Deadline,
+    ) -> Result<f64, CommerceError> {
+        let call = Call::get(
+            "GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
+            format!(
+                "inventory/get-product-salable-quantity/{}/{stock_id}",
+                seg(sku.as_str())
+            ),
+        );
+        self.execute(&call, deadline).await
+    }
+
+    /// Whether each SKU is salable in a stock.
+    pub async fn are_products_salable(
+        &self,
+        skus: &[Sku],
+        stock_id: u32,
+        deadline: &Deadline,
+    ) -> Result<Vec<IsProductSalableResult>, CommerceError> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        // PHP reads `skus[]=a&skus[]=b` as the array the service takes.
+        let mut query: Vec<(String, String)> = skus
+            .iter()
+            .map(|s| ("skus[]".to_owned(), s.as_str().to_owned()))
+            .collect();
+        query.push(("stockId".to_owned(), stock_id.to_string()));
+        let call = Call::get(
+            "GET /V1/inventory/are-products-salable",
+            "inventory/are-products-salable",
+        )
+        .query(query);
+        self.execute(&call, deadline).await
+    }
+
+    /// Every source item (SKU × source quantity), by SKU then source: one snapshot to diff.
+    pub fn source_items(&self) -> Paged<SourceItem> {
+        let criteria = SearchCriteria::new()
+            .sort_by("sku", Direction::Asc)
+            .sort_by("source_code", Direction::Asc);
+        self.paged(
+            "GET /V1/inventory/source-items",
+            "inventory/source-items",
+            criteria,
+        )
+    }
+
+    /// Source items of some SKUs.
+    pub fn source_items_for(&self, skus: &[Sku]) -> Paged<SourceItem> {
+        let criteria = SearchCriteria::new()
+            .any_of(vec![Filter::in_list("sku", skus.iter().map(Sku::as_str))])
+            .sort_by("sku", Direction::Asc)
+            .sort_by("source_code", Direction::Asc);
+        self.paged(
+            "GET /V1/inventory/source-items",
+            "inventory/source-items",
+            criteria,
+        )
+    }
+
+    /// The stock that serves a website (by website code).
+    pub async fn stock_for_website(
+        &self,
+        website_code: &str,
+        deadline: &Deadline,
+    ) -> Result<Stock, CommerceError> {
+        let call = Call::get(
+            "GET /V1/inventory/stock-resolver/{type}/{code}",
+            format!("inventory/stock-resolver/website/{}", seg(website_code)),
+        );
+        self.execute(&call, deadline).await
+    }
+
+    /// The legacy CatalogInventory stock item (stores without MSI).
+    pub async fn legacy_stock_item(
+        &self,
+        sku: &Sku,
+        deadline: &Deadline,
+    ) -> Result<StockItem, CommerceError> {
+        let call = Call::get(
+            "GET /V1/stockItems/{productSku}",
+            format!("stockItems/{}", seg(sku.as_str())),
+        );
+        self.execute(&call, deadline).await
+    }
+}

@@ -1,0 +1,577 @@
+//! Serde types of the Commerce REST payloads, named after the schema definitions they mirror
+//! (`catalog-data-product-interface` → [`Product`], ...). Only the fields the channel uses are typed;
+//! unknown fields are ignored and missing or `null` ones take defaults, because stores add extension
+//! attributes freely and Magento prints `null` for unset columns.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// Lenient field readers: Magento is consistent per route, but stores with plugins are not.
+pub mod lenient {
+    use super::*;
+
+    /// `null` → the type's default.
+    pub fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de> + Default,
+    {
+        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// A string, or a number printed as one (ids declared as strings arrive both ways).
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            other => other.to_string(),
+        })
+    }
+
+    /// An optional id that may arrive as a number or a numeric string.
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+    }
+
+    /// An optional decimal that may arrive as a number or a numeric string.
+    pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+    }
+}
+
+/// `error-response`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+}
+
+/// Every `*-search-result(s)-interface`: one page of items and the size of the whole result.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct SearchResults<T> {
+    #[serde(default = "Vec::new", deserialize_with = "lenient::or_default")]
+    pub items: Vec<T>,
+    pub total_count: u64,
+}
+
+/// `framework-attribute-interface`: a custom attribute. Values are strings for most attributes but
+/// arrays for multi-value ones (e.g. `category_ids`), so the value is kept as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomAttribute {
+    pub attribute_code: String,
+    #[serde(default)]
+    pub value: Value,
+}
+
+impl CustomAttribute {
+    /// The value as text: strings as they are, numbers printed, arrays joined with commas.
+    pub fn text(&self) -> Option<String> {
+        match &self.value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
+            Value::Array(list) => Some(
+                list.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            Value::Null | Value::Object(_) => None,
+        }
+    }
+}
+
+/// `catalog-data-category-link-interface`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryLink {
+    #[serde(deserialize_with = "lenient::string")]
+    pub category_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+}
+
+/// `catalog-data-product-extension-interface` (the parts the channel reads).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductExtension {
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub website_ids: Vec<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub category_links: Vec<CategoryLink>,
+    /// Entity ids of a configurable product's children.
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub configurable_product_links: Vec<u64>,
+}
+
+/// `catalog-data-product-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub id: Option<u64>,
+    pub sku: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub attribute_set_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub price: Option<f64>,
+    /// 1 enabled, 2 disabled.
+    #[serde(default)]
+    pub status: Option<i64>,
+    /// 1 not visible individually, 2 catalog, 3 search, 4 catalog and search.
+    #[serde(default)]
+    pub visibility: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub type_id: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub weight: Option<f64>,
+    #[serde(default)]
+    pub extension_attributes: Option<ProductExtension>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub custom_attributes: Vec<CustomAttribute>,
+}
+
+/// `inventory-sales-api-data-is-product-salable-result-interface`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IsProductSalableResult {
+    pub sku: String,
+    pub stock_id: u64,
+    pub salable: bool,
+}
+
+/// `inventory-api-data-source-item-interface`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceItem {
+    pub sku: String,
+    pub source_code: String,
+    #[serde(default)]
+    pub quantity: f64,
+    /// 1 in stock, 0 out of stock.
+    #[serde(default)]
+    pub status: i64,
+}
+
+/// `inventory-api-data-stock-interface`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stock {
+    pub stock_id: u64,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub name: String,
+}
+
+/// `catalog-inventory-data-stock-item-interface` (legacy CatalogInventory).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StockItem {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub item_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub product_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub stock_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub qty: Option<f64>,
+    #[serde(default)]
+    pub is_in_stock: bool,
+    #[serde(default)]
+    pub manage_stock: Option<bool>,
+}
+
+/// `quote-data-cart-item-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CartItem {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_u64"
+    )]
+    pub item_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub qty: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_f64"
+    )]
+    pub price: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
+    pub quote_id: String,
+}
+
+/// `quote-data-address-interface`: every field the schema requires is always sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CartAddress {
+    pub region: String,
+    pub region_id: u64,
+    pub region_code: String,
+    pub country_id: String,
+    pub street: Vec<String>,
+    pub telephone: String,
+    pub postcode: String,
+    pub city: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub email: String,
+}
+
+/// `checkout-data-shipping-information-interface`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippingInformation {
+    pub shipping_address: CartAddress,
+    pub billing_address: CartAddress,
+    pub shipping_method_code: String,
+    pub shipping_carrier_code: String,
+}
+
+/// `quote-data-payment-interface`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMethod {
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+}
+
+/// `sales-data-order-item-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderItem {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub item_id: Option<u64>,
+    pub sku: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub product_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub product_type: String,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub parent_item_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub original_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub row_total: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub qty_ordered: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub qty_invoiced: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub qty_shipped: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub qty_canceled: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub qty_refunded: Option<f64>,
+}
+
+/// `sales-data-order-payment-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderPayment {
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub method: String,
+    #[serde(default)]
+    pub po_number: Option<String>,
+}
+
+/// `sales-data-order-status-history-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusHistory {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub comment: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `sales-data-order-interface` (the parts the channel reads).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub increment_id: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub state: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub status: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub customer_email: String,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub customer_id: Option<u64>,
+    #[serde(default)]
+    pub customer_is_guest: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub quote_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub grand_total: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub subtotal: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub shipping_amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub total_refunded: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub items: Vec<OrderItem>,
+    #[serde(default)]
+    pub payment: Option<OrderPayment>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub status_histories: Vec<StatusHistory>,
+}
+
+impl Order {
+    /// The Walmart purchase order id we stored in the payment's `po_number`.
+    pub fn po_number(&self) -> Option<&str> {
+        self.payment
+            .as_ref()?
+            .po_number
+            .as_deref()
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// `sales-data-order-status-history-interface` as sent to `POST /V1/orders/{id}/comments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStatusHistory {
+    pub comment: String,
+    pub is_customer_notified: i64,
+    pub is_visible_on_front: i64,
+    pub parent_id: u64,
+}
+
+/// `sales-data-shipment-item-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentItem {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub order_item_id: Option<u64>,
+    #[serde(default)]
+    pub qty: f64,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `sales-data-shipment-track-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentTrack {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub track_number: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub title: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub carrier_code: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// `sales-data-shipment-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub increment_id: String,
+    #[serde(default)]
+    pub order_id: u64,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub items: Vec<ShipmentItem>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub tracks: Vec<ShipmentTrack>,
+}
+
+/// `sales-data-creditmemo-item-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreditMemoItem {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub order_item_id: Option<u64>,
+    #[serde(default)]
+    pub qty: f64,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub row_total: Option<f64>,
+}
+
+/// `sales-data-creditmemo-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreditMemo {
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub entity_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub increment_id: String,
+    #[serde(default)]
+    pub order_id: u64,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub invoice_id: Option<u64>,
+    #[serde(default)]
+    pub state: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub grand_total: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub subtotal: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    pub shipping_amount: Option<f64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub items: Vec<CreditMemoItem>,
+}
+
+/// `rma-data-item-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RmaItem {
+    #[serde(default)]
+    pub entity_id: u64,
+    #[serde(default)]
+    pub rma_entity_id: u64,
+    #[serde(default)]
+    pub order_item_id: u64,
+    #[serde(default)]
+    pub qty_requested: u64,
+    #[serde(default)]
+    pub qty_authorized: u64,
+    #[serde(default)]
+    pub qty_approved: u64,
+    #[serde(default)]
+    pub qty_returned: u64,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub reason: String,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub condition: String,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub resolution: String,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub status: String,
+}
+
+/// `rma-data-comment-interface`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RmaComment {
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub comment: String,
+    #[serde(default)]
+    pub rma_entity_id: u64,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub created_at: String,
+    #[serde(default)]
+    pub entity_id: u64,
+    #[serde(default)]
+    pub customer_notified: bool,
+    #[serde(default)]
+    pub visible_on_front: bool,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub status: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// `rma-data-rma-interface`. Every field the schema requires is sent on creation (ids as 0, which
+/// Magento treats as "new").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rma {
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub increment_id: String,
+    #[serde(default)]
+    pub entity_id: u64,
+    #[serde(default)]
+    pub order_id: u64,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub order_increment_id: String,
+    #[serde(default)]
+    pub store_id: u64,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub customer_id: u64,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub date_requested: String,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub customer_custom_email: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub items: Vec<RmaItem>,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub status: String,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub comments: Vec<RmaComment>,
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub tracks: Vec<Value>,
+}
+
+/// `sales-data-invoice-item-creation-interface` / `sales-data-creditmemo-item-creation-interface`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ItemQuantity {
+    pub order_item_id: u64,
+    pub qty: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerates_nulls_unknown_fields_and_stringly_numbers() {
+        let product: Product = serde_json::from_str(
+            r#"{"id":"7","sku":"A","name":null,"price":"12.50","type_id":"simple","custom_attributes":null,
+                "extension_attributes":{"website_ids":[1],"category_links":[{"category_id":3}],"stock_item":{}},
+                "brand_new_field":{"x":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(product.id, Some(7));
+        assert_eq!(product.price, Some(12.5));
+        assert_eq!(product.name, "");
+        assert!(product.custom_attributes.is_empty());
+        assert_eq!(
+            product.extension_attributes.unwrap().category_links[0].category_id,
+            "3"
+        );
+    }
+
+    #[test]
+    fn custom_attribute_values_render_as_text() {
+        let list = CustomAttribute {
+            attribute_code: "category_ids".into(),
+            value: serde_json::json!(["3", "4"]),
+        };
+        assert_eq!(list.text().as_deref(), Some("3,4"));
+        let upc = CustomAttribute {
+            attribute_code: "upc".into(),
+            value: serde_json::json!("036000291452"),
+        };
+        assert_eq!(upc.text().as_deref(), Some("036000291452"));
+    }
+}
