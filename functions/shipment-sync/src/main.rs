@@ -1,1 +1,20 @@
-fn main() {}
+//! `shipment-sync` Lambda: Sends Commerce shipments with tracking to Walmart.
+//!
+//! Triggered by an EventBridge schedule. The work itself lives in `shared/`; this binary only wires it.
+
+use domain::Operation;
+use lambda_glue::{Invocation, NotImplemented, cold_start};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let runtime = cold_start(Operation::ShipmentSync, &[]).await?;
+    let runtime = &runtime;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Invocation>| async move {
+        tracing::info!(function = runtime.operation.function_name(), "invoked");
+        let _ = event;
+        Err::<Value, _>(NotImplemented("shipment-sync"))
+    }))
+    .await
+}
