@@ -1,0 +1,94 @@
+//! Feeds API: submit feed files and read their per-item outcome.
+
+use domain::FeedId;
+use ports::Deadline;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::client::{Call, WalmartClient};
+use crate::convert::{self, FeedStatusPage};
+use crate::encoding::{component, query};
+use crate::endpoint::{Endpoint, FeedType};
+use crate::error::WalmartError;
+use crate::feeds::{Feed, MAX_FEED_BYTES, feed_items, max_items};
+use crate::wire;
+
+/// Largest page of item details Walmart serves per `GET /v3/feeds/{feedId}`.
+pub const MAX_FEED_DETAILS_PAGE: u32 = 1000;
+
+impl WalmartClient {
+    /// `POST /v3/feeds?feedType=...` with the payload as the multipart part `file`. Refuses files
+    /// over Walmart's item or size limits before sending (use [`crate::feeds::split`]).
+    pub async fn submit_feed(
+        &self,
+        feed_type: FeedType,
+        payload: &Value,
+        deadline: &Deadline,
+    ) -> Result<FeedId, WalmartError> {
+        let file = serde_json::to_vec(payload)
+            .map_err(|e| WalmartError::InvalidInput(format!("cannot serialise the {feed_type} feed: {e}")))?;
+        if file.len() > MAX_FEED_BYTES {
+            return Err(WalmartError::InvalidInput(format!(
+                "{feed_type} feed of {} bytes exceeds {MAX_FEED_BYTES} bytes",
+                file.len()
+            )));
+        }
+        let items = feed_items(feed_type, payload).map_or(0, Vec::len);
+        if items > max_items(feed_type) {
+            return Err(WalmartError::InvalidInput(format!(
+                "{feed_type} feed of {items} items exceeds {} items",
+                max_items(feed_type)
+            )));
+        }
+        let endpoint = Endpoint::SubmitFeed(feed_type);
+        let path = format!(
+            "/v3/feeds{}",
+            query(&[("feedType", feed_type.as_str().to_owned())])
+        );
+        let call = Call::get(endpoint, path)
+            .with_method(Method::POST)
+            .with_feed(file)
+            .with_key(feed_type.as_str());
+        let response: wire::FeedId = self.execute(&call, deadline).await?;
+        let raw = response.feed_id.unwrap_or_default();
+        let feed_id = FeedId::new(raw).map_err(|e| WalmartError::Malformed {
+            endpoint,
+            context: format!("feedId: {e}"),
+        })?;
+        tracing::info!(feed_type = feed_type.as_str(), feed_id = %feed_id, items, "feed submitted");
+        Ok(feed_id)
+    }
+
+    /// Submits a feed built by [`crate::feeds`].
+    pub async fn submit(&self, feed: &Feed, deadline: &Deadline) -> Result<FeedId, WalmartError> {
+        self.submit_feed(feed.feed_type, &feed.payload, deadline).await
+    }
+
+    /// `GET /v3/feeds/{feedId}?includeDetails=true&offset=&limit=`: the feed's status and one page
+    /// of item details. Page on with [`FeedStatusPage::next_offset`].
+    pub async fn feed_status(
+        &self,
+        feed_id: &FeedId,
+        offset: u32,
+        limit: u32,
+        deadline: &Deadline,
+    ) -> Result<FeedStatusPage, WalmartError> {
+        if limit == 0 || limit > MAX_FEED_DETAILS_PAGE {
+            return Err(WalmartError::InvalidInput(format!(
+                "feed details limit {limit} outside 1..={MAX_FEED_DETAILS_PAGE}"
+            )));
+        }
+        let path = format!(
+            "/v3/feeds/{}{}",
+            component(feed_id.as_str()),
+            query(&[
+                ("includeDetails", "true".to_owned()),
+                ("offset", offset.to_string()),
+                ("limit", limit.to_string()),
+            ])
+        );
+        let call = Call::get(Endpoint::FeedStatus, path).with_key(feed_id.as_str());
+        let response: wire::PartnerFeedResponse = self.execute(&call, deadline).await?;
+        convert::feed_status(Endpoint::FeedStatus, feed_id, response)
+    }
+}

@@ -1,0 +1,132 @@
+//! Items API: the seller's items and Walmart's catalog.
+
+use domain::{Gtin, GtinKind, Sku};
+use ports::Deadline;
+
+use crate::client::{Call, WalmartClient};
+use crate::convert::{self, CatalogItem, SellerItem};
+use crate::encoding::{component, query};
+use crate::endpoint::Endpoint;
+use crate::error::WalmartError;
+use crate::wire;
+
+/// Largest page of `GET /v3/items` the client asks for.
+pub const MAX_ITEMS_PAGE: u32 = 200;
+
+/// A page request of the seller's items. Start with `cursor: None`; pass each page's
+/// `next_cursor` back to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemsQuery {
+    pub cursor: Option<String>,
+    pub limit: u32,
+    /// `ACTIVE`, `ARCHIVED`, `RETIRED`.
+    pub lifecycle_status: Option<String>,
+    /// `PUBLISHED`, `UNPUBLISHED`, ...
+    pub published_status: Option<String>,
+}
+
+impl Default for ItemsQuery {
+    fn default() -> Self {
+        Self {
+            cursor: None,
+            limit: 50,
+            lifecycle_status: None,
+            published_status: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemsPage {
+    pub items: Vec<SellerItem>,
+    pub total_items: Option<u64>,
+    /// `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl WalmartClient {
+    /// `GET /v3/items`: one page of the seller's items, cursor-paged.
+    pub async fn list_items(
+        &self,
+        request: &ItemsQuery,
+        deadline: &Deadline,
+    ) -> Result<ItemsPage, WalmartError> {
+        if request.limit == 0 || request.limit > MAX_ITEMS_PAGE {
+            return Err(WalmartError::InvalidInput(format!(
+                "items page limit {} outside 1..={MAX_ITEMS_PAGE}",
+                request.limit
+            )));
+        }
+        let mut pairs = vec![
+            (
+                "nextCursor",
+                request.cursor.clone().unwrap_or_else(|| "*".to_owned()),
+            ),
+            ("limit", request.limit.to_string()),
+        ];
+        if let Some(status) = &request.lifecycle_status {
+            pairs.push(("lifecycleStatus", status.clone()));
+        }
+        if let Some(status) = &request.published_status {
+            pairs.push(("publishedStatus", status.clone()));
+        }
+        let call = Call::get(Endpoint::ListItems, format!("/v3/items{}", query(&pairs)));
+        let response: wire::ItemResponses = self.execute(&call, deadline).await?;
+        let items = response
+            .item_response
+            .into_iter()
+            .map(|i| convert::seller_item(Endpoint::ListItems, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = response
+            .next_cursor
+            .filter(|c| !c.is_empty() && !items.is_empty());
+        Ok(ItemsPage {
+            items,
+            total_items: response.total_items.and_then(|t| u64::try_from(t).ok()),
+            next_cursor,
+        })
+    }
+
+    /// `GET /v3/items/{sku}?productIdType=SKU`: one seller item.
+    pub async fn get_item(&self, sku: &Sku, deadline: &Deadline) -> Result<SellerItem, WalmartError> {
+        let path = format!("/v3/items/{}?productIdType=SKU", component(sku.as_str()));
+        let call = Call::get(Endpoint::GetItem, path).with_key(sku.as_str());
+        let response: wire::GetItemResponse = self.execute(&call, deadline).await?;
+        let item = response
+            .response_record
+            .or_else(|| response.item_response.into_iter().next())
+            .ok_or_else(|| WalmartError::NotFound {
+                endpoint: Endpoint::GetItem,
+                message: format!("no item in the response for sku {sku}"),
+            })?;
+        convert::seller_item(Endpoint::GetItem, item)
+    }
+
+    /// `GET /v3/items/walmart/search`: Walmart catalog items with this identifier (UPC-A by `upc`,
+    /// anything else as a 14-digit `gtin`). Empty when Walmart has no such item.
+    pub async fn search_catalog_by_gtin(
+        &self,
+        gtin: &Gtin,
+        deadline: &Deadline,
+    ) -> Result<Vec<CatalogItem>, WalmartError> {
+        let pair = match gtin.kind() {
+            GtinKind::Upc => ("upc", gtin.as_str().to_owned()),
+            _ => ("gtin", gtin.to_gtin14()),
+        };
+        let call = Call::get(
+            Endpoint::CatalogSearch,
+            format!("/v3/items/walmart/search{}", query(&[pair])),
+        )
+        .with_key(gtin.as_str());
+        let response: wire::SearchResponse = match self.execute(&call, deadline).await {
+            Ok(r) => r,
+            Err(WalmartError::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(response
+            .items
+            .into_iter()
+            .filter_map(convert::catalog_item)
+            .collect())
+    }
+}

@@ -1,0 +1,585 @@
+//! From Walmart's wire shapes to the channel's domain types. A field the domain needs but Walmart
+//! sent badly is a [`WalmartError::Malformed`] naming the field, never a panic or a silent default.
+
+use domain::{
+    CustomerOrderId, FeedId, FeedStatus, LineNumber, ListingIssue, MethodCode, Money, OrderLine,
+    PurchaseOrder, PurchaseOrderId, ReturnLine, ReturnOrderId, ShipTo, Sku, Timestamp, WalmartLineStatus,
+    Wpid,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::Endpoint;
+use crate::error::WalmartError;
+use crate::wire;
+
+fn malformed(endpoint: Endpoint, context: impl Into<String>) -> WalmartError {
+    WalmartError::Malformed {
+        endpoint,
+        context: context.into(),
+    }
+}
+
+fn money(endpoint: Endpoint, amount: f64, what: &str) -> Result<Money, WalmartError> {
+    Money::from_decimal(amount).map_err(|e| malformed(endpoint, format!("{what}: {e}")))
+}
+
+fn whole_quantity(endpoint: Endpoint, raw: &str, what: &str) -> Result<u32, WalmartError> {
+    let trimmed = raw.trim();
+    trimmed
+        .parse::<u32>()
+        .ok()
+        .or_else(|| {
+            // Walmart occasionally renders quantities as "2.0".
+            trimmed
+                .parse::<f64>()
+                .ok()
+                .filter(|q| q.fract() == 0.0 && *q >= 0.0 && *q <= f64::from(u32::MAX))
+                .map(|q| q as u32)
+        })
+        .ok_or_else(|| malformed(endpoint, format!("{what}: {raw:?} is not a whole quantity")))
+}
+
+// ---------------------------------------------------------------- orders
+
+/// Walmart's status of some quantity of an order line, including `Refund`, which the domain's
+/// line status does not model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LineState {
+    Created,
+    Acknowledged,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refund,
+}
+
+impl LineState {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "Created" => LineState::Created,
+            "Acknowledged" => LineState::Acknowledged,
+            "Shipped" => LineState::Shipped,
+            "Delivered" => LineState::Delivered,
+            "Cancelled" => LineState::Cancelled,
+            "Refund" => LineState::Refund,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineState::Created => "Created",
+            LineState::Acknowledged => "Acknowledged",
+            LineState::Shipped => "Shipped",
+            LineState::Delivered => "Delivered",
+            LineState::Cancelled => "Cancelled",
+            LineState::Refund => "Refund",
+        }
+    }
+
+    /// Progress order of the states a unit moves through; cancelled and refunded sit apart.
+    fn rank(self) -> Option<u8> {
+        match self {
+            LineState::Created => Some(0),
+            LineState::Acknowledged => Some(1),
+            LineState::Shipped => Some(2),
+            LineState::Delivered => Some(3),
+            LineState::Cancelled | LineState::Refund => None,
+        }
+    }
+
+    fn to_domain(self) -> WalmartLineStatus {
+        match self {
+            LineState::Created => WalmartLineStatus::Created,
+            LineState::Acknowledged => WalmartLineStatus::Acknowledged,
+            LineState::Shipped | LineState::Refund => WalmartLineStatus::Shipped,
+            LineState::Delivered => WalmartLineStatus::Delivered,
+            LineState::Cancelled => WalmartLineStatus::Cancelled,
+        }
+    }
+}
+
+/// Some quantity of one line in one state, as Walmart reports it (`orderLineStatuses`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineStatusQuantity {
+    pub line: LineNumber,
+    pub state: LineState,
+    pub quantity: u32,
+    pub cancellation_reason: Option<String>,
+    pub tracking_number: Option<String>,
+}
+
+/// A purchase order with Walmart's per-quantity line statuses, which the domain's single line
+/// status summarises (cancellation-sync needs the quantities).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalmartOrder {
+    pub order: PurchaseOrder,
+    pub statuses: Vec<LineStatusQuantity>,
+}
+
+impl WalmartOrder {
+    /// Units of `line` currently in `state`.
+    pub fn quantity_in(&self, line: LineNumber, state: LineState) -> u32 {
+        self.statuses
+            .iter()
+            .filter(|s| s.line == line && s.state == state)
+            .map(|s| s.quantity)
+            .sum()
+    }
+}
+
+/// A line's single status: cancelled if every unit is, else the least advanced state of the
+/// units still live, so "partly shipped" reads as not yet shipped.
+fn summarise(states: &[(LineState, u32)]) -> WalmartLineStatus {
+    let live = states
+        .iter()
+        .filter(|(_, q)| *q > 0)
+        .filter_map(|(s, _)| s.rank().map(|r| (r, *s)))
+        .min_by_key(|(r, _)| *r);
+    match live {
+        Some((_, state)) => state.to_domain(),
+        None if states.iter().any(|(s, q)| *s == LineState::Cancelled && *q > 0) => {
+            WalmartLineStatus::Cancelled
+        }
+        None if states.iter().any(|(s, _)| *s == LineState::Refund) => WalmartLineStatus::Shipped,
+        None => WalmartLineStatus::Created,
+    }
+}
+
+fn order_date(endpoint: Endpoint, raw: &wire::OrderDate) -> Result<Timestamp, WalmartError> {
+    match raw {
+        wire::OrderDate::Millis(ms) => Ok(Timestamp::from_millis(*ms)),
+        wire::OrderDate::Text(text) => {
+            Timestamp::parse_rfc3339(text).map_err(|e| malformed(endpoint, format!("orderDate: {e}")))
+        }
+    }
+}
+
+pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrder, WalmartError> {
+    let id = PurchaseOrderId::new(wire.purchase_order_id.as_str())
+        .map_err(|e| malformed(endpoint, format!("purchaseOrderId: {e}")))?;
+    let customer_order_id = CustomerOrderId::new(wire.customer_order_id.as_str())
+        .map_err(|e| malformed(endpoint, format!("customerOrderId of {id}: {e}")))?;
+    let method_code = MethodCode::new(wire.shipping_info.method_code.as_str())
+        .map_err(|e| malformed(endpoint, format!("methodCode of {id}: {e}")))?;
+    let address = wire.shipping_info.postal_address;
+    let ship_to = ShipTo {
+        name: address.name,
+        address1: address.address1,
+        address2: address.address2.filter(|a| !a.is_empty()),
+        city: address.city,
+        state: address.state,
+        postal_code: address.postal_code,
+        country: address.country,
+        phone: wire.shipping_info.phone.filter(|p| !p.is_empty()),
+        email: wire.customer_email_id.filter(|e| !e.is_empty()),
+    };
+    let mut lines = Vec::with_capacity(wire.order_lines.order_line.len());
+    let mut statuses = Vec::new();
+    for line in wire.order_lines.order_line {
+        let number: LineNumber = line
+            .line_number
+            .parse()
+            .map_err(|e| malformed(endpoint, format!("lineNumber of {id}: {e}")))?;
+        let sku = Sku::new(line.item.sku.as_str())
+            .map_err(|e| malformed(endpoint, format!("sku of {id} line {number}: {e}")))?;
+        let quantity = whole_quantity(
+            endpoint,
+            &line.order_line_quantity.amount,
+            &format!("orderLineQuantity of {id} line {number}"),
+        )?;
+        let (mut unit_price, mut shipping, mut tax) = (Money::ZERO, Money::ZERO, Money::ZERO);
+        for charge in &line.charges.charge {
+            let amount = money(endpoint, charge.charge_amount.amount, "chargeAmount")?;
+            match charge.charge_type.to_ascii_uppercase().as_str() {
+                "PRODUCT" => unit_price = unit_price + amount,
+                _ => shipping = shipping + amount,
+            }
+            if let Some(t) = &charge.tax {
+                tax = tax + money(endpoint, t.tax_amount.amount, "taxAmount")?;
+            }
+        }
+        let mut states = Vec::new();
+        for status in &line.order_line_statuses.order_line_status {
+            let state = LineState::parse(&status.status).ok_or_else(|| {
+                malformed(
+                    endpoint,
+                    format!("unknown line status {:?} on {id} line {number}", status.status),
+                )
+            })?;
+            let amount = whole_quantity(
+                endpoint,
+                &status.status_quantity.amount,
+                &format!("statusQuantity of {id} line {number}"),
+            )?;
+            states.push((state, amount));
+            statuses.push(LineStatusQuantity {
+                line: number,
+                state,
+                quantity: amount,
+                cancellation_reason: status.cancellation_reason.clone(),
+                tracking_number: status.tracking_info.as_ref().map(|t| t.tracking_number.clone()),
+            });
+        }
+        lines.push(OrderLine {
+            number,
+            sku,
+            product_name: line.item.product_name,
+            quantity,
+            unit_price,
+            tax,
+            shipping,
+            status: summarise(&states),
+        });
+    }
+    Ok(WalmartOrder {
+        order: PurchaseOrder {
+            order_date: order_date(endpoint, &wire.order_date)?,
+            id,
+            customer_order_id,
+            method_code,
+            ship_to,
+            lines,
+        },
+        statuses,
+    })
+}
+
+// ---------------------------------------------------------------- feeds
+
+/// Walmart's per-item ingestion status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IngestionStatus {
+    InProgress,
+    Success,
+    DataError,
+    SystemError,
+    TimeoutError,
+}
+
+impl IngestionStatus {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "INPROGRESS" => IngestionStatus::InProgress,
+            "SUCCESS" => IngestionStatus::Success,
+            "DATA_ERROR" => IngestionStatus::DataError,
+            "SYSTEM_ERROR" => IngestionStatus::SystemError,
+            "TIMEOUT_ERROR" => IngestionStatus::TimeoutError,
+            _ => return None,
+        })
+    }
+
+    /// System and timeout errors are Walmart's own trouble: resubmitting later may succeed.
+    pub fn is_transient_failure(self) -> bool {
+        matches!(self, IngestionStatus::SystemError | IngestionStatus::TimeoutError)
+    }
+}
+
+/// One item of a feed and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedItemResult {
+    /// Position in the submitted file, 0-based.
+    pub index: Option<u32>,
+    pub sku: Option<Sku>,
+    pub wpid: Option<Wpid>,
+    pub status: IngestionStatus,
+    /// Walmart's errors for the item, as listing issues (code + message).
+    pub issues: Vec<ListingIssue>,
+}
+
+/// One page of a feed's status with item details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedStatusPage {
+    pub feed_id: FeedId,
+    pub status: FeedStatus,
+    pub items_received: u32,
+    pub items_succeeded: u32,
+    pub items_failed: u32,
+    pub items_processing: u32,
+    pub offset: u32,
+    pub limit: u32,
+    pub items: Vec<FeedItemResult>,
+    /// Errors of the feed as a whole (a feed in ERROR).
+    pub feed_errors: Vec<ListingIssue>,
+}
+
+impl FeedStatusPage {
+    /// The offset of the next page of item details, if there is one.
+    pub fn next_offset(&self) -> Option<u32> {
+        let next = self.offset + u32::try_from(self.items.len()).unwrap_or(u32::MAX);
+        (!self.items.is_empty() && next < self.items_received).then_some(next)
+    }
+}
+
+fn issues(errors: Option<wire::IngestionErrors>) -> Vec<ListingIssue> {
+    errors
+        .map(|e| e.ingestion_error)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            let message = e.description.unwrap_or_else(|| e.kind.clone());
+            ListingIssue::new(e.code, message)
+        })
+        .collect()
+}
+
+fn count(raw: Option<i64>) -> u32 {
+    raw.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+}
+
+pub(crate) fn feed_status(
+    endpoint: Endpoint,
+    asked: &FeedId,
+    wire: wire::PartnerFeedResponse,
+) -> Result<FeedStatusPage, WalmartError> {
+    let status = match wire.feed_status.as_deref() {
+        Some("RECEIVED") => FeedStatus::Received,
+        Some("INPROGRESS") => FeedStatus::Inprogress,
+        Some("PROCESSED") => FeedStatus::Processed,
+        Some("ERROR") => FeedStatus::Error,
+        other => return Err(malformed(endpoint, format!("feedStatus {other:?}"))),
+    };
+    let feed_id = match wire.feed_id.as_deref() {
+        Some(raw) if !raw.is_empty() => {
+            FeedId::new(raw).map_err(|e| malformed(endpoint, format!("feedId: {e}")))?
+        }
+        _ => asked.clone(),
+    };
+    let mut items = Vec::new();
+    for item in wire
+        .item_details
+        .map(|d| d.item_ingestion_status)
+        .unwrap_or_default()
+    {
+        let status = IngestionStatus::parse(&item.ingestion_status)
+            .ok_or_else(|| malformed(endpoint, format!("ingestionStatus {:?}", item.ingestion_status)))?;
+        let sku = item.sku.as_deref().and_then(|raw| match Sku::new(raw) {
+            Ok(sku) => Some(sku),
+            Err(e) => {
+                tracing::warn!(error = %e, "feed item with an unusable sku");
+                None
+            }
+        });
+        items.push(FeedItemResult {
+            index: item.index.and_then(|i| u32::try_from(i).ok()),
+            sku,
+            wpid: item
+                .wpid
+                .as_deref()
+                .filter(|w| !w.is_empty())
+                .and_then(|w| Wpid::new(w).ok()),
+            status,
+            issues: issues(item.ingestion_errors),
+        });
+    }
+    Ok(FeedStatusPage {
+        feed_id,
+        status,
+        items_received: count(wire.items_received),
+        items_succeeded: count(wire.items_succeeded),
+        items_failed: count(wire.items_failed),
+        items_processing: count(wire.items_processing),
+        offset: count(wire.offset),
+        limit: count(wire.limit),
+        items,
+        feed_errors: issues(wire.ingestion_errors),
+    })
+}
+
+// ---------------------------------------------------------------- items
+
+/// A seller item (`GET /v3/items`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerItem {
+    pub sku: Sku,
+    pub wpid: Option<Wpid>,
+    pub gtin: Option<String>,
+    pub upc: Option<String>,
+    pub product_name: Option<String>,
+    pub price: Option<Money>,
+    /// `PUBLISHED`, `UNPUBLISHED`, ...
+    pub published_status: Option<String>,
+    /// `ACTIVE`, `ARCHIVED`, `RETIRED`.
+    pub lifecycle_status: Option<String>,
+    pub unpublished_reasons: Vec<String>,
+}
+
+pub(crate) fn seller_item(endpoint: Endpoint, wire: wire::ItemResponse) -> Result<SellerItem, WalmartError> {
+    let sku = Sku::new(wire.sku.as_str()).map_err(|e| malformed(endpoint, format!("sku: {e}")))?;
+    let price = match wire.price.and_then(|p| p.amount) {
+        Some(amount) => Some(money(endpoint, amount, "price")?),
+        None => None,
+    };
+    let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
+    Ok(SellerItem {
+        wpid: non_empty(wire.wpid).and_then(|w| Wpid::new(w).ok()),
+        sku,
+        gtin: non_empty(wire.gtin),
+        upc: non_empty(wire.upc),
+        product_name: non_empty(wire.product_name),
+        price,
+        published_status: non_empty(wire.published_status),
+        lifecycle_status: non_empty(wire.lifecycle_status),
+        unpublished_reasons: wire.unpublished_reasons.map(|r| r.reason).unwrap_or_default(),
+    })
+}
+
+/// An item of Walmart's catalog found by identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogItem {
+    /// Walmart's item id.
+    pub item_id: String,
+    pub title: Option<String>,
+    pub brand: Option<String>,
+    pub product_type: Option<String>,
+    pub price: Option<Money>,
+    pub marketplace_item: bool,
+}
+
+pub(crate) fn catalog_item(wire: wire::SearchItem) -> Option<CatalogItem> {
+    Some(CatalogItem {
+        item_id: wire.item_id.filter(|i| !i.is_empty())?,
+        title: wire.title,
+        brand: wire.brand,
+        product_type: wire.product_type,
+        price: wire
+            .price
+            .and_then(|p| p.amount)
+            .and_then(|a| a.parse::<f64>().ok())
+            .and_then(|a| Money::from_decimal(a).ok()),
+        marketplace_item: wire.is_market_place_item.unwrap_or(false),
+    })
+}
+
+// ---------------------------------------------------------------- returns
+
+/// A Walmart return order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalmartReturn {
+    pub return_order_id: ReturnOrderId,
+    pub customer_order_id: CustomerOrderId,
+    /// The purchase order of the returned lines (Walmart returns one purchase order's lines).
+    pub purchase_order_id: Option<PurchaseOrderId>,
+    pub returned_at: Option<Timestamp>,
+    pub total_refund: Option<Money>,
+    pub lines: Vec<ReturnLine>,
+    /// Return line numbers Walmart already reports as refunded.
+    pub refunded_lines: Vec<u32>,
+}
+
+pub(crate) fn return_order(
+    endpoint: Endpoint,
+    wire: wire::ReturnOrder,
+) -> Result<WalmartReturn, WalmartError> {
+    let return_order_id = ReturnOrderId::new(wire.return_order_id.unwrap_or_default())
+        .map_err(|e| malformed(endpoint, format!("returnOrderId: {e}")))?;
+    let customer_order_id =
+        CustomerOrderId::new(wire.customer_order_id.unwrap_or_default()).map_err(|e| {
+            malformed(
+                endpoint,
+                format!("customerOrderId of return {return_order_id}: {e}"),
+            )
+        })?;
+    let mut purchase_order_id = None;
+    let mut lines = Vec::new();
+    let mut refunded_lines = Vec::new();
+    for line in wire.return_order_lines {
+        let context = |what: &str| format!("{what} of return {return_order_id}");
+        let return_line = line
+            .return_order_line_number
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| malformed(endpoint, context("returnOrderLineNumber")))?;
+        let order_line = line
+            .purchase_order_line_number
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .map(LineNumber)
+            .ok_or_else(|| malformed(endpoint, context("purchaseOrderLineNumber")))?;
+        if purchase_order_id.is_none()
+            && let Some(po) = line.purchase_order_id.as_deref()
+        {
+            purchase_order_id = Some(
+                PurchaseOrderId::new(po)
+                    .map_err(|e| malformed(endpoint, format!("{}: {e}", context("purchaseOrderId"))))?,
+            );
+        }
+        let sku = line
+            .item
+            .and_then(|i| i.sku)
+            .ok_or_else(|| malformed(endpoint, context("item.sku")))
+            .and_then(|s| {
+                Sku::new(s).map_err(|e| malformed(endpoint, format!("{}: {e}", context("item.sku"))))
+            })?;
+        let quantity = line
+            .quantity
+            .map(|q| q.measurement_value)
+            .filter(|q| q.fract() == 0.0 && *q >= 0.0)
+            .map(|q| q as u32)
+            .ok_or_else(|| malformed(endpoint, context("quantity")))?;
+        let line_total = line
+            .charge_totals
+            .iter()
+            .find(|t| t.name == "lineTotal")
+            .map(|t| t.value.currency_amount);
+        let refund_amount = match (line_total, &line.unit_price) {
+            (Some(total), _) => money(endpoint, total, "lineTotal")?,
+            (None, Some(unit)) => money(endpoint, unit.currency_amount, "unitPrice")? * quantity,
+            (None, None) => Money::ZERO,
+        };
+        if line.current_refund_status.as_deref() == Some("REFUNDED") {
+            refunded_lines.push(return_line);
+        }
+        lines.push(ReturnLine {
+            return_line,
+            order_line,
+            sku,
+            quantity,
+            refund_amount,
+        });
+    }
+    Ok(WalmartReturn {
+        return_order_id,
+        customer_order_id,
+        purchase_order_id,
+        returned_at: wire
+            .return_order_date
+            .as_deref()
+            .and_then(|d| Timestamp::parse_rfc3339(d).ok()),
+        total_refund: match wire.total_refund_amount {
+            Some(a) => Some(money(endpoint, a.currency_amount, "totalRefundAmount")?),
+            None => None,
+        },
+        lines,
+        refunded_lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_status_summary_follows_the_least_advanced_live_unit() {
+        use LineState::*;
+        assert_eq!(summarise(&[(Created, 2)]), WalmartLineStatus::Created);
+        assert_eq!(
+            summarise(&[(Shipped, 1), (Acknowledged, 1)]),
+            WalmartLineStatus::Acknowledged
+        );
+        assert_eq!(
+            summarise(&[(Shipped, 1), (Cancelled, 1)]),
+            WalmartLineStatus::Shipped
+        );
+        assert_eq!(summarise(&[(Cancelled, 2)]), WalmartLineStatus::Cancelled);
+        assert_eq!(summarise(&[(Refund, 1)]), WalmartLineStatus::Shipped);
+    }
+
+    #[test]
+    fn quantities_accept_walmart_renderings() {
+        let e = Endpoint::ListOrders;
+        assert_eq!(whole_quantity(e, "2", "q").unwrap(), 2);
+        assert_eq!(whole_quantity(e, "2.0", "q").unwrap(), 2);
+        assert!(whole_quantity(e, "1.5", "q").is_err());
+        assert!(whole_quantity(e, "x", "q").is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! The Walmart operations this client calls. Rate limits, counters, errors and logs are all keyed
+//! by [`Endpoint`], so "which call was throttled" is always answerable.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Feed types the channel submits to `POST /v3/feeds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FeedType {
+    /// `MP_ITEM_MATCH`: set up offers by matching existing Walmart items (spec v4).
+    ItemMatch,
+    /// `inventory`: bulk quantities at the default ship node (spec 1.4).
+    Inventory,
+    /// `MP_INVENTORY`: bulk quantities per ship node (spec 1.5).
+    MultiNodeInventory,
+    /// `price`: bulk prices (spec 1.7).
+    Price,
+}
+
+impl FeedType {
+    pub const ALL: [FeedType; 4] = [
+        FeedType::ItemMatch,
+        FeedType::Inventory,
+        FeedType::MultiNodeInventory,
+        FeedType::Price,
+    ];
+
+    /// The `feedType` query value Walmart expects.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedType::ItemMatch => "MP_ITEM_MATCH",
+            FeedType::Inventory => "inventory",
+            FeedType::MultiNodeInventory => "MP_INVENTORY",
+            FeedType::Price => "price",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+}
+
+impl fmt::Display for FeedType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Walmart operation as the client uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Endpoint {
+    Token,
+    ListItems,
+    GetItem,
+    CatalogSearch,
+    SubmitFeed(FeedType),
+    FeedStatus,
+    GetInventory,
+    UpdateInventory,
+    UpdatePrice,
+    ListOrders,
+    ListReleasedOrders,
+    GetOrder,
+    AcknowledgeOrder,
+    ShipOrderLines,
+    CancelOrderLines,
+    RefundOrderLines,
+    ListReturns,
+    RefundReturn,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 21] = [
+        Endpoint::Token,
+        Endpoint::ListItems,
+        Endpoint::GetItem,
+        Endpoint::CatalogSearch,
+        Endpoint::SubmitFeed(FeedType::ItemMatch),
+        Endpoint::SubmitFeed(FeedType::Inventory),
+        Endpoint::SubmitFeed(FeedType::MultiNodeInventory),
+        Endpoint::SubmitFeed(FeedType::Price),
+        Endpoint::FeedStatus,
+        Endpoint::GetInventory,
+        Endpoint::UpdateInventory,
+        Endpoint::UpdatePrice,
+        Endpoint::ListOrders,
+        Endpoint::ListReleasedOrders,
+        Endpoint::GetOrder,
+        Endpoint::AcknowledgeOrder,
+        Endpoint::ShipOrderLines,
+        Endpoint::CancelOrderLines,
+        Endpoint::RefundOrderLines,
+        Endpoint::ListReturns,
+        Endpoint::RefundReturn,
+    ];
+
+    /// A stable name for logs and counters, e.g. `POST /v3/feeds?feedType=price`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Token => "POST /v3/token",
+            Endpoint::ListItems => "GET /v3/items",
+            Endpoint::GetItem => "GET /v3/items/{id}",
+            Endpoint::CatalogSearch => "GET /v3/items/walmart/search",
+            Endpoint::SubmitFeed(FeedType::ItemMatch) => "POST /v3/feeds?feedType=MP_ITEM_MATCH",
+            Endpoint::SubmitFeed(FeedType::Inventory) => "POST /v3/feeds?feedType=inventory",
+            Endpoint::SubmitFeed(FeedType::MultiNodeInventory) => "POST /v3/feeds?feedType=MP_INVENTORY",
+            Endpoint::SubmitFeed(FeedType::Price) => "POST /v3/feeds?feedType=price",
+            Endpoint::FeedStatus => "GET /v3/feeds/{feedId}",
+            Endpoint::GetInventory => "GET /v3/inventory",
+            Endpoint::UpdateInventory => "PUT /v3/inventory",
+            Endpoint::UpdatePrice => "PUT /v3/price",
+            Endpoint::ListOrders => "GET /v3/orders",
+            Endpoint::ListReleasedOrders => "GET /v3/orders/released",
+            Endpoint::GetOrder => "GET /v3/orders/{purchaseOrderId}",
+            Endpoint::AcknowledgeOrder => "POST /v3/orders/{purchaseOrderId}/acknowledge",
+            Endpoint::ShipOrderLines => "POST /v3/orders/{purchaseOrderId}/shipping",
+            Endpoint::CancelOrderLines => "POST /v3/orders/{purchaseOrderId}/cancel",
+            Endpoint::RefundOrderLines => "POST /v3/orders/{purchaseOrderId}/refund",
+            Endpoint::ListReturns => "GET /v3/returns",
+            Endpoint::RefundReturn => "POST /v3/returns/{returnOrderId}/refund",
+        }
+    }
+
+    /// Whether repeating the call cannot change the outcome (reads and absolute-value updates).
+    /// Only these are retried after a response whose body could not be read.
+    pub fn is_idempotent(self) -> bool {
+        matches!(
+            self,
+            Endpoint::Token
+                | Endpoint::ListItems
+                | Endpoint::GetItem
+                | Endpoint::CatalogSearch
+                | Endpoint::FeedStatus
+                | Endpoint::GetInventory
+                | Endpoint::UpdateInventory
+                | Endpoint::UpdatePrice
+                | Endpoint::ListOrders
+                | Endpoint::ListReleasedOrders
+                | Endpoint::GetOrder
+                | Endpoint::ListReturns
+        )
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_feed_types_round_trip() {
+        let names: std::collections::BTreeSet<_> = Endpoint::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(names.len(), Endpoint::ALL.len());
+        for t in FeedType::ALL {
+            assert_eq!(FeedType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(FeedType::parse("item"), None);
+    }
+}
