@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine, in one command (README command 2; .ci/run calls it).
+#
+# 1. Creates ./.venv with the Python tools in tests/requirements.txt (moto, cfn-lint, ...),
+#    re-installing only when that file changes.
+# 2. Starts one moto server on a free loopback port and exports MOTO_ENDPOINT for the tests.
+# 3. Checks formatting and lints, then runs every test of the workspace.
+# 4. Stops what it started, on success, failure or Ctrl-C.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+venv="$root/.venv"
+stamp="$venv/.requirements"
+work=$(mktemp -d)
+pids=()
+
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python tools (.venv)"
+if [ ! -f "$stamp" ] || ! cmp -s tests/requirements.txt "$stamp"; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+    cp tests/requirements.txt "$stamp"
+fi
+export PATH="$venv/bin:$PATH"
+
+step "moto (AWS APIs on loopback)"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 150); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; then break; fi
+    sleep 0.2
+done
+python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null || {
+    echo "moto did not start; its log:" >&2
+    cat "$work/moto.log" >&2
+    exit 1
+}
+export MOTO_ENDPOINT="http://127.0.0.1:$port"
+echo "moto listening on $MOTO_ENDPOINT"
+
+step "Format"
+cargo fmt --all -- --check
+
+step "Lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+    cargo test --workspace --locked --doc
+else
+    cargo test --workspace --locked --no-fail-fast
+fi
+
+# Checks that extend the suite (template lint, Lambda invoke) hook in here.
+for extra in infra/checks.sh; do
+    if [ -x "$extra" ]; then
+        step "$extra"
+        "$extra"
+    fi
+done
+
+step "All tests passed"
