@@ -1,0 +1,95 @@
+//! What a sandbox run pretends to be: credentials it accepts, modules present, limits, stores.
+
+use serde::{Deserialize, Serialize};
+
+/// An Integration's OAuth 1.0a credentials.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthCredentials {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub access_token: String,
+    pub access_token_secret: String,
+}
+
+impl std::fmt::Debug for OAuthCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthCredentials")
+            .field("consumer_key", &self.consumer_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthCredentials {
+    /// Fixed, well-known test credentials (the binary prints them at start).
+    pub fn sandbox() -> Self {
+        Self {
+            consumer_key: "sandbox-consumer-key".into(),
+            consumer_secret: "sandbox-consumer-secret".into(),
+            access_token: "sandbox-access-token".into(),
+            access_token_secret: "sandbox-access-token-secret".into(),
+        }
+    }
+}
+
+/// A shipping carrier method the store offers (`carrier_method` = `<carrier>_<method>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShippingMethod {
+    pub carrier_code: String,
+    pub method_code: String,
+    pub title: String,
+    /// Charged per item unit (Magento's flat rate "per item" type).
+    pub price_per_item: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SandboxSettings {
+    pub oauth: Vec<OAuthCredentials>,
+    /// Extra tokens accepted as `Bearer` (the OAuth access tokens are accepted too when
+    /// `accept_bearer` is on, as Magento does with `enable_integration_as_bearer`).
+    pub bearer_tokens: Vec<String>,
+    pub accept_bearer: bool,
+    /// Multi-Source Inventory installed: the `/V1/inventory/...` routes exist.
+    pub msi: bool,
+    /// Adobe Commerce's RMA module installed: the `/V1/returns` routes exist (off = Open Source).
+    pub rma: bool,
+    /// Input limits: the largest `searchCriteria[pageSize]` accepted (None = no limit).
+    pub page_size_cap: Option<usize>,
+    /// Store view codes served under `/rest/<code>/V1` (all on website `base`, stock 1).
+    pub store_codes: Vec<String>,
+    pub shipping_methods: Vec<ShippingMethod>,
+    /// Offline payment methods (code, title).
+    pub payment_methods: Vec<(String, String)>,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            oauth: vec![OAuthCredentials::sandbox()],
+            bearer_tokens: Vec::new(),
+            accept_bearer: true,
+            msi: true,
+            rma: true,
+            page_size_cap: Some(300),
+            store_codes: vec!["default".into()],
+            shipping_methods: vec![
+                ShippingMethod {
+                    carrier_code: "flatrate".into(),
+                    method_code: "flatrate".into(),
+                    title: "Flat Rate - Fixed".into(),
+                    price_per_item: 5.0,
+                },
+                ShippingMethod {
+                    carrier_code: "freeshipping".into(),
+                    method_code: "freeshipping".into(),
+                    title: "Free Shipping - Free".into(),
+                    price_per_item: 0.0,
+                },
+            ],
+            payment_methods: vec![
+                ("purchaseorder".into(), "Purchase Order".into()),
+                ("checkmo".into(), "Check / Money order".into()),
+            ],
+        }
+    }
+}
