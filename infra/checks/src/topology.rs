@@ -1,0 +1,144 @@
+//! How the functions are wired, as the architecture decided it: which operation runs on a timer,
+//! which queue each consumes and sends to, and which table actions its code uses. The template is
+//! checked against this; the numbers (delays, timers) are not here: delays live in
+//! `domain::Operation`, timers in the template.
+
+use ports::QueueName;
+
+use domain::Operation;
+
+/// Operations that run on an EventBridge schedule.
+pub fn is_scheduled(op: Operation) -> bool {
+    match op {
+        Operation::CatalogImport
+        | Operation::ListingMatch
+        | Operation::InventorySync
+        | Operation::PriceSync
+        | Operation::OrderImport
+        | Operation::ShipmentSync
+        | Operation::CancellationSync
+        | Operation::ReturnsSync => true,
+        // Fed by order-import through its queue only.
+        Operation::OrderCreate => false,
+    }
+}
+
+/// The queue an operation's function consumes, if any.
+pub fn consumes(op: Operation) -> Option<QueueName> {
+    match op {
+        Operation::CatalogImport => Some(QueueName::CatalogImport),
+        Operation::ListingMatch => Some(QueueName::ListingMatch),
+        Operation::InventorySync => Some(QueueName::InventorySync),
+        Operation::PriceSync => Some(QueueName::PriceSync),
+        Operation::OrderCreate => Some(QueueName::OrderCreate),
+        Operation::OrderImport
+        | Operation::ShipmentSync
+        | Operation::CancellationSync
+        | Operation::ReturnsSync => None,
+    }
+}
+
+/// The queues an operation's function sends to.
+pub fn sends_to(op: Operation) -> &'static [QueueName] {
+    match op {
+        // A long import fans its pages out to itself, and hands new listings to matching.
+        Operation::CatalogImport => &[QueueName::CatalogImport, QueueName::ListingMatch],
+        Operation::ListingMatch => &[QueueName::ListingMatch],
+        Operation::OrderImport => &[QueueName::OrderCreate],
+        // A created order or a cancelled line changes stock: urgent inventory update.
+        Operation::OrderCreate | Operation::CancellationSync => &[QueueName::InventorySync],
+        Operation::InventorySync
+        | Operation::PriceSync
+        | Operation::ShipmentSync
+        | Operation::ReturnsSync => &[],
+    }
+}
+
+/// The consumer of a queue.
+pub fn consumer_of(queue: QueueName) -> Operation {
+    match queue {
+        QueueName::CatalogImport => Operation::CatalogImport,
+        QueueName::ListingMatch => Operation::ListingMatch,
+        QueueName::InventorySync => Operation::InventorySync,
+        QueueName::PriceSync => Operation::PriceSync,
+        QueueName::OrderCreate => Operation::OrderCreate,
+    }
+}
+
+/// What every function does with the state table (`adapters-aws`' DynamoDB store): get, put (an
+/// UpdateItem with a version condition), delete, query the table and the status index, and the
+/// idempotency records (PutItem, DeleteItem).
+pub const CORE_STATE_ACTIONS: [&str; 5] = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+];
+
+/// The table actions the operation's function is granted: the core set, plus BatchWriteItem for
+/// bulk writers and ConditionCheckItem for those that write transactions (TransactWriteItems has no
+/// IAM action of its own: each item needs its own action).
+pub fn state_actions(op: Operation) -> Vec<&'static str> {
+    let mut actions = CORE_STATE_ACTIONS.to_vec();
+    match op {
+        Operation::CatalogImport | Operation::InventorySync => actions.push("dynamodb:BatchWriteItem"),
+        Operation::OrderCreate
+        | Operation::ShipmentSync
+        | Operation::CancellationSync
+        | Operation::ReturnsSync => actions.push("dynamodb:ConditionCheckItem"),
+        Operation::ListingMatch | Operation::PriceSync | Operation::OrderImport => {}
+    }
+    actions
+}
+
+/// The environment every function reads at cold start (besides the queue URLs it sends to).
+pub const COMMON_ENVIRONMENT: [&str; 5] = [
+    "TABLE_NAME",
+    "CHANNEL_SETTINGS",
+    "SECRET_ARN",
+    "WALMART_BASE_URL",
+    "COMMERCE_BASE_URL",
+];
+
+/// The actions Lambda's event source mapping needs on a consumed queue.
+pub const CONSUMER_QUEUE_ACTIONS: [&str; 4] = [
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+];
+
+/// `catalog-import` -> `CatalogImport`.
+pub fn pascal_case(kebab: &str) -> String {
+    kebab
+        .split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The template's logical id for a queue (`CatalogImportQueue`).
+pub fn queue_logical_id(queue: QueueName) -> String {
+    format!("{}Queue", pascal_case(queue.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_queue_has_one_consumer_that_agrees() {
+        for queue in QueueName::ALL {
+            let op = consumer_of(queue);
+            assert_eq!(consumes(op), Some(queue));
+        }
+        assert_eq!(queue_logical_id(QueueName::OrderCreate), "OrderCreateQueue");
+        assert_eq!(pascal_case("cancellation-sync"), "CancellationSync");
+    }
+}

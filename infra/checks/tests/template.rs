@@ -1,0 +1,357 @@
+//! The real template passes every check, and each check catches the mistake it exists for (each
+//! negative test breaks one thing in a copy of the real template).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use domain::Operation;
+use infra_checks::delays::{markdown_table, timings};
+use infra_checks::{Stack, Template, Violation, check_all, function_crates, load_stack, workspace_root};
+
+fn stack() -> Stack {
+    load_stack().unwrap_or_else(|e| panic!("cannot load infra/template.yaml: {e}"))
+}
+
+fn crates() -> Vec<String> {
+    function_crates(&workspace_root()).expect("cannot list functions/")
+}
+
+/// The violations of the real template after `change`.
+fn violations_after(change: impl FnOnce(&mut Value)) -> Vec<Violation> {
+    let mut document = stack().template.document;
+    change(&mut document);
+    check_all(&Stack::from_template(Template { document }), &crates())
+}
+
+fn assert_caught(violations: &[Violation], check: &str, subject: &str, fragment: &str) {
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.check == check && v.subject.contains(subject) && v.message.contains(fragment)),
+        "expected a [{check}] violation on {subject} mentioning {fragment:?}; got:\n{}",
+        render(violations)
+    );
+}
+
+fn render(violations: &[Violation]) -> String {
+    violations.iter().map(|v| format!("  {v}\n")).collect()
+}
+
+fn resource<'a>(document: &'a mut Value, id: &str) -> &'a mut Value {
+    document
+        .pointer_mut(&format!("/Resources/{id}"))
+        .unwrap_or_else(|| panic!("no resource {id}"))
+}
+
+#[test]
+fn the_template_passes_every_check() {
+    let stack = stack();
+    let violations = check_all(&stack, &crates());
+    let (timings, _) = timings(&stack);
+    println!("{}", markdown_table(&timings));
+    assert!(
+        violations.is_empty(),
+        "infra/template.yaml:\n{}",
+        render(&violations)
+    );
+}
+
+#[test]
+fn every_function_crate_and_every_operation_is_deployed() {
+    let stack = stack();
+    let crates = crates();
+    assert_eq!(crates.len(), Operation::ALL.len(), "functions/: {crates:?}");
+    for op in Operation::ALL {
+        let f = stack
+            .function_for_binary(op.function_name())
+            .unwrap_or_else(|| panic!("no resource for {}", op.function_name()));
+        assert!(f.timeout.is_some() && f.memory_mb.is_some(), "{}", f.logical_id);
+    }
+}
+
+#[test]
+fn every_operation_is_timed_against_its_own_delay_from_the_domain() {
+    let (timings, gaps) = timings(&stack());
+    assert!(gaps.is_empty(), "{gaps:?}");
+    assert_eq!(timings.len(), Operation::ALL.len());
+    for (t, op) in timings.iter().zip(Operation::ALL) {
+        assert_eq!(t.operation, op);
+        assert_eq!(t.bound, op.target_delay());
+        assert_eq!(t.documented, op.documented_delay().is_some());
+        assert!(t.worst_case() > Duration::ZERO && t.within_bound(), "{t:?}");
+    }
+}
+
+#[test]
+fn order_create_counts_its_queue_hop_and_one_retry() {
+    let (timings, _) = timings(&stack());
+    let t = timings
+        .iter()
+        .find(|t| t.operation == Operation::OrderCreate)
+        .expect("order-create timed");
+    let stack = stack();
+    let f = stack.function_for_binary("order-create").expect("function");
+    let queue = stack.queue("OrderCreateQueue").expect("queue");
+    let window = f.queue_triggers[0].batching_window;
+    assert_eq!(
+        t.worst_case(),
+        window + queue.visibility_timeout + f.timeout.expect("timeout")
+    );
+}
+
+#[test]
+fn a_schedule_too_slow_for_its_delay_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "OrderImportFunction")["Properties"]["Events"]["Schedule"]["Properties"]["ScheduleExpression"] =
+            json!("rate(30 minutes)");
+    });
+    assert_caught(&v, "delays", "order-import", "exceeds the delay of 1800 s");
+}
+
+#[test]
+fn a_timeout_too_long_for_its_delay_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "ShipmentSyncFunction")["Properties"]["Timeout"] = json!(200);
+    });
+    assert_caught(&v, "delays", "shipment-sync", "exceeds the delay of 300 s");
+}
+
+#[test]
+fn a_flexible_time_window_counts_against_the_delay() {
+    let v = violations_after(|d| {
+        resource(d, "CancellationSyncFunction")["Properties"]["Events"]["Schedule"]["Properties"]["FlexibleTimeWindow"] =
+            json!({"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 5});
+    });
+    assert_caught(&v, "delays", "cancellation-sync", "exceeds the delay");
+}
+
+#[test]
+fn a_queue_hop_on_the_path_counts_against_the_delay() {
+    // catalog-import's fan-out: schedule + timeout + window + timeout.
+    let v = violations_after(|d| {
+        resource(d, "CatalogImportFunction")["Properties"]["Events"]["Queue"]["Properties"]["MaximumBatchingWindowInSeconds"] =
+            json!(120);
+    });
+    assert_caught(&v, "delays", "catalog-import", "CatalogImportQueue window 120 s");
+}
+
+#[test]
+fn a_retry_that_no_longer_fits_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "OrderCreateFunction")["Properties"]["Timeout"] = json!(60);
+        resource(d, "OrderCreateQueue")["Properties"]["VisibilityTimeout"] = json!(360);
+    });
+    assert_caught(&v, "delays", "order-create", "one retry after visibility 360 s");
+}
+
+#[test]
+fn a_visibility_timeout_under_six_timeouts_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "InventorySyncQueue")["Properties"]["VisibilityTimeout"] = json!(300);
+    });
+    assert_caught(&v, "queues", "InventorySyncQueue", "under 6 x");
+}
+
+#[test]
+fn a_queue_trigger_without_batch_item_failures_is_caught() {
+    let v = violations_after(|d| {
+        let props = &mut resource(d, "OrderCreateFunction")["Properties"]["Events"]["Queue"]["Properties"];
+        props
+            .as_object_mut()
+            .expect("map")
+            .remove("FunctionResponseTypes");
+    });
+    assert_caught(&v, "queues", "OrderCreateFunction", "ReportBatchItemFailures");
+}
+
+#[test]
+fn a_consumed_queue_without_a_dead_letter_queue_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "PriceSyncQueue")["Properties"]
+            .as_object_mut()
+            .expect("map")
+            .remove("RedrivePolicy");
+    });
+    assert_caught(&v, "queues", "PriceSyncQueue", "no RedrivePolicy");
+}
+
+#[test]
+fn a_dead_letter_after_one_receive_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "ListingMatchQueue")["Properties"]["RedrivePolicy"]["maxReceiveCount"] = json!(1);
+    });
+    assert_caught(&v, "queues", "ListingMatchQueue", "more than 1");
+}
+
+#[test]
+fn wildcard_actions_and_resources_are_caught() {
+    let v = violations_after(|d| {
+        let statements =
+            resource(d, "ReturnsSyncRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array_mut()
+                .expect("statements");
+        statements.push(json!({"Sid": "Lazy", "Effect": "Allow", "Action": "dynamodb:*", "Resource": {"Fn::GetAtt": ["StateTable", "Arn"]}}));
+        statements.push(
+            json!({"Sid": "Everything", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}),
+        );
+    });
+    assert_caught(
+        &v,
+        "least-privilege",
+        "ReturnsSyncFunction Lazy",
+        "wildcard action \"dynamodb:*\"",
+    );
+    assert_caught(
+        &v,
+        "least-privilege",
+        "ReturnsSyncFunction Everything",
+        "Resource \"*\"",
+    );
+    assert_caught(&v, "state-access", "ReturnsSyncFunction", "dynamodb:*");
+}
+
+#[test]
+fn a_function_without_its_own_role_or_with_policy_templates_is_caught() {
+    let v = violations_after(|d| {
+        let props = resource(d, "PriceSyncFunction")["Properties"]
+            .as_object_mut()
+            .expect("map");
+        props.remove("Role");
+        props.insert(
+            "Policies".into(),
+            json!([{"DynamoDBCrudPolicy": {"TableName": {"Ref": "StateTable"}}}]),
+        );
+    });
+    assert_caught(&v, "least-privilege", "PriceSyncFunction", "explicit Role");
+    assert_caught(&v, "least-privilege", "PriceSyncFunction", "DynamoDBCrudPolicy");
+}
+
+#[test]
+fn a_send_grant_the_topology_does_not_have_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "OrderImportRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .expect("statements")
+            .push(json!({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["PriceSyncQueue", "Arn"]}}));
+    });
+    assert_caught(&v, "queue-wiring", "OrderImportFunction", "may send to");
+}
+
+#[test]
+fn a_missing_queue_url_is_caught() {
+    let v = violations_after(|d| {
+        resource(d, "OrderImportFunction")["Properties"]["Environment"]["Variables"]
+            .as_object_mut()
+            .expect("map")
+            .remove("ORDER_CREATE_QUEUE_URL");
+    });
+    assert_caught(
+        &v,
+        "queue-wiring",
+        "OrderImportFunction",
+        "has no ORDER_CREATE_QUEUE_URL",
+    );
+}
+
+#[test]
+fn a_crate_without_a_resource_and_a_resource_without_a_crate_are_caught() {
+    let mut document = stack().template.document;
+    let resources = document["Resources"].as_object_mut().expect("resources");
+    resources.remove("ReturnsSyncFunction");
+    let mut ghost = resources["PriceSyncFunction"].clone();
+    ghost["Metadata"]["BuildProperties"]["Binary"] = json!("ghost-sync");
+    resources.insert("GhostSyncFunction".into(), ghost);
+    let v = check_all(&Stack::from_template(Template { document }), &crates());
+    assert_caught(
+        &v,
+        "function-crates",
+        "functions/returns-sync",
+        "no AWS::Serverless::Function",
+    );
+    assert_caught(
+        &v,
+        "function-crates",
+        "GhostSyncFunction",
+        "functions/ghost-sync does not exist",
+    );
+
+    let mut with_extra_crate = crates();
+    with_extra_crate.push("refund-sync".into());
+    let v = check_all(&stack(), &with_extra_crate);
+    assert_caught(
+        &v,
+        "function-crates",
+        "functions/refund-sync",
+        "no AWS::Serverless::Function",
+    );
+}
+
+#[test]
+fn a_scheduled_operation_without_its_timer_or_its_dead_letter_queue_is_caught() {
+    let v = violations_after(|d| {
+        let events = resource(d, "ShipmentSyncFunction")["Properties"]["Events"]
+            .as_object_mut()
+            .expect("events");
+        events.remove("Schedule");
+    });
+    assert_caught(&v, "schedules", "ShipmentSyncFunction", "has no schedule");
+    let v = violations_after(|d| {
+        resource(d, "ReturnsSyncFunction")["Properties"]["Events"]["Schedule"]["Properties"]
+            .as_object_mut()
+            .expect("map")
+            .remove("DeadLetterConfig");
+    });
+    assert_caught(&v, "schedules", "ReturnsSyncFunction", "no DeadLetterConfig");
+}
+
+#[test]
+fn credentials_outside_the_secret_are_caught() {
+    let v = violations_after(|d| {
+        d["Parameters"]["WalmartClientSecret"] = json!({"Type": "String", "Default": "changeme"});
+        d["Globals"]["Function"]["Environment"]["Variables"]["WALMART_CLIENT_SECRET"] =
+            json!({"Ref": "WalmartClientSecret"});
+    });
+    assert_caught(&v, "environment", "WalmartClientSecret", "must not be parameters");
+    assert_caught(
+        &v,
+        "environment",
+        "OrderCreateFunction",
+        "WALMART_CLIENT_SECRET looks like a credential",
+    );
+}
+
+#[test]
+fn settings_that_do_not_parse_are_caught() {
+    let v = violations_after(|d| {
+        d["Globals"]["Function"]["Environment"]["Variables"]["CHANNEL_SETTINGS"] =
+            json!({"Fn::Sub": "{\"channel\":\"${ChannelId}\"}"});
+    });
+    assert_caught(&v, "channel-settings", "CatalogImportFunction", "does not parse");
+}
+
+#[test]
+fn a_table_unlike_the_store_is_caught() {
+    let v = violations_after(|d| {
+        let props = &mut resource(d, "StateTable")["Properties"];
+        props["TimeToLiveSpecification"]["AttributeName"] = json!("ttl");
+        props["GlobalSecondaryIndexes"][0]["Projection"]["ProjectionType"] = json!("KEYS_ONLY");
+        props["DeletionProtectionEnabled"] = json!(false);
+    });
+    assert_caught(&v, "table", "StateTable", "TimeToLiveSpecification");
+    assert_caught(&v, "table", "StateTable", "project ALL");
+    assert_caught(&v, "table", "StateTable", "from a parameter");
+}
+
+#[test]
+fn missing_alarms_are_caught() {
+    let v = violations_after(|d| {
+        let resources = d["Resources"].as_object_mut().expect("resources");
+        resources.remove("OrderCreateDeadLetterAlarm");
+        resources.remove("OrdersStuckAlarm");
+        resources.remove("OrderImportThrottlesAlarm");
+    });
+    assert_caught(&v, "alarms", "OrderCreateDeadLetterQueue", "without an alarm");
+    assert_caught(&v, "alarms", "OrdersPendingCreation", "orders stuck");
+    assert_caught(&v, "alarms", "OrderImportFunction", "no alarm on Throttles");
+}
