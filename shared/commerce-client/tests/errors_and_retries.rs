@@ -1,0 +1,322 @@
+//! Error forms and retries over loopback: authentication (OAuth, Bearer, expired tokens), Magento's
+//! list and named-map error bodies, 5xx bursts, timeouts, malformed bodies and deadlines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use commerce_client::{CommerceAuth, CommerceClient, CommerceError};
+use commerce_sandbox::SandboxSettings;
+use common::*;
+use domain::Sku;
+use ports::Deadline;
+use sandbox_kit::FaultPlan;
+
+fn mug() -> Sku {
+    Sku::new("MUG-1").unwrap()
+}
+
+async fn seeded() -> Harness {
+    let h = start(SandboxSettings::default()).await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
+    h
+}
+
+#[tokio::test]
+async fn oauth_signatures_are_verified_and_bad_ones_refused() {
+    let h = seeded().await;
+    assert_eq!(h.client.product(&mug(), &deadline()).await.unwrap().sku, "MUG-1");
+    let auth = h.sandbox.exchanges_auth();
+    assert!(
+        auth.starts_with("OAuth ") && auth.contains("oauth_signature_method=\"HMAC-SHA256\""),
+        "{auth}"
+    );
+
+    let CommerceAuth::OAuth1 {
+        consumer_key,
+        access_token,
+        access_token_secret,
+        ..
+    } = oauth()
+    else {
+        unreachable!()
+    };
+    let mut config = h.client.config().clone();
+    config.auth = CommerceAuth::OAuth1 {
+        consumer_key,
+        consumer_secret: "wrong".into(),
+        access_token,
+        access_token_secret,
+    };
+    let wrong = CommerceClient::new(config, h.clock.clone()).unwrap();
+    let err = wrong.product(&mug(), &deadline()).await.unwrap_err();
+    assert!(matches!(&err, CommerceError::Auth { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("The consumer isn't authorized to access Magento_Catalog::products."),
+        "named parameters rendered: {err}"
+    );
+    assert_eq!(h.sandbox.recorder().count(), 2, "auth errors are not retried");
+}
+
+#[tokio::test]
+async fn bearer_tokens_and_expired_tokens() {
+    let h = seeded().await;
+    let mut config = h.client.config().clone();
+    config.auth = CommerceAuth::Bearer {
+        token: commerce_sandbox::OAuthCredentials::sandbox().access_token,
+    };
+    let bearer = CommerceClient::new(config.clone(), h.clock.clone()).unwrap();
+    assert_eq!(
+        bearer.salable_quantity(&mug(), 1, &deadline()).await.unwrap(),
+        5.0
+    );
+
+    h.sandbox.control().expire_tokens(&[]).await.unwrap();
+    for client in [&bearer, &h.client] {
+        let err = client.salable_quantity(&mug(), 1, &deadline()).await.unwrap_err();
+        assert!(matches!(err, CommerceError::Auth { .. }), "{err}");
+    }
+    h.sandbox.control().restore_tokens().await.unwrap();
+    assert!(h.client.salable_quantity(&mug(), 1, &deadline()).await.is_ok());
+
+    let strict = start(SandboxSettings {
+        accept_bearer: false,
+        ..SandboxSettings::default()
+    })
+    .await;
+    config.base_url = strict.sandbox.base_url();
+    let refused = CommerceClient::new(config, strict.clock.clone()).unwrap();
+    let err = refused.stock_for_website("base", &deadline()).await.unwrap_err();
+    assert!(
+        matches!(err, CommerceError::Auth { .. }),
+        "stores without integration-as-bearer refuse it: {err}"
+    );
+}
+
+#[tokio::test]
+async fn error_bodies_render_list_and_named_parameters() {
+    // Named map: the input-limit page size cap.
+    let h = start_with(SandboxSettings::default(), |c| c.page_size = 500).await;
+    let err = h
+        .client
+        .products_updated_since(start_time())
+        .collect_all(&deadline())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Commerce rejected the request on GET /V1/products (400): Maximum SearchCriteria pageSize is 300"
+    );
+    // List form: an unknown search field.
+    let h = start(SandboxSettings::default()).await;
+    let err = h
+        .client
+        .products_with_attribute("no_such_attribute", "1")
+        .collect_all(&deadline())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::Validation { message, .. } if message == "Invalid attribute name: no_such_attribute"),
+        "{err}"
+    );
+    // A plain message on 404.
+    let err = h
+        .client
+        .product(&Sku::new("NOPE").unwrap(), &deadline())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::NotFound { message, .. }
+        if message == "The product that was requested doesn't exist. Verify the product and try again."),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_until_they_pass() {
+    let h = seeded().await;
+    h.sandbox.faults().set(FaultPlan {
+        burst_5xx: 2,
+        ..FaultPlan::default()
+    });
+    let started = h.clock_now();
+    assert_eq!(
+        h.client.salable_quantity(&mug(), 1, &deadline()).await.unwrap(),
+        5.0
+    );
+    let exchanges = h.sandbox.recorder().snapshot();
+    assert_eq!(
+        exchanges.iter().map(|e| e.status).collect::<Vec<_>>(),
+        [503, 503, 200]
+    );
+    assert!(h.clock_now() > started, "the waits went through the clock");
+}
+
+#[tokio::test]
+async fn exhausted_retries_report_the_server_error_with_attempts() {
+    let h = start_with(SandboxSettings::default(), |c| c.backoff.max_attempts = 3).await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
+    h.sandbox.faults().set(FaultPlan {
+        burst_5xx: 10,
+        ..FaultPlan::default()
+    });
+    let err = h
+        .client
+        .salable_quantity(&mug(), 1, &deadline())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CommerceError::Server {
+                status: 503,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(h.sandbox.recorder().count(), 3);
+    // Validation errors are never retried.
+    h.sandbox.faults().set(FaultPlan::default());
+    h.sandbox.recorder().clear();
+    let _ = h
+        .client
+        .product(&Sku::new("NOPE").unwrap(), &deadline())
+        .await
+        .unwrap_err();
+    assert_eq!(h.sandbox.recorder().count(), 1);
+}
+
+#[tokio::test]
+async fn timeouts_are_retried_and_typed() {
+    let h = start_with(SandboxSettings::default(), |c| {
+        // Generous for a loaded machine: only the injected hangs (far longer) may time out.
+        c.request_timeout = Duration::from_millis(1_500);
+        c.backoff.max_attempts = 2;
+    })
+    .await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
+    // One hang: the first attempt times out, the retry answers.
+    h.sandbox.faults().set(FaultPlan {
+        timeout_next: 1,
+        hang_ms: 30_000,
+        ..FaultPlan::default()
+    });
+    assert_eq!(
+        h.client.salable_quantity(&mug(), 1, &deadline()).await.unwrap(),
+        5.0
+    );
+    // Two hangs with two attempts: a typed timeout.
+    h.sandbox.faults().set(FaultPlan {
+        timeout_next: 2,
+        hang_ms: 30_000,
+        ..FaultPlan::default()
+    });
+    let err = h
+        .client
+        .salable_quantity(&mug(), 1, &deadline())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CommerceError::Timeout { attempts: 2, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_deadlines() {
+    let h = seeded().await;
+    h.sandbox.faults().set(FaultPlan {
+        malformed_rate: 1.0,
+        seed: Some(7),
+        ..FaultPlan::default()
+    });
+    let err = h.client.product(&mug(), &deadline()).await.unwrap_err();
+    assert!(matches!(err, CommerceError::Malformed { .. }), "{err}");
+    assert_eq!(h.sandbox.recorder().count(), 1, "a malformed 200 is not retried");
+
+    h.sandbox.faults().set(FaultPlan {
+        burst_5xx: 5,
+        ..FaultPlan::default()
+    });
+    let err = h
+        .client
+        .product(&mug(), &Deadline::after(Duration::from_millis(30)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CommerceError::DeadlineExceeded { .. }),
+        "no retry waits past the deadline: {err}"
+    );
+    let err = h
+        .client
+        .product(&mug(), &Deadline::after(Duration::ZERO))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CommerceError::DeadlineExceeded { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn store_codes_are_part_of_every_path() {
+    let h = start(SandboxSettings {
+        store_codes: vec!["default".into(), "us_store".into()],
+        ..SandboxSettings::default()
+    })
+    .await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
+    let mut config = h.client.config().clone();
+    config.store_code = "us_store".into();
+    let us = CommerceClient::new(config.clone(), h.clock.clone()).unwrap();
+    assert!(us.product(&mug(), &deadline()).await.is_ok());
+    assert_eq!(
+        h.sandbox.recorder().snapshot()[0].path,
+        "/rest/us_store/V1/products/MUG-1"
+    );
+    config.store_code = "nowhere".into();
+    let nowhere = CommerceClient::new(config, h.clock.clone()).unwrap();
+    assert!(matches!(
+        nowhere.product(&mug(), &deadline()).await.unwrap_err(),
+        CommerceError::Validation { .. }
+    ));
+}
+
+trait Helpers {
+    fn clock_now(&self) -> domain::Timestamp;
+}
+
+impl Helpers for Harness {
+    fn clock_now(&self) -> domain::Timestamp {
+        use ports::Clock;
+        self.clock.now()
+    }
+}
+
+trait AuthOfLastExchange {
+    fn exchanges_auth(&self) -> String;
+}
+
+impl AuthOfLastExchange for commerce_sandbox::RunningSandbox {
+    fn exchanges_auth(&self) -> String {
+        self.recorder()
+            .snapshot()
+            .last()
+            .and_then(|e| e.request_header("authorization").map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
