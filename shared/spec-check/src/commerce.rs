@@ -63,6 +63,17 @@ impl Swagger2 {
         build_report(exchanges, |exchange| self.evaluate(exchange))
     }
 
+    /// Compiles every body schema now instead of on first use (they are otherwise compiled lazily and
+    /// cached). Returns how many compiled, or the failures, each naming its operation.
+    pub fn precompile(&self) -> Result<usize, Vec<String>> {
+        let (compiled, failures) = self.index.precompile();
+        if failures.is_empty() {
+            Ok(compiled)
+        } else {
+            Err(failures)
+        }
+    }
+
     /// Every documented `(METHOD, template)` (templates as the schema writes them, e.g. `/V1/products/{sku}`).
     pub fn operations(&self) -> BTreeSet<(String, String)> {
         self.index

@@ -28,6 +28,24 @@ impl OperationIndex {
         self.operations.iter()
     }
 
+    /// Compiles every body schema now; returns `(compiled, failures)`, each failure naming its operation.
+    pub(crate) fn precompile(&self) -> (usize, Vec<String>) {
+        let mut compiled = 0;
+        let mut failures = Vec::new();
+        for operation in &self.operations {
+            for (what, schema) in operation.schemas() {
+                match schema.compiled() {
+                    Ok(_) => compiled += 1,
+                    Err(error) => failures.push(format!(
+                        "{} {} ({}) {what}: {error}",
+                        operation.method, operation.template, operation.source
+                    )),
+                }
+            }
+        }
+        (compiled, failures)
+    }
+
     /// Checks `exchange`, whose path relative to the spec's base is `api_path`.
     pub(crate) fn evaluate(&self, exchange: &Exchange, api_path: &str) -> Evaluation {
         let segments = split_path(api_path);

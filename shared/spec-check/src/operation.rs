@@ -118,6 +118,32 @@ impl Operation {
             .collect()
     }
 
+    /// Every body schema of this operation, with what it describes.
+    pub(crate) fn schemas(&self) -> Vec<(String, &LazySchema)> {
+        let mut schemas = Vec::new();
+        if let Some(body) = &self.body {
+            schemas.extend(
+                body.json_schema
+                    .iter()
+                    .map(|schema| ("request body".to_owned(), schema)),
+            );
+            schemas.extend(
+                body.form_schema
+                    .iter()
+                    .map(|schema| ("request form body".to_owned(), schema)),
+            );
+        }
+        for (status, response) in &self.responses {
+            schemas.extend(
+                response
+                    .json_schema
+                    .iter()
+                    .map(|schema| (format!("response {status}"), schema)),
+            );
+        }
+        schemas
+    }
+
     /// Everything wrong with `exchange` against this operation, as `what` texts.
     pub(crate) fn problems(&self, exchange: &Exchange, segments: &[String], dialect: Dialect) -> Vec<String> {
         let mut problems = Vec::new();

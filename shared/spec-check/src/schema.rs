@@ -172,8 +172,9 @@ impl LazySchema {
 
     /// Problems of `instance`, each as `<JSON pointer>: <what>` (`(root)` for the top level). A schema
     /// that does not compile is reported as a problem too, never ignored.
-    pub(crate) fn problems(&self, instance: &Value) -> Vec<String> {
-        let compiled = self.compiled.get_or_init(|| {
+    /// The compiled validator, compiling it on first use.
+    pub(crate) fn compiled(&self) -> &Result<Validator, String> {
+        self.compiled.get_or_init(|| {
             let document = self.definitions.document_for(&self.schema)?;
             jsonschema::options()
                 .with_draft(self.draft)
@@ -181,8 +182,11 @@ impl LazySchema {
                 .should_ignore_unknown_formats(true)
                 .build(&document)
                 .map_err(|error| error.to_string())
-        });
-        let validator = match compiled {
+        })
+    }
+
+    pub(crate) fn problems(&self, instance: &Value) -> Vec<String> {
+        let validator = match self.compiled() {
             Ok(validator) => validator,
             Err(error) => return vec![format!("(schema): the spec's schema does not compile: {error}")],
         };

@@ -83,6 +83,17 @@ impl OpenApi3 {
         report
     }
 
+    /// Compiles every body schema now instead of on first use (they are otherwise compiled lazily and
+    /// cached). Returns how many compiled, or the failures, each naming its operation.
+    pub fn precompile(&self) -> Result<usize, Vec<String>> {
+        let (compiled, failures) = self.index.precompile();
+        if failures.is_empty() {
+            Ok(compiled)
+        } else {
+            Err(failures)
+        }
+    }
+
     /// Every documented `(METHOD, template)`.
     pub fn operations(&self) -> BTreeSet<(String, String)> {
         self.index

@@ -342,3 +342,11 @@ fn a_report_covers_templates_and_skips_faults() {
         vec![("GET".to_owned(), "/V1/orders/{id}".to_owned())]
     );
 }
+
+#[test]
+fn every_commerce_body_schema_compiles() {
+    let compiled = spec()
+        .precompile()
+        .unwrap_or_else(|failures| panic!("{}", failures.join("\n")));
+    assert!(compiled > 1000, "{compiled}");
+}

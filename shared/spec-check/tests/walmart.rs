@@ -478,3 +478,11 @@ fn report_with_feeds_checks_the_uploaded_file() {
         "{report}"
     );
 }
+
+#[test]
+fn every_walmart_body_schema_compiles() {
+    let compiled = spec()
+        .precompile()
+        .unwrap_or_else(|failures| panic!("{}", failures.join("\n")));
+    assert!(compiled > 50, "{compiled}");
+}
