@@ -13,8 +13,8 @@ use crate::delays::{secs, timings};
 use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
-    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, is_scheduled, queue_logical_id, sends_to,
-    state_actions,
+    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, is_scheduled, queue_logical_id, queue_urls,
+    sends_to, state_actions,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -362,8 +362,8 @@ pub fn check_queues(stack: &Stack) -> Vec<Violation> {
 }
 
 /// Queues, triggers, send grants and queue URL variables agree with the topology: every channel
-/// queue exists, is consumed by its operation only, and each function may send exactly to the
-/// queues it sends to and has their URLs.
+/// queue exists, is consumed by its operation only, each function may send exactly to the queues it
+/// sends to, and has the URLs of the queues it sends to or consumes.
 pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
     const CHECK: &str = "queue-wiring";
     let mut out = Vec::new();
@@ -421,17 +421,17 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
 
         for queue in QueueName::ALL {
             let var = queue.url_env_var();
-            let sends = sends_to(op).contains(&queue);
-            match (f.environment.get(var), sends) {
+            let uses = queue_urls(op).contains(&queue);
+            match (f.environment.get(var), uses) {
                 (None, true) => out.push(violation(
                     CHECK,
                     fid,
-                    format!("sends to {} but has no {var}", queue.as_str()),
+                    format!("uses the {} queue but has no {var}", queue.as_str()),
                 )),
                 (Some(_), false) => out.push(violation(
                     CHECK,
                     fid,
-                    format!("has {var} but does not send to {}", queue.as_str()),
+                    format!("has {var} but neither sends to nor consumes {}", queue.as_str()),
                 )),
                 (Some(value), true) => {
                     if referenced_id(value).as_deref() != Some(queue_logical_id(queue).as_str())

@@ -54,6 +54,18 @@ pub fn sends_to(op: Operation) -> &'static [QueueName] {
     }
 }
 
+/// The queues whose URL the operation's function reads at cold start: those it sends to and the one
+/// it consumes (the SQS glue uses the URL to change a record's visibility).
+pub fn queue_urls(op: Operation) -> Vec<QueueName> {
+    let mut queues: Vec<QueueName> = consumes(op).into_iter().collect();
+    for queue in sends_to(op) {
+        if !queues.contains(queue) {
+            queues.push(*queue);
+        }
+    }
+    queues
+}
+
 /// The consumer of a queue.
 pub fn consumer_of(queue: QueueName) -> Operation {
     match queue {
