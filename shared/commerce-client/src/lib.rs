@@ -89,6 +89,79 @@ mod stock;
 pub mod wire;
 
 pub use client::{CommerceClient, Paged};
+
+/// Every route the client calls: `(method, path template as Adobe's schema writes it, schema
+/// operationId)`. `tests/schema.rs` asserts that each is exercised and valid.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/V1/products", "GetV1Products"),
+    ("GET", "/V1/products/{sku}", "GetV1ProductsSku"),
+    (
+        "GET",
+        "/V1/configurable-products/{sku}/children",
+        "GetV1ConfigurableproductsSkuChildren",
+    ),
+    (
+        "GET",
+        "/V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
+        "GetV1InventoryGetproductsalablequantitySkuStockId",
+    ),
+    (
+        "GET",
+        "/V1/inventory/are-products-salable",
+        "GetV1InventoryAreproductssalable",
+    ),
+    ("GET", "/V1/inventory/source-items", "GetV1InventorySourceitems"),
+    (
+        "GET",
+        "/V1/inventory/stock-resolver/{type}/{code}",
+        "GetV1InventoryStockresolverTypeCode",
+    ),
+    ("GET", "/V1/stockItems/{productSku}", "GetV1StockItemsProductSku"),
+    ("POST", "/V1/guest-carts", "PostV1Guestcarts"),
+    (
+        "POST",
+        "/V1/guest-carts/{cartId}/items",
+        "PostV1GuestcartsCartIdItems",
+    ),
+    (
+        "POST",
+        "/V1/guest-carts/{cartId}/shipping-information",
+        "PostV1GuestcartsCartIdShippinginformation",
+    ),
+    (
+        "PUT",
+        "/V1/guest-carts/{cartId}/order",
+        "PutV1GuestcartsCartIdOrder",
+    ),
+    (
+        "POST",
+        "/V1/customers/{customerId}/carts",
+        "PostV1CustomersCustomerIdCarts",
+    ),
+    ("GET", "/V1/carts/{cartId}/items", "GetV1CartsCartIdItems"),
+    (
+        "DELETE",
+        "/V1/carts/{cartId}/items/{itemId}",
+        "DeleteV1CartsCartIdItemsItemId",
+    ),
+    ("POST", "/V1/carts/{quoteId}/items", "PostV1CartsQuoteIdItems"),
+    (
+        "POST",
+        "/V1/carts/{cartId}/shipping-information",
+        "PostV1CartsCartIdShippinginformation",
+    ),
+    ("PUT", "/V1/carts/{cartId}/order", "PutV1CartsCartIdOrder"),
+    ("GET", "/V1/orders", "GetV1Orders"),
+    ("GET", "/V1/orders/{id}", "GetV1OrdersId"),
+    ("POST", "/V1/orders/{id}/comments", "PostV1OrdersIdComments"),
+    ("POST", "/V1/order/{orderId}/invoice", "PostV1OrderOrderIdInvoice"),
+    ("POST", "/V1/orders/{id}/cancel", "PostV1OrdersIdCancel"),
+    ("GET", "/V1/shipments", "GetV1Shipments"),
+    ("GET", "/V1/returns", "GetV1Returns"),
+    ("POST", "/V1/returns", "PostV1Returns"),
+    ("GET", "/V1/creditmemos", "GetV1Creditmemos"),
+    ("POST", "/V1/order/{orderId}/refund", "PostV1OrderOrderIdRefund"),
+];
 pub use config::{CommerceAuth, CommerceConfig, DEFAULT_PAGE_SIZE};
 pub use error::{CommerceError, render_error_body, render_message};
 pub use fulfilment::{RefundArguments, ReturnItem, ReturnRecorded, ReturnRequest};
