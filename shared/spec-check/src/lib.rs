@@ -29,6 +29,9 @@
 //!
 //! Every problem text says where (a JSON pointer, or the parameter/header name) and what.
 //!
+//! Outside tests: save `GET /_sandbox/exchanges` of a running sandbox and run
+//! `cargo run -p spec-check --example check_exchanges -- walmart|commerce exchanges.json`.
+//!
 //! # Spec quirks worked around
 //! - Walmart files lack `info.version` and have a malformed `securitySchemes.basicScheme`: neither is
 //!   read; operations declare their headers as parameters and those are what is checked.
