@@ -279,13 +279,15 @@ impl CommerceClient {
         let placed: Result<u64, CommerceError> = self.execute(&call, deadline).await;
         let (order, recovered) = match placed {
             Ok(order_id) => (self.get_order(CommerceOrderId(order_id), deadline).await?, false),
-            // A timeout or 5xx may hide a placed order; a retry of a placed cart answers 404
-            // (the cart is no longer active). Either way, look before reporting failure.
+            // A timeout, 5xx or garbled answer may hide a placed order; a retry of a placed cart
+            // answers 404 (the cart is no longer active). Either way, look before reporting failure.
             Err(error)
                 if error.is_retryable()
                     || matches!(
                         error,
-                        CommerceError::NotFound { .. } | CommerceError::DeadlineExceeded { .. }
+                        CommerceError::NotFound { .. }
+                            | CommerceError::DeadlineExceeded { .. }
+                            | CommerceError::Malformed { .. }
                     ) =>
             {
                 let lookup = OrderLookup::for_purchase_order(po, placement);
@@ -300,7 +302,9 @@ impl CommerceClient {
             Err(error) => return Err(error),
         };
         let placed = placed_order(po, &order, recovered)?;
-        if !recovered {
+        // A recovered order may come from an attempt that stopped before commenting.
+        let marker = format!("Walmart purchase order {}", po.id);
+        if !order.status_histories.iter().any(|h| h.comment.contains(&marker)) {
             self.add_order_comment(placed.order_id, &creation_comment(po, &placed), deadline)
                 .await?;
         }

@@ -184,6 +184,49 @@ async fn an_order_is_found_again_by_its_purchase_order_id() {
 }
 
 #[tokio::test]
+async fn a_placement_answer_lost_after_commit_is_recovered_without_a_second_order() {
+    let h = start(SandboxSettings::default()).await;
+    let control = h.sandbox.control();
+    control
+        .seed_products(&[product("MUG-1", 12.0, 9.0, 0.0)])
+        .await
+        .unwrap();
+    control.lose_next_placement_answers(1).await.unwrap();
+    let po = purchase_order(
+        "1000000000009",
+        "buyer-9@relay.walmart.com",
+        start_time(),
+        vec![walmart_line(1, "MUG-1", 1, 1000)],
+    );
+    let placed = h
+        .client
+        .create_order_for(&po, &guest(), &deadline())
+        .await
+        .unwrap();
+    assert!(
+        placed.recovered,
+        "503 after commit, then 404 for the inactive cart, then found by PO number"
+    );
+    assert_eq!(control.orders().await.unwrap().len(), 1, "exactly one order");
+    let statuses: Vec<u16> = h
+        .sandbox
+        .recorder()
+        .snapshot()
+        .iter()
+        .filter(|e| e.method == "PUT")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, [503, 404]);
+    let order = h.client.get_order(placed.order_id, &deadline()).await.unwrap();
+    assert_eq!(
+        order.status_histories.len(),
+        1,
+        "the creation comment is still written once"
+    );
+    assert!(placed.price_differences().next().is_some());
+}
+
+#[tokio::test]
 async fn customer_orders_reuse_and_clear_the_customers_cart() {
     let h = start(SandboxSettings::default()).await;
     let control = h.sandbox.control();

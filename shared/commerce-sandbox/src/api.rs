@@ -706,7 +706,15 @@ fn cart_shipping_information(store: &mut Commerce, ctx: &Ctx) -> Result<Value, A
 fn place(store: &mut Commerce, ctx: &Ctx, guest: bool) -> Result<Value, ApiError> {
     let id = store.cart_id(ctx.param(0), guest)?;
     let payment = ctx.body.as_ref().and_then(|b| b.get("paymentMethod"));
-    Ok(json!(store.place_order(id, payment, guest)?))
+    let order_id = store.place_order(id, payment, guest)?;
+    if store.lose_placement_answers > 0 {
+        store.lose_placement_answers -= 1;
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+        ));
+    }
+    Ok(json!(order_id))
 }
 
 fn place_guest_order(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {

@@ -34,6 +34,10 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_sandbox/creditmemos", get(list_credit_memos))
         .route("/_sandbox/returns", get(list_returns))
         .route("/_sandbox/returns/{id}/status", post(set_return_status))
+        .route(
+            "/_sandbox/orders/lose-next-placement-answers",
+            post(lose_placement_answers),
+        )
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/restore", post(restore_tokens))
         .route("/_sandbox/stats", get(stats).delete(clear_stats))
@@ -283,6 +287,18 @@ async fn set_return_status(
     store.set_rma_status(id, &req.status)?;
     let rma = store.rmas.get(&id).ok_or_else(ApiError::entity_not_found)?;
     Ok(Json(render::rma(rma)))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoseAnswers {
+    count: u32,
+}
+
+/// The next `count` order placements are committed but answered 503: the ambiguous failure that
+/// exactly-once creation must survive.
+async fn lose_placement_answers(State(shared): State<Shared>, Json(req): Json<LoseAnswers>) -> Json<Value> {
+    lock(&shared).lose_placement_answers = req.count;
+    Json(json!({ "count": req.count }))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -183,6 +183,15 @@ impl ControlClient {
             .await
     }
 
+    /// The next `count` order placements are committed but answered 503.
+    pub async fn lose_next_placement_answers(&self, count: u32) -> Result<Value, ControlError> {
+        self.post(
+            "/_sandbox/orders/lose-next-placement-answers",
+            &json!({ "count": count }),
+        )
+        .await
+    }
+
     pub async fn restore_tokens(&self) -> Result<Value, ControlError> {
         self.post("/_sandbox/tokens/restore", &json!({})).await
     }

@@ -126,6 +126,9 @@ pub struct Commerce {
     pub credit_memos: BTreeMap<u64, CreditMemo>,
     pub rmas: BTreeMap<u64, Rma>,
     pub expired_tokens: Vec<String>,
+    /// Order placements still to be committed but answered 503, as when a proxy times out after
+    /// Magento placed the order (control API).
+    pub lose_placement_answers: u32,
     /// Calls per route template, for benchmarks.
     pub stats: BTreeMap<String, u64>,
 }
@@ -174,6 +177,7 @@ impl Commerce {
             credit_memos: BTreeMap::new(),
             rmas: BTreeMap::new(),
             expired_tokens: Vec::new(),
+            lose_placement_answers: 0,
             stats: BTreeMap::new(),
         };
         store.customers.insert(
