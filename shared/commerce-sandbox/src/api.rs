@@ -488,10 +488,26 @@ fn search_products(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
             .is_none_or(|(f, asc)| f == "entity_id" && *asc);
     let by_id =
         criteria.sort.is_empty() || matches!(criteria.sort.as_slice(), [(f, true)] if f == "entity_id");
+    let from = criteria.lower_time_bound("updated_at").unwrap_or(i64::MIN);
+    if by_updated && criteria.is_only_lower_bound("updated_at") {
+        // The index range is the result: count it and look up only the page's products.
+        let keys: Vec<&(i64, u64)> = store.by_updated.range((from, 0)..).collect();
+        let page = criteria.page(keys);
+        let items: Vec<&Product> = page
+            .items
+            .iter()
+            .filter_map(|(_, id)| store.products.get(id))
+            .collect();
+        let page = crate::search::PageOf {
+            items,
+            total_count: page.total_count,
+        };
+        return Ok(search_result(&criteria, page, |p| render::product(store, p)));
+    }
     let page = if by_updated {
         let matching: Vec<&Product> = store
             .by_updated
-            .iter()
+            .range((from, 0)..)
             .filter_map(|(_, id)| store.products.get(id))
             .filter(|p| criteria.matches(*p))
             .collect();

@@ -35,6 +35,42 @@ pub struct Filter {
     pub field: String,
     pub value: String,
     pub condition: String,
+    /// The value parsed once (a large catalog compares it with every product).
+    operand: Operand,
+    /// The comma-separated entries of `in` / `nin`, parsed once.
+    list: Vec<Operand>,
+}
+
+impl Filter {
+    pub fn new(field: String, value: String, condition: String) -> Self {
+        let operand = Operand::new(&value);
+        let list = value.split(',').map(|v| Operand::new(v.trim())).collect();
+        Self {
+            field,
+            value,
+            condition,
+            operand,
+            list,
+        }
+    }
+}
+
+/// A filter value as text, number and instant, whichever it parses as.
+#[derive(Debug, Clone, PartialEq)]
+struct Operand {
+    text: String,
+    num: Option<f64>,
+    time: Option<i64>,
+}
+
+impl Operand {
+    fn new(raw: &str) -> Self {
+        Self {
+            text: raw.to_owned(),
+            num: raw.trim().parse().ok(),
+            time: parse_time(raw),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -107,11 +143,7 @@ impl Criteria {
                         &[&condition],
                     ));
                 }
-                group.push(Filter {
-                    field,
-                    value: value.unwrap_or_default(),
-                    condition,
-                });
+                group.push(Filter::new(field, value.unwrap_or_default(), condition));
             }
             criteria.groups.push(group);
         }
@@ -148,6 +180,29 @@ impl Criteria {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// The earliest instant `field` may have for an item to match, when one group is a single
+    /// lower-bound filter on it: an index on the field can start there.
+    pub fn lower_time_bound(&self, field: &str) -> Option<i64> {
+        self.groups
+            .iter()
+            .filter_map(|group| match group.as_slice() {
+                [f] if f.field == field
+                    && matches!(f.condition.as_str(), "gteq" | "gt" | "from" | "moreq") =>
+                {
+                    f.operand.time
+                }
+                _ => None,
+            })
+            .max()
+    }
+
+    /// Whether the whole search is one inclusive lower bound on `field` (so a range scan of an index
+    /// on it from [`Self::lower_time_bound`] needs no per-item test).
+    pub fn is_only_lower_bound(&self, field: &str) -> bool {
+        matches!(self.groups.as_slice(), [group] if matches!(group.as_slice(),
+            [f] if f.field == field && matches!(f.condition.as_str(), "gteq" | "from" | "moreq") && f.operand.time.is_some()))
     }
 
     pub fn matches<T: Searchable>(&self, item: &T) -> bool {
@@ -270,13 +325,13 @@ fn like(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '%')
 }
 
-fn compare_scalar(field: &Field<'_>, value: &str) -> Option<Ordering> {
+fn compare_scalar(field: &Field<'_>, value: &Operand) -> Option<Ordering> {
     match field {
-        Field::Num(n) => value.trim().parse::<f64>().ok().and_then(|v| n.partial_cmp(&v)),
-        Field::Time(t) => parse_time(value).map(|v| t.cmp(&v)),
-        Field::Str(s) => Some(match (s.parse::<f64>(), value.parse::<f64>()) {
-            (Ok(a), Ok(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-            _ => s.as_ref().cmp(value),
+        Field::Num(n) => value.num.and_then(|v| n.partial_cmp(&v)),
+        Field::Time(t) => value.time.map(|v| t.cmp(&v)),
+        Field::Str(s) => Some(match (s.parse::<f64>(), value.num) {
+            (Ok(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+            _ => s.as_ref().cmp(value.text.as_str()),
         }),
         Field::List(_) | Field::Missing => None,
     }
@@ -284,6 +339,7 @@ fn compare_scalar(field: &Field<'_>, value: &str) -> Option<Ordering> {
 
 fn filter_matches(filter: &Filter, field: &Field<'_>) -> bool {
     let value = filter.value.as_str();
+    let operand = &filter.operand;
     if let Field::List(entries) = field {
         let any =
             |test: &dyn Fn(&Field<'_>) -> bool| entries.iter().any(|e| test(&Field::Str(Cow::Borrowed(e))));
@@ -307,27 +363,29 @@ fn filter_matches(filter: &Filter, field: &Field<'_>) -> bool {
         "null" => missing,
         "notnull" => !missing,
         _ if missing => false,
-        "eq" => compare_scalar(field, value) == Some(Ordering::Equal),
-        "neq" => compare_scalar(field, value) != Some(Ordering::Equal),
-        "gt" => compare_scalar(field, value) == Some(Ordering::Greater),
+        "eq" => compare_scalar(field, operand) == Some(Ordering::Equal),
+        "neq" => compare_scalar(field, operand) != Some(Ordering::Equal),
+        "gt" => compare_scalar(field, operand) == Some(Ordering::Greater),
         "gteq" | "from" | "moreq" => matches!(
-            compare_scalar(field, value),
+            compare_scalar(field, operand),
             Some(Ordering::Greater | Ordering::Equal)
         ),
-        "lt" => compare_scalar(field, value) == Some(Ordering::Less),
+        "lt" => compare_scalar(field, operand) == Some(Ordering::Less),
         "lteq" | "to" => matches!(
-            compare_scalar(field, value),
+            compare_scalar(field, operand),
             Some(Ordering::Less | Ordering::Equal)
         ),
-        "in" => value
-            .split(',')
-            .any(|v| compare_scalar(field, v.trim()) == Some(Ordering::Equal)),
-        "nin" => !value
-            .split(',')
-            .any(|v| compare_scalar(field, v.trim()) == Some(Ordering::Equal)),
+        "in" => filter
+            .list
+            .iter()
+            .any(|v| compare_scalar(field, v) == Some(Ordering::Equal)),
+        "nin" => !filter
+            .list
+            .iter()
+            .any(|v| compare_scalar(field, v) == Some(Ordering::Equal)),
         "finset" => match field {
             Field::Str(s) => s.split(',').any(|part| part.trim() == value),
-            _ => compare_scalar(field, value) == Some(Ordering::Equal),
+            _ => compare_scalar(field, operand) == Some(Ordering::Equal),
         },
         "like" | "nlike" => {
             let text = match field {
