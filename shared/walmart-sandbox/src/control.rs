@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::Money;
-use sandbox_kit::json_error;
+use sandbox_kit::{REQUEST_BODY_LIMIT, json_error};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -55,6 +55,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/_sandbox/received", get(received))
         .route("/_sandbox/feeds", get(feeds))
         .route("/_sandbox/feeds/{id}", get(feed))
+        // Seeding a large catalog sends big bodies; the same limit as the API's.
+        .layer(DefaultBodyLimit::max(REQUEST_BODY_LIMIT))
         .with_state(state)
 }
 
