@@ -333,6 +333,7 @@ impl WalmartClient {
             }
         };
         self.limiter.count_call(endpoint);
+        let started = std::time::Instant::now();
         let response = request.send().await.map_err(|e| transport_error(endpoint, &e))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -348,7 +349,13 @@ impl WalmartClient {
             .bytes()
             .await
             .map_err(|e| transport_error(endpoint, &e))?;
-        tracing::debug!(status, bytes = body.len(), "Walmart responded");
+        // Inside the call's span: endpoint, correlation id and business key come with it.
+        tracing::info!(
+            status,
+            bytes = body.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Walmart responded"
+        );
         if status == 429 {
             self.limiter.throttled(endpoint, replenish_at);
         } else {
