@@ -387,6 +387,22 @@ impl<T: DeserializeOwned> Paged<T> {
         Ok(all)
     }
 
+    /// Reads exactly one page, for callers that keep their own cursor (a page number in a queue
+    /// message, say).
+    pub async fn page(
+        self,
+        request: ports::PageRequest,
+        deadline: &Deadline,
+    ) -> Result<ports::SearchPage<T>, CommerceError> {
+        let criteria = self.criteria.page_size(request.size).current_page(request.page);
+        let call = Call::get(self.route, self.path.clone()).query(criteria.to_query());
+        let page: SearchResults<T> = self.client.execute(&call, deadline).await?;
+        Ok(ports::SearchPage {
+            items: page.items,
+            total_count: page.total_count,
+        })
+    }
+
     /// Where the search stands (pages read, `total_count` as last reported).
     pub fn cursor(&self) -> PageCursor {
         self.cursor

@@ -17,52 +17,7 @@ use crate::client::{Call, CommerceClient, Paged};
 use crate::error::CommerceError;
 use crate::search::{Condition, Direction, SearchCriteria};
 use crate::wire::{CreditMemo, ItemQuantity, Order, Rma, RmaItem, Shipment};
-
-/// One returned order item, with the store's RMA attribute option values (the RMA module's
-/// `reason`, `condition` and `resolution` are EAV options whose ids differ per store).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnItem {
-    pub order_item_id: u64,
-    pub qty: u64,
-    pub reason: String,
-    pub condition: String,
-    pub resolution: String,
-}
-
-/// A return to open in Commerce for a Walmart return.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnRequest {
-    pub order_id: CommerceOrderId,
-    pub items: Vec<ReturnItem>,
-    /// Shown to the merchant: the Walmart return order id and reason.
-    pub comment: String,
-}
-
-/// Where a return request went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReturnRecorded {
-    /// An RMA (Adobe Commerce).
-    Rma(RmaId),
-    /// An order comment (Magento Open Source).
-    OrderComment,
-}
-
-impl ReturnRecorded {
-    pub fn rma(&self) -> Option<RmaId> {
-        match self {
-            ReturnRecorded::Rma(id) => Some(*id),
-            ReturnRecorded::OrderComment => None,
-        }
-    }
-}
-
-/// Amounts of an offline refund beyond the items (`sales-data-creditmemo-creation-arguments-interface`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct RefundArguments {
-    pub shipping_amount: Option<f64>,
-    pub adjustment_positive: Option<f64>,
-    pub adjustment_negative: Option<f64>,
-}
+pub use ports::commerce::{RefundArguments, ReturnItem, ReturnRecorded, ReturnRequest};
 
 impl CommerceClient {
     /// Shipments changed at or after `since`, with their items and tracks.

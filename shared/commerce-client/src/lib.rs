@@ -83,10 +83,12 @@ pub mod error;
 pub mod fulfilment;
 pub mod oauth;
 pub mod orders;
+mod port;
 pub mod products;
 pub mod search;
 mod stock;
-pub mod wire;
+/// The Commerce payload types, owned by the Commerce port.
+pub use ports::commerce::model as wire;
 
 pub use client::{CommerceClient, Paged};
 

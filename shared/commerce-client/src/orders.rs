@@ -31,8 +31,7 @@
 //! then confirms `payment.po_number` on each candidate.
 
 use domain::{
-    CommerceOrderId, CommerceOrderLink, CustomerMapping, IncrementId, LineNumber, MethodCode, Money,
-    OrderSettings, PurchaseOrder, PurchaseOrderId, Sku, Timestamp,
+    CommerceOrderId, CustomerMapping, IncrementId, Money, PurchaseOrder, PurchaseOrderId, Sku, Timestamp,
 };
 use ports::Deadline;
 use reqwest::Method;
@@ -43,129 +42,23 @@ use crate::client::{Call, CommerceClient, Paged};
 use crate::error::CommerceError;
 use crate::search::{Condition, Direction, Filter, SearchCriteria};
 use crate::wire::{CartItem, ItemQuantity, NewStatusHistory, Order, PaymentMethod, ShippingInformation};
+pub use ports::commerce::{OrderFilter, OrderLookup, OrderPlacement, PlacedLine, PlacedOrder};
 
 /// Payment method whose `po_number` carries the Walmart purchase order id.
 pub const PURCHASE_ORDER_METHOD: &str = "purchaseorder";
 
-/// How orders are placed in Commerce: who for, how shipped, how paid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderPlacement {
-    pub customer: CustomerMapping,
-    /// Commerce `carrier_method`, e.g. `flatrate_flatrate` (carrier code, `_`, method code).
-    pub carrier_method: String,
-    /// An offline payment method code; `purchaseorder` lets the order be found again by PO number.
-    pub payment_method: String,
-}
-
-impl OrderPlacement {
-    /// The placement a channel's settings give for a Walmart shipping method.
-    pub fn from_settings(settings: &OrderSettings, method: &MethodCode) -> Self {
-        Self {
-            customer: settings.customer.clone(),
-            carrier_method: settings
-                .shipping_methods
-                .get(method)
-                .cloned()
-                .unwrap_or_else(|| settings.default_shipping_method.clone()),
-            payment_method: settings.payment_method.clone(),
-        }
-    }
-
-    fn carrier_and_method(&self) -> Result<(&str, &str), CommerceError> {
-        self.carrier_method
-            .split_once('_')
-            .filter(|(carrier, method)| !carrier.is_empty() && !method.is_empty())
-            .ok_or_else(|| {
-                CommerceError::Input(format!(
-                    "carrier_method {:?} is not carrier_method",
-                    self.carrier_method
-                ))
-            })
-    }
-}
-
-/// One Walmart line as placed in Commerce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlacedLine {
-    pub line: LineNumber,
-    pub sku: Sku,
-    pub quantity: u32,
-    pub walmart_unit_price: Money,
-    /// What Commerce charged per unit (the catalog price), when the order shows the SKU.
-    pub commerce_unit_price: Option<Money>,
-    pub order_item_id: Option<u64>,
-}
-
-impl PlacedLine {
-    pub fn price_differs(&self) -> bool {
-        self.commerce_unit_price
-            .is_some_and(|p| p != self.walmart_unit_price)
-    }
-}
-
-/// The Commerce order placed (or found again) for a purchase order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlacedOrder {
-    pub order_id: CommerceOrderId,
-    pub increment_id: IncrementId,
-    pub lines: Vec<PlacedLine>,
-    /// True when the order already existed (a previous attempt placed it).
-    pub recovered: bool,
-}
-
-impl PlacedOrder {
-    pub fn link(&self) -> CommerceOrderLink {
-        CommerceOrderLink {
-            order_id: self.order_id,
-            increment_id: self.increment_id.clone(),
-        }
-    }
-
-    pub fn price_differences(&self) -> impl Iterator<Item = &PlacedLine> {
-        self.lines.iter().filter(|l| l.price_differs())
-    }
-}
-
-/// What narrows the search for an order placed for a purchase order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderLookup {
-    /// Guest orders: the email the order was placed with.
-    pub customer_email: Option<String>,
-    /// Customer orders: the customer they were placed for.
-    pub customer_id: Option<u64>,
-    /// Orders created before this are not candidates.
-    pub created_after: Timestamp,
-}
-
-impl OrderLookup {
-    /// Margin before the Walmart order date, for clocks that disagree.
-    const CLOCK_MARGIN: std::time::Duration = std::time::Duration::from_secs(3600);
-
-    /// The lookup for an order placed by [`CommerceClient::create_order_for`] with `placement`.
-    pub fn for_purchase_order(po: &PurchaseOrder, placement: &OrderPlacement) -> Self {
-        let created_after = po.order_date.minus(Self::CLOCK_MARGIN);
-        match placement.customer {
-            CustomerMapping::Guest => Self {
-                customer_email: po.ship_to.email.clone(),
-                customer_id: None,
-                created_after,
-            },
-            CustomerMapping::Customer { customer_id } => Self {
-                customer_email: None,
-                customer_id: Some(customer_id),
-                created_after,
-            },
-        }
-    }
-}
-
-/// Filters for [`CommerceClient::orders_updated_since`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrderFilter {
-    /// Any of these states (`new`, `processing`, `complete`, `canceled`, `closed`, ...).
-    pub states: Vec<String>,
-    /// Any of these statuses (`pending`, `processing`, ...).
-    pub statuses: Vec<String>,
+/// Splits `carrier_method` into Magento's carrier code and method code.
+fn carrier_and_method(placement: &OrderPlacement) -> Result<(&str, &str), CommerceError> {
+    placement
+        .carrier_method
+        .split_once('_')
+        .filter(|(carrier, method)| !carrier.is_empty() && !method.is_empty())
+        .ok_or_else(|| {
+            CommerceError::Input(format!(
+                "carrier_method {:?} is not carrier_method",
+                placement.carrier_method
+            ))
+        })
 }
 
 /// The cart being filled: guest carts are addressed by a masked id, customer carts by number.
@@ -200,7 +93,7 @@ impl CommerceClient {
                 po.id
             )));
         }
-        let (carrier, method) = placement.carrier_and_method()?;
+        let (carrier, method) = carrier_and_method(placement)?;
         let email = po
             .ship_to
             .email
@@ -582,6 +475,7 @@ fn creation_comment(po: &PurchaseOrder, placed: &PlacedOrder) -> String {
 mod tests {
     use super::*;
     use domain::{CustomerOrderId, OrderLine, ShipTo, WalmartLineStatus};
+    use domain::{LineNumber, MethodCode, OrderSettings};
 
     fn po() -> PurchaseOrder {
         let line = |n: u32, sku: &str, qty: u32, cents: i64| OrderLine {
@@ -656,7 +550,7 @@ mod tests {
             .shipping_methods
             .insert(MethodCode::new("Express").unwrap(), "tablerate_bestway".into());
         let express = OrderPlacement::from_settings(&settings, &MethodCode::new("Express").unwrap());
-        assert_eq!(express.carrier_and_method().unwrap(), ("tablerate", "bestway"));
+        assert_eq!(carrier_and_method(&express).unwrap(), ("tablerate", "bestway"));
         let standard = OrderPlacement::from_settings(&settings, &MethodCode::new("Standard").unwrap());
         assert_eq!(standard.carrier_method, "flatrate_flatrate");
         assert_eq!(standard.payment_method, PURCHASE_ORDER_METHOD);

@@ -4,7 +4,9 @@
 //! Commerce HTTP clients) implement them, and one conformance suite (`conformance`) runs against
 //! every state store and work queue adapter.
 
+pub mod api;
 pub mod clock;
+pub mod commerce;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod queue;
@@ -12,7 +14,9 @@ pub mod records;
 pub mod retry;
 pub mod state;
 
+pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
+pub use commerce::Commerce;
 pub use queue::{Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings, WorkQueue};
 pub use records::{Record, Records, UpdateError, Versioned};
 pub use retry::{Backoff, Deadline};

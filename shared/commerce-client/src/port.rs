@@ -1,0 +1,195 @@
+//! `CommerceClient` as the channel's Commerce port.
+
+use async_trait::async_trait;
+use domain::{CommerceOrderId, CreditMemoId, PurchaseOrder, PurchaseOrderId, Sku, Timestamp};
+use ports::commerce::{
+    Commerce, OrderFilter, OrderLookup, OrderPlacement, PlacedOrder, ProductQuery, RefundArguments,
+    ReturnRecorded, ReturnRequest,
+};
+use ports::{Api, ApiError, ApiErrorKind, Deadline, PageRequest, SearchPage};
+
+use crate::CommerceClient;
+use crate::error::CommerceError;
+use crate::wire::{CreditMemo, ItemQuantity, Order, Product, Rma, Shipment, SourceItem, Stock, StockItem};
+
+impl From<CommerceError> for ApiError {
+    fn from(e: CommerceError) -> Self {
+        let kind = match &e {
+            CommerceError::Auth { .. } => ApiErrorKind::Auth,
+            CommerceError::NotFound { .. } => ApiErrorKind::NotFound,
+            CommerceError::Validation { status: 429, .. } => ApiErrorKind::Throttled,
+            CommerceError::Validation { .. } => ApiErrorKind::Validation,
+            CommerceError::Server { .. } => ApiErrorKind::Server,
+            CommerceError::Timeout { .. } => ApiErrorKind::Timeout,
+            CommerceError::Malformed { .. } => ApiErrorKind::Malformed,
+            CommerceError::Transport { .. } => ApiErrorKind::Transport,
+            CommerceError::DeadlineExceeded { .. } => ApiErrorKind::DeadlineExceeded,
+            CommerceError::CannotCancel { .. } => ApiErrorKind::CannotCancel,
+            CommerceError::Input(_) => ApiErrorKind::Input,
+        };
+        ApiError::new(Api::Commerce, kind, e.to_string())
+    }
+}
+
+#[async_trait]
+impl Commerce for CommerceClient {
+    async fn products_page(
+        &self,
+        query: &ProductQuery,
+        page: PageRequest,
+        deadline: &Deadline,
+    ) -> Result<SearchPage<Product>, ApiError> {
+        let search = match query {
+            ProductQuery::UpdatedSince(since) => self.products_updated_since(*since),
+            ProductQuery::Selected {
+                selection,
+                changed_since,
+            } => self.products_selected(selection, *changed_since),
+        };
+        Ok(search.page(page, deadline).await?)
+    }
+
+    async fn products_by_skus(&self, skus: &[Sku], deadline: &Deadline) -> Result<Vec<Product>, ApiError> {
+        Ok(CommerceClient::products_by_skus(self, skus, deadline).await?)
+    }
+
+    async fn configurable_children(&self, sku: &Sku, deadline: &Deadline) -> Result<Vec<Product>, ApiError> {
+        Ok(CommerceClient::configurable_children(self, sku, deadline).await?)
+    }
+
+    async fn salable_quantity(&self, sku: &Sku, stock_id: u32, deadline: &Deadline) -> Result<f64, ApiError> {
+        Ok(CommerceClient::salable_quantity(self, sku, stock_id, deadline).await?)
+    }
+
+    async fn source_items_page(
+        &self,
+        skus: Option<&[Sku]>,
+        page: PageRequest,
+        deadline: &Deadline,
+    ) -> Result<SearchPage<SourceItem>, ApiError> {
+        let search = match skus {
+            Some(skus) => self.source_items_for(skus),
+            None => self.source_items(),
+        };
+        Ok(search.page(page, deadline).await?)
+    }
+
+    async fn stock_for_website(&self, website_code: &str, deadline: &Deadline) -> Result<Stock, ApiError> {
+        Ok(CommerceClient::stock_for_website(self, website_code, deadline).await?)
+    }
+
+    async fn legacy_stock_item(&self, sku: &Sku, deadline: &Deadline) -> Result<StockItem, ApiError> {
+        Ok(CommerceClient::legacy_stock_item(self, sku, deadline).await?)
+    }
+
+    async fn create_order_for(
+        &self,
+        po: &PurchaseOrder,
+        placement: &OrderPlacement,
+        deadline: &Deadline,
+    ) -> Result<PlacedOrder, ApiError> {
+        Ok(CommerceClient::create_order_for(self, po, placement, deadline).await?)
+    }
+
+    async fn find_order_for_purchase_order(
+        &self,
+        po: &PurchaseOrderId,
+        lookup: &OrderLookup,
+        deadline: &Deadline,
+    ) -> Result<Option<Order>, ApiError> {
+        Ok(CommerceClient::find_order_for_purchase_order(self, po, lookup, deadline).await?)
+    }
+
+    async fn orders_page(
+        &self,
+        since: Timestamp,
+        filter: &OrderFilter,
+        page: PageRequest,
+        deadline: &Deadline,
+    ) -> Result<SearchPage<Order>, ApiError> {
+        Ok(self
+            .orders_updated_since(since, filter)
+            .page(page, deadline)
+            .await?)
+    }
+
+    async fn get_order(&self, order_id: CommerceOrderId, deadline: &Deadline) -> Result<Order, ApiError> {
+        Ok(CommerceClient::get_order(self, order_id, deadline).await?)
+    }
+
+    async fn add_order_comment(
+        &self,
+        order_id: CommerceOrderId,
+        comment: &str,
+        deadline: &Deadline,
+    ) -> Result<(), ApiError> {
+        Ok(CommerceClient::add_order_comment(self, order_id, comment, deadline).await?)
+    }
+
+    async fn invoice_order(
+        &self,
+        order_id: CommerceOrderId,
+        items: &[ItemQuantity],
+        deadline: &Deadline,
+    ) -> Result<u64, ApiError> {
+        Ok(CommerceClient::invoice_order(self, order_id, items, deadline).await?)
+    }
+
+    async fn cancel_order(&self, order_id: CommerceOrderId, deadline: &Deadline) -> Result<bool, ApiError> {
+        Ok(CommerceClient::cancel_order(self, order_id, deadline).await?)
+    }
+
+    async fn shipments_page(
+        &self,
+        since: Timestamp,
+        page: PageRequest,
+        deadline: &Deadline,
+    ) -> Result<SearchPage<Shipment>, ApiError> {
+        Ok(self.shipments_updated_since(since).page(page, deadline).await?)
+    }
+
+    async fn returns_supported(&self, deadline: &Deadline) -> Result<bool, ApiError> {
+        Ok(CommerceClient::returns_supported(self, deadline).await?)
+    }
+
+    async fn request_return(
+        &self,
+        request: &ReturnRequest,
+        deadline: &Deadline,
+    ) -> Result<ReturnRecorded, ApiError> {
+        Ok(CommerceClient::request_return(self, request, deadline).await?)
+    }
+
+    async fn returns_for_order(
+        &self,
+        order_id: CommerceOrderId,
+        deadline: &Deadline,
+    ) -> Result<Vec<Rma>, ApiError> {
+        Ok(CommerceClient::returns_for_order(self, order_id)
+            .collect_all(deadline)
+            .await?)
+    }
+
+    async fn credit_memos_page(
+        &self,
+        since: Timestamp,
+        page: PageRequest,
+        deadline: &Deadline,
+    ) -> Result<SearchPage<CreditMemo>, ApiError> {
+        Ok(self
+            .credit_memos_updated_since(since)
+            .page(page, deadline)
+            .await?)
+    }
+
+    async fn refund_order_offline(
+        &self,
+        order_id: CommerceOrderId,
+        items: &[ItemQuantity],
+        arguments: RefundArguments,
+        comment: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<CreditMemoId, ApiError> {
+        Ok(CommerceClient::refund_order_offline(self, order_id, items, arguments, comment, deadline).await?)
+    }
+}
