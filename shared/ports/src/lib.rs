@@ -13,6 +13,7 @@ pub mod queue;
 pub mod records;
 pub mod retry;
 pub mod state;
+pub mod walmart;
 
 pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
@@ -24,3 +25,4 @@ pub use state::{
     Claim, ClaimTerms, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query, QueryTarget,
     SortRange, StateStore, StoreError, Stored, Version, Write, query_all,
 };
+pub use walmart::Walmart;

@@ -6,11 +6,14 @@ use domain::{
     PurchaseOrder, PurchaseOrderId, ReturnLine, ReturnOrderId, ShipTo, Sku, Timestamp, WalmartLineStatus,
     Wpid,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
 use crate::error::WalmartError;
 use crate::wire;
+pub use ports::walmart::{
+    CatalogItem, FeedItemResult, FeedStatusPage, IngestionStatus, LineState, LineStatusQuantity, SellerItem,
+    WalmartOrder, WalmartReturn,
+};
 
 fn malformed(endpoint: Endpoint, context: impl Into<String>) -> WalmartError {
     WalmartError::Malformed {
@@ -40,93 +43,6 @@ fn whole_quantity(endpoint: Endpoint, raw: &str, what: &str) -> Result<u32, Walm
 }
 
 // ---------------------------------------------------------------- orders
-
-/// Walmart's status of some quantity of an order line, including `Refund`, which the domain's
-/// line status does not model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum LineState {
-    Created,
-    Acknowledged,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Refund,
-}
-
-impl LineState {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "Created" => LineState::Created,
-            "Acknowledged" => LineState::Acknowledged,
-            "Shipped" => LineState::Shipped,
-            "Delivered" => LineState::Delivered,
-            "Cancelled" => LineState::Cancelled,
-            "Refund" => LineState::Refund,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineState::Created => "Created",
-            LineState::Acknowledged => "Acknowledged",
-            LineState::Shipped => "Shipped",
-            LineState::Delivered => "Delivered",
-            LineState::Cancelled => "Cancelled",
-            LineState::Refund => "Refund",
-        }
-    }
-
-    /// Progress order of the states a unit moves through; cancelled and refunded sit apart.
-    fn rank(self) -> Option<u8> {
-        match self {
-            LineState::Created => Some(0),
-            LineState::Acknowledged => Some(1),
-            LineState::Shipped => Some(2),
-            LineState::Delivered => Some(3),
-            LineState::Cancelled | LineState::Refund => None,
-        }
-    }
-
-    fn to_domain(self) -> WalmartLineStatus {
-        match self {
-            LineState::Created => WalmartLineStatus::Created,
-            LineState::Acknowledged => WalmartLineStatus::Acknowledged,
-            LineState::Shipped | LineState::Refund => WalmartLineStatus::Shipped,
-            LineState::Delivered => WalmartLineStatus::Delivered,
-            LineState::Cancelled => WalmartLineStatus::Cancelled,
-        }
-    }
-}
-
-/// Some quantity of one line in one state, as Walmart reports it (`orderLineStatuses`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LineStatusQuantity {
-    pub line: LineNumber,
-    pub state: LineState,
-    pub quantity: u32,
-    pub cancellation_reason: Option<String>,
-    pub tracking_number: Option<String>,
-}
-
-/// A purchase order with Walmart's per-quantity line statuses, which the domain's single line
-/// status summarises (cancellation-sync needs the quantities).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WalmartOrder {
-    pub order: PurchaseOrder,
-    pub statuses: Vec<LineStatusQuantity>,
-}
-
-impl WalmartOrder {
-    /// Units of `line` currently in `state`.
-    pub fn quantity_in(&self, line: LineNumber, state: LineState) -> u32 {
-        self.statuses
-            .iter()
-            .filter(|s| s.line == line && s.state == state)
-            .map(|s| s.quantity)
-            .sum()
-    }
-}
 
 /// A line's single status: cancelled if every unit is, else the least advanced state of the
 /// units still live, so "partly shipped" reads as not yet shipped.
@@ -247,70 +163,6 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
 
 // ---------------------------------------------------------------- feeds
 
-/// Walmart's per-item ingestion status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum IngestionStatus {
-    InProgress,
-    Success,
-    DataError,
-    SystemError,
-    TimeoutError,
-}
-
-impl IngestionStatus {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "INPROGRESS" => IngestionStatus::InProgress,
-            "SUCCESS" => IngestionStatus::Success,
-            "DATA_ERROR" => IngestionStatus::DataError,
-            "SYSTEM_ERROR" => IngestionStatus::SystemError,
-            "TIMEOUT_ERROR" => IngestionStatus::TimeoutError,
-            _ => return None,
-        })
-    }
-
-    /// System and timeout errors are Walmart's own trouble: resubmitting later may succeed.
-    pub fn is_transient_failure(self) -> bool {
-        matches!(self, IngestionStatus::SystemError | IngestionStatus::TimeoutError)
-    }
-}
-
-/// One item of a feed and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedItemResult {
-    /// Position in the submitted file, 0-based.
-    pub index: Option<u32>,
-    pub sku: Option<Sku>,
-    pub wpid: Option<Wpid>,
-    pub status: IngestionStatus,
-    /// Walmart's errors for the item, as listing issues (code + message).
-    pub issues: Vec<ListingIssue>,
-}
-
-/// One page of a feed's status with item details.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedStatusPage {
-    pub feed_id: FeedId,
-    pub status: FeedStatus,
-    pub items_received: u32,
-    pub items_succeeded: u32,
-    pub items_failed: u32,
-    pub items_processing: u32,
-    pub offset: u32,
-    pub limit: u32,
-    pub items: Vec<FeedItemResult>,
-    /// Errors of the feed as a whole (a feed in ERROR).
-    pub feed_errors: Vec<ListingIssue>,
-}
-
-impl FeedStatusPage {
-    /// The offset of the next page of item details, if there is one.
-    pub fn next_offset(&self) -> Option<u32> {
-        let next = self.offset + u32::try_from(self.items.len()).unwrap_or(u32::MAX);
-        (!self.items.is_empty() && next < self.items_received).then_some(next)
-    }
-}
-
 fn issues(errors: Option<wire::IngestionErrors>) -> Vec<ListingIssue> {
     errors
         .map(|e| e.ingestion_error)
@@ -388,22 +240,6 @@ pub(crate) fn feed_status(
 
 // ---------------------------------------------------------------- items
 
-/// A seller item (`GET /v3/items`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SellerItem {
-    pub sku: Sku,
-    pub wpid: Option<Wpid>,
-    pub gtin: Option<String>,
-    pub upc: Option<String>,
-    pub product_name: Option<String>,
-    pub price: Option<Money>,
-    /// `PUBLISHED`, `UNPUBLISHED`, ...
-    pub published_status: Option<String>,
-    /// `ACTIVE`, `ARCHIVED`, `RETIRED`.
-    pub lifecycle_status: Option<String>,
-    pub unpublished_reasons: Vec<String>,
-}
-
 pub(crate) fn seller_item(endpoint: Endpoint, wire: wire::ItemResponse) -> Result<SellerItem, WalmartError> {
     let sku = Sku::new(wire.sku.as_str()).map_err(|e| malformed(endpoint, format!("sku: {e}")))?;
     let price = match wire.price.and_then(|p| p.amount) {
@@ -424,18 +260,6 @@ pub(crate) fn seller_item(endpoint: Endpoint, wire: wire::ItemResponse) -> Resul
     })
 }
 
-/// An item of Walmart's catalog found by identifier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CatalogItem {
-    /// Walmart's item id.
-    pub item_id: String,
-    pub title: Option<String>,
-    pub brand: Option<String>,
-    pub product_type: Option<String>,
-    pub price: Option<Money>,
-    pub marketplace_item: bool,
-}
-
 pub(crate) fn catalog_item(wire: wire::SearchItem) -> Option<CatalogItem> {
     Some(CatalogItem {
         item_id: wire.item_id.filter(|i| !i.is_empty())?,
@@ -452,20 +276,6 @@ pub(crate) fn catalog_item(wire: wire::SearchItem) -> Option<CatalogItem> {
 }
 
 // ---------------------------------------------------------------- returns
-
-/// A Walmart return order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WalmartReturn {
-    pub return_order_id: ReturnOrderId,
-    pub customer_order_id: CustomerOrderId,
-    /// The purchase order of the returned lines (Walmart returns one purchase order's lines).
-    pub purchase_order_id: Option<PurchaseOrderId>,
-    pub returned_at: Option<Timestamp>,
-    pub total_refund: Option<Money>,
-    pub lines: Vec<ReturnLine>,
-    /// Return line numbers Walmart already reports as refunded.
-    pub refunded_lines: Vec<u32>,
-}
 
 pub(crate) fn return_order(
     endpoint: Endpoint,

@@ -5,47 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Feed types the channel submits to `POST /v3/feeds`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum FeedType {
-    /// `MP_ITEM_MATCH`: set up offers by matching existing Walmart items (spec v4).
-    ItemMatch,
-    /// `inventory`: bulk quantities at the default ship node (spec 1.4).
-    Inventory,
-    /// `MP_INVENTORY`: bulk quantities per ship node (spec 1.5).
-    MultiNodeInventory,
-    /// `price`: bulk prices (spec 1.7).
-    Price,
-}
-
-impl FeedType {
-    pub const ALL: [FeedType; 4] = [
-        FeedType::ItemMatch,
-        FeedType::Inventory,
-        FeedType::MultiNodeInventory,
-        FeedType::Price,
-    ];
-
-    /// The `feedType` query value Walmart expects.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeedType::ItemMatch => "MP_ITEM_MATCH",
-            FeedType::Inventory => "inventory",
-            FeedType::MultiNodeInventory => "MP_INVENTORY",
-            FeedType::Price => "price",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == raw)
-    }
-}
-
-impl fmt::Display for FeedType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use ports::walmart::FeedType;
 
 /// One Walmart operation as the client uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -33,6 +33,7 @@ pub mod encoding;
 pub mod endpoint;
 pub mod error;
 pub mod feeds;
+mod port;
 pub mod rate_limit;
 pub mod wire;
 

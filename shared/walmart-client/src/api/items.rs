@@ -9,40 +9,10 @@ use crate::encoding::{component, query};
 use crate::endpoint::Endpoint;
 use crate::error::WalmartError;
 use crate::wire;
+pub use ports::walmart::{ItemsPage, ItemsQuery};
 
 /// Largest page of `GET /v3/items` the client asks for.
 pub const MAX_ITEMS_PAGE: u32 = 200;
-
-/// A page request of the seller's items. Start with `cursor: None`; pass each page's
-/// `next_cursor` back to continue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemsQuery {
-    pub cursor: Option<String>,
-    pub limit: u32,
-    /// `ACTIVE`, `ARCHIVED`, `RETIRED`.
-    pub lifecycle_status: Option<String>,
-    /// `PUBLISHED`, `UNPUBLISHED`, ...
-    pub published_status: Option<String>,
-}
-
-impl Default for ItemsQuery {
-    fn default() -> Self {
-        Self {
-            cursor: None,
-            limit: 50,
-            lifecycle_status: None,
-            published_status: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemsPage {
-    pub items: Vec<SellerItem>,
-    pub total_items: Option<u64>,
-    /// `None` on the last page.
-    pub next_cursor: Option<String>,
-}
 
 impl WalmartClient {
     /// `GET /v3/items`: one page of the seller's items, cursor-paged.

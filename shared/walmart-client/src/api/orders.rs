@@ -1,17 +1,20 @@
 //! Orders API: read purchase orders and move their lines (acknowledge, ship, cancel, refund).
 
-use domain::{CancelReason, Carrier, LineNumber, Money, PurchaseOrderId, Timestamp, Tracking};
+use domain::{Carrier, Money, PurchaseOrderId, Tracking};
 use ports::Deadline;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::client::{Call, WalmartClient};
-use crate::convert::{self, LineState, WalmartOrder};
+use crate::convert::{self, WalmartOrder};
 use crate::encoding::{component, query};
 use crate::endpoint::Endpoint;
 use crate::error::WalmartError;
 use crate::wire;
+pub use ports::walmart::{
+    CancelLine, CancellationReason, OrderSource, OrdersCursor, OrdersPage, OrdersQuery, RefundLine,
+    RefundReason, ShipLine,
+};
 
 /// Largest page `GET /v3/orders` serves.
 pub const MAX_ORDERS_PAGE: u32 = 200;
@@ -64,220 +67,49 @@ pub const KNOWN_CARRIERS: &[&str] = &[
 /// Walmart's shipping method codes (`methodCode` enum).
 pub const METHOD_CODES: &[&str] = &["Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value"];
 
-/// Which order list to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OrderSource {
-    /// `GET /v3/orders`: every order, filterable by creation or modification dates.
-    All,
-    /// `GET /v3/orders/released`: orders released for fulfilment (Created, not yet acknowledged).
-    Released,
-}
-
-impl OrderSource {
-    fn path(self) -> &'static str {
-        match self {
-            OrderSource::All => "/v3/orders",
-            OrderSource::Released => "/v3/orders/released",
-        }
-    }
-
-    fn endpoint(self) -> Endpoint {
-        match self {
-            OrderSource::All => Endpoint::ListOrders,
-            OrderSource::Released => Endpoint::ListReleasedOrders,
-        }
+fn source_path(source: OrderSource) -> &'static str {
+    match source {
+        OrderSource::All => "/v3/orders",
+        OrderSource::Released => "/v3/orders/released",
     }
 }
 
-/// The first page of an order query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrdersQuery {
-    pub source: OrderSource,
-    pub created_start: Option<Timestamp>,
-    pub created_end: Option<Timestamp>,
-    /// Not accepted by `Released`.
-    pub modified_start: Option<Timestamp>,
-    pub modified_end: Option<Timestamp>,
-    /// Only orders with a line in this state.
-    pub status: Option<LineState>,
-    pub limit: u32,
-}
-
-impl OrdersQuery {
-    pub fn created_between(start: Timestamp, end: Timestamp) -> Self {
-        Self {
-            source: OrderSource::All,
-            created_start: Some(start),
-            created_end: Some(end),
-            modified_start: None,
-            modified_end: None,
-            status: None,
-            limit: 100,
-        }
-    }
-
-    pub fn modified_between(start: Timestamp, end: Timestamp) -> Self {
-        Self {
-            created_start: None,
-            created_end: None,
-            modified_start: Some(start),
-            modified_end: Some(end),
-            ..Self::created_between(start, end)
-        }
-    }
-
-    pub fn released(start: Timestamp, end: Timestamp) -> Self {
-        Self {
-            source: OrderSource::Released,
-            ..Self::created_between(start, end)
-        }
-    }
-
-    fn to_query(&self) -> Result<String, WalmartError> {
-        if self.limit == 0 || self.limit > MAX_ORDERS_PAGE {
-            return Err(WalmartError::InvalidInput(format!(
-                "orders page limit {} outside 1..={MAX_ORDERS_PAGE}",
-                self.limit
-            )));
-        }
-        if self.source == OrderSource::Released
-            && (self.modified_start.is_some() || self.modified_end.is_some())
-        {
-            return Err(WalmartError::InvalidInput(
-                "released orders cannot be filtered by modification date".to_owned(),
-            ));
-        }
-        let mut pairs = Vec::new();
-        let dates = [
-            ("createdStartDate", self.created_start),
-            ("createdEndDate", self.created_end),
-            ("lastModifiedStartDate", self.modified_start),
-            ("lastModifiedEndDate", self.modified_end),
-        ];
-        for (name, value) in dates {
-            if let Some(t) = value {
-                pairs.push((name, t.to_rfc3339()));
-            }
-        }
-        if let Some(status) = self.status {
-            pairs.push(("status", status.as_str().to_owned()));
-        }
-        pairs.push(("limit", self.limit.to_string()));
-        Ok(query(&pairs))
+fn source_endpoint(source: OrderSource) -> Endpoint {
+    match source {
+        OrderSource::All => Endpoint::ListOrders,
+        OrderSource::Released => Endpoint::ListReleasedOrders,
     }
 }
 
-/// Where the next page of an order query starts: Walmart's `nextCursor`, a whole query string
-/// appended to the list path as given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrdersCursor {
-    pub source: OrderSource,
-    pub query: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrdersPage {
-    pub orders: Vec<WalmartOrder>,
-    pub next_cursor: Option<OrdersCursor>,
-}
-
-/// Units of a line shipped in one package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShipLine {
-    pub line: LineNumber,
-    pub quantity: u32,
-    /// The seller's order number (the Commerce increment id); Walmart requires it on every line.
-    pub seller_order_id: String,
-    pub tracking: Tracking,
-}
-
-/// Walmart's documented cancellation reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CancellationReason {
-    CustomerRequestedSellerToCancel,
-    SellerCancelPricingError,
-    SellerCancelOutOfStock,
-    SellerCancelFraudStopShipment,
-    SellerCancelAddressNotServiceable,
-}
-
-impl CancellationReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancellationReason::CustomerRequestedSellerToCancel => "CUSTOMER_REQUESTED_SELLER_TO_CANCEL",
-            CancellationReason::SellerCancelPricingError => "SELLER_CANCEL_PRICING_ERROR",
-            CancellationReason::SellerCancelOutOfStock => "SELLER_CANCEL_OUT_OF_STOCK",
-            CancellationReason::SellerCancelFraudStopShipment => "SELLER_CANCEL_FRAUD_STOP_SHIPMENT",
-            CancellationReason::SellerCancelAddressNotServiceable => "SELLER_CANCEL_ADDRESS_NOT_SERVICEABLE",
+fn orders_query_string(q: &OrdersQuery) -> Result<String, WalmartError> {
+    if q.limit == 0 || q.limit > MAX_ORDERS_PAGE {
+        return Err(WalmartError::InvalidInput(format!(
+            "orders page limit {} outside 1..={MAX_ORDERS_PAGE}",
+            q.limit
+        )));
+    }
+    if q.source == OrderSource::Released && (q.modified_start.is_some() || q.modified_end.is_some()) {
+        return Err(WalmartError::InvalidInput(
+            "released orders cannot be filtered by modification date".to_owned(),
+        ));
+    }
+    let mut pairs = Vec::new();
+    let dates = [
+        ("createdStartDate", q.created_start),
+        ("createdEndDate", q.created_end),
+        ("lastModifiedStartDate", q.modified_start),
+        ("lastModifiedEndDate", q.modified_end),
+    ];
+    for (name, value) in dates {
+        if let Some(t) = value {
+            pairs.push((name, t.to_rfc3339()));
         }
     }
-}
-
-impl From<CancelReason> for CancellationReason {
-    /// The domain's generic seller cancellation is reported as out of stock, the reason Walmart
-    /// expects for a seller who cannot fulfil.
-    fn from(reason: CancelReason) -> Self {
-        match reason {
-            CancelReason::CustomerRequestedSellerToCancel => {
-                CancellationReason::CustomerRequestedSellerToCancel
-            }
-            CancelReason::SellerCancellation => CancellationReason::SellerCancelOutOfStock,
-        }
+    if let Some(status) = q.status {
+        pairs.push(("status", status.as_str().to_owned()));
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CancelLine {
-    pub line: LineNumber,
-    pub quantity: u32,
-    pub reason: CancellationReason,
-}
-
-/// Walmart's refund reasons (a subset of the documented enum the channel has use for).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RefundReason {
-    BillingError,
-    TaxExemptCustomer,
-    ItemNotAsAdvertised,
-    IncorrectItemReceived,
-    CancelledYetShipped,
-    ItemNotReceivedByCustomer,
-    IncorrectShippingPrice,
-    DamagedItem,
-    DefectiveItem,
-    CustomerChangedMind,
-    CustomerReceivedItemLate,
-    Others,
-}
-
-impl RefundReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundReason::BillingError => "BillingError",
-            RefundReason::TaxExemptCustomer => "TaxExemptCustomer",
-            RefundReason::ItemNotAsAdvertised => "ItemNotAsAdvertised",
-            RefundReason::IncorrectItemReceived => "IncorrectItemReceived",
-            RefundReason::CancelledYetShipped => "CancelledYetShipped",
-            RefundReason::ItemNotReceivedByCustomer => "ItemNotReceivedByCustomer",
-            RefundReason::IncorrectShippingPrice => "IncorrectShippingPrice",
-            RefundReason::DamagedItem => "DamagedItem",
-            RefundReason::DefectiveItem => "DefectiveItem",
-            RefundReason::CustomerChangedMind => "CustomerChangedMind",
-            RefundReason::CustomerReceivedItemLate => "CustomerReceivedItemLate",
-            RefundReason::Others => "Others",
-        }
-    }
-}
-
-/// A refund of one line's product charge (and its tax).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundLine {
-    pub line: LineNumber,
-    pub reason: RefundReason,
-    /// Product amount refunded, positive; Walmart receives it negated.
-    pub amount: Money,
-    pub tax: Option<Money>,
-    pub comments: Option<String>,
+    pairs.push(("limit", q.limit.to_string()));
+    Ok(query(&pairs))
 }
 
 fn usd(amount: Money) -> wire::CurrencyAmount {
@@ -356,7 +188,7 @@ impl WalmartClient {
             }
             Err(e) => return Err(e),
         };
-        let endpoint = source.endpoint();
+        let endpoint = source_endpoint(source);
         let orders = response
             .list
             .elements
@@ -382,8 +214,8 @@ impl WalmartClient {
         request: &OrdersQuery,
         deadline: &Deadline,
     ) -> Result<OrdersPage, WalmartError> {
-        let path = format!("{}{}", request.source.path(), request.to_query()?);
-        let call = Call::get(request.source.endpoint(), path);
+        let path = format!("{}{}", source_path(request.source), orders_query_string(request)?);
+        let call = Call::get(source_endpoint(request.source), path);
         let response = self.execute(&call, deadline).await;
         self.orders_page(request.source, response)
     }
@@ -394,8 +226,8 @@ impl WalmartClient {
         cursor: &OrdersCursor,
         deadline: &Deadline,
     ) -> Result<OrdersPage, WalmartError> {
-        let path = format!("{}{}", cursor.source.path(), cursor.query);
-        let call = Call::get(cursor.source.endpoint(), path);
+        let path = format!("{}{}", source_path(cursor.source), cursor.query);
+        let call = Call::get(source_endpoint(cursor.source), path);
         let response = self.execute(&call, deadline).await;
         self.orders_page(cursor.source, response)
     }
@@ -609,6 +441,7 @@ impl WalmartClient {
 mod tests {
     use super::*;
     use domain::MethodCode;
+    use domain::Timestamp;
 
     fn tracking(carrier: Carrier, method: &str) -> Tracking {
         Tracking {
@@ -642,16 +475,16 @@ mod tests {
     fn order_queries_encode_dates_and_refuse_bad_combinations() {
         let start = Timestamp::from_millis(1_764_237_600_000);
         let end = start.plus(std::time::Duration::from_secs(3600));
-        let q = OrdersQuery::created_between(start, end).to_query().unwrap();
+        let q = orders_query_string(&OrdersQuery::created_between(start, end)).unwrap();
         assert_eq!(
             q,
             "?createdStartDate=2025-11-27T10%3A00%3A00.000Z&createdEndDate=2025-11-27T11%3A00%3A00.000Z&limit=100"
         );
         let mut released = OrdersQuery::released(start, end);
         released.modified_start = Some(start);
-        assert!(released.to_query().is_err());
+        assert!(orders_query_string(&released).is_err());
         let mut big = OrdersQuery::created_between(start, end);
         big.limit = 201;
-        assert!(big.to_query().is_err());
+        assert!(orders_query_string(&big).is_err());
     }
 }

@@ -1,46 +1,19 @@
 //! Returns API: read return orders and refund them.
 
-use domain::{CustomerOrderId, ReturnOrderId, Timestamp};
+use domain::{CustomerOrderId, ReturnOrderId};
 use ports::Deadline;
 use reqwest::Method;
 
 use crate::client::{Call, WalmartClient};
-use crate::convert::{self, WalmartReturn};
+use crate::convert::{self};
 use crate::encoding::{component, query};
 use crate::endpoint::Endpoint;
 use crate::error::WalmartError;
 use crate::wire;
+pub use ports::walmart::{ReturnsPage, ReturnsQuery};
 
 /// Largest page `GET /v3/returns` serves.
 pub const MAX_RETURNS_PAGE: u32 = 200;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnsQuery {
-    pub created_start: Option<Timestamp>,
-    pub created_end: Option<Timestamp>,
-    /// `INITIATED`, `DELIVERED` or `COMPLETED`.
-    pub status: Option<String>,
-    pub limit: u32,
-}
-
-impl ReturnsQuery {
-    pub fn created_between(start: Timestamp, end: Timestamp) -> Self {
-        Self {
-            created_start: Some(start),
-            created_end: Some(end),
-            status: None,
-            limit: 50,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReturnsPage {
-    pub returns: Vec<WalmartReturn>,
-    /// Walmart's `nextCursor`: a query string for `GET /v3/returns`, to pass to
-    /// [`WalmartClient::next_returns`]. `None` on the last page.
-    pub next_cursor: Option<String>,
-}
 
 impl WalmartClient {
     async fn returns_page(&self, path: String, deadline: &Deadline) -> Result<ReturnsPage, WalmartError> {

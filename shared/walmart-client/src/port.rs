@@ -1,0 +1,151 @@
+//! `WalmartClient` as the channel's Walmart port.
+
+use async_trait::async_trait;
+use domain::{CustomerOrderId, FeedId, Gtin, Money, PurchaseOrderId, ReturnOrderId, Sku};
+use ports::walmart::{
+    CancelLine, CatalogItem, FeedStatusPage, FeedType, ItemsPage, ItemsQuery, OrdersCursor, OrdersPage,
+    OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart, WalmartOrder,
+};
+use ports::{Api, ApiError, ApiErrorKind, Deadline};
+
+use crate::WalmartClient;
+use crate::error::WalmartError;
+
+impl From<WalmartError> for ApiError {
+    fn from(e: WalmartError) -> Self {
+        let (kind, code, retry_at) = match &e {
+            WalmartError::Auth { .. } => (ApiErrorKind::Auth, None, None),
+            WalmartError::Throttled { replenish_at, .. } => (ApiErrorKind::Throttled, None, *replenish_at),
+            WalmartError::NotFound { .. } => (ApiErrorKind::NotFound, None, None),
+            WalmartError::Validation { code, .. } => (ApiErrorKind::Validation, Some(code.clone()), None),
+            WalmartError::Conflict { code, .. } => (ApiErrorKind::Conflict, Some(code.clone()), None),
+            WalmartError::Server { .. } => (ApiErrorKind::Server, None, None),
+            WalmartError::Timeout { .. } => (ApiErrorKind::Timeout, None, None),
+            WalmartError::Malformed { .. } => (ApiErrorKind::Malformed, None, None),
+            WalmartError::Transport { .. } => (ApiErrorKind::Transport, None, None),
+            WalmartError::DeadlineExceeded { .. } => (ApiErrorKind::DeadlineExceeded, None, None),
+            WalmartError::InvalidInput(_) => (ApiErrorKind::Input, None, None),
+        };
+        ApiError {
+            api: Api::Walmart,
+            kind,
+            message: e.to_string(),
+            code,
+            retry_at,
+        }
+    }
+}
+
+#[async_trait]
+impl Walmart for WalmartClient {
+    async fn list_items(&self, query: &ItemsQuery, deadline: &Deadline) -> Result<ItemsPage, ApiError> {
+        Ok(WalmartClient::list_items(self, query, deadline).await?)
+    }
+
+    async fn get_item(&self, sku: &Sku, deadline: &Deadline) -> Result<SellerItem, ApiError> {
+        Ok(WalmartClient::get_item(self, sku, deadline).await?)
+    }
+
+    async fn search_catalog_by_gtin(
+        &self,
+        gtin: &Gtin,
+        deadline: &Deadline,
+    ) -> Result<Vec<CatalogItem>, ApiError> {
+        Ok(WalmartClient::search_catalog_by_gtin(self, gtin, deadline).await?)
+    }
+
+    async fn submit_feed(
+        &self,
+        feed_type: FeedType,
+        payload: &serde_json::Value,
+        deadline: &Deadline,
+    ) -> Result<FeedId, ApiError> {
+        Ok(WalmartClient::submit_feed(self, feed_type, payload, deadline).await?)
+    }
+
+    async fn feed_status(
+        &self,
+        feed_id: &FeedId,
+        offset: u32,
+        limit: u32,
+        deadline: &Deadline,
+    ) -> Result<FeedStatusPage, ApiError> {
+        Ok(WalmartClient::feed_status(self, feed_id, offset, limit, deadline).await?)
+    }
+
+    async fn get_inventory(&self, sku: &Sku, deadline: &Deadline) -> Result<u32, ApiError> {
+        Ok(WalmartClient::get_inventory(self, sku, deadline).await?)
+    }
+
+    async fn update_inventory(&self, sku: &Sku, quantity: u32, deadline: &Deadline) -> Result<(), ApiError> {
+        Ok(WalmartClient::update_inventory(self, sku, quantity, deadline).await?)
+    }
+
+    async fn update_price(&self, sku: &Sku, price: Money, deadline: &Deadline) -> Result<(), ApiError> {
+        Ok(WalmartClient::update_price(self, sku, price, deadline).await?)
+    }
+
+    async fn list_orders(&self, query: &OrdersQuery, deadline: &Deadline) -> Result<OrdersPage, ApiError> {
+        Ok(WalmartClient::list_orders(self, query, deadline).await?)
+    }
+
+    async fn next_orders(&self, cursor: &OrdersCursor, deadline: &Deadline) -> Result<OrdersPage, ApiError> {
+        Ok(WalmartClient::next_orders(self, cursor, deadline).await?)
+    }
+
+    async fn get_order(&self, po: &PurchaseOrderId, deadline: &Deadline) -> Result<WalmartOrder, ApiError> {
+        Ok(WalmartClient::get_order(self, po, deadline).await?)
+    }
+
+    async fn acknowledge(&self, po: &PurchaseOrderId, deadline: &Deadline) -> Result<WalmartOrder, ApiError> {
+        Ok(WalmartClient::acknowledge(self, po, deadline).await?)
+    }
+
+    async fn ship(
+        &self,
+        po: &PurchaseOrderId,
+        lines: &[ShipLine],
+        deadline: &Deadline,
+    ) -> Result<WalmartOrder, ApiError> {
+        Ok(WalmartClient::ship(self, po, lines, deadline).await?)
+    }
+
+    async fn cancel_lines(
+        &self,
+        po: &PurchaseOrderId,
+        lines: &[CancelLine],
+        deadline: &Deadline,
+    ) -> Result<WalmartOrder, ApiError> {
+        Ok(WalmartClient::cancel_lines(self, po, lines, deadline).await?)
+    }
+
+    async fn refund_lines(
+        &self,
+        po: &PurchaseOrderId,
+        lines: &[RefundLine],
+        deadline: &Deadline,
+    ) -> Result<WalmartOrder, ApiError> {
+        Ok(WalmartClient::refund_lines(self, po, lines, deadline).await?)
+    }
+
+    async fn list_returns(&self, query: &ReturnsQuery, deadline: &Deadline) -> Result<ReturnsPage, ApiError> {
+        Ok(WalmartClient::list_returns(self, query, deadline).await?)
+    }
+
+    async fn next_returns(&self, cursor: &str, deadline: &Deadline) -> Result<ReturnsPage, ApiError> {
+        Ok(WalmartClient::next_returns(self, cursor, deadline).await?)
+    }
+
+    async fn refund_return(
+        &self,
+        return_order_id: &ReturnOrderId,
+        customer_order_id: &CustomerOrderId,
+        return_lines: &[u32],
+        deadline: &Deadline,
+    ) -> Result<(), ApiError> {
+        Ok(
+            WalmartClient::refund_return(self, return_order_id, customer_order_id, return_lines, deadline)
+                .await?,
+        )
+    }
+}
