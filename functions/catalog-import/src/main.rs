@@ -3,10 +3,9 @@
 //! Triggered by an EventBridge schedule and its SQS queue. The work itself lives in `shared/`; this binary only wires it.
 
 use domain::Operation;
-use lambda_glue::{Invocation, NotImplemented, cold_start};
+use lambda_glue::{Handlers, Invocation, cold_start, dispatch};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use ports::QueueName;
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,11 +14,11 @@ async fn main() -> Result<(), Error> {
         &[QueueName::CatalogImport, QueueName::ListingMatch],
     )
     .await?;
+    // The operation's handlers land with its issue; until then every trigger is refused clearly.
+    let handlers = Handlers::default();
     let runtime = &runtime;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Invocation>| async move {
-        tracing::info!(function = runtime.operation.function_name(), "invoked");
-        let _ = event;
-        Err::<Value, _>(NotImplemented("catalog-import"))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Invocation>| {
+        dispatch(runtime, handlers, event)
     }))
     .await
 }

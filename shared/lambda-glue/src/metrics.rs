@@ -34,7 +34,7 @@ impl Unit {
 pub struct Metrics {
     channel: ChannelId,
     function: &'static str,
-    values: BTreeMap<&'static str, (Unit, f64)>,
+    values: BTreeMap<String, (Unit, f64)>,
 }
 
 impl Metrics {
@@ -47,13 +47,13 @@ impl Metrics {
     }
 
     /// Sets a metric (last value wins).
-    pub fn set(&mut self, name: &'static str, unit: Unit, value: f64) {
-        self.values.insert(name, (unit, value));
+    pub fn set(&mut self, name: impl Into<String>, unit: Unit, value: f64) {
+        self.values.insert(name.into(), (unit, value));
     }
 
     /// Adds to a counter.
-    pub fn add(&mut self, name: &'static str, value: f64) {
-        self.values.entry(name).or_insert((Unit::Count, 0.0)).1 += value;
+    pub fn add(&mut self, name: impl Into<String>, value: f64) {
+        self.values.entry(name.into()).or_insert((Unit::Count, 0.0)).1 += value;
     }
 
     /// The EMF lines for the metrics so far (empty when there are none).
@@ -79,7 +79,7 @@ impl Metrics {
                     "Function": self.function,
                 });
                 for (name, (_, value)) in chunk {
-                    line[**name] = json!(value);
+                    line[name.as_str()] = json!(value);
                 }
                 line.to_string()
             })
@@ -121,7 +121,7 @@ mod tests {
         );
         assert_eq!(v["Channel"], "main");
         for n in 0..150 {
-            m.set(Box::leak(format!("m{n}").into_boxed_str()), Unit::Count, 1.0);
+            m.set(format!("m{n}"), Unit::Count, 1.0);
         }
         assert_eq!(
             m.render(Timestamp::EPOCH).len(),

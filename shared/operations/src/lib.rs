@@ -1,0 +1,124 @@
+//! Channel Manager's operations: one module per operation, named after it, each the whole story of
+//! that operation over the ports. Lambdas (`functions/`) and the local runner call these and nothing
+//! else does business work.
+//!
+//! | module              | what it does                                                          |
+//! |---------------------|-----------------------------------------------------------------------|
+//! | `catalog_import`    | Commerce products chosen for Walmart become listings                  |
+//! | `listing_match`     | listings go to Walmart in MP_ITEM_MATCH feeds; feed results come back |
+//! | `inventory_sync`    | Commerce salable quantities reach Walmart                             |
+//! | `price_sync`        | Commerce prices reach Walmart                                         |
+//! | `order_import`      | new Walmart orders are recorded once and queued for creation          |
+//! | `order_create`      | the Commerce order for a Walmart order is created exactly once        |
+//! | `shipment_sync`     | Commerce shipments send tracking to Walmart                           |
+//! | `cancellation_sync` | cancellations flow both ways                                          |
+//! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
+
+pub mod wiring;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use domain::{ChannelSettings, IllegalTransition, Operation};
+use ports::{ApiError, Clock, Commerce, QueueError, StateStore, StoreError, UpdateError, Walmart, WorkQueue};
+use serde::Serialize;
+
+/// Everything an operation needs, built once per process: by `lambda-glue` on AWS (DynamoDB, SQS)
+/// and by the local runner on the embedded adapters.
+#[derive(Clone)]
+pub struct Channel {
+    pub settings: ChannelSettings,
+    pub store: Arc<dyn StateStore>,
+    pub queues: Arc<dyn WorkQueue>,
+    pub walmart: Arc<dyn Walmart>,
+    pub commerce: Arc<dyn Commerce>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Why an operation (or one message of it) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    /// A message or record that can never be processed as it is (malformed body, unknown ids).
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// Another invocation holds the work right now; retry later.
+    #[error("{0} is in progress elsewhere; retry later")]
+    Busy(String),
+}
+
+impl OpError {
+    /// Worth retrying as is (the failure was transient), as opposed to bad input that will fail again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            OpError::Store(e) => matches!(e, StoreError::Unavailable(_) | StoreError::ConditionFailed { .. }),
+            OpError::Queue(e) => matches!(e, QueueError::Unavailable(_) | QueueError::PartialSend { .. }),
+            OpError::Api(e) => e.is_retryable(),
+            OpError::Busy(_) => true,
+            OpError::Illegal(_) | OpError::Invalid(_) => false,
+        }
+    }
+
+    /// A short name for logs, metrics and Lambda's error type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpError::Store(_) => "StateStoreError",
+            OpError::Queue(_) => "QueueError",
+            OpError::Api(_) => "ApiError",
+            OpError::Illegal(_) => "IllegalTransition",
+            OpError::Invalid(_) => "InvalidInput",
+            OpError::Busy(_) => "Busy",
+        }
+    }
+}
+
+impl<E: Into<OpError>> From<UpdateError<E>> for OpError {
+    fn from(e: UpdateError<E>) -> Self {
+        match e {
+            UpdateError::Store(s) => OpError::Store(s),
+            UpdateError::Rejected(r) => r.into(),
+        }
+    }
+}
+
+/// What a scheduled run did, returned as the Lambda's answer and logged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunReport {
+    pub operation: Option<Operation>,
+    /// Counts by outcome, e.g. `{"orders_imported": 3, "already_known": 10}`.
+    pub counts: BTreeMap<String, u64>,
+    /// False when the run stopped at its deadline with work left (the next run continues).
+    pub complete: bool,
+    /// Problems that did not fail the run (one bad record among many), for the operator.
+    pub problems: Vec<String>,
+}
+
+impl RunReport {
+    pub fn new(operation: Operation) -> Self {
+        Self {
+            operation: Some(operation),
+            counts: BTreeMap::new(),
+            complete: true,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, what: &str, n: u64) {
+        *self.counts.entry(what.to_owned()).or_default() += n;
+    }
+
+    pub fn count(&self, what: &str) -> u64 {
+        self.counts.get(what).copied().unwrap_or(0)
+    }
+
+    pub fn problem(&mut self, problem: impl Into<String>) {
+        self.problems.push(problem.into());
+    }
+}
