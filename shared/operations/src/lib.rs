@@ -14,6 +14,8 @@
 //! | `cancellation_sync` | cancellations flow both ways                                          |
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod wiring;
 
 use std::collections::BTreeMap;
