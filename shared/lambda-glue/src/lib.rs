@@ -16,9 +16,10 @@ use std::time::{Duration, Instant, SystemTime};
 use adapters_aws::{DynamoDbStore, SqsQueues};
 use domain::Operation;
 use lambda_runtime::{Diagnostic, LambdaEvent};
+use operations::registry::{Handlers, Message};
 use operations::wiring::{self, Endpoints};
-use operations::{Channel, OpError, RunReport};
-use ports::{BoxFuture, Clock, Deadline, QueueName, SystemClock};
+use operations::{Channel, OpError};
+use ports::{Clock, Deadline, QueueName, SystemClock};
 use serde_json::Value;
 
 pub use config::{ConfigError, FunctionConfig};
@@ -91,18 +92,6 @@ pub fn deadline(context: &lambda_runtime::Context) -> Deadline {
     Deadline::at(Instant::now() + remaining).minus(DEADLINE_MARGIN)
 }
 
-/// Handles one SQS record of the function's queue.
-pub type MessageHandler = fn(Arc<Channel>, sqs::Record, Deadline) -> BoxFuture<'static, Result<(), OpError>>;
-/// Runs the operation on a schedule tick.
-pub type ScheduleHandler = fn(Arc<Channel>, Deadline) -> BoxFuture<'static, Result<RunReport, OpError>>;
-
-/// What a function does with each kind of trigger; `None` for a trigger it does not have.
-#[derive(Clone, Copy, Default)]
-pub struct Handlers {
-    pub message: Option<MessageHandler>,
-    pub schedule: Option<ScheduleHandler>,
-}
-
 /// A failed invocation, reported to Lambda with a meaningful error type.
 #[derive(Debug, thiserror::Error)]
 pub enum InvocationError {
@@ -134,20 +123,17 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
-/// Routes an invocation: an SQS batch to the message handler (answering with partial batch
-/// failures), a schedule tick to the scheduled run (answering with its report). Metrics go out as
-/// EMF on the way.
-pub async fn dispatch(
-    runtime: &Runtime,
-    handlers: Handlers,
-    event: LambdaEvent<Invocation>,
-) -> Result<Value, InvocationError> {
+/// Routes an invocation through the operation's handlers (`operations::registry`): an SQS batch to
+/// the message handler (answering with partial batch failures), a schedule tick to the scheduled run
+/// (answering with its report). Metrics go out as EMF on the way.
+pub async fn dispatch(runtime: &Runtime, event: LambdaEvent<Invocation>) -> Result<Value, InvocationError> {
+    let handlers: Handlers = operations::registry::handlers(runtime.operation);
     let deadline = deadline(&event.context);
     let operation = runtime.operation.function_name();
     let mut metrics = metrics::Metrics::new(runtime.channel.settings.id.clone(), operation);
     match event.payload {
         Invocation::Queue(batch) => {
-            let handle = handlers.message.ok_or(InvocationError::UnexpectedTrigger {
+            let (_, handle) = handlers.queue.ok_or(InvocationError::UnexpectedTrigger {
                 operation,
                 trigger: "SQS",
             })?;
@@ -155,8 +141,13 @@ pub async fn dispatch(
             let channel = runtime.channel.clone();
             let response = sqs::process_batch(batch, move |record| {
                 let channel = channel.clone();
+                let message = Message {
+                    message_id: record.message_id,
+                    body: record.body,
+                    receive_count: record.receive_count,
+                };
                 async move {
-                    handle(channel, record, deadline)
+                    handle(channel, message, deadline)
                         .await
                         .map_err(|e| sqs::RecordError::Failed(e.to_string()))
                 }

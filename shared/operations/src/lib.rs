@@ -14,6 +14,16 @@
 //! | `cancellation_sync` | cancellations flow both ways                                          |
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
 
+pub mod cancellation_sync;
+pub mod catalog_import;
+pub mod inventory_sync;
+pub mod listing_match;
+pub mod order_create;
+pub mod order_import;
+pub mod price_sync;
+pub mod registry;
+pub mod returns_sync;
+pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod wiring;

@@ -1,0 +1,1 @@
+//! `cancellation_sync`: lands with its issue.

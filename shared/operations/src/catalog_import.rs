@@ -1,0 +1,1 @@
+//! `catalog_import`: lands with its issue.

@@ -1,0 +1,1 @@
+//! `inventory_sync`: lands with its issue.

@@ -1,0 +1,1 @@
+//! `listing_match`: lands with its issue.

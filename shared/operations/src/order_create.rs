@@ -1,0 +1,1 @@
+//! `order_create`: lands with its issue.

@@ -1,0 +1,1 @@
+//! `order_import`: lands with its issue.

@@ -1,0 +1,1 @@
+//! `price_sync`: lands with its issue.

@@ -1,0 +1,47 @@
+//! Which handler runs each operation on each trigger: the one table both the Lambdas
+//! (`lambda-glue`) and the local runner dispatch through, so they cannot disagree.
+
+use std::sync::Arc;
+
+use domain::Operation;
+use ports::{BoxFuture, Deadline, QueueName};
+
+use crate::{Channel, OpError, RunReport};
+
+/// A queued message as any queue delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub message_id: String,
+    pub body: String,
+    /// 1 on first delivery.
+    pub receive_count: u32,
+}
+
+/// Handles one message of the operation's queue.
+pub type MessageHandler = fn(Arc<Channel>, Message, Deadline) -> BoxFuture<'static, Result<(), OpError>>;
+/// Runs the operation on a schedule tick.
+pub type ScheduleHandler = fn(Arc<Channel>, Deadline) -> BoxFuture<'static, Result<RunReport, OpError>>;
+
+/// What an operation does with each kind of trigger; `None` for a trigger it does not have.
+#[derive(Clone, Copy, Default)]
+pub struct Handlers {
+    /// The queue the operation consumes, with its handler.
+    pub queue: Option<(QueueName, MessageHandler)>,
+    pub schedule: Option<ScheduleHandler>,
+}
+
+/// The handlers of an operation.
+pub fn handlers(operation: Operation) -> Handlers {
+    match operation {
+        // Each operation's arm is filled in with its issue.
+        Operation::CatalogImport
+        | Operation::ListingMatch
+        | Operation::InventorySync
+        | Operation::PriceSync
+        | Operation::OrderImport
+        | Operation::OrderCreate
+        | Operation::ShipmentSync
+        | Operation::CancellationSync
+        | Operation::ReturnsSync => Handlers::default(),
+    }
+}

@@ -1,0 +1,1 @@
+//! `returns_sync`: lands with its issue.

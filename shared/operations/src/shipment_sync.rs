@@ -1,0 +1,1 @@
+//! `shipment_sync`: lands with its issue.
