@@ -355,3 +355,15 @@ fn missing_alarms_are_caught() {
     assert_caught(&v, "alarms", "OrdersPendingCreation", "orders stuck");
     assert_caught(&v, "alarms", "OrderImportFunction", "no alarm on Throttles");
 }
+
+#[test]
+fn the_readme_shows_the_current_delay_table() {
+    let path = workspace_root().join("infra/README.md");
+    let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (timings, _) = timings(&stack());
+    let table = markdown_table(&timings);
+    assert!(
+        readme.contains(&table),
+        "infra/README.md's delay table is out of date; replace it with:\n{table}"
+    );
+}
