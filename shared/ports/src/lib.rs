@@ -9,6 +9,7 @@ pub mod clock;
 pub mod commerce;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod counting;
 pub mod queue;
 pub mod records;
 pub mod retry;
@@ -18,6 +19,7 @@ pub mod walmart;
 pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
 pub use commerce::Commerce;
+pub use counting::{CountingStore, StoreCounts};
 pub use queue::{Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings, WorkQueue};
 pub use records::{Record, Records, UpdateError, Versioned};
 pub use retry::{Backoff, Deadline};
