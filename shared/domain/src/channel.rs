@@ -103,6 +103,9 @@ impl ChannelSettings {
         if self.orders.payment_method.is_empty() {
             problems.push("orders.payment_method must not be empty".to_owned());
         }
+        if !self.orders.other_carrier_tracking_url.contains("{number}") {
+            problems.push("orders.other_carrier_tracking_url must contain {number}".to_owned());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -288,6 +291,27 @@ pub struct OrderSettings {
     /// Walmart carrier name per Commerce carrier code (e.g. `ups` -> `UPS`); others go as otherCarrier.
     #[serde(default = "default_carriers")]
     pub carriers: BTreeMap<String, String>,
+    /// Tracking URL sent with carriers Walmart does not know (Walmart requires one with
+    /// `otherCarrier`); `{number}` is replaced by the tracking number.
+    #[serde(default = "default_tracking_url")]
+    pub other_carrier_tracking_url: String,
+    /// Invoice shipped units in Commerce when their shipment reaches Walmart, so the merchant can
+    /// refund them later with a credit memo. Unshipped units stay uninvoiced, so the rest of the
+    /// order can still be cancelled.
+    #[serde(default = "default_true")]
+    pub invoice_on_shipment: bool,
+    /// How far back each order-import run re-reads Walmart's released orders, for orders Walmart
+    /// releases late. Known orders cost one state-store read each.
+    #[serde(default = "default_import_overlap")]
+    pub import_overlap_minutes: u32,
+    /// RMA item attribute values (option ids of the store's `reason`, `condition` and `resolution`
+    /// RMA attributes) for returns opened from Walmart.
+    #[serde(default)]
+    pub rma_reason: String,
+    #[serde(default)]
+    pub rma_condition: String,
+    #[serde(default)]
+    pub rma_resolution: String,
 }
 
 fn default_shipping_method() -> String {
@@ -299,12 +323,19 @@ fn default_payment_method() -> String {
 fn default_attempts() -> u32 {
     5
 }
+fn default_tracking_url() -> String {
+    "https://www.17track.net/en/track?nums={number}".to_owned()
+}
+fn default_import_overlap() -> u32 {
+    24 * 60
+}
 fn default_carriers() -> BTreeMap<String, String> {
+    // Walmart's carrier list spells DHL's US service "DHL Ecommerce - US".
     [
         ("ups", "UPS"),
         ("usps", "USPS"),
         ("fedex", "FedEx"),
-        ("dhl", "DHL"),
+        ("dhl", "DHL Ecommerce - US"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -321,11 +352,22 @@ impl Default for OrderSettings {
             payment_method: default_payment_method(),
             max_create_attempts: default_attempts(),
             carriers: default_carriers(),
+            other_carrier_tracking_url: default_tracking_url(),
+            invoice_on_shipment: true,
+            import_overlap_minutes: default_import_overlap(),
+            rma_reason: String::new(),
+            rma_condition: String::new(),
+            rma_resolution: String::new(),
         }
     }
 }
 
 impl OrderSettings {
+    /// The tracking URL for a carrier Walmart does not know.
+    pub fn tracking_url_for(&self, number: &str) -> String {
+        self.other_carrier_tracking_url.replace("{number}", number)
+    }
+
     /// The Commerce `carrier_method` for a Walmart shipping method code.
     pub fn shipping_method_for(&self, code: &MethodCode) -> &str {
         self.shipping_methods
@@ -417,5 +459,12 @@ mod tests {
             .shipping_methods
             .insert(express.clone(), "tablerate_bestway".to_owned());
         assert_eq!(orders.shipping_method_for(&express), "tablerate_bestway");
+        assert_eq!(
+            orders.tracking_url_for("1Z9"),
+            "https://www.17track.net/en/track?nums=1Z9"
+        );
+        let mut no_placeholder = ChannelSettings::with_defaults(ChannelId::new("main").unwrap());
+        no_placeholder.orders.other_carrier_tracking_url = "https://track.example".into();
+        assert_eq!(no_placeholder.validate().unwrap_err().len(), 1);
     }
 }

@@ -74,6 +74,10 @@ pub struct ShipmentRecord {
     pub lines: Vec<LineQuantity>,
     pub tracking: Tracking,
     pub delivery: Delivery,
+    /// The shipped units are invoiced in Commerce (so the merchant can refund them later), or
+    /// invoicing at shipment is off.
+    #[serde(default)]
+    pub invoiced: bool,
 }
 
 /// Why lines were cancelled, in Walmart's vocabulary.
@@ -104,6 +108,9 @@ pub struct CancellationRecord {
     pub reason: CancelReason,
     pub delivery: Delivery,
     pub recorded_at: Timestamp,
+    /// The reason exactly as Walmart has it (e.g. `SELLER_CANCEL_PRICING_ERROR`, `CUSTOMER_CANCEL`).
+    #[serde(default)]
+    pub walmart_reason: Option<String>,
 }
 
 #[cfg(test)]

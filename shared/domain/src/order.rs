@@ -6,8 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ChannelId, CommerceOrderId, CustomerOrderId, IllegalTransition, IncrementId, LineNumber, MethodCode,
-    Money, PurchaseOrderId, Sku, Timestamp,
+    ChannelId, CommerceOrderId, CommerceShipmentId, CreditMemoId, CustomerOrderId, IllegalTransition,
+    IncrementId, LineNumber, MethodCode, Money, PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
 };
 
 /// Buyer's shipping address. Personal data: it is stored and sent to Commerce, never logged, so
@@ -106,7 +106,7 @@ pub enum CreationState {
 }
 
 /// Per-line quantities through the order's life. Invariants: `shipped + cancelled <= ordered`,
-/// `returned <= shipped`, `refunded <= returned`.
+/// `returned <= shipped`, `refunded <= returned`, `cancel_pending_in_commerce <= cancelled`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineProgress {
     pub number: LineNumber,
@@ -115,12 +115,54 @@ pub struct LineProgress {
     pub cancelled: u32,
     pub returned: u32,
     pub refunded: u32,
+    /// The Commerce order item the line was placed as (one item per SKU, so lines sharing a SKU
+    /// share it).
+    #[serde(default)]
+    pub order_item_id: Option<u64>,
+    /// What Commerce charges per unit, beside Walmart's `OrderLine::unit_price`.
+    #[serde(default)]
+    pub commerce_unit_price: Option<Money>,
+    /// Units cancelled on Walmart that the Commerce order still holds (not yet cancelled or
+    /// annotated there).
+    #[serde(default)]
+    pub cancel_pending_in_commerce: u32,
 }
 
 impl LineProgress {
-    fn open(&self) -> u32 {
+    /// Units neither shipped nor cancelled.
+    pub fn open(&self) -> u32 {
         self.ordered - self.shipped - self.cancelled
     }
+}
+
+/// Something the channel must do for an order after it exists, for sync problems on the record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum SyncTask {
+    /// Acknowledge the order on Walmart.
+    Acknowledge,
+    /// Send a Commerce shipment to Walmart.
+    Shipment { shipment_id: CommerceShipmentId },
+    /// Invoice shipped units in Commerce (so the merchant can refund later).
+    Invoice { shipment_id: CommerceShipmentId },
+    /// Cancel on Walmart what was cancelled in Commerce.
+    CancelOnWalmart,
+    /// Reflect in Commerce what was cancelled on Walmart.
+    CancelInCommerce,
+    /// Open a return request in Commerce for a Walmart return.
+    ReturnRequest { return_order_id: ReturnOrderId },
+    /// Report a credit memo to Walmart as a refund.
+    Refund { credit_memo: CreditMemoId },
+}
+
+/// A sync task that failed and needs the merchant (or a later run): the order shows Error with
+/// the reason until the task succeeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProblem {
+    #[serde(flatten)]
+    pub task: SyncTask,
+    pub reason: String,
+    pub at: Timestamp,
 }
 
 /// What happened, for the per-line status history.
@@ -129,14 +171,50 @@ impl LineProgress {
 pub enum OrderEvent {
     Imported,
     Acknowledged,
-    Created { increment_id: IncrementId },
-    PriceDifference { walmart: Money, commerce: Money },
-    Shipped { quantity: u32 },
-    Cancelled { quantity: u32 },
-    ReturnRequested { quantity: u32 },
-    Refunded { quantity: u32, amount: Money },
-    Failed { reason: String },
+    Created {
+        increment_id: IncrementId,
+    },
+    PriceDifference {
+        walmart: Money,
+        commerce: Money,
+    },
+    Shipped {
+        quantity: u32,
+    },
+    Cancelled {
+        quantity: u32,
+    },
+    ReturnRequested {
+        quantity: u32,
+    },
+    Refunded {
+        quantity: u32,
+        amount: Money,
+    },
+    Failed {
+        reason: String,
+    },
     Redriven,
+    /// Walmart-side cancellation reflected in Commerce by cancelling the Commerce order.
+    CommerceOrderCancelled,
+    /// Walmart-side cancellation the Commerce order could not take (partial, or not cancellable):
+    /// an order comment tells the merchant.
+    CancellationNoted {
+        reason: String,
+    },
+    /// A Walmart return linked to the order.
+    ReturnLinked {
+        return_order_id: ReturnOrderId,
+    },
+    SyncFailed {
+        #[serde(flatten)]
+        task: SyncTask,
+        reason: String,
+    },
+    SyncRecovered {
+        #[serde(flatten)]
+        task: SyncTask,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,10 +227,13 @@ pub struct HistoryEntry {
 }
 
 /// The dashboard's summary status, a superset of Adobe's (Open, Partially Shipped, Shipped,
-/// Canceled, Return requested, Error).
+/// Canceled, Return requested, Error). `Pending` (not yet created in Commerce or not yet
+/// acknowledged) shows as Open on Adobe's dashboard but has its own index bucket, so finding
+/// stuck orders is one small query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderSummary {
+    Pending,
     Open,
     PartiallyShipped,
     Shipped,
@@ -163,8 +244,37 @@ pub enum OrderSummary {
 }
 
 impl OrderSummary {
+    pub const ALL: [OrderSummary; 8] = [
+        OrderSummary::Pending,
+        OrderSummary::Open,
+        OrderSummary::PartiallyShipped,
+        OrderSummary::Shipped,
+        OrderSummary::Canceled,
+        OrderSummary::ReturnRequested,
+        OrderSummary::Refunded,
+        OrderSummary::Error,
+    ];
+
+    /// The status as Adobe's order dashboard names it.
+    pub fn adobe_label(self) -> &'static str {
+        match self {
+            OrderSummary::Pending | OrderSummary::Open => "Open",
+            OrderSummary::PartiallyShipped => "Partially Shipped",
+            OrderSummary::Shipped => "Shipped",
+            OrderSummary::Canceled => "Canceled",
+            OrderSummary::ReturnRequested => "Return requested",
+            OrderSummary::Refunded => "Refunded",
+            OrderSummary::Error => "Error",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderSummary::Pending => "pending",
             OrderSummary::Open => "open",
             OrderSummary::PartiallyShipped => "partially_shipped",
             OrderSummary::Shipped => "shipped",
@@ -196,6 +306,12 @@ pub struct OrderRecord {
     pub history: Vec<HistoryEntry>,
     pub imported_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Failed sync tasks; any makes the summary Error.
+    #[serde(default)]
+    problems: Vec<SyncProblem>,
+    /// Walmart returns of this order.
+    #[serde(default)]
+    returns: Vec<ReturnOrderId>,
 }
 
 impl OrderRecord {
@@ -211,6 +327,9 @@ impl OrderRecord {
                 cancelled: 0,
                 returned: 0,
                 refunded: 0,
+                order_item_id: None,
+                commerce_unit_price: None,
+                cancel_pending_in_commerce: 0,
             })
             .collect();
         let acknowledged_at = order
@@ -231,6 +350,8 @@ impl OrderRecord {
             }],
             imported_at: now,
             updated_at: now,
+            problems: Vec::new(),
+            returns: Vec::new(),
         }
     }
 
@@ -416,7 +537,7 @@ impl OrderRecord {
     /// The status the dashboard shows, derived from the record (never stored separately, so it cannot
     /// disagree with the lines).
     pub fn summary(&self) -> OrderSummary {
-        if matches!(self.creation, CreationState::Failed { .. }) {
+        if matches!(self.creation, CreationState::Failed { .. }) || !self.problems.is_empty() {
             return OrderSummary::Error;
         }
         let sum = |f: fn(&LineProgress) -> u32| self.lines.iter().map(f).sum::<u32>();
@@ -432,6 +553,9 @@ impl OrderRecord {
         if cancelled == ordered {
             return OrderSummary::Canceled;
         }
+        if self.commerce_link().is_none() || self.acknowledged_at.is_none() {
+            return OrderSummary::Pending;
+        }
         if shipped > 0 && shipped + cancelled == ordered {
             return OrderSummary::Shipped;
         }
@@ -439,6 +563,235 @@ impl OrderRecord {
             return OrderSummary::PartiallyShipped;
         }
         OrderSummary::Open
+    }
+
+    /// What the dashboard's "Status details" column shows: why the order is in error, or that a
+    /// return is open.
+    pub fn status_detail(&self) -> Option<String> {
+        let mut details = Vec::new();
+        if let CreationState::Failed { reason, attempts } = &self.creation {
+            details.push(format!(
+                "Commerce order not created after {attempts} attempt(s): {reason}"
+            ));
+        }
+        details.extend(self.problems.iter().map(|p| p.reason.clone()));
+        if details.is_empty() && self.summary() == OrderSummary::ReturnRequested {
+            details.push("Return requested".to_owned());
+        }
+        (!details.is_empty()).then(|| details.join("; "))
+    }
+
+    /// Records what Commerce made of a line: its order item and unit price. A price that differs
+    /// from Walmart's is flagged in the history.
+    pub fn link_line(
+        &mut self,
+        number: LineNumber,
+        order_item_id: Option<u64>,
+        commerce_unit_price: Option<Money>,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
+        let walmart =
+            self.order
+                .line(number)
+                .map(|l| l.unit_price)
+                .ok_or_else(|| OrderError::UnknownLine {
+                    po: self.order.id.clone(),
+                    line: number,
+                })?;
+        let line = self.line_mut(number)?;
+        let first_time = line.order_item_id.is_none() && line.commerce_unit_price.is_none();
+        line.order_item_id = order_item_id.or(line.order_item_id);
+        line.commerce_unit_price = commerce_unit_price.or(line.commerce_unit_price);
+        if first_time
+            && let Some(commerce) = commerce_unit_price
+            && commerce != walmart
+        {
+            self.note_price_difference(number, walmart, commerce, now);
+        }
+        Ok(())
+    }
+
+    /// The purchase order as it should be placed in Commerce now: units already cancelled on
+    /// Walmart are left out, and lines with nothing left are dropped.
+    pub fn order_to_place(&self) -> PurchaseOrder {
+        let mut order = self.order.clone();
+        order.lines.retain_mut(|line| {
+            let open = self.line(line.number).map_or(line.quantity, LineProgress::open);
+            line.quantity = open;
+            open > 0
+        });
+        order
+    }
+
+    /// The Commerce order was placed from `placed` (what [`Self::order_to_place`] gave then). Units
+    /// Walmart cancelled since are still in the Commerce order: they are marked for reflection there.
+    pub fn created_from(
+        &mut self,
+        link: CommerceOrderLink,
+        placed: &PurchaseOrder,
+        now: Timestamp,
+    ) -> Result<(), IllegalTransition> {
+        let newly = self.commerce_link().is_none();
+        self.created(link, now)?;
+        if newly {
+            for line in &mut self.lines {
+                let placed_qty = placed.line(line.number).map_or(0, |l| l.quantity);
+                let expected_open = line.ordered - line.shipped - line.cancelled;
+                line.cancel_pending_in_commerce = placed_qty.saturating_sub(expected_open);
+            }
+        }
+        Ok(())
+    }
+
+    /// Units cancelled on Walmart (by the buyer or Walmart). Once the Commerce order exists they
+    /// stay pending until reflected there.
+    pub fn cancelled_on_walmart(
+        &mut self,
+        number: LineNumber,
+        quantity: u32,
+        now: Timestamp,
+    ) -> Result<(), OrderError> {
+        self.cancel(number, quantity, now)?;
+        if self.commerce_link().is_some() {
+            let line = self.line_mut(number)?;
+            line.cancel_pending_in_commerce += quantity;
+        }
+        Ok(())
+    }
+
+    /// Walmart cancellations the Commerce order does not reflect yet, per line.
+    pub fn cancellations_pending_in_commerce(&self) -> Vec<(LineNumber, u32)> {
+        self.lines
+            .iter()
+            .filter(|l| l.cancel_pending_in_commerce > 0)
+            .map(|l| (l.number, l.cancel_pending_in_commerce))
+            .collect()
+    }
+
+    /// The pending Walmart cancellations are now reflected in Commerce: by cancelling the Commerce
+    /// order (`None`), or by a comment because it could not be cancelled (`Some(reason)`).
+    pub fn cancellations_reflected(&mut self, noted_instead: Option<String>, now: Timestamp) {
+        if self.lines.iter().all(|l| l.cancel_pending_in_commerce == 0) {
+            return;
+        }
+        for line in &mut self.lines {
+            line.cancel_pending_in_commerce = 0;
+        }
+        let event = match noted_instead {
+            None => OrderEvent::CommerceOrderCancelled,
+            Some(reason) => OrderEvent::CancellationNoted { reason },
+        };
+        self.record(now, None, event);
+    }
+
+    /// Spreads `quantity` units of a Commerce order item over the Walmart lines placed as it (by
+    /// order item id, else by SKU), filling each line's open units in line order. Fails when the
+    /// lines have fewer open units.
+    pub fn allocate_open(
+        &self,
+        order_item_id: Option<u64>,
+        sku: Option<&Sku>,
+        quantity: u32,
+    ) -> Result<Vec<crate::LineQuantity>, OrderError> {
+        let candidates = self.lines_of_item(order_item_id, sku);
+        let mut left = quantity;
+        let mut out = Vec::new();
+        for number in &candidates {
+            if left == 0 {
+                break;
+            }
+            let open = self.line(*number).map_or(0, LineProgress::open);
+            let take = open.min(left);
+            if take > 0 {
+                out.push(crate::LineQuantity {
+                    line: *number,
+                    quantity: take,
+                });
+                left -= take;
+            }
+        }
+        if left > 0 {
+            return Err(IllegalTransition::new(
+                "line quantity",
+                format!("{} open on lines {candidates:?}", quantity - left),
+                format!("allocate {quantity} of item {order_item_id:?} / {sku:?}"),
+            )
+            .into());
+        }
+        Ok(out)
+    }
+
+    /// The Walmart lines placed as a Commerce order item: by order item id when the record knows
+    /// it, else by SKU.
+    pub fn lines_of_item(&self, order_item_id: Option<u64>, sku: Option<&Sku>) -> Vec<LineNumber> {
+        let by_item: Vec<LineNumber> = order_item_id
+            .map(|id| {
+                self.lines
+                    .iter()
+                    .filter(|l| l.order_item_id == Some(id))
+                    .map(|l| l.number)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !by_item.is_empty() {
+            return by_item;
+        }
+        let Some(sku) = sku else {
+            return Vec::new();
+        };
+        self.order
+            .lines
+            .iter()
+            .filter(|l| l.sku == *sku)
+            .map(|l| l.number)
+            .collect()
+    }
+
+    pub fn problems(&self) -> &[SyncProblem] {
+        &self.problems
+    }
+
+    /// A sync task failed: the order shows Error with the reason until the task succeeds.
+    pub fn sync_failed(&mut self, task: SyncTask, reason: String, now: Timestamp) {
+        if let Some(existing) = self.problems.iter_mut().find(|p| p.task == task) {
+            if existing.reason == reason {
+                return;
+            }
+            existing.reason = reason.clone();
+            existing.at = now;
+        } else {
+            self.problems.push(SyncProblem {
+                task: task.clone(),
+                reason: reason.clone(),
+                at: now,
+            });
+        }
+        self.record(now, None, OrderEvent::SyncFailed { task, reason });
+    }
+
+    /// A task that had failed succeeded. Returns whether there was a problem to clear.
+    pub fn sync_recovered(&mut self, task: &SyncTask, now: Timestamp) -> bool {
+        let before = self.problems.len();
+        self.problems.retain(|p| p.task != *task);
+        let cleared = self.problems.len() < before;
+        if cleared {
+            self.record(now, None, OrderEvent::SyncRecovered { task: task.clone() });
+        }
+        cleared
+    }
+
+    pub fn returns(&self) -> &[ReturnOrderId] {
+        &self.returns
+    }
+
+    /// Links a Walmart return to the order (once).
+    pub fn link_return(&mut self, return_order_id: ReturnOrderId, now: Timestamp) -> bool {
+        if self.returns.contains(&return_order_id) {
+            return false;
+        }
+        self.returns.push(return_order_id.clone());
+        self.record(now, None, OrderEvent::ReturnLinked { return_order_id });
+        true
     }
 
     /// Every unit is shipped or cancelled.
@@ -547,8 +900,12 @@ pub(crate) mod tests {
     fn line_quantities_drive_the_summary() {
         let now = Timestamp::from_millis(2);
         let mut r = record();
+        assert_eq!(r.summary(), OrderSummary::Pending, "not in Commerce yet");
         r.created(link(), now).unwrap();
+        assert_eq!(r.summary(), OrderSummary::Pending, "not acknowledged yet");
+        r.acknowledged(now).unwrap();
         assert_eq!(r.summary(), OrderSummary::Open);
+        assert_eq!(r.summary().adobe_label(), "Open");
         r.ship(LineNumber(1), 1, now).unwrap();
         assert_eq!(r.summary(), OrderSummary::PartiallyShipped);
         assert!(r.ship(LineNumber(1), 2, now).is_err(), "only one unit left open");
@@ -586,6 +943,159 @@ pub(crate) mod tests {
         assert!(
             r.ship(LineNumber(2), 1, now).is_err(),
             "a cancelled line cannot ship"
+        );
+    }
+
+    #[test]
+    fn lines_link_to_commerce_items_and_flag_price_differences() {
+        let now = Timestamp::from_millis(2);
+        let mut r = record();
+        r.link_line(LineNumber(1), Some(7), Some(Money::from_cents(1000)), now)
+            .unwrap();
+        r.link_line(LineNumber(2), Some(8), Some(Money::from_cents(1200)), now)
+            .unwrap();
+        let flagged: Vec<_> = r
+            .history
+            .iter()
+            .filter(|h| matches!(h.event, OrderEvent::PriceDifference { .. }))
+            .map(|h| h.line)
+            .collect();
+        assert_eq!(flagged, vec![Some(LineNumber(2))]);
+        r.link_line(LineNumber(2), Some(8), Some(Money::from_cents(1200)), now)
+            .unwrap();
+        assert_eq!(
+            r.history
+                .iter()
+                .filter(|h| matches!(h.event, OrderEvent::PriceDifference { .. }))
+                .count(),
+            1,
+            "flagged once"
+        );
+        assert!(r.link_line(LineNumber(9), None, None, now).is_err());
+        assert_eq!(r.lines_of_item(Some(8), None), vec![LineNumber(2)]);
+        let cup = Sku::new("CUP-1").unwrap();
+        assert_eq!(r.lines_of_item(Some(99), Some(&cup)), vec![LineNumber(2)]);
+    }
+
+    #[test]
+    fn allocation_fills_open_units_of_lines_sharing_an_item() {
+        let mut order = sample_order();
+        order.lines[1].sku = order.lines[0].sku.clone();
+        let mut r = OrderRecord::import(ChannelId::new("main").unwrap(), order, Timestamp::from_millis(1));
+        let now = Timestamp::from_millis(2);
+        r.link_line(LineNumber(1), Some(7), None, now).unwrap();
+        r.link_line(LineNumber(2), Some(7), None, now).unwrap();
+        let all = r.allocate_open(Some(7), None, 3).unwrap();
+        assert_eq!(
+            all,
+            vec![
+                crate::LineQuantity {
+                    line: LineNumber(1),
+                    quantity: 2
+                },
+                crate::LineQuantity {
+                    line: LineNumber(2),
+                    quantity: 1
+                },
+            ]
+        );
+        r.ship(LineNumber(1), 1, now).unwrap();
+        assert_eq!(
+            r.allocate_open(Some(7), None, 1).unwrap(),
+            vec![crate::LineQuantity {
+                line: LineNumber(1),
+                quantity: 1
+            }]
+        );
+        assert!(r.allocate_open(Some(7), None, 3).is_err(), "only 2 open");
+        assert!(r.allocate_open(Some(99), None, 1).is_err(), "unknown item");
+    }
+
+    #[test]
+    fn walmart_cancellations_before_and_after_creation() {
+        let now = Timestamp::from_millis(2);
+        let mut r = record();
+        // Before creation: the cancelled unit is simply not placed.
+        r.cancelled_on_walmart(LineNumber(1), 1, now).unwrap();
+        let placed = r.order_to_place();
+        assert_eq!(placed.lines.len(), 2);
+        assert_eq!(placed.line(LineNumber(1)).unwrap().quantity, 1);
+        // Cancelled again while the order was being placed: that unit is in Commerce.
+        r.cancelled_on_walmart(LineNumber(2), 1, now).unwrap();
+        r.created_from(link(), &placed, now).unwrap();
+        assert_eq!(r.cancellations_pending_in_commerce(), vec![(LineNumber(2), 1)]);
+        // After creation every Walmart cancellation is pending in Commerce until reflected.
+        r.cancelled_on_walmart(LineNumber(1), 1, now).unwrap();
+        assert_eq!(
+            r.cancellations_pending_in_commerce(),
+            vec![(LineNumber(1), 1), (LineNumber(2), 1)]
+        );
+        r.cancellations_reflected(None, now);
+        assert!(r.cancellations_pending_in_commerce().is_empty());
+        assert_eq!(r.summary(), OrderSummary::Canceled);
+        let reflected = r
+            .history
+            .iter()
+            .filter(|h| h.event == OrderEvent::CommerceOrderCancelled)
+            .count();
+        r.cancellations_reflected(None, now);
+        assert_eq!(reflected, 1);
+        assert_eq!(
+            r.history
+                .iter()
+                .filter(|h| h.event == OrderEvent::CommerceOrderCancelled)
+                .count(),
+            1,
+            "nothing pending, nothing recorded"
+        );
+        let mut all_gone = record();
+        all_gone.cancelled_on_walmart(LineNumber(1), 2, now).unwrap();
+        all_gone.cancelled_on_walmart(LineNumber(2), 1, now).unwrap();
+        assert!(all_gone.order_to_place().lines.is_empty());
+    }
+
+    #[test]
+    fn sync_problems_make_the_order_an_error_until_recovered() {
+        let now = Timestamp::from_millis(2);
+        let mut r = record();
+        r.created(link(), now).unwrap();
+        r.acknowledged(now).unwrap();
+        let task = SyncTask::Shipment {
+            shipment_id: crate::CommerceShipmentId(5),
+        };
+        r.sync_failed(task.clone(), "carrier unknown".into(), now);
+        r.sync_failed(task.clone(), "carrier unknown".into(), now);
+        assert_eq!(r.problems().len(), 1);
+        assert_eq!(r.summary(), OrderSummary::Error);
+        assert_eq!(r.status_detail().as_deref(), Some("carrier unknown"));
+        assert!(r.sync_recovered(&task, now));
+        assert!(!r.sync_recovered(&task, now));
+        assert_eq!(r.summary(), OrderSummary::Open);
+        assert_eq!(r.status_detail(), None);
+        let round_trip: OrderRecord = serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap();
+        assert_eq!(round_trip, r);
+    }
+
+    #[test]
+    fn returns_link_once_and_old_records_still_read() {
+        let now = Timestamp::from_millis(2);
+        let mut r = record();
+        let id = ReturnOrderId::new("R1").unwrap();
+        assert!(r.link_return(id.clone(), now));
+        assert!(!r.link_return(id.clone(), now));
+        assert_eq!(r.returns(), &[id]);
+        // A record written before the newer fields existed.
+        let mut old = serde_json::to_value(record()).unwrap();
+        old.as_object_mut().unwrap().remove("problems");
+        old.as_object_mut().unwrap().remove("returns");
+        for line in old["lines"].as_array_mut().unwrap() {
+            line.as_object_mut().unwrap().remove("order_item_id");
+        }
+        let read: OrderRecord = serde_json::from_value(old).unwrap();
+        assert!(read.problems().is_empty());
+        assert_eq!(
+            OrderSummary::parse("partially_shipped"),
+            Some(OrderSummary::PartiallyShipped)
         );
     }
 }

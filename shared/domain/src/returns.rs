@@ -39,6 +39,15 @@ pub enum ReturnStatus {
 }
 
 impl ReturnStatus {
+    /// The status as Adobe's returns dashboard names it (Received, Refunded, Error).
+    pub fn adobe_label(&self) -> &'static str {
+        match self {
+            ReturnStatus::Received | ReturnStatus::RequestedInCommerce { .. } => "Received",
+            ReturnStatus::Refunded { .. } => "Refunded",
+            ReturnStatus::Error { .. } => "Error",
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ReturnStatus::Received => "received",
@@ -85,6 +94,19 @@ impl ReturnRecord {
 
     pub fn refund_total(&self) -> Money {
         self.lines.iter().map(|l| l.refund_amount).sum()
+    }
+
+    /// The Commerce return (RMA) id, once requested there on Adobe Commerce.
+    pub fn rma(&self) -> Option<RmaId> {
+        match &self.status {
+            ReturnStatus::RequestedInCommerce { rma } => *rma,
+            _ => None,
+        }
+    }
+
+    /// Whether the return is known to Commerce and waits for the merchant's refund.
+    pub fn awaits_refund(&self) -> bool {
+        matches!(self.status, ReturnStatus::RequestedInCommerce { .. })
     }
 
     pub fn requested_in_commerce(
@@ -159,7 +181,11 @@ mod tests {
             r.refunded(CreditMemoId(1), Money::from_cents(1080), now).is_err(),
             "not in Commerce yet"
         );
+        assert_eq!(r.status().adobe_label(), "Received");
         r.requested_in_commerce(Some(RmaId(9)), now).unwrap();
+        assert_eq!(r.rma(), Some(RmaId(9)));
+        assert!(r.awaits_refund());
+        assert_eq!(r.status().adobe_label(), "Received");
         assert!(r.requested_in_commerce(None, now).is_err());
         r.refunded(CreditMemoId(1), r.refund_total(), now).unwrap();
         assert_eq!(r.status().as_str(), "refunded");
