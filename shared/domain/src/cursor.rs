@@ -26,6 +26,13 @@ pub enum Stream {
     CommerceCreditMemos,
     /// Last full inventory reconciliation (inventory-sync).
     InventoryReconciliation,
+    /// Commerce orders of any channel updated since: their reservations change salable quantities
+    /// (inventory-sync).
+    InventoryOrders,
+    /// Listings that went live on Walmart since, to get their first quantity (inventory-sync).
+    InventoryListings,
+    /// Listings that went live on Walmart since, to check their price (price-sync).
+    PriceListings,
 }
 
 impl Stream {
@@ -40,6 +47,9 @@ impl Stream {
             Stream::WalmartReturns => "walmart_returns",
             Stream::CommerceCreditMemos => "commerce_credit_memos",
             Stream::InventoryReconciliation => "inventory_reconciliation",
+            Stream::InventoryOrders => "inventory_orders",
+            Stream::InventoryListings => "inventory_listings",
+            Stream::PriceListings => "price_listings",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here does I/O. Every status is an enum whose allowed moves are code; an illegal move is an
 //! [`IllegalTransition`], never a silent overwrite.
 
+mod budget;
 mod channel;
 mod cursor;
 mod fulfilment;
@@ -13,9 +14,11 @@ mod offer;
 mod operation;
 mod order;
 mod returns;
+mod stock;
 mod time;
 mod transition;
 
+pub use budget::*;
 pub use channel::*;
 pub use cursor::*;
 pub use fulfilment::*;
@@ -26,5 +29,6 @@ pub use offer::*;
 pub use operation::*;
 pub use order::*;
 pub use returns::*;
+pub use stock::*;
 pub use time::*;
 pub use transition::*;

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChannelId, CommerceProductId, FeedId, Gtin, IllegalTransition, Money, Sku, Timestamp, Wpid};
+use crate::{
+    ChannelId, CommerceProductId, FeedId, Gtin, IllegalTransition, Money, PriceRules, Sku, SpecialPrice,
+    Timestamp, Wpid,
+};
 
 /// Listing status as the merchant sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +46,7 @@ impl ListingStatus {
                 | (Processing, Match)
                 | (Processing, StagedForMatch)
                 | (Processing, Error)
+                | (Processing, Draft)
                 | (StagedForMatch, Match)
                 | (StagedForMatch, Draft)
                 | (Match, Draft)
@@ -67,6 +71,38 @@ impl ListingIssue {
     }
 }
 
+/// Walmart's per-item error codes, explained so a merchant can act on them. Walmart's own text
+/// follows the explanation, so nothing it said is lost.
+pub fn walmart_issue(code: &str, walmart_message: &str) -> ListingIssue {
+    let explanation = match code {
+        "ERR_EXT_DATA_0101001" => {
+            "No Walmart item has this UPC/GTIN. Only existing Walmart items can be matched: check the \
+             identifier in Commerce, or set the item up in Seller Center."
+        }
+        "ERR_EXT_DATA_0801002" => {
+            "Walmart rejected the product identifier. Use a 12-digit UPC, 13-digit EAN or 14-digit GTIN \
+             with a valid check digit (pad shorter codes with leading zeros)."
+        }
+        "ERR_EXT_DATA_0801001" => {
+            "A value Walmart requires is missing (such as price or shipping weight): fill it in in Commerce."
+        }
+        "ERR_EXT_DATA_0801003" => {
+            "Walmart rejected a value of the item (such as a negative price or quantity): correct it in \
+             Commerce."
+        }
+        "ERR_EXT_DATA_0100001" => "The SKU is not set up on Walmart yet: it must be matched first.",
+        "ERR_EXT_DATA_0000001" => "Walmart could not read the feed file the item was sent in.",
+        _ => "Walmart rejected the item.",
+    };
+    let said = walmart_message.trim();
+    let message = if said.is_empty() {
+        format!("{explanation} ({code})")
+    } else {
+        format!("{explanation} Walmart says: {said} ({code})")
+    };
+    ListingIssue::new(code, message)
+}
+
 /// The Commerce side of a listing: what was read from the product at import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductSnapshot {
@@ -76,10 +112,21 @@ pub struct ProductSnapshot {
     pub raw_identifier: Option<String>,
     pub price: Option<Money>,
     pub weight_lb: Option<f64>,
+    /// Commerce special price and its window, if the product has one.
+    #[serde(default)]
+    pub special_price: Option<SpecialPrice>,
     /// Enabled in Commerce.
     pub enabled: bool,
     /// Commerce `updated_at`.
     pub updated_at: Timestamp,
+}
+
+impl ProductSnapshot {
+    /// The price Walmart should show now, by the channel's rules; `None` without a Commerce price.
+    pub fn walmart_price(&self, rules: &PriceRules, now: Timestamp) -> Option<Money> {
+        self.price
+            .map(|base| rules.walmart_price(base, self.special_price, now))
+    }
 }
 
 /// A Commerce product ↔ Walmart item pairing and its state.
@@ -101,6 +148,9 @@ pub struct Listing {
 pub const ISSUE_MISSING_IDENTIFIER: &str = "CM_MISSING_IDENTIFIER";
 pub const ISSUE_INVALID_IDENTIFIER: &str = "CM_INVALID_IDENTIFIER";
 pub const ISSUE_MISSING_PRICE: &str = "CM_MISSING_PRICE";
+pub const ISSUE_MISSING_WEIGHT: &str = "CM_MISSING_WEIGHT";
+/// Walmart had a temporary problem with the item; it is sent again.
+pub const ISSUE_WALMART_RETRY: &str = "CM_WALMART_RETRY";
 
 impl Listing {
     /// A listing from a freshly read product. Products without a usable identifier or price start in
@@ -150,6 +200,12 @@ impl Listing {
             issues.push(ListingIssue::new(
                 ISSUE_MISSING_PRICE,
                 "The product has no price; Walmart needs one to match the item.",
+            ));
+        }
+        if !product.weight_lb.is_some_and(|w| w.is_finite() && w >= 0.0) {
+            issues.push(ListingIssue::new(
+                ISSUE_MISSING_WEIGHT,
+                "The product has no weight; Walmart needs a shipping weight (in lb) to match the item.",
             ));
         }
         (gtin, issues)
@@ -243,6 +299,33 @@ impl Listing {
         Ok(())
     }
 
+    /// Walmart could not process the item for a reason of its own (system error, timeout): it goes
+    /// back to Draft and is sent in the next match feed.
+    pub fn requeue(&mut self, issue: ListingIssue, now: Timestamp) -> Result<(), IllegalTransition> {
+        self.move_to(ListingStatus::Draft, now)?;
+        self.issues = vec![issue];
+        Ok(())
+    }
+
+    /// The merchant asks to match a failed listing again (after fixing something outside the
+    /// product, e.g. on Walmart's side). Our own checks still apply: returns whether it is a Draft now.
+    pub fn resubmit(&mut self, now: Timestamp) -> bool {
+        if self.status != ListingStatus::Error {
+            return self.status == ListingStatus::Draft;
+        }
+        let (gtin, issues) = Self::check_product(&self.product);
+        self.gtin = gtin;
+        if issues.is_empty() {
+            self.issues.clear();
+            self.status = ListingStatus::Draft;
+            self.status_changed_at = now;
+            true
+        } else {
+            self.issues = issues;
+            false
+        }
+    }
+
     /// The Walmart store went live: staged matches are published.
     pub fn store_went_live(&mut self, now: Timestamp) -> Result<(), IllegalTransition> {
         self.move_to(ListingStatus::Match, now)
@@ -265,6 +348,7 @@ mod tests {
             raw_identifier: identifier.map(str::to_owned),
             price: Some(Money::from_cents(999)),
             weight_lb: Some(1.0),
+            special_price: None,
             enabled: true,
             updated_at: Timestamp::from_millis(1),
         }
@@ -288,7 +372,7 @@ mod tests {
             .flat_map(|a| all.iter().map(move |b| (*a, *b)))
             .filter(|(a, b)| a.can_become(*b))
             .collect();
-        assert_eq!(allowed.len(), 9);
+        assert_eq!(allowed.len(), 10);
         assert!(
             !Draft.can_become(Match),
             "a listing cannot match without being sent"
@@ -357,5 +441,69 @@ mod tests {
         );
         assert!(l3.product_changed(product(Some("4006381333931")), now));
         assert_eq!(l3.wpid, None);
+    }
+
+    #[test]
+    fn walmart_system_errors_requeue_and_merchants_can_resubmit() {
+        let now = Timestamp::from_millis(5);
+        let mut l = listing(Some("036000291452"));
+        l.submitted(FeedId::new("F1").unwrap(), now).unwrap();
+        l.requeue(ListingIssue::new(ISSUE_WALMART_RETRY, "try again"), now)
+            .unwrap();
+        assert_eq!(l.status(), ListingStatus::Draft);
+        assert!(
+            l.requeue(ListingIssue::new("x", "y"), now).is_err(),
+            "only from Processing"
+        );
+        l.submitted(FeedId::new("F2").unwrap(), now).unwrap();
+        l.failed(vec![walmart_issue("ERR_EXT_DATA_0101001", "No match.")], now)
+            .unwrap();
+        assert!(l.resubmit(now));
+        assert_eq!(l.status(), ListingStatus::Draft);
+        let mut no_weight = listing(Some("036000291452"));
+        assert_eq!(no_weight.status(), ListingStatus::Draft);
+        no_weight.product.weight_lb = None;
+        no_weight.submitted(FeedId::new("F3").unwrap(), now).unwrap();
+        no_weight.failed(Vec::new(), now).unwrap();
+        assert!(!no_weight.resubmit(now), "our own check fails first");
+        assert_eq!(no_weight.issues[0].code, ISSUE_MISSING_WEIGHT);
+    }
+
+    #[test]
+    fn walmart_codes_become_readable_reasons_keeping_walmarts_words() {
+        let issue = walmart_issue(
+            "ERR_EXT_DATA_0101001",
+            "No Walmart item matches product id 036000291452.",
+        );
+        assert_eq!(issue.code, "ERR_EXT_DATA_0101001");
+        assert!(
+            issue.message.starts_with("No Walmart item has this UPC/GTIN"),
+            "{}",
+            issue.message
+        );
+        assert!(issue.message.contains("036000291452"));
+        let unknown = walmart_issue("ERR_NEW", " ");
+        assert_eq!(unknown.message, "Walmart rejected the item. (ERR_NEW)");
+    }
+
+    #[test]
+    fn snapshot_price_follows_the_rules_and_special_price() {
+        let mut p = product(Some("036000291452"));
+        p.special_price = Some(SpecialPrice {
+            price: Money::from_cents(500),
+            from: None,
+            to: Some(Timestamp::from_millis(10)),
+        });
+        let rules = PriceRules::default();
+        assert_eq!(
+            p.walmart_price(&rules, Timestamp::from_millis(5)),
+            Some(Money::from_cents(500))
+        );
+        assert_eq!(
+            p.walmart_price(&rules, Timestamp::from_millis(50)),
+            Some(Money::from_cents(999))
+        );
+        p.price = None;
+        assert_eq!(p.walmart_price(&rules, Timestamp::from_millis(5)), None);
     }
 }

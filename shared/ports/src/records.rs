@@ -6,8 +6,11 @@
 //! | record          | pk                          | sk                  | status index pk                | index sk                  |
 //! |-----------------|-----------------------------|---------------------|--------------------------------|---------------------------|
 //! | Listing         | `CH#{ch}#LISTING`           | `{sku}`             | `CH#{ch}#LISTING#{status}`     | `{status time}#{sku}`     |
-//! | OfferState      | `CH#{ch}#OFFER`             | `{sku}`             | -                              | -                         |
+//! | OfferState      | `CH#{ch}#OFFER`             | `{sku}`             | `CH#{ch}#OFFER#price_due` (when set) | `{due}#{sku}`       |
 //! | FeedRecord      | `CH#{ch}#FEED`              | `{feed id}`         | `CH#{ch}#FEED#{done/pending}`  | `{submitted}#{feed id}`   |
+//! | FeedChunk       | `CH#{ch}#FEED#{feed id}`    | `ITEMS#{n:05}`      | -                              | -                         |
+//! | StockChunk      | `CH#{ch}#STOCK`             | `{n:03}`            | -                              | -                         |
+//! | CallBudget      | `CH#{ch}#BUDGET`            | `{call}`            | -                              | -                         |
 //! | OrderRecord     | `CH#{ch}#ORDER#{po}`        | `ORDER`             | `CH#{ch}#ORDER#{summary}`      | `{order date}#{po}`       |
 //! | ShipmentRecord  | `CH#{ch}#ORDER#{po}`        | `SHIPMENT#{id}`     | -                              | -                         |
 //! | Cancellation    | `CH#{ch}#ORDER#{po}`        | `CANCEL#{origin}#{lines}` | -                        | -                         |
@@ -19,8 +22,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use domain::{
-    CancellationRecord, ChannelId, FeedRecord, FeedStatus, Listing, OfferState, OrderRecord, Origin,
-    PurchaseOrderId, ReturnRecord, ShipmentRecord, Sku, Stream, SyncCursor, Timestamp,
+    BudgetedCall, CallBudget, CancellationRecord, ChannelId, FeedChunk, FeedId, FeedRecord, FeedStatus,
+    Listing, OfferState, OrderRecord, Origin, PurchaseOrderId, ReturnRecord, ShipmentRecord, Sku, StockChunk,
+    Stream, SyncCursor, Timestamp,
 };
 
 use crate::state::{Expect, IndexKey, Item, Key, PageToken, Query, StateStore, StoreError, Stored, Version};
@@ -77,6 +81,20 @@ impl Record for OfferState {
     fn key(&self) -> Key {
         offer_key(&self.channel, &self.sku)
     }
+    /// Offers whose price must be worked out again at a time (a special price starting or ending)
+    /// are indexed by that time: "what is due" is one query.
+    fn index(&self) -> Option<IndexKey> {
+        self.price_due_at.map(|due| {
+            IndexKey::new(
+                offer_price_due_pk(&self.channel),
+                format!("{}#{}", due.to_rfc3339(), self.sku),
+            )
+        })
+    }
+}
+
+pub fn offer_price_due_pk(channel: &ChannelId) -> String {
+    format!("CH#{channel}#OFFER#price_due")
 }
 
 pub fn offer_key(channel: &ChannelId, sku: &Sku) -> Key {
@@ -89,13 +107,53 @@ impl Record for FeedRecord {
     }
     fn index(&self) -> Option<IndexKey> {
         Some(IndexKey::new(
-            feed_status_pk(&self.channel, self.status.is_done()),
+            feed_status_pk(&self.channel, self.is_settled()),
             format!("{}#{}", self.submitted_at.to_rfc3339(), self.feed_id),
         ))
     }
 }
 
-/// Feeds are indexed by done/pending: "what must be polled" is one query.
+pub fn feed_key(channel: &ChannelId, feed_id: &FeedId) -> Key {
+    Key::new(channel_pk(channel, "FEED"), feed_id.as_str())
+}
+
+impl Record for FeedChunk {
+    fn key(&self) -> Key {
+        feed_chunk_key(&self.channel, &self.feed_id, self.index)
+    }
+}
+
+pub fn feed_chunk_key(channel: &ChannelId, feed_id: &FeedId, index: u32) -> Key {
+    Key::new(feed_chunks_pk(channel, feed_id), format!("ITEMS#{index:05}"))
+}
+
+/// The partition of a feed's item chunks.
+pub fn feed_chunks_pk(channel: &ChannelId, feed_id: &FeedId) -> String {
+    format!("CH#{channel}#FEED#{feed_id}")
+}
+
+impl Record for StockChunk {
+    fn key(&self) -> Key {
+        stock_chunk_key(&self.channel, self.chunk)
+    }
+}
+
+pub fn stock_chunk_key(channel: &ChannelId, chunk: u32) -> Key {
+    Key::new(channel_pk(channel, "STOCK"), format!("{chunk:03}"))
+}
+
+impl Record for CallBudget {
+    fn key(&self) -> Key {
+        budget_key(&self.channel, self.call)
+    }
+}
+
+pub fn budget_key(channel: &ChannelId, call: BudgetedCall) -> Key {
+    Key::new(channel_pk(channel, "BUDGET"), call.as_str())
+}
+
+/// Feeds are indexed by done/pending ("done" once every result was applied): "what must be
+/// polled" is one query.
 pub fn feed_status_pk(channel: &ChannelId, done: bool) -> String {
     format!("CH#{channel}#FEED#{}", if done { "done" } else { "pending" })
 }

@@ -664,6 +664,7 @@ impl Product {
             raw_identifier: self.attribute(gtin_attribute),
             price: self.price_money(),
             weight_lb: self.weight,
+            special_price: self.special_price(),
             enabled: self.is_enabled(),
             updated_at: self.updated_at_ts().unwrap_or(Timestamp::EPOCH),
         }
