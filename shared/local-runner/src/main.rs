@@ -1,0 +1,3 @@
+//! `local-runner`: the command line lands with the demo.
+
+fn main() {}
