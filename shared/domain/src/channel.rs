@@ -218,6 +218,20 @@ impl SpecialPrice {
     pub fn applies_at(&self, now: Timestamp) -> bool {
         self.from.is_none_or(|from| from <= now) && self.to.is_none_or(|to| now <= to)
     }
+
+    /// The next time after `now` at which the special price starts or stops applying, if any: the
+    /// Walmart price must be worked out again then, although nothing changed in Commerce.
+    pub fn next_change_after(&self, now: Timestamp) -> Option<Timestamp> {
+        let starts = self.from.filter(|from| *from > now);
+        let ends = self
+            .to
+            .map(|to| to.plus(std::time::Duration::from_millis(1)))
+            .filter(|end| *end > now);
+        match (starts, ends) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl PriceRules {
@@ -412,6 +426,15 @@ mod tests {
             plain.walmart_price(base, Some(special), Timestamp::from_millis(3_000)),
             base
         );
+        assert_eq!(
+            special.next_change_after(Timestamp::from_millis(100)),
+            Some(Timestamp::from_millis(500))
+        );
+        assert_eq!(
+            special.next_change_after(now),
+            Some(Timestamp::from_millis(2_001))
+        );
+        assert_eq!(special.next_change_after(Timestamp::from_millis(2_001)), None);
         let higher = SpecialPrice {
             price: Money::from_cents(2500),
             from: None,

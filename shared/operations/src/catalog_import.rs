@@ -1,1 +1,350 @@
-//! `catalog_import`: lands with its issue.
+//! `catalog_import`: the Commerce products the merchant chose for Walmart become listings.
+//!
+//! - **Messages** ([`ImportRequest`] on the catalog-import queue): SKUs to import now (CLI, dashboard,
+//!   API), the whole selection, or one page of a catalog read fanned out by a bigger import.
+//! - **Schedule**: the products of the selection changed since the cursor (with an overlap window).
+//!   A run reads the first page (and the last, which holds the newest change) itself and fans the
+//!   pages between out to its own queue, one message per page, so a 100,000-product catalog is
+//!   imported by many invocations in parallel within the documented five minutes.
+//!
+//! Each simple product becomes a [`Listing`] with its UPC/GTIN (from the configured attribute),
+//! price, weight and status; configurable products are imported as their simple children. Products
+//! without a valid identifier, price or weight become listings in Error with the reason. New listings
+//! are written in batches; changed ones with a version check. New and changed drafts nudge
+//! listing-match, which sends them to Walmart.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use domain::{Listing, ListingStatus, Operation, Sku, Stream, Timestamp};
+use ports::commerce::ProductQuery;
+use ports::commerce::model::Product;
+use ports::records::listing_key;
+use ports::{Deadline, OutgoingMessage, PageRequest, QueueName, Records, StoreError, Versioned};
+use serde::{Deserialize, Serialize};
+
+use crate::feeds::{self, STORE_CONCURRENCY, concurrently, running_out};
+use crate::registry::Message;
+use crate::{Channel, OpError, RunReport};
+
+/// Products per Commerce page (the REST input limit many stores keep).
+pub const PAGE_SIZE: u32 = 300;
+
+/// Changes are re-read this far behind the cursor: `updated_at` has whole seconds and a change can
+/// commit late with an earlier time. Re-reading is harmless (unchanged products are not written).
+const OVERLAP: Duration = Duration::from_secs(120);
+
+/// New listings per batch write.
+const WRITE_BATCH: usize = 500;
+
+/// SKUs per message when a caller asks for many.
+const SKUS_PER_MESSAGE: usize = 1_000;
+
+/// A message of the catalog-import queue (JSON, tagged by `kind`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ImportRequest {
+    /// Import these products now: `{"kind": "skus", "skus": ["MUG-1", ...]}`.
+    Skus { skus: Vec<Sku> },
+    /// Import every product of the channel's selection: `{"kind": "selection"}`.
+    Selection,
+    /// One page of a catalog read (fanned out by a run): the selection's products changed since
+    /// `changed_since` (all of them when absent), page `page` of `size`.
+    Page {
+        #[serde(default)]
+        changed_since: Option<Timestamp>,
+        page: u32,
+        size: u32,
+    },
+}
+
+/// Queues an import of `skus` (for the CLI, the dashboard and the API).
+pub async fn request_import(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
+    let messages = skus
+        .chunks(SKUS_PER_MESSAGE)
+        .map(|chunk| encode(&ImportRequest::Skus { skus: chunk.to_vec() }))
+        .collect::<Result<Vec<_>, _>>()?;
+    ch.queues.send_all(QueueName::CatalogImport, messages).await?;
+    Ok(())
+}
+
+fn encode(request: &ImportRequest) -> Result<OutgoingMessage, OpError> {
+    serde_json::to_string(request)
+        .map(OutgoingMessage::new)
+        .map_err(|e| OpError::Invalid(format!("cannot encode an import request: {e}")))
+}
+
+fn selected(ch: &Channel, changed_since: Option<Timestamp>) -> ProductQuery {
+    ProductQuery::Selected {
+        selection: ch.settings.selection.clone(),
+        changed_since,
+    }
+}
+
+/// Handles one message of the catalog-import queue.
+pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
+    let request: ImportRequest = serde_json::from_str(&message.body)
+        .map_err(|e| OpError::Invalid(format!("catalog-import message {}: {e}", message.message_id)))?;
+    let mut report = RunReport::new(Operation::CatalogImport);
+    match request {
+        ImportRequest::Skus { skus } => {
+            let products = ch.commerce.products_by_skus(&skus, deadline).await?;
+            let found: BTreeSet<&str> = products.iter().map(|p| p.sku.as_str()).collect();
+            for missing in skus.iter().filter(|s| !found.contains(s.as_str())) {
+                report.problem(format!("{missing}: no such product in Commerce"));
+            }
+            import_products(ch, products, deadline, &mut report).await?;
+        }
+        ImportRequest::Selection => {
+            import_query(ch, None, deadline, &mut report).await?;
+        }
+        ImportRequest::Page {
+            changed_since,
+            page,
+            size,
+        } => {
+            let request = PageRequest {
+                page: page.max(1),
+                size: size.clamp(1, PAGE_SIZE),
+            };
+            let found = ch
+                .commerce
+                .products_page(&selected(ch, changed_since), request, deadline)
+                .await?;
+            import_products(ch, found.items, deadline, &mut report).await?;
+        }
+    }
+    nudge_matching(ch, &report).await?;
+    tracing::info!(message_id = %message.message_id, counts = ?report.counts, "import message handled");
+    for problem in &report.problems {
+        tracing::warn!(problem = %problem, "import problem");
+    }
+    Ok(())
+}
+
+/// The scheduled run: products of the selection changed since the cursor.
+pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
+    let mut report = RunReport::new(Operation::CatalogImport);
+    let (cursor, since) = feeds::cursor_since(ch, Stream::CommerceProducts, OVERLAP).await?;
+    let seen_until = import_query(ch, since, deadline, &mut report).await?;
+    if let Some(seen_until) = seen_until {
+        feeds::advance_cursor(ch, cursor, seen_until).await?;
+    }
+    nudge_matching(ch, &report).await?;
+    Ok(report)
+}
+
+/// Imports the selection's products changed since `since` (all when `None`): the first and last
+/// pages here, the pages between fanned out to the queue. Returns the newest change seen, for the
+/// cursor (the last page holds it when reading by change time).
+async fn import_query(
+    ch: &Channel,
+    since: Option<Timestamp>,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<Option<Timestamp>, OpError> {
+    let query = selected(ch, since);
+    let first = PageRequest::first(PAGE_SIZE);
+    let page = ch.commerce.products_page(&query, first, deadline).await?;
+    report.add("products_matching", page.total_count);
+    if page.total_count == 0 {
+        return Ok(None);
+    }
+    let pages = u32::try_from(page.total_count.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
+    let has_more = page.has_more(first);
+    let mut newest = newest_change(&page.items);
+    import_products(ch, page.items, deadline, report).await?;
+    if has_more {
+        let last = PageRequest {
+            page: pages,
+            size: PAGE_SIZE,
+        };
+        let messages = (2..pages)
+            .map(|page| {
+                encode(&ImportRequest::Page {
+                    changed_since: since,
+                    page,
+                    size: PAGE_SIZE,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Fanned out before the last page is read: whatever happens next, every page is queued.
+        report.add("pages_fanned_out", messages.len() as u64);
+        ch.queues.send_all(QueueName::CatalogImport, messages).await?;
+        if running_out(deadline) {
+            ch.queues
+                .send(
+                    QueueName::CatalogImport,
+                    encode(&ImportRequest::Page {
+                        changed_since: since,
+                        page: pages,
+                        size: PAGE_SIZE,
+                    })?,
+                )
+                .await?;
+            report.add("pages_fanned_out", 1);
+        } else {
+            let tail = ch.commerce.products_page(&query, last, deadline).await?;
+            newest = newest.max(newest_change(&tail.items));
+            import_products(ch, tail.items, deadline, report).await?;
+        }
+    }
+    Ok(newest)
+}
+
+fn newest_change(products: &[Product]) -> Option<Timestamp> {
+    products.iter().filter_map(Product::updated_at_ts).max()
+}
+
+/// Tells listing-match that drafts are waiting (one small message; it batches them into feeds).
+async fn nudge_matching(ch: &Channel, report: &RunReport) -> Result<(), OpError> {
+    if report.count("drafts") > 0 {
+        crate::listing_match::request_match(ch, &[]).await?;
+    }
+    Ok(())
+}
+
+/// Turns products into listings: new ones in batches, changed ones with a version check, unchanged
+/// ones not written at all.
+pub async fn import_products(
+    ch: &Channel,
+    products: Vec<Product>,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<(), OpError> {
+    let simples = simple_products(ch, products, deadline, report).await?;
+    let now = ch.clock.now();
+    let gtin_attribute = ch.settings.gtin_attribute.as_str();
+    let loaded = concurrently(simples, STORE_CONCURRENCY, |(sku, product)| async move {
+        let existing = ch
+            .store
+            .load::<Listing>(&listing_key(&ch.settings.id, &sku))
+            .await;
+        (sku, product, existing)
+    })
+    .await;
+    let mut created = Vec::new();
+    let mut changed = Vec::new();
+    for (sku, product, existing) in loaded {
+        let snapshot = product.to_snapshot(gtin_attribute);
+        match existing? {
+            None => {
+                let listing = Listing::import(ch.settings.id.clone(), sku, snapshot, now);
+                report.add("listings_created", 1);
+                count_status(&listing, report);
+                created.push(listing);
+            }
+            Some(mut current) if current.record.product != snapshot => {
+                let before = current.record.status();
+                let resend = current.record.product_changed(snapshot, now);
+                report.add("listings_updated", 1);
+                if resend {
+                    report.add("drafts", 1);
+                }
+                if current.record.status() == ListingStatus::Error && before != ListingStatus::Error {
+                    report.add("listing_errors", 1);
+                }
+                changed.push(current);
+            }
+            Some(_) => report.add("unchanged", 1),
+        }
+    }
+    for batch in created.chunks(WRITE_BATCH) {
+        ch.store.save_all(batch).await?;
+    }
+    let saved = concurrently(changed, STORE_CONCURRENCY, |listing| {
+        save_changed(ch, listing, now)
+    })
+    .await;
+    for result in saved {
+        result?;
+    }
+    Ok(())
+}
+
+fn count_status(listing: &Listing, report: &mut RunReport) {
+    match listing.status() {
+        ListingStatus::Draft => report.add("drafts", 1),
+        ListingStatus::Error => {
+            report.add("listing_errors", 1);
+            if let Some(issue) = listing.issues.first() {
+                tracing::info!(sku = %listing.sku, code = %issue.code, "listing imported with an error");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Saves a changed listing; if it changed meanwhile (listing-match moved it), applies the product
+/// change again to what is stored now.
+async fn save_changed(ch: &Channel, mut listing: Versioned<Listing>, now: Timestamp) -> Result<(), OpError> {
+    match ch.store.save(&mut listing).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. }) => {
+            let snapshot = listing.record.product.clone();
+            let key = listing_key(&listing.record.channel, &listing.record.sku);
+            ch.store
+                .update::<Listing, OpError, _>(&key, |stored| {
+                    if stored.product == snapshot {
+                        return Ok(false);
+                    }
+                    stored.product_changed(snapshot.clone(), now);
+                    Ok(true)
+                })
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The simple products to list: simple products as they are, configurable ones replaced by their
+/// simple children, each once, with a valid SKU, in the channel's website.
+async fn simple_products(
+    ch: &Channel,
+    products: Vec<Product>,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<Vec<(Sku, Product)>, OpError> {
+    let mut simples = Vec::with_capacity(products.len());
+    for product in products {
+        if product.is_configurable() {
+            let parent = match Sku::new(product.sku.as_str()) {
+                Ok(sku) => sku,
+                Err(e) => {
+                    report.problem(format!("configurable product skipped: {e}"));
+                    continue;
+                }
+            };
+            match ch.commerce.configurable_children(&parent, deadline).await {
+                Ok(children) => {
+                    report.add("configurable_parents", 1);
+                    simples.extend(children);
+                }
+                Err(e) if e.is_retryable() => return Err(e.into()),
+                Err(e) => report.problem(format!("{parent}: cannot read its children: {e}")),
+            }
+        } else {
+            simples.push(product);
+        }
+    }
+    let website = u64::from(ch.settings.website_id);
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(simples.len());
+    for product in simples {
+        let in_website = product
+            .extension_attributes
+            .as_ref()
+            .is_none_or(|e| e.website_ids.is_empty() || e.website_ids.contains(&website));
+        if !in_website {
+            report.add("not_in_website", 1);
+            continue;
+        }
+        match Sku::new(product.sku.as_str()) {
+            Ok(sku) if seen.insert(sku.clone()) => out.push((sku, product)),
+            Ok(_) => {}
+            Err(e) => report.problem(format!("product skipped: {e}")),
+        }
+    }
+    Ok(out)
+}

@@ -16,6 +16,7 @@
 
 pub mod cancellation_sync;
 pub mod catalog_import;
+mod feeds;
 pub mod inventory_sync;
 pub mod listing_match;
 pub mod order_create;

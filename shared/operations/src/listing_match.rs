@@ -1,1 +1,416 @@
-//! `listing_match`: lands with its issue.
+//! `listing_match`: draft listings go to Walmart in MP_ITEM_MATCH feeds; the feeds' item results
+//! come back as Match (or Staged for Match while the Walmart store is not live) with the WPID, or
+//! Error with a reason a merchant can act on.
+//!
+//! - **Messages** ([`MatchRequest`] on the listing-match queue): "drafts are waiting" from
+//!   catalog-import, or SKUs of failed listings the merchant wants matched again. Either way the
+//!   handler builds the next feed if one is due.
+//! - **Schedule**: polls unsettled match feeds (status, then item details page by page), publishes
+//!   staged matches once the store is live, and builds the next feed if one is due.
+//!
+//! Feeds carry up to Walmart's 10,000 items (and 10 MB). Walmart allows 20 match feeds an hour, kept
+//! in the channel's shared call budget; a full feed goes at once, a partial one only after its
+//! oldest draft waited a minute (so a big import fills feeds) and three minutes after the previous
+//! feed (so partial feeds alone can never use up the hour). One invocation builds feeds at a time
+//! (a lease), so concurrent messages never send the same draft twice.
+
+use std::time::Duration;
+
+use domain::{
+    FeedEntry, FeedKind, FeedValue, ItemOutcome, Listing, ListingIssue, ListingStatus, Operation, Sku,
+    Timestamp,
+};
+use ports::records::{listing_key, listing_status_pk};
+use ports::{Deadline, OutgoingMessage, Query, QueueName, Records, StoreError, Versioned};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+use walmart_client::feeds::{ItemMatchEntry, item_match_feeds, max_items};
+
+use crate::feeds::{self, ItemResult, Lease, STORE_CONCURRENCY, concurrently, running_out};
+use crate::registry::Message;
+use crate::{Channel, OpError, RunReport};
+
+pub const OPERATION: &str = "listing-match";
+
+/// A partial feed waits until its oldest draft is this old, so the drafts of a big import share feeds.
+pub const MIN_DRAFT_AGE: Duration = Duration::from_secs(60);
+
+/// A partial feed goes at most this often: 20 feeds an hour.
+pub const PARTIAL_FEED_PACE: Duration = Duration::from_secs(180);
+
+/// SKUs per message when a caller asks for many.
+const SKUS_PER_MESSAGE: usize = 1_000;
+
+/// A message of the listing-match queue: `{"skus": [...]}`, SKUs of failed listings to match
+/// again; `{}` or `{"skus": []}` only says drafts are waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    #[serde(default)]
+    pub skus: Vec<Sku>,
+}
+
+/// Queues a match request (SKUs to retry; none: "drafts are waiting").
+pub async fn request_match(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
+    let encode = |skus: &[Sku]| {
+        serde_json::to_string(&MatchRequest { skus: skus.to_vec() })
+            .map(OutgoingMessage::new)
+            .map_err(|e| OpError::Invalid(format!("cannot encode a match request: {e}")))
+    };
+    let messages = if skus.is_empty() {
+        vec![encode(&[])?]
+    } else {
+        skus.chunks(SKUS_PER_MESSAGE)
+            .map(encode)
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    ch.queues.send_all(QueueName::ListingMatch, messages).await?;
+    Ok(())
+}
+
+/// Handles one message: resubmits the failed listings it names, then builds a feed if one is due.
+pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
+    let request: MatchRequest = serde_json::from_str(&message.body)
+        .map_err(|e| OpError::Invalid(format!("listing-match message {}: {e}", message.message_id)))?;
+    let mut report = RunReport::new(Operation::ListingMatch);
+    for sku in &request.skus {
+        resubmit(ch, sku, &mut report).await?;
+    }
+    send_due_feeds(ch, deadline, &mut report).await?;
+    tracing::info!(message_id = %message.message_id, counts = ?report.counts, "match message handled");
+    Ok(())
+}
+
+/// The scheduled run: results of earlier feeds first, then staged matches, then the next feed.
+pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
+    let mut report = RunReport::new(Operation::ListingMatch);
+    poll_feeds(ch, deadline, &mut report).await?;
+    if ch.settings.walmart_store_live {
+        publish_staged(ch, deadline, &mut report).await?;
+    }
+    send_due_feeds(ch, deadline, &mut report).await?;
+    Ok(report)
+}
+
+async fn resubmit(ch: &Channel, sku: &Sku, report: &mut RunReport) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    let mut outcome = None;
+    let found = ch
+        .store
+        .update::<Listing, OpError, _>(&listing_key(&ch.settings.id, sku), |listing| {
+            if listing.status() != ListingStatus::Error {
+                outcome = Some(listing.status() == ListingStatus::Draft);
+                return Ok(false);
+            }
+            outcome = Some(listing.resubmit(now));
+            Ok(true)
+        })
+        .await?;
+    match (found, outcome) {
+        (None, _) => report.problem(format!("{sku}: no such listing")),
+        (Some(_), Some(true)) => report.add("resubmitted", 1),
+        (Some(listing), _) => report.problem(format!(
+            "{sku}: cannot be matched again as it is ({})",
+            listing
+                .issues
+                .first()
+                .map_or("not in Error", |i| i.message.as_str())
+        )),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- sending
+
+/// Builds and sends the feeds that are due, under the channel's match-feed lease.
+async fn send_due_feeds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    let Some(lease) = Lease::take(ch, OPERATION, "match-feed", deadline).await? else {
+        report.add("feed_builder_busy", 1);
+        return Ok(());
+    };
+    let sent = send_feeds_locked(ch, deadline, report).await;
+    lease.release(ch).await?;
+    sent
+}
+
+/// The oldest drafts, at most a feed's worth.
+async fn oldest_drafts(ch: &Channel, max: usize) -> Result<Vec<Versioned<Listing>>, OpError> {
+    let mut drafts = Vec::new();
+    let mut query =
+        Query::status_index(listing_status_pk(&ch.settings.id, ListingStatus::Draft)).limit(1_000);
+    while drafts.len() < max {
+        let (page, next) = ch.store.query_records::<Listing>(&query).await?;
+        drafts.extend(page);
+        match next {
+            Some(token) => query = query.after(Some(token)),
+            None => break,
+        }
+    }
+    drafts.truncate(max);
+    Ok(drafts)
+}
+
+async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    let feed_items = max_items(feeds::feed_type(FeedKind::ItemMatch));
+    loop {
+        if running_out(deadline) {
+            report.complete = false;
+            return Ok(());
+        }
+        let drafts = oldest_drafts(ch, feed_items).await?;
+        let Some(oldest) = drafts.first() else {
+            return Ok(());
+        };
+        let now = ch.clock.now();
+        let full = drafts.len() >= feed_items;
+        if !full {
+            let waited = now.since(oldest.record.status_changed_at);
+            let last_feed = feeds::budget(ch, feeds::feed_budget(FeedKind::ItemMatch))
+                .await?
+                .last_grant_at();
+            let paced = last_feed.is_none_or(|at| now.since(at) >= PARTIAL_FEED_PACE);
+            if waited < MIN_DRAFT_AGE || !paced {
+                report.add("drafts_waiting", drafts.len() as u64);
+                return Ok(());
+            }
+        }
+        let sent = send_feed(ch, drafts, now, deadline, report).await?;
+        if !sent || !full {
+            return Ok(());
+        }
+    }
+}
+
+/// Sends one feed of `drafts`; returns false when the hour's feed budget is used up.
+async fn send_feed(
+    ch: &Channel,
+    drafts: Vec<Versioned<Listing>>,
+    now: Timestamp,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<bool, OpError> {
+    let mut entries = Vec::with_capacity(drafts.len());
+    let mut sendable = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let listing = &draft.record;
+        let price = listing.product.walmart_price(&ch.settings.pricing, now);
+        match (&listing.gtin, price, listing.product.weight_lb) {
+            (Some(gtin), Some(price), Some(weight)) => {
+                entries.push(ItemMatchEntry {
+                    sku: listing.sku.clone(),
+                    gtin: gtin.clone(),
+                    price,
+                    shipping_weight_lb: weight,
+                });
+                sendable.push((draft, price));
+            }
+            // A Draft always passed our checks; one that did not is left for catalog-import to fix.
+            _ => report.problem(format!(
+                "{}: draft without identifier, price or weight",
+                listing.sku
+            )),
+        }
+    }
+    let files = item_match_feeds(&entries).map_err(|e| OpError::Invalid(format!("match feed: {e}")))?;
+    let mut drafts = sendable.into_iter();
+    for file in files {
+        let batch: Vec<(Versioned<Listing>, domain::Money)> = drafts.by_ref().take(file.skus.len()).collect();
+        if feeds::reserve(ch, feeds::feed_budget(FeedKind::ItemMatch), 1).await? == 0 {
+            report.add("feed_budget_exhausted", 1);
+            report.add("drafts_waiting", batch.len() as u64);
+            return Ok(false);
+        }
+        let items: Vec<FeedEntry> = batch
+            .iter()
+            .map(|(l, price)| FeedEntry::new(l.record.sku.clone(), FeedValue::Match { price: *price }))
+            .collect();
+        let feed_id = feeds::submit(ch, FeedKind::ItemMatch, &file.payload, items, deadline).await?;
+        report.add("match_feeds", 1);
+        report.add("listings_sent", batch.len() as u64);
+        let marked = concurrently(batch, STORE_CONCURRENCY, |(listing, _)| {
+            mark_submitted(ch, listing, feed_id.clone(), now)
+        })
+        .await;
+        for result in marked {
+            result?;
+        }
+    }
+    Ok(true)
+}
+
+async fn mark_submitted(
+    ch: &Channel,
+    mut listing: Versioned<Listing>,
+    feed_id: domain::FeedId,
+    now: Timestamp,
+) -> Result<(), OpError> {
+    listing.record.submitted(feed_id.clone(), now)?;
+    match ch.store.save(&mut listing).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. }) => {
+            // Catalog-import changed it meanwhile: still a draft, it is in this feed.
+            let key = listing_key(&listing.record.channel, &listing.record.sku);
+            ch.store
+                .update::<Listing, OpError, _>(&key, |stored| {
+                    if stored.status() != ListingStatus::Draft {
+                        return Ok(false);
+                    }
+                    stored.submitted(feed_id.clone(), now)?;
+                    Ok(true)
+                })
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- results
+
+async fn poll_feeds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    for feed in feeds::unsettled(ch, FeedKind::ItemMatch).await? {
+        let span = tracing::info_span!("match_feed", feed_id = %feed.record.feed_id);
+        if !poll_feed(ch, feed, deadline, report).instrument(span).await? {
+            report.complete = false;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Reads one feed's results as far as Walmart has them; false when the run ran out of time.
+async fn poll_feed(
+    ch: &Channel,
+    mut feed: Versioned<domain::FeedRecord>,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<bool, OpError> {
+    loop {
+        if running_out(deadline) {
+            return Ok(false);
+        }
+        match feeds::next_results(ch, &mut feed, deadline).await {
+            Ok(None) => {
+                report.add("feeds_processing", 1);
+                return Ok(true);
+            }
+            Ok(Some(results)) => {
+                apply_results(ch, &feed.record.feed_id, &results, report).await?;
+                feeds::record_results(ch, &mut feed, &results).await?;
+                if feed.record.is_settled() {
+                    report.add("feeds_settled", 1);
+                    return Ok(true);
+                }
+            }
+            Err(OpError::Api(e)) => {
+                report.problem(format!("feed {}: {e}", feed.record.feed_id));
+                return Ok(true);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Moves each listing of the results to its outcome (only while it still waits for this feed), and
+/// records the price Walmart got with each match.
+async fn apply_results(
+    ch: &Channel,
+    feed_id: &domain::FeedId,
+    results: &[ItemResult],
+    report: &mut RunReport,
+) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    let live = ch.settings.walmart_store_live;
+    let applied = concurrently(results.to_vec(), STORE_CONCURRENCY, |result| async move {
+        let key = listing_key(&ch.settings.id, &result.entry.sku);
+        let mut moved_to = None;
+        ch.store
+            .update::<Listing, OpError, _>(&key, |listing| {
+                moved_to = None;
+                if listing.status() != ListingStatus::Processing || listing.feed_id.as_ref() != Some(feed_id)
+                {
+                    return Ok(false);
+                }
+                match (result.outcome, &result.wpid) {
+                    (ItemOutcome::Succeeded, Some(wpid)) => listing.matched(wpid.clone(), live, now)?,
+                    (ItemOutcome::Succeeded, None) => listing.failed(
+                        vec![ListingIssue::new(
+                            "CM_NO_WPID",
+                            "Walmart reported the match without the item's WPID; it is matched again.",
+                        )],
+                        now,
+                    )?,
+                    (ItemOutcome::Rejected, _) => {
+                        let issues = if result.issues.is_empty() {
+                            vec![domain::walmart_issue("", "")]
+                        } else {
+                            result.issues.clone()
+                        };
+                        listing.failed(issues, now)?;
+                    }
+                    (ItemOutcome::Retried, _) => {
+                        let issue = result.issues.first().cloned().unwrap_or_else(|| {
+                            ListingIssue::new(domain::ISSUE_WALMART_RETRY, "Walmart had a temporary problem.")
+                        });
+                        listing.requeue(issue, now)?;
+                    }
+                }
+                moved_to = Some(listing.status());
+                Ok(true)
+            })
+            .await?;
+        if let (Some(status), FeedValue::Match { price }) = (moved_to, result.entry.value)
+            && matches!(status, ListingStatus::Match | ListingStatus::StagedForMatch)
+        {
+            let via = domain::SentVia::Feed {
+                feed_id: feed_id.clone(),
+            };
+            crate::price_sync::record_price(ch, &result.entry.sku, price, via).await?;
+        }
+        Ok::<_, OpError>(moved_to)
+    })
+    .await;
+    for outcome in applied {
+        match outcome? {
+            Some(ListingStatus::Match | ListingStatus::StagedForMatch) => report.add("matched", 1),
+            Some(ListingStatus::Error) => report.add("match_errors", 1),
+            Some(ListingStatus::Draft) => report.add("requeued", 1),
+            _ => report.add("results_stale", 1),
+        }
+    }
+    Ok(())
+}
+
+/// The store is live: staged matches are published.
+async fn publish_staged(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    let query =
+        Query::status_index(listing_status_pk(&ch.settings.id, ListingStatus::StagedForMatch)).limit(500);
+    loop {
+        if running_out(deadline) {
+            report.complete = false;
+            return Ok(());
+        }
+        let (staged, _) = ch.store.query_records::<Listing>(&query).await?;
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let now = ch.clock.now();
+        let published = concurrently(staged, STORE_CONCURRENCY, |listing| async move {
+            let key = listing_key(&listing.record.channel, &listing.record.sku);
+            ch.store
+                .update::<Listing, OpError, _>(&key, |stored| {
+                    if stored.status() != ListingStatus::StagedForMatch {
+                        return Ok(false);
+                    }
+                    stored.store_went_live(now)?;
+                    Ok(true)
+                })
+                .await
+        })
+        .await;
+        for result in published {
+            result?;
+            report.add("published", 1);
+        }
+    }
+}

@@ -34,11 +34,39 @@ pub struct Handlers {
 pub fn handlers(operation: Operation) -> Handlers {
     match operation {
         // Each operation's arm is filled in with its issue.
-        Operation::CatalogImport
-        | Operation::ListingMatch
-        | Operation::InventorySync
-        | Operation::PriceSync
-        | Operation::OrderImport
+        Operation::CatalogImport => Handlers {
+            queue: Some((QueueName::CatalogImport, |ch, message, deadline| {
+                Box::pin(async move { crate::catalog_import::handle_message(&ch, &message, &deadline).await })
+            })),
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::catalog_import::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::ListingMatch => Handlers {
+            queue: Some((QueueName::ListingMatch, |ch, message, deadline| {
+                Box::pin(async move { crate::listing_match::handle_message(&ch, &message, &deadline).await })
+            })),
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::listing_match::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::InventorySync => Handlers {
+            queue: Some((QueueName::InventorySync, |ch, message, deadline| {
+                Box::pin(async move { crate::inventory_sync::handle_message(&ch, &message, &deadline).await })
+            })),
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::inventory_sync::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::PriceSync => Handlers {
+            queue: Some((QueueName::PriceSync, |ch, message, deadline| {
+                Box::pin(async move { crate::price_sync::handle_message(&ch, &message, &deadline).await })
+            })),
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::price_sync::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::OrderImport
         | Operation::OrderCreate
         | Operation::ShipmentSync
         | Operation::CancellationSync

@@ -1,0 +1,417 @@
+//! What listing-match, inventory-sync and price-sync share: call budgets kept in the state store
+//! (every Lambda instance has its own client buckets, so the plan must be shared), feed submission
+//! with the items stored for the dashboard, polling of feed results page by page, a mutex lease, and
+//! a little concurrency plumbing.
+
+use std::time::Duration;
+
+use domain::{
+    BudgetedCall, CallBudget, FeedChunk, FeedEntry, FeedId, FeedKind, FeedRecord, ItemOutcome, ListingIssue,
+    OfferState, Sku, Stream, Timestamp, Wpid, walmart_issue,
+};
+use futures::{StreamExt, stream};
+use ports::records::{budget_key, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
+use ports::walmart::{FeedItemResult, FeedType, IngestionStatus};
+use ports::{Claim, ClaimTerms, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned};
+
+use crate::{Channel, OpError};
+
+/// State-store calls in flight at once when one run touches many records.
+pub(crate) const STORE_CONCURRENCY: usize = 16;
+
+/// Commerce calls in flight at once (Commerce publishes no rate limit; a handful keeps a store's
+/// PHP workers from queueing).
+pub(crate) const COMMERCE_CONCURRENCY: usize = 8;
+
+/// Item details read per feed status call (Walmart's maximum).
+pub(crate) const DETAILS_PAGE: u32 = 1000;
+
+/// Time kept back at the end of a run to save what it did.
+pub(crate) const SAVE_MARGIN: Duration = Duration::from_secs(5);
+
+/// Whether a run should stop starting new work.
+pub(crate) fn running_out(deadline: &Deadline) -> bool {
+    deadline.remaining() <= SAVE_MARGIN
+}
+
+/// Runs `f` over `items`, `limit` at a time, and collects the results in completion order.
+pub(crate) async fn concurrently<T, R, F, Fut>(items: Vec<T>, limit: usize, f: F) -> Vec<R>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = R>,
+{
+    stream::iter(items)
+        .map(f)
+        .buffer_unordered(limit.max(1))
+        .collect()
+        .await
+}
+
+pub(crate) fn feed_type(kind: FeedKind) -> FeedType {
+    match kind {
+        FeedKind::ItemMatch => FeedType::ItemMatch,
+        FeedKind::Inventory => FeedType::Inventory,
+        FeedKind::Price => FeedType::Price,
+    }
+}
+
+pub(crate) fn feed_budget(kind: FeedKind) -> BudgetedCall {
+    match kind {
+        FeedKind::ItemMatch => BudgetedCall::ItemMatchFeed,
+        FeedKind::Inventory => BudgetedCall::InventoryFeed,
+        FeedKind::Price => BudgetedCall::PriceFeed,
+    }
+}
+
+// ---------------------------------------------------------------- budgets
+
+/// The channel's ledger of `call`, as stored (or a fresh one).
+pub(crate) async fn budget(ch: &Channel, call: BudgetedCall) -> Result<CallBudget, OpError> {
+    Ok(ch
+        .store
+        .load::<CallBudget>(&budget_key(&ch.settings.id, call))
+        .await?
+        .map_or_else(|| CallBudget::new(ch.settings.id.clone(), call), |v| v.record))
+}
+
+/// Reserves up to `wanted` calls of `call` in the channel's shared ledger; returns how many were
+/// granted (0 when the window is used up). Call only what was granted.
+pub(crate) async fn reserve(ch: &Channel, call: BudgetedCall, wanted: u32) -> Result<u32, OpError> {
+    if wanted == 0 {
+        return Ok(0);
+    }
+    let key = budget_key(&ch.settings.id, call);
+    // Contention is a handful of concurrent invocations at most.
+    for _ in 0..16 {
+        let now = ch.clock.now();
+        match ch.store.load::<CallBudget>(&key).await? {
+            None => {
+                let mut fresh = CallBudget::new(ch.settings.id.clone(), call);
+                let granted = fresh.reserve(wanted, now);
+                if ch.store.insert_new(&fresh).await? {
+                    return Ok(granted);
+                }
+            }
+            Some(mut current) => {
+                let granted = current.record.reserve(wanted, now);
+                if granted == 0 {
+                    return Ok(0);
+                }
+                match ch.store.save(&mut current).await {
+                    Ok(()) => return Ok(granted),
+                    Err(StoreError::ConditionFailed { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Err(OpError::Busy(format!("the {} budget", call.as_str())))
+}
+
+// ---------------------------------------------------------------- offers
+
+/// Reads, changes and writes a SKU's offer state (a fresh one when none is stored), retrying lost
+/// races. `change` returns false to write nothing. Returns the state as written (or as read).
+pub(crate) async fn update_offer<F>(ch: &Channel, sku: &Sku, mut change: F) -> Result<OfferState, OpError>
+where
+    F: FnMut(&mut OfferState) -> bool + Send,
+{
+    let key = offer_key(&ch.settings.id, sku);
+    for _ in 0..8 {
+        let mut current = ch
+            .store
+            .load::<OfferState>(&key)
+            .await?
+            .unwrap_or_else(|| Versioned::new(OfferState::new(ch.settings.id.clone(), sku.clone())));
+        if !change(&mut current.record) {
+            return Ok(current.record);
+        }
+        match ch.store.save(&mut current).await {
+            Ok(()) => return Ok(current.record),
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(OpError::Busy(format!("the offer of {sku}")))
+}
+
+// ---------------------------------------------------------------- leases
+
+/// A mutex over one piece of work of the channel (e.g. "build the next match feed"), on the
+/// idempotency records: held until released, or until the holder's lease runs out if it crashed.
+pub(crate) struct Lease {
+    key: IdempotencyKey,
+}
+
+impl Lease {
+    /// Takes the lease, or `None` when another invocation holds it.
+    pub(crate) async fn take(
+        ch: &Channel,
+        operation: &str,
+        what: &str,
+        deadline: &Deadline,
+    ) -> Result<Option<Lease>, OpError> {
+        let key = IdempotencyKey::new(operation, &ch.settings.id, what);
+        let now = ch.clock.now();
+        let lease = deadline.remaining().min(Duration::from_secs(15 * 60));
+        let terms = ClaimTerms {
+            now,
+            in_progress_until: now.plus(lease),
+            expires_at: now.plus(lease),
+        };
+        match ch.store.claim(&key, terms).await? {
+            Claim::Acquired | Claim::Completed(_) => {
+                // A completed record would only be left by a holder that completed instead of
+                // releasing; the work is repeatable, so it is simply taken again.
+                Ok(Some(Lease { key }))
+            }
+            Claim::InProgress => Ok(None),
+        }
+    }
+
+    pub(crate) async fn release(self, ch: &Channel) -> Result<(), OpError> {
+        ch.store.release(&self.key).await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- cursors
+
+/// Where a stream was read up to, less an overlap for changes committed late with an earlier
+/// time; `None` for a stream never read.
+pub(crate) async fn cursor_since(
+    ch: &Channel,
+    stream: Stream,
+    overlap: Duration,
+) -> Result<(Versioned<domain::SyncCursor>, Option<Timestamp>), OpError> {
+    let cursor = load_cursor(ch.store.as_ref(), &ch.settings.id, stream, Timestamp::EPOCH).await?;
+    let since =
+        (cursor.record.seen_until > Timestamp::EPOCH).then(|| cursor.record.seen_until.minus(overlap));
+    Ok((cursor, since))
+}
+
+/// Moves a cursor forward (never back) and saves it; a lost race with another run is harmless
+/// (both read the same stream) and is left to the next run.
+pub(crate) async fn advance_cursor(
+    ch: &Channel,
+    mut cursor: Versioned<domain::SyncCursor>,
+    seen_until: Timestamp,
+) -> Result<(), OpError> {
+    cursor.record.advance(seen_until, ch.clock.now());
+    match ch.store.save(&mut cursor).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- feeds
+
+/// Submits a feed file and stores its record and items (the record last: a pending record always
+/// has its items). Returns the feed id.
+pub(crate) async fn submit(
+    ch: &Channel,
+    kind: FeedKind,
+    payload: &serde_json::Value,
+    entries: Vec<FeedEntry>,
+    deadline: &Deadline,
+) -> Result<FeedId, OpError> {
+    let feed_id = ch.walmart.submit_feed(feed_type(kind), payload, deadline).await?;
+    let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+    tracing::info!(feed_id = %feed_id, kind = kind.as_str(), items = count, "feed submitted");
+    let record = FeedRecord::submitted(
+        ch.settings.id.clone(),
+        feed_id.clone(),
+        kind,
+        count,
+        ch.clock.now(),
+    );
+    let chunks = FeedChunk::split(&ch.settings.id, &feed_id, entries);
+    ch.store.save_all(&chunks).await?;
+    ch.store.save_all(std::slice::from_ref(&record)).await?;
+    Ok(feed_id)
+}
+
+/// The channel's feeds of `kind` whose results are not all applied yet, oldest first.
+pub(crate) async fn unsettled(ch: &Channel, kind: FeedKind) -> Result<Vec<Versioned<FeedRecord>>, OpError> {
+    let mut feeds = Vec::new();
+    let mut query = Query::status_index(feed_status_pk(&ch.settings.id, false)).limit(100);
+    loop {
+        let (page, next) = ch.store.query_records::<FeedRecord>(&query).await?;
+        feeds.extend(page.into_iter().filter(|f| f.record.kind == kind));
+        match next {
+            Some(token) => query = query.after(Some(token)),
+            None => return Ok(feeds),
+        }
+    }
+}
+
+/// One feed item's outcome, with what was sent.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemResult {
+    pub position: u32,
+    pub entry: FeedEntry,
+    pub outcome: ItemOutcome,
+    pub wpid: Option<Wpid>,
+    pub issues: Vec<ListingIssue>,
+}
+
+fn outcome_of(status: IngestionStatus) -> ItemOutcome {
+    match status {
+        IngestionStatus::Success => ItemOutcome::Succeeded,
+        IngestionStatus::DataError => ItemOutcome::Rejected,
+        // Walmart's own trouble, or an item still in progress in a finished feed: send it again.
+        IngestionStatus::SystemError | IngestionStatus::TimeoutError | IngestionStatus::InProgress => {
+            ItemOutcome::Retried
+        }
+    }
+}
+
+fn explained(issues: &[ListingIssue]) -> Vec<ListingIssue> {
+    issues
+        .iter()
+        .map(|i| walmart_issue(&i.code, &i.message))
+        .collect()
+}
+
+async fn load_chunk(
+    ch: &Channel,
+    feed_id: &FeedId,
+    index: u32,
+) -> Result<Option<Versioned<FeedChunk>>, OpError> {
+    Ok(ch
+        .store
+        .load::<FeedChunk>(&feed_chunk_key(&ch.settings.id, feed_id, index))
+        .await?)
+}
+
+/// One polling step: the feed's status and, once Walmart is done with it, the next page of item
+/// results (`None` while Walmart is still processing). Results carry what was sent for each item.
+pub(crate) async fn next_results(
+    ch: &Channel,
+    feed: &mut Versioned<FeedRecord>,
+    deadline: &Deadline,
+) -> Result<Option<Vec<ItemResult>>, OpError> {
+    let offset = feed.record.results_applied;
+    let page = ch
+        .walmart
+        .feed_status(&feed.record.feed_id, offset, DETAILS_PAGE, deadline)
+        .await?;
+    let record = &mut feed.record;
+    record.status = page.status;
+    record.checked_at = Some(ch.clock.now());
+    record.items_succeeded = page.items_succeeded;
+    record.items_failed = page.items_failed;
+    record.feed_errors = explained(&page.feed_errors);
+    if !page.status.is_done() {
+        match ch.store.save(feed).await {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        return Ok(None);
+    }
+    // Walmart's positions, or ours when an item has none; past the items Walmart reports, every
+    // remaining item shares the feed's fate (a feed in ERROR reports no items).
+    let mut by_position: Vec<(u32, &FeedItemResult)> = page
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (item.index.unwrap_or(offset + i as u32), item))
+        .filter(|(position, _)| *position >= offset && *position < record.item_count)
+        .collect();
+    by_position.sort_by_key(|(p, _)| *p);
+    let covered_to = if by_position.is_empty() {
+        record.item_count
+    } else {
+        by_position.last().map_or(offset, |(p, _)| p + 1)
+    };
+    let mut results = Vec::new();
+    let (first_chunk, _) = FeedChunk::locate(offset);
+    let (last_chunk, _) = FeedChunk::locate(covered_to.saturating_sub(1).max(offset));
+    let mut reported = by_position.into_iter().peekable();
+    for index in first_chunk..=last_chunk {
+        let Some(chunk) = load_chunk(ch, &record.feed_id, index).await? else {
+            tracing::warn!(feed_id = %record.feed_id, chunk = index, "feed items missing; results skipped");
+            continue;
+        };
+        for (i, entry) in chunk.record.entries.into_iter().enumerate() {
+            let position = index * domain::FEED_CHUNK_ITEMS as u32 + i as u32;
+            if position < offset || position >= covered_to {
+                continue;
+            }
+            while reported.peek().is_some_and(|(p, _)| *p < position) {
+                reported.next();
+            }
+            let result = match reported.peek() {
+                Some((p, item)) if *p == position => ItemResult {
+                    position,
+                    entry,
+                    outcome: outcome_of(item.status),
+                    wpid: item.wpid.clone(),
+                    issues: explained(&item.issues),
+                },
+                _ if !record.feed_errors.is_empty() => ItemResult {
+                    position,
+                    entry,
+                    outcome: ItemOutcome::Rejected,
+                    wpid: None,
+                    issues: record.feed_errors.clone(),
+                },
+                _ => ItemResult {
+                    position,
+                    entry,
+                    outcome: ItemOutcome::Retried,
+                    wpid: None,
+                    issues: vec![ListingIssue::new(
+                        domain::ISSUE_WALMART_RETRY,
+                        "Walmart reported no result for the item; it is sent again.",
+                    )],
+                },
+            };
+            results.push(result);
+        }
+    }
+    Ok(Some(results))
+}
+
+/// Stores the outcomes of `results` with the feed's items and moves the feed past them; the feed
+/// is settled once every item has its result.
+pub(crate) async fn record_results(
+    ch: &Channel,
+    feed: &mut Versioned<FeedRecord>,
+    results: &[ItemResult],
+) -> Result<(), OpError> {
+    let feed_id = feed.record.feed_id.clone();
+    let mut touched: Vec<FeedChunk> = Vec::new();
+    for result in results {
+        let (index, at) = FeedChunk::locate(result.position);
+        if touched.last().is_none_or(|c| c.index != index) {
+            match load_chunk(ch, &feed_id, index).await? {
+                Some(chunk) => touched.push(chunk.record),
+                None => continue,
+            }
+        }
+        if let Some(entry) = touched.last_mut().and_then(|c| c.entries.get_mut(at)) {
+            entry.outcome = Some(result.outcome);
+            entry.wpid = result.wpid.clone();
+            entry.issues = result.issues.clone();
+        }
+    }
+    ch.store.save_all(&touched).await?;
+    let done_to = results
+        .iter()
+        .map(|r| r.position + 1)
+        .max()
+        .unwrap_or(feed.record.item_count);
+    feed.record.results_applied = feed.record.results_applied.max(done_to);
+    if feed.record.results_applied >= feed.record.item_count {
+        feed.record.settle(ch.clock.now());
+        tracing::info!(
+            feed_id = %feed_id,
+            succeeded = feed.record.items_succeeded,
+            failed = feed.record.items_failed,
+            "feed results applied"
+        );
+    }
+    ch.store.save(feed).await?;
+    Ok(())
+}
