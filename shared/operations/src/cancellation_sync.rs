@@ -1,1 +1,941 @@
-//! `cancellation_sync`: lands with its issue.
+//! `cancellation_sync`: cancellations flow both ways.
+//!
+//! **Commerce → Walmart.** Commerce orders changed since the cursor (less an overlap) are read
+//! with their items; an order carrying a recorded purchase order id (the `purchaseorder` payment's
+//! `po_number`) whose items show more cancelled units than the dashboard record knows about has
+//! those units cancelled on Walmart, line by line, with a reason mapped from the merchant's order
+//! comments (Adobe's four cancellation reasons) or Walmart's out-of-stock reason. Before sending,
+//! Walmart's order is read so units already cancelled there (an earlier attempt, or the buyer) are
+//! only recorded. The freed stock reaches Walmart through an urgent inventory update.
+//!
+//! **Walmart → Commerce.** Walmart orders modified since the cursor with a cancelled line are
+//! compared with the record; newly cancelled units (buyer cancellation, auto-cancel) are recorded
+//! and reflected in Commerce by [`reflect_in_commerce`]: when nothing of the order is left to ship
+//! the Commerce order is cancelled (Adobe's product only cancels whole orders); a partial
+//! cancellation, or an order Commerce cannot cancel, gets a clear order comment instead, and the
+//! latter an Error status with the reason on the dashboard.
+//!
+//! Each purchase order's work is claimed (`cancel-on-walmart#...`, `cancel-in-commerce#...`) so two
+//! overlapping runs never both act; every step compares with the record first, so a rerun sends
+//! nothing twice.
+
+use std::time::Duration;
+
+use domain::{
+    CancelReason, CancellationRecord, Delivery, LineQuantity, Operation, OrderRecord, Origin,
+    PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
+};
+use ports::commerce::OrderFilter;
+use ports::commerce::model::{Order, OrderItem, StatusHistory, parse_commerce_date};
+use ports::records::{order_key, order_pk};
+use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
+use ports::{Deadline, PageRequest, Query, Records, SortRange};
+use tracing::Instrument;
+
+use crate::dashboard::load_order;
+use crate::order_support::{
+    Claimed, StreamWindow, caused_by_request, claim, enqueue_urgent_inventory, worth_retrying,
+};
+use crate::{Channel, OpError, RunReport};
+
+/// Re-read before each Commerce cursor: clock skew between us and the store, and slow commits.
+const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);
+/// Re-read before each Walmart cursor: Walmart's modification times lag its changes a little.
+const WALMART_OVERLAP: Duration = Duration::from_secs(30 * 60);
+const PAGE_SIZE: u32 = 100;
+
+/// Commerce order states in which items may have been cancelled (`new` orders have none).
+const STATES_WITH_CANCELLATIONS: [&str; 4] = ["canceled", "processing", "complete", "closed"];
+
+/// Our own order comments start with this; they never carry the merchant's reason.
+const OWN_COMMENT_PREFIX: &str = "Walmart ";
+
+pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
+    let mut report = RunReport::new(Operation::CancellationSync);
+    let to_walmart = commerce_to_walmart(ch, deadline, &mut report).await;
+    let to_commerce = walmart_to_commerce(ch, deadline, &mut report).await;
+    to_walmart?;
+    to_commerce?;
+    Ok(report)
+}
+
+// ------------------------------------------------------------------ Commerce → Walmart
+
+async fn commerce_to_walmart(
+    ch: &Channel,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<(), OpError> {
+    let mut window = StreamWindow::open(ch, Stream::CommerceOrders, COMMERCE_OVERLAP).await?;
+    let filter = OrderFilter {
+        states: STATES_WITH_CANCELLATIONS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        statuses: Vec::new(),
+    };
+    let mut request = PageRequest::first(PAGE_SIZE);
+    loop {
+        let page = match ch
+            .commerce
+            .orders_page(window.from, &filter, request, deadline)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                report.problem(format!("Commerce orders not read: {e}"));
+                window.hold(None);
+                window.close(ch).await?;
+                return Err(e.into());
+            }
+        };
+        for order in &page.items {
+            let updated = order.updated_at.as_deref().and_then(parse_commerce_date);
+            if deadline.is_past() {
+                report.complete = false;
+                window.hold(updated.or(Some(window.from)));
+                return window.close(ch).await;
+            }
+            let Some(po) = order.po_number().and_then(|p| PurchaseOrderId::new(p).ok()) else {
+                continue;
+            };
+            let span = tracing::info_span!("cancel_on_walmart", purchase_order = %po);
+            match cancel_on_walmart(ch, &po, order, deadline).instrument(span).await {
+                Ok(ToWalmart::Cancelled(units)) => report.add("units_cancelled_on_walmart", units),
+                Ok(ToWalmart::Nothing) => {}
+                Ok(ToWalmart::NotChannel) => report.add("orders_not_in_channel", 1),
+                Ok(ToWalmart::Busy) => {
+                    report.add("busy", 1);
+                    window.hold(updated.or(Some(window.from)));
+                }
+                Ok(ToWalmart::Refused(reason)) => {
+                    report.add("cancellations_refused", 1);
+                    report.problem(format!("purchase order {po}: {reason}"));
+                }
+                Err(e) => {
+                    report.problem(format!("purchase order {po}: {e}"));
+                    if worth_retrying(&e) {
+                        window.hold(updated.or(Some(window.from)));
+                    }
+                }
+            }
+        }
+        if !page.has_more(request) {
+            break;
+        }
+        request = request.next();
+    }
+    window.close(ch).await
+}
+
+enum ToWalmart {
+    Cancelled(u64),
+    Nothing,
+    NotChannel,
+    Busy,
+    Refused(String),
+}
+
+/// Units of each line Commerce cancelled that the record does not know as cancelled in Commerce:
+/// per order item, its cancelled quantity less what the record counts (its Walmart cancellations
+/// not yet reflected in Commerce excluded), spread over the item's open lines in line order.
+pub fn cancelled_in_commerce_only(record: &OrderRecord, items: &[OrderItem]) -> Vec<LineQuantity> {
+    let mut out = Vec::new();
+    for item in items.iter().filter(|i| i.parent_item_id.is_none()) {
+        let cancelled = item.qty_canceled.unwrap_or(0.0).max(0.0) as u32;
+        if cancelled == 0 {
+            continue;
+        }
+        let sku = Sku::new(item.sku.clone()).ok();
+        let lines = record.lines_of_item(item.item_id, sku.as_ref());
+        let known: u32 = lines
+            .iter()
+            .filter_map(|n| record.line(*n))
+            .map(|l| l.cancelled - l.cancel_pending_in_commerce)
+            .sum();
+        let mut left = cancelled.saturating_sub(known);
+        for number in lines {
+            if left == 0 {
+                break;
+            }
+            let open = record.line(number).map_or(0, |l| l.open());
+            let take = open.min(left);
+            if take > 0 {
+                out.push(LineQuantity {
+                    line: number,
+                    quantity: take,
+                });
+                left -= take;
+            }
+        }
+    }
+    out
+}
+
+/// The Walmart reason for a cancellation made in Commerce, from the merchant's order comments
+/// (newest first, ours skipped), in the terms of Adobe's cancellation reasons.
+pub fn cancellation_reason(histories: &[StatusHistory]) -> CancellationReason {
+    let mut comments: Vec<&StatusHistory> = histories
+        .iter()
+        .filter(|h| !h.comment.trim_start().starts_with(OWN_COMMENT_PREFIX))
+        .collect();
+    comments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    for history in comments {
+        let text = history.comment.to_ascii_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+        if has(&["customer", "buyer"]) {
+            return CancellationReason::CustomerRequestedSellerToCancel;
+        }
+        if has(&["fraud", "credit"]) {
+            return CancellationReason::SellerCancelFraudStopShipment;
+        }
+        if has(&["price", "pricing", "listing"]) {
+            return CancellationReason::SellerCancelPricingError;
+        }
+        if has(&["carrier", "address", "shipping information", "undeliverable"]) {
+            return CancellationReason::SellerCancelAddressNotServiceable;
+        }
+        if has(&["stock", "inventory"]) {
+            return CancellationReason::SellerCancelOutOfStock;
+        }
+    }
+    CancellationReason::SellerCancelOutOfStock
+}
+
+fn domain_reason(reason: CancellationReason) -> CancelReason {
+    match reason {
+        CancellationReason::CustomerRequestedSellerToCancel => CancelReason::CustomerRequestedSellerToCancel,
+        _ => CancelReason::SellerCancellation,
+    }
+}
+
+async fn cancel_on_walmart(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    order: &Order,
+    deadline: &Deadline,
+) -> Result<ToWalmart, OpError> {
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(ToWalmart::NotChannel);
+    };
+    if cancelled_in_commerce_only(&record.record, &order.items).is_empty() {
+        return Ok(ToWalmart::Nothing);
+    }
+    let lease = match claim(ch, "cancel-on-walmart", po.as_str(), deadline).await? {
+        Claimed::Acquired(lease) => lease,
+        Claimed::InProgress | Claimed::Completed => return Ok(ToWalmart::Busy),
+    };
+    match cancel_claimed(ch, po, order, deadline).await {
+        Ok(outcome) => {
+            lease.release(ch).await?;
+            Ok(outcome)
+        }
+        Err(e) => lease.release_after(ch, e).await,
+    }
+}
+
+async fn cancel_claimed(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    order: &Order,
+    deadline: &Deadline,
+) -> Result<ToWalmart, OpError> {
+    // Re-read under the claim: the previous holder may have recorded its work.
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(ToWalmart::NotChannel);
+    };
+    let record = record.record;
+    let wanted = cancelled_in_commerce_only(&record, &order.items);
+    if wanted.is_empty() {
+        return Ok(ToWalmart::Nothing);
+    }
+    let reason = cancellation_reason(&order.status_histories);
+    let on_walmart = ch.walmart.get_order(po, deadline).await?;
+    let (to_send, to_record, stranded) = plan_walmart_cancellation(&record, &on_walmart, &wanted, reason);
+    let now = ch.clock.now();
+    if !to_send.is_empty()
+        && let Err(e) = ch.walmart.cancel_lines(po, &to_send, deadline).await
+    {
+        if !caused_by_request(&e) {
+            return Err(e.into());
+        }
+        let reason = format!("Walmart refused the cancellation: {e}");
+        mark_problem(ch, po, SyncTask::CancelOnWalmart, reason.clone()).await?;
+        return Ok(ToWalmart::Refused(reason));
+    }
+    let units: u32 = to_record.iter().map(|l| l.quantity).sum();
+    ch.store
+        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+            let mut changed = false;
+            for lq in &to_record {
+                let open = r.line(lq.line).map_or(0, |l| l.open());
+                let n = lq.quantity.min(open);
+                if n > 0 {
+                    r.cancel(lq.line, n, now)
+                        .map_err(|e| OpError::Invalid(e.to_string()))?;
+                    changed = true;
+                }
+            }
+            if let Some(why) = &stranded {
+                r.sync_failed(SyncTask::CancelOnWalmart, why.clone(), now);
+                changed = true;
+            } else {
+                changed |= r.sync_recovered(&SyncTask::CancelOnWalmart, now);
+            }
+            Ok(changed)
+        })
+        .await?;
+    if !to_record.is_empty() {
+        let audit = CancellationRecord {
+            channel: ch.settings.id.clone(),
+            purchase_order: po.clone(),
+            origin: Origin::Commerce,
+            lines: to_record.clone(),
+            reason: domain_reason(reason),
+            delivery: Delivery::Sent { at: now },
+            recorded_at: now,
+            walmart_reason: Some(reason.as_str().to_owned()),
+        };
+        // An audit entry: one with the same lines exists only if a rerun wrote it.
+        let _ = ch.store.insert_new(&audit).await?;
+    }
+    enqueue_urgent_inventory(ch, skus_of(&record, &to_record)).await;
+    tracing::info!(
+        units,
+        sent = to_send.len(),
+        reason = reason.as_str(),
+        "Commerce cancellation sent to Walmart"
+    );
+    if let Some(why) = stranded {
+        return Ok(ToWalmart::Refused(why));
+    }
+    Ok(ToWalmart::Cancelled(u64::from(units)))
+}
+
+/// Splits the wanted cancellations: units still open on Walmart are sent; units Walmart already
+/// shows cancelled are only recorded; units Walmart shows shipped cannot be cancelled (reported).
+pub fn plan_walmart_cancellation(
+    record: &OrderRecord,
+    on_walmart: &WalmartOrder,
+    wanted: &[LineQuantity],
+    reason: CancellationReason,
+) -> (Vec<CancelLine>, Vec<LineQuantity>, Option<String>) {
+    let mut to_send = Vec::new();
+    let mut to_record = Vec::new();
+    let mut stranded = Vec::new();
+    for w in wanted {
+        let open = on_walmart.quantity_in(w.line, LineState::Created)
+            + on_walmart.quantity_in(w.line, LineState::Acknowledged);
+        let cancelled_there = on_walmart.quantity_in(w.line, LineState::Cancelled);
+        let recorded = record.line(w.line).map_or(0, |l| l.cancelled);
+        let send = w.quantity.min(open);
+        let already = cancelled_there.saturating_sub(recorded).min(w.quantity - send);
+        if send > 0 {
+            to_send.push(CancelLine {
+                line: w.line,
+                quantity: send,
+                reason,
+            });
+        }
+        if send + already > 0 {
+            to_record.push(LineQuantity {
+                line: w.line,
+                quantity: send + already,
+            });
+        }
+        let missing = w.quantity - send - already;
+        if missing > 0 {
+            stranded.push(format!("line {}: {missing} unit(s)", w.line));
+        }
+    }
+    let stranded = (!stranded.is_empty()).then(|| {
+        format!(
+            "cancelled in Commerce but shipped on Walmart, so not cancellable there: {}",
+            stranded.join(", ")
+        )
+    });
+    (to_send, to_record, stranded)
+}
+
+fn skus_of<'a>(record: &'a OrderRecord, lines: &[LineQuantity]) -> Vec<&'a Sku> {
+    lines
+        .iter()
+        .filter_map(|l| record.order.line(l.line).map(|o| &o.sku))
+        .collect()
+}
+
+async fn mark_problem(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    task: SyncTask,
+    reason: String,
+) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    ch.store
+        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+            r.sync_failed(task.clone(), reason.clone(), now);
+            Ok(true)
+        })
+        .await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ Walmart → Commerce
+
+async fn walmart_to_commerce(
+    ch: &Channel,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<(), OpError> {
+    let mut window = StreamWindow::open(ch, Stream::WalmartOrderChanges, WALMART_OVERLAP).await?;
+    let query = OrdersQuery {
+        modified_end: None,
+        status: Some(LineState::Cancelled),
+        ..OrdersQuery::modified_between(window.from, window.run_started)
+    };
+    let mut page = match ch.walmart.list_orders(&query, deadline).await {
+        Ok(page) => page,
+        Err(e) => {
+            report.problem(format!("Walmart order changes not read: {e}"));
+            return Err(e.into());
+        }
+    };
+    'pages: loop {
+        for order in &page.orders {
+            if deadline.is_past() {
+                report.complete = false;
+                window.hold(None);
+                break 'pages;
+            }
+            let po = order.order.id.clone();
+            let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
+            match walmart_cancellations(ch, order, deadline).instrument(span).await {
+                Ok(FromWalmart { recorded, reflection }) => {
+                    report.add("units_cancelled_on_walmart_side", u64::from(recorded));
+                    match reflection {
+                        Reflection::Nothing => {}
+                        Reflection::CommerceOrderCancelled => report.add("commerce_orders_cancelled", 1),
+                        Reflection::Commented => report.add("partial_cancellations_commented", 1),
+                        Reflection::CannotCancel(reason) => {
+                            report.add("commerce_cancellations_refused", 1);
+                            report.problem(format!("purchase order {po}: {reason}"));
+                        }
+                        Reflection::Busy => {
+                            report.add("busy", 1);
+                            window.hold(None);
+                        }
+                    }
+                }
+                Err(e) => {
+                    report.problem(format!("purchase order {po}: {e}"));
+                    if worth_retrying(&e) {
+                        window.hold(None);
+                    }
+                }
+            }
+        }
+        let Some(cursor) = page.next_cursor.take() else {
+            break;
+        };
+        page = match ch.walmart.next_orders(&cursor, deadline).await {
+            Ok(next) => next,
+            Err(e) => {
+                report.problem(format!("next page of Walmart order changes not read: {e}"));
+                report.complete = false;
+                window.hold(None);
+                break;
+            }
+        };
+    }
+    window.close(ch).await
+}
+
+struct FromWalmart {
+    recorded: u32,
+    reflection: Reflection,
+}
+
+/// Units Walmart shows cancelled beyond what the record has, per line (capped by the open units).
+pub fn cancelled_on_walmart_only(record: &OrderRecord, on_walmart: &WalmartOrder) -> Vec<LineQuantity> {
+    record
+        .lines()
+        .iter()
+        .filter_map(|line| {
+            let there = on_walmart.quantity_in(line.number, LineState::Cancelled);
+            let new = there.saturating_sub(line.cancelled).min(line.open());
+            (new > 0).then_some(LineQuantity {
+                line: line.number,
+                quantity: new,
+            })
+        })
+        .collect()
+}
+
+async fn walmart_cancellations(
+    ch: &Channel,
+    on_walmart: &WalmartOrder,
+    deadline: &Deadline,
+) -> Result<FromWalmart, OpError> {
+    let po = &on_walmart.order.id;
+    // Not recorded yet: order-import records it with its cancelled units.
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(FromWalmart {
+            recorded: 0,
+            reflection: Reflection::Nothing,
+        });
+    };
+    let mut recorded = 0;
+    if !cancelled_on_walmart_only(&record.record, on_walmart).is_empty() {
+        let now = ch.clock.now();
+        let mut lines = Vec::new();
+        ch.store
+            .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+                lines = cancelled_on_walmart_only(r, on_walmart);
+                for lq in &lines {
+                    r.cancelled_on_walmart(lq.line, lq.quantity, now)
+                        .map_err(|e| OpError::Invalid(e.to_string()))?;
+                }
+                Ok(!lines.is_empty())
+            })
+            .await?;
+        recorded = lines.iter().map(|l| l.quantity).sum();
+        if !lines.is_empty() {
+            let walmart_reason = on_walmart
+                .statuses
+                .iter()
+                .filter(|s| s.state == LineState::Cancelled)
+                .find_map(|s| s.cancellation_reason.clone());
+            let customer = walmart_reason
+                .as_deref()
+                .is_some_and(|r| r.to_ascii_uppercase().contains("CUSTOMER"));
+            let audit = CancellationRecord {
+                channel: ch.settings.id.clone(),
+                purchase_order: po.clone(),
+                origin: Origin::Walmart,
+                lines,
+                reason: if customer {
+                    CancelReason::CustomerRequestedSellerToCancel
+                } else {
+                    CancelReason::SellerCancellation
+                },
+                delivery: Delivery::Pending,
+                recorded_at: now,
+                walmart_reason,
+            };
+            let _ = ch.store.insert_new(&audit).await?;
+            tracing::info!(units = recorded, "Walmart-side cancellation recorded");
+        }
+    }
+    let reflection = reflect_in_commerce(ch, po, deadline).await?;
+    Ok(FromWalmart { recorded, reflection })
+}
+
+/// How Walmart cancellations were reflected in Commerce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reflection {
+    /// Nothing was pending (or the order is not in Commerce).
+    Nothing,
+    /// Nothing of the order was left to ship: the Commerce order was cancelled.
+    CommerceOrderCancelled,
+    /// A partial cancellation: an order comment tells the merchant not to ship those units.
+    Commented,
+    /// Commerce could not cancel the order: commented, and the order shows Error.
+    CannotCancel(String),
+    /// Another invocation is at it.
+    Busy,
+}
+
+/// Reflects in Commerce the Walmart cancellations the record holds as pending there. Also called
+/// by order-create when cancellations arrived while the order was being placed.
+pub async fn reflect_in_commerce(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<Reflection, OpError> {
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(Reflection::Nothing);
+    };
+    if record.record.cancellations_pending_in_commerce().is_empty() || record.record.commerce_link().is_none()
+    {
+        return Ok(Reflection::Nothing);
+    }
+    let lease = match claim(ch, "cancel-in-commerce", po.as_str(), deadline).await? {
+        Claimed::Acquired(lease) => lease,
+        Claimed::InProgress | Claimed::Completed => return Ok(Reflection::Busy),
+    };
+    match reflect_claimed(ch, po, deadline).await {
+        Ok(reflection) => {
+            lease.release(ch).await?;
+            Ok(reflection)
+        }
+        Err(e) => lease.release_after(ch, e).await,
+    }
+}
+
+async fn reflect_claimed(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<Reflection, OpError> {
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(Reflection::Nothing);
+    };
+    let record = record.record;
+    let pending = record.cancellations_pending_in_commerce();
+    let Some(link) = record.commerce_link().cloned() else {
+        return Ok(Reflection::Nothing);
+    };
+    if pending.is_empty() {
+        return Ok(Reflection::Nothing);
+    }
+    let order = ch.commerce.get_order(link.order_id, deadline).await?;
+    let nothing_left = record.lines().iter().all(|l| l.open() == 0);
+    let described = describe_lines(&record, &pending);
+    let (reflection, comment) = if nothing_left {
+        let cancelled = if order.state == "canceled" {
+            Ok(true)
+        } else {
+            match ch.commerce.cancel_order(link.order_id, deadline).await {
+                Ok(done) => Ok(done),
+                Err(e) if caused_by_request(&e) => Err(e.message),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        match cancelled {
+            Ok(true) => (
+                Reflection::CommerceOrderCancelled,
+                format!("Walmart purchase order {po}: cancelled on Walmart ({described}); order cancelled."),
+            ),
+            Ok(false) | Err(_) => {
+                let why = match cancelled {
+                    Err(message) => message,
+                    _ => format!("state {}", order.state),
+                };
+                let reason = format!(
+                    "cancelled on Walmart ({described}) but Commerce could not cancel order {} ({why}); \
+                     do not ship it, and refund or close it by hand",
+                    link.increment_id
+                );
+                (
+                    Reflection::CannotCancel(reason.clone()),
+                    format!("Walmart purchase order {po}: {reason}."),
+                )
+            }
+        }
+    } else {
+        (
+            Reflection::Commented,
+            format!(
+                "Walmart purchase order {po}: {described} cancelled on Walmart. Commerce cancels whole \
+                 orders only: do not ship these units."
+            ),
+        )
+    };
+    if !order.status_histories.iter().any(|h| h.comment == comment) {
+        ch.commerce
+            .add_order_comment(link.order_id, &comment, deadline)
+            .await?;
+    }
+    let now = ch.clock.now();
+    ch.store
+        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+            match &reflection {
+                Reflection::CommerceOrderCancelled => {
+                    r.cancellations_reflected(None, now);
+                    r.sync_recovered(&SyncTask::CancelInCommerce, now);
+                }
+                Reflection::CannotCancel(reason) => {
+                    r.cancellations_reflected(Some(reason.clone()), now);
+                    r.sync_failed(SyncTask::CancelInCommerce, reason.clone(), now);
+                }
+                _ => r.cancellations_reflected(Some("partial cancellation noted on the order".into()), now),
+            }
+            Ok(true)
+        })
+        .await?;
+    mark_walmart_cancellations_delivered(ch, po, now).await?;
+    if reflection == Reflection::CommerceOrderCancelled {
+        // Cancelling released the reservations: Walmart should see the stock again soon.
+        enqueue_urgent_inventory(ch, record.order.lines.iter().map(|l| &l.sku)).await;
+    }
+    tracing::info!(?reflection, "Walmart cancellation reflected in Commerce");
+    Ok(reflection)
+}
+
+fn describe_lines(record: &OrderRecord, lines: &[(domain::LineNumber, u32)]) -> String {
+    lines
+        .iter()
+        .map(|(number, qty)| {
+            let sku = record.order.line(*number).map_or("?", |l| l.sku.as_str());
+            format!("line {number} ({sku}) x{qty}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The Walmart-side cancellation audit entries of the order are delivered to Commerce now.
+async fn mark_walmart_cancellations_delivered(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    now: Timestamp,
+) -> Result<(), OpError> {
+    let query =
+        Query::partition(order_pk(&ch.settings.id, po)).range(SortRange::Prefix("CANCEL#walmart#".into()));
+    let (entries, _) = ch.store.query_records::<CancellationRecord>(&query).await?;
+    for mut entry in entries {
+        if entry.record.delivery.is_sent() {
+            continue;
+        }
+        entry.record.delivery.mark_sent(now)?;
+        match ch.store.save(&mut entry).await {
+            Ok(()) => {}
+            Err(e) if e.is_condition_failure() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{
+        ChannelId, CommerceOrderId, CommerceOrderLink, CustomerOrderId, IncrementId, LineNumber, MethodCode,
+        Money, OrderLine, PurchaseOrder, ShipTo, WalmartLineStatus,
+    };
+    use ports::walmart::LineStatusQuantity;
+
+    fn record() -> OrderRecord {
+        let line = |n: u32, sku: &str, qty: u32| OrderLine {
+            number: LineNumber(n),
+            sku: Sku::new(sku).unwrap(),
+            product_name: sku.into(),
+            quantity: qty,
+            unit_price: Money::from_cents(100),
+            tax: Money::ZERO,
+            shipping: Money::ZERO,
+            status: WalmartLineStatus::Created,
+        };
+        let order = PurchaseOrder {
+            id: PurchaseOrderId::new("1796000000001").unwrap(),
+            customer_order_id: CustomerOrderId::new("5400000000001").unwrap(),
+            order_date: Timestamp::from_millis(0),
+            method_code: MethodCode::new("Standard").unwrap(),
+            ship_to: ShipTo {
+                name: "A B".into(),
+                address1: "1 St".into(),
+                address2: None,
+                city: "C".into(),
+                state: "AR".into(),
+                postal_code: "72716".into(),
+                country: "USA".into(),
+                phone: None,
+                email: None,
+            },
+            lines: vec![line(1, "A", 2), line(2, "B", 1), line(3, "A", 1)],
+        };
+        let now = Timestamp::from_millis(1);
+        let mut r = OrderRecord::import(ChannelId::new("main").unwrap(), order, now);
+        r.created(
+            CommerceOrderLink {
+                order_id: CommerceOrderId(9),
+                increment_id: IncrementId::new("000000009").unwrap(),
+            },
+            now,
+        )
+        .unwrap();
+        r.link_line(LineNumber(1), Some(70), None, now).unwrap();
+        r.link_line(LineNumber(2), Some(80), None, now).unwrap();
+        r.link_line(LineNumber(3), Some(70), None, now).unwrap();
+        r
+    }
+
+    fn item(id: u64, sku: &str, ordered: f64, cancelled: f64) -> OrderItem {
+        OrderItem {
+            item_id: Some(id),
+            sku: sku.into(),
+            qty_ordered: Some(ordered),
+            qty_canceled: Some(cancelled),
+            ..OrderItem::default()
+        }
+    }
+
+    fn walmart(statuses: &[(u32, LineState, u32)]) -> WalmartOrder {
+        WalmartOrder {
+            order: record().order,
+            statuses: statuses
+                .iter()
+                .map(|(line, state, quantity)| LineStatusQuantity {
+                    line: LineNumber(*line),
+                    state: *state,
+                    quantity: *quantity,
+                    cancellation_reason: None,
+                    tracking_number: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn commerce_cancellations_spread_over_lines_sharing_an_item() {
+        let r = record();
+        let wanted = cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 3.0), item(80, "B", 1.0, 0.0)]);
+        assert_eq!(
+            wanted,
+            vec![
+                LineQuantity {
+                    line: LineNumber(1),
+                    quantity: 2
+                },
+                LineQuantity {
+                    line: LineNumber(3),
+                    quantity: 1
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn walmart_cancellations_noted_in_commerce_are_not_sent_back() {
+        let now = Timestamp::from_millis(2);
+        let mut r = record();
+        // The buyer cancelled one unit of line 1 on Walmart; reflected by a comment only.
+        r.cancelled_on_walmart(LineNumber(1), 1, now).unwrap();
+        assert!(cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 0.0)]).is_empty());
+        r.cancellations_reflected(Some("noted".into()), now);
+        // Later the merchant cancels the whole Commerce order: 3 units of item 70, one of which
+        // Walmart cancelled already.
+        let wanted = cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 3.0), item(80, "B", 1.0, 1.0)]);
+        assert_eq!(
+            wanted,
+            vec![
+                LineQuantity {
+                    line: LineNumber(1),
+                    quantity: 1
+                },
+                LineQuantity {
+                    line: LineNumber(3),
+                    quantity: 1
+                },
+                LineQuantity {
+                    line: LineNumber(2),
+                    quantity: 1
+                },
+            ]
+        );
+        // Reflected by cancelling the Commerce order: nothing comes back.
+        let mut whole = record();
+        whole.cancelled_on_walmart(LineNumber(2), 1, now).unwrap();
+        whole.cancellations_reflected(None, now);
+        assert!(cancelled_in_commerce_only(&whole, &[item(80, "B", 1.0, 1.0)]).is_empty());
+    }
+
+    #[test]
+    fn plan_sends_open_units_records_already_cancelled_and_reports_shipped() {
+        let r = record();
+        let wanted = vec![
+            LineQuantity {
+                line: LineNumber(1),
+                quantity: 2,
+            },
+            LineQuantity {
+                line: LineNumber(2),
+                quantity: 1,
+            },
+            LineQuantity {
+                line: LineNumber(3),
+                quantity: 1,
+            },
+        ];
+        let on_walmart = walmart(&[
+            (1, LineState::Acknowledged, 1),
+            (1, LineState::Cancelled, 1),
+            (2, LineState::Shipped, 1),
+            (3, LineState::Acknowledged, 1),
+        ]);
+        let reason = CancellationReason::SellerCancelOutOfStock;
+        let (send, record_now, stranded) = plan_walmart_cancellation(&r, &on_walmart, &wanted, reason);
+        assert_eq!(
+            send,
+            vec![
+                CancelLine {
+                    line: LineNumber(1),
+                    quantity: 1,
+                    reason
+                },
+                CancelLine {
+                    line: LineNumber(3),
+                    quantity: 1,
+                    reason
+                },
+            ]
+        );
+        assert_eq!(
+            record_now,
+            vec![
+                LineQuantity {
+                    line: LineNumber(1),
+                    quantity: 2
+                },
+                LineQuantity {
+                    line: LineNumber(3),
+                    quantity: 1
+                },
+            ]
+        );
+        assert!(stranded.unwrap().contains("line 2: 1 unit(s)"));
+    }
+
+    #[test]
+    fn walmart_side_cancellations_beyond_the_record() {
+        let now = Timestamp::from_millis(2);
+        let mut r = record();
+        let on_walmart = walmart(&[(1, LineState::Cancelled, 2), (2, LineState::Acknowledged, 1)]);
+        assert_eq!(
+            cancelled_on_walmart_only(&r, &on_walmart),
+            vec![LineQuantity {
+                line: LineNumber(1),
+                quantity: 2
+            }]
+        );
+        r.cancelled_on_walmart(LineNumber(1), 2, now).unwrap();
+        assert!(cancelled_on_walmart_only(&r, &on_walmart).is_empty());
+    }
+
+    #[test]
+    fn reasons_come_from_the_merchants_comments() {
+        let h = |comment: &str, at: &str| StatusHistory {
+            comment: comment.into(),
+            created_at: Some(at.into()),
+            ..StatusHistory::default()
+        };
+        assert_eq!(
+            cancellation_reason(&[]),
+            CancellationReason::SellerCancelOutOfStock
+        );
+        assert_eq!(
+            cancellation_reason(&[
+                h(
+                    "Walmart purchase order 1: Price differences",
+                    "2026-01-01 00:00:03"
+                ),
+                h("Customer called to cancel", "2026-01-01 00:00:02"),
+                h("out of stock", "2026-01-01 00:00:01"),
+            ]),
+            CancellationReason::CustomerRequestedSellerToCancel,
+            "newest merchant comment wins; ours are skipped"
+        );
+        assert_eq!(
+            cancellation_reason(&[h("Pricing error on the listing", "2026-01-01 00:00:01")]),
+            CancellationReason::SellerCancelPricingError
+        );
+        assert_eq!(
+            cancellation_reason(&[h("Suspected fraud", "2026-01-01 00:00:01")]),
+            CancellationReason::SellerCancelFraudStopShipment
+        );
+        assert_eq!(
+            cancellation_reason(&[h("No carrier serves this address", "2026-01-01 00:00:01")]),
+            CancellationReason::SellerCancelAddressNotServiceable
+        );
+    }
+}

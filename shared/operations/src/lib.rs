@@ -13,14 +13,17 @@
 //! | `shipment_sync`     | Commerce shipments send tracking to Walmart                           |
 //! | `cancellation_sync` | cancellations flow both ways                                          |
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
+//! | `dashboard`         | the order and returns dashboards' records and queries                 |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
+pub mod dashboard;
 mod feeds;
 pub mod inventory_sync;
 pub mod listing_match;
 pub mod order_create;
 pub mod order_import;
+mod order_support;
 pub mod price_sync;
 pub mod registry;
 pub mod returns_sync;

@@ -1,1 +1,381 @@
-//! `order_import`: lands with its issue.
+//! `order_import`: new Walmart purchase orders are recorded once and queued for creation.
+//!
+//! Each scheduled run
+//! 1. reads Walmart's released orders (`GET /v3/orders/released`: orders with units not yet
+//!    acknowledged) created since the stream cursor less an overlap window
+//!    ([`domain::OrderSettings::import_overlap_minutes`], for orders Walmart releases late),
+//!    following `nextCursor`; "no orders" (a 404) is an empty page;
+//! 2. records every purchase order not seen before, keyed by its id (a conditional insert, so two
+//!    runs never record one twice), with the units Walmart already cancelled, and queues it for
+//!    order-create. With [`AckPolicy::OnImport`] it acknowledges right after recording; by default
+//!    ([`AckPolicy::AfterCommerceOrder`]) order-create acknowledges once the Commerce order exists,
+//!    so an acknowledged order is always known to Commerce;
+//! 3. sweeps the orders that are not taken in yet: it re-queues orders waiting for creation or
+//!    acknowledgement (a lost SQS message never loses an order), retries failed creations with
+//!    growing delays until the channel's attempt limit, and reports `OrdersPendingCreation` (orders
+//!    recorded but not created for longer than the documented creation delay) and `OrdersFailed`
+//!    (waiting for a re-drive), the metrics the "orders stuck" and "orders failed" alarms watch.
+//!
+//! Released orders drop out of the released list once acknowledged, so re-reading the overlap
+//! costs one state-store read per order still waiting, not per order ever seen.
+
+use std::time::Duration;
+
+use domain::{AckPolicy, CreationState, Operation, OrderRecord, OrderSummary, Stream, SyncTask, Timestamp};
+use ports::walmart::{LineState, OrdersQuery, WalmartOrder};
+use ports::{Deadline, OutgoingMessage, QueueName, Records};
+use tracing::Instrument;
+
+use crate::dashboard::{all_orders_in, load_order};
+use crate::order_create::CreateOrder;
+use crate::order_support::{StreamWindow, caused_by_request, worth_retrying};
+use crate::{Channel, OpError, RunReport};
+
+/// Pending orders untouched this long are queued again (a lost or dead-lettered message).
+/// Shorter than the documented creation delay, so a lost message still makes the delay.
+const REQUEUE_AFTER: Duration = Duration::from_secs(2 * 60);
+
+/// First delay before a failed creation is tried again; doubled per attempt, capped.
+const RETRY_BASE: Duration = Duration::from_secs(5 * 60);
+const RETRY_CAP: Duration = Duration::from_secs(60 * 60);
+
+/// Time kept back from the deadline for the sweep and the cursor.
+const SWEEP_RESERVE: Duration = Duration::from_secs(10);
+
+/// Names of the counts the alarms watch (CloudWatch metrics through the run report).
+pub const ORDERS_PENDING_CREATION: &str = "OrdersPendingCreation";
+pub const ORDERS_FAILED: &str = "OrdersFailed";
+
+pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
+    let mut report = RunReport::new(Operation::OrderImport);
+    let imported = import_released(ch, &deadline.minus(SWEEP_RESERVE), &mut report).await;
+    sweep(ch, &mut report).await?;
+    imported?;
+    Ok(report)
+}
+
+enum Imported {
+    /// Recorded now; queue it unless Walmart cancelled everything.
+    New {
+        queue: bool,
+    },
+    Known,
+}
+
+async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    let overlap = Duration::from_secs(u64::from(ch.settings.orders.import_overlap_minutes) * 60);
+    let mut window = StreamWindow::open(ch, Stream::WalmartOrders, overlap).await?;
+    let query = OrdersQuery {
+        // Open-ended: orders created while the run reads are picked up now or by the next overlap.
+        created_end: None,
+        ..OrdersQuery::released(window.from, window.run_started)
+    };
+    let mut page = match ch.walmart.list_orders(&query, deadline).await {
+        Ok(page) => page,
+        Err(e) => {
+            report.problem(format!("released orders not read: {e}"));
+            return Err(e.into());
+        }
+    };
+    'pages: loop {
+        let mut messages = Vec::new();
+        for order in &page.orders {
+            if deadline.is_past() {
+                report.complete = false;
+                window.hold(None);
+                send_creations(ch, messages, report).await;
+                break 'pages;
+            }
+            let po = order.order.id.clone();
+            let span = tracing::info_span!("order_import", purchase_order = %po);
+            match import_one(ch, order, deadline).instrument(span).await {
+                Ok(Imported::New { queue }) => {
+                    report.add("orders_imported", 1);
+                    if queue {
+                        messages.push(CreateOrder::new(ch, po).message()?);
+                    } else {
+                        report.add("imported_cancelled", 1);
+                    }
+                }
+                Ok(Imported::Known) => report.add("already_known", 1),
+                Err(e) => {
+                    report.add("import_failures", 1);
+                    report.problem(format!("purchase order {po}: {e}"));
+                    if worth_retrying(&e) {
+                        window.hold(None);
+                    }
+                }
+            }
+        }
+        send_creations(ch, messages, report).await;
+        let Some(cursor) = page.next_cursor.take() else {
+            break;
+        };
+        page = match ch.walmart.next_orders(&cursor, deadline).await {
+            Ok(next) => next,
+            Err(e) => {
+                report.problem(format!("next page of released orders not read: {e}"));
+                report.complete = false;
+                window.hold(None);
+                break;
+            }
+        };
+    }
+    window.close(ch).await
+}
+
+/// Queues creations. A failure is reported, not raised: the orders are recorded and the sweep
+/// queues them again.
+async fn send_creations(ch: &Channel, messages: Vec<OutgoingMessage>, report: &mut RunReport) {
+    if messages.is_empty() {
+        return;
+    }
+    let n = messages.len() as u64;
+    match ch.queues.send_all(QueueName::OrderCreate, messages).await {
+        Ok(()) => report.add("orders_queued", n),
+        Err(e) => report.problem(format!(
+            "order creations not queued (the sweep queues them again): {e}"
+        )),
+    }
+}
+
+async fn import_one(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> Result<Imported, OpError> {
+    let po = &order.order.id;
+    if load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .is_some()
+    {
+        return Ok(Imported::Known);
+    }
+    let now = ch.clock.now();
+    let mut record = OrderRecord::import(ch.settings.id.clone(), order.order.clone(), now);
+    for line in &order.order.lines {
+        let cancelled = order.quantity_in(line.number, LineState::Cancelled);
+        let open = record.line(line.number).map_or(0, |l| l.open());
+        if cancelled > 0 && open > 0 {
+            record
+                .cancel(line.number, cancelled.min(open), now)
+                .map_err(|e| OpError::Invalid(e.to_string()))?;
+        }
+    }
+    if !ch.store.insert_new(&record).await? {
+        return Ok(Imported::Known);
+    }
+    tracing::info!(lines = order.order.lines.len(), "purchase order recorded");
+    let queue = !record.order_to_place().lines.is_empty();
+    if queue && ch.settings.orders.acknowledge == AckPolicy::OnImport && record.acknowledged_at().is_none() {
+        acknowledge_on_import(ch, &record, deadline).await;
+    }
+    Ok(Imported::New { queue })
+}
+
+/// [`AckPolicy::OnImport`]: acknowledge now. A failure is left to order-create, which acknowledges
+/// whatever is still unacknowledged once the Commerce order exists.
+async fn acknowledge_on_import(ch: &Channel, record: &OrderRecord, deadline: &Deadline) {
+    let po = &record.order.id;
+    let outcome = ch.walmart.acknowledge(po, deadline).await;
+    let key = ports::Record::key(record);
+    let now = ch.clock.now();
+    let saved = ch
+        .store
+        .update::<OrderRecord, OpError, _>(&key, |r| match &outcome {
+            Ok(_) => Ok(r.acknowledged_at().is_none() && r.acknowledged(now).is_ok()),
+            Err(e) if caused_by_request(e) => {
+                r.sync_failed(
+                    SyncTask::Acknowledge,
+                    format!("acknowledgement refused by Walmart: {e}"),
+                    now,
+                );
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        })
+        .await;
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "acknowledgement at import failed; order-create acknowledges later");
+    }
+    if let Err(e) = saved {
+        tracing::warn!(error = %e, "acknowledgement not recorded; order-create acknowledges again");
+    }
+}
+
+/// Delay before the next attempt of a creation that failed `attempts` times.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(10);
+    RETRY_BASE.saturating_mul(1 << doublings).min(RETRY_CAP)
+}
+
+/// What the sweep decides for one order that is not taken in yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepDecision {
+    /// Queue it for order-create again.
+    Requeue,
+    /// Leave it: recently queued, or waiting for a retry delay.
+    Wait,
+    /// Out of attempts: waits for the merchant's re-drive.
+    AwaitRedrive,
+    /// Created and acknowledged, or in error for another reason: not the sweep's business.
+    Ignore,
+}
+
+/// The sweep's rule for one order, as a pure function of the record and the time.
+pub fn sweep_decision(record: &OrderRecord, max_attempts: u32, now: Timestamp) -> SweepDecision {
+    let idle = now.since(record.updated_at);
+    match record.creation() {
+        CreationState::Failed { attempts, .. } if *attempts >= max_attempts => SweepDecision::AwaitRedrive,
+        CreationState::Failed { attempts, .. } if idle >= retry_delay(*attempts) => SweepDecision::Requeue,
+        CreationState::Failed { .. } => SweepDecision::Wait,
+        CreationState::Pending { .. } if idle >= REQUEUE_AFTER => SweepDecision::Requeue,
+        CreationState::Pending { .. } => SweepDecision::Wait,
+        CreationState::Created { .. }
+            if record.acknowledged_at().is_none()
+                && record.problems().is_empty()
+                && record.summary() == OrderSummary::Pending =>
+        {
+            if idle >= REQUEUE_AFTER {
+                SweepDecision::Requeue
+            } else {
+                SweepDecision::Wait
+            }
+        }
+        CreationState::Created { .. } => SweepDecision::Ignore,
+    }
+}
+
+/// Whether an order counts as stuck for the alarm: recorded, not created, older than the documented
+/// creation delay.
+pub fn is_stuck(record: &OrderRecord, now: Timestamp) -> bool {
+    let delay = Operation::OrderCreate.target_delay();
+    record.commerce_link().is_none()
+        && record.summary() != OrderSummary::Canceled
+        && now.since(record.imported_at) > delay
+}
+
+async fn sweep(ch: &Channel, report: &mut RunReport) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    let max = ch.settings.orders.max_create_attempts;
+    let mut stuck = 0;
+    let mut failed = 0;
+    let mut messages = Vec::new();
+    for status in [OrderSummary::Pending, OrderSummary::Error] {
+        for record in all_orders_in(ch.store.as_ref(), &ch.settings.id, status).await? {
+            if is_stuck(&record, now) {
+                stuck += 1;
+            }
+            match sweep_decision(&record, max, now) {
+                SweepDecision::Requeue => {
+                    report.add(
+                        if status == OrderSummary::Error {
+                            "orders_retried"
+                        } else {
+                            "orders_requeued"
+                        },
+                        1,
+                    );
+                    messages.push(CreateOrder::new(ch, record.order.id.clone()).message()?);
+                }
+                SweepDecision::AwaitRedrive => failed += 1,
+                SweepDecision::Wait | SweepDecision::Ignore => {}
+            }
+        }
+    }
+    // Always present, so the metrics report zero rather than nothing.
+    report.add(ORDERS_PENDING_CREATION, stuck);
+    report.add(ORDERS_FAILED, failed);
+    if !messages.is_empty() {
+        ch.queues.send_all(QueueName::OrderCreate, messages).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{
+        ChannelId, CommerceOrderId, CommerceOrderLink, CustomerOrderId, IncrementId, LineNumber, MethodCode,
+        Money, OrderLine, PurchaseOrder, ShipTo, Sku, WalmartLineStatus,
+    };
+
+    fn record(at: Timestamp) -> OrderRecord {
+        let order = PurchaseOrder {
+            id: domain::PurchaseOrderId::new("1796000000001").unwrap(),
+            customer_order_id: CustomerOrderId::new("5400000000001").unwrap(),
+            order_date: at,
+            method_code: MethodCode::new("Standard").unwrap(),
+            ship_to: ShipTo {
+                name: "A B".into(),
+                address1: "1 St".into(),
+                address2: None,
+                city: "C".into(),
+                state: "AR".into(),
+                postal_code: "72716".into(),
+                country: "USA".into(),
+                phone: None,
+                email: Some("x@relay.walmart.com".into()),
+            },
+            lines: vec![OrderLine {
+                number: LineNumber(1),
+                sku: Sku::new("A").unwrap(),
+                product_name: "A".into(),
+                quantity: 1,
+                unit_price: Money::from_cents(100),
+                tax: Money::ZERO,
+                shipping: Money::ZERO,
+                status: WalmartLineStatus::Created,
+            }],
+        };
+        OrderRecord::import(ChannelId::new("main").unwrap(), order, at)
+    }
+
+    const MIN: u64 = 60_000;
+
+    fn at(minutes: u64) -> Timestamp {
+        Timestamp::from_millis((minutes * MIN) as i64)
+    }
+
+    #[test]
+    fn retry_delays_grow_and_are_capped() {
+        assert_eq!(retry_delay(1), Duration::from_secs(300));
+        assert_eq!(retry_delay(2), Duration::from_secs(600));
+        assert_eq!(retry_delay(3), Duration::from_secs(1200));
+        assert_eq!(retry_delay(30), RETRY_CAP);
+    }
+
+    #[test]
+    fn sweep_requeues_idle_pending_orders_and_retries_failures_with_delays() {
+        let r = record(at(0));
+        assert_eq!(sweep_decision(&r, 3, at(1)), SweepDecision::Wait);
+        assert_eq!(sweep_decision(&r, 3, at(2)), SweepDecision::Requeue);
+        assert!(!is_stuck(&r, at(5)));
+        assert!(is_stuck(&r, at(6)));
+
+        let mut failed = record(at(0));
+        failed.creation_failed("unknown SKU".into(), 3, at(0)).unwrap();
+        assert_eq!(sweep_decision(&failed, 3, at(4)), SweepDecision::Wait);
+        assert_eq!(sweep_decision(&failed, 3, at(5)), SweepDecision::Requeue);
+        failed.creation_failed("unknown SKU".into(), 3, at(5)).unwrap();
+        assert_eq!(sweep_decision(&failed, 3, at(14)), SweepDecision::Wait);
+        assert_eq!(sweep_decision(&failed, 3, at(15)), SweepDecision::Requeue);
+        failed.creation_failed("unknown SKU".into(), 3, at(15)).unwrap();
+        assert_eq!(sweep_decision(&failed, 3, at(500)), SweepDecision::AwaitRedrive);
+
+        let mut created = record(at(0));
+        created
+            .created(
+                CommerceOrderLink {
+                    order_id: CommerceOrderId(1),
+                    increment_id: IncrementId::new("000000001").unwrap(),
+                },
+                at(0),
+            )
+            .unwrap();
+        assert!(!is_stuck(&created, at(60)));
+        assert_eq!(
+            sweep_decision(&created, 3, at(3)),
+            SweepDecision::Requeue,
+            "created but not acknowledged"
+        );
+        created.acknowledged(at(3)).unwrap();
+        assert_eq!(sweep_decision(&created, 3, at(60)), SweepDecision::Ignore);
+    }
+}

@@ -34,6 +34,36 @@ pub struct Handlers {
 pub fn handlers(operation: Operation) -> Handlers {
     match operation {
         // Each operation's arm is filled in with its issue.
+        Operation::OrderImport => Handlers {
+            queue: None,
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::order_import::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::OrderCreate => Handlers {
+            queue: Some((QueueName::OrderCreate, |ch, message, deadline| {
+                Box::pin(async move { crate::order_create::handle_message(&ch, &message, &deadline).await })
+            })),
+            schedule: None,
+        },
+        Operation::ShipmentSync => Handlers {
+            queue: None,
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::shipment_sync::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::CancellationSync => Handlers {
+            queue: None,
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::cancellation_sync::run_scheduled(&ch, &deadline).await })
+            }),
+        },
+        Operation::ReturnsSync => Handlers {
+            queue: None,
+            schedule: Some(|ch, deadline| {
+                Box::pin(async move { crate::returns_sync::run_scheduled(&ch, &deadline).await })
+            }),
+        },
         Operation::CatalogImport => Handlers {
             queue: Some((QueueName::CatalogImport, |ch, message, deadline| {
                 Box::pin(async move { crate::catalog_import::handle_message(&ch, &message, &deadline).await })
@@ -66,10 +96,5 @@ pub fn handlers(operation: Operation) -> Handlers {
                 Box::pin(async move { crate::price_sync::run_scheduled(&ch, &deadline).await })
             }),
         },
-        Operation::OrderImport
-        | Operation::OrderCreate
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => Handlers::default(),
     }
 }

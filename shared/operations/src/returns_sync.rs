@@ -1,1 +1,869 @@
-//! `returns_sync`: lands with its issue.
+//! `returns_sync`: Walmart returns become Commerce return requests; the merchant's offline refunds
+//! (credit memos) go back to Walmart.
+//!
+//! **Returns.** Walmart returns created since the cursor (less an overlap) are read, following
+//! `nextCursor`. Each becomes a [`ReturnRecord`] (Received, keyed by return order id) linked to the
+//! dashboard record of its purchase order, and a return request in Commerce linked to the original
+//! order: an RMA on Adobe Commerce, or, on Magento Open Source (no RMA module), an order comment naming
+//! the Walmart return, lines and quantities: the documented fallback; the merchant refunds with a
+//! credit memo either way and the dashboard records carry the return. The return's lines are
+//! counted as returned on the order (summary "Return requested"). The request is claimed per return
+//! and, when an earlier attempt may have made it, looked for in Commerce first.
+//!
+//! **Refunds.** Credit memos created or updated since their cursor are read. A credit memo of a
+//! channel order is matched to the order's returns awaiting a refund: a return whose every line
+//! (order line and quantity) the memo refunds is refunded on Walmart (`POST
+//! /v3/returns/{id}/refund` for its return lines: Walmart refunds the buyer the return's amounts),
+//! and the return record shows Refunded with the credit memo and its amount; the order's lines count
+//! the refunded units and amounts. Once per credit memo (claim `refund#<channel>#<memo id>`; a
+//! return already refunded on Walmart, e.g. by Walmart's automatic refund, answers 409 and counts as
+//! done). A memo covering only part of a return cannot be expressed in Walmart's return refund: the
+//! return shows Error with the reason, for the merchant to finish on Walmart.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use domain::{
+    CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
+    Sku, Stream, SyncTask,
+};
+use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
+use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
+use ports::walmart::{ReturnsQuery, WalmartReturn};
+use ports::{ApiErrorKind, Deadline, PageRequest, Records, Versioned};
+use tracing::Instrument;
+
+use crate::dashboard::{load_order, purchase_order_of, return_key};
+use crate::order_support::{
+    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
+};
+use crate::{Channel, OpError, RunReport};
+
+/// Walmart's return creation times can lag; returns are few, so a generous overlap is cheap.
+const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);
+/// Clock skew between us and the store, and slow commits.
+const MEMO_OVERLAP: Duration = Duration::from_secs(10 * 60);
+const RETURNS_PAGE: u32 = 50;
+const MEMO_PAGE: u32 = 100;
+
+pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
+    let mut report = RunReport::new(Operation::ReturnsSync);
+    // Returns first: a memo written right after a return arrives finds it in the same run.
+    let pulled = pull_returns(ch, deadline, &mut report).await;
+    let refunds = report_refunds(ch, deadline, &mut report).await;
+    pulled?;
+    refunds?;
+    Ok(report)
+}
+
+// ------------------------------------------------------------------ Walmart returns → Commerce
+
+async fn pull_returns(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    let mut window = StreamWindow::open(ch, Stream::WalmartReturns, RETURNS_OVERLAP).await?;
+    let query = ReturnsQuery {
+        created_start: Some(window.from),
+        created_end: None,
+        status: None,
+        limit: RETURNS_PAGE,
+    };
+    let mut page = match ch.walmart.list_returns(&query, deadline).await {
+        Ok(page) => page,
+        Err(e) => {
+            report.problem(format!("Walmart returns not read: {e}"));
+            return Err(e.into());
+        }
+    };
+    'pages: loop {
+        for walmart_return in &page.returns {
+            if deadline.is_past() {
+                report.complete = false;
+                window.hold(None);
+                break 'pages;
+            }
+            let id = walmart_return.return_order_id.clone();
+            let span = tracing::info_span!("return_request", return_order = %id);
+            match request_return(ch, walmart_return, deadline)
+                .instrument(span)
+                .await
+            {
+                Ok(ReturnOutcome::Requested) => report.add("returns_requested", 1),
+                Ok(ReturnOutcome::AlreadyRequested) => report.add("returns_known", 1),
+                Ok(ReturnOutcome::Busy) => {
+                    report.add("busy", 1);
+                    window.hold(None);
+                }
+                Ok(ReturnOutcome::Failed(reason)) => {
+                    report.add("returns_failed", 1);
+                    report.problem(format!("return {id}: {reason}"));
+                }
+                Err(e) => {
+                    report.problem(format!("return {id}: {e}"));
+                    if worth_retrying(&e) {
+                        window.hold(None);
+                    }
+                }
+            }
+        }
+        let Some(cursor) = page.next_cursor.take() else {
+            break;
+        };
+        page = match ch.walmart.next_returns(&cursor, deadline).await {
+            Ok(next) => next,
+            Err(e) => {
+                report.problem(format!("next page of Walmart returns not read: {e}"));
+                report.complete = false;
+                window.hold(None);
+                break;
+            }
+        };
+    }
+    window.close(ch).await
+}
+
+/// What became of one Walmart return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnOutcome {
+    Requested,
+    AlreadyRequested,
+    Busy,
+    /// Recorded as Error with the reason.
+    Failed(String),
+}
+
+/// The text naming a Walmart return in Commerce (RMA comment or order comment); also how an earlier
+/// attempt's request is recognised.
+fn return_marker(id: &ReturnOrderId) -> String {
+    format!("Walmart return {id}")
+}
+
+/// The return request for Commerce: one item per Commerce order item (lines sharing a SKU share
+/// one), with the channel's RMA attribute values.
+pub fn return_request(
+    ch_settings: &domain::OrderSettings,
+    order: &OrderRecord,
+    walmart_return: &ReturnRecord,
+    commerce_order: domain::CommerceOrderId,
+) -> Result<ReturnRequest, String> {
+    let mut items: Vec<ReturnItem> = Vec::new();
+    let mut described = Vec::new();
+    for line in &walmart_return.lines {
+        let item_id = order
+            .line(line.order_line)
+            .and_then(|l| l.order_item_id)
+            .ok_or_else(|| format!("order line {} has no Commerce order item", line.order_line))?;
+        described.push(format!(
+            "line {} ({}) x{}",
+            line.order_line, line.sku, line.quantity
+        ));
+        match items.iter_mut().find(|i| i.order_item_id == item_id) {
+            Some(item) => item.qty += u64::from(line.quantity),
+            None => items.push(ReturnItem {
+                order_item_id: item_id,
+                qty: u64::from(line.quantity),
+                reason: ch_settings.rma_reason.clone(),
+                condition: ch_settings.rma_condition.clone(),
+                resolution: ch_settings.rma_resolution.clone(),
+            }),
+        }
+    }
+    if items.is_empty() {
+        return Err("the return has no lines".to_owned());
+    }
+    Ok(ReturnRequest {
+        order_id: commerce_order,
+        items,
+        comment: format!(
+            "{} (purchase order {}): {}. Refund with a credit memo (offline).",
+            return_marker(&walmart_return.return_order_id),
+            walmart_return.purchase_order,
+            described.join(", ")
+        ),
+    })
+}
+
+async fn request_return(
+    ch: &Channel,
+    walmart_return: &WalmartReturn,
+    deadline: &Deadline,
+) -> Result<ReturnOutcome, OpError> {
+    let id = &walmart_return.return_order_id;
+    let key = return_key(&ch.settings.id, id);
+    let existing = ch.store.load::<ReturnRecord>(&key).await?;
+    if let Some(existing) = &existing
+        && !matches!(
+            existing.record.status(),
+            domain::ReturnStatus::Received | domain::ReturnStatus::Error { .. }
+        )
+    {
+        return Ok(ReturnOutcome::AlreadyRequested);
+    }
+    // An earlier attempt got as far as recording the return: it may have made the request too.
+    let may_exist = existing.is_some();
+    if existing.is_none() {
+        let Some(po) = walmart_return.purchase_order_id.clone() else {
+            return Ok(ReturnOutcome::Failed(
+                "Walmart's return names no purchase order; it is not recorded".to_owned(),
+            ));
+        };
+        let record = ReturnRecord::receive(
+            ch.settings.id.clone(),
+            id.clone(),
+            po,
+            walmart_return.lines.clone(),
+            ch.clock.now(),
+        );
+        ch.store.insert_new(&record).await?;
+    }
+    let lease = match claim(ch, "return-request", id.as_str(), deadline).await? {
+        Claimed::Acquired(lease) => lease,
+        Claimed::InProgress => return Ok(ReturnOutcome::Busy),
+        Claimed::Completed => return Ok(ReturnOutcome::AlreadyRequested),
+    };
+    match request_claimed(ch, id, may_exist, deadline).await {
+        Ok(ReturnOutcome::Requested) => {
+            lease
+                .complete(ch, serde_json::json!({ "requested": true }))
+                .await?;
+            Ok(ReturnOutcome::Requested)
+        }
+        Ok(other) => {
+            lease.release(ch).await?;
+            Ok(other)
+        }
+        Err(e) => lease.release_after(ch, e).await,
+    }
+}
+
+async fn request_claimed(
+    ch: &Channel,
+    id: &ReturnOrderId,
+    may_exist: bool,
+    deadline: &Deadline,
+) -> Result<ReturnOutcome, OpError> {
+    let key = return_key(&ch.settings.id, id);
+    let record = ch
+        .store
+        .load::<ReturnRecord>(&key)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("return {id} vanished")))?
+        .record;
+    let po = record.purchase_order.clone();
+    let Some(order) = load_order(ch.store.as_ref(), &ch.settings.id, &po).await? else {
+        let reason = format!("purchase order {po} is not known to the channel");
+        fail_return(ch, id, None, reason.clone()).await?;
+        return Ok(ReturnOutcome::Failed(reason));
+    };
+    let Some(link) = order.record.commerce_link().cloned() else {
+        let reason = format!("purchase order {po} has no Commerce order");
+        fail_return(ch, id, Some(&po), reason.clone()).await?;
+        return Ok(ReturnOutcome::Failed(reason));
+    };
+    let request = match return_request(&ch.settings.orders, &order.record, &record, link.order_id) {
+        Ok(request) => request,
+        Err(reason) => {
+            fail_return(ch, id, Some(&po), reason.clone()).await?;
+            return Ok(ReturnOutcome::Failed(reason));
+        }
+    };
+    let found = if may_exist {
+        find_request(ch, link.order_id, id, deadline).await?
+    } else {
+        None
+    };
+    let recorded = match found {
+        Some(recorded) => recorded,
+        None => match ch.commerce.request_return(&request, deadline).await {
+            Ok(recorded) => recorded,
+            Err(e) if caused_by_request(&e) => {
+                let reason = format!("Commerce refused the return request: {}", e.message);
+                fail_return(ch, id, Some(&po), reason.clone()).await?;
+                return Ok(ReturnOutcome::Failed(reason));
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    for _ in 0..RACE_ATTEMPTS {
+        let now = ch.clock.now();
+        let mut order = load_order(ch.store.as_ref(), &ch.settings.id, &po)
+            .await?
+            .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        let mut ret = ch
+            .store
+            .load::<ReturnRecord>(&key)
+            .await?
+            .ok_or_else(|| OpError::Invalid(format!("return {id} vanished")))?;
+        ret.record.requested_in_commerce(recorded.rma(), now)?;
+        let task = SyncTask::ReturnRequest {
+            return_order_id: id.clone(),
+        };
+        if order.record.link_return(id.clone(), now) {
+            let mut refused = None;
+            for line in &ret.record.lines {
+                if let Err(e) = order.record.return_requested(line.order_line, line.quantity, now) {
+                    refused = Some(format!("return {id} does not fit the order's shipped units: {e}"));
+                }
+            }
+            match refused {
+                Some(reason) => order.record.sync_failed(task, reason, now),
+                None => {
+                    order.record.sync_recovered(&task, now);
+                }
+            }
+        }
+        match save_both(ch, &mut order, &mut ret).await {
+            Ok(()) => {
+                tracing::info!(rma = ?recorded.rma(), "Walmart return requested in Commerce");
+                return Ok(ReturnOutcome::Requested);
+            }
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(OpError::Busy(format!(
+        "order {po} kept changing while recording return {id}"
+    )))
+}
+
+/// A request an earlier attempt made: an RMA whose comments name the return, or (without the RMA
+/// module) an order comment naming it.
+async fn find_request(
+    ch: &Channel,
+    order_id: domain::CommerceOrderId,
+    id: &ReturnOrderId,
+    deadline: &Deadline,
+) -> Result<Option<ReturnRecorded>, OpError> {
+    let marker = return_marker(id);
+    if ch.commerce.returns_supported(deadline).await? {
+        let rmas = ch.commerce.returns_for_order(order_id, deadline).await?;
+        Ok(rmas
+            .iter()
+            .find(|rma| rma.comments.iter().any(|c| c.comment.contains(&marker)))
+            .map(|rma| ReturnRecorded::Rma(domain::RmaId(rma.entity_id))))
+    } else {
+        let order = ch.commerce.get_order(order_id, deadline).await?;
+        Ok(order
+            .status_histories
+            .iter()
+            .any(|h| h.comment.contains(&marker))
+            .then_some(ReturnRecorded::OrderComment))
+    }
+}
+
+/// The return shows Error with the reason (and its order too, when known).
+async fn fail_return(
+    ch: &Channel,
+    id: &ReturnOrderId,
+    po: Option<&PurchaseOrderId>,
+    reason: String,
+) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    ch.store
+        .update::<ReturnRecord, OpError, _>(&return_key(&ch.settings.id, id), |r| {
+            r.failed(reason.clone(), now)?;
+            Ok(true)
+        })
+        .await?;
+    if let Some(po) = po {
+        let task = SyncTask::ReturnRequest {
+            return_order_id: id.clone(),
+        };
+        ch.store
+            .update::<OrderRecord, OpError, _>(&ports::records::order_key(&ch.settings.id, po), |r| {
+                r.sync_failed(task.clone(), reason.clone(), now);
+                Ok(true)
+            })
+            .await?;
+    }
+    tracing::warn!(%reason, "Walmart return not requested in Commerce");
+    Ok(())
+}
+
+// ------------------------------------------------------------------ credit memos → Walmart refunds
+
+async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    let mut window = StreamWindow::open(ch, Stream::CommerceCreditMemos, MEMO_OVERLAP).await?;
+    let mut request = PageRequest::first(MEMO_PAGE);
+    'pages: loop {
+        let page = match ch
+            .commerce
+            .credit_memos_page(window.from, request, deadline)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                report.problem(format!("Commerce credit memos not read: {e}"));
+                window.hold(None);
+                window.close(ch).await?;
+                return Err(e.into());
+            }
+        };
+        for memo in &page.items {
+            let updated = memo.updated_at.as_deref().and_then(parse_commerce_date);
+            let hold_here = updated.or(Some(window.from));
+            if deadline.is_past() {
+                report.complete = false;
+                window.hold(hold_here);
+                break 'pages;
+            }
+            let span = tracing::info_span!("refund", credit_memo = memo.entity_id, order_id = memo.order_id);
+            match report_memo(ch, memo, deadline).instrument(span).await {
+                Ok(RefundOutcome::Reported { returns }) => report.add("returns_refunded", returns),
+                Ok(RefundOutcome::AlreadyReported) => report.add("credit_memos_known", 1),
+                Ok(RefundOutcome::NotChannel) => report.add("not_channel_orders", 1),
+                Ok(RefundOutcome::NoReturn) => {
+                    report.add("credit_memos_without_return", 1);
+                    report.problem(format!(
+                        "credit memo {:?} refunds no Walmart return awaiting a refund; report it on Walmart by hand if needed",
+                        memo.entity_id
+                    ));
+                }
+                Ok(RefundOutcome::Busy) => {
+                    report.add("busy", 1);
+                    window.hold(hold_here);
+                }
+                Ok(RefundOutcome::Failed(reason)) => {
+                    report.add("refunds_failed", 1);
+                    report.problem(format!("credit memo {:?}: {reason}", memo.entity_id));
+                }
+                Err(e) => {
+                    report.problem(format!("credit memo {:?}: {e}", memo.entity_id));
+                    if worth_retrying(&e) {
+                        window.hold(hold_here);
+                    }
+                }
+            }
+        }
+        if !page.has_more(request) {
+            break;
+        }
+        request = request.next();
+    }
+    window.close(ch).await
+}
+
+/// What became of one credit memo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Reported { returns: u64 },
+    AlreadyReported,
+    NotChannel,
+    NoReturn,
+    Busy,
+    Failed(String),
+}
+
+/// Units and amount a credit memo refunds, per order line: each memo item's units spread over the
+/// lines placed as that item, filling their returned-but-unrefunded units in line order.
+pub fn memo_refunds_by_line(
+    order: &OrderRecord,
+    items: &[CreditMemoItem],
+) -> BTreeMap<LineNumber, (u32, Money)> {
+    let mut out: BTreeMap<LineNumber, (u32, Money)> = BTreeMap::new();
+    for item in items {
+        let qty = item.qty.max(0.0) as u32;
+        if qty == 0 {
+            continue;
+        }
+        let unit = item
+            .price
+            .or_else(|| item.row_total.map(|t| t / f64::from(qty)))
+            .and_then(|p| Money::from_decimal(p).ok())
+            .unwrap_or(Money::ZERO);
+        let sku = item.sku.as_deref().and_then(|s| Sku::new(s).ok());
+        let mut left = qty;
+        for number in order.lines_of_item(item.order_item_id, sku.as_ref()) {
+            if left == 0 {
+                break;
+            }
+            let taken = out.get(&number).map_or(0, |(q, _)| *q);
+            let room = order
+                .line(number)
+                .map_or(0, |l| l.returned - l.refunded)
+                .saturating_sub(taken);
+            let take = room.min(left);
+            if take > 0 {
+                let entry = out.entry(number).or_insert((0, Money::ZERO));
+                entry.0 += take;
+                entry.1 = entry.1 + unit * take;
+                left -= take;
+            }
+        }
+    }
+    out
+}
+
+/// Which returns (oldest first) a memo's per-line refunds cover entirely, and which only in part.
+pub fn match_returns<'a>(
+    awaiting: &'a [ReturnRecord],
+    refunds: &BTreeMap<LineNumber, (u32, Money)>,
+) -> (Vec<&'a ReturnRecord>, Vec<&'a ReturnRecord>) {
+    let mut left: BTreeMap<LineNumber, u32> = refunds.iter().map(|(l, (q, _))| (*l, *q)).collect();
+    let mut covered = Vec::new();
+    let mut partial = Vec::new();
+    for ret in awaiting {
+        let fits = ret
+            .lines
+            .iter()
+            .all(|l| left.get(&l.order_line).copied().unwrap_or(0) >= l.quantity);
+        if fits {
+            for l in &ret.lines {
+                if let Some(q) = left.get_mut(&l.order_line) {
+                    *q -= l.quantity;
+                }
+            }
+            covered.push(ret);
+        } else if ret
+            .lines
+            .iter()
+            .any(|l| left.get(&l.order_line).copied().unwrap_or(0) > 0)
+        {
+            partial.push(ret);
+        }
+    }
+    (covered, partial)
+}
+
+async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Result<RefundOutcome, OpError> {
+    let memo_id = memo
+        .entity_id
+        .map(CreditMemoId)
+        .ok_or_else(|| OpError::Invalid("credit memo without entity_id".into()))?;
+    let Some(po) = purchase_order_of(
+        ch.store.as_ref(),
+        &ch.settings.id,
+        domain::CommerceOrderId(memo.order_id),
+    )
+    .await?
+    else {
+        return Ok(RefundOutcome::NotChannel);
+    };
+    let order = load_order(ch.store.as_ref(), &ch.settings.id, &po)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is indexed but not recorded")))?
+        .record;
+    let returns = load_returns(ch, &order).await?;
+    if returns.iter().any(|r| refunded_by(r, memo_id)) {
+        return Ok(RefundOutcome::AlreadyReported);
+    }
+    let awaiting: Vec<ReturnRecord> = returns.into_iter().filter(ReturnRecord::awaits_refund).collect();
+    let refunds = memo_refunds_by_line(&order, &memo.items);
+    let (covered, partial) = match_returns(&awaiting, &refunds);
+    if covered.is_empty() && partial.is_empty() {
+        return Ok(RefundOutcome::NoReturn);
+    }
+    let lease = match claim(ch, "refund", &memo_id.to_string(), deadline).await? {
+        Claimed::Acquired(lease) => lease,
+        Claimed::InProgress => return Ok(RefundOutcome::Busy),
+        Claimed::Completed => return Ok(RefundOutcome::AlreadyReported),
+    };
+    match report_claimed(ch, &po, memo, memo_id, deadline).await {
+        Ok(outcome @ RefundOutcome::Reported { .. }) => {
+            lease
+                .complete(ch, serde_json::json!({ "purchase_order": po }))
+                .await?;
+            Ok(outcome)
+        }
+        Ok(other) => {
+            lease.release(ch).await?;
+            Ok(other)
+        }
+        Err(e) => lease.release_after(ch, e).await,
+    }
+}
+
+fn refunded_by(ret: &ReturnRecord, memo: CreditMemoId) -> bool {
+    matches!(ret.status(), domain::ReturnStatus::Refunded { credit_memo, .. } if *credit_memo == memo)
+}
+
+async fn load_returns(ch: &Channel, order: &OrderRecord) -> Result<Vec<ReturnRecord>, OpError> {
+    let mut out = Vec::new();
+    for id in order.returns() {
+        if let Some(v) = ch
+            .store
+            .load::<ReturnRecord>(&return_key(&ch.settings.id, id))
+            .await?
+        {
+            out.push(v.record);
+        }
+    }
+    out.sort_by_key(|r| r.received_at);
+    Ok(out)
+}
+
+async fn report_claimed(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    memo: &CreditMemo,
+    memo_id: CreditMemoId,
+    deadline: &Deadline,
+) -> Result<RefundOutcome, OpError> {
+    let order = load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?
+        .record;
+    let returns = load_returns(ch, &order).await?;
+    if returns.iter().any(|r| refunded_by(r, memo_id)) {
+        return Ok(RefundOutcome::AlreadyReported);
+    }
+    let awaiting: Vec<ReturnRecord> = returns.into_iter().filter(ReturnRecord::awaits_refund).collect();
+    let refunds = memo_refunds_by_line(&order, &memo.items);
+    let (covered, partial) = match_returns(&awaiting, &refunds);
+    let task = SyncTask::Refund { credit_memo: memo_id };
+    for ret in &partial {
+        let reason = format!(
+            "credit memo {memo_id} refunds only part of Walmart return {}; Walmart refunds whole return \
+             lines, so finish the refund on Walmart by hand",
+            ret.return_order_id
+        );
+        fail_return(ch, &ret.return_order_id, None, reason.clone()).await?;
+        mark_order_problem(ch, po, task.clone(), reason).await?;
+    }
+    let mut reported = 0;
+    let mut unit_amounts: BTreeMap<LineNumber, Money> = BTreeMap::new();
+    for (line, (qty, amount)) in &refunds {
+        if *qty > 0 {
+            unit_amounts.insert(*line, Money::from_cents(amount.cents() / i64::from(*qty)));
+        }
+    }
+    for ret in covered {
+        let lines: Vec<u32> = ret.lines.iter().map(|l| l.return_line).collect();
+        let customer_order = order.order.customer_order_id.clone();
+        match ch
+            .walmart
+            .refund_return(&ret.return_order_id, &customer_order, &lines, deadline)
+            .await
+        {
+            Ok(()) => {}
+            // Already refunded on Walmart (an earlier attempt, or Walmart's automatic refund).
+            Err(e) if e.kind == ApiErrorKind::Conflict => {
+                tracing::info!(return_order = %ret.return_order_id, "return already refunded on Walmart");
+            }
+            Err(e) if caused_by_request(&e) => {
+                let reason = format!(
+                    "Walmart refused the refund of return {}: {e}",
+                    ret.return_order_id
+                );
+                fail_return(ch, &ret.return_order_id, None, reason.clone()).await?;
+                mark_order_problem(ch, po, task.clone(), reason).await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        record_refund(ch, po, &ret.return_order_id, memo_id, &unit_amounts).await?;
+        reported += 1;
+    }
+    if reported == 0 {
+        return Ok(RefundOutcome::Failed(format!(
+            "credit memo {memo_id} refunded no whole Walmart return"
+        )));
+    }
+    Ok(RefundOutcome::Reported { returns: reported })
+}
+
+/// The return is Refunded with the credit memo's amount for its lines; the order counts the
+/// refunded units and amounts. One transaction, redone on a lost race.
+async fn record_refund(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    id: &ReturnOrderId,
+    memo_id: CreditMemoId,
+    unit_amounts: &BTreeMap<LineNumber, Money>,
+) -> Result<(), OpError> {
+    let key = return_key(&ch.settings.id, id);
+    for _ in 0..RACE_ATTEMPTS {
+        let now = ch.clock.now();
+        let mut order: Versioned<OrderRecord> = load_order(ch.store.as_ref(), &ch.settings.id, po)
+            .await?
+            .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        let mut ret = ch
+            .store
+            .load::<ReturnRecord>(&key)
+            .await?
+            .ok_or_else(|| OpError::Invalid(format!("return {id} vanished")))?;
+        if refunded_by(&ret.record, memo_id) {
+            return Ok(());
+        }
+        let mut total = Money::ZERO;
+        for line in &ret.record.lines {
+            let amount = unit_amounts.get(&line.order_line).copied().unwrap_or(Money::ZERO) * line.quantity;
+            total = total + amount;
+            if let Err(e) = order.record.refunded(line.order_line, line.quantity, amount, now) {
+                order.record.sync_failed(
+                    SyncTask::Refund { credit_memo: memo_id },
+                    format!("refund of return {id} does not fit the order's returned units: {e}"),
+                    now,
+                );
+            }
+        }
+        ret.record.refunded(memo_id, total, now)?;
+        if total != ret.record.refund_total() {
+            tracing::info!(commerce = %total, walmart = %ret.record.refund_total(),
+                "credit memo amount differs from Walmart's refund amount of the return");
+        }
+        match save_both(ch, &mut order, &mut ret).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(OpError::Busy(format!(
+        "order {po} kept changing while recording a refund"
+    )))
+}
+
+async fn mark_order_problem(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    task: SyncTask,
+    reason: String,
+) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    ch.store
+        .update::<OrderRecord, OpError, _>(&ports::records::order_key(&ch.settings.id, po), |r| {
+            r.sync_failed(task.clone(), reason.clone(), now);
+            Ok(true)
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{
+        ChannelId, CommerceOrderId, CommerceOrderLink, CustomerOrderId, IncrementId, MethodCode, OrderLine,
+        PurchaseOrder, ReturnLine, RmaId, ShipTo, Timestamp, WalmartLineStatus,
+    };
+
+    fn order() -> OrderRecord {
+        let line = |n: u32, sku: &str, qty: u32| OrderLine {
+            number: LineNumber(n),
+            sku: Sku::new(sku).unwrap(),
+            product_name: sku.into(),
+            quantity: qty,
+            unit_price: Money::from_cents(1000),
+            tax: Money::ZERO,
+            shipping: Money::ZERO,
+            status: WalmartLineStatus::Shipped,
+        };
+        let po = PurchaseOrder {
+            id: PurchaseOrderId::new("1796000000001").unwrap(),
+            customer_order_id: CustomerOrderId::new("5400000000001").unwrap(),
+            order_date: Timestamp::from_millis(0),
+            method_code: MethodCode::new("Standard").unwrap(),
+            ship_to: ShipTo {
+                name: "A B".into(),
+                address1: "1 St".into(),
+                address2: None,
+                city: "C".into(),
+                state: "AR".into(),
+                postal_code: "72716".into(),
+                country: "USA".into(),
+                phone: None,
+                email: None,
+            },
+            lines: vec![line(1, "A", 2), line(2, "B", 1)],
+        };
+        let now = Timestamp::from_millis(1);
+        let mut r = OrderRecord::import(ChannelId::new("main").unwrap(), po, now);
+        r.created(
+            CommerceOrderLink {
+                order_id: CommerceOrderId(9),
+                increment_id: IncrementId::new("000000009").unwrap(),
+            },
+            now,
+        )
+        .unwrap();
+        r.link_line(LineNumber(1), Some(70), None, now).unwrap();
+        r.link_line(LineNumber(2), Some(80), None, now).unwrap();
+        r.ship(LineNumber(1), 2, now).unwrap();
+        r.ship(LineNumber(2), 1, now).unwrap();
+        r
+    }
+
+    fn walmart_return(id: &str, lines: &[(u32, u32, u32)]) -> ReturnRecord {
+        let mut r = ReturnRecord::receive(
+            ChannelId::new("main").unwrap(),
+            ReturnOrderId::new(id).unwrap(),
+            PurchaseOrderId::new("1796000000001").unwrap(),
+            lines
+                .iter()
+                .map(|(return_line, order_line, quantity)| ReturnLine {
+                    return_line: *return_line,
+                    order_line: LineNumber(*order_line),
+                    sku: Sku::new(if *order_line == 1 { "A" } else { "B" }).unwrap(),
+                    quantity: *quantity,
+                    refund_amount: Money::from_cents(1000) * *quantity,
+                })
+                .collect(),
+            Timestamp::from_millis(1),
+        );
+        r.requested_in_commerce(Some(RmaId(1)), Timestamp::from_millis(2))
+            .unwrap();
+        r
+    }
+
+    fn memo_item(item: u64, qty: f64, price: f64) -> CreditMemoItem {
+        CreditMemoItem {
+            order_item_id: Some(item),
+            qty,
+            price: Some(price),
+            ..CreditMemoItem::default()
+        }
+    }
+
+    #[test]
+    fn return_requests_group_lines_by_commerce_item() {
+        let settings = domain::OrderSettings {
+            rma_reason: "32".into(),
+            ..domain::OrderSettings::default()
+        };
+        let ret = walmart_return("R1", &[(1, 1, 1), (2, 2, 1)]);
+        let request = return_request(&settings, &order(), &ret, CommerceOrderId(9)).unwrap();
+        assert_eq!(request.items.len(), 2);
+        assert_eq!(request.items[0].order_item_id, 70);
+        assert_eq!(request.items[0].reason, "32");
+        assert!(
+            request
+                .comment
+                .starts_with("Walmart return R1 (purchase order 1796000000001)")
+        );
+        let unlinked: OrderRecord = {
+            let mut v = serde_json::to_value(order()).unwrap();
+            v["lines"][0]["order_item_id"] = serde_json::Value::Null;
+            serde_json::from_value(v).unwrap()
+        };
+        assert!(return_request(&settings, &unlinked, &ret, CommerceOrderId(9)).is_err());
+    }
+
+    #[test]
+    fn memos_refund_returned_units_and_cover_whole_returns() {
+        let now = Timestamp::from_millis(3);
+        let mut o = order();
+        o.return_requested(LineNumber(1), 2, now).unwrap();
+        o.return_requested(LineNumber(2), 1, now).unwrap();
+        let r1 = walmart_return("R1", &[(1, 1, 1)]);
+        let r2 = walmart_return("R2", &[(1, 1, 1), (2, 2, 1)]);
+        let awaiting = vec![r1, r2];
+
+        let one = memo_refunds_by_line(&o, &[memo_item(70, 1.0, 10.0)]);
+        assert_eq!(one[&LineNumber(1)], (1, Money::from_cents(1000)));
+        let (covered, partial) = match_returns(&awaiting, &one);
+        assert_eq!(covered.len(), 1);
+        assert_eq!(covered[0].return_order_id.as_str(), "R1");
+        assert!(partial.is_empty());
+
+        let all = memo_refunds_by_line(&o, &[memo_item(70, 2.0, 10.0), memo_item(80, 1.0, 10.0)]);
+        let (covered, partial) = match_returns(&awaiting, &all);
+        assert_eq!(covered.len(), 2);
+        assert!(partial.is_empty());
+
+        let short = memo_refunds_by_line(&o, &[memo_item(80, 1.0, 10.0)]);
+        let (covered, partial) = match_returns(&awaiting, &short);
+        assert!(covered.is_empty());
+        assert_eq!(partial.len(), 1, "R2 only in part");
+
+        let more_than_returned = memo_refunds_by_line(&o, &[memo_item(70, 5.0, 10.0)]);
+        assert_eq!(more_than_returned[&LineNumber(1)].0, 2);
+    }
+}

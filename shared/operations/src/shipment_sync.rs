@@ -1,1 +1,644 @@
-//! `shipment_sync`: lands with its issue.
+//! `shipment_sync`: Commerce shipments send tracking to Walmart, once per shipment.
+//!
+//! Each scheduled run reads Commerce shipments created or updated since the cursor (less an
+//! overlap), with items and tracks. A shipment of a channel order (found through the Commerce order
+//! index written at creation) becomes a [`ShipmentRecord`] (lines and quantities: partial shipments
+//! ship only their units; tracking number; carrier mapped to Walmart's list through
+//! `orders.carriers`, otherwise `otherCarrier` with a tracking URL; the order's method code; the
+//! shipment's time) and is sent to Walmart's shipping update once:
+//! * the shipment is claimed (`shipment-sync#<channel>#<shipment id>`); the record is written before
+//!   the call, so a later attempt knows a call may have happened and first checks Walmart's order
+//!   for units shipped with this tracking number;
+//! * the lines are marked shipped on the dashboard record in the same transaction that marks the
+//!   shipment sent;
+//! * then (with `orders.invoice_on_shipment`) the shipped units are invoiced in Commerce, so the
+//!   merchant can refund them later; unshipped units stay uninvoiced and cancellable.
+//!
+//! Shipments without a tracking number wait: adding one updates the shipment, which brings it back.
+//! A shipment Walmart refuses is marked failed with Walmart's reason and the order shows Error.
+
+use std::time::Duration;
+
+use domain::{
+    Carrier, CommerceOrderId, CommerceOrderLink, CommerceShipmentId, Delivery, LineQuantity, Operation,
+    OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, SyncTask, Timestamp, Tracking,
+};
+use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
+use ports::records::order_pk;
+use ports::walmart::{LineState, ShipLine};
+use ports::{Deadline, Key, PageRequest, Records, Versioned};
+use tracing::Instrument;
+use walmart_client::api::orders::KNOWN_CARRIERS;
+
+use crate::dashboard::{load_order, purchase_order_of};
+use crate::order_support::{
+    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
+};
+use crate::{Channel, OpError, RunReport, order_create};
+
+/// Re-read before each cursor: clock skew between us and the store, and slow commits.
+const OVERLAP: Duration = Duration::from_secs(10 * 60);
+const PAGE_SIZE: u32 = 100;
+
+pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
+    let mut report = RunReport::new(Operation::ShipmentSync);
+    let mut window = StreamWindow::open(ch, domain::Stream::CommerceShipments, OVERLAP).await?;
+    let mut request = PageRequest::first(PAGE_SIZE);
+    'pages: loop {
+        let page = match ch.commerce.shipments_page(window.from, request, deadline).await {
+            Ok(page) => page,
+            Err(e) => {
+                report.problem(format!("Commerce shipments not read: {e}"));
+                window.hold(None);
+                window.close(ch).await?;
+                return Err(e.into());
+            }
+        };
+        for shipment in &page.items {
+            let updated = shipment.updated_at.as_deref().and_then(parse_commerce_date);
+            let hold_here = updated.or(Some(window.from));
+            if deadline.is_past() {
+                report.complete = false;
+                window.hold(hold_here);
+                break 'pages;
+            }
+            let span = tracing::info_span!(
+                "shipment_sync",
+                shipment_id = shipment.entity_id,
+                order_id = shipment.order_id
+            );
+            match sync_shipment(ch, shipment, deadline).instrument(span).await {
+                Ok(ShipmentOutcome::Sent { units }) => {
+                    report.add("shipments_sent", 1);
+                    report.add("units_shipped", u64::from(units));
+                }
+                Ok(ShipmentOutcome::AlreadySent) => report.add("already_sent", 1),
+                Ok(ShipmentOutcome::NotChannel) => report.add("not_channel_orders", 1),
+                Ok(ShipmentOutcome::AwaitingTracking) => report.add("awaiting_tracking", 1),
+                Ok(ShipmentOutcome::Busy) => {
+                    report.add("busy", 1);
+                    window.hold(hold_here);
+                }
+                Ok(ShipmentOutcome::Refused(reason)) => {
+                    report.add("shipments_refused", 1);
+                    report.problem(format!("shipment {:?}: {reason}", shipment.entity_id));
+                }
+                Err(e) => {
+                    report.problem(format!("shipment {:?}: {e}", shipment.entity_id));
+                    if worth_retrying(&e) {
+                        window.hold(hold_here);
+                    }
+                }
+            }
+        }
+        if !page.has_more(request) {
+            break;
+        }
+        request = request.next();
+    }
+    window.close(ch).await?;
+    Ok(report)
+}
+
+/// What became of one Commerce shipment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShipmentOutcome {
+    Sent {
+        units: u32,
+    },
+    AlreadySent,
+    /// Not a shipment of a channel order.
+    NotChannel,
+    /// No tracking number yet.
+    AwaitingTracking,
+    /// Another invocation holds it.
+    Busy,
+    /// Walmart (or the record) refused it; recorded on the order.
+    Refused(String),
+}
+
+/// The Walmart carrier for a Commerce track: the configured mapping of its carrier code when Walmart
+/// knows the name, a carrier Walmart knows by the track's title, or another carrier with a
+/// tracking URL.
+pub fn carrier_for(settings: &OrderSettings, track: &ShipmentTrack) -> Carrier {
+    let known = |name: &str| {
+        KNOWN_CARRIERS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(name.trim()))
+            .map(|k| (*k).to_owned())
+    };
+    let code = track.carrier_code.trim().to_ascii_lowercase();
+    let mapped = settings.carriers.get(&code);
+    if let Some(name) = mapped.and_then(|m| known(m)).or_else(|| known(&track.title)) {
+        return Carrier::Known { name };
+    }
+    let name = mapped
+        .cloned()
+        .or_else(|| Some(track.title.trim().to_owned()).filter(|t| !t.is_empty()))
+        .unwrap_or_else(|| track.carrier_code.trim().to_owned());
+    Carrier::Other {
+        name,
+        tracking_url: settings.tracking_url_for(track.track_number.trim()),
+    }
+}
+
+/// The Walmart lines and quantities a shipment ships: each item's units spread over the open units
+/// of the lines placed as that item.
+pub fn shipped_lines(record: &OrderRecord, shipment: &Shipment) -> Result<Vec<LineQuantity>, String> {
+    let mut lines: Vec<LineQuantity> = Vec::new();
+    for item in &shipment.items {
+        let qty = item.qty.max(0.0) as u32;
+        if qty == 0 {
+            continue;
+        }
+        let sku = item.sku.as_deref().and_then(|s| Sku::new(s).ok());
+        // Units allocated to earlier items of this shipment are no longer open.
+        let mut view = record.clone();
+        for lq in &lines {
+            view.ship(lq.line, lq.quantity, record.updated_at)
+                .map_err(|e| e.to_string())?;
+        }
+        let allocated = view
+            .allocate_open(item.order_item_id, sku.as_ref(), qty)
+            .map_err(|_| {
+                format!(
+                    "shipment ships {qty} unit(s) of {} but the order has fewer open units",
+                    item.sku.as_deref().unwrap_or("an unknown item")
+                )
+            })?;
+        for lq in allocated {
+            match lines.iter_mut().find(|l| l.line == lq.line) {
+                Some(existing) => existing.quantity += lq.quantity,
+                None => lines.push(lq),
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Err("shipment has no units".to_owned());
+    }
+    lines.sort_by_key(|l| l.line);
+    Ok(lines)
+}
+
+fn shipment_key(ch: &Channel, po: &PurchaseOrderId, id: CommerceShipmentId) -> Key {
+    Key::new(order_pk(&ch.settings.id, po), format!("SHIPMENT#{id}"))
+}
+
+/// Sends one Commerce shipment to Walmart if it belongs to a channel order and was not sent yet.
+pub async fn sync_shipment(
+    ch: &Channel,
+    shipment: &Shipment,
+    deadline: &Deadline,
+) -> Result<ShipmentOutcome, OpError> {
+    let shipment_id = shipment
+        .entity_id
+        .map(CommerceShipmentId)
+        .ok_or_else(|| OpError::Invalid("Commerce shipment without entity_id".into()))?;
+    let Some(po) = purchase_order_of(
+        ch.store.as_ref(),
+        &ch.settings.id,
+        CommerceOrderId(shipment.order_id),
+    )
+    .await?
+    else {
+        return Ok(ShipmentOutcome::NotChannel);
+    };
+    let key = shipment_key(ch, &po, shipment_id);
+    if let Some(existing) = ch.store.load::<ShipmentRecord>(&key).await?
+        && existing.record.delivery.is_sent()
+        && existing.record.invoiced
+    {
+        return Ok(ShipmentOutcome::AlreadySent);
+    }
+    if !shipment.tracks.iter().any(|t| !t.track_number.trim().is_empty()) {
+        return Ok(ShipmentOutcome::AwaitingTracking);
+    }
+    let lease = match claim(ch, "shipment-sync", &shipment_id.to_string(), deadline).await? {
+        Claimed::Acquired(lease) => lease,
+        Claimed::InProgress => return Ok(ShipmentOutcome::Busy),
+        Claimed::Completed => return Ok(ShipmentOutcome::AlreadySent),
+    };
+    match sync_claimed(ch, &po, shipment, shipment_id, &key, deadline).await {
+        Ok(outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent)) => {
+            lease
+                .complete(ch, serde_json::json!({ "purchase_order": po }))
+                .await?;
+            Ok(outcome)
+        }
+        Ok(other) => {
+            lease.release(ch).await?;
+            Ok(other)
+        }
+        Err(e) => lease.release_after(ch, e).await,
+    }
+}
+
+async fn sync_claimed(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    shipment: &Shipment,
+    shipment_id: CommerceShipmentId,
+    key: &Key,
+    deadline: &Deadline,
+) -> Result<ShipmentOutcome, OpError> {
+    let order = load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is indexed but not recorded")))?;
+    let Some(link) = order.record.commerce_link().cloned() else {
+        return Err(OpError::Invalid(format!(
+            "purchase order {po} has no Commerce order"
+        )));
+    };
+    let (mut record, fresh) = match ch.store.load::<ShipmentRecord>(key).await? {
+        Some(existing) => (existing, false),
+        None => match new_shipment_record(ch, &order.record, shipment, shipment_id) {
+            Ok(record) => {
+                if !ch.store.insert_new(&record).await? {
+                    return Err(OpError::Busy(format!(
+                        "shipment {shipment_id} was recorded meanwhile"
+                    )));
+                }
+                // A first write is version 1.
+                let version = Some(ports::Version(1));
+                (Versioned { record, version }, true)
+            }
+            Err(reason) => {
+                mark_problem(ch, po, SyncTask::Shipment { shipment_id }, reason.clone()).await?;
+                return Ok(ShipmentOutcome::Refused(reason));
+            }
+        },
+    };
+    let units: u32 = record.record.lines.iter().map(|l| l.quantity).sum();
+    let mut sent_now = false;
+    if !record.record.delivery.is_sent() {
+        if order.record.acknowledged_at().is_none() {
+            // Walmart ships only acknowledged units.
+            order_create::acknowledge(ch, po, deadline).await?;
+        }
+        let already_on_walmart = !fresh && walmart_shows(ch, po, &record.record, deadline).await?;
+        if !already_on_walmart {
+            let lines: Vec<ShipLine> = record
+                .record
+                .lines
+                .iter()
+                .map(|lq| ShipLine {
+                    line: lq.line,
+                    quantity: lq.quantity,
+                    seller_order_id: link.increment_id.to_string(),
+                    tracking: record.record.tracking.clone(),
+                })
+                .collect();
+            if let Err(e) = ch.walmart.ship(po, &lines, deadline).await {
+                if !caused_by_request(&e) {
+                    return Err(e.into());
+                }
+                let reason = format!("Walmart refused shipment {shipment_id}: {e}");
+                record_delivery(ch, po, key, Err(reason.clone())).await?;
+                return Ok(ShipmentOutcome::Refused(reason));
+            }
+        }
+        record = record_delivery(ch, po, key, Ok(())).await?;
+        sent_now = true;
+        tracing::info!(units, tracking_number = %record.record.tracking.number, "shipment sent to Walmart");
+    }
+    if !record.record.invoiced {
+        invoice_shipment(ch, po, &link, shipment, shipment_id, &mut record, deadline).await?;
+    }
+    Ok(if sent_now {
+        ShipmentOutcome::Sent { units }
+    } else {
+        ShipmentOutcome::AlreadySent
+    })
+}
+
+fn new_shipment_record(
+    ch: &Channel,
+    order: &OrderRecord,
+    shipment: &Shipment,
+    shipment_id: CommerceShipmentId,
+) -> Result<ShipmentRecord, String> {
+    let lines = shipped_lines(order, shipment)?;
+    let track = shipment
+        .tracks
+        .iter()
+        .find(|t| !t.track_number.trim().is_empty())
+        .ok_or("shipment has no tracking number")?;
+    let shipped_at = shipment
+        .created_at
+        .as_deref()
+        .and_then(parse_commerce_date)
+        .unwrap_or_else(|| ch.clock.now());
+    Ok(ShipmentRecord {
+        channel: ch.settings.id.clone(),
+        shipment_id,
+        purchase_order: order.order.id.clone(),
+        lines,
+        tracking: Tracking {
+            number: track.track_number.trim().to_owned(),
+            carrier: carrier_for(&ch.settings.orders, track),
+            method: order.order.method_code.clone(),
+            shipped_at,
+        },
+        delivery: Delivery::Pending,
+        invoiced: !ch.settings.orders.invoice_on_shipment,
+    })
+}
+
+/// Whether Walmart already shows the shipment's units shipped with its tracking number (an earlier
+/// attempt's call went through before it could record so).
+async fn walmart_shows(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    record: &ShipmentRecord,
+    deadline: &Deadline,
+) -> Result<bool, OpError> {
+    let on_walmart = ch.walmart.get_order(po, deadline).await?;
+    Ok(record.lines.iter().all(|lq| {
+        let shipped: u32 = on_walmart
+            .statuses
+            .iter()
+            .filter(|s| {
+                s.line == lq.line
+                    && matches!(s.state, LineState::Shipped | LineState::Delivered)
+                    && s.tracking_number.as_deref() == Some(record.tracking.number.as_str())
+            })
+            .map(|s| s.quantity)
+            .sum();
+        shipped >= lq.quantity
+    }))
+}
+
+/// Marks the shipment sent (and its lines shipped on the order) or failed (and the order in error),
+/// both records in one transaction, redone on a lost race.
+async fn record_delivery(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    key: &Key,
+    outcome: Result<(), String>,
+) -> Result<Versioned<ShipmentRecord>, OpError> {
+    for _ in 0..RACE_ATTEMPTS {
+        let now = ch.clock.now();
+        let mut order = load_order(ch.store.as_ref(), &ch.settings.id, po)
+            .await?
+            .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        let mut shipment = ch
+            .store
+            .load::<ShipmentRecord>(key)
+            .await?
+            .ok_or_else(|| OpError::Invalid(format!("shipment record {key:?} vanished")))?;
+        if shipment.record.delivery.is_sent() {
+            return Ok(shipment);
+        }
+        let task = SyncTask::Shipment {
+            shipment_id: shipment.record.shipment_id,
+        };
+        match &outcome {
+            Ok(()) => {
+                shipment.record.delivery.mark_sent(now)?;
+                let mut disagreement = None;
+                for lq in &shipment.record.lines {
+                    if let Err(e) = order.record.ship(lq.line, lq.quantity, now) {
+                        disagreement = Some(format!(
+                            "shipment {} reached Walmart but the order record could not take it: {e}",
+                            shipment.record.shipment_id
+                        ));
+                    }
+                }
+                match disagreement {
+                    Some(reason) => order.record.sync_failed(task, reason, now),
+                    None => {
+                        order.record.sync_recovered(&task, now);
+                    }
+                }
+            }
+            Err(reason) => {
+                shipment.record.delivery.mark_failed(reason.clone(), now)?;
+                order.record.sync_failed(task, reason.clone(), now);
+            }
+        }
+        match save_both(ch, &mut order, &mut shipment).await {
+            Ok(()) => return Ok(shipment),
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(OpError::Busy(format!(
+        "order {po} kept changing while recording a shipment"
+    )))
+}
+
+/// Invoices the shipment's units that are shipped but not invoiced yet (never more, so the rest of
+/// the order stays cancellable).
+async fn invoice_shipment(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    link: &CommerceOrderLink,
+    shipment: &Shipment,
+    shipment_id: CommerceShipmentId,
+    record: &mut Versioned<ShipmentRecord>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let order = ch.commerce.get_order(link.order_id, deadline).await?;
+    let items: Vec<ItemQuantity> = shipment
+        .items
+        .iter()
+        .filter_map(|shipped| {
+            let item = order
+                .items
+                .iter()
+                .find(|i| i.item_id.is_some() && i.item_id == shipped.order_item_id)?;
+            let invoiced = item.qty_invoiced.unwrap_or(0.0);
+            let uninvoiced_shipped = item.qty_shipped.unwrap_or(0.0) - invoiced;
+            let invoiceable = item.qty_ordered.unwrap_or(0.0) - invoiced - item.qty_canceled.unwrap_or(0.0);
+            let qty = shipped.qty.min(uninvoiced_shipped).min(invoiceable);
+            (qty > 0.0).then_some(ItemQuantity {
+                order_item_id: item.item_id?,
+                qty,
+            })
+        })
+        .collect();
+    if !items.is_empty()
+        && let Err(e) = ch.commerce.invoice_order(link.order_id, &items, deadline).await
+    {
+        if !caused_by_request(&e) {
+            return Err(e.into());
+        }
+        let reason = format!("shipped units of shipment {shipment_id} not invoiced in Commerce: {e}");
+        mark_problem(ch, po, SyncTask::Invoice { shipment_id }, reason).await?;
+    }
+    record.record.invoiced = true;
+    match ch.store.save(record).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_condition_failure() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn mark_problem(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    task: SyncTask,
+    reason: String,
+) -> Result<(), OpError> {
+    let now: Timestamp = ch.clock.now();
+    ch.store
+        .update::<OrderRecord, OpError, _>(&ports::records::order_key(&ch.settings.id, po), |r| {
+            r.sync_failed(task.clone(), reason.clone(), now);
+            Ok(true)
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{
+        ChannelId, CustomerOrderId, IncrementId, LineNumber, MethodCode, Money, OrderLine, PurchaseOrder,
+        ShipTo, WalmartLineStatus,
+    };
+    use ports::commerce::model::ShipmentItem;
+
+    fn track(code: &str, title: &str) -> ShipmentTrack {
+        ShipmentTrack {
+            track_number: "1Z999".into(),
+            title: title.into(),
+            carrier_code: code.into(),
+            ..ShipmentTrack::default()
+        }
+    }
+
+    #[test]
+    fn carriers_map_to_walmarts_list_or_go_as_other_carriers() {
+        let settings = OrderSettings::default();
+        assert_eq!(
+            carrier_for(&settings, &track("ups", "United Parcel Service")),
+            Carrier::Known { name: "UPS".into() }
+        );
+        assert_eq!(
+            carrier_for(&settings, &track("dhl", "DHL")),
+            Carrier::Known {
+                name: "DHL Ecommerce - US".into()
+            }
+        );
+        assert_eq!(
+            carrier_for(&settings, &track("custom", "OnTrac")),
+            Carrier::Known {
+                name: "OnTrac".into()
+            },
+            "a custom track titled with a carrier Walmart knows"
+        );
+        assert_eq!(
+            carrier_for(&settings, &track("custom", "Pony Express")),
+            Carrier::Other {
+                name: "Pony Express".into(),
+                tracking_url: "https://www.17track.net/en/track?nums=1Z999".into()
+            }
+        );
+    }
+
+    fn record() -> OrderRecord {
+        let line = |n: u32, sku: &str, qty: u32| OrderLine {
+            number: LineNumber(n),
+            sku: Sku::new(sku).unwrap(),
+            product_name: sku.into(),
+            quantity: qty,
+            unit_price: Money::from_cents(100),
+            tax: Money::ZERO,
+            shipping: Money::ZERO,
+            status: WalmartLineStatus::Acknowledged,
+        };
+        let order = PurchaseOrder {
+            id: PurchaseOrderId::new("1796000000001").unwrap(),
+            customer_order_id: CustomerOrderId::new("5400000000001").unwrap(),
+            order_date: Timestamp::from_millis(0),
+            method_code: MethodCode::new("Express").unwrap(),
+            ship_to: ShipTo {
+                name: "A B".into(),
+                address1: "1 St".into(),
+                address2: None,
+                city: "C".into(),
+                state: "AR".into(),
+                postal_code: "72716".into(),
+                country: "USA".into(),
+                phone: None,
+                email: None,
+            },
+            lines: vec![line(1, "A", 2), line(2, "B", 1), line(3, "A", 1)],
+        };
+        let now = Timestamp::from_millis(1);
+        let mut r = OrderRecord::import(ChannelId::new("main").unwrap(), order, now);
+        r.created(
+            CommerceOrderLink {
+                order_id: CommerceOrderId(9),
+                increment_id: IncrementId::new("000000009").unwrap(),
+            },
+            now,
+        )
+        .unwrap();
+        r.link_line(LineNumber(1), Some(70), None, now).unwrap();
+        r.link_line(LineNumber(2), Some(80), None, now).unwrap();
+        r.link_line(LineNumber(3), Some(70), None, now).unwrap();
+        r
+    }
+
+    fn shipment(items: &[(u64, &str, f64)]) -> Shipment {
+        Shipment {
+            entity_id: Some(5),
+            order_id: 9,
+            items: items
+                .iter()
+                .map(|(id, sku, qty)| ShipmentItem {
+                    order_item_id: Some(*id),
+                    sku: Some((*sku).into()),
+                    qty: *qty,
+                    ..ShipmentItem::default()
+                })
+                .collect(),
+            tracks: vec![track("ups", "UPS")],
+            ..Shipment::default()
+        }
+    }
+
+    #[test]
+    fn partial_shipments_ship_only_their_units() {
+        let r = record();
+        assert_eq!(
+            shipped_lines(&r, &shipment(&[(70, "A", 3.0)])).unwrap(),
+            vec![
+                LineQuantity {
+                    line: LineNumber(1),
+                    quantity: 2
+                },
+                LineQuantity {
+                    line: LineNumber(3),
+                    quantity: 1
+                },
+            ]
+        );
+        assert_eq!(
+            shipped_lines(&r, &shipment(&[(80, "B", 1.0), (70, "A", 1.0)])).unwrap(),
+            vec![
+                LineQuantity {
+                    line: LineNumber(1),
+                    quantity: 1
+                },
+                LineQuantity {
+                    line: LineNumber(2),
+                    quantity: 1
+                },
+            ]
+        );
+        let mut shipped = r.clone();
+        shipped.ship(LineNumber(1), 2, Timestamp::from_millis(2)).unwrap();
+        assert_eq!(
+            shipped_lines(&shipped, &shipment(&[(70, "A", 1.0)])).unwrap(),
+            vec![LineQuantity {
+                line: LineNumber(3),
+                quantity: 1
+            }]
+        );
+        assert!(shipped_lines(&shipped, &shipment(&[(70, "A", 2.0)])).is_err());
+        assert!(shipped_lines(&r, &shipment(&[])).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! Plumbing the order operations share: idempotency leases, stream cursors with an overlap window,
+//! saving two records in one transaction, and the urgent inventory message.
+
+use std::time::Duration;
+
+use domain::{Stream, SyncCursor, Timestamp};
+use ports::records::load_cursor;
+use ports::{
+    ApiError, ApiErrorKind, Claim, ClaimTerms, Deadline, Expect, IdempotencyKey, Item, OutgoingMessage,
+    QueueName, Record, Records, StoreError, Versioned, Write,
+};
+use serde::Serialize;
+
+use crate::{Channel, OpError};
+
+/// No Lambda runs longer than 15 minutes, so no claim needs a longer lease; tests and tools with
+/// `Deadline::none()` get this too.
+const MAX_LEASE: Duration = Duration::from_secs(15 * 60);
+
+/// How long a completed claim is honoured. Business records (shipment, return) keep the outcome
+/// for good; the claim only has to outlive retries and overlap windows.
+const COMPLETED_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// A claimed unit of work: complete it (one-time work) or release it (repeatable work, failures).
+pub(crate) struct Lease {
+    key: IdempotencyKey,
+}
+
+pub(crate) enum Claimed {
+    Acquired(Lease),
+    /// Done before; the stored result.
+    Completed,
+    /// Someone else holds it now.
+    InProgress,
+}
+
+/// Claims `operation#channel#business_key` for this invocation (lease = its remaining time).
+pub(crate) async fn claim(
+    ch: &Channel,
+    operation: &str,
+    business_key: &str,
+    deadline: &Deadline,
+) -> Result<Claimed, OpError> {
+    let key = IdempotencyKey::new(operation, &ch.settings.id, business_key);
+    let now = ch.clock.now();
+    let terms = ClaimTerms {
+        now,
+        in_progress_until: now.plus(deadline.remaining().min(MAX_LEASE)),
+        expires_at: now.plus(COMPLETED_TTL),
+    };
+    Ok(match ch.store.claim(&key, terms).await? {
+        Claim::Acquired => Claimed::Acquired(Lease { key }),
+        Claim::Completed(_) => Claimed::Completed,
+        Claim::InProgress => Claimed::InProgress,
+    })
+}
+
+impl Lease {
+    pub(crate) async fn complete(self, ch: &Channel, result: serde_json::Value) -> Result<(), OpError> {
+        let expires_at = ch.clock.now().plus(COMPLETED_TTL);
+        ch.store.complete(&self.key, result, expires_at).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn release(self, ch: &Channel) -> Result<(), OpError> {
+        ch.store.release(&self.key).await?;
+        Ok(())
+    }
+
+    /// Releases after a failure, keeping the original error if releasing fails too (the lease then
+    /// simply expires).
+    pub(crate) async fn release_after<T>(self, ch: &Channel, error: OpError) -> Result<T, OpError> {
+        if let Err(release) = self.release(ch).await {
+            tracing::warn!(error = %release, "could not release a claim after a failure; it expires with its lease");
+        }
+        Err(error)
+    }
+}
+
+/// The request, not the network or the API, was the trouble: trying again as is cannot help, so the
+/// failure belongs on the record (and the dashboard) rather than in a retry loop.
+pub(crate) fn caused_by_request(error: &ApiError) -> bool {
+    matches!(
+        error.kind,
+        ApiErrorKind::Validation
+            | ApiErrorKind::NotFound
+            | ApiErrorKind::Input
+            | ApiErrorKind::Conflict
+            | ApiErrorKind::CannotCancel
+    )
+}
+
+/// Whether an operation error should hold a stream's cursor so the item is read again next run.
+pub(crate) fn worth_retrying(error: &OpError) -> bool {
+    match error {
+        OpError::Api(e) => !caused_by_request(e),
+        other => other.is_retryable(),
+    }
+}
+
+/// One run's view of a stream: read changes from `from` (the cursor less the overlap), and move
+/// the cursor to at most `run_started` when the run ends.
+pub(crate) struct StreamWindow {
+    cursor: Versioned<SyncCursor>,
+    pub(crate) from: Timestamp,
+    pub(crate) run_started: Timestamp,
+    /// The earliest change that must be read again (a retryable failure, or where the run stopped).
+    hold_at: Option<Timestamp>,
+    /// The whole window must be read again (streams without per-item times).
+    hold_all: bool,
+}
+
+impl StreamWindow {
+    /// Opens the window of `stream`. A stream never read starts `overlap` before now.
+    pub(crate) async fn open(ch: &Channel, stream: Stream, overlap: Duration) -> Result<Self, OpError> {
+        let now = ch.clock.now();
+        let cursor = load_cursor(ch.store.as_ref(), &ch.settings.id, stream, now.minus(overlap)).await?;
+        let from = cursor.record.seen_until.minus(overlap);
+        Ok(Self {
+            cursor,
+            from,
+            run_started: now,
+            hold_at: None,
+            hold_all: false,
+        })
+    }
+
+    /// A change at `at` must be seen again next run.
+    pub(crate) fn hold(&mut self, at: Option<Timestamp>) {
+        match at {
+            Some(at) => self.hold_at = Some(self.hold_at.map_or(at, |h| h.min(at))),
+            None => self.hold_all = true,
+        }
+    }
+
+    /// Saves the cursor: up to the run's start, or to the earliest held change. Never backwards.
+    pub(crate) async fn close(mut self, ch: &Channel) -> Result<(), OpError> {
+        if self.hold_all {
+            return Ok(());
+        }
+        let until = self.hold_at.map_or(self.run_started, |h| h.min(self.run_started));
+        let before = self.cursor.record.seen_until;
+        self.cursor.record.advance(until, ch.clock.now());
+        if self.cursor.record.seen_until == before && self.cursor.version.is_some() {
+            return Ok(());
+        }
+        match ch.store.save(&mut self.cursor).await {
+            Ok(()) => Ok(()),
+            // Another run moved it meanwhile; the overlap window covers whatever it skipped.
+            Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn item_of<R: Record>(record: &R) -> Result<Item, StoreError> {
+    let body = serde_json::to_value(record)
+        .map_err(|e| StoreError::Invalid(format!("cannot serialise {:?}: {e}", record.key())))?;
+    Ok(Item {
+        key: record.key(),
+        index: record.index(),
+        expires_at: None,
+        body,
+    })
+}
+
+fn next_version(version: Option<ports::Version>) -> ports::Version {
+    ports::Version(version.map_or(1, |v| v.0 + 1))
+}
+
+/// Saves two records of one business change all-or-nothing, each only if unchanged since read (or
+/// absent when new). A lost race is `TransactionConflict`; reload and redo the change.
+pub(crate) async fn save_both<A: Record, B: Record>(
+    ch: &Channel,
+    a: &mut Versioned<A>,
+    b: &mut Versioned<B>,
+) -> Result<(), StoreError> {
+    let expect = |v: Option<ports::Version>| v.map_or(Expect::Absent, Expect::Version);
+    ch.store
+        .transact(vec![
+            Write::Put {
+                item: item_of(&a.record)?,
+                expect: expect(a.version),
+            },
+            Write::Put {
+                item: item_of(&b.record)?,
+                expect: expect(b.version),
+            },
+        ])
+        .await?;
+    a.version = Some(next_version(a.version));
+    b.version = Some(next_version(b.version));
+    Ok(())
+}
+
+/// Lost races on one order before giving up: contention on one order is rare and short.
+pub(crate) const RACE_ATTEMPTS: u32 = 8;
+
+/// The message inventory-sync consumes for urgent quantity updates.
+#[derive(Debug, Serialize)]
+struct UrgentSkus<'a> {
+    skus: Vec<&'a str>,
+}
+
+/// Asks inventory-sync to push these SKUs' quantities to Walmart soon (stock was reserved or
+/// freed). A failure is logged, not raised: the next reconciliation sends the quantities anyway.
+pub(crate) async fn enqueue_urgent_inventory<'a>(
+    ch: &Channel,
+    skus: impl IntoIterator<Item = &'a domain::Sku>,
+) {
+    let mut unique: Vec<&str> = skus.into_iter().map(domain::Sku::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.is_empty() {
+        return;
+    }
+    let body = match serde_json::to_string(&UrgentSkus { skus: unique }) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::warn!(error = %e, "urgent inventory message not built");
+            return;
+        }
+    };
+    if let Err(e) = ch
+        .queues
+        .send(QueueName::InventorySync, OutgoingMessage::new(body))
+        .await
+    {
+        tracing::warn!(error = %e, "urgent inventory update not queued; reconciliation will send it");
+    }
+}
