@@ -1,3 +1,174 @@
-//! `local-runner`: the command line lands with the demo.
+//! `local-runner`: see `local-runner help` and the README's "Run it on one machine".
 
-fn main() {}
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use local_runner::cli::{self, Command, DemoArgs, RunArgs};
+use local_runner::config::LiveConfig;
+use local_runner::progress::Progress;
+use local_runner::scenario::ScenarioParams;
+use local_runner::state_dir::{self, Manifest};
+use local_runner::{EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, RunnerError, demo, live};
+use ports::{Clock, SystemClock};
+
+/// Progress lines at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("{e}\n\n{}", cli::USAGE);
+            return exit(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return exit(EXIT_FAILURE);
+        }
+    };
+    let code = runtime.block_on(async {
+        let outcome = match command {
+            Command::Help => {
+                println!("{}", cli::USAGE);
+                return 0;
+            }
+            Command::Demo(args) => run_demo(args).await,
+            Command::Run(args) => run_live(args).await,
+        };
+        outcome.unwrap_or_else(|e| {
+            eprintln!("local-runner: {e}");
+            e.exit_code()
+        })
+    });
+    // In-flight HTTP connections and sandbox tasks need not be waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    exit(code)
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Resolves on the first Ctrl-C; a second one ends the process at once.
+async fn interrupt() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handling on this platform: never interrupted.
+        std::future::pending::<()>().await;
+    }
+    eprintln!("\nstopping: letting running functions finish (Ctrl-C again to quit at once)");
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+    });
+}
+
+/// Logs go to the state directory, never to the terminal the progress lines use.
+fn init_logging(dir: &Path) -> Result<(), RunnerError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| RunnerError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join("runner.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| RunnerError::Config(format!("cannot open the log {}: {e}", path.display())))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    Ok(())
+}
+
+fn progress(quiet: bool) -> Progress {
+    if quiet {
+        Progress::silent()
+    } else {
+        Progress::new(Some(Box::new(std::io::stderr())), PROGRESS_EVERY, PROGRESS_EVERY)
+    }
+}
+
+/// A value given on the command line must agree with the one the state directory was made with.
+fn pick<T: PartialEq + Copy + std::fmt::Display>(
+    given: Option<T>,
+    saved: T,
+    flag: &str,
+    dir: &Path,
+) -> Result<T, RunnerError> {
+    match given {
+        Some(v) if v != saved => Err(RunnerError::Config(format!(
+            "{} was made with {flag} {saved}; rerun without {flag} (or with {saved}), or use another --state-dir",
+            dir.display()
+        ))),
+        _ => Ok(saved),
+    }
+}
+
+async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir::default_path("demo", SystemClock.now()));
+    let (params, time_scale) = match state_dir::peek_manifest(&state_dir) {
+        Some(Manifest::Demo {
+            params, time_scale, ..
+        }) => (
+            ScenarioParams {
+                products: pick(args.products, params.products, "--products", &state_dir)?,
+                orders: pick(args.orders, params.orders, "--orders", &state_dir)?,
+                hours: pick(args.hours, params.hours, "--hours", &state_dir)?,
+                seed: pick(args.seed, params.seed, "--seed", &state_dir)?,
+            },
+            pick(args.time_scale, time_scale, "--time-scale", &state_dir)?,
+        ),
+        _ => (
+            ScenarioParams {
+                products: args.products.unwrap_or(300),
+                orders: args.orders.unwrap_or(40),
+                hours: args.hours.unwrap_or(24.0),
+                seed: args.seed.unwrap_or(1),
+            },
+            args.time_scale.unwrap_or(demo::DEFAULT_TIME_SCALE),
+        ),
+    };
+    init_logging(&state_dir)?;
+    let mut options = demo::DemoOptions::new(params, time_scale, state_dir)?;
+    options.progress = progress(args.quiet);
+    let outcome = demo::run(options, interrupt()).await?;
+    match &outcome {
+        demo::DemoOutcome::Finished(summary) => print!("{}", summary.render()),
+        demo::DemoOutcome::AlreadyFinished { summary, .. } => {
+            eprintln!("this state directory holds a finished demo; its summary:");
+            print!("{summary}");
+        }
+        demo::DemoOutcome::Interrupted { .. } => {}
+    }
+    Ok(outcome.exit_code())
+}
+
+async fn run_live(args: RunArgs) -> Result<i32, RunnerError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match &args.config {
+        Some(path) => LiveConfig::from_file(path, &env)?,
+        None => LiveConfig::from_env(&env)?,
+    };
+    let state_dir: PathBuf = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir::default_path("run", SystemClock.now()));
+    init_logging(&state_dir)?;
+    let mut options = live::LiveOptions::new(config, state_dir);
+    options.duration = args.hours.map(|h| Duration::from_secs_f64(h * 3600.0));
+    options.progress = progress(args.quiet);
+    let outcome = live::run(options, interrupt()).await?;
+    print!("{}", outcome.summary.render());
+    Ok(outcome.exit_code())
+}

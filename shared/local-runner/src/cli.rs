@@ -1,0 +1,207 @@
+//! The command line: `demo`, `run` and `help`, with their options.
+
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+local-runner: the whole Channel Manager in one process, no AWS account needed.
+
+USAGE:
+    local-runner demo [OPTIONS]     every function on embedded state and queues, against the bundled
+                                    Walmart and Commerce sandboxes, driven by a scripted day
+    local-runner run  [OPTIONS]     the same channel against real endpoints (Walmart's sandbox or
+                                    production, a real Commerce store)
+    local-runner help
+
+DEMO OPTIONS:
+    --hours H          scenario hours to play (default 24)
+    --time-scale X     scenario time runs X times faster than the wall clock (default 1440: a day
+                       in about a minute)
+    --products N       products seeded in Commerce (default 300; some with bad GTINs)
+    --orders N         buyers' orders placed on Walmart (default 40)
+    --seed N           randomness of the scenario (default 1)
+    --state-dir DIR    where the run keeps its state (default .local-state/demo-<date>-<time>)
+    --quiet            no progress lines
+
+RUN OPTIONS:
+    --config FILE      channel.toml or channel.json (else the environment: WALMART_BASE_URL,
+                       COMMERCE_BASE_URL, CHANNEL_SETTINGS, CHANNEL_SECRETS or CHANNEL_SECRETS_FILE)
+    --hours H          stop after H hours (default: until Ctrl-C)
+    --state-dir DIR    where the channel keeps its state; reuse it to continue (default
+                       .local-state/run-<date>-<time>)
+    --quiet            no progress lines
+
+Progress goes to stderr, the summary to stdout, logs to <state-dir>/runner.log (RUST_LOG filters).
+Exit codes: 0 done, 1 an invariant broke, 2 bad usage or configuration, 3 the runner failed,
+130 interrupted (Ctrl-C).";
+
+/// `demo` options as given (unset ones come from the state directory or the defaults).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DemoArgs {
+    pub hours: Option<f64>,
+    pub time_scale: Option<f64>,
+    pub products: Option<usize>,
+    pub orders: Option<usize>,
+    pub seed: Option<u64>,
+    pub state_dir: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunArgs {
+    pub config: Option<PathBuf>,
+    pub hours: Option<f64>,
+    pub state_dir: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Demo(DemoArgs),
+    Run(RunArgs),
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn value<'a>(args: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'a str, UsageError> {
+    args.next()
+        .map(String::as_str)
+        .filter(|v| !v.starts_with("--"))
+        .ok_or_else(|| UsageError(format!("{flag} needs a value")))
+}
+
+fn number<T: std::str::FromStr>(raw: &str, flag: &str) -> Result<T, UsageError> {
+    raw.parse()
+        .map_err(|_| UsageError(format!("{flag} takes a number, not {raw:?}")))
+}
+
+fn positive(raw: &str, flag: &str) -> Result<f64, UsageError> {
+    let n: f64 = number(raw, flag)?;
+    if n.is_finite() && n > 0.0 {
+        Ok(n)
+    } else {
+        Err(UsageError(format!(
+            "{flag} must be a positive number, not {raw:?}"
+        )))
+    }
+}
+
+pub fn parse(args: &[String]) -> Result<Command, UsageError> {
+    let mut it = args.iter();
+    let Some(command) = it.next() else {
+        return Err(UsageError("say what to do: demo, run or help".into()));
+    };
+    match command.as_str() {
+        "help" | "--help" | "-h" => Ok(Command::Help),
+        "demo" => {
+            let mut d = DemoArgs::default();
+            while let Some(flag) = it.next() {
+                match flag.as_str() {
+                    "--hours" => d.hours = Some(positive(value(&mut it, flag)?, flag)?),
+                    "--time-scale" => {
+                        let scale = positive(value(&mut it, flag)?, flag)?;
+                        if scale < 1.0 {
+                            return Err(UsageError("--time-scale must be at least 1".into()));
+                        }
+                        d.time_scale = Some(scale);
+                    }
+                    "--products" => d.products = Some(number(value(&mut it, flag)?, flag)?),
+                    "--orders" => d.orders = Some(number(value(&mut it, flag)?, flag)?),
+                    "--seed" => d.seed = Some(number(value(&mut it, flag)?, flag)?),
+                    "--state-dir" => d.state_dir = Some(PathBuf::from(value(&mut it, flag)?)),
+                    "--quiet" => d.quiet = true,
+                    "--help" | "-h" => return Ok(Command::Help),
+                    other => return Err(UsageError(format!("demo does not take {other:?}"))),
+                }
+            }
+            if d.products == Some(0) {
+                return Err(UsageError("--products must be at least 1".into()));
+            }
+            Ok(Command::Demo(d))
+        }
+        "run" => {
+            let mut r = RunArgs::default();
+            while let Some(flag) = it.next() {
+                match flag.as_str() {
+                    "--config" => r.config = Some(PathBuf::from(value(&mut it, flag)?)),
+                    "--hours" => r.hours = Some(positive(value(&mut it, flag)?, flag)?),
+                    "--state-dir" => r.state_dir = Some(PathBuf::from(value(&mut it, flag)?)),
+                    "--quiet" => r.quiet = true,
+                    "--help" | "-h" => return Ok(Command::Help),
+                    other => return Err(UsageError(format!("run does not take {other:?}"))),
+                }
+            }
+            Ok(Command::Run(r))
+        }
+        other => Err(UsageError(format!(
+            "unknown command {other:?}: demo, run or help"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn demo_options_parse() {
+        let c = parse(&args(
+            "demo --hours 3 --time-scale 600 --products 50 --orders 10 --seed 9 --state-dir /tmp/x --quiet",
+        ))
+        .unwrap();
+        assert_eq!(
+            c,
+            Command::Demo(DemoArgs {
+                hours: Some(3.0),
+                time_scale: Some(600.0),
+                products: Some(50),
+                orders: Some(10),
+                seed: Some(9),
+                state_dir: Some(PathBuf::from("/tmp/x")),
+                quiet: true,
+            })
+        );
+        assert_eq!(parse(&args("demo")).unwrap(), Command::Demo(DemoArgs::default()));
+    }
+
+    #[test]
+    fn run_options_parse() {
+        let c = parse(&args("run --config channel.toml --hours 0.5")).unwrap();
+        assert_eq!(
+            c,
+            Command::Run(RunArgs {
+                config: Some(PathBuf::from("channel.toml")),
+                hours: Some(0.5),
+                state_dir: None,
+                quiet: false,
+            })
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        for (line, says) in [
+            ("", "demo, run or help"),
+            ("deploy", "unknown command"),
+            ("demo --hours", "needs a value"),
+            ("demo --hours --quiet", "needs a value"),
+            ("demo --hours soon", "takes a number"),
+            ("demo --hours -1", "positive"),
+            ("demo --time-scale 0.5", "at least 1"),
+            ("demo --products 0", "at least 1"),
+            ("demo --config x", "does not take"),
+            ("run --seed 3", "does not take"),
+        ] {
+            let err = parse(&args(line)).unwrap_err();
+            assert!(err.0.contains(says), "{line}: {err}");
+        }
+        assert_eq!(parse(&args("help")).unwrap(), Command::Help);
+        assert_eq!(parse(&args("demo --help")).unwrap(), Command::Help);
+    }
+}

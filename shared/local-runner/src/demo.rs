@@ -1,0 +1,437 @@
+//! `local-runner demo`: both sandboxes on free loopback ports, a seeded catalog, the whole channel on
+//! the embedded adapters with the template's schedules in compressed scenario time, the scenario
+//! driving the world, a settle phase, then the summary with latencies and invariants.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters_embedded::{EmbeddedQueues, EmbeddedStore};
+use domain::{ChannelId, ChannelSettings, Timestamp};
+use operations::testkit::{CommerceSandboxSettings, Sandboxes, WalmartSandboxSettings};
+use ports::records::channel_pk;
+use ports::{Clock, QueueName, ScaledClock, SystemClock, WorkQueue};
+use tokio::time::Instant;
+
+use crate::RunnerError;
+use crate::activity::Activity;
+use crate::engine::{Engine, EngineConfig, HandlerTable};
+use crate::evidence::Evidence;
+use crate::observe::ObservedStore;
+use crate::plan::Plan;
+use crate::progress::{Progress, ProgressView, clock};
+use crate::scenario::{Scenario, ScenarioParams, Step};
+use crate::state_dir::{Manifest, StateDir, Status};
+use crate::summary::{ApiCounts, ListingCounts, OrderCounts, RunFacts, Summary};
+use crate::{invariants, latency};
+
+/// A 24-hour day in about a minute.
+pub const DEFAULT_TIME_SCALE: f64 = 1440.0;
+/// How often the scenario acts and the settle phase looks, in scenario time.
+const STEP: Duration = Duration::from_secs(60);
+/// Longest the settle phase may take, in scenario time.
+pub const DEFAULT_SETTLE_CAP: Duration = Duration::from_secs(3 * 3600);
+/// The least wall time any invocation gets (see `EngineConfig::min_wall_deadline`).
+pub const DEFAULT_MIN_WALL_DEADLINE: Duration = Duration::from_secs(2);
+/// Dead letters listed per queue in the summary.
+const DEAD_LETTERS_SHOWN: usize = 20;
+
+/// Everything a demo run needs.
+pub struct DemoOptions {
+    pub params: ScenarioParams,
+    pub time_scale: f64,
+    pub state_dir: PathBuf,
+    pub settings: ChannelSettings,
+    /// The Walmart sandbox: Walmart's rate limits on, feeds processed within a few minutes.
+    pub walmart_sandbox: WalmartSandboxSettings,
+    pub commerce_sandbox: CommerceSandboxSettings,
+    /// `operations::registry::handlers`, unless a test wants others.
+    pub handlers: HandlerTable,
+    pub progress: Progress,
+    pub settle_cap: Duration,
+    pub min_wall_deadline: Duration,
+}
+
+impl DemoOptions {
+    pub fn new(params: ScenarioParams, time_scale: f64, state_dir: PathBuf) -> Result<Self, RunnerError> {
+        Ok(Self {
+            params,
+            time_scale,
+            state_dir,
+            settings: ChannelSettings::with_defaults(
+                ChannelId::new("demo").map_err(|e| RunnerError::Config(e.to_string()))?,
+            ),
+            walmart_sandbox: WalmartSandboxSettings {
+                feed_received_secs: 30,
+                feed_processing_secs: 120,
+                ..WalmartSandboxSettings::default()
+            },
+            commerce_sandbox: CommerceSandboxSettings::default(),
+            handlers: operations::registry::handlers,
+            progress: Progress::silent(),
+            settle_cap: DEFAULT_SETTLE_CAP,
+            min_wall_deadline: DEFAULT_MIN_WALL_DEADLINE,
+        })
+    }
+}
+
+/// How a demo ended.
+#[derive(Debug)]
+pub enum DemoOutcome {
+    Finished(Box<Summary>),
+    /// The directory already held a finished demo: its saved summary and exit code.
+    AlreadyFinished {
+        summary: String,
+        exit_code: i32,
+    },
+    /// Stopped by the interrupt; the directory says so.
+    Interrupted {
+        state_dir: PathBuf,
+    },
+}
+
+impl DemoOutcome {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DemoOutcome::Finished(summary) => summary.exit_code(),
+            DemoOutcome::AlreadyFinished { exit_code, .. } => *exit_code,
+            DemoOutcome::Interrupted { .. } => crate::EXIT_INTERRUPTED,
+        }
+    }
+}
+
+/// Prepares the directory: a finished demo is reported as it was; an interrupted one is moved aside
+/// and replayed with its own parameters (see `state_dir` for why a demo cannot continue).
+fn prepare(dir: &StateDir, options: &DemoOptions) -> Result<Option<DemoOutcome>, RunnerError> {
+    let attempts = match dir.manifest()? {
+        None => {
+            if dir.path().join("state.jsonl").exists() {
+                return Err(RunnerError::Config(format!(
+                    "{} holds a state store but no runner manifest; use another --state-dir",
+                    dir.path().display()
+                )));
+            }
+            0
+        }
+        Some(Manifest::Run { .. }) => {
+            return Err(RunnerError::Config(format!(
+                "{} holds a `run` against real endpoints; a demo needs its own --state-dir",
+                dir.path().display()
+            )));
+        }
+        Some(Manifest::Demo {
+            params,
+            time_scale,
+            status,
+            exit_code,
+            interrupted_attempts,
+        }) => {
+            if params != options.params || time_scale != options.time_scale {
+                return Err(RunnerError::Config(format!(
+                    "{} holds a demo with {} products, {} orders, {} h, seed {}, time scale {}; \
+                     rerun with those or use another --state-dir",
+                    dir.path().display(),
+                    params.products,
+                    params.orders,
+                    params.hours,
+                    params.seed,
+                    time_scale
+                )));
+            }
+            if status == Status::Finished {
+                return Ok(Some(DemoOutcome::AlreadyFinished {
+                    summary: dir.summary_text().unwrap_or_default(),
+                    exit_code: exit_code.unwrap_or(0),
+                }));
+            }
+            let next = interrupted_attempts + 1;
+            dir.archive_attempt(next)?;
+            next
+        }
+    };
+    dir.write_manifest(&Manifest::Demo {
+        params: options.params.clone(),
+        time_scale: options.time_scale,
+        status: Status::Running,
+        exit_code: None,
+        interrupted_attempts: attempts,
+    })?;
+    Ok(None)
+}
+
+fn set_status(
+    dir: &StateDir,
+    options: &DemoOptions,
+    status: Status,
+    exit_code: Option<i32>,
+) -> Result<(), RunnerError> {
+    let attempts = match dir.manifest()? {
+        Some(Manifest::Demo {
+            interrupted_attempts, ..
+        }) => interrupted_attempts,
+        _ => 0,
+    };
+    dir.write_manifest(&Manifest::Demo {
+        params: options.params.clone(),
+        time_scale: options.time_scale,
+        status,
+        exit_code,
+        interrupted_attempts: attempts,
+    })?;
+    Ok(())
+}
+
+/// Runs the demo until it has played its day and settled, or until `interrupt` resolves.
+pub async fn run(
+    mut options: DemoOptions,
+    interrupt: impl Future<Output = ()>,
+) -> Result<DemoOutcome, RunnerError> {
+    let wall_start = Instant::now();
+    let dir = StateDir::open(&options.state_dir)?;
+    if let Some(done) = prepare(&dir, &options)? {
+        return Ok(done);
+    }
+    let scaled = Arc::new(ScaledClock::new(SystemClock.now(), options.time_scale));
+    let clock: Arc<dyn Clock> = scaled.clone();
+    let sandboxes = Sandboxes::start(
+        clock.clone(),
+        options.walmart_sandbox.clone(),
+        options.commerce_sandbox.clone(),
+    )
+    .await
+    .map_err(RunnerError::Sandbox)?;
+    let plan = Plan::from_embedded_template()?;
+    let settings = options.settings.clone();
+    let store = Arc::new(ObservedStore::new(
+        Arc::new(EmbeddedStore::open(dir.path())?),
+        clock.clone(),
+        vec![channel_pk(&settings.id, "LISTING")],
+    ));
+    let queues = Arc::new(EmbeddedQueues::open(
+        dir.path(),
+        plan.queues.clone(),
+        clock.clone(),
+    )?);
+    let channel = Arc::new(sandboxes.channel(settings.clone(), store.clone(), queues.clone(), clock.clone()));
+
+    let start = clock.now();
+    options.progress.say(&format!(
+        "local-runner demo: {} products, {} orders, {} h of scenario time at x{} (about {:.0} s); state in {}",
+        options.params.products,
+        options.params.orders,
+        options.params.hours,
+        options.time_scale,
+        options.params.day().as_secs_f64() / options.time_scale,
+        dir.path().display()
+    ));
+    options.progress.say(&format!(
+        "sandboxes: Walmart {}  Commerce {}",
+        sandboxes.walmart.base_url(),
+        sandboxes.commerce.base_url()
+    ));
+    let mut scenario = Scenario::begin(&sandboxes, options.params.clone(), start).await?;
+    let activity = Activity::new();
+    let engine = Engine::start(EngineConfig {
+        channel,
+        clock: scaled.clone(),
+        plan: plan.clone(),
+        handlers: options.handlers,
+        activity: activity.clone(),
+        min_wall_deadline: options.min_wall_deadline,
+    });
+    let not_wired = Summary::not_wired(engine.wiring());
+    for line in &not_wired {
+        options.progress.say(&format!("not running yet: {line}"));
+    }
+
+    let day_end = start.plus(options.params.day());
+    let settle_end = day_end.plus(options.settle_cap);
+    let mut quiet_since: Option<Timestamp> = None;
+    let mut notes = Vec::new();
+    let wired_schedules: Vec<_> = engine
+        .wiring()
+        .iter()
+        .filter(|w| !w.schedules.is_empty())
+        .map(|w| w.operation)
+        .collect();
+    tokio::pin!(interrupt);
+    let settled = loop {
+        tokio::select! {
+            biased;
+            () = &mut interrupt => break None,
+            () = clock.sleep(STEP) => {}
+        }
+        let now = clock.now();
+        if let Err(e) = scenario.advance(&sandboxes, now).await {
+            // A control call failing (the sandbox is local, so this is rare) skips this step only.
+            tracing::warn!(error = %e, "scenario step failed");
+            if notes.len() < 20 {
+                notes.push(format!("scenario step at {} failed: {e}", clock_at(start, now)));
+            }
+        }
+        let settling = now >= day_end;
+        if settling {
+            let feeds_pending = sandboxes
+                .walmart_control()
+                .state()
+                .await
+                .map_or(1, |s| s.feeds_pending);
+            let quiet = scenario.timeline_done()
+                && scenario.unfinished_stories().next().is_none()
+                && feeds_pending == 0
+                && QueueName::ALL.into_iter().all(|q| queues.depth(q) == 0);
+            quiet_since = if quiet { quiet_since.or(Some(now)) } else { None };
+            // Quiet, and every schedule has run once more since: nothing is left in flight.
+            if let Some(since) = quiet_since
+                && wired_schedules.iter().all(|op| {
+                    activity
+                        .of(*op)
+                        .last_finished_run_started_at
+                        .is_some_and(|t| t >= since)
+                })
+            {
+                break Some(true);
+            }
+            if now >= settle_end {
+                break Some(false);
+            }
+        }
+        let placed = scenario.journal().orders.len();
+        options
+            .progress
+            .tick(ProgressView {
+                start,
+                now,
+                phase: if settling { "settling" } else { "active" },
+                activity: &activity,
+                store: store.as_ref(),
+                settings: &settings,
+                queues: &queues,
+                extra: format!("buyers placed {placed}"),
+            })
+            .await;
+    };
+
+    let grace = scaled
+        .to_wall(plan.longest_timeout())
+        .max(options.min_wall_deadline)
+        + Duration::from_secs(1);
+    let stopped = engine.stop(grace).await;
+    if stopped.aborted > 0 {
+        notes.push(format!(
+            "{} runs were still going {} s after the stop and were aborted",
+            stopped.aborted,
+            grace.as_secs()
+        ));
+    }
+    let Some(settled) = settled else {
+        set_status(&dir, &options, Status::Interrupted, None)?;
+        sandboxes.shutdown().await;
+        options.progress.say(&format!(
+            "interrupted; rerun with --state-dir {} to play this demo again",
+            dir.path().display()
+        ));
+        return Ok(DemoOutcome::Interrupted {
+            state_dir: dir.path().to_owned(),
+        });
+    };
+
+    let evidence = Evidence::gather(
+        &settings,
+        scenario.journal().clone(),
+        &store,
+        &sandboxes.walmart_control(),
+        &sandboxes.commerce_control(),
+    )
+    .await?;
+    for story in scenario.unfinished_stories() {
+        let since = clock_at(start, story.since);
+        notes.push(match &story.step {
+            step if step.waits_on_channel() => format!(
+                "PO {} ({:?}): still waiting for {} since {since}",
+                story.purchase_order_id,
+                story.story,
+                step.waiting_for()
+            ),
+            Step::Done => continue,
+            step => format!(
+                "PO {} ({:?}): {} not reached before the end",
+                story.purchase_order_id,
+                story.story,
+                step.waiting_for()
+            ),
+        });
+    }
+    notes.extend(
+        evidence
+            .journal
+            .refused_actions
+            .iter()
+            .map(|r| format!("a sandbox refused: {r}")),
+    );
+    notes.extend(
+        evidence
+            .records
+            .unreadable
+            .iter()
+            .map(|r| format!("unreadable record {r}")),
+    );
+    let mut orders = OrderCounts::from_records(&evidence.records);
+    orders.placed = Some(evidence.journal.orders.len());
+    orders.not_placed = Some(evidence.journal.orders_not_placed);
+    let summary = Summary {
+        facts: RunFacts {
+            title: format!(
+                "demo, {} products, {} orders, seed {}, x{}",
+                options.params.products, options.params.orders, options.params.seed, options.time_scale
+            ),
+            state_dir: dir.path().display().to_string(),
+            scenario_time: clock.now().since(start),
+            wall_time: wall_start.elapsed(),
+            settled: Some(settled),
+        },
+        listings: ListingCounts::from_records(&evidence.records),
+        orders,
+        activity: activity.snapshot(),
+        not_wired,
+        dead_letters: dead_letters(queues.as_ref()).await,
+        notes,
+        latency: latency::measure(&evidence),
+        api: Some(ApiCounts::from_evidence(&evidence)),
+        invariants: invariants::check(&evidence),
+    };
+    let json = serde_json::to_value(&summary).unwrap_or_default();
+    dir.write_summary(&summary.render(), &json)?;
+    set_status(&dir, &options, Status::Finished, Some(summary.exit_code()))?;
+    sandboxes.shutdown().await;
+    Ok(DemoOutcome::Finished(Box::new(summary)))
+}
+
+fn clock_at(start: Timestamp, at: Timestamp) -> String {
+    clock(at.since(start))
+}
+
+/// What waits in each dead-letter queue, one line per message.
+pub async fn dead_letters(queues: &dyn WorkQueue) -> BTreeMap<QueueName, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for queue in QueueName::ALL {
+        let Ok(dead) = queues.dead_letters(queue, DEAD_LETTERS_SHOWN).await else {
+            continue;
+        };
+        if dead.is_empty() {
+            continue;
+        }
+        out.insert(
+            queue,
+            dead.iter()
+                .map(|d| {
+                    let body: String = d.body.chars().take(160).collect();
+                    format!("{} (received {} times): {body}", d.message_id, d.receive_count)
+                })
+                .collect(),
+        );
+    }
+    out
+}

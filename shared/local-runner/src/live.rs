@@ -1,0 +1,205 @@
+//! `local-runner run`: the channel against real endpoints (Walmart's sandbox or production, a real
+//! Commerce store), on the embedded adapters with the template's schedules in real time. No
+//! scenario and no invariants: the channel runs with live progress until Ctrl-C (or `--hours`),
+//! and a restart with the same state directory continues where it stopped.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters_embedded::{EmbeddedQueues, EmbeddedStore};
+use operations::Channel;
+use ports::{Clock, ScaledClock, StateStore, SystemClock};
+use tokio::time::Instant;
+
+use crate::RunnerError;
+use crate::activity::Activity;
+use crate::config::LiveConfig;
+use crate::demo::dead_letters;
+use crate::engine::{Engine, EngineConfig, HandlerTable};
+use crate::evidence::ChannelRecords;
+use crate::plan::Plan;
+use crate::progress::{Progress, ProgressView};
+use crate::state_dir::{Manifest, StateDir, Status};
+use crate::summary::{ListingCounts, OrderCounts, RunFacts, Summary};
+
+/// How often the run loop looks at the clock and prints progress.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
+pub struct LiveOptions {
+    pub config: LiveConfig,
+    pub state_dir: PathBuf,
+    /// Stop after this long; `None` runs until interrupted.
+    pub duration: Option<Duration>,
+    pub handlers: HandlerTable,
+    pub progress: Progress,
+}
+
+impl LiveOptions {
+    pub fn new(config: LiveConfig, state_dir: PathBuf) -> Self {
+        Self {
+            config,
+            state_dir,
+            duration: None,
+            handlers: operations::registry::handlers,
+            progress: Progress::silent(),
+        }
+    }
+}
+
+/// How a live run ended.
+#[derive(Debug)]
+pub struct LiveOutcome {
+    pub summary: Box<Summary>,
+    pub interrupted: bool,
+}
+
+impl LiveOutcome {
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            crate::EXIT_INTERRUPTED
+        } else {
+            0
+        }
+    }
+}
+
+/// Runs the channel until `interrupt` resolves or the duration is up.
+pub async fn run(
+    mut options: LiveOptions,
+    interrupt: impl Future<Output = ()>,
+) -> Result<LiveOutcome, RunnerError> {
+    let wall_start = Instant::now();
+    let settings = options.config.settings.clone();
+    let dir = StateDir::open(&options.state_dir)?;
+    match dir.manifest()? {
+        Some(Manifest::Demo { .. }) => {
+            return Err(RunnerError::Config(format!(
+                "{} holds a demo; `run` needs its own --state-dir",
+                dir.path().display()
+            )));
+        }
+        Some(Manifest::Run { channel, .. }) if channel != settings.id.as_str() => {
+            return Err(RunnerError::Config(format!(
+                "{} holds channel {channel}, not {}",
+                dir.path().display(),
+                settings.id
+            )));
+        }
+        _ => {}
+    }
+    let manifest = |status| Manifest::Run {
+        channel: settings.id.as_str().to_owned(),
+        status,
+    };
+    dir.write_manifest(&manifest(Status::Running))?;
+
+    // Real endpoints live in real time: scale 1.
+    let scaled = Arc::new(ScaledClock::new(SystemClock.now(), 1.0));
+    let clock: Arc<dyn Clock> = scaled.clone();
+    let plan = Plan::from_embedded_template()?;
+    let store: Arc<dyn StateStore> = Arc::new(EmbeddedStore::open(dir.path())?);
+    let queues = Arc::new(EmbeddedQueues::open(
+        dir.path(),
+        plan.queues.clone(),
+        clock.clone(),
+    )?);
+    let apis =
+        operations::wiring::connect(&options.config.endpoints, &options.config.secrets, clock.clone())?;
+    let channel = Arc::new(Channel {
+        settings: settings.clone(),
+        store: store.clone(),
+        queues: queues.clone(),
+        walmart: apis.walmart,
+        commerce: apis.commerce,
+        clock: clock.clone(),
+    });
+    options.progress.say(&format!(
+        "local-runner run: channel {} against Walmart {} and Commerce {}; state in {}",
+        settings.id,
+        options.config.endpoints.walmart_base_url,
+        options.config.endpoints.commerce_base_url,
+        dir.path().display()
+    ));
+    let activity = Activity::new();
+    let engine = Engine::start(EngineConfig {
+        channel,
+        clock: scaled.clone(),
+        plan: plan.clone(),
+        handlers: options.handlers,
+        activity: activity.clone(),
+        // Real time: the function's own timeout is the deadline.
+        min_wall_deadline: Duration::ZERO,
+    });
+    let not_wired = Summary::not_wired(engine.wiring());
+    for line in &not_wired {
+        options.progress.say(&format!("not running yet: {line}"));
+    }
+
+    let start = clock.now();
+    tokio::pin!(interrupt);
+    let interrupted = loop {
+        tokio::select! {
+            biased;
+            () = &mut interrupt => break true,
+            () = tokio::time::sleep(LOOK_EVERY) => {}
+        }
+        if options.duration.is_some_and(|d| wall_start.elapsed() >= d) {
+            break false;
+        }
+        options
+            .progress
+            .tick(ProgressView {
+                start,
+                now: clock.now(),
+                phase: "running",
+                activity: &activity,
+                store: store.as_ref(),
+                settings: &settings,
+                queues: &queues,
+                extra: String::new(),
+            })
+            .await;
+    };
+    let stopped = engine.stop(plan.longest_timeout() + Duration::from_secs(1)).await;
+
+    let records = ChannelRecords::load(store.as_ref(), &settings).await?;
+    let mut notes: Vec<String> = records
+        .unreadable
+        .iter()
+        .map(|r| format!("unreadable record {r}"))
+        .collect();
+    if stopped.aborted > 0 {
+        notes.push(format!("{} runs were aborted at the stop", stopped.aborted));
+    }
+    let summary = Summary {
+        facts: RunFacts {
+            title: format!("run, channel {}", settings.id),
+            state_dir: dir.path().display().to_string(),
+            scenario_time: clock.now().since(start),
+            wall_time: wall_start.elapsed(),
+            settled: None,
+        },
+        listings: ListingCounts::from_records(&records),
+        orders: OrderCounts::from_records(&records),
+        activity: activity.snapshot(),
+        not_wired,
+        dead_letters: dead_letters(queues.as_ref()).await,
+        notes,
+        latency: Vec::new(),
+        api: None,
+        invariants: Vec::new(),
+    };
+    let json = serde_json::to_value(&summary).unwrap_or_default();
+    dir.write_summary(&summary.render(), &json)?;
+    dir.write_manifest(&manifest(if interrupted {
+        Status::Interrupted
+    } else {
+        Status::Finished
+    }))?;
+    Ok(LiveOutcome {
+        summary: Box::new(summary),
+        interrupted,
+    })
+}
