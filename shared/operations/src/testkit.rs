@@ -237,3 +237,127 @@ fn corrupt_check_digit(upc: &str) -> String {
     let wrong = (check.bytes().next().map_or(0, |b| b - b'0') + 1) % 10;
     format!("{body}{wrong}")
 }
+
+/// Plays `operation`'s queue on `channel`'s queues as Lambda's event source mapping would: receives
+/// batches of up to 10, runs the registry's handler on each message (concurrently, as the glue
+/// does), deletes the messages that succeeded and makes failed ones visible again. Stops when the
+/// queue is empty or a batch had no success. Returns (handled, failed).
+pub async fn drain(channel: &Arc<Channel>, operation: domain::Operation) -> (usize, usize) {
+    let (queue, handle) = crate::registry::handlers(operation)
+        .queue
+        .expect("the operation consumes a queue");
+    let (mut handled, mut failed) = (0, 0);
+    loop {
+        let batch = channel
+            .queues
+            .receive(queue, 10, Duration::ZERO)
+            .await
+            .expect("receive");
+        if batch.is_empty() {
+            return (handled, failed);
+        }
+        let runs = batch.iter().map(|delivery| {
+            let message = crate::registry::Message {
+                message_id: delivery.message_id.clone(),
+                body: delivery.body.clone(),
+                receive_count: delivery.receive_count,
+            };
+            handle(
+                channel.clone(),
+                message,
+                ports::Deadline::after(Duration::from_secs(300)),
+            )
+        });
+        let outcomes = futures::future::join_all(runs).await;
+        let mut progress = false;
+        for (delivery, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => {
+                    progress = true;
+                    handled += 1;
+                    channel
+                        .queues
+                        .delete(queue, &delivery.receipt)
+                        .await
+                        .expect("delete");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "message failed");
+                    failed += 1;
+                    let _ = channel
+                        .queues
+                        .change_visibility(queue, &delivery.receipt, Duration::ZERO)
+                        .await;
+                }
+            }
+        }
+        if !progress {
+            return (handled, failed);
+        }
+    }
+}
+
+/// Makes seeded SKUs live listings at once, as if imported, matched and synced: seller items on
+/// Walmart with `quantity` units at the seeded price (19.99), Match listings from the Commerce
+/// products, and offers recording that quantity and price as sent. For tests of what follows
+/// matching (inventory, prices, orders) without waiting for feeds.
+pub async fn seed_live_listings(sandboxes: &Sandboxes, channel: &Channel, skus: &[String], quantity: u32) {
+    use ports::Records;
+    let deadline = ports::Deadline::none();
+    let sku_ids: Vec<domain::Sku> = skus
+        .iter()
+        .map(|s| domain::Sku::new(s.as_str()).expect("valid sku"))
+        .collect();
+    let products = channel
+        .commerce
+        .products_by_skus(&sku_ids, &deadline)
+        .await
+        .expect("seeded products");
+    let price = Money::from_cents(1999);
+    let specs: Vec<walmart_sandbox::SellerItemSpec> = products
+        .iter()
+        .map(|p| walmart_sandbox::SellerItemSpec {
+            sku: p.sku.clone(),
+            gtin: p.attribute(&channel.settings.gtin_attribute).expect("seeded UPC"),
+            price: Some(price),
+            quantity: Some(quantity),
+        })
+        .collect();
+    for chunk in specs.chunks(2_000) {
+        sandboxes
+            .walmart_control()
+            .add_seller_items(chunk)
+            .await
+            .expect("seller items");
+    }
+    let now = channel.clock.now();
+    let feed = domain::FeedId::new("seeded").expect("feed id");
+    let mut listings = Vec::new();
+    let mut offers = Vec::new();
+    for product in &products {
+        let sku = domain::Sku::new(product.sku.as_str()).expect("valid sku");
+        let item = sandboxes
+            .walmart_control()
+            .seller_item(&product.sku)
+            .await
+            .expect("seller item");
+        let wpid = domain::Wpid::new(item["wpid"].as_str().expect("wpid")).expect("valid wpid");
+        let mut listing = domain::Listing::import(
+            channel.settings.id.clone(),
+            sku.clone(),
+            product.to_snapshot(&channel.settings.gtin_attribute),
+            now,
+        );
+        listing.submitted(feed.clone(), now).expect("draft");
+        listing
+            .matched(wpid, channel.settings.walmart_store_live, now)
+            .expect("processing");
+        listings.push(listing);
+        let mut offer = domain::OfferState::new(channel.settings.id.clone(), sku);
+        offer.quantity_sent(quantity, domain::SentVia::Single, now);
+        offer.price_sent(price, domain::SentVia::Single, now);
+        offers.push(offer);
+    }
+    channel.store.save_all(&listings).await.expect("listings");
+    channel.store.save_all(&offers).await.expect("offers");
+}
