@@ -243,10 +243,13 @@ pub fn sweep_decision(record: &OrderRecord, max_attempts: u32, now: Timestamp) -
 }
 
 /// Whether an order counts as stuck for the alarm: recorded, not created, older than the documented
-/// creation delay.
-pub fn is_stuck(record: &OrderRecord, now: Timestamp) -> bool {
+/// creation delay, and still being attempted (orders out of attempts count as `OrdersFailed`).
+pub fn is_stuck(record: &OrderRecord, max_attempts: u32, now: Timestamp) -> bool {
     let delay = Operation::OrderCreate.target_delay();
+    let out_of_attempts =
+        matches!(record.creation(), CreationState::Failed { attempts, .. } if *attempts >= max_attempts);
     record.commerce_link().is_none()
+        && !out_of_attempts
         && record.summary() != OrderSummary::Canceled
         && now.since(record.imported_at) > delay
 }
@@ -259,7 +262,7 @@ async fn sweep(ch: &Channel, report: &mut RunReport) -> Result<(), OpError> {
     let mut messages = Vec::new();
     for status in [OrderSummary::Pending, OrderSummary::Error] {
         for record in all_orders_in(ch.store.as_ref(), &ch.settings.id, status).await? {
-            if is_stuck(&record, now) {
+            if is_stuck(&record, max, now) {
                 stuck += 1;
             }
             match sweep_decision(&record, max, now) {
@@ -346,8 +349,8 @@ mod tests {
         let r = record(at(0));
         assert_eq!(sweep_decision(&r, 3, at(1)), SweepDecision::Wait);
         assert_eq!(sweep_decision(&r, 3, at(2)), SweepDecision::Requeue);
-        assert!(!is_stuck(&r, at(5)));
-        assert!(is_stuck(&r, at(6)));
+        assert!(!is_stuck(&r, 3, at(5)));
+        assert!(is_stuck(&r, 3, at(6)));
 
         let mut failed = record(at(0));
         failed.creation_failed("unknown SKU".into(), 3, at(0)).unwrap();
@@ -356,8 +359,10 @@ mod tests {
         failed.creation_failed("unknown SKU".into(), 3, at(5)).unwrap();
         assert_eq!(sweep_decision(&failed, 3, at(14)), SweepDecision::Wait);
         assert_eq!(sweep_decision(&failed, 3, at(15)), SweepDecision::Requeue);
+        assert!(is_stuck(&failed, 3, at(15)), "still being attempted");
         failed.creation_failed("unknown SKU".into(), 3, at(15)).unwrap();
         assert_eq!(sweep_decision(&failed, 3, at(500)), SweepDecision::AwaitRedrive);
+        assert!(!is_stuck(&failed, 3, at(500)), "counted as failed instead");
 
         let mut created = record(at(0));
         created
@@ -369,7 +374,7 @@ mod tests {
                 at(0),
             )
             .unwrap();
-        assert!(!is_stuck(&created, at(60)));
+        assert!(!is_stuck(&created, 3, at(60)));
         assert_eq!(
             sweep_decision(&created, 3, at(3)),
             SweepDecision::Requeue,
