@@ -462,8 +462,8 @@ async fn order_activity(
     loop {
         if running_out(deadline) {
             report.complete = false;
-            // What was read is marked; the cursor stays where the unread orders start.
-            return Ok((urgent, newest));
+            // What was read is marked; everything changed before `from` was read.
+            return Ok((urgent, Some(from)));
         }
         let page = ch.commerce.orders_page(from, &filter, request, deadline).await?;
         report.add("orders_read", page.items.len() as u64);
@@ -489,7 +489,8 @@ async fn order_activity(
         newest = newest.max(page_newest);
         if !page.has_more(request) {
             report.add("order_skus", urgent.len() as u64);
-            return Ok((urgent, newest));
+            // With no order changed, the stream was still read up to `since`.
+            return Ok((urgent, newest.max(Some(since))));
         }
         match page_newest {
             Some(t) if t > from => {
@@ -519,6 +520,10 @@ async fn scan_sources(
     report: &mut RunReport,
 ) -> Result<(), OpError> {
     if snapshot.chunks.is_empty() {
+        return Ok(());
+    }
+    if running_out(deadline) {
+        report.complete = false;
         return Ok(());
     }
     let first = ch
@@ -660,6 +665,7 @@ async fn process_rechecks(
             break;
         }
         for (sku, evaluation) in evaluate_all(ch, batch.to_vec(), deadline).await {
+            report.add("rechecked", 1);
             match evaluation {
                 Ok(Evaluation::NotLive) => {
                     snapshot.untrack(&sku);
@@ -682,7 +688,6 @@ async fn process_rechecks(
             }
         }
     }
-    report.add("rechecked", (offers.len() as u64) + report.count("unchanged"));
     if changes.is_empty() {
         return Ok(());
     }
@@ -697,7 +702,7 @@ async fn process_rechecks(
         > 0;
     let plan = plan(changes, singles, feed_allowed);
     report.add("deferred", plan.deferred.len() as u64);
-    let sent = send_singles(
+    send_singles(
         ch,
         plan.singles,
         &mut offers,
@@ -706,7 +711,6 @@ async fn process_rechecks(
         report,
     )
     .await?;
-    let _ = sent;
     send_feed(ch, plan.feed, &mut offers, snapshot, deadline, report).await
 }
 
@@ -963,9 +967,10 @@ async fn poll_feeds(
 
 // ---------------------------------------------------------------- reconciliation
 
-/// Reads Walmart's quantities of the next slice of the snapshot (the chunk whose last pass is
-/// oldest) and marks for a recheck every SKU whose quantity differs from what was sent, forgetting
-/// the sent value so the recheck sends the right one. Values still in a feed in flight are skipped.
+/// Reads Walmart's quantities of the next SKUs of the reconciliation pass (chunk after chunk, the
+/// chunk whose last pass is oldest first, up to the run's share of the read budget) and marks for a
+/// recheck every SKU whose quantity differs from what was sent, forgetting the sent value so the
+/// recheck sends the right one. Values still in a feed in flight are skipped.
 async fn reconcile(
     ch: &Channel,
     snapshot: &mut Snapshot,
@@ -976,34 +981,49 @@ async fn reconcile(
     if running_out(deadline) {
         return Ok(());
     }
-    let Some(n) = snapshot
+    let now = ch.clock.now();
+    let mut left = feeds::budget(ch, BudgetedCall::InventoryRead)
+        .await?
+        .available(now)
+        .min(RECONCILE_PER_RUN) as usize;
+    let mut order: Vec<(Option<Timestamp>, u32)> = snapshot
         .chunks
         .values()
         .filter(|c| !c.record.entries.is_empty())
-        .min_by_key(|c| (c.record.reconciled_at, c.record.chunk))
-        .map(|c| c.record.chunk)
-    else {
-        return Ok(());
-    };
-    let now = ch.clock.now();
-    let available = feeds::budget(ch, BudgetedCall::InventoryRead)
-        .await?
-        .available(now)
-        .min(RECONCILE_PER_RUN);
-    let (mut slice, mut finishes) = match snapshot.chunks.get(&n) {
-        Some(chunk) => chunk.record.reconciliation_slice(available as usize),
-        None => return Ok(()),
-    };
-    let wanted = u32::try_from(slice.len()).unwrap_or(u32::MAX);
-    let granted = feeds::reserve(ch, BudgetedCall::InventoryRead, wanted).await? as usize;
-    if granted < slice.len() {
-        slice.truncate(granted);
-        finishes = false;
+        .map(|c| (c.record.reconciled_at, c.record.chunk))
+        .collect();
+    order.sort();
+    let mut slices: Vec<(u32, Vec<Sku>, bool)> = Vec::new();
+    for (_, n) in order {
+        if left == 0 {
+            break;
+        }
+        if let Some(chunk) = snapshot.chunks.get(&n) {
+            let (slice, finishes) = chunk.record.reconciliation_slice(left);
+            left -= slice.len();
+            slices.push((n, slice, finishes));
+        }
     }
-    if slice.is_empty() {
+    let wanted: usize = slices.iter().map(|(_, s, _)| s.len()).sum();
+    let mut granted = feeds::reserve(
+        ch,
+        BudgetedCall::InventoryRead,
+        u32::try_from(wanted).unwrap_or(u32::MAX),
+    )
+    .await? as usize;
+    for (_, slice, finishes) in &mut slices {
+        if slice.len() > granted {
+            slice.truncate(granted);
+            *finishes = false;
+        }
+        granted -= slice.len();
+    }
+    slices.retain(|(_, slice, _)| !slice.is_empty());
+    let skus: Vec<Sku> = slices.iter().flat_map(|(_, s, _)| s.iter().cloned()).collect();
+    if skus.is_empty() {
         return Ok(());
     }
-    let read = concurrently(slice.clone(), 4, |sku| async move {
+    let read = concurrently(skus, 4, |sku| async move {
         let on_walmart = ch.walmart.get_inventory(&sku, deadline).await;
         let offer = ch
             .store
@@ -1012,7 +1032,9 @@ async fn reconcile(
         (sku, on_walmart, offer)
     })
     .await;
+    let mut checked = 0;
     for (sku, on_walmart, offer) in read {
+        checked += 1;
         let Some(sent) = offer?.and_then(|o| o.record.quantity) else {
             continue;
         };
@@ -1022,7 +1044,7 @@ async fn reconcile(
             continue;
         }
         match on_walmart {
-            Ok(quantity) if quantity == sent.value => report.add("reconciled_in_step", 1),
+            Ok(quantity) if quantity == sent.value => {}
             Ok(quantity) => {
                 tracing::info!(sku = %sku, sent = sent.value, on_walmart = quantity, "inventory drift");
                 feeds::update_offer(ch, &sku, |o| {
@@ -1039,11 +1061,13 @@ async fn reconcile(
             Err(e) => report.problem(format!("{sku}: Walmart quantity not read: {e}")),
         }
     }
-    snapshot.change_chunk(n, |c| {
-        c.reconciled(&slice, finishes, now);
-        true
-    });
-    report.add("reconciled", slice.len() as u64);
+    for (n, slice, finishes) in &slices {
+        snapshot.change_chunk(*n, |c| {
+            c.reconciled(slice, *finishes, now);
+            true
+        });
+    }
+    report.add("reconciled", checked);
     Ok(())
 }
 
