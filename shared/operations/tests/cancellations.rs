@@ -1,0 +1,288 @@
+//! cancellation-sync over both sandboxes, both directions: Commerce cancellations reach Walmart
+//! with a mapped reason; Walmart cancellations cancel or annotate the Commerce order.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod orders_fixture;
+
+use std::time::Duration;
+
+use commerce_sandbox::{ShipLine, TrackInput};
+use domain::{LineNumber, OrderEvent, OrderSummary, PurchaseOrderId, SyncTask};
+use operations::{RunReport, cancellation_sync, shipment_sync};
+use orders_fixture::Fixture;
+use ports::QueueName;
+use walmart_sandbox::{BuyerCancellation, CancelledBy, LineQuantitySpec};
+
+async fn sync(fx: &Fixture) -> RunReport {
+    fx.advance(Duration::from_secs(30));
+    cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap()
+}
+
+async fn buyer_cancels(fx: &Fixture, po: &PurchaseOrderId, lines: &[(u32, u32)]) {
+    fx.sandboxes
+        .walmart_control()
+        .cancel_as_buyer(
+            po.as_str(),
+            &BuyerCancellation {
+                lines: lines
+                    .iter()
+                    .map(|(line, quantity)| LineQuantitySpec {
+                        line: *line,
+                        quantity: *quantity,
+                    })
+                    .collect(),
+                reason: "CUSTOMER_CANCEL".into(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+fn comments(order: &serde_json::Value) -> Vec<String> {
+    order["status_histories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["comment"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_cancelled_in_commerce_is_cancelled_on_walmart_with_the_merchants_reason() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let po = fx.buyer_orders(&[(&a, 2, 1999), (&b, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let _ = fx.peek(QueueName::InventorySync).await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.ch
+        .commerce
+        .add_order_comment(
+            domain::CommerceOrderId(order_id),
+            "Customer phoned to cancel",
+            &Fixture::deadline(),
+        )
+        .await
+        .unwrap();
+    assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
+
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart"), 3, "{report:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    let mut sent: Vec<_> = received
+        .cancellations
+        .iter()
+        .map(|c| (c.line, c.quantity, c.reason.as_str(), c.by))
+        .collect();
+    sent.sort_by_key(|c| c.0);
+    assert_eq!(
+        sent,
+        vec![
+            (1, 2, "CUSTOMER_REQUESTED_SELLER_TO_CANCEL", CancelledBy::Seller),
+            (2, 1, "CUSTOMER_REQUESTED_SELLER_TO_CANCEL", CancelledBy::Seller),
+        ]
+    );
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Canceled);
+    // The freed stock reaches Walmart through inventory-sync.
+    let urgent = fx.peek(QueueName::InventorySync).await;
+    assert_eq!(urgent.len(), 1);
+    assert!(urgent[0].contains(&a) && urgent[0].contains(&b));
+
+    let again = sync(&fx).await;
+    assert_eq!(again.count("units_cancelled_on_walmart"), 0);
+    assert_eq!(
+        fx.sandboxes
+            .walmart_control()
+            .received()
+            .await
+            .unwrap()
+            .cancellations
+            .len(),
+        2,
+        "sent once"
+    );
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_partial_shipment_only_the_unshipped_units_are_cancelled() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 2, 1999)]).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    let commerce = fx.sandboxes.commerce_control();
+    commerce
+        .ship(
+            order_id,
+            vec![ShipLine {
+                sku: Some(a.clone()),
+                order_item_id: None,
+                qty: 1.0,
+            }],
+            TrackInput {
+                carrier_code: "ups".into(),
+                title: "UPS".into(),
+                number: "1Z9".into(),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert!(
+        commerce.cancel(order_id).await.unwrap(),
+        "the unshipped unit is cancellable"
+    );
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart"), 1, "{report:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert_eq!(received.cancellations.len(), 1);
+    assert_eq!(received.cancellations[0].quantity, 1);
+    assert_eq!(received.cancellations[0].reason, "SELLER_CANCEL_OUT_OF_STOCK");
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Shipped);
+    let line = record.line(LineNumber(1)).unwrap();
+    assert_eq!((line.shipped, line.cancelled), (1, 1));
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walmart_cancellation_of_everything_cancels_the_commerce_order() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let po = fx.buyer_orders(&[(&a, 2, 1999), (&b, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let _ = fx.peek(QueueName::InventorySync).await;
+    assert_eq!(fx.salable(&a).await, 8.0);
+    buyer_cancels(&fx, &po, &[(1, 2), (2, 1)]).await;
+
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart_side"), 3, "{report:?}");
+    assert_eq!(report.count("commerce_orders_cancelled"), 1);
+    let order = fx.commerce_order(&po).await;
+    assert_eq!(order["state"], "canceled");
+    assert!(
+        comments(&order)
+            .iter()
+            .any(|c| c.contains("cancelled on Walmart"))
+    );
+    assert_eq!(fx.salable(&a).await, 10.0, "reservation released");
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Canceled);
+    assert!(
+        record
+            .history
+            .iter()
+            .any(|h| h.event == OrderEvent::CommerceOrderCancelled)
+    );
+    assert!(record.cancellations_pending_in_commerce().is_empty());
+    assert_eq!(fx.peek(QueueName::InventorySync).await.len(), 1);
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert!(
+        received.cancellations.iter().all(|c| c.by == CancelledBy::Buyer),
+        "nothing sent back to Walmart"
+    );
+
+    let again = sync(&fx).await;
+    assert_eq!(again.count("units_cancelled_on_walmart"), 0, "{again:?}");
+    assert_eq!(again.count("commerce_orders_cancelled"), 0);
+    assert_eq!(
+        comments(&fx.commerce_order(&po).await)
+            .iter()
+            .filter(|c| c.contains("cancelled on Walmart"))
+            .count(),
+        1
+    );
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walmart_cancellation_of_one_line_is_noted_in_commerce_and_the_rest_cancels_later() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let po = fx.buyer_orders(&[(&a, 2, 1999), (&b, 1, 1999)]).await;
+    fx.import_and_create().await;
+    buyer_cancels(&fx, &po, &[(2, 1)]).await;
+
+    let report = sync(&fx).await;
+    assert_eq!(report.count("partial_cancellations_commented"), 1, "{report:?}");
+    let order = fx.commerce_order(&po).await;
+    assert_ne!(order["state"], "canceled", "Commerce cancels whole orders only");
+    assert!(comments(&order).iter().any(|c| c.contains("do not ship")));
+    let record = fx.record(&po).await;
+    assert_eq!(record.line(LineNumber(2)).unwrap().cancelled, 1);
+    assert_eq!(record.summary(), OrderSummary::Open);
+    assert!(
+        record
+            .history
+            .iter()
+            .any(|h| matches!(h.event, OrderEvent::CancellationNoted { .. }))
+    );
+
+    // Later the merchant cancels the Commerce order: only line 1 goes to Walmart.
+    let order_id = fx.commerce_order_id(&order);
+    assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart"), 2, "{report:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    let by_seller: Vec<_> = received
+        .cancellations
+        .iter()
+        .filter(|c| c.by == CancelledBy::Seller)
+        .map(|c| (c.line, c.quantity))
+        .collect();
+    assert_eq!(by_seller, vec![(1, 2)]);
+    assert_eq!(fx.record(&po).await.summary(), OrderSummary::Canceled);
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_commerce_cannot_cancel_shows_an_error_and_a_comment() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.sandboxes.commerce_control().invoice(order_id).await.unwrap();
+    buyer_cancels(&fx, &po, &[(1, 1)]).await;
+
+    let report = sync(&fx).await;
+    assert_eq!(report.count("commerce_cancellations_refused"), 1, "{report:?}");
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Error);
+    assert!(matches!(record.problems()[0].task, SyncTask::CancelInCommerce));
+    assert!(record.status_detail().unwrap().contains("could not cancel"));
+    let order = fx.commerce_order(&po).await;
+    assert!(comments(&order).iter().any(|c| c.contains("could not cancel")));
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walmart_cancellation_before_creation_leaves_the_units_out() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let po = fx.buyer_orders(&[(&a, 1, 1999), (&b, 1, 1999)]).await;
+    fx.import().await;
+    buyer_cancels(&fx, &po, &[(2, 1)]).await;
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart_side"), 1, "{report:?}");
+    fx.drain_creations().await;
+    let order = fx.commerce_order(&po).await;
+    let items = order["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["sku"], a.as_str());
+    assert_eq!(fx.salable(&b).await, 10.0, "never reserved");
+    assert!(
+        fx.record(&po)
+            .await
+            .cancellations_pending_in_commerce()
+            .is_empty()
+    );
+    fx.shutdown().await;
+}
