@@ -1,0 +1,266 @@
+//! returns-sync over both sandboxes: Walmart return → Commerce RMA (or the Open Source comment
+//! fallback) → the merchant's credit memo → Walmart refund, once per credit memo.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod orders_fixture;
+
+use std::time::Duration;
+
+use commerce_sandbox::{RefundRequest, ShipLine, TrackInput};
+use domain::{
+    CreditMemoId, LineNumber, Money, OrderSummary, PurchaseOrderId, ReturnOrderId, ReturnRecord, ReturnStatus,
+};
+use operations::dashboard::{self, DateRange, ReturnBucket, return_key};
+use operations::testkit::CommerceSandboxSettings;
+use operations::{RunReport, returns_sync, shipment_sync};
+use orders_fixture::{Fixture, settings};
+use ports::Records;
+use walmart_sandbox::{LineQuantitySpec, NewReturn};
+
+async fn sync(fx: &Fixture) -> RunReport {
+    fx.advance(Duration::from_secs(30));
+    returns_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap()
+}
+
+/// An order of `lines`, created, shipped completely and synced to Walmart.
+async fn shipped_order(fx: &Fixture, lines: &[(&str, u32, i64)]) -> (PurchaseOrderId, u64) {
+    let po = fx.buyer_orders(lines).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.sandboxes
+        .commerce_control()
+        .ship(
+            order_id,
+            vec![],
+            TrackInput {
+                carrier_code: "ups".into(),
+                title: "UPS".into(),
+                number: format!("1Z{order_id}"),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(10));
+    shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert_eq!(fx.record(&po).await.summary(), OrderSummary::Shipped);
+    (po, order_id)
+}
+
+async fn walmart_return(fx: &Fixture, po: &PurchaseOrderId, lines: &[(u32, u32)]) -> ReturnOrderId {
+    let created = fx
+        .sandboxes
+        .walmart_control()
+        .create_return(&NewReturn {
+            purchase_order_id: po.to_string(),
+            lines: lines
+                .iter()
+                .map(|(line, quantity)| LineQuantitySpec {
+                    line: *line,
+                    quantity: *quantity,
+                })
+                .collect(),
+            reason: "CUSTOMER_CHANGED_MIND".into(),
+        })
+        .await
+        .unwrap();
+    ReturnOrderId::new(created.return_order_id).unwrap()
+}
+
+async fn return_record(fx: &Fixture, id: &ReturnOrderId) -> ReturnRecord {
+    fx.ch
+        .store
+        .load::<ReturnRecord>(&return_key(&fx.ch.settings.id, id))
+        .await
+        .unwrap()
+        .expect("return recorded")
+        .record
+}
+
+async fn refund(fx: &Fixture, order_id: u64, items: &[(&str, f64)]) -> u64 {
+    let memo = fx
+        .sandboxes
+        .commerce_control()
+        .refund(
+            order_id,
+            &RefundRequest {
+                items: items
+                    .iter()
+                    .map(|(sku, qty)| ShipLine {
+                        sku: Some((*sku).to_owned()),
+                        order_item_id: None,
+                        qty: *qty,
+                    })
+                    .collect(),
+                shipping_amount: Some(0.0),
+                adjustment_positive: 0.0,
+                adjustment_negative: 0.0,
+                return_to_stock: true,
+                comment: Some("Walmart return".into()),
+            },
+        )
+        .await
+        .unwrap();
+    memo["entity_id"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walmart_return_becomes_an_rma_and_its_credit_memo_a_walmart_refund_once() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let (po, order_id) = shipped_order(&fx, &[(&a, 2, 1999), (&b, 1, 1999)]).await;
+    let id = walmart_return(&fx, &po, &[(1, 1)]).await;
+
+    let report = sync(&fx).await;
+    assert_eq!(report.count("returns_requested"), 1, "{report:?}");
+    let rmas = fx.sandboxes.commerce_control().returns().await.unwrap();
+    assert_eq!(rmas.len(), 1);
+    let rma = &rmas[0];
+    assert_eq!(rma["order_id"].as_u64(), Some(order_id));
+    assert_eq!(rma["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rma["items"][0]["qty_requested"], 1);
+    let record = fx.record(&po).await;
+    assert_eq!(
+        rma["items"][0]["order_item_id"].as_u64(),
+        record.line(LineNumber(1)).unwrap().order_item_id
+    );
+    assert!(
+        rma["comments"][0]["comment"]
+            .as_str()
+            .unwrap()
+            .contains(id.as_str())
+    );
+    let ret = return_record(&fx, &id).await;
+    assert_eq!(
+        ret.status(),
+        &ReturnStatus::RequestedInCommerce {
+            rma: Some(domain::RmaId(rma["entity_id"].as_u64().unwrap()))
+        }
+    );
+    assert_eq!(ret.status().adobe_label(), "Received");
+    assert_eq!(record.summary(), OrderSummary::ReturnRequested);
+    assert_eq!(record.returns(), &[id.clone()]);
+    assert_eq!(record.status_detail().as_deref(), Some("Return requested"));
+    let listed = dashboard::returns(
+        fx.ch.store.as_ref(),
+        &fx.ch.settings.id,
+        ReturnBucket::RequestedInCommerce,
+        DateRange::default(),
+        10,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.rows.len(), 1);
+    assert_eq!(sync(&fx).await.count("returns_requested"), 0, "requested once");
+    assert_eq!(fx.sandboxes.commerce_control().returns().await.unwrap().len(), 1);
+
+    // The merchant refunds the returned unit offline.
+    let memo = refund(&fx, order_id, &[(&a, 1.0)]).await;
+    let report = sync(&fx).await;
+    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert_eq!(received.return_refunds.len(), 1);
+    assert_eq!(received.return_refunds[0].return_order_id, id.as_str());
+    assert_eq!(received.return_refunds[0].lines, vec![1]);
+    let ret = return_record(&fx, &id).await;
+    assert_eq!(
+        ret.status(),
+        &ReturnStatus::Refunded {
+            credit_memo: CreditMemoId(memo),
+            amount: Money::from_cents(1999)
+        }
+    );
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Refunded);
+    assert_eq!(record.line(LineNumber(1)).unwrap().refunded, 1);
+
+    let again = sync(&fx).await;
+    assert_eq!(again.count("returns_refunded"), 0, "{again:?}");
+    assert_eq!(
+        fx.sandboxes
+            .walmart_control()
+            .received()
+            .await
+            .unwrap()
+            .return_refunds
+            .len(),
+        1,
+        "once per credit memo"
+    );
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_rma_module_a_return_is_an_order_comment_and_still_refunds() {
+    let open_source = CommerceSandboxSettings {
+        rma: false,
+        ..CommerceSandboxSettings::default()
+    };
+    let fx = Fixture::start_with(settings(), open_source).await;
+    let a = fx.skus[0].clone();
+    let (po, order_id) = shipped_order(&fx, &[(&a, 1, 1999)]).await;
+    let id = walmart_return(&fx, &po, &[(1, 1)]).await;
+    let report = sync(&fx).await;
+    assert_eq!(report.count("returns_requested"), 1, "{report:?}");
+    let order = fx.commerce_order(&po).await;
+    let noted = order["status_histories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["comment"].as_str().unwrap_or_default().contains(id.as_str()))
+        .count();
+    assert_eq!(noted, 1);
+    assert_eq!(
+        return_record(&fx, &id).await.status(),
+        &ReturnStatus::RequestedInCommerce { rma: None }
+    );
+    assert_eq!(fx.record(&po).await.summary(), OrderSummary::ReturnRequested);
+
+    refund(&fx, order_id, &[(&a, 1.0)]).await;
+    let report = sync(&fx).await;
+    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    assert_eq!(
+        fx.sandboxes
+            .walmart_control()
+            .received()
+            .await
+            .unwrap()
+            .return_refunds
+            .len(),
+        1
+    );
+    assert_eq!(fx.record(&po).await.summary(), OrderSummary::Refunded);
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credit_memo_covering_part_of_a_return_is_an_error_not_a_wrong_refund() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let (po, order_id) = shipped_order(&fx, &[(&a, 2, 1999)]).await;
+    let id = walmart_return(&fx, &po, &[(1, 2)]).await;
+    sync(&fx).await;
+    refund(&fx, order_id, &[(&a, 1.0)]).await;
+    let report = sync(&fx).await;
+    assert_eq!(report.count("refunds_failed"), 1, "{report:?}");
+    assert!(
+        fx.sandboxes
+            .walmart_control()
+            .received()
+            .await
+            .unwrap()
+            .return_refunds
+            .is_empty()
+    );
+    let ret = return_record(&fx, &id).await;
+    assert!(matches!(ret.status(), ReturnStatus::Error { reason } if reason.contains("only part")));
+    assert_eq!(ret.status().adobe_label(), "Error");
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Error);
+    fx.shutdown().await;
+}
