@@ -143,7 +143,7 @@ async fn a_walmart_return_becomes_an_rma_and_its_credit_memo_a_walmart_refund_on
     );
     assert_eq!(ret.status().adobe_label(), "Received");
     assert_eq!(record.summary(), OrderSummary::ReturnRequested);
-    assert_eq!(record.returns(), &[id.clone()]);
+    assert_eq!(record.returns(), std::slice::from_ref(&id));
     assert_eq!(record.status_detail().as_deref(), Some("Return requested"));
     let listed = dashboard::returns(
         fx.ch.store.as_ref(),
