@@ -182,6 +182,11 @@ impl Found {
         report: &mut RunReport,
     ) -> Result<(), OpError> {
         let now = ch.clock.now();
+        // A product seen twice in one run (a new listing that also changed) is worked out once.
+        let products: Vec<Product> = products
+            .into_iter()
+            .filter(|p| Sku::new(p.sku.as_str()).map_or(true, |sku| !self.candidates.contains_key(&sku)))
+            .collect();
         let evaluated = concurrently(products, STORE_CONCURRENCY, |product| async move {
             let span = tracing::debug_span!("price", sku = %product.sku);
             let candidate = evaluate(ch, &product, now).instrument(span).await;
