@@ -334,14 +334,25 @@ pub async fn seed_live_listings(sandboxes: &Sandboxes, channel: &Channel, skus: 
     let feed = domain::FeedId::new("seeded").expect("feed id");
     let mut listings = Vec::new();
     let mut offers = Vec::new();
+    let control = sandboxes.walmart_control();
+    let wpids: HashMap<String, domain::Wpid> = {
+        use futures::StreamExt;
+        futures::stream::iter(products.iter())
+            .map(|product| {
+                let control = control.clone();
+                async move {
+                    let item = control.seller_item(&product.sku).await.expect("seller item");
+                    let wpid = domain::Wpid::new(item["wpid"].as_str().expect("wpid")).expect("valid wpid");
+                    (product.sku.clone(), wpid)
+                }
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await
+    };
     for product in &products {
         let sku = domain::Sku::new(product.sku.as_str()).expect("valid sku");
-        let item = sandboxes
-            .walmart_control()
-            .seller_item(&product.sku)
-            .await
-            .expect("seller item");
-        let wpid = domain::Wpid::new(item["wpid"].as_str().expect("wpid")).expect("valid wpid");
+        let wpid = wpids[&product.sku].clone();
         let mut listing = domain::Listing::import(
             channel.settings.id.clone(),
             sku.clone(),
