@@ -33,8 +33,6 @@ pub const DEFAULT_TIME_SCALE: f64 = 1440.0;
 const STEP: Duration = Duration::from_secs(60);
 /// Longest the settle phase may take, in scenario time.
 pub const DEFAULT_SETTLE_CAP: Duration = Duration::from_secs(3 * 3600);
-/// The least wall time any invocation gets (see `EngineConfig::min_wall_deadline`).
-pub const DEFAULT_MIN_WALL_DEADLINE: Duration = Duration::from_secs(2);
 /// Dead letters listed per queue in the summary.
 const DEAD_LETTERS_SHOWN: usize = 20;
 
@@ -51,7 +49,6 @@ pub struct DemoOptions {
     pub handlers: HandlerTable,
     pub progress: Progress,
     pub settle_cap: Duration,
-    pub min_wall_deadline: Duration,
 }
 
 impl DemoOptions {
@@ -72,7 +69,6 @@ impl DemoOptions {
             handlers: operations::registry::handlers,
             progress: Progress::silent(),
             settle_cap: DEFAULT_SETTLE_CAP,
-            min_wall_deadline: DEFAULT_MIN_WALL_DEADLINE,
         })
     }
 }
@@ -239,7 +235,6 @@ pub async fn run(
         plan: plan.clone(),
         handlers: options.handlers,
         activity: activity.clone(),
-        min_wall_deadline: options.min_wall_deadline,
     });
     let not_wired = Summary::not_wired(engine.wiring());
     for line in &not_wired {
@@ -314,10 +309,8 @@ pub async fn run(
             .await;
     };
 
-    let grace = scaled
-        .to_wall(plan.longest_timeout())
-        .max(options.min_wall_deadline)
-        + Duration::from_secs(1);
+    // Every run is bounded by its deadline (the function's timeout): it finishes within that.
+    let grace = plan.longest_timeout() + Duration::from_secs(1);
     let stopped = engine.stop(grace).await;
     if stopped.aborted > 0 {
         notes.push(format!(
@@ -390,6 +383,7 @@ pub async fn run(
             state_dir: dir.path().display().to_string(),
             scenario_time: clock.now().since(start),
             wall_time: wall_start.elapsed(),
+            time_scale: options.time_scale,
             settled: Some(settled),
         },
         listings: ListingCounts::from_records(&evidence.records),

@@ -64,15 +64,19 @@ pub struct EngineConfig {
     pub plan: Plan,
     pub handlers: HandlerTable,
     pub activity: Activity,
-    /// The least wall time a run gets. A function's timeout shrinks with the time scale, but CPU
-    /// work and loopback HTTP do not: without a floor a compressed day would time out runs that a
-    /// real Lambda finishes easily.
-    pub min_wall_deadline: Duration,
 }
 
 impl EngineConfig {
+    /// An invocation's deadline: the function's timeout stretched by the time scale, on the wall
+    /// clock. Operations read `Deadline::remaining()` two ways: as wall time (margins to save their
+    /// state, HTTP timeouts) and as clock time (idempotency leases: `now + remaining`). CPU work and
+    /// HTTP calls do not compress, so with scenario time compressed a deadline of the timeout in
+    /// scenario time would cut short runs a real Lambda finishes easily, and a lease of it would
+    /// lapse (in scenario time) while its holder still works, letting a second invocation in. At
+    /// scale 1 this is exactly the timeout; runs take milliseconds, and a run longer than its
+    /// schedule period shows as skipped ticks.
     fn deadline(&self, timeout: Duration) -> Deadline {
-        Deadline::after(self.clock.to_wall(timeout).max(self.min_wall_deadline))
+        Deadline::after(timeout.mul_f64(self.clock.scale()))
     }
 }
 
@@ -331,6 +335,14 @@ async fn process_batch(
     let op = plan.operation;
     config.activity.batch_started(op);
     let deadline = config.deadline(plan.timeout);
+    // Lambda's timeout is far below the queue's visibility timeout, so SQS never redelivers a message
+    // while its invocation lives. Here work takes wall time while the visibility timeout passes in
+    // compressed scenario time: keep the batch's messages invisible until their handlers finish.
+    let heartbeat = tokio::spawn(keep_invisible(
+        config.clone(),
+        queue,
+        batch.iter().map(|d| d.receipt.clone()).collect(),
+    ));
     let mut running = Vec::with_capacity(batch.len());
     for delivery in batch {
         let message = Message {
@@ -347,8 +359,13 @@ async fn process_batch(
         let task = tokio::spawn(handle(config.channel.clone(), message, deadline).instrument(span));
         running.push((delivery, task));
     }
+    let mut outcomes = Vec::with_capacity(running.len());
     for (delivery, task) in running {
-        let failure = match task.await {
+        outcomes.push((delivery, task.await));
+    }
+    heartbeat.abort();
+    for (delivery, outcome) in outcomes {
+        let failure = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(format!("{}: {e}", e.kind())),
             Err(join) => Some(format!("panicked: {join}")),
@@ -371,6 +388,24 @@ async fn process_batch(
                 );
                 config.activity.message_failed(op, reason);
             }
+        }
+    }
+}
+
+/// Extends the visibility of in-flight messages every half visibility timeout (scenario time).
+async fn keep_invisible(config: EngineConfig, queue: QueueName, receipts: Vec<String>) {
+    let Some(visibility) = config.plan.queues.get(&queue).map(|s| s.visibility_timeout) else {
+        return;
+    };
+    loop {
+        config.clock.sleep(visibility / 2).await;
+        for receipt in &receipts {
+            // A stale receipt means the message is gone or was received again: nothing to keep.
+            let _ = config
+                .channel
+                .queues
+                .change_visibility(queue, receipt, visibility)
+                .await;
         }
     }
 }

@@ -245,3 +245,269 @@ pub fn cancellations_reflected(e: &Evidence) -> InvariantCheck {
         broken,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{ChannelRecords, CommerceEvidence, WalmartEvidence};
+    use crate::scenario::{
+        BuyerCancelled, Journal, MerchantCancelled, OrderPlaced, PlacedLine, RefundMade, ReturnOpened, Story,
+    };
+    use domain::{
+        ChannelId, ChannelSettings, CommerceProductId, FeedId, Listing, Money, ProductSnapshot, Sku,
+        Timestamp, Wpid,
+    };
+    use ports::commerce::model::{Order, OrderPayment, Shipment, ShipmentItem, ShipmentTrack};
+    use walmart_sandbox::{CancellationRecord, ReturnRefundRecord, ShipmentRecord};
+
+    const T: Timestamp = Timestamp::from_millis(1_800_000_000_000);
+
+    fn placed(po: &str, lines: &[(&str, u32)]) -> OrderPlaced {
+        OrderPlaced {
+            purchase_order_id: po.into(),
+            customer_order_id: format!("C{po}"),
+            story: Story::Ship,
+            lines: lines
+                .iter()
+                .zip(1u32..)
+                .map(|((sku, quantity), line)| PlacedLine {
+                    line,
+                    sku: (*sku).into(),
+                    quantity: *quantity,
+                    unit_price: Money::from_cents(1999),
+                })
+                .collect(),
+            at: T,
+        }
+    }
+
+    fn commerce_order(id: u64, po: &str, state: &str) -> Order {
+        Order {
+            entity_id: Some(id),
+            increment_id: format!("00000{id}"),
+            state: state.into(),
+            payment: Some(OrderPayment {
+                method: "purchaseorder".into(),
+                po_number: Some(po.into()),
+            }),
+            ..Order::default()
+        }
+    }
+
+    fn evidence(journal: Journal) -> Evidence {
+        Evidence {
+            settings: ChannelSettings::with_defaults(ChannelId::new("demo").unwrap()),
+            journal,
+            records: ChannelRecords::default(),
+            listing_written_at: Default::default(),
+            walmart: WalmartEvidence::default(),
+            commerce: CommerceEvidence::default(),
+        }
+    }
+
+    fn walmart_shipment(po: &str, line: u32, quantity: u32, tracking: &str) -> ShipmentRecord {
+        ShipmentRecord {
+            purchase_order_id: po.into(),
+            line,
+            quantity,
+            seller_order_id: "1".into(),
+            tracking_number: tracking.into(),
+            carrier: Some("UPS".into()),
+            other_carrier: None,
+            tracking_url: None,
+            method_code: "Standard".into(),
+            ship_date_time: 0,
+            at: T,
+        }
+    }
+
+    fn live_listing(sku: &str) -> Listing {
+        let product = ProductSnapshot {
+            product_id: CommerceProductId(1),
+            name: sku.into(),
+            raw_identifier: Some("036000291452".into()),
+            price: Some(Money::from_cents(1999)),
+            weight_lb: Some(1.0),
+            special_price: None,
+            enabled: true,
+            updated_at: T,
+        };
+        let mut l = Listing::import(
+            ChannelId::new("demo").unwrap(),
+            Sku::new(sku).unwrap(),
+            product,
+            T,
+        );
+        l.submitted(FeedId::new("F1").unwrap(), T).unwrap();
+        l.matched(Wpid::new("ABC123").unwrap(), true, T).unwrap();
+        l
+    }
+
+    #[test]
+    fn missing_duplicated_and_stray_commerce_orders_break_exactly_once() {
+        let mut e = evidence(Journal {
+            orders: vec![
+                placed("1", &[("A", 1)]),
+                placed("2", &[("A", 1)]),
+                placed("3", &[("A", 1)]),
+            ],
+            ..Journal::default()
+        });
+        e.commerce.orders = vec![
+            commerce_order(10, "1", "new"),
+            commerce_order(11, "2", "new"),
+            commerce_order(12, "2", "new"),
+            commerce_order(13, "9", "new"),
+        ];
+        let check = orders_exactly_once(&e);
+        assert_eq!(check.checked, 3);
+        assert_eq!(check.broken.len(), 3, "{:?}", check.broken);
+        assert!(check.broken[0].contains("PO 2: 2 Commerce orders"));
+        assert!(check.broken[1].contains("PO 3: no Commerce order"));
+        assert!(check.broken[2].contains("PO 9, which no buyer placed"));
+        e.commerce.orders.truncate(2);
+        e.commerce.orders.push(commerce_order(14, "3", "new"));
+        assert!(orders_exactly_once(&e).holds());
+    }
+
+    #[test]
+    fn walmart_above_the_advertised_salable_quantity_is_overselling() {
+        let mut e = evidence(Journal::default());
+        e.records.listings = vec![live_listing("A"), live_listing("B"), live_listing("C")];
+        e.walmart.inventory = [("A".into(), 5), ("B".into(), 6), ("D".into(), 99)].into();
+        e.commerce.salable = [("A".into(), 5.0), ("B".into(), 5.5), ("C".into(), 0.0)].into();
+        let check = never_oversold(&e);
+        assert_eq!(check.checked, 3, "only live listings");
+        assert_eq!(check.broken.len(), 1, "{:?}", check.broken);
+        assert!(check.broken[0].starts_with("B: Walmart shows 6"));
+        // The channel's rules count: with a safety buffer of one, 5 of 5 is too many.
+        e.settings.inventory.safety_buffer = 1;
+        let check = never_oversold(&e);
+        assert_eq!(check.broken.len(), 2, "{:?}", check.broken);
+    }
+
+    #[test]
+    fn shipments_must_reach_walmart_with_tracking_and_quantities() {
+        let mut e = evidence(Journal {
+            orders: vec![placed("1", &[("A", 2), ("B", 1)]), placed("2", &[("A", 1)])],
+            ..Journal::default()
+        });
+        e.commerce.orders = vec![
+            commerce_order(10, "1", "processing"),
+            commerce_order(11, "2", "complete"),
+        ];
+        let shipment = |id: u64, order_id: u64, items: &[(&str, f64)], track: &str| Shipment {
+            entity_id: Some(id),
+            increment_id: format!("S{id}"),
+            order_id,
+            items: items
+                .iter()
+                .map(|(sku, qty)| ShipmentItem {
+                    sku: Some((*sku).into()),
+                    qty: *qty,
+                    ..ShipmentItem::default()
+                })
+                .collect(),
+            tracks: vec![ShipmentTrack {
+                track_number: track.into(),
+                ..ShipmentTrack::default()
+            }],
+            ..Shipment::default()
+        };
+        e.commerce.shipments = vec![
+            shipment(1, 10, &[("A", 2.0)], "T1"),
+            shipment(2, 10, &[("B", 1.0)], "T2"),
+            shipment(3, 11, &[("A", 1.0)], "T3"),
+        ];
+        e.walmart.received.shipments = vec![
+            walmart_shipment("1", 1, 1, "T1"),
+            walmart_shipment("1", 2, 1, "T2"),
+            walmart_shipment("2", 1, 1, "T3"),
+        ];
+        let check = shipments_on_walmart(&e);
+        assert_eq!(check.checked, 3);
+        assert_eq!(
+            check.broken,
+            vec!["PO 1 A: 2 shipped in Commerce, 1 shipped on Walmart".to_owned()]
+        );
+        e.walmart.received.shipments[0].quantity = 2;
+        e.walmart.received.shipments[2].tracking_number = "OTHER".into();
+        let check = shipments_on_walmart(&e);
+        assert_eq!(check.broken.len(), 1, "{:?}", check.broken);
+        assert!(check.broken[0].contains("tracking T3 is not on Walmart"));
+    }
+
+    #[test]
+    fn refunds_and_cancellations_must_reach_the_other_side() {
+        let mut e = evidence(Journal {
+            orders: vec![
+                placed("1", &[("A", 1)]),
+                placed("2", &[("A", 2)]),
+                placed("3", &[("A", 1)]),
+            ],
+            returns: vec![ReturnOpened {
+                purchase_order_id: "1".into(),
+                return_order_id: "R1".into(),
+                lines: vec![(1, 1)],
+                at: T,
+            }],
+            refunds: vec![RefundMade {
+                purchase_order_id: "1".into(),
+                commerce_order_id: 10,
+                credit_memo_id: 5,
+                return_order_id: "R1".into(),
+                items: vec![("A".into(), 1)],
+                at: T,
+            }],
+            merchant_cancellations: vec![MerchantCancelled {
+                purchase_order_id: "2".into(),
+                commerce_order_id: 11,
+                canceled: true,
+                at: T,
+            }],
+            buyer_cancellations: vec![BuyerCancelled {
+                purchase_order_id: "3".into(),
+                lines: vec![(1, 1)],
+                at: T,
+            }],
+            ..Journal::default()
+        });
+        e.commerce.orders = vec![
+            commerce_order(10, "1", "complete"),
+            commerce_order(11, "2", "canceled"),
+            commerce_order(12, "3", "new"),
+        ];
+        let refunds = refunds_on_walmart(&e);
+        assert_eq!(refunds.broken.len(), 1);
+        assert!(refunds.broken[0].contains("credit memo 5 for return R1"));
+        let cancellations = cancellations_reflected(&e);
+        assert_eq!(cancellations.checked, 2);
+        assert_eq!(cancellations.broken.len(), 2, "{:?}", cancellations.broken);
+
+        e.walmart.received.return_refunds = vec![ReturnRefundRecord {
+            return_order_id: "R1".into(),
+            customer_order_id: "C1".into(),
+            lines: vec![1],
+            at: T,
+        }];
+        let cancel = |quantity| CancellationRecord {
+            purchase_order_id: "2".into(),
+            line: 1,
+            quantity,
+            reason: "SELLER_CANCEL".into(),
+            by: CancelledBy::Seller,
+            at: T,
+        };
+        e.walmart.received.cancellations = vec![cancel(1)];
+        e.commerce.orders[2].state = "canceled".into();
+        assert!(refunds_on_walmart(&e).holds());
+        let cancellations = cancellations_reflected(&e);
+        assert_eq!(
+            cancellations.broken,
+            vec!["PO 2: cancelled in Commerce, 1 of 2 units cancelled on Walmart".to_owned()]
+        );
+        e.walmart.received.cancellations.push(cancel(1));
+        assert!(cancellations_reflected(&e).holds());
+        assert!(check(&e).iter().all(InvariantCheck::holds));
+    }
+}

@@ -129,8 +129,6 @@ pub async fn run(
         plan: plan.clone(),
         handlers: options.handlers,
         activity: activity.clone(),
-        // Real time: the function's own timeout is the deadline.
-        min_wall_deadline: Duration::ZERO,
     });
     let not_wired = Summary::not_wired(engine.wiring());
     for line in &not_wired {
@@ -179,6 +177,7 @@ pub async fn run(
             state_dir: dir.path().display().to_string(),
             scenario_time: clock.now().since(start),
             wall_time: wall_start.elapsed(),
+            time_scale: 1.0,
             settled: None,
         },
         listings: ListingCounts::from_records(&records),

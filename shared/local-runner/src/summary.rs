@@ -164,6 +164,8 @@ pub struct RunFacts {
     pub scenario_time: Duration,
     #[serde(serialize_with = "as_secs")]
     pub wall_time: Duration,
+    /// Scenario seconds per wall second (1 for real endpoints).
+    pub time_scale: f64,
     /// Whether the final settle phase ended quiet (else it hit its cap).
     pub settled: Option<bool>,
 }
@@ -363,6 +365,17 @@ impl Summary {
             }
         }
 
+        if !self.latency.is_empty() && self.facts.time_scale > 1.0 {
+            let _ = writeln!(
+                out,
+                "  (CPU time does not compress: at x{} each millisecond of work is {:.1} s of scenario time,\n   \
+                 and ticks skipped above show runs that outlasted their period. A release build and a\n   \
+                 lower --time-scale give figures closer to a deployment's.)",
+                self.facts.time_scale,
+                self.facts.time_scale / 1000.0
+            );
+        }
+
         if let Some(api) = &self.api {
             let _ = writeln!(
                 out,
@@ -425,6 +438,7 @@ mod tests {
                 state_dir: "/tmp/x".into(),
                 scenario_time: Duration::from_secs(3600),
                 wall_time: Duration::from_secs(3),
+                time_scale: 1200.0,
                 settled: Some(true),
             },
             listings: ListingCounts::default(),

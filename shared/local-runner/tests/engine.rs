@@ -203,7 +203,6 @@ impl Rig {
             plan: self.plan.clone(),
             handlers,
             activity: activity.clone(),
-            min_wall_deadline: Duration::from_secs(5),
         })
     }
 }
