@@ -292,7 +292,7 @@ async fn due_offers(ch: &Channel, report: &mut RunReport) -> Result<BTreeSet<Sku
     // Index keys are `{due}#{sku}`: everything up to `now` sorts before `now` followed by '~'.
     let upper = format!("{}~", now.to_rfc3339());
     let mut query = Query::status_index(offer_price_due_pk(&ch.settings.id))
-        .range(SortRange::Between(String::new(), upper))
+        .range(SortRange::Between(Timestamp::EPOCH.to_rfc3339(), upper))
         .limit(1_000);
     let mut due = BTreeSet::new();
     loop {

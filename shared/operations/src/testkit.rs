@@ -15,6 +15,9 @@ use ports::{Clock, QueueName, QueueSettings, StateStore, WorkQueue};
 use crate::Channel;
 use crate::wiring::{self, ChannelSecrets, CommerceCredentials, Endpoints, WalmartCredentials};
 
+/// The sandbox crates, for tests that drive them beyond this fixture (their control clients' types).
+pub use {commerce_sandbox, walmart_sandbox};
+
 pub use commerce_sandbox::SandboxSettings as CommerceSandboxSettings;
 pub use walmart_sandbox::SandboxSettings as WalmartSandboxSettings;
 
