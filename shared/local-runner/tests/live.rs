@@ -2,7 +2,7 @@
 //! Commerce store): the channel runs on its schedules until interrupted, and a restart with the same
 //! state directory continues from the state it left.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use local_runner::state_dir::{Manifest, Status, peek_manifest};
 use operations::registry::Handlers;
 use operations::testkit::Sandboxes;
 use operations::{Channel, OpError, RunReport};
-use ports::{BoxFuture, Clock, Deadline, Expect, Item, Key, Query, StateStore, SystemClock, query_all};
+use ports::{BoxFuture, Clock, Deadline, Expect, Item, Key, Query, SystemClock, query_all};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -59,8 +59,8 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-async fn run_until_runs(config: &LiveConfig, dir: &PathBuf, runs: usize) -> live::LiveOutcome {
-    let mut options = LiveOptions::new(config.clone(), dir.clone());
+async fn run_until_runs(config: &LiveConfig, dir: &Path, runs: usize) -> live::LiveOutcome {
+    let mut options = LiveOptions::new(config.clone(), dir.to_owned());
     options.handlers = counting_table;
     let (stop, stopped) = oneshot::channel::<()>();
     let running = tokio::spawn(live::run(options, async move {
