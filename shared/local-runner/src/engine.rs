@@ -33,6 +33,8 @@ pub type HandlerTable = fn(Operation) -> Handlers;
 
 /// How long a consumer long-polls an empty queue before checking whether it should stop.
 const LONG_POLL: Duration = Duration::from_millis(200);
+/// A week: beyond any run, and far from overflowing the monotonic clock at absurd time scales.
+const LONGEST_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Pause after a failed receive, so a broken queue does not spin.
 const RECEIVE_RETRY_PAUSE: Duration = Duration::from_millis(100);
 
@@ -76,7 +78,7 @@ impl EngineConfig {
     /// scale 1 this is exactly the timeout; runs take milliseconds, and a run longer than its
     /// schedule period shows as skipped ticks.
     fn deadline(&self, timeout: Duration) -> Deadline {
-        Deadline::after(timeout.mul_f64(self.clock.scale()))
+        Deadline::after(timeout.mul_f64(self.clock.scale()).min(LONGEST_DEADLINE))
     }
 }
 

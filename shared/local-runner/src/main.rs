@@ -14,6 +14,8 @@ use ports::{Clock, SystemClock};
 
 /// Progress lines at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// Records are counted for the progress line at most this often against real endpoints.
+const LIVE_RECORDS_EVERY: Duration = Duration::from_secs(15);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -88,11 +90,12 @@ fn init_logging(dir: &Path) -> Result<(), RunnerError> {
     Ok(())
 }
 
-fn progress(quiet: bool) -> Progress {
+/// `records_every`: how often the channel's records are counted again for the progress line.
+fn progress(quiet: bool, records_every: Duration) -> Progress {
     if quiet {
         Progress::silent()
     } else {
-        Progress::new(Some(Box::new(std::io::stderr())), PROGRESS_EVERY, PROGRESS_EVERY)
+        Progress::new(Some(Box::new(std::io::stderr())), PROGRESS_EVERY, records_every)
     }
 }
 
@@ -141,7 +144,7 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
     };
     init_logging(&state_dir)?;
     let mut options = demo::DemoOptions::new(params, time_scale, state_dir)?;
-    options.progress = progress(args.quiet);
+    options.progress = progress(args.quiet, PROGRESS_EVERY);
     let outcome = demo::run(options, interrupt()).await?;
     match &outcome {
         demo::DemoOutcome::Finished(summary) => print!("{}", summary.render()),
@@ -167,7 +170,8 @@ async fn run_live(args: RunArgs) -> Result<i32, RunnerError> {
     init_logging(&state_dir)?;
     let mut options = live::LiveOptions::new(config, state_dir);
     options.duration = args.hours.map(|h| Duration::from_secs_f64(h * 3600.0));
-    options.progress = progress(args.quiet);
+    // A real store can hold a whole catalog: count it less often.
+    options.progress = progress(args.quiet, LIVE_RECORDS_EVERY);
     let outcome = live::run(options, interrupt()).await?;
     print!("{}", outcome.summary.render());
     Ok(outcome.exit_code())
