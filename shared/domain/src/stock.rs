@@ -61,10 +61,10 @@ impl StockChunk {
         }
     }
 
-    /// Starts following a SKU (its listing went live); returns whether it was new.
+    /// Starts following a SKU (its listing went live); returns whether it was new. A SKU followed
+    /// already is left as it is (streams are re-read with an overlap).
     pub fn track(&mut self, sku: Sku) -> bool {
-        if let Some(entry) = self.entries.get_mut(&sku) {
-            entry.recheck = true;
+        if self.entries.contains_key(&sku) {
             return false;
         }
         self.entries.insert(
@@ -181,6 +181,10 @@ mod tests {
         );
         assert!(chunk.track(sku("A")));
         assert!(chunk.observe_sources(&sku("A"), 5.0), "first read");
+        assert!(chunk.rechecked(&sku("A")));
+        assert!(!chunk.track(sku("A")), "seen again in an overlap");
+        assert_eq!(chunk.rechecks().count(), 0);
+        assert!(chunk.mark_recheck(&sku("A")));
         assert!(chunk.rechecked(&sku("A")));
         assert!(!chunk.observe_sources(&sku("A"), 5.0));
         assert_eq!(chunk.rechecks().count(), 0);

@@ -125,7 +125,8 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
 /// The scheduled run: products of the selection changed since the cursor.
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::CatalogImport);
-    let (cursor, since) = feeds::cursor_since(ch, Stream::CommerceProducts, OVERLAP).await?;
+    let (cursor, since) =
+        feeds::cursor_since(ch, Stream::CommerceProducts, OVERLAP, feeds::Stamps::Commerce).await?;
     let seen_until = import_query(ch, since, deadline, &mut report).await?;
     if let Some(seen_until) = seen_until {
         feeds::advance_cursor(ch, cursor, seen_until).await?;

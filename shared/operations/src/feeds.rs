@@ -177,26 +177,54 @@ impl Lease {
 
 // ---------------------------------------------------------------- cursors
 
-/// Where a stream was read up to, less an overlap for changes committed late with an earlier
-/// time; `None` for a stream never read.
+/// A change committed late, with a time earlier than changes already read, shows up within this
+/// long; a stream's newest change read that long ago needs no re-reading.
+pub(crate) const SETTLE: Duration = Duration::from_secs(600);
+
+/// How a stream stamps its changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamps {
+    /// Commerce's `updated_at`: whole seconds, Commerce's clock, searched with "at or after".
+    Commerce,
+    /// Our own record times (listing status changes): milliseconds, our clock.
+    Ours,
+}
+
+/// Where to read a stream from: the newest change seen, less an overlap for changes committed late
+/// with an earlier time, until that newest change has settled (then just after it, so a quiet
+/// stream is not re-read run after run). `None` for a stream never read.
 pub(crate) async fn cursor_since(
     ch: &Channel,
     stream: Stream,
     overlap: Duration,
+    stamps: Stamps,
 ) -> Result<(Versioned<domain::SyncCursor>, Option<Timestamp>), OpError> {
     let cursor = load_cursor(ch.store.as_ref(), &ch.settings.id, stream, Timestamp::EPOCH).await?;
-    let since =
-        (cursor.record.seen_until > Timestamp::EPOCH).then(|| cursor.record.seen_until.minus(overlap));
-    Ok((cursor, since))
+    let seen = cursor.record.seen_until;
+    if seen == Timestamp::EPOCH {
+        return Ok((cursor, None));
+    }
+    // `advanced_at` is when `seen` was reached: the cursor is saved only when it moves.
+    let settled = ch.clock.now().since(cursor.record.advanced_at) >= SETTLE;
+    let since = match (settled, stamps) {
+        (false, _) => seen.minus(overlap),
+        (true, Stamps::Commerce) => seen.plus(Duration::from_secs(1)),
+        (true, Stamps::Ours) => seen.plus(Duration::from_millis(1)),
+    };
+    Ok((cursor, Some(since)))
 }
 
-/// Moves a cursor forward (never back) and saves it; a lost race with another run is harmless
-/// (both read the same stream) and is left to the next run.
+/// Moves a cursor forward and saves it; a cursor that would not move is left as it is (so its
+/// `advanced_at` says when its newest change was first seen). A lost race with another run is
+/// harmless (both read the same stream) and is left to the next run.
 pub(crate) async fn advance_cursor(
     ch: &Channel,
     mut cursor: Versioned<domain::SyncCursor>,
     seen_until: Timestamp,
 ) -> Result<(), OpError> {
+    if seen_until <= cursor.record.seen_until {
+        return Ok(());
+    }
     cursor.record.advance(seen_until, ch.clock.now());
     match ch.store.save(&mut cursor).await {
         Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),

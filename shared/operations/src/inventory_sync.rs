@@ -20,9 +20,9 @@
 //! state store, which every Lambda instance shares, so steady state never meets a 429. A single
 //! call's new value is written before the call (versioned), so two invocations never race one SKU.
 //!
-//! **Reconciliation.** Each run also reads Walmart's quantity of up to 100 SKUs (one chunk of the
-//! snapshot after another, oldest pass first) and repairs any that differ from what was sent
-//! (changes made outside Commerce, lost updates).
+//! **Reconciliation.** Each run also reads Walmart's quantities of its share of a daily pass over
+//! every followed SKU (at most 100 a run; chunk after chunk, oldest pass first) and repairs any that
+//! differ from what was sent (changes made outside Commerce, lost updates).
 //!
 //! **Continuation.** Marks for a recheck live in the snapshot and are cleared only when handled, and
 //! cursors move only after the snapshot is saved: a run stopped at its deadline leaves the rest to
@@ -37,7 +37,7 @@ use domain::{
     stock_chunk_of,
 };
 use ports::commerce::OrderFilter;
-use ports::records::{channel_pk, listing_key, listing_status_pk, offer_key};
+use ports::records::{channel_pk, listing_key, listing_status_pk, load_cursor, offer_key};
 use ports::{
     ApiErrorKind, Deadline, OutgoingMessage, PageRequest, Query, QueueName, Records, SortRange, StoreError,
     Versioned,
@@ -47,7 +47,7 @@ use tracing::Instrument;
 use walmart_client::feeds::{InventoryEntry, inventory_feeds};
 
 use crate::feeds::{
-    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, advance_cursor, concurrently, cursor_since,
+    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, Stamps, advance_cursor, concurrently, cursor_since,
     running_out,
 };
 use crate::registry::Message;
@@ -71,8 +71,12 @@ const PAGES_IN_FLIGHT: usize = 4;
 /// never waits long on its bucket. More changes than this go in a feed.
 pub const MAX_SINGLES_PER_RUN: u32 = 200;
 
-/// Walmart quantities read per run for reconciliation.
+/// Most Walmart quantities one run reads for reconciliation (our share of `GET /v3/inventory`).
 pub const RECONCILE_PER_RUN: u32 = 100;
+
+/// How long a reconciliation pass over every followed SKU takes, where [`RECONCILE_PER_RUN`]
+/// allows: runs read their share of it.
+pub const RECONCILE_PASS: Duration = Duration::from_secs(24 * 3600);
 
 /// Stores without MSI have no bulk stock read: each run rechecks this many snapshot chunks in turn.
 const LEGACY_CHUNKS_PER_RUN: u32 = 4;
@@ -235,12 +239,7 @@ impl Snapshot {
     }
 
     fn track(&mut self, sku: &Sku) -> bool {
-        let already = self.is_tracked(sku);
-        self.change(sku, |c| {
-            c.track(sku.clone());
-            true
-        });
-        !already
+        self.change(sku, |c| c.track(sku.clone()))
     }
 
     fn is_tracked(&self, sku: &Sku) -> bool {
@@ -383,12 +382,17 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     let mut snapshot = Snapshot::load(ch).await?;
     let in_flight = poll_feeds(ch, &mut snapshot, deadline, report).await?;
 
-    let (listings_cursor, listings_since) = cursor_since(ch, Stream::InventoryListings, OVERLAP).await?;
+    let (listings_cursor, listings_since) =
+        cursor_since(ch, Stream::InventoryListings, OVERLAP, Stamps::Ours).await?;
     let listings_seen = track_new_listings(ch, &mut snapshot, listings_since, report).await?;
 
-    let (orders_cursor, orders_since) = cursor_since(ch, Stream::InventoryOrders, OVERLAP).await?;
-    let orders_since = orders_since.unwrap_or_else(|| ch.clock.now().minus(OVERLAP));
-    let (urgent, orders_seen) = order_activity(ch, &mut snapshot, orders_since, deadline, report).await?;
+    let (orders_cursor, orders_since) =
+        cursor_since(ch, Stream::InventoryOrders, OVERLAP, Stamps::Commerce).await?;
+    // A stream never read starts now: earlier orders are in the salable quantities already.
+    let first_read = orders_since.is_none().then(|| ch.clock.now().minus(OVERLAP));
+    let orders_from = orders_since.or(first_read).unwrap_or(Timestamp::EPOCH);
+    let (urgent, orders_seen) = order_activity(ch, &mut snapshot, orders_from, deadline, report).await?;
+    let orders_seen = orders_seen.max(first_read);
 
     match ch.settings.stock {
         StockSource::Msi { .. } => scan_sources(ch, &mut snapshot, deadline, report).await?,
@@ -463,7 +467,7 @@ async fn order_activity(
         if running_out(deadline) {
             report.complete = false;
             // What was read is marked; everything changed before `from` was read.
-            return Ok((urgent, Some(from)));
+            return Ok((urgent, Some(from).filter(|f| *f > since)));
         }
         let page = ch.commerce.orders_page(from, &filter, request, deadline).await?;
         report.add("orders_read", page.items.len() as u64);
@@ -489,8 +493,7 @@ async fn order_activity(
         newest = newest.max(page_newest);
         if !page.has_more(request) {
             report.add("order_skus", urgent.len() as u64);
-            // With no order changed, the stream was still read up to `since`.
-            return Ok((urgent, newest.max(Some(since))));
+            return Ok((urgent, newest));
         }
         match page_newest {
             Some(t) if t > from => {
@@ -968,9 +971,10 @@ async fn poll_feeds(
 // ---------------------------------------------------------------- reconciliation
 
 /// Reads Walmart's quantities of the next SKUs of the reconciliation pass (chunk after chunk, the
-/// chunk whose last pass is oldest first, up to the run's share of the read budget) and marks for a
-/// recheck every SKU whose quantity differs from what was sent, forgetting the sent value so the
-/// recheck sends the right one. Values still in a feed in flight are skipped.
+/// chunk whose last pass is oldest first) and marks for a recheck every SKU whose quantity differs
+/// from what was sent, forgetting the sent value so the recheck sends the right one. Runs share the
+/// pass so that it takes about [`RECONCILE_PASS`], with at most [`RECONCILE_PER_RUN`] reads a run.
+/// SKUs never sent, or whose value is still in a feed in flight, are not read.
 async fn reconcile(
     ch: &Channel,
     snapshot: &mut Snapshot,
@@ -982,10 +986,24 @@ async fn reconcile(
         return Ok(());
     }
     let now = ch.clock.now();
-    let mut left = feeds::budget(ch, BudgetedCall::InventoryRead)
-        .await?
-        .available(now)
-        .min(RECONCILE_PER_RUN) as usize;
+    let mut pass = load_cursor(
+        ch.store.as_ref(),
+        &ch.settings.id,
+        Stream::InventoryReconciliation,
+        Timestamp::EPOCH,
+    )
+    .await?;
+    let since_last = if pass.record.advanced_at == Timestamp::EPOCH {
+        Duration::from_secs(300)
+    } else {
+        now.since(pass.record.advanced_at)
+    };
+    let tracked: usize = snapshot.chunks.values().map(|c| c.record.entries.len()).sum();
+    let share = (tracked as f64 * since_last.as_secs_f64() / RECONCILE_PASS.as_secs_f64()).ceil() as u32;
+    let wanted = share
+        .clamp(1, RECONCILE_PER_RUN)
+        .min(u32::try_from(tracked).unwrap_or(u32::MAX));
+    let mut left = feeds::reserve(ch, BudgetedCall::InventoryRead, wanted).await? as usize;
     let mut order: Vec<(Option<Timestamp>, u32)> = snapshot
         .chunks
         .values()
@@ -1004,45 +1022,35 @@ async fn reconcile(
             slices.push((n, slice, finishes));
         }
     }
-    let wanted: usize = slices.iter().map(|(_, s, _)| s.len()).sum();
-    let mut granted = feeds::reserve(
-        ch,
-        BudgetedCall::InventoryRead,
-        u32::try_from(wanted).unwrap_or(u32::MAX),
-    )
-    .await? as usize;
-    for (_, slice, finishes) in &mut slices {
-        if slice.len() > granted {
-            slice.truncate(granted);
-            *finishes = false;
-        }
-        granted -= slice.len();
-    }
-    slices.retain(|(_, slice, _)| !slice.is_empty());
     let skus: Vec<Sku> = slices.iter().flat_map(|(_, s, _)| s.iter().cloned()).collect();
     if skus.is_empty() {
         return Ok(());
     }
-    let read = concurrently(skus, 4, |sku| async move {
-        let on_walmart = ch.walmart.get_inventory(&sku, deadline).await;
+    let offers = concurrently(skus, STORE_CONCURRENCY, |sku| async move {
         let offer = ch
             .store
             .load::<OfferState>(&offer_key(&ch.settings.id, &sku))
             .await;
-        (sku, on_walmart, offer)
+        (sku, offer)
     })
     .await;
-    let mut checked = 0;
-    for (sku, on_walmart, offer) in read {
-        checked += 1;
+    let mut sent_values = Vec::new();
+    for (sku, offer) in offers {
         let Some(sent) = offer?.and_then(|o| o.record.quantity) else {
             continue;
         };
-        if let SentVia::Feed { feed_id } = &sent.via
-            && in_flight.contains(feed_id)
-        {
-            continue;
+        let in_feed_in_flight = matches!(&sent.via, SentVia::Feed { feed_id } if in_flight.contains(feed_id));
+        if !in_feed_in_flight {
+            sent_values.push((sku, sent));
         }
+    }
+    let read = concurrently(sent_values, 4, |(sku, sent)| async move {
+        let on_walmart = ch.walmart.get_inventory(&sku, deadline).await;
+        (sku, sent, on_walmart)
+    })
+    .await;
+    report.add("reconciled", read.len() as u64);
+    for (sku, sent, on_walmart) in read {
         match on_walmart {
             Ok(quantity) if quantity == sent.value => {}
             Ok(quantity) => {
@@ -1067,8 +1075,11 @@ async fn reconcile(
             true
         });
     }
-    report.add("reconciled", checked);
-    Ok(())
+    pass.record.advance(now, now);
+    match ch.store.save(&mut pass).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 impl Snapshot {

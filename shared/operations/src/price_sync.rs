@@ -36,7 +36,7 @@ use tracing::Instrument;
 use walmart_client::feeds::{PriceEntry, price_feeds};
 
 use crate::feeds::{
-    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, advance_cursor, concurrently, cursor_since,
+    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, Stamps, advance_cursor, concurrently, cursor_since,
     running_out,
 };
 use crate::registry::Message;
@@ -262,13 +262,15 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     let mut found = Found::default();
     let mut again = poll_feeds(ch, deadline, report).await?;
     again.extend(due_offers(ch, report).await?);
-    let (listings_cursor, listings_since) = cursor_since(ch, Stream::PriceListings, OVERLAP).await?;
+    let (listings_cursor, listings_since) =
+        cursor_since(ch, Stream::PriceListings, OVERLAP, Stamps::Ours).await?;
     let (new_live, listings_seen) = new_listings(ch, listings_since).await?;
     report.add("listings_went_live", new_live.len() as u64);
     again.extend(new_live);
     found.evaluate_skus(ch, again, deadline, report).await?;
 
-    let (products_cursor, products_since) = cursor_since(ch, Stream::CommercePrices, OVERLAP).await?;
+    let (products_cursor, products_since) =
+        cursor_since(ch, Stream::CommercePrices, OVERLAP, Stamps::Commerce).await?;
     let products_seen = read_changed_products(ch, &mut found, products_since, deadline, report).await?;
 
     let deferred = send(ch, found, deadline, report).await?;
