@@ -136,6 +136,10 @@ impl StreamWindow {
     /// Saves the cursor: up to the run's start, or to the earliest held change. Never backwards.
     pub(crate) async fn close(mut self, ch: &Channel) -> Result<(), OpError> {
         if self.hold_all {
+            // A stream's first run keeps its starting point, so a later run does not start later.
+            if self.cursor.version.is_none() {
+                return save_cursor(ch, &mut self.cursor).await;
+            }
             return Ok(());
         }
         let until = self.hold_at.map_or(self.run_started, |h| h.min(self.run_started));
@@ -144,12 +148,16 @@ impl StreamWindow {
         if self.cursor.record.seen_until == before && self.cursor.version.is_some() {
             return Ok(());
         }
-        match ch.store.save(&mut self.cursor).await {
-            Ok(()) => Ok(()),
-            // Another run moved it meanwhile; the overlap window covers whatever it skipped.
-            Err(StoreError::ConditionFailed { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        save_cursor(ch, &mut self.cursor).await
+    }
+}
+
+async fn save_cursor(ch: &Channel, cursor: &mut Versioned<SyncCursor>) -> Result<(), OpError> {
+    match ch.store.save(cursor).await {
+        Ok(()) => Ok(()),
+        // Another run moved it meanwhile; the overlap window covers whatever it skipped.
+        Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
