@@ -6,10 +6,9 @@ use std::time::Duration;
 use domain::{Stream, SyncCursor, Timestamp};
 use ports::records::load_cursor;
 use ports::{
-    ApiError, ApiErrorKind, Claim, ClaimTerms, Deadline, Expect, IdempotencyKey, Item, OutgoingMessage,
-    QueueName, Record, Records, StoreError, Versioned, Write,
+    ApiError, ApiErrorKind, Claim, ClaimTerms, Deadline, Expect, IdempotencyKey, Item, Record, Records,
+    StoreError, Versioned, Write,
 };
-use serde::Serialize;
 
 use crate::{Channel, OpError};
 
@@ -204,36 +203,17 @@ pub(crate) async fn save_both<A: Record, B: Record>(
 /// Lost races on one order before giving up: contention on one order is rare and short.
 pub(crate) const RACE_ATTEMPTS: u32 = 8;
 
-/// The message inventory-sync consumes for urgent quantity updates.
-#[derive(Debug, Serialize)]
-struct UrgentSkus<'a> {
-    skus: Vec<&'a str>,
-}
-
 /// Asks inventory-sync to push these SKUs' quantities to Walmart soon (stock was reserved or
 /// freed). A failure is logged, not raised: the next reconciliation sends the quantities anyway.
 pub(crate) async fn enqueue_urgent_inventory<'a>(
     ch: &Channel,
     skus: impl IntoIterator<Item = &'a domain::Sku>,
 ) {
-    let mut unique: Vec<&str> = skus.into_iter().map(domain::Sku::as_str).collect();
-    unique.sort_unstable();
-    unique.dedup();
-    if unique.is_empty() {
+    let skus: Vec<domain::Sku> = skus.into_iter().cloned().collect();
+    if skus.is_empty() {
         return;
     }
-    let body = match serde_json::to_string(&UrgentSkus { skus: unique }) {
-        Ok(body) => body,
-        Err(e) => {
-            tracing::warn!(error = %e, "urgent inventory message not built");
-            return;
-        }
-    };
-    if let Err(e) = ch
-        .queues
-        .send(QueueName::InventorySync, OutgoingMessage::new(body))
-        .await
-    {
+    if let Err(e) = crate::inventory_sync::enqueue_urgent(ch, &skus).await {
         tracing::warn!(error = %e, "urgent inventory update not queued; reconciliation will send it");
     }
 }
