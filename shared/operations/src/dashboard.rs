@@ -66,13 +66,14 @@ pub struct DateRange {
 
 impl DateRange {
     /// The index sort-key range. Keys are `{RFC 3339 time}#{id}`, fixed width, so they sort by time;
-    /// `~` sorts after the `#` that follows the time.
+    /// `~` sorts after the `#` that follows the time. An open start is `0`, before every year:
+    /// DynamoDB refuses an empty key value.
     fn sort_range(self) -> SortRange {
         match (self.from, self.to) {
             (None, None) => SortRange::All,
             (Some(from), None) => SortRange::From(from.to_rfc3339()),
             (from, Some(to)) => SortRange::Between(
-                from.map_or_else(String::new, Timestamp::to_rfc3339),
+                from.map_or_else(|| "0".to_owned(), Timestamp::to_rfc3339),
                 format!("{}~", to.to_rfc3339()),
             ),
         }
@@ -262,5 +263,6 @@ mod tests {
         }
         .sort_range();
         assert!(open_start.contains(&key(0, "1")));
+        assert!(!matches!(open_start, SortRange::Between(ref lo, _) if lo.is_empty()));
     }
 }

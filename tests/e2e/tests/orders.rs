@@ -121,6 +121,28 @@ async fn a_walmart_order_becomes_one_commerce_order_with_its_lines_prices_addres
         none_pending.rows.is_empty(),
         "the index entry moved with the summary"
     );
+    let until = dashboard::orders(
+        w.world.channel.store.as_ref(),
+        &w.world.channel.settings.id,
+        OrderSummary::Open,
+        DateRange {
+            from: None,
+            to: Some(record.order.order_date),
+        },
+        10,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(until.rows.len(), 1, "an open start works on DynamoDB too");
+    let counts = dashboard::order_counts(
+        w.world.channel.store.as_ref(),
+        &w.world.channel.settings.id,
+        DateRange::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(counts["open"], 1);
 
     // The next run sees it again in the overlap and changes nothing.
     let report = w.tick(Operation::OrderImport).await;
