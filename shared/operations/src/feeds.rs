@@ -153,7 +153,8 @@ impl Lease {
     ) -> Result<Option<Lease>, OpError> {
         let key = IdempotencyKey::new(operation, &ch.settings.id, what);
         let now = ch.clock.now();
-        let lease = deadline.remaining().min(Duration::from_secs(15 * 60));
+        // The lease is kept in the clock's time; the deadline is real time.
+        let lease = ch.clock.elapsed_during(deadline.remaining()).min(Duration::from_secs(15 * 60));
         let terms = ClaimTerms {
             now,
             in_progress_until: now.plus(lease),

@@ -44,7 +44,8 @@ pub(crate) async fn claim(
     let now = ch.clock.now();
     let terms = ClaimTerms {
         now,
-        in_progress_until: now.plus(deadline.remaining().min(MAX_LEASE)),
+        // The lease is kept in the clock's time; the deadline is real time.
+        in_progress_until: now.plus(ch.clock.elapsed_during(deadline.remaining()).min(MAX_LEASE)),
         expires_at: now.plus(COMPLETED_TTL),
     };
     Ok(match ch.store.claim(&key, terms).await? {

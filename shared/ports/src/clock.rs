@@ -15,6 +15,13 @@ pub trait Clock: Send + Sync {
     /// Waits `d` of this clock's time. Every wait in clients and sandboxes goes through here, so a
     /// scaled clock compresses waits too and a manual clock skips them.
     fn sleep(&self, d: Duration) -> BoxFuture<'_, ()>;
+
+    /// How much of this clock's time passes during `wall` of real time. Deadlines are real time
+    /// (a Lambda's remaining time); anything stored in this clock's time, such as an idempotency
+    /// lease, must be converted through here.
+    fn elapsed_during(&self, wall: Duration) -> Duration {
+        wall
+    }
 }
 
 /// Wall-clock time.
@@ -102,6 +109,10 @@ impl Clock for ScaledClock {
     fn sleep(&self, d: Duration) -> BoxFuture<'_, ()> {
         Box::pin(tokio::time::sleep(self.to_wall(d)))
     }
+
+    fn elapsed_during(&self, wall: Duration) -> Duration {
+        wall.mul_f64(self.scale())
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +133,14 @@ mod tests {
         assert_eq!(c.now(), Timestamp::from_millis(15));
         let s = ScaledClock::new(Timestamp::from_millis(0), 1440.0);
         assert_eq!(s.to_wall(Duration::from_secs(1440)), Duration::from_secs(1));
+        assert_eq!(
+            s.elapsed_during(Duration::from_secs(1)),
+            Duration::from_secs(1440)
+        );
+        assert_eq!(
+            SystemClock.elapsed_during(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
         assert!(SystemClock.now() > Timestamp::from_millis(1_700_000_000_000));
     }
 }
