@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine, in one command (README command 2; .ci/run calls it).
 #
-# 1. Creates ./.venv with the Python tools in tests/requirements.txt (moto, cfn-lint, ...),
-#    re-installing only when that file changes.
+# 1. Creates ./.venv with the Python tools in tests/requirements.txt (moto, cfn-lint, the SAM
+#    translator, cargo-lambda), re-installing only when that file changes.
 # 2. Starts one moto server on a free loopback port and exports MOTO_ENDPOINT for the tests.
 # 3. Checks formatting and lints, then runs every test of the workspace.
 # 4. Stops what it started, on success, failure or Ctrl-C.
@@ -63,13 +63,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
-
-# Checks that extend the suite (template lint, Lambda invoke) hook in here.
-for extra in infra/checks.sh; do
-    if [ -x "$extra" ]; then
-        step "$extra"
-        "$extra"
-    fi
-done
 
 step "All tests passed"

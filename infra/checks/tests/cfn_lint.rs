@@ -2,7 +2,7 @@
 //! so a green run means the linter really looked.
 //!
 //! cfn-lint comes from the venv: `CFN_LINT` if set, else `<workspace>/.venv/bin/cfn-lint`, else
-//! `cfn-lint` on PATH; none of them is a failure. Ignored by a plain `cargo test`: `infra/checks.sh`
+//! `cfn-lint` on PATH; none of them is a failure. Ignored by a plain `cargo test`: `tests/run.sh`
 //! (which the test command runs) installs cfn-lint and runs it.
 
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ fn cfn_lint() -> PathBuf {
         .find(|p| p.exists());
     on_path.unwrap_or_else(|| {
         panic!(
-            "cfn-lint is needed: {} does not exist and none is on PATH. Run infra/checks.sh (it \
+            "cfn-lint is needed: {} does not exist and none is on PATH. Run tests/run.sh (it \
              installs cfn-lint into the venv), or set CFN_LINT.",
             venv.display()
         )
@@ -56,7 +56,6 @@ fn describe(output: &Output) -> String {
 }
 
 #[test]
-#[ignore = "needs cfn-lint; infra/checks.sh installs it and runs this"]
 fn cfn_lint_passes_on_the_template() {
     let output = lint(&template_path());
     assert!(
@@ -67,7 +66,6 @@ fn cfn_lint_passes_on_the_template() {
 }
 
 #[test]
-#[ignore = "needs cfn-lint; infra/checks.sh installs it and runs this"]
 fn cfn_lint_fails_on_a_broken_copy() {
     let text = std::fs::read_to_string(template_path()).expect("read template");
     // A runtime Lambda does not have, and a reference to a resource that does not exist.

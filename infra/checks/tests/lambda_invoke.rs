@@ -5,7 +5,7 @@
 //! of real messages; each must cold-start (config, secret, SDK) and answer from its handler.
 //!
 //! Needs cargo-lambda (`CARGO_LAMBDA`, else `<workspace>/.venv/bin/cargo-lambda`, else PATH) and moto
-//! (see `test-support`). Ignored by a plain `cargo test`: `infra/checks.sh` (which the test command
+//! (see `test-support`). Ignored by a plain `cargo test`: `tests/run.sh` (which the test command
 //! runs) installs cargo-lambda and runs it. Builds the two functions in debug for the host.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -56,7 +56,7 @@ fn cargo_lambda() -> PathBuf {
         .find(|p| p.exists())
         .unwrap_or_else(|| {
             panic!(
-                "cargo-lambda is needed: {} does not exist and none is on PATH. Run infra/checks.sh \
+                "cargo-lambda is needed: {} does not exist and none is on PATH. Run tests/run.sh \
                  (it installs cargo-lambda into the venv) or set CARGO_LAMBDA.",
                 venv.display()
             )
@@ -544,7 +544,6 @@ async fn sqs_event(sdk: &SdkConfig, url: &str, arn: &str, bodies: &[Value]) -> (
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs cargo-lambda; infra/checks.sh installs it and runs this"]
 async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
     let root = workspace_root();
     let stack = load_stack().expect("template");

@@ -4,7 +4,7 @@
 //!
 //! Runs `infra/scripts/sam_transform.py` with the test venv's Python (`SAM_TRANSLATOR_PYTHON`, else
 //! `<workspace>/.venv/bin/python3`, else `python3`), which needs the `aws-sam-translator` package.
-//! Ignored by a plain `cargo test`: `infra/checks.sh` (which the test command runs) installs the
+//! Ignored by a plain `cargo test`: `tests/run.sh` (which the test command runs) installs the
 //! package and runs it.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -137,7 +137,6 @@ fn check_generated_stack(template: &Value) {
 }
 
 #[test]
-#[ignore = "needs aws-sam-translator; infra/checks.sh installs it and runs this"]
 fn the_sam_transform_keeps_the_promises_with_default_parameters() {
     check_generated_stack(&transformed(
         json!({"CommerceBaseUrl": "https://shop.example.com"}),
@@ -145,7 +144,6 @@ fn the_sam_transform_keeps_the_promises_with_default_parameters() {
 }
 
 #[test]
-#[ignore = "needs aws-sam-translator; infra/checks.sh installs it and runs this"]
 fn the_sam_transform_keeps_the_promises_with_every_option_set() {
     let template = transformed(json!({
         "CommerceBaseUrl": "https://shop.example.com",
