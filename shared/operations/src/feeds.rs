@@ -154,7 +154,10 @@ impl Lease {
         let key = IdempotencyKey::new(operation, &ch.settings.id, what);
         let now = ch.clock.now();
         // The lease is kept in the clock's time; the deadline is real time.
-        let lease = ch.clock.elapsed_during(deadline.remaining()).min(Duration::from_secs(15 * 60));
+        let lease = ch
+            .clock
+            .elapsed_during(deadline.remaining())
+            .min(Duration::from_secs(15 * 60));
         let terms = ClaimTerms {
             now,
             in_progress_until: now.plus(lease),

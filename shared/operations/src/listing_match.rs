@@ -383,34 +383,42 @@ async fn apply_results(
 
 /// The store is live: staged matches are published.
 async fn publish_staged(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
-    let query =
+    let mut query =
         Query::status_index(listing_status_pk(&ch.settings.id, ListingStatus::StagedForMatch)).limit(500);
     loop {
         if running_out(deadline) {
             report.complete = false;
             return Ok(());
         }
-        let (staged, _) = ch.store.query_records::<Listing>(&query).await?;
-        if staged.is_empty() {
-            return Ok(());
-        }
+        let (staged, next) = ch.store.query_records::<Listing>(&query).await?;
         let now = ch.clock.now();
         let published = concurrently(staged, STORE_CONCURRENCY, |listing| async move {
             let key = listing_key(&listing.record.channel, &listing.record.sku);
+            let mut moved = false;
             ch.store
                 .update::<Listing, OpError, _>(&key, |stored| {
+                    moved = false;
                     if stored.status() != ListingStatus::StagedForMatch {
                         return Ok(false);
                     }
                     stored.store_went_live(now)?;
+                    moved = true;
                     Ok(true)
                 })
-                .await
+                .await?;
+            Ok::<_, OpError>(moved)
         })
         .await;
         for result in published {
-            result?;
-            report.add("published", 1);
+            if result? {
+                report.add("published", 1);
+            }
+        }
+        // Pages go on from the last key read, so an index entry that lags behind its item is
+        // passed over rather than read again and again.
+        match next {
+            Some(token) => query = query.after(Some(token)),
+            None => return Ok(()),
         }
     }
 }

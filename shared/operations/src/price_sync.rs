@@ -267,11 +267,12 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     let (new_live, listings_seen) = new_listings(ch, listings_since).await?;
     report.add("listings_went_live", new_live.len() as u64);
     again.extend(new_live);
-    found.evaluate_skus(ch, again, deadline, report).await?;
-
+    // Changed products first: a product read there is not asked for again by SKU.
     let (products_cursor, products_since) =
         cursor_since(ch, Stream::CommercePrices, OVERLAP, Stamps::Commerce).await?;
     let products_seen = read_changed_products(ch, &mut found, products_since, deadline, report).await?;
+    again.retain(|sku| !found.candidates.contains_key(sku));
+    found.evaluate_skus(ch, again, deadline, report).await?;
 
     let deferred = send(ch, found, deadline, report).await?;
     if deferred > 0 {
