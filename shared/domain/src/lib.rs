@@ -6,6 +6,8 @@
 mod budget;
 mod channel;
 mod cursor;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod fulfilment;
 mod ids;
 mod listing;

@@ -699,55 +699,18 @@ async fn mark_walmart_cancellations_delivered(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::{
-        ChannelId, CommerceOrderId, CommerceOrderLink, CustomerOrderId, IncrementId, LineNumber, MethodCode,
-        Money, OrderLine, PurchaseOrder, ShipTo, WalmartLineStatus,
-    };
+    use domain::fixtures::{created_record, purchase_order};
+    use domain::{LineNumber, WalmartLineStatus};
     use ports::walmart::LineStatusQuantity;
 
     fn record() -> OrderRecord {
-        let line = |n: u32, sku: &str, qty: u32| OrderLine {
-            number: LineNumber(n),
-            sku: Sku::new(sku).unwrap(),
-            product_name: sku.into(),
-            quantity: qty,
-            unit_price: Money::from_cents(100),
-            tax: Money::ZERO,
-            shipping: Money::ZERO,
-            status: WalmartLineStatus::Created,
-        };
-        let order = PurchaseOrder {
-            id: PurchaseOrderId::new("1796000000001").unwrap(),
-            customer_order_id: CustomerOrderId::new("5400000000001").unwrap(),
-            order_date: Timestamp::from_millis(0),
-            method_code: MethodCode::new("Standard").unwrap(),
-            ship_to: ShipTo {
-                name: "A B".into(),
-                address1: "1 St".into(),
-                address2: None,
-                city: "C".into(),
-                state: "AR".into(),
-                postal_code: "72716".into(),
-                country: "USA".into(),
-                phone: None,
-                email: None,
-            },
-            lines: vec![line(1, "A", 2), line(2, "B", 1), line(3, "A", 1)],
-        };
-        let now = Timestamp::from_millis(1);
-        let mut r = OrderRecord::import(ChannelId::new("main").unwrap(), order, now);
-        r.created(
-            CommerceOrderLink {
-                order_id: CommerceOrderId(9),
-                increment_id: IncrementId::new("000000009").unwrap(),
-            },
-            now,
-        )
-        .unwrap();
-        r.link_line(LineNumber(1), Some(70), None, now).unwrap();
-        r.link_line(LineNumber(2), Some(80), None, now).unwrap();
-        r.link_line(LineNumber(3), Some(70), None, now).unwrap();
-        r
+        let order = purchase_order(
+            &[(1, "A", 2), (2, "B", 1), (3, "A", 1)],
+            100,
+            WalmartLineStatus::Created,
+            "Standard",
+        );
+        created_record(order, &[(1, 70), (2, 80), (3, 70)])
     }
 
     fn item(id: u64, sku: &str, ordered: f64, cancelled: f64) -> OrderItem {

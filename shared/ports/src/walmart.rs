@@ -15,6 +15,54 @@ use domain::{
 use crate::api::ApiError;
 use crate::retry::Deadline;
 
+/// Walmart's carriers (`carrierName.carrier` enum of the orders spec); any other carrier goes as
+/// `otherCarrier` with a tracking URL. Shared by the client and the sandbox, so both hold the same list.
+pub const KNOWN_CARRIERS: &[&str] = &[
+    "UPS",
+    "USPS",
+    "FedEx",
+    "Airborne",
+    "OnTrac",
+    "DHL Ecommerce - US",
+    "LS",
+    "UDS",
+    "UPSMI",
+    "FDX",
+    "PILOT",
+    "ESTES",
+    "SAIA",
+    "FDS Express",
+    "Seko Worldwide",
+    "HIT Delivery",
+    "FEDEXSP",
+    "RL Carriers",
+    "Metropolitan Warehouse & Delivery",
+    "China Post",
+    "YunExpress",
+    "Yellow Freight Sys",
+    "AIT Worldwide Logistics",
+    "Chukou1",
+    "Sendle",
+    "Landmark Global",
+    "Sunyou",
+    "Yanwen",
+    "4PX",
+    "GLS",
+    "OSM Worldwide",
+    "FIRST MILE",
+    "AM Trucking",
+    "CEVA",
+    "India Post",
+    "SF Express",
+    "CNE",
+    "TForce Freight",
+    "AxleHire",
+    "LSO",
+];
+
+/// Walmart's shipping method codes (`methodCode` enum).
+pub const METHOD_CODES: &[&str] = &["Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value"];
+
 /// Feed types the channel submits to `POST /v3/feeds`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum FeedType {

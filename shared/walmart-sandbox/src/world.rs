@@ -310,51 +310,7 @@ impl ReturnOrder {
     }
 }
 
-/// Known carriers (`carrierName.carrier` enum of the orders spec).
-pub const KNOWN_CARRIERS: &[&str] = &[
-    "UPS",
-    "USPS",
-    "FedEx",
-    "Airborne",
-    "OnTrac",
-    "DHL Ecommerce - US",
-    "LS",
-    "UDS",
-    "UPSMI",
-    "FDX",
-    "PILOT",
-    "ESTES",
-    "SAIA",
-    "FDS Express",
-    "Seko Worldwide",
-    "HIT Delivery",
-    "FEDEXSP",
-    "RL Carriers",
-    "Metropolitan Warehouse & Delivery",
-    "China Post",
-    "YunExpress",
-    "Yellow Freight Sys",
-    "AIT Worldwide Logistics",
-    "Chukou1",
-    "Sendle",
-    "Landmark Global",
-    "Sunyou",
-    "Yanwen",
-    "4PX",
-    "GLS",
-    "OSM Worldwide",
-    "FIRST MILE",
-    "AM Trucking",
-    "CEVA",
-    "India Post",
-    "SF Express",
-    "CNE",
-    "TForce Freight",
-    "AxleHire",
-    "LSO",
-];
-
-pub const METHOD_CODES: &[&str] = &["Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value"];
+pub use ports::walmart::{KNOWN_CARRIERS, METHOD_CODES};
 
 pub const SELLER_CANCEL_REASONS: &[&str] = &[
     "CUSTOMER_REQUESTED_SELLER_TO_CANCEL",

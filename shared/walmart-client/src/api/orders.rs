@@ -19,53 +19,7 @@ pub use ports::walmart::{
 /// Largest page `GET /v3/orders` serves.
 pub const MAX_ORDERS_PAGE: u32 = 200;
 
-/// Walmart's carriers (`carrierName.carrier` enum); any other carrier goes as `otherCarrier` with
-/// a tracking URL.
-pub const KNOWN_CARRIERS: &[&str] = &[
-    "UPS",
-    "USPS",
-    "FedEx",
-    "Airborne",
-    "OnTrac",
-    "DHL Ecommerce - US",
-    "LS",
-    "UDS",
-    "UPSMI",
-    "FDX",
-    "PILOT",
-    "ESTES",
-    "SAIA",
-    "FDS Express",
-    "Seko Worldwide",
-    "HIT Delivery",
-    "FEDEXSP",
-    "RL Carriers",
-    "Metropolitan Warehouse & Delivery",
-    "China Post",
-    "YunExpress",
-    "Yellow Freight Sys",
-    "AIT Worldwide Logistics",
-    "Chukou1",
-    "Sendle",
-    "Landmark Global",
-    "Sunyou",
-    "Yanwen",
-    "4PX",
-    "GLS",
-    "OSM Worldwide",
-    "FIRST MILE",
-    "AM Trucking",
-    "CEVA",
-    "India Post",
-    "SF Express",
-    "CNE",
-    "TForce Freight",
-    "AxleHire",
-    "LSO",
-];
-
-/// Walmart's shipping method codes (`methodCode` enum).
-pub const METHOD_CODES: &[&str] = &["Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value"];
+pub use ports::walmart::{KNOWN_CARRIERS, METHOD_CODES};
 
 fn source_path(source: OrderSource) -> &'static str {
     match source {
