@@ -1,12 +1,14 @@
 //! The Lambda binaries are real: `order-import` and `order-create` run under `cargo lambda watch` (a
 //! local Lambda Runtime API), configured exactly as the template configures them, against moto
 //! (DynamoDB, SQS, Secrets Manager created from the template's own definitions) and the Walmart and
-//! Commerce sandboxes. `order-import` gets the template's schedule input, `order-create` an SQS batch
-//! of real messages; each must cold-start (config, secret, SDK) and answer from its handler.
+//! Commerce sandboxes. A buyer orders on Walmart; `order-import`, given the template's schedule input,
+//! records the order and queues it; `order-create` gets that message from the real queue in a batch
+//! with a malformed one, must create exactly one Commerce order and report exactly the malformed
+//! message as a batch item failure. Each must cold-start (config, secret, SDK), log JSON and never a
+//! credential.
 //!
 //! Needs cargo-lambda (`CARGO_LAMBDA`, else `<workspace>/.venv/bin/cargo-lambda`, else PATH) and moto
-//! (see `test-support`). Ignored by a plain `cargo test`: `tests/run.sh` (which the test command
-//! runs) installs cargo-lambda and runs it. Builds the two functions in debug for the host.
+//! (see `test-support`); `tests/run.sh` installs both. Builds the two functions in debug for the host.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -488,19 +490,27 @@ fn rfc3339(epoch_secs: u64) -> String {
 
 /// Sends `bodies` to the queue and receives them back, as the event source mapping would, into an
 /// SQS event for Lambda.
-async fn sqs_event(sdk: &SdkConfig, url: &str, arn: &str, bodies: &[Value]) -> (Value, Vec<String>) {
+/// Sends `bodies` to the queue, then receives `expected` messages (those plus any already queued) as
+/// Lambda's event source mapping would deliver them.
+async fn sqs_event(
+    sdk: &SdkConfig,
+    url: &str,
+    arn: &str,
+    bodies: &[&str],
+    expected: usize,
+) -> (Value, Vec<(String, String)>) {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for body in bodies {
         sqs.send_message()
             .queue_url(url)
-            .message_body(body.to_string())
+            .message_body(*body)
             .send()
             .await
             .expect("send");
     }
     let mut records = Vec::new();
     let started = Instant::now();
-    while records.len() < bodies.len() {
+    while records.len() < expected {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "messages did not come back from moto"
@@ -538,7 +548,10 @@ async fn sqs_event(sdk: &SdkConfig, url: &str, arn: &str, bodies: &[Value]) -> (
     }
     let ids = records
         .iter()
-        .map(|r| r["messageId"].as_str().expect("message id").to_owned())
+        .map(|r| {
+            let id = r["messageId"].as_str().expect("message id").to_owned();
+            (id, r["body"].as_str().unwrap_or_default().to_owned())
+        })
         .collect();
     (json!({ "Records": records }), ids)
 }
@@ -580,49 +593,106 @@ async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
     build(&root, Operation::OrderImport.function_name()).await;
     build(&root, Operation::OrderCreate.function_name()).await;
 
-    // order-import on its schedule.
+    // A buyer orders on Walmart an item the store sells.
+    let sku = format!("INV-{run}");
+    let upc = commerce_sandbox::upc_for(42);
+    commerce
+        .control()
+        .seed_products(&[commerce_sandbox::ProductSeed {
+            sku: sku.clone(),
+            price: Some(12.5),
+            upc: Some(upc.clone()),
+            walmart_enabled: Some(true),
+            stock: [("default".to_owned(), 5.0)].into(),
+            ..Default::default()
+        }])
+        .await
+        .expect("seed product");
+    let walmart_control = walmart.control();
+    walmart_control
+        .add_catalog_items(&[walmart_sandbox::CatalogItemSpec {
+            gtin: upc.clone(),
+            product_name: "Invoke test item".into(),
+            brand: None,
+            product_type: None,
+            price: None,
+            wpid: None,
+        }])
+        .await
+        .expect("catalog item");
+    walmart_control
+        .add_seller_items(&[walmart_sandbox::SellerItemSpec {
+            sku: sku.clone(),
+            gtin: upc,
+            price: None,
+            quantity: Some(5),
+        }])
+        .await
+        .expect("seller item");
+    let po = walmart_control
+        .create_order(&walmart_sandbox::NewOrder {
+            lines: vec![walmart_sandbox::NewOrderLine {
+                sku: sku.clone(),
+                quantity: 1,
+                unit_price: domain::Money::from_cents(1250),
+                tax: domain::Money::ZERO,
+                shipping: domain::Money::ZERO,
+                product_name: None,
+            }],
+            ship_to: walmart_sandbox::ShipToSpec::default(),
+            method_code: "Standard".into(),
+            order_date: None,
+            purchase_order_id: None,
+        })
+        .await
+        .expect("buyer order")
+        .purchase_order_id;
+
+    // order-import on its schedule: records the order and queues it for creation.
     let env = function_environment(&stack, import, &created, &walmart.base_url());
     let watch = Watch::start(&root, &env, &moto, logs.join("order-import.log")).await;
     let (status, answer) = watch.invoke("order-import", &schedule_event(import)).await;
     assert_answered_from_handler("order-import", status, &answer, &watch);
+    assert_eq!(status, 200, "order-import failed: {answer}\n{}", watch.output());
+    assert_eq!(answer["counts"]["orders_imported"], 1, "{answer}");
+    assert_eq!(answer["counts"]["orders_queued"], 1, "{answer}");
     assert_logs("order-import", &watch, &created.credential_values);
     drop(watch);
 
-    // order-create on a batch from its queue.
+    // order-create on a batch from its queue: the message order-import queued, and a malformed one.
     let env = function_environment(&stack, create, &created, &walmart.base_url());
-    let (event, message_ids) = sqs_event(
+    let (event, messages) = sqs_event(
         &sdk,
         &created.queue_urls[&QueueName::OrderCreate],
         &created.queue_arns[&QueueName::OrderCreate],
-        &[
-            json!({"channel": "main", "purchase_order_id": format!("PO-{run}-1")}),
-            json!({"channel": "main", "purchase_order_id": format!("PO-{run}-2")}),
-        ],
+        &["this is not a message"],
+        2,
     )
     .await;
     let watch = Watch::start(&root, &env, &moto, logs.join("order-create.log")).await;
     let (status, answer) = watch.invoke("order-create", &event).await;
     assert_answered_from_handler("order-create", status, &answer, &watch);
-    if status == 200 {
-        // A partial batch response: only ids of this batch, each once.
-        let failures = answer
-            .get("batchItemFailures")
-            .and_then(Value::as_array)
-            .unwrap_or_else(|| panic!("order-create answered without batchItemFailures: {answer}"));
-        let mut failed: Vec<&str> = failures
-            .iter()
-            .map(|f| f["itemIdentifier"].as_str().expect("itemIdentifier"))
-            .collect();
-        failed.sort_unstable();
-        failed.dedup();
-        assert_eq!(failed.len(), failures.len(), "duplicate failures: {answer}");
-        for id in &failed {
-            assert!(
-                message_ids.iter().any(|m| m == id),
-                "{id} is not in the batch {message_ids:?}"
-            );
-        }
-    }
+    assert_eq!(status, 200, "order-create failed: {answer}\n{}", watch.output());
+    // A partial batch response naming exactly the malformed message.
+    let failed: Vec<&str> = answer["batchItemFailures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("order-create answered without batchItemFailures: {answer}"))
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().expect("itemIdentifier"))
+        .collect();
+    let malformed: Vec<&str> = messages
+        .iter()
+        .filter(|(_, body)| body == "this is not a message")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(failed, malformed, "{answer}\n{}", watch.output());
+    // Exactly one Commerce order carries the Walmart purchase order.
+    let orders = commerce.control().orders().await.expect("orders");
+    let placed = orders
+        .iter()
+        .filter(|o| o["payment"]["po_number"] == po.as_str())
+        .count();
+    assert_eq!(placed, 1, "Commerce orders for {po}: {orders:?}");
     assert_logs("order-create", &watch, &created.credential_values);
     drop(watch);
 

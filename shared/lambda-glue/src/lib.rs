@@ -26,7 +26,8 @@ pub use config::{ConfigError, FunctionConfig};
 pub use invocation::Invocation;
 pub use secrets::SecretError;
 
-/// Time kept back from the Lambda deadline to save state and answer after the last call.
+/// Time kept back from the Lambda deadline to save state and answer after the last call: 3 s, or a
+/// tenth of the invocation's time when that is shorter (a 3 s invocation still gets to work).
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 
 /// Everything a function builds once at cold start and shares across invocations.
@@ -83,13 +84,25 @@ pub async fn cold_start(operation: Operation, queues: &[QueueName]) -> Result<Ru
     })
 }
 
-/// The invocation's deadline as a [`Deadline`], less [`DEADLINE_MARGIN`].
+/// Deadlines before this (2001-09-09, in epoch ms) are not absolute times: `cargo lambda watch` sends
+/// the function's timeout itself in `Lambda-Runtime-Deadline-Ms`, and taking that for an epoch time
+/// would leave no time at all.
+const EARLIEST_ABSOLUTE_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// The invocation's deadline as a [`Deadline`], less the margin ([`DEADLINE_MARGIN`] or a tenth of
+/// the time left, whichever is shorter).
 pub fn deadline(context: &lambda_runtime::Context) -> Deadline {
-    let remaining = context
-        .deadline()
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    Deadline::at(Instant::now() + remaining).minus(DEADLINE_MARGIN)
+    let remaining = if context.deadline < EARLIEST_ABSOLUTE_DEADLINE_MS {
+        Duration::from_millis(context.deadline)
+    } else {
+        context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    };
+    let margin = DEADLINE_MARGIN.min(remaining / 10);
+    tracing::debug!(remaining_ms = remaining.as_millis() as u64, "invocation deadline");
+    Deadline::at(Instant::now() + remaining).minus(margin)
 }
 
 /// A failed invocation, reported to Lambda with a meaningful error type.
@@ -174,5 +187,40 @@ pub async fn dispatch(runtime: &Runtime, event: LambdaEvent<Invocation>) -> Resu
             tracing::info!(report = %serde_json::to_string(&report)?, "scheduled run finished");
             Ok(serde_json::to_value(report)?)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context_with(remaining: Duration) -> lambda_runtime::Context {
+        let mut c = lambda_runtime::Context::default();
+        c.deadline = (SystemTime::now() + remaining)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        c
+    }
+
+    #[test]
+    fn margin_is_three_seconds_or_a_tenth_of_a_short_invocation() {
+        let long = deadline(&context_with(Duration::from_secs(120))).remaining();
+        assert!(
+            long > Duration::from_secs(116) && long <= Duration::from_secs(117),
+            "{long:?}"
+        );
+        let short = deadline(&context_with(Duration::from_secs(3))).remaining();
+        assert!(
+            short > Duration::from_millis(2_500) && short <= Duration::from_millis(2_700),
+            "{short:?}"
+        );
+        assert!(deadline(&lambda_runtime::Context::default()).is_past());
+        let mut emulator = lambda_runtime::Context::default();
+        emulator.deadline = 600_000;
+        let relative = deadline(&emulator).remaining();
+        assert!(
+            relative > Duration::from_secs(596) && relative <= Duration::from_secs(597),
+            "{relative:?}"
+        );
     }
 }
