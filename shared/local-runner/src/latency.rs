@@ -177,6 +177,17 @@ fn inventory_sync(e: &Evidence) -> LatencyRow {
         };
         let start = change.at.max(live);
         let expected = rules.advertised(change.salable_after.floor() as i64);
+        let shown_before = e
+            .walmart
+            .inventory_updates
+            .iter()
+            .filter(|u| u.sku == change.sku && u.at <= start)
+            .max_by_key(|u| u.at)
+            .map(|u| u.value);
+        if shown_before == Some(expected) {
+            // Walmart already shows the quantity the change leads to: there is nothing to sync.
+            continue;
+        }
         let next_change = e.journal.stock_changes[i + 1..]
             .iter()
             .find(|c| c.sku == change.sku)
