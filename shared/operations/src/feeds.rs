@@ -3,16 +3,17 @@
 //! with the items stored for the dashboard, polling of feed results page by page, a mutex lease, and
 //! a little concurrency plumbing.
 
+use std::future::Future;
 use std::time::Duration;
 
 use domain::{
     BudgetedCall, CallBudget, FeedChunk, FeedEntry, FeedId, FeedKind, FeedRecord, ItemOutcome, ListingIssue,
-    OfferState, Sku, Stream, Timestamp, Wpid, walmart_issue,
+    OfferState, Sent, Sku, Stream, Timestamp, Wpid, walmart_issue,
 };
 use futures::{StreamExt, stream};
 use ports::records::{budget_key, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
 use ports::walmart::{FeedItemResult, FeedType, IngestionStatus};
-use ports::{Claim, ClaimTerms, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned};
+use ports::{ApiError, Claim, ClaimTerms, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned};
 
 use crate::{Channel, OpError};
 
@@ -133,6 +134,72 @@ where
         }
     }
     Err(OpError::Busy(format!("the offer of {sku}")))
+}
+
+/// What became of one value sent to Walmart in a single call.
+pub(crate) enum SingleSend {
+    Sent,
+    /// Another invocation changed the offer first; the next run looks again.
+    Raced,
+    Failed {
+        retry: bool,
+        problem: String,
+    },
+}
+
+/// The value of an offer a single call sends: its last-sent slot and its issue slot.
+pub(crate) type OfferSlot<T> = fn(&mut OfferState) -> (&mut Option<Sent<T>>, &mut Option<ListingIssue>);
+
+/// Sends one value (a quantity or a price) in a single call, written ahead: `record_sent` marks it
+/// sent in the offer, which is saved with its version before `call` runs, so a concurrent run or a
+/// redelivery never sends it twice. On failure the write-ahead is undone unless someone moved on
+/// since; a refusal that will repeat keeps the value, so the same refused value is not sent every
+/// run. Either way the offer carries Walmart's reason. `what` names the value in the problem.
+pub(crate) async fn send_single<T, C, F>(
+    ch: &Channel,
+    mut offer: Versioned<OfferState>,
+    slot: OfferSlot<T>,
+    record_sent: impl FnOnce(&mut OfferState),
+    call: C,
+    what: String,
+) -> Result<SingleSend, OpError>
+where
+    T: Clone + PartialEq + Send + Sync,
+    C: FnOnce() -> F,
+    F: Future<Output = Result<(), ApiError>>,
+{
+    let before = slot(&mut offer.record).0.clone();
+    record_sent(&mut offer.record);
+    let written = slot(&mut offer.record).0.clone();
+    match ch.store.save(&mut offer).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { .. }) => return Ok(SingleSend::Raced),
+        Err(e) => return Err(e.into()),
+    }
+    let Err(e) = call().await else {
+        return Ok(SingleSend::Sent);
+    };
+    let retry = e.is_retryable();
+    let issue = ListingIssue::new(
+        format!("CM_WALMART_{}", e.kind.as_str().to_uppercase()),
+        e.message.clone(),
+    );
+    update_offer(ch, &offer.record.sku, |o| {
+        let (value, issue_slot) = slot(o);
+        if *value != written {
+            return false;
+        }
+        if retry {
+            *value = before.clone();
+        }
+        *issue_slot = Some(issue.clone());
+        true
+    })
+    .await?;
+    Ok(SingleSend::Failed {
+        retry,
+        problem: format!("{what} not sent: {e}"),
+    })
 }
 
 // ---------------------------------------------------------------- leases

@@ -47,8 +47,8 @@ use tracing::Instrument;
 use walmart_client::feeds::{InventoryEntry, inventory_feeds};
 
 use crate::feeds::{
-    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, Stamps, advance_cursor, concurrently, cursor_since,
-    running_out,
+    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
+    cursor_since, running_out,
 };
 use crate::registry::Message;
 use crate::{Channel, OpError, RunReport};
@@ -748,14 +748,14 @@ async fn send_singles(
     let mut sent = 0;
     for (change, outcome) in outcomes {
         match outcome? {
-            SingleOutcome::Sent => {
+            SingleSend::Sent => {
                 sent += 1;
                 if let Some(s) = snapshot.as_deref_mut() {
                     s.rechecked(&change.sku);
                 }
             }
-            SingleOutcome::Raced => report.add("raced", 1),
-            SingleOutcome::Failed { retry, problem } => {
+            SingleSend::Raced => report.add("raced", 1),
+            SingleSend::Failed { retry, problem } => {
                 if !retry && let Some(s) = snapshot.as_deref_mut() {
                     s.rechecked(&change.sku);
                 }
@@ -767,62 +767,29 @@ async fn send_singles(
     Ok(sent)
 }
 
-enum SingleOutcome {
-    Sent,
-    /// Another invocation changed the offer first; the next run looks again.
-    Raced,
-    Failed {
-        retry: bool,
-        problem: String,
-    },
+fn quantity_slot(o: &mut OfferState) -> (&mut Option<domain::Sent<u32>>, &mut Option<ListingIssue>) {
+    (&mut o.quantity, &mut o.quantity_issue)
 }
 
 async fn send_single(
     ch: &Channel,
     change: &QuantityChange,
-    mut offer: Versioned<OfferState>,
+    offer: Versioned<OfferState>,
     deadline: &Deadline,
-) -> Result<SingleOutcome, OpError> {
+) -> Result<SingleSend, OpError> {
     let now = ch.clock.now();
-    let before = offer.record.quantity.clone();
-    offer.record.quantity_sent(change.quantity, SentVia::Single, now);
-    let written = offer.record.quantity.clone();
-    match ch.store.save(&mut offer).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { .. }) => return Ok(SingleOutcome::Raced),
-        Err(e) => return Err(e.into()),
-    }
-    match ch
-        .walmart
-        .update_inventory(&change.sku, change.quantity, deadline)
-        .await
-    {
-        Ok(()) => Ok(SingleOutcome::Sent),
-        Err(e) => {
-            let retry = e.is_retryable();
-            let issue = ListingIssue::new(
-                format!("CM_WALMART_{}", e.kind.as_str().to_uppercase()),
-                e.message.clone(),
-            );
-            // Undo the write-ahead unless someone moved on since; a refusal that will repeat keeps
-            // the value, so the same refused value is not sent every run.
-            feeds::update_offer(ch, &change.sku, |o| {
-                if o.quantity != written {
-                    return false;
-                }
-                if retry {
-                    o.quantity = before.clone();
-                }
-                o.quantity_issue = Some(issue.clone());
-                true
-            })
-            .await?;
-            Ok(SingleOutcome::Failed {
-                retry,
-                problem: format!("{}: quantity {} not sent: {e}", change.sku, change.quantity),
-            })
-        }
-    }
+    feeds::send_single(
+        ch,
+        offer,
+        quantity_slot,
+        |o| o.quantity_sent(change.quantity, SentVia::Single, now),
+        || {
+            ch.walmart
+                .update_inventory(&change.sku, change.quantity, deadline)
+        },
+        format!("{}: quantity {}", change.sku, change.quantity),
+    )
+    .await
 }
 
 /// Sends the feed part of a plan and records each value as sent in it.

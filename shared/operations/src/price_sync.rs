@@ -36,8 +36,8 @@ use tracing::Instrument;
 use walmart_client::feeds::{PriceEntry, price_feeds};
 
 use crate::feeds::{
-    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, Stamps, advance_cursor, concurrently, cursor_since,
-    running_out,
+    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
+    cursor_since, running_out,
 };
 use crate::registry::Message;
 use crate::{Channel, OpError, RunReport};
@@ -465,9 +465,9 @@ async fn send_singles(
     let mut sent = 0;
     for outcome in outcomes {
         match outcome? {
-            Sent::Yes => sent += 1,
-            Sent::Raced => report.add("raced", 1),
-            Sent::Failed { retry, problem } => {
+            SingleSend::Sent => sent += 1,
+            SingleSend::Raced => report.add("raced", 1),
+            SingleSend::Failed { retry, problem } => {
                 waiting += u64::from(retry);
                 report.problem(problem);
             }
@@ -477,54 +477,30 @@ async fn send_singles(
     Ok(waiting)
 }
 
-enum Sent {
-    Yes,
-    Raced,
-    Failed { retry: bool, problem: String },
+fn price_slot(o: &mut OfferState) -> (&mut Option<domain::Sent<Money>>, &mut Option<ListingIssue>) {
+    (&mut o.price, &mut o.price_issue)
 }
 
 async fn send_single(
     ch: &Channel,
     change: &PriceChange,
-    mut offer: Versioned<OfferState>,
+    offer: Versioned<OfferState>,
     due: Option<Timestamp>,
     deadline: &Deadline,
-) -> Result<Sent, OpError> {
+) -> Result<SingleSend, OpError> {
     let now = ch.clock.now();
-    let before = offer.record.price.clone();
-    offer.record.price_sent(change.price, SentVia::Single, now);
-    offer.record.price_due_at = due;
-    let written = offer.record.price.clone();
-    match ch.store.save(&mut offer).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { .. }) => return Ok(Sent::Raced),
-        Err(e) => return Err(e.into()),
-    }
-    match ch.walmart.update_price(&change.sku, change.price, deadline).await {
-        Ok(()) => Ok(Sent::Yes),
-        Err(e) => {
-            let retry = e.is_retryable();
-            let issue = ListingIssue::new(
-                format!("CM_WALMART_{}", e.kind.as_str().to_uppercase()),
-                e.message.clone(),
-            );
-            feeds::update_offer(ch, &change.sku, |o| {
-                if o.price != written {
-                    return false;
-                }
-                if retry {
-                    o.price = before.clone();
-                }
-                o.price_issue = Some(issue.clone());
-                true
-            })
-            .await?;
-            Ok(Sent::Failed {
-                retry,
-                problem: format!("{}: price {} not sent: {e}", change.sku, change.price),
-            })
-        }
-    }
+    feeds::send_single(
+        ch,
+        offer,
+        price_slot,
+        |o| {
+            o.price_sent(change.price, SentVia::Single, now);
+            o.price_due_at = due;
+        },
+        || ch.walmart.update_price(&change.sku, change.price, deadline),
+        format!("{}: price {}", change.sku, change.price),
+    )
+    .await
 }
 
 /// Feeds of up to 10,000 prices (and 10 MB), one budget grant each. Returns how many changes had to
