@@ -51,12 +51,6 @@ pub struct Wiring {
     pub queue_without_handler: bool,
 }
 
-impl Wiring {
-    pub fn is_idle(&self) -> bool {
-        self.schedules.is_empty() && self.queue.is_none()
-    }
-}
-
 /// What the engine needs.
 #[derive(Clone)]
 pub struct EngineConfig {

@@ -124,15 +124,6 @@ impl Plan {
             .max()
             .unwrap_or_default()
     }
-
-    /// The longest schedule period.
-    pub fn longest_period(&self) -> Duration {
-        self.operations
-            .iter()
-            .flat_map(|p| p.schedules.iter().copied())
-            .max()
-            .unwrap_or_default()
-    }
 }
 
 fn operation_plan(stack: &Stack, operation: Operation) -> Result<OperationPlan, PlanError> {

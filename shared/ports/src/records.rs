@@ -22,9 +22,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use domain::{
-    BudgetedCall, CallBudget, CancellationRecord, ChannelId, FeedChunk, FeedId, FeedRecord, FeedStatus,
-    Listing, OfferState, OrderRecord, Origin, PurchaseOrderId, ReturnRecord, ShipmentRecord, Sku, StockChunk,
-    Stream, SyncCursor, Timestamp,
+    BudgetedCall, CallBudget, CancellationRecord, ChannelId, FeedChunk, FeedId, FeedRecord, Listing,
+    OfferState, OrderRecord, Origin, PurchaseOrderId, ReturnRecord, ShipmentRecord, Sku, StockChunk, Stream,
+    SyncCursor, Timestamp,
 };
 
 use crate::state::{Expect, IndexKey, Item, Key, PageToken, Query, StateStore, StoreError, Stored, Version};
@@ -103,7 +103,7 @@ pub fn offer_key(channel: &ChannelId, sku: &Sku) -> Key {
 
 impl Record for FeedRecord {
     fn key(&self) -> Key {
-        Key::new(channel_pk(&self.channel, "FEED"), self.feed_id.as_str())
+        feed_key(&self.channel, &self.feed_id)
     }
     fn index(&self) -> Option<IndexKey> {
         Some(IndexKey::new(
@@ -156,10 +156,6 @@ pub fn budget_key(channel: &ChannelId, call: BudgetedCall) -> Key {
 /// polled" is one query.
 pub fn feed_status_pk(channel: &ChannelId, done: bool) -> String {
     format!("CH#{channel}#FEED#{}", if done { "done" } else { "pending" })
-}
-
-pub fn feed_is_pending(status: FeedStatus) -> bool {
-    !status.is_done()
 }
 
 pub fn order_pk(channel: &ChannelId, po: &PurchaseOrderId) -> String {

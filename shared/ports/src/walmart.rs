@@ -213,11 +213,6 @@ impl IngestionStatus {
             _ => return None,
         })
     }
-
-    /// System and timeout errors are Walmart's own trouble: resubmitting later may succeed.
-    pub fn is_transient_failure(self) -> bool {
-        matches!(self, IngestionStatus::SystemError | IngestionStatus::TimeoutError)
-    }
 }
 
 /// One item of a feed and its outcome.

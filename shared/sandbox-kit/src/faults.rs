@@ -22,6 +22,11 @@ pub struct FaultPlan {
     /// The next N requests hang for `hang_ms` before answering 504 (lets clients test their timeouts).
     pub timeout_next: u32,
     pub hang_ms: u64,
+    /// The next N writes (POST, PUT, PATCH, DELETE) are applied, then their answer is lost: the client
+    /// gets a 504 although the change happened (an ambiguous outcome: read before acting again).
+    pub lose_next: u32,
+    /// 0..1: like `lose_next`, for a random share of writes.
+    pub lost_rate: f64,
     /// Deterministic randomness when set.
     pub seed: Option<u64>,
 }
@@ -38,6 +43,8 @@ pub(crate) enum FaultDecision {
     Error,
     /// Call the handler, then mangle its body.
     Malformed,
+    /// Call the handler, then answer 504 as if its response never arrived.
+    Lost,
 }
 
 impl FaultDecision {
@@ -49,6 +56,7 @@ impl FaultDecision {
             Self::Burst => "burst_5xx",
             Self::Error => "error_rate",
             Self::Malformed => "malformed_rate",
+            Self::Lost => "lost_response",
         }
     }
 }
@@ -93,10 +101,15 @@ impl Faults {
         Duration::from_millis(self.lock().plan.latency_ms)
     }
 
-    /// Decides the fate of one request, consuming counters.
-    pub(crate) fn decide(&self) -> FaultDecision {
+    /// Decides the fate of one request, consuming counters. Only writes can lose their answer: a lost
+    /// read is no different from a failed one.
+    pub(crate) fn decide(&self, is_write: bool) -> FaultDecision {
         let mut state = self.lock();
         let state = &mut *state;
+        if is_write && state.plan.lose_next > 0 {
+            state.plan.lose_next -= 1;
+            return FaultDecision::Lost;
+        }
         if state.plan.timeout_next > 0 {
             state.plan.timeout_next -= 1;
             return FaultDecision::Hang(Duration::from_millis(state.plan.hang_ms));
@@ -112,6 +125,9 @@ impl Faults {
         }
         if state.plan.malformed_rate > 0.0 && state.rng.random::<f64>() < state.plan.malformed_rate {
             return FaultDecision::Malformed;
+        }
+        if is_write && state.plan.lost_rate > 0.0 && state.rng.random::<f64>() < state.plan.lost_rate {
+            return FaultDecision::Lost;
         }
         FaultDecision::PassThrough
     }
@@ -154,11 +170,14 @@ mod tests {
             burst_5xx: 2,
             ..FaultPlan::default()
         });
-        assert_eq!(faults.decide(), FaultDecision::Hang(Duration::from_millis(7)));
-        assert_eq!(faults.decide(), FaultDecision::Burst);
+        assert_eq!(
+            faults.decide(false),
+            FaultDecision::Hang(Duration::from_millis(7))
+        );
+        assert_eq!(faults.decide(false), FaultDecision::Burst);
         assert_eq!(faults.get().burst_5xx, 1);
-        assert_eq!(faults.decide(), FaultDecision::Burst);
-        assert_eq!(faults.decide(), FaultDecision::PassThrough);
+        assert_eq!(faults.decide(false), FaultDecision::Burst);
+        assert_eq!(faults.decide(false), FaultDecision::PassThrough);
     }
 
     #[test]
@@ -171,13 +190,25 @@ mod tests {
             ..FaultPlan::default()
         };
         faults.set(plan.clone());
-        let first: Vec<FaultDecision> = (0..50).map(|_| faults.decide()).collect();
+        let first: Vec<FaultDecision> = (0..50).map(|_| faults.decide(false)).collect();
         faults.set(plan);
-        let second: Vec<FaultDecision> = (0..50).map(|_| faults.decide()).collect();
+        let second: Vec<FaultDecision> = (0..50).map(|_| faults.decide(false)).collect();
         assert_eq!(first, second);
         assert!(first.contains(&FaultDecision::Error));
         assert!(first.contains(&FaultDecision::Malformed));
         assert!(first.contains(&FaultDecision::PassThrough));
+    }
+
+    #[test]
+    fn only_writes_lose_their_answer() {
+        let faults = Faults::new();
+        faults.set(FaultPlan {
+            lose_next: 1,
+            ..FaultPlan::default()
+        });
+        assert_eq!(faults.decide(false), FaultDecision::PassThrough);
+        assert_eq!(faults.decide(true), FaultDecision::Lost);
+        assert_eq!(faults.decide(true), FaultDecision::PassThrough);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, OriginalUri, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -66,7 +66,8 @@ async fn apply_faults(State(faults): State<Faults>, request: Request, next: Next
         return next.run(request).await;
     }
     let latency = faults.latency();
-    let decision = faults.decide();
+    let is_write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let decision = faults.decide(is_write);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -79,6 +80,11 @@ async fn apply_faults(State(faults): State<Faults>, request: Request, next: Next
         FaultDecision::Burst => fault_error(StatusCode::SERVICE_UNAVAILABLE, decision),
         FaultDecision::Error => fault_error(StatusCode::INTERNAL_SERVER_ERROR, decision),
         FaultDecision::Malformed => malform(next.run(request).await).await,
+        FaultDecision::Lost => {
+            // The change is applied; only its answer goes missing.
+            drop(next.run(request).await);
+            fault_error(StatusCode::GATEWAY_TIMEOUT, decision)
+        }
     };
     tracing::debug!(
         fault = decision.name(),

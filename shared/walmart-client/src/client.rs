@@ -146,15 +146,6 @@ impl WalmartClient {
         self.limiter.stats()
     }
 
-    pub fn rate_limiter(&self) -> &RateLimiter {
-        &self.limiter
-    }
-
-    /// Drops the cached token so the next call fetches a new one.
-    pub async fn forget_token(&self) {
-        *self.token.lock().await = None;
-    }
-
     async fn access_token(&self, deadline: &Deadline) -> Result<AccessToken, WalmartError> {
         // Holding the lock across the fetch makes concurrent callers share one token request.
         let mut slot = self.token.lock().await;
