@@ -64,14 +64,45 @@ async fn oauth_signatures_are_verified_and_bad_ones_refused() {
     assert_eq!(h.sandbox.recorder().count(), 2, "auth errors are not retried");
 }
 
+/// Fact 3 (issue 12): since 2.4.4 an Integration's access token is refused as a standalone Bearer
+/// token unless the store sets `oauth/consumer/enable_integration_as_bearer`; the sandbox's default
+/// is the store's default.
+#[tokio::test]
+async fn bearer_tokens_are_refused_unless_the_store_allows_them() {
+    let strict = seeded().await;
+    let mut config = strict.client.config().clone();
+    config.auth = CommerceAuth::Bearer {
+        token: commerce_sandbox::OAuthCredentials::sandbox().access_token,
+    };
+    let refused = CommerceClient::new(config, strict.clock.clone()).unwrap();
+    let err = refused.stock_for_website("base", &deadline()).await.unwrap_err();
+    assert!(
+        matches!(err, CommerceError::Auth { .. }),
+        "a default store refuses integration tokens as Bearer: {err}"
+    );
+    assert!(
+        strict.client.stock_for_website("base", &deadline()).await.is_ok(),
+        "OAuth 1.0a signing is what works by default"
+    );
+}
+
 #[tokio::test]
 async fn bearer_tokens_and_expired_tokens() {
-    let h = seeded().await;
+    let h = start(SandboxSettings {
+        accept_bearer: true,
+        ..SandboxSettings::default()
+    })
+    .await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
     let mut config = h.client.config().clone();
     config.auth = CommerceAuth::Bearer {
         token: commerce_sandbox::OAuthCredentials::sandbox().access_token,
     };
-    let bearer = CommerceClient::new(config.clone(), h.clock.clone()).unwrap();
+    let bearer = CommerceClient::new(config, h.clock.clone()).unwrap();
     assert_eq!(
         bearer.salable_quantity(&mug(), 1, &deadline()).await.unwrap(),
         5.0
@@ -84,19 +115,6 @@ async fn bearer_tokens_and_expired_tokens() {
     }
     h.sandbox.control().restore_tokens().await.unwrap();
     assert!(h.client.salable_quantity(&mug(), 1, &deadline()).await.is_ok());
-
-    let strict = start(SandboxSettings {
-        accept_bearer: false,
-        ..SandboxSettings::default()
-    })
-    .await;
-    config.base_url = strict.sandbox.base_url();
-    let refused = CommerceClient::new(config, strict.clock.clone()).unwrap();
-    let err = refused.stock_for_website("base", &deadline()).await.unwrap_err();
-    assert!(
-        matches!(err, CommerceError::Auth { .. }),
-        "stores without integration-as-bearer refuse it: {err}"
-    );
 }
 
 #[tokio::test]

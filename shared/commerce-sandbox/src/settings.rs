@@ -48,6 +48,9 @@ pub struct SandboxSettings {
     /// Extra tokens accepted as `Bearer` (the OAuth access tokens are accepted too when
     /// `accept_bearer` is on, as Magento does with `enable_integration_as_bearer`).
     pub bearer_tokens: Vec<String>,
+    /// "Allow OAuth Access Tokens to be used as standalone Bearer tokens"
+    /// (`oauth/consumer/enable_integration_as_bearer`): off by default since 2.4.4, so a Bearer
+    /// header is refused with 401 unless a test switches it on.
     pub accept_bearer: bool,
     /// Multi-Source Inventory installed: the `/V1/inventory/...` routes exist.
     pub msi: bool,
@@ -67,7 +70,7 @@ impl Default for SandboxSettings {
         Self {
             oauth: vec![OAuthCredentials::sandbox()],
             bearer_tokens: Vec::new(),
-            accept_bearer: true,
+            accept_bearer: false,
             msi: true,
             rma: true,
             page_size_cap: Some(300),
