@@ -198,8 +198,13 @@ impl CommerceClient {
         // A recovered order may come from an attempt that stopped before commenting.
         let marker = format!("Walmart purchase order {}", po.id);
         if !order.status_histories.iter().any(|h| h.comment.contains(&marker)) {
-            self.add_order_comment(placed.order_id, &creation_comment(po, &placed), deadline)
-                .await?;
+            self.post_order_comment(
+                placed.order_id,
+                &current_status(&order),
+                &creation_comment(po, &placed),
+                deadline,
+            )
+            .await?;
         }
         tracing::info!(purchase_order = %po.id, order_id = placed.order_id.0, recovered,
             price_differences = placed.price_differences().count(), "Commerce order placed");
@@ -309,10 +314,23 @@ impl CommerceClient {
         .await
     }
 
-    /// Adds a status-history comment (not shown to the customer, no email).
+    /// Adds a status-history comment (not shown to the customer, no email). The order is read
+    /// first: the comment must carry the order's current status, or Magento may wipe it.
     pub async fn add_order_comment(
         &self,
         order_id: CommerceOrderId,
+        comment: &str,
+        deadline: &Deadline,
+    ) -> Result<(), CommerceError> {
+        let order = self.get_order(order_id, deadline).await?;
+        self.post_order_comment(order_id, &current_status(&order), comment, deadline)
+            .await
+    }
+
+    async fn post_order_comment(
+        &self,
+        order_id: CommerceOrderId,
+        status: &str,
         comment: &str,
         deadline: &Deadline,
     ) -> Result<(), CommerceError> {
@@ -321,6 +339,7 @@ impl CommerceClient {
             is_customer_notified: 0,
             is_visible_on_front: 0,
             parent_id: order_id.0,
+            status: status.to_owned(),
         };
         let body = json!({ "statusHistory": history });
         let call = Call::send(
@@ -444,6 +463,17 @@ fn placed_order(po: &PurchaseOrder, order: &Order, recovered: bool) -> Result<Pl
         lines,
         recovered,
     })
+}
+
+/// The status to send with a comment: the order's own, or, when an earlier comment already left it
+/// NULL, the default status of its state (Magento's defaults are named after the state, except
+/// `new`, whose default is `pending`), which puts the order back into the admin grid.
+fn current_status(order: &Order) -> String {
+    match (order.status.as_str(), order.state.as_str()) {
+        ("", "new") => "pending".to_owned(),
+        ("", state) => state.to_owned(),
+        (status, _) => status.to_owned(),
+    }
 }
 
 fn creation_comment(po: &PurchaseOrder, placed: &PlacedOrder) -> String {

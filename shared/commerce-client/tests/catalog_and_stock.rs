@@ -67,7 +67,7 @@ async fn updated_since_pages_by_total_count_and_never_past_the_end() {
 
 #[tokio::test]
 async fn magento_answers_a_page_past_the_end_with_the_last_page() {
-    let h = start(SandboxSettings::default()).await;
+    let h = start(bearer_allowed()).await;
     let control = h.sandbox.control();
     let seeds: Vec<ProductSeed> = (0..5)
         .map(|n| product(&format!("P-{n}"), 1.0, 1.0, 0.0))

@@ -228,7 +228,7 @@ async fn a_placement_answer_lost_after_commit_is_recovered_without_a_second_orde
 
 #[tokio::test]
 async fn customer_orders_reuse_and_clear_the_customers_cart() {
-    let h = start(SandboxSettings::default()).await;
+    let h = start(bearer_allowed()).await;
     let control = h.sandbox.control();
     control
         .seed_products(&[product("MUG-1", 12.0, 9.0, 0.0), product("CUP-1", 5.0, 9.0, 0.0)])
@@ -400,6 +400,55 @@ async fn orders_search_comments_invoices_and_cancellation() {
         .await
         .unwrap_err();
     assert!(matches!(err, CommerceError::NotFound { .. }), "{err}");
+}
+
+/// Fact 5 (issue 12): a comment is always sent with the order's current status, so the order keeps
+/// it (a Magento without the AC-1342 fix sets it to NULL otherwise, magento/magento2#34180) and
+/// stays in the admin grid; an order already left NULL gets its state's default status back.
+#[tokio::test]
+async fn comments_carry_the_order_status_so_it_is_never_wiped() {
+    let h = start(SandboxSettings::default()).await;
+    let control = h.sandbox.control();
+    control
+        .seed_products(&[product("MUG-1", 12.0, 9.0, 0.0)])
+        .await
+        .unwrap();
+    let d = deadline();
+    let po = purchase_order(
+        "3000000000077",
+        "b77@relay.walmart.com",
+        start_time(),
+        vec![walmart_line(1, "MUG-1", 1, 1200)],
+    );
+    let placed = h.client.create_order_for(&po, &guest(), &d).await.unwrap();
+    h.client
+        .add_order_comment(placed.order_id, "Walmart asked to hold the order", &d)
+        .await
+        .unwrap();
+    let order = h.client.get_order(placed.order_id, &d).await.unwrap();
+    assert_eq!(order.status, "pending", "the creation comment and this one kept it");
+    assert!(
+        order
+            .status_histories
+            .iter()
+            .all(|history| history.status.as_deref() == Some("pending")),
+        "{:?}",
+        order.status_histories
+    );
+    let grid = control.orders().await.unwrap();
+    assert_eq!(grid.len(), 1, "the order is still in the admin grid");
+    let comments: Vec<_> = h
+        .sandbox
+        .recorder()
+        .snapshot()
+        .into_iter()
+        .filter(|exchange| exchange.path.ends_with("/comments"))
+        .collect();
+    assert_eq!(comments.len(), 2);
+    for exchange in comments {
+        let body = exchange.request_body.unwrap();
+        assert_eq!(body["statusHistory"]["status"], "pending");
+    }
 }
 
 #[tokio::test]

@@ -265,7 +265,8 @@ pub struct Order {
     pub increment_id: String,
     pub store_code: String,
     pub state: String,
-    pub status: String,
+    /// `None` is the NULL status a comment without `status` leaves behind (issue 34180).
+    pub status: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub customer_email: String,
@@ -344,7 +345,7 @@ impl Order {
             ("new", "pending")
         };
         self.state = state.to_owned();
-        self.status = status.to_owned();
+        self.status = Some(status.to_owned());
     }
 }
 
@@ -371,7 +372,10 @@ impl Searchable for Order {
             "entity_id" => Field::Num(self.id as f64),
             "increment_id" => Field::Str(Cow::Borrowed(&self.increment_id)),
             "state" => Field::Str(Cow::Borrowed(&self.state)),
-            "status" => Field::Str(Cow::Borrowed(&self.status)),
+            "status" => self
+                .status
+                .as_deref()
+                .map_or(Field::Missing, |s| Field::Str(Cow::Borrowed(s))),
             "created_at" => Field::Time(self.created_at.millis()),
             "updated_at" => Field::Time(self.updated_at.millis()),
             "customer_email" => Field::Str(Cow::Borrowed(&self.customer_email)),

@@ -187,11 +187,15 @@ pub fn order(o: &Order) -> Value {
         .iter()
         .rev()
         .map(|h| {
-            json!({
+            let mut history = json!({
                 "comment": h.comment, "created_at": h.created_at.to_commerce(), "entity_id": h.id, "entity_name": "order",
                 "is_customer_notified": h.is_customer_notified, "is_visible_on_front": h.is_visible_on_front,
-                "parent_id": o.id, "status": h.status.clone().unwrap_or_default(),
-            })
+                "parent_id": o.id,
+            });
+            if let Some(status) = &h.status {
+                history["status"] = json!(status);
+            }
+            history
         })
         .collect();
     let mut payment = json!({
@@ -205,7 +209,7 @@ pub fn order(o: &Order) -> Value {
     }
     let grand = o.grand_total();
     let mut out = json!({
-        "entity_id": o.id, "increment_id": o.increment_id, "state": o.state, "status": o.status,
+        "entity_id": o.id, "increment_id": o.increment_id, "state": o.state,
         "created_at": o.created_at.to_commerce(), "updated_at": o.updated_at.to_commerce(),
         "customer_email": o.customer_email, "customer_firstname": o.customer_firstname,
         "customer_lastname": o.customer_lastname, "customer_is_guest": i64::from(o.customer_id.is_none()),
@@ -238,6 +242,10 @@ pub fn order(o: &Order) -> Value {
     });
     if let Some(customer_id) = o.customer_id {
         out["customer_id"] = json!(customer_id);
+    }
+    // A NULL status is left out of the answer, not printed as null (issue 37807).
+    if let Some(status) = &o.status {
+        out["status"] = json!(status);
     }
     out
 }

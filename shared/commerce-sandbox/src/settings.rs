@@ -63,6 +63,9 @@ pub struct SandboxSettings {
     pub shipping_methods: Vec<ShippingMethod>,
     /// Offline payment methods (code, title).
     pub payment_methods: Vec<(String, String)>,
+    /// `POST /V1/orders/{id}/comments` without `status` keeps the order's status (the AC-1342 fix);
+    /// off = the 2.4.x releases of issue 34180, where the order's status becomes NULL.
+    pub comment_keeps_status: bool,
 }
 
 impl Default for SandboxSettings {
@@ -93,6 +96,7 @@ impl Default for SandboxSettings {
                 ("purchaseorder".into(), "Purchase Order".into()),
                 ("checkmo".into(), "Check / Money order".into()),
             ],
+            comment_keeps_status: false,
         }
     }
 }

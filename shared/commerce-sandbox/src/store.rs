@@ -877,7 +877,7 @@ impl Commerce {
             increment_id,
             store_code: cart.store_code.clone(),
             state: "new".into(),
-            status: "pending".into(),
+            status: Some("pending".into()),
             created_at: now,
             updated_at: now,
             customer_email,
@@ -927,12 +927,21 @@ impl Commerce {
     ) -> Result<(), ApiError> {
         let history_id = self.id();
         let now = self.now();
+        let keeps_status = self.settings.comment_keeps_status;
         let order = self.order_mut(order_id)?;
+        // Magento before the AC-1342 fix copies the history's status onto the order, so a comment
+        // without `status` leaves the order with a NULL status (issue 34180).
+        let status = match status {
+            Some(status) => Some(status),
+            None if keeps_status => order.status.clone(),
+            None => None,
+        };
+        order.status = status.clone();
         order.histories.push(HistoryEntry {
             id: history_id,
             comment: comment.to_owned(),
             created_at: now,
-            status: Some(status.unwrap_or_else(|| order.status.clone())),
+            status,
             is_customer_notified: notified,
             is_visible_on_front: visible,
         });
@@ -1546,7 +1555,27 @@ mod tests {
         assert!(!s.cancel(order).unwrap());
         let other = place(&mut s, 1.0);
         assert!(s.cancel(other).unwrap());
-        assert_eq!(s.order(other).unwrap().status, "canceled");
+        assert_eq!(s.order(other).unwrap().status.as_deref(), Some("canceled"));
+    }
+
+    /// Issue 34180: a comment without `status` leaves the order with a NULL status (and out of the
+    /// admin grid) unless the store has the AC-1342 fix.
+    #[test]
+    fn a_comment_without_status_leaves_the_order_status_null() {
+        let mut s = store();
+        let order = place(&mut s, 1.0);
+        s.add_comment(order, "with status", Some("pending".into()), 0, 0)
+            .unwrap();
+        assert_eq!(s.order(order).unwrap().status.as_deref(), Some("pending"));
+        s.add_comment(order, "without status", None, 0, 0).unwrap();
+        assert_eq!(s.order(order).unwrap().status, None);
+        let rendered = crate::render::order(s.order(order).unwrap());
+        assert!(rendered.get("status").is_none(), "a NULL status is left out");
+
+        s.settings.comment_keeps_status = true;
+        let fixed = place(&mut s, 1.0);
+        s.add_comment(fixed, "without status", None, 0, 0).unwrap();
+        assert_eq!(s.order(fixed).unwrap().status.as_deref(), Some("pending"));
     }
 
     #[test]

@@ -33,6 +33,15 @@ pub fn oauth() -> CommerceAuth {
     }
 }
 
+/// A store that accepts the integration's access token as Bearer (off by default, as in Magento
+/// 2.4.4+): for tests that call the raw API without signing.
+pub fn bearer_allowed() -> SandboxSettings {
+    SandboxSettings {
+        accept_bearer: true,
+        ..SandboxSettings::default()
+    }
+}
+
 pub async fn start(settings: SandboxSettings) -> Harness {
     start_with(settings, |_| {}).await
 }

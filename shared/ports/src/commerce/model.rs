@@ -360,6 +360,9 @@ pub struct NewStatusHistory {
     pub is_customer_notified: i64,
     pub is_visible_on_front: i64,
     pub parent_id: u64,
+    /// Always the order's current status: without it several 2.4.x releases set the order's status
+    /// to NULL and the order drops out of the admin grid (magento/magento2#34180).
+    pub status: String,
 }
 
 /// `sales-data-shipment-item-interface`.
