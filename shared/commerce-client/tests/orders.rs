@@ -426,7 +426,10 @@ async fn comments_carry_the_order_status_so_it_is_never_wiped() {
         .await
         .unwrap();
     let order = h.client.get_order(placed.order_id, &d).await.unwrap();
-    assert_eq!(order.status, "pending", "the creation comment and this one kept it");
+    assert_eq!(
+        order.status, "pending",
+        "the creation comment and this one kept it"
+    );
     assert!(
         order
             .status_histories
