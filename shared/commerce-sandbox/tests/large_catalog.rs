@@ -26,13 +26,14 @@ async fn search(base: &str, query: &str) -> Value {
 async fn a_large_catalog_pages_by_updated_at() {
     let start = Timestamp::parse_commerce("2026-03-01 00:00:00").unwrap();
     let clock = Arc::new(ManualClock::at(start));
-    let sandbox = CommerceSandbox::start(
-        SandboxSettings::default(),
-        clock.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    // The raw searches below send the access token as Bearer, which the store must allow.
+    let settings = SandboxSettings {
+        accept_bearer: true,
+        ..SandboxSettings::default()
+    };
+    let sandbox = CommerceSandbox::start(settings, clock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let control = sandbox.control();
     let created = control
         .generate_catalog(&CatalogSpec {
