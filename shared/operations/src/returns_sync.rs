@@ -15,9 +15,10 @@
 //! (order line and quantity) the memo refunds is refunded on Walmart (`POST
 //! /v3/returns/{id}/refund` for its return lines: Walmart refunds the buyer the return's amounts),
 //! and the return record shows Refunded with the credit memo and its amount; the order's lines count
-//! the refunded units and amounts. Once per credit memo (claim `refund#<channel>#<memo id>`; a
-//! return already refunded on Walmart, e.g. by Walmart's automatic refund, answers 409 and counts as
-//! done). A memo covering only part of a return cannot be expressed in Walmart's return refund: the
+//! the refunded units and amounts. Once per credit memo (claim `refund#<channel>#<memo id>`). A refund Walmart
+//! refuses, or whose answer is lost, is settled by reading the return again: lines Walmart shows
+//! refunded (by any signal: `refundedQty`, `refundChannel`, refund events) count as done, e.g.
+//! after Walmart's automatic refund; a refund is never sent twice on a guess. A memo covering only part of a return cannot be expressed in Walmart's return refund: the
 //! return shows Error with the reason, for the merchant to finish on Walmart.
 
 use std::collections::BTreeMap;
@@ -30,7 +31,7 @@ use domain::{
 use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::walmart::{ReturnsQuery, WalmartReturn};
-use ports::{ApiErrorKind, Deadline, PageRequest, Records, Versioned};
+use ports::{Deadline, PageRequest, Records, Versioned};
 use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
@@ -628,17 +629,18 @@ async fn report_claimed(
     for ret in covered {
         let lines: Vec<u32> = ret.lines.iter().map(|l| l.return_line).collect();
         let customer_order = order.order.customer_order_id.clone();
-        match ch
+        if let Err(e) = ch
             .walmart
             .refund_return(&ret.return_order_id, &customer_order, &lines, deadline)
             .await
         {
-            Ok(()) => {}
-            // Already refunded on Walmart (an earlier attempt, or Walmart's automatic refund).
-            Err(e) if e.kind == ApiErrorKind::Conflict => {
-                tracing::info!(return_order = %ret.return_order_id, "return already refunded on Walmart");
-            }
-            Err(e) if caused_by_request(&e) => {
+            // Refused (a line Walmart refunded already, e.g. by its automatic refund) or an
+            // ambiguous outcome (the refund may have been paid): Walmart's return says which.
+            // A refund is never sent twice on a guess.
+            if !refunded_on_walmart(ch, &ret.return_order_id, &lines, deadline).await? {
+                if !caused_by_request(&e) {
+                    return Err(e.into());
+                }
                 let reason = format!(
                     "Walmart refused the refund of return {}: {e}",
                     ret.return_order_id
@@ -647,7 +649,8 @@ async fn report_claimed(
                 mark_order_problem(ch, po, task.clone(), reason).await?;
                 continue;
             }
-            Err(e) => return Err(e.into()),
+            tracing::info!(return_order = %ret.return_order_id, error = %e,
+                "Walmart shows the return refunded already; recorded as done");
         }
         record_refund(ch, po, &ret.return_order_id, memo_id, &unit_amounts).await?;
         reported += 1;
@@ -658,6 +661,19 @@ async fn report_claimed(
         )));
     }
     Ok(RefundOutcome::Reported { returns: reported })
+}
+
+/// Whether Walmart's return shows every one of `lines` (return line numbers) refunded.
+async fn refunded_on_walmart(
+    ch: &Channel,
+    id: &ReturnOrderId,
+    lines: &[u32],
+    deadline: &Deadline,
+) -> Result<bool, OpError> {
+    let Some(on_walmart) = ch.walmart.get_return(id, deadline).await? else {
+        return Ok(false);
+    };
+    Ok(lines.iter().all(|n| on_walmart.refunded_lines.contains(n)))
 }
 
 /// The return is Refunded with the credit memo's amount for its lines; the order counts the

@@ -264,3 +264,71 @@ async fn a_credit_memo_covering_part_of_a_return_is_an_error_not_a_wrong_refund(
     assert_eq!(record.summary(), OrderSummary::Error);
     fx.shutdown().await;
 }
+
+/// Walmart refunded the return itself (its automatic refund): the seller's refund is refused, and
+/// the return, read again, shows the line refunded only through `refundedQty`/`refundChannel`
+/// (`currentRefundStatus` still NOT_REFUNDED). The credit memo is settled as done, not an Error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_walmart_refunded_itself_is_settled_by_reading_the_return_again() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let (po, order_id) = shipped_order(&fx, &[(&a, 1, 1999)]).await;
+    let id = walmart_return(&fx, &po, &[(1, 1)]).await;
+    sync(&fx).await;
+    fx.sandboxes
+        .walmart_control()
+        .walmart_refunds_return(id.as_str())
+        .await
+        .unwrap();
+    let memo = refund(&fx, order_id, &[(&a, 1.0)]).await;
+    let report = sync(&fx).await;
+    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    assert_eq!(report.count("refunds_failed"), 0, "{report:?}");
+    assert!(
+        fx.sandboxes
+            .walmart_control()
+            .received()
+            .await
+            .unwrap()
+            .return_refunds
+            .is_empty(),
+        "Walmart paid it; the seller's refund was refused"
+    );
+    assert!(matches!(
+        return_record(&fx, &id).await.status(),
+        ReturnStatus::Refunded { credit_memo, .. } if *credit_memo == CreditMemoId(memo)
+    ));
+    assert_eq!(fx.record(&po).await.summary(), OrderSummary::Refunded);
+    fx.shutdown().await;
+}
+
+/// The refund reaches Walmart but its answer is lost (a 504): the return is read, not refunded
+/// again. One refund per return, and the credit memo is recorded as reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_whose_answer_is_lost_is_paid_once() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let (po, order_id) = shipped_order(&fx, &[(&a, 1, 1999)]).await;
+    let id = walmart_return(&fx, &po, &[(1, 1)]).await;
+    sync(&fx).await;
+    refund(&fx, order_id, &[(&a, 1.0)]).await;
+    fx.sandboxes
+        .walmart_control()
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let report = sync(&fx).await;
+    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    let again = sync(&fx).await;
+    assert_eq!(again.count("returns_refunded"), 0, "{again:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert_eq!(received.return_refunds.len(), 1, "one refund per return");
+    assert!(matches!(
+        return_record(&fx, &id).await.status(),
+        ReturnStatus::Refunded { .. }
+    ));
+    fx.shutdown().await;
+}

@@ -329,6 +329,13 @@ impl Walmart for CrashAfterShipping {
     async fn list_returns(&self, q: &ReturnsQuery, d: &Deadline) -> Result<ReturnsPage, ApiError> {
         self.inner.list_returns(q, d).await
     }
+    async fn get_return(
+        &self,
+        id: &domain::ReturnOrderId,
+        d: &Deadline,
+    ) -> Result<Option<ports::walmart::WalmartReturn>, ApiError> {
+        self.inner.get_return(id, d).await
+    }
     async fn next_returns(&self, c: &str, d: &Deadline) -> Result<ReturnsPage, ApiError> {
         self.inner.next_returns(c, d).await
     }

@@ -593,6 +593,13 @@ pub trait Walmart: Send + Sync {
     /// The page a previous page's cursor points to.
     async fn next_returns(&self, cursor: &str, deadline: &Deadline) -> Result<ReturnsPage, ApiError>;
 
+    /// One return order as Walmart shows it now (`None` when Walmart knows no such return).
+    async fn get_return(
+        &self,
+        return_order_id: &ReturnOrderId,
+        deadline: &Deadline,
+    ) -> Result<Option<WalmartReturn>, ApiError>;
+
     /// Refunds a return order's lines (by return line number).
     async fn refund_return(
         &self,

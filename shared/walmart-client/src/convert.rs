@@ -277,6 +277,36 @@ pub(crate) fn catalog_item(wire: wire::SearchItem) -> Option<CatalogItem> {
 
 // ---------------------------------------------------------------- returns
 
+/// `returnTrackingDetail` event tags that mean the line's refund was issued (Walmart's return
+/// statuses: REFUND_INITIATED and REFUND_ISSUED, and the after-invoice ones).
+const REFUND_EVENTS: [&str; 4] = [
+    "REFUND_INITIATED",
+    "REFUND_ISSUED",
+    "INTRANSIT_AFTER_INVOICE",
+    "DELIVERED_AFTER_INVOICE",
+];
+
+/// Whether Walmart shows the return line refunded, by any signal the spec shows: the spec's own
+/// example has `refundedQty` and `refundChannel` set while `currentRefundStatus` still says
+/// NOT_REFUNDED, so that field alone proves nothing either way.
+fn line_refunded(line: &wire::ReturnOrderLine, quantity: u32) -> bool {
+    let refunded_qty = line.refunded_qty.is_some_and(|q| q > 0.0 && q >= f64::from(quantity));
+    let channel = line
+        .refund_channel
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    let status = line.current_refund_status.as_deref().is_some_and(|s| {
+        let s = s.trim().to_ascii_uppercase();
+        matches!(s.as_str(), "REFUNDED" | "REFUND_ISSUED" | "REFUND_INITIATED" | "REFUND_COMPLETED")
+    });
+    let event = line
+        .return_tracking_detail
+        .iter()
+        .filter_map(|d| d.event_tag.as_deref())
+        .any(|tag| REFUND_EVENTS.contains(&tag.trim().to_ascii_uppercase().as_str()));
+    refunded_qty || channel || status || event
+}
+
 pub(crate) fn return_order(
     endpoint: Endpoint,
     wire: wire::ReturnOrder,
@@ -315,13 +345,15 @@ pub(crate) fn return_order(
         }
         let sku = line
             .item
-            .and_then(|i| i.sku)
+            .as_ref()
+            .and_then(|i| i.sku.as_deref())
             .ok_or_else(|| malformed(endpoint, context("item.sku")))
             .and_then(|s| {
                 Sku::new(s).map_err(|e| malformed(endpoint, format!("{}: {e}", context("item.sku"))))
             })?;
         let quantity = line
             .quantity
+            .as_ref()
             .map(|q| q.measurement_value)
             .filter(|q| q.fract() == 0.0 && *q >= 0.0)
             .map(|q| q as u32)
@@ -336,7 +368,7 @@ pub(crate) fn return_order(
             (None, Some(unit)) => money(endpoint, unit.currency_amount, "unitPrice")? * quantity,
             (None, None) => Money::ZERO,
         };
-        if line.current_refund_status.as_deref() == Some("REFUNDED") {
+        if line_refunded(&line, quantity) {
             refunded_lines.push(return_line);
         }
         lines.push(ReturnLine {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use domain::{CustomerOrderId, FeedId, Gtin, Money, PurchaseOrderId, ReturnOrderId, Sku};
 use ports::walmart::{
     CancelLine, CatalogItem, FeedStatusPage, FeedType, ItemsPage, ItemsQuery, OrdersCursor, OrdersPage,
-    OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart, WalmartOrder,
+    OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart, WalmartOrder, WalmartReturn,
 };
 use ports::{Api, ApiError, ApiErrorKind, Deadline};
 
@@ -134,6 +134,14 @@ impl Walmart for WalmartClient {
 
     async fn next_returns(&self, cursor: &str, deadline: &Deadline) -> Result<ReturnsPage, ApiError> {
         Ok(WalmartClient::next_returns(self, cursor, deadline).await?)
+    }
+
+    async fn get_return(
+        &self,
+        return_order_id: &ReturnOrderId,
+        deadline: &Deadline,
+    ) -> Result<Option<WalmartReturn>, ApiError> {
+        Ok(WalmartClient::get_return(self, return_order_id, deadline).await?)
     }
 
     async fn refund_return(

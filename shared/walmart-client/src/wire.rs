@@ -633,6 +633,20 @@ pub struct ReturnOrderLine {
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_refund_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_qty: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub return_tracking_detail: Vec<ReturnTrackingDetail>,
+}
+
+/// One event of a return line's journey (`returnTrackingDetail`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnTrackingDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_tag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

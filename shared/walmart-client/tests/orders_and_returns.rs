@@ -426,8 +426,9 @@ async fn returns_page_by_cursor_and_refund_once() {
         .refund_return(&return_id, &customer, &[1], &Deadline::none())
         .await
         .unwrap_err();
+    // Walmart documents no conflict code for it: a refused refund is a plain request error.
     assert!(
-        matches!(err, WalmartError::Conflict { status: 409, .. }),
+        matches!(err, WalmartError::Validation { status: 400, .. }),
         "{err:?}"
     );
     let received = h.control.received().await.expect("received");
@@ -438,6 +439,57 @@ async fn returns_page_by_cursor_and_refund_once() {
         .await
         .expect("returns");
     assert_eq!(again.returns[0].refunded_lines, vec![1]);
+    let one = h
+        .client
+        .get_return(&return_id, &Deadline::none())
+        .await
+        .expect("return")
+        .expect("listed");
+    assert_eq!(one.return_order_id, return_id);
+    assert_eq!(one.refunded_lines, vec![1]);
+}
+
+#[tokio::test]
+async fn a_return_line_counts_as_refunded_from_refunded_qty_and_refund_channel_whatever_its_refund_status() {
+    let h = start().await;
+    h.seed_items(0..1).await;
+    let id = h.order(&[("sku-0", 1)]).await;
+    let po = po(&id);
+    h.client.acknowledge(&po, &Deadline::none()).await.expect("acknowledged");
+    h.client
+        .ship(
+            &po,
+            &[ship_line(1, 1, tracking("1Z9", Carrier::Known { name: "UPS".into() }))],
+            &Deadline::none(),
+        )
+        .await
+        .expect("shipped");
+    let created = h
+        .control
+        .create_return(&NewReturn {
+            purchase_order_id: id,
+            lines: vec![LineQuantitySpec { line: 1, quantity: 1 }],
+            reason: "DAMAGED".into(),
+        })
+        .await
+        .expect("return opened");
+    let return_id = ReturnOrderId::new(created.return_order_id.clone()).expect("id");
+    let rendered = h
+        .control
+        .walmart_refunds_return(&created.return_order_id)
+        .await
+        .expect("Walmart refunded it");
+    let line = &rendered["returnOrderLines"][0];
+    assert_eq!(line["currentRefundStatus"], "NOT_REFUNDED", "as the spec's example shows");
+    assert_eq!(line["refundedQty"], 1);
+    assert_eq!(line["refundChannel"], "WALMART_TRIGGERED_REFUND");
+    let seen = h
+        .client
+        .get_return(&return_id, &Deadline::none())
+        .await
+        .expect("return")
+        .expect("listed");
+    assert_eq!(seen.refunded_lines, vec![1]);
 }
 
 #[tokio::test]

@@ -52,6 +52,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/_sandbox/orders/{po}/cancel", post(buyer_cancel))
         .route("/_sandbox/returns", post(create_return))
         .route("/_sandbox/returns/{id}", get(return_order))
+        .route("/_sandbox/returns/{id}/walmart-refund", post(walmart_refund))
         .route("/_sandbox/received", get(received))
         .route("/_sandbox/feeds", get(feeds))
         .route("/_sandbox/feeds/{id}", get(feed))
@@ -280,6 +281,17 @@ async fn create_return(State(state): State<AppState>, body: axum::body::Bytes) -
 
 async fn return_order(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let (world, _) = state.lock();
+    match world.returns.get(&id) {
+        Some(record) => ok(render::return_order(record)),
+        None => problem(StatusCode::NOT_FOUND, format!("no return order {id}")),
+    }
+}
+
+async fn walmart_refund(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let (mut world, now) = state.lock();
+    if let Err(message) = world.walmart_refunds_return(&id, now) {
+        return problem(StatusCode::NOT_FOUND, message);
+    }
     match world.returns.get(&id) {
         Some(record) => ok(render::return_order(record)),
         None => problem(StatusCode::NOT_FOUND, format!("no return order {id}")),

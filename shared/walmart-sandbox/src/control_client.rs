@@ -149,6 +149,16 @@ impl ControlClient {
         self.post("/_sandbox/returns", new_return).await
     }
 
+    /// Walmart refunds the return's unrefunded lines itself (its automatic refund); returns the
+    /// return as Walmart renders it.
+    pub async fn walmart_refunds_return(&self, return_order_id: &str) -> Result<Value, ControlError> {
+        self.post(
+            &format!("/_sandbox/returns/{}/walmart-refund", Self::segment(return_order_id)),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
     // ------------------------------------------------------------ inspection
 
     pub async fn state(&self) -> Result<StateSummary, ControlError> {

@@ -280,7 +280,7 @@ pub fn return_order(record: &ReturnOrder) -> Value {
         .iter()
         .map(|l| {
             let line_total = l.unit_price * l.quantity + l.tax;
-            json!({
+            let mut rendered = json!({
                 "returnOrderLineNumber": l.number,
                 "salesOrderLineNumber": l.order_line,
                 "purchaseOrderId": record.purchase_order_id,
@@ -294,11 +294,18 @@ pub fn return_order(record: &ReturnOrder) -> Value {
                     { "name": "lineTotal", "value": currency_amount(line_total) },
                 ],
                 "quantity": { "unitOfMeasure": "EACH", "measurementValue": l.quantity },
-                "status": if l.refunded { "COMPLETED" } else { "INITIATED" },
+                "status": if l.refunded() { "COMPLETED" } else { "INITIATED" },
                 "statusTime": record.modified_at.to_rfc3339(),
-                "currentRefundStatus": if l.refunded { "REFUNDED" } else { "NOT_REFUNDED" },
-                "refundedQty": if l.refunded { l.quantity } else { 0 },
-            })
+                // As the spec's example shows: a refunded line carries `refundedQty` and
+                // `refundChannel` while `currentRefundStatus` still says NOT_REFUNDED
+                // (`REFUNDED` is no documented value).
+                "currentRefundStatus": "NOT_REFUNDED",
+                "refundedQty": if l.refunded() { l.quantity } else { 0 },
+            });
+            if let Some(channel) = l.refund_channel {
+                rendered["refundChannel"] = json!(channel);
+            }
+            rendered
         })
         .collect();
     let total: Money = record

@@ -286,8 +286,20 @@ pub struct ReturnLine {
     /// Tax of the returned units.
     pub tax: Money,
     pub reason: String,
-    pub refunded: bool,
+    /// How the line was refunded (the spec's `refundChannel` values), `None` while it is not.
+    pub refund_channel: Option<&'static str>,
 }
+
+impl ReturnLine {
+    pub fn refunded(&self) -> bool {
+        self.refund_channel.is_some()
+    }
+}
+
+/// `refundChannel` of a refund the seller issued through `POST /v3/returns/{id}/refund`.
+pub const SELLER_REFUND: &str = "SELLER_MANUAL_REFUND";
+/// `refundChannel` of a refund Walmart issued itself (e.g. its automatic refund on delivery).
+pub const WALMART_REFUND: &str = "WALMART_TRIGGERED_REFUND";
 
 #[derive(Debug, Clone)]
 pub struct ReturnOrder {
@@ -302,7 +314,7 @@ pub struct ReturnOrder {
 
 impl ReturnOrder {
     pub fn status(&self) -> &'static str {
-        if self.lines.iter().all(|l| l.refunded) {
+        if self.lines.iter().all(ReturnLine::refunded) {
             "COMPLETED"
         } else {
             "INITIATED"
@@ -1099,7 +1111,7 @@ impl World {
                 unit_price: line.unit_price,
                 tax: tax_per_unit * wanted.quantity,
                 reason: spec.reason.clone(),
-                refunded: false,
+                refund_channel: None,
             });
         }
         let return_order_id = (103_700_000_000_000_000u64 + seq).to_string();
@@ -1159,10 +1171,12 @@ impl World {
                         format!("Return order {return_order_id} has no line {number}"),
                     ));
                 }
-                Some(line) if line.refunded => {
-                    return Err(WalmartFault::new(
-                        StatusCode::CONFLICT,
-                        "ALREADY_REFUNDED.GMP_RETURNS_API",
+                // Walmart documents no error for this (the spec lists only 200); it refuses it as a
+                // request error like every other invalid refund line, never with a 409.
+                Some(line) if line.refunded() => {
+                    return Err(WalmartFault::bad_request(
+                        "INVALID_REQUEST_CONTENT.GMP_RETURNS_API",
+                        "returnOrderLineNumber",
                         format!("Return line {number} is already refunded"),
                     ));
                 }
@@ -1170,7 +1184,7 @@ impl World {
             }
         }
         for line in record.lines.iter_mut().filter(|l| lines.contains(&l.number)) {
-            line.refunded = true;
+            line.refund_channel = Some(SELLER_REFUND);
         }
         record.modified_at = now;
         self.received.return_refunds.push(ReturnRefundRecord {
@@ -1179,6 +1193,20 @@ impl World {
             lines: lines.to_vec(),
             at: now,
         });
+        Ok(())
+    }
+
+    /// Walmart refunds every unrefunded line of a return itself (its automatic refund), as a
+    /// seller sees it happen without calling the refund endpoint.
+    pub fn walmart_refunds_return(&mut self, return_order_id: &str, now: Timestamp) -> Result<(), String> {
+        let record = self
+            .returns
+            .get_mut(return_order_id)
+            .ok_or_else(|| format!("no return order {return_order_id}"))?;
+        for line in record.lines.iter_mut().filter(|l| !l.refunded()) {
+            line.refund_channel = Some(WALMART_REFUND);
+        }
+        record.modified_at = now;
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use crate::encoding::{component, query};
 use crate::endpoint::Endpoint;
 use crate::error::WalmartError;
 use crate::wire;
-pub use ports::walmart::{ReturnsPage, ReturnsQuery};
+pub use ports::walmart::{ReturnsPage, ReturnsQuery, WalmartReturn};
 
 /// Largest page `GET /v3/returns` serves.
 pub const MAX_RETURNS_PAGE: u32 = 200;
@@ -62,6 +62,24 @@ impl WalmartClient {
     /// The page after `cursor` (a `ReturnsPage::next_cursor`).
     pub async fn next_returns(&self, cursor: &str, deadline: &Deadline) -> Result<ReturnsPage, WalmartError> {
         self.returns_page(format!("/v3/returns{cursor}"), deadline).await
+    }
+
+    /// `GET /v3/returns?returnOrderId=`: one return as Walmart shows it now (`None` when it lists
+    /// no such return).
+    pub async fn get_return(
+        &self,
+        return_order_id: &ReturnOrderId,
+        deadline: &Deadline,
+    ) -> Result<Option<WalmartReturn>, WalmartError> {
+        let path = format!(
+            "/v3/returns{}",
+            query(&[("returnOrderId", return_order_id.as_str().to_owned())])
+        );
+        let page = self.returns_page(path, deadline).await?;
+        Ok(page
+            .returns
+            .into_iter()
+            .find(|r| &r.return_order_id == return_order_id))
     }
 
     /// `POST /v3/returns/{returnOrderId}/refund`: refund the given return lines.
