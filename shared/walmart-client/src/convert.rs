@@ -290,14 +290,19 @@ const REFUND_EVENTS: [&str; 4] = [
 /// example has `refundedQty` and `refundChannel` set while `currentRefundStatus` still says
 /// NOT_REFUNDED, so that field alone proves nothing either way.
 fn line_refunded(line: &wire::ReturnOrderLine, quantity: u32) -> bool {
-    let refunded_qty = line.refunded_qty.is_some_and(|q| q > 0.0 && q >= f64::from(quantity));
+    let refunded_qty = line
+        .refunded_qty
+        .is_some_and(|q| q > 0.0 && q >= f64::from(quantity));
     let channel = line
         .refund_channel
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
     let status = line.current_refund_status.as_deref().is_some_and(|s| {
         let s = s.trim().to_ascii_uppercase();
-        matches!(s.as_str(), "REFUNDED" | "REFUND_ISSUED" | "REFUND_INITIATED" | "REFUND_COMPLETED")
+        matches!(
+            s.as_str(),
+            "REFUNDED" | "REFUND_ISSUED" | "REFUND_INITIATED" | "REFUND_COMPLETED"
+        )
     });
     let event = line
         .return_tracking_detail

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use domain::{CustomerOrderId, FeedId, Gtin, Money, PurchaseOrderId, ReturnOrderId, Sku};
 use ports::walmart::{
     CancelLine, CatalogItem, FeedStatusPage, FeedType, ItemsPage, ItemsQuery, OrdersCursor, OrdersPage,
-    OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart, WalmartOrder, WalmartReturn,
+    OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart, WalmartOrder,
+    WalmartReturn,
 };
 use ports::{Api, ApiError, ApiErrorKind, Deadline};
 

@@ -455,11 +455,18 @@ async fn a_return_line_counts_as_refunded_from_refunded_qty_and_refund_channel_w
     h.seed_items(0..1).await;
     let id = h.order(&[("sku-0", 1)]).await;
     let po = po(&id);
-    h.client.acknowledge(&po, &Deadline::none()).await.expect("acknowledged");
+    h.client
+        .acknowledge(&po, &Deadline::none())
+        .await
+        .expect("acknowledged");
     h.client
         .ship(
             &po,
-            &[ship_line(1, 1, tracking("1Z9", Carrier::Known { name: "UPS".into() }))],
+            &[ship_line(
+                1,
+                1,
+                tracking("1Z9", Carrier::Known { name: "UPS".into() }),
+            )],
             &Deadline::none(),
         )
         .await
@@ -480,7 +487,10 @@ async fn a_return_line_counts_as_refunded_from_refunded_qty_and_refund_channel_w
         .await
         .expect("Walmart refunded it");
     let line = &rendered["returnOrderLines"][0];
-    assert_eq!(line["currentRefundStatus"], "NOT_REFUNDED", "as the spec's example shows");
+    assert_eq!(
+        line["currentRefundStatus"], "NOT_REFUNDED",
+        "as the spec's example shows"
+    );
     assert_eq!(line["refundedQty"], 1);
     assert_eq!(line["refundChannel"], "WALMART_TRIGGERED_REFUND");
     let seen = h

@@ -153,7 +153,10 @@ impl ControlClient {
     /// return as Walmart renders it.
     pub async fn walmart_refunds_return(&self, return_order_id: &str) -> Result<Value, ControlError> {
         self.post(
-            &format!("/_sandbox/returns/{}/walmart-refund", Self::segment(return_order_id)),
+            &format!(
+                "/_sandbox/returns/{}/walmart-refund",
+                Self::segment(return_order_id)
+            ),
             &serde_json::json!({}),
         )
         .await

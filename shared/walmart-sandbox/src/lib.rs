@@ -33,8 +33,8 @@ use ports::Clock;
 use sandbox_kit::{Faults, Recorder, RunningServer, control_routes, instrument, serve};
 
 pub use control_client::{ControlClient, ControlError};
-pub use sandbox_kit::FaultPlan;
 pub use model::*;
+pub use sandbox_kit::FaultPlan;
 pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxSettings};
 pub use world::codes as feed_error_codes;
 
