@@ -3,7 +3,9 @@
 #
 # 1. Creates ./.venv with the Python tools in tests/requirements.txt (moto, cfn-lint, the SAM
 #    translator, cargo-lambda), re-installing only when that file changes.
-# 2. Starts one moto server on a free loopback port and exports MOTO_ENDPOINT for the tests.
+# 2. Starts one moto server on a free loopback port and exports MOTO_ENDPOINT for the tests: through
+#    tests/moto_serialized.py, which serializes DynamoDB requests per table as DynamoDB applies them
+#    (plain moto can lose a conditional update under load; docs/reliability.md, "moto under load").
 # 3. Checks formatting and lints, then runs every test of the workspace.
 # 4. Stops what it started, on success, failure or Ctrl-C.
 set -euo pipefail
@@ -36,7 +38,7 @@ export PATH="$venv/bin:$PATH"
 
 step "moto (AWS APIs on loopback)"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+python3 tests/moto_serialized.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 1 150); do
     if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; then break; fi

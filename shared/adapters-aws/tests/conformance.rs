@@ -18,6 +18,16 @@ async fn dynamodb_store_conforms() {
     conformance::state_store(Arc::new(DynamoDbStore::new(client, table))).await;
 }
 
+/// The racing checks alone: what the stress run in `docs/reliability.md` ("moto under load") repeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_store_concurrency_conforms() {
+    let config = moto_sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique_name("cm-state");
+    create_table(&client, &table).await.unwrap();
+    conformance::state_store_concurrency(Arc::new(DynamoDbStore::new(client, table))).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqs_queues_conform() {
     let config = moto_sdk_config().await;

@@ -52,8 +52,14 @@ pub async fn state_store(store: Arc<dyn StateStore>) {
     bulk_writes(store.as_ref()).await;
     limits(store.as_ref()).await;
     idempotency(store.as_ref()).await;
+    state_store_concurrency(store).await;
+}
+
+/// The state-store checks that race writers against each other (claims, optimistic updates), alone:
+/// what the stress run in `docs/reliability.md` repeats under load.
+pub async fn state_store_concurrency(store: Arc<dyn StateStore>) {
     concurrent_claims(store.clone()).await;
-    concurrent_updates(store.clone()).await;
+    concurrent_updates(store).await;
 }
 
 async fn versioned_puts(store: &dyn StateStore) {
