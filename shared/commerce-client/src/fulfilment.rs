@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::client::{Call, CommerceClient, Paged};
 use crate::error::CommerceError;
 use crate::search::{Condition, Direction, SearchCriteria};
+use crate::wire::lenient::Number;
 use crate::wire::{CreditMemo, ItemQuantity, Order, Rma, RmaItem, Shipment};
 pub use ports::commerce::{RefundArguments, ReturnItem, ReturnRecorded, ReturnRequest};
 
@@ -179,6 +180,8 @@ impl CommerceClient {
             format!("order/{}/refund", order_id.0),
             &body,
         );
-        self.execute::<u64>(&call, deadline).await.map(CreditMemoId)
+        self.execute::<Number<u64>>(&call, deadline)
+            .await
+            .map(|Number(id)| CreditMemoId(id))
     }
 }

@@ -41,6 +41,7 @@ use crate::address::cart_address;
 use crate::client::{Call, CommerceClient, Paged};
 use crate::error::CommerceError;
 use crate::search::{Condition, Direction, Filter, SearchCriteria};
+use crate::wire::lenient::Number;
 use crate::wire::{CartItem, ItemQuantity, NewStatusHistory, Order, PaymentMethod, ShippingInformation};
 pub use ports::commerce::{OrderFilter, OrderLookup, OrderPlacement, PlacedLine, PlacedOrder};
 
@@ -169,7 +170,10 @@ impl CommerceClient {
                 &body,
             ),
         };
-        let placed: Result<u64, CommerceError> = self.execute(&call, deadline).await;
+        let placed: Result<u64, CommerceError> = self
+            .execute::<Number<u64>>(&call, deadline)
+            .await
+            .map(|Number(id)| id);
         let (order, recovered) = match placed {
             Ok(order_id) => (self.get_order(CommerceOrderId(order_id), deadline).await?, false),
             // A timeout, 5xx or garbled answer may hide a placed order; a retry of a placed cart
@@ -228,7 +232,7 @@ impl CommerceClient {
                     "POST /V1/customers/{customerId}/carts",
                     format!("customers/{customer_id}/carts"),
                 );
-                let cart_id: u64 = self.execute(&call, deadline).await?;
+                let Number(cart_id): Number<u64> = self.execute(&call, deadline).await?;
                 // The customer's active cart may hold items of an attempt that failed half-way.
                 let items: Vec<CartItem> = self
                     .execute(
@@ -380,7 +384,8 @@ impl CommerceClient {
             format!("order/{}/invoice", order_id.0),
             &body,
         );
-        self.execute(&call, deadline).await
+        let Number(invoice_id): Number<u64> = self.execute(&call, deadline).await?;
+        Ok(invoice_id)
     }
 
     /// Cancels the order's open quantities. `Ok(false)` when Magento cannot cancel it (fully

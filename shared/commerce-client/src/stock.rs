@@ -10,6 +10,7 @@ use ports::Deadline;
 use crate::client::{Call, CommerceClient, Paged, seg};
 use crate::error::CommerceError;
 use crate::search::{Direction, Filter, SearchCriteria};
+use crate::wire::lenient::Number;
 use crate::wire::{IsProductSalableResult, SourceItem, Stock, StockItem};
 
 impl CommerceClient {
@@ -28,7 +29,8 @@ impl CommerceClient {
                 seg(sku.as_str())
             ),
         );
-        self.execute(&call, deadline).await
+        let Number(quantity): Number<f64> = self.execute(&call, deadline).await?;
+        Ok(quantity)
     }
 
     /// Whether each SKU is salable in a stock.

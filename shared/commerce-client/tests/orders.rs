@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use commerce_client::wire::lenient::Number;
 use commerce_client::{CommerceError, OrderFilter, OrderLookup, OrderPlacement};
 use commerce_sandbox::{Customer, SandboxSettings, ShipLine, TrackInput};
 use common::*;
@@ -247,7 +248,7 @@ async fn customer_orders_reuse_and_clear_the_customers_cart() {
     let http = reqwest::Client::new();
     let token = commerce_sandbox::OAuthCredentials::sandbox().access_token;
     let base = format!("{}/rest/default/V1", h.sandbox.base_url());
-    let cart: u64 = http
+    let Number(cart): Number<u64> = http
         .post(format!("{base}/customers/7/carts"))
         .bearer_auth(&token)
         .send()
@@ -452,6 +453,38 @@ async fn comments_carry_the_order_status_so_it_is_never_wiped() {
         let body = exchange.request_body.unwrap();
         assert_eq!(body["statusHistory"]["status"], "pending");
     }
+}
+
+/// Fact 6 (issue 12): the ids Magento returns for freshly saved entities are PHP strings (`"123"`
+/// where the schema says integer); the client reads them all the same.
+#[tokio::test]
+async fn ids_magento_prints_as_strings_are_read_as_ids() {
+    let h = start(SandboxSettings::default()).await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 9.0, 0.0)])
+        .await
+        .unwrap();
+    let d = deadline();
+    let po = purchase_order(
+        "3000000000088",
+        "b88@relay.walmart.com",
+        start_time(),
+        vec![walmart_line(1, "MUG-1", 1, 1200)],
+    );
+    let placed = h.client.create_order_for(&po, &guest(), &d).await.unwrap();
+    let invoice_id = h.client.invoice_order(placed.order_id, &[], &d).await.unwrap();
+    assert!(invoice_id > 0);
+    let exchanges = h.sandbox.recorder().snapshot();
+    let answer = |suffix: &str| {
+        exchanges
+            .iter()
+            .find(|e| e.path.ends_with(suffix) && e.status == 200)
+            .and_then(|e| e.response_body.clone())
+            .unwrap()
+    };
+    assert_eq!(answer("/order"), serde_json::json!(placed.order_id.0.to_string()));
+    assert_eq!(answer("/invoice"), serde_json::json!(invoice_id.to_string()));
 }
 
 #[tokio::test]

@@ -628,11 +628,19 @@ fn create_anonymous_cart(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiEr
 
 fn create_customer_cart(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
     let customer_id = ctx.id(0, "customerId")?;
-    Ok(json!(store.create_cart(
-        &ctx.store_code,
-        Some(customer_id),
-        false
-    )?))
+    let cart_id = store.create_cart(&ctx.store_code, Some(customer_id), false)?;
+    Ok(saved_id(store, cart_id))
+}
+
+/// The id of a freshly saved entity as a service method returns it: `$entity->getId()` is the
+/// database's string, and `ServiceOutputProcessor::convertValue` passes scalars through unchanged,
+/// so Magento answers `"123"` where the schema says integer.
+fn saved_id(store: &Commerce, id: u64) -> Value {
+    if store.settings.php_scalar_ids {
+        json!(id.to_string())
+    } else {
+        json!(id)
+    }
 }
 
 fn cart_view(store: &Commerce, raw: &str, guest: bool) -> Result<Value, ApiError> {
@@ -730,7 +738,7 @@ fn place(store: &mut Commerce, ctx: &Ctx, guest: bool) -> Result<Value, ApiError
             "Service Unavailable",
         ));
     }
-    Ok(json!(order_id))
+    Ok(saved_id(store, order_id))
 }
 
 fn place_guest_order(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
@@ -790,9 +798,8 @@ fn item_quantities(body: Option<&Value>) -> Vec<(u64, f64)> {
 fn invoice_order(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
     let order_id = ctx.id(0, "orderId")?;
     store.order(order_id)?;
-    Ok(json!(
-        store.invoice(order_id, &item_quantities(ctx.body.as_ref()))?
-    ))
+    let invoice_id = store.invoice(order_id, &item_quantities(ctx.body.as_ref()))?;
+    Ok(saved_id(store, invoice_id))
 }
 
 fn refund_order(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
@@ -820,7 +827,7 @@ fn refund_order(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
             comment,
         },
     )?;
-    Ok(json!(memo))
+    Ok(saved_id(store, memo))
 }
 
 fn search_shipments(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {

@@ -66,6 +66,9 @@ pub struct SandboxSettings {
     /// `POST /V1/orders/{id}/comments` without `status` keeps the order's status (the AC-1342 fix);
     /// off = the 2.4.x releases of issue 34180, where the order's status becomes NULL.
     pub comment_keeps_status: bool,
+    /// Ids a service method returns for a freshly saved entity (placed order, invoice, credit
+    /// memo, customer cart) are PHP strings, `"123"`, as Magento prints them; off = JSON integers.
+    pub php_scalar_ids: bool,
 }
 
 impl Default for SandboxSettings {
@@ -97,6 +100,7 @@ impl Default for SandboxSettings {
                 ("checkmo".into(), "Check / Money order".into()),
             ],
             comment_keeps_status: false,
+            php_scalar_ids: true,
         }
     }
 }

@@ -207,9 +207,10 @@ fn operations_of(document: &Value, path: &Path) -> Result<Vec<Operation>, SpecEr
                     responses
                         .iter()
                         .map(|(status, response)| {
+                            let schema = response.get("schema").map(relax_scalar_number);
                             let spec = ResponseSpec {
                                 media_types: produces.clone(),
-                                json_schema: response.get("schema").map(&lazy),
+                                json_schema: schema.as_ref().map(&lazy),
                             };
                             (status.clone(), spec)
                         })
@@ -228,6 +229,24 @@ fn operations_of(document: &Value, path: &Path) -> Result<Vec<Operation>, SpecEr
         }
     }
     Ok(operations)
+}
+
+/// Quirk: an answer that is one integer or number (the order id of `PUT /V1/carts/{id}/order`, an
+/// invoice or credit memo id, a cart id) is the service method's PHP scalar passed through as it is
+/// (`Webapi/ServiceOutputProcessor::convertValue`), and ids read back from the database are PHP
+/// strings: accept a numeric string there too.
+fn relax_scalar_number(schema: &Value) -> Value {
+    match schema.get("type").and_then(Value::as_str) {
+        Some(kind @ ("integer" | "number")) if schema.get("$ref").is_none() => {
+            let pattern = if kind == "integer" {
+                "^-?[0-9]+$"
+            } else {
+                "^-?[0-9]+(\\.[0-9]+)?$"
+            };
+            json!({"anyOf": [schema, {"type": "string", "pattern": pattern}]})
+        }
+        _ => schema.clone(),
+    }
 }
 
 /// Quirk: `framework-attribute-interface.value` is typed `string`, but Magento answers multi-valued

@@ -8,6 +8,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// Lenient field readers: Magento is consistent per route, but stores with plugins are not.
+///
+/// Numbers in particular: Magento's REST output passes PHP scalars through as they are
+/// (`Webapi/ServiceOutputProcessor`), and ids of freshly saved entities, quantities and amounts are
+/// often PHP strings, so `"123"` arrives where the schema says integer. Every number of every
+/// Commerce wire type is read here, from either form: fields with [`number`], [`opt_number`] and
+/// [`numbers`], whole answers with [`Number`].
 pub mod lenient {
     use super::*;
 
@@ -29,23 +35,101 @@ pub mod lenient {
         })
     }
 
-    /// An optional id that may arrive as a number or a numeric string.
-    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
+    /// A numeric type Magento may print as a JSON number or as a numeric string.
+    pub trait WireNumber: Sized + Default {
+        const EXPECTED: &'static str;
+        fn from_json(n: &serde_json::Number) -> Option<Self>;
+        fn from_text(text: &str) -> Option<Self>;
     }
 
-    /// An optional decimal that may arrive as a number or a numeric string.
-    pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
+    macro_rules! wire_number {
+        ($($t:ty => $as:ident, $expected:literal;)*) => {$(
+            impl WireNumber for $t {
+                const EXPECTED: &'static str = $expected;
+                fn from_json(n: &serde_json::Number) -> Option<Self> {
+                    n.$as().and_then(|v| <$t>::try_from(v).ok())
+                }
+                fn from_text(text: &str) -> Option<Self> {
+                    text.parse().ok()
+                }
+            }
+        )*};
     }
+    wire_number! {
+        u64 => as_u64, "a non-negative integer or a string holding one";
+        u32 => as_u64, "a non-negative integer or a string holding one";
+        i64 => as_i64, "an integer or a string holding one";
+    }
+
+    impl WireNumber for f64 {
+        const EXPECTED: &'static str = "a number or a string holding one";
+        fn from_json(n: &serde_json::Number) -> Option<Self> {
+            n.as_f64()
+        }
+        fn from_text(text: &str) -> Option<Self> {
+            text.parse::<f64>().ok().filter(|v| v.is_finite())
+        }
+    }
+
+    /// The one reading of a number: a JSON number or a numeric string (`"12"`, `" 12.5000 "`);
+    /// `null` and `""` are `None`; anything else is an error.
+    fn read<T: WireNumber>(value: &Value) -> Result<Option<T>, String> {
+        let parsed = match value {
+            Value::Null => return Ok(None),
+            Value::String(s) if s.trim().is_empty() => return Ok(None),
+            Value::Number(n) => T::from_json(n),
+            // `"12.0000"` for an integer column: PHP's decimal columns print trailing zeros.
+            Value::String(s) => {
+                let text = s.trim();
+                T::from_text(text).or_else(|| {
+                    let whole = text.strip_suffix('0').map(|_| text.trim_end_matches('0'))?;
+                    T::from_text(whole.strip_suffix('.')?)
+                })
+            }
+            _ => None,
+        };
+        parsed
+            .map(Some)
+            .ok_or_else(|| format!("expected {}, found {value}", T::EXPECTED))
+    }
+
+    /// A number; `null` (an unset column) reads as 0, like a missing field with `#[serde(default)]`.
+    pub fn number<'de, D: Deserializer<'de>, T: WireNumber>(d: D) -> Result<T, D::Error> {
+        let value = Value::deserialize(d)?;
+        Ok(read(&value)
+            .map_err(serde::de::Error::custom)?
+            .unwrap_or_default())
+    }
+
+    /// An optional number.
+    pub fn opt_number<'de, D: Deserializer<'de>, T: WireNumber>(d: D) -> Result<Option<T>, D::Error> {
+        let value = Value::deserialize(d)?;
+        read(&value).map_err(serde::de::Error::custom)
+    }
+
+    /// A list of numbers (`website_ids`, `configurable_product_links`); `null` is empty.
+    pub fn numbers<'de, D: Deserializer<'de>, T: WireNumber>(d: D) -> Result<Vec<T>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| {
+                    read(item)
+                        .and_then(|v| v.ok_or_else(|| format!("expected {}, found null", T::EXPECTED)))
+                        .map_err(serde::de::Error::custom)
+                })
+                .collect(),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a list of numbers, found {other}"
+            ))),
+        }
+    }
+
+    /// A whole answer that is one number: the order id `PUT /V1/carts/{id}/order` returns, an
+    /// invoice or credit memo id, a cart id, a salable quantity.
+    #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+    #[serde(transparent)]
+    pub struct Number<T: WireNumber>(#[serde(deserialize_with = "number")] pub T);
 }
 
 /// `error-response`.
@@ -62,6 +146,7 @@ pub struct ErrorResponse {
 pub struct SearchResults<T> {
     #[serde(default = "Vec::new", deserialize_with = "lenient::or_default")]
     pub items: Vec<T>,
+    #[serde(deserialize_with = "lenient::number")]
     pub total_count: u64,
 }
 
@@ -97,39 +182,43 @@ impl CustomAttribute {
 pub struct CategoryLink {
     #[serde(deserialize_with = "lenient::string")]
     pub category_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_number"
+    )]
     pub position: Option<i64>,
 }
 
 /// `catalog-data-product-extension-interface` (the parts the channel reads).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductExtension {
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    #[serde(default, deserialize_with = "lenient::numbers")]
     pub website_ids: Vec<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub category_links: Vec<CategoryLink>,
     /// Entity ids of a configurable product's children.
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    #[serde(default, deserialize_with = "lenient::numbers")]
     pub configurable_product_links: Vec<u64>,
 }
 
 /// `catalog-data-product-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Product {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub id: Option<u64>,
     pub sku: String,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub attribute_set_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub price: Option<f64>,
     /// 1 enabled, 2 disabled.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub status: Option<i64>,
     /// 1 not visible individually, 2 catalog, 3 search, 4 catalog and search.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub visibility: Option<i64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub type_id: String,
@@ -137,7 +226,7 @@ pub struct Product {
     pub created_at: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub weight: Option<f64>,
     #[serde(default)]
     pub extension_attributes: Option<ProductExtension>,
@@ -149,6 +238,7 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IsProductSalableResult {
     pub sku: String,
+    #[serde(deserialize_with = "lenient::number")]
     pub stock_id: u64,
     pub salable: bool,
 }
@@ -158,16 +248,17 @@ pub struct IsProductSalableResult {
 pub struct SourceItem {
     pub sku: String,
     pub source_code: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub quantity: f64,
     /// 1 in stock, 0 out of stock.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub status: i64,
 }
 
 /// `inventory-api-data-stock-interface`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stock {
+    #[serde(deserialize_with = "lenient::number")]
     pub stock_id: u64,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
@@ -176,13 +267,13 @@ pub struct Stock {
 /// `catalog-inventory-data-stock-item-interface` (legacy CatalogInventory).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StockItem {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub item_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub product_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub stock_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub qty: Option<f64>,
     #[serde(default)]
     pub is_in_stock: bool,
@@ -196,18 +287,19 @@ pub struct CartItem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_u64"
+        deserialize_with = "lenient::opt_number"
     )]
     pub item_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+    #[serde(deserialize_with = "lenient::number")]
     pub qty: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_f64"
+        deserialize_with = "lenient::opt_number"
     )]
     pub price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,6 +312,7 @@ pub struct CartItem {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CartAddress {
     pub region: String,
+    #[serde(deserialize_with = "lenient::number")]
     pub region_id: u64,
     pub region_code: String,
     pub country_id: String,
@@ -252,32 +345,32 @@ pub struct PaymentMethod {
 /// `sales-data-order-item-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderItem {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub item_id: Option<u64>,
     pub sku: String,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub product_id: Option<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub product_type: String,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub parent_item_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub original_price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub row_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub qty_ordered: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub qty_invoiced: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub qty_shipped: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub qty_canceled: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub qty_refunded: Option<f64>,
 }
 
@@ -293,7 +386,7 @@ pub struct OrderPayment {
 /// `sales-data-order-status-history-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatusHistory {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub comment: String,
@@ -306,7 +399,7 @@ pub struct StatusHistory {
 /// `sales-data-order-interface` (the parts the channel reads).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub increment_id: String,
@@ -320,19 +413,19 @@ pub struct Order {
     pub updated_at: Option<String>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub customer_email: String,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub customer_id: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub customer_is_guest: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub quote_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub grand_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub subtotal: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub shipping_amount: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub total_refunded: Option<f64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub items: Vec<OrderItem>,
@@ -368,11 +461,11 @@ pub struct NewStatusHistory {
 /// `sales-data-shipment-item-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentItem {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub order_item_id: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub qty: f64,
     #[serde(default)]
     pub sku: Option<String>,
@@ -383,7 +476,7 @@ pub struct ShipmentItem {
 /// `sales-data-shipment-track-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentTrack {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub track_number: String,
@@ -398,11 +491,11 @@ pub struct ShipmentTrack {
 /// `sales-data-shipment-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub increment_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub order_id: u64,
     #[serde(default)]
     pub created_at: Option<String>,
@@ -417,38 +510,38 @@ pub struct Shipment {
 /// `sales-data-creditmemo-item-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreditMemoItem {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub order_item_id: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub qty: f64,
     #[serde(default)]
     pub sku: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub row_total: Option<f64>,
 }
 
 /// `sales-data-creditmemo-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreditMemo {
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub entity_id: Option<u64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub increment_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub order_id: u64,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub invoice_id: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub state: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub grand_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub subtotal: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub shipping_amount: Option<f64>,
     #[serde(default)]
     pub created_at: Option<String>,
@@ -461,19 +554,19 @@ pub struct CreditMemo {
 /// `rma-data-item-interface`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RmaItem {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub entity_id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub rma_entity_id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub order_item_id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub qty_requested: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub qty_authorized: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub qty_approved: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub qty_returned: u64,
     #[serde(default, deserialize_with = "lenient::string")]
     pub reason: String,
@@ -490,11 +583,11 @@ pub struct RmaItem {
 pub struct RmaComment {
     #[serde(default, deserialize_with = "lenient::string")]
     pub comment: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub rma_entity_id: u64,
     #[serde(default, deserialize_with = "lenient::string")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub entity_id: u64,
     #[serde(default)]
     pub customer_notified: bool,
@@ -512,15 +605,15 @@ pub struct RmaComment {
 pub struct Rma {
     #[serde(default, deserialize_with = "lenient::string")]
     pub increment_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub entity_id: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub order_id: u64,
     #[serde(default, deserialize_with = "lenient::string")]
     pub order_increment_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub store_id: u64,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    #[serde(default, deserialize_with = "lenient::number")]
     pub customer_id: u64,
     #[serde(default, deserialize_with = "lenient::string")]
     pub date_requested: String,
@@ -539,7 +632,9 @@ pub struct Rma {
 /// `sales-data-invoice-item-creation-interface` / `sales-data-creditmemo-item-creation-interface`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ItemQuantity {
+    #[serde(deserialize_with = "lenient::number")]
     pub order_item_id: u64,
+    #[serde(deserialize_with = "lenient::number")]
     pub qty: f64,
 }
 
@@ -563,6 +658,57 @@ mod tests {
             product.extension_attributes.unwrap().category_links[0].category_id,
             "3"
         );
+    }
+
+    /// Fact 6 (issue 12): ids, quantities and amounts arrive as JSON numbers or as PHP's numeric
+    /// strings, in any field and in whole answers; everything else is refused.
+    #[test]
+    fn every_number_reads_from_a_number_or_a_numeric_string() {
+        let page: SearchResults<SourceItem> = serde_json::from_str(
+            r#"{"items":[{"sku":"A","source_code":"default","quantity":"3.0000","status":"1"}],"total_count":"1"}"#,
+        )
+        .unwrap();
+        assert_eq!(page.total_count, 1);
+        assert_eq!(page.items[0].quantity, 3.0);
+        assert_eq!(page.items[0].status, 1);
+        let stock: Stock = serde_json::from_str(r#"{"stock_id":"2","name":"US"}"#).unwrap();
+        assert_eq!(stock.stock_id, 2);
+        let extension: ProductExtension =
+            serde_json::from_str(r#"{"website_ids":["1",2],"configurable_product_links":["11","12"]}"#)
+                .unwrap();
+        assert_eq!(extension.website_ids, [1, 2]);
+        assert_eq!(extension.configurable_product_links, [11, 12]);
+        let item: OrderItem =
+            serde_json::from_str(r#"{"item_id":"5","sku":"A","qty_ordered":"2.0000","price":12}"#).unwrap();
+        assert_eq!(
+            (item.item_id, item.qty_ordered, item.price),
+            (Some(5), Some(2.0), Some(12.0))
+        );
+        let rma_item: RmaItem =
+            serde_json::from_str(r#"{"order_item_id":"5","qty_requested":"1.0000","qty_authorized":null}"#)
+                .unwrap();
+        assert_eq!(
+            (
+                rma_item.order_item_id,
+                rma_item.qty_requested,
+                rma_item.qty_authorized
+            ),
+            (5, 1, 0)
+        );
+
+        use lenient::Number;
+        assert_eq!(
+            serde_json::from_str::<Number<u64>>(r#""42""#).unwrap(),
+            Number(42)
+        );
+        assert_eq!(serde_json::from_str::<Number<u64>>("42").unwrap(), Number(42));
+        assert_eq!(
+            serde_json::from_str::<Number<f64>>(r#""7.5""#).unwrap(),
+            Number(7.5)
+        );
+        assert!(serde_json::from_str::<Number<u64>>(r#""forty-two""#).is_err());
+        assert!(serde_json::from_str::<Number<u64>>("-1").is_err());
+        assert!(serde_json::from_str::<Stock>(r#"{"stock_id":"x"}"#).is_err());
     }
 
     #[test]
