@@ -251,17 +251,26 @@ async fn cancel_claimed(
     }
     let reason = cancellation_reason(&order.status_histories);
     let on_walmart = ch.walmart.get_order(po, deadline).await?;
-    let (to_send, to_record, stranded) = plan_walmart_cancellation(&record, &on_walmart, &wanted, reason);
+    let (mut to_send, mut to_record, mut stranded) =
+        plan_walmart_cancellation(&record, &on_walmart, &wanted, reason);
     let now = ch.clock.now();
     if !to_send.is_empty()
         && let Err(e) = ch.walmart.cancel_lines(po, &to_send, deadline).await
     {
-        if !caused_by_request(&e) {
+        if caused_by_request(&e) {
+            let reason = format!("Walmart refused the cancellation: {e}");
+            mark_problem(ch, po, SyncTask::CancelOnWalmart, reason.clone()).await?;
+            return Ok(ToWalmart::Refused(reason));
+        }
+        // Ambiguous (timeout, 5xx, lost answer): plan again from Walmart's order. Units it now
+        // shows cancelled are only recorded; any still open wait for the next run, which reads
+        // again before sending. Never sent twice on a guess.
+        let on_walmart = ch.walmart.get_order(po, deadline).await?;
+        (to_send, to_record, stranded) = plan_walmart_cancellation(&record, &on_walmart, &wanted, reason);
+        if !to_send.is_empty() {
             return Err(e.into());
         }
-        let reason = format!("Walmart refused the cancellation: {e}");
-        mark_problem(ch, po, SyncTask::CancelOnWalmart, reason.clone()).await?;
-        return Ok(ToWalmart::Refused(reason));
+        tracing::info!(error = %e, "cancellation's answer was lost, but Walmart shows it cancelled");
     }
     let units: u32 = to_record.iter().map(|l| l.quantity).sum();
     ch.store

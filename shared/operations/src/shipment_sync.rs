@@ -289,12 +289,17 @@ async fn sync_claimed(
                 })
                 .collect();
             if let Err(e) = ch.walmart.ship(po, &lines, deadline).await {
-                if !caused_by_request(&e) {
+                if caused_by_request(&e) {
+                    let reason = format!("Walmart refused shipment {shipment_id}: {e}");
+                    record_delivery(ch, po, key, Err(reason.clone())).await?;
+                    return Ok(ShipmentOutcome::Refused(reason));
+                }
+                // Ambiguous (timeout, 5xx, lost answer): Walmart's order says whether it shipped;
+                // it is never sent again on a guess.
+                if !walmart_shows(ch, po, &record.record, deadline).await? {
                     return Err(e.into());
                 }
-                let reason = format!("Walmart refused shipment {shipment_id}: {e}");
-                record_delivery(ch, po, key, Err(reason.clone())).await?;
-                return Ok(ShipmentOutcome::Refused(reason));
+                tracing::info!(error = %e, "shipment's answer was lost, but Walmart shows it shipped");
             }
         }
         record = record_delivery(ch, po, key, Ok(())).await?;

@@ -286,3 +286,35 @@ async fn a_walmart_cancellation_before_creation_leaves_the_units_out() {
     );
     fx.shutdown().await;
 }
+
+/// Walmart applies the cancellation but its answer is lost (a 504): cancellation-sync reads the
+/// order, records what Walmart shows cancelled, and never cancels twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_whose_answer_is_lost_is_sent_once() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 2, 1999)]).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
+    let walmart = fx.sandboxes.walmart_control();
+    walmart
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart"), 2, "{report:?}");
+    assert_eq!(report.count("cancellations_refused"), 0, "{report:?}");
+    let again = sync(&fx).await;
+    assert_eq!(again.count("units_cancelled_on_walmart"), 0, "{again:?}");
+    let received = walmart.received().await.unwrap();
+    assert_eq!(received.cancellations.len(), 1, "one cancellation per order line");
+    assert_eq!(received.cancellations[0].quantity, 2);
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Canceled);
+    assert!(record.problems().is_empty(), "{:?}", record.problems());
+    fx.shutdown().await;
+}

@@ -413,3 +413,40 @@ async fn a_crash_after_walmart_accepted_a_shipment_does_not_ship_it_twice() {
     assert_eq!(record.summary(), OrderSummary::PartiallyShipped);
     fx.shutdown().await;
 }
+
+/// Walmart applies the shipping update but its answer is lost (a 504): shipment-sync reads the
+/// order instead of shipping again, records the shipment as sent, and never sends it twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_whose_answer_is_lost_is_shipped_once() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 2, 1999)]).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.sandboxes
+        .commerce_control()
+        .ship(order_id, vec![], track("ups", "UPS", "1ZLOST"), false)
+        .await
+        .unwrap();
+    let walmart = fx.sandboxes.walmart_control();
+    walmart
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
+    assert_eq!(report.count("shipments_refused"), 0, "{report:?}");
+    fx.advance(Duration::from_secs(60));
+    let again = sync(&fx.ch).await;
+    assert_eq!(again.count("shipments_sent"), 0, "{again:?}");
+    let received = walmart.received().await.unwrap();
+    assert_eq!(received.shipments.len(), 1, "one shipment per Commerce shipment");
+    assert_eq!(received.shipments[0].quantity, 2);
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Shipped);
+    assert!(record.problems().is_empty(), "{:?}", record.problems());
+    fx.shutdown().await;
+}

@@ -257,8 +257,15 @@ impl WalmartClient {
                 self.invalidate(used).await;
                 continue;
             }
-            let retryable = err.is_retryable()
-                || (matches!(err, WalmartError::Malformed { .. }) && endpoint.is_idempotent());
+            // A call that is not repeatable (ship, cancel, refund, feed submission) is retried
+            // only after a 429, which Walmart answers before doing anything. After a timeout, a
+            // 5xx or a lost answer it may have been applied: the caller reads Walmart's state
+            // before acting again, never this loop.
+            let retryable = if endpoint.is_idempotent() {
+                err.is_retryable() || matches!(err, WalmartError::Malformed { .. })
+            } else {
+                matches!(err, WalmartError::Throttled { .. })
+            };
             if !retryable || attempt >= self.config.backoff.max_attempts {
                 tracing::warn!(attempt, error = %err, "Walmart call failed");
                 return Err(err);

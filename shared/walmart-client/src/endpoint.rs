@@ -82,8 +82,9 @@ impl Endpoint {
         }
     }
 
-    /// Whether repeating the call cannot change the outcome (reads and absolute-value updates).
-    /// Only these are retried after a response whose body could not be read.
+    /// Whether repeating the call cannot change the outcome (reads, absolute-value updates, and
+    /// acknowledging, which Walmart accepts again without change). Only these are retried after a
+    /// timeout, a 5xx or a response whose body could not be read.
     pub fn is_idempotent(self) -> bool {
         matches!(
             self,
@@ -98,6 +99,7 @@ impl Endpoint {
                 | Endpoint::ListOrders
                 | Endpoint::ListReleasedOrders
                 | Endpoint::GetOrder
+                | Endpoint::AcknowledgeOrder
                 | Endpoint::ListReturns
         )
     }

@@ -449,18 +449,27 @@ async fn malformed_bodies_are_retried_for_reads_but_not_for_updates() {
         "a read is retried"
     );
 
-    let err = h.client.acknowledge(&po, &Deadline::none()).await.unwrap_err();
+    let cancel = walmart_client::CancelLine {
+        line: domain::LineNumber(1),
+        quantity: 1,
+        reason: walmart_client::CancellationReason::SellerCancelOutOfStock,
+    };
+    let err = h
+        .client
+        .cancel_lines(&po, &[cancel], &Deadline::none())
+        .await
+        .unwrap_err();
     assert!(matches!(err, WalmartError::Malformed { .. }), "{err:?}");
     assert_eq!(
-        h.client.stats()[Endpoint::AcknowledgeOrder.name()].calls,
+        h.client.stats()[Endpoint::CancelOrderLines.name()].calls,
         1,
         "an update is not repeated"
     );
     let received = h.control.received().await.expect("received");
     assert_eq!(
-        received.acknowledgements.len(),
+        received.cancellations.len(),
         1,
-        "Walmart did get the acknowledgement"
+        "Walmart did get the cancellation"
     );
 }
 
@@ -472,4 +481,60 @@ async fn local_input_errors_are_refused_before_sending() {
     let err = h.client.list_orders(&query, &Deadline::none()).await.unwrap_err();
     assert!(matches!(err, WalmartError::InvalidInput(_)), "{err:?}");
     assert!(h.exchanges().is_empty());
+}
+
+/// Cancelling, shipping, refunding and feed submission are not repeatable on Walmart's side: after
+/// a lost answer (the call was applied, the client sees a 504) or a 5xx the client does not send
+/// them again; the caller reads Walmart's state. A 429 (nothing done) is still retried.
+#[tokio::test]
+async fn calls_walmart_cannot_repeat_are_not_retried_after_an_ambiguous_outcome() {
+    let h = start().await;
+    h.seed_items(0..1).await;
+    let po = domain::PurchaseOrderId::new(h.order(&[("sku-0", 2)]).await).expect("po");
+    h.client
+        .acknowledge(&po, &Deadline::none())
+        .await
+        .expect("acknowledged");
+    let cancel = |quantity| walmart_client::CancelLine {
+        line: domain::LineNumber(1),
+        quantity,
+        reason: walmart_client::CancellationReason::SellerCancelOutOfStock,
+    };
+    h.control
+        .set_faults(&FaultPlan {
+            lose_next: 1,
+            ..FaultPlan::default()
+        })
+        .await
+        .expect("faults set");
+    let err = h
+        .client
+        .cancel_lines(&po, &[cancel(1)], &Deadline::none())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WalmartError::Timeout { .. }), "{err:?}");
+    assert_eq!(h.exchanges_to("POST", "/v3/orders/").len() - 1, 1, "sent once");
+    assert_eq!(
+        h.control.received().await.expect("received").cancellations.len(),
+        1
+    );
+
+    h.control
+        .set_faults(&FaultPlan {
+            burst_5xx: 1,
+            ..FaultPlan::default()
+        })
+        .await
+        .expect("faults set");
+    let err = h
+        .client
+        .cancel_lines(&po, &[cancel(1)], &Deadline::none())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WalmartError::Server { status: 503, .. }), "{err:?}");
+    assert_eq!(h.client.stats()[Endpoint::CancelOrderLines.name()].retries, 0);
+    assert_eq!(
+        h.control.received().await.expect("received").cancellations.len(),
+        1
+    );
 }
