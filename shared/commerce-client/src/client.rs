@@ -162,7 +162,7 @@ impl CommerceClient {
             if backoff.delay(attempt).is_none() {
                 return Err(error);
             }
-            match backoff.next_wait(attempt, None, deadline) {
+            match backoff.next_wait(attempt, error.retry_after(), deadline) {
                 Some(wait) => {
                     tracing::warn!(
                         route = call.route,
@@ -173,6 +173,8 @@ impl CommerceClient {
                     );
                     self.inner.clock.sleep(wait).await;
                 }
+                // Throttling stays throttling: the caller reschedules instead of reporting a failure.
+                None if matches!(error, CommerceError::Throttled { .. }) => return Err(error),
                 None => {
                     return Err(CommerceError::DeadlineExceeded {
                         route: call.route.to_owned(),
@@ -250,6 +252,12 @@ impl CommerceClient {
             .await
             .map_err(|e| transport_error(&route, &e, timeout))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| retry_after(value, self.inner.clock.now()));
+        let retry_at = retry_after.map(|wait| self.inner.clock.now().plus(wait));
         let text = response
             .text()
             .await
@@ -267,10 +275,21 @@ impl CommerceClient {
         Err(match status {
             401 | 403 => CommerceError::Auth { route, message },
             404 => CommerceError::NotFound { route, message },
-            // Only order placement is rate limited (2.4.7+); waiting and trying again is the remedy.
-            429 => CommerceError::Server {
+            // Fastly or nginx in front of the store (and 2.4.7's order-placement limiter) answer 429,
+            // or 503 with `Retry-After`: slow down, and say so rather than report a server error.
+            429 => CommerceError::Throttled {
                 route,
                 status,
+                retry_after,
+                retry_at,
+                attempts: 1,
+                message,
+            },
+            503 if retry_after.is_some() => CommerceError::Throttled {
+                route,
+                status,
+                retry_after,
+                retry_at,
                 attempts: 1,
                 message,
             },
@@ -328,8 +347,40 @@ fn transport_error(route: &str, error: &reqwest::Error, timeout: Duration) -> Co
     }
 }
 
+/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date (IMF-fixdate, `Sun, 06 Nov
+/// 1994 08:49:37 GMT`) read against our clock; a date in the past means no wait.
+pub(crate) fn retry_after(value: &str, now: domain::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let mut parts = value.split_whitespace().skip(1);
+    let (day, month, year, time) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let at = domain::Timestamp::parse_commerce(&format!("{year}-{month:02}-{day:0>2} {time}")).ok()?;
+    Some(if at > now { at.since(now) } else { Duration::ZERO })
+}
+
 fn with_attempts(error: CommerceError, attempts: u32) -> CommerceError {
     match error {
+        CommerceError::Throttled {
+            route,
+            status,
+            retry_after,
+            retry_at,
+            message,
+            ..
+        } => CommerceError::Throttled {
+            route,
+            status,
+            retry_after,
+            retry_at,
+            attempts,
+            message,
+        },
         CommerceError::Server {
             route,
             status,
@@ -406,5 +457,25 @@ impl<T: DeserializeOwned> Paged<T> {
     /// Where the search stands (pages read, `total_count` as last reported).
     pub fn cursor(&self) -> PageCursor {
         self.cursor
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = domain::Timestamp::parse_commerce("2026-03-01 12:00:00").unwrap();
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Sun, 01 Mar 2026 12:01:30 GMT", now),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
     }
 }

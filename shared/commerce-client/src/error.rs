@@ -24,6 +24,21 @@ pub enum CommerceError {
         status: u16,
         message: String,
     },
+    /// 429, or 503 with `Retry-After`: a CDN or proxy in front of the store (Fastly, nginx) or
+    /// Magento's order-placement limiter asks us to slow down. Returned once the retries the
+    /// deadline allowed are spent, or at once when the wait asked for does not fit the deadline.
+    #[error(
+        "Commerce throttled {route} ({status}, retry after {retry_after:?}) after {attempts} attempt(s): {message}"
+    )]
+    Throttled {
+        route: String,
+        status: u16,
+        retry_after: Option<Duration>,
+        /// When the wait ends, on the client's clock.
+        retry_at: Option<domain::Timestamp>,
+        attempts: u32,
+        message: String,
+    },
     /// 5xx after the retries the deadline allowed.
     #[error("Commerce failed on {route} with {status} after {attempts} attempt(s): {message}")]
     Server {
@@ -58,12 +73,23 @@ pub enum CommerceError {
 }
 
 impl CommerceError {
-    /// 5xx, timeouts and dropped connections may succeed when tried again.
+    /// Throttling, 5xx, timeouts and dropped connections may succeed when tried again.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            CommerceError::Server { .. } | CommerceError::Timeout { .. } | CommerceError::Transport { .. }
+            CommerceError::Throttled { .. }
+                | CommerceError::Server { .. }
+                | CommerceError::Timeout { .. }
+                | CommerceError::Transport { .. }
         )
+    }
+
+    /// How long the server asked us to wait (`Retry-After`), when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CommerceError::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 
     /// A kind name for metrics and for the dashboard's error column.
@@ -72,6 +98,7 @@ impl CommerceError {
             CommerceError::Auth { .. } => "auth",
             CommerceError::NotFound { .. } => "not_found",
             CommerceError::Validation { .. } => "validation",
+            CommerceError::Throttled { .. } => "throttled",
             CommerceError::Server { .. } => "server",
             CommerceError::Timeout { .. } => "timeout",
             CommerceError::Malformed { .. } => "malformed",

@@ -17,8 +17,8 @@ impl From<CommerceError> for ApiError {
         let kind = match &e {
             CommerceError::Auth { .. } => ApiErrorKind::Auth,
             CommerceError::NotFound { .. } => ApiErrorKind::NotFound,
-            CommerceError::Validation { status: 429, .. } => ApiErrorKind::Throttled,
             CommerceError::Validation { .. } => ApiErrorKind::Validation,
+            CommerceError::Throttled { .. } => ApiErrorKind::Throttled,
             CommerceError::Server { .. } => ApiErrorKind::Server,
             CommerceError::Timeout { .. } => ApiErrorKind::Timeout,
             CommerceError::Malformed { .. } => ApiErrorKind::Malformed,
@@ -27,7 +27,13 @@ impl From<CommerceError> for ApiError {
             CommerceError::CannotCancel { .. } => ApiErrorKind::CannotCancel,
             CommerceError::Input(_) => ApiErrorKind::Input,
         };
-        ApiError::new(Api::Commerce, kind, e.to_string())
+        let retry_at = match &e {
+            CommerceError::Throttled { retry_at, .. } => *retry_at,
+            _ => None,
+        };
+        let mut error = ApiError::new(Api::Commerce, kind, e.to_string());
+        error.retry_at = retry_at;
+        error
     }
 }
 

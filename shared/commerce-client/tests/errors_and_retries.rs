@@ -7,10 +7,10 @@ mod common;
 use std::time::Duration;
 
 use commerce_client::{CommerceAuth, CommerceClient, CommerceError};
-use commerce_sandbox::SandboxSettings;
+use commerce_sandbox::{SandboxSettings, Throttle};
 use common::*;
 use domain::Sku;
-use ports::Deadline;
+use ports::{Clock, Deadline};
 use sandbox_kit::FaultPlan;
 
 fn mug() -> Sku {
@@ -337,4 +337,58 @@ impl AuthOfLastExchange for commerce_sandbox::RunningSandbox {
             .and_then(|e| e.request_header("authorization").map(str::to_owned))
             .unwrap_or_default()
     }
+}
+
+/// Fact 11 (issue 12): Fastly or nginx in front of a store answer 429, or 503 with `Retry-After`.
+/// The client waits what it is told (on its clock) and tries again; when the wait does not fit the
+/// deadline it reports throttling as its own kind, never as a server error or a lost deadline.
+#[tokio::test]
+async fn throttling_waits_retry_after_and_is_reported_as_throttling() {
+    let h = seeded().await;
+    let control = h.sandbox.control();
+    for status in [429, 503] {
+        control
+            .throttle(&Throttle {
+                requests: 2,
+                status,
+                retry_after_secs: 7,
+            })
+            .await
+            .unwrap();
+        let before = h.clock.now();
+        assert_eq!(h.client.product(&mug(), &deadline()).await.unwrap().sku, "MUG-1");
+        assert!(
+            h.clock.now().since(before) >= Duration::from_secs(14),
+            "two waits of Retry-After: 7 s on the client's clock ({status})"
+        );
+    }
+
+    control
+        .throttle(&Throttle {
+            requests: 1,
+            status: 503,
+            retry_after_secs: 3600,
+        })
+        .await
+        .unwrap();
+    let err = h.client.product(&mug(), &deadline()).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            CommerceError::Throttled { status: 503, retry_after: Some(wait), .. } if *wait == Duration::from_secs(3600)
+        ),
+        "{err}"
+    );
+    assert_eq!(err.kind(), "throttled");
+    assert_eq!(ports::ApiError::from(err).kind, ports::ApiErrorKind::Throttled);
+
+    // A 503 without Retry-After is the store's own failure: a server error, retried by backoff.
+    control
+        .set_faults(&FaultPlan {
+            burst_5xx: 1,
+            ..FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    assert!(h.client.product(&mug(), &deadline()).await.is_ok());
 }

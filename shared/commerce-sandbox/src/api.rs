@@ -356,10 +356,47 @@ pub async fn dispatch(State(shared): State<Shared>, request: Request) -> Respons
         .query()
         .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    if let Some(throttled) = throttled(&shared) {
+        return throttled;
+    }
     match handle(&shared, &parts.method, &parts.headers, &raw_path, query, &bytes) {
         Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
         Err(error) => error.into_response(),
     }
+}
+
+/// A CDN or proxy in front of the store refusing the request before Magento sees it: Fastly's 429
+/// or nginx's 503, each with `Retry-After` and the proxy's own (non-JSON) body.
+fn throttled(shared: &Shared) -> Option<Response> {
+    let mut store = lock(shared);
+    let throttle = store.throttle.as_mut()?;
+    throttle.requests = throttle.requests.saturating_sub(1);
+    let (status, retry_after) = (throttle.status, throttle.retry_after_secs);
+    if throttle.requests == 0 {
+        store.throttle = None;
+    }
+    let (status, body) = if status == 429 {
+        (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests\n".to_owned())
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n\
+             <center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n\
+             </body>\r\n</html>\r\n"
+                .to_owned(),
+        )
+    };
+    Some(
+        (
+            status,
+            [
+                (axum::http::header::RETRY_AFTER, retry_after.to_string()),
+                (axum::http::header::CONTENT_TYPE, "text/html".to_owned()),
+            ],
+            body,
+        )
+            .into_response(),
+    )
 }
 
 fn handle(

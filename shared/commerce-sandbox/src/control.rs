@@ -38,6 +38,7 @@ pub fn routes(shared: Shared) -> Router {
             "/_sandbox/orders/lose-next-placement-answers",
             post(lose_placement_answers),
         )
+        .route("/_sandbox/throttle", post(set_throttle))
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/restore", post(restore_tokens))
         .route("/_sandbox/stats", get(stats).delete(clear_stats))
@@ -295,6 +296,25 @@ async fn set_return_status(
     store.set_rma_status(id, &req.status)?;
     let rma = store.rmas.get(&id).ok_or_else(ApiError::entity_not_found)?;
     Ok(Json(render::rma(rma)))
+}
+
+/// The next `requests` API requests are refused as Fastly (429) or nginx (503) in front of a store
+/// refuse them, with `Retry-After: retry_after_secs`, before Magento sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub requests: u32,
+    /// 429 or 503.
+    pub status: u16,
+    pub retry_after_secs: u64,
+}
+
+async fn set_throttle(State(shared): State<Shared>, Json(throttle): Json<Throttle>) -> Answer {
+    if !matches!(throttle.status, 429 | 503) {
+        return Err(ApiError::bad_request("status must be 429 or 503"));
+    }
+    let answer = json!(throttle);
+    lock(&shared).throttle = (throttle.requests > 0).then_some(throttle);
+    Ok(Json(answer))
 }
 
 #[derive(Debug, Deserialize)]

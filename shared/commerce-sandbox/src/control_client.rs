@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-pub use crate::control::{PriceChange, RefundRequest, ShipRequest, StockChange};
+pub use crate::control::{PriceChange, RefundRequest, ShipRequest, StockChange, Throttle};
 use crate::model::Customer;
 use crate::store::{CatalogSpec, ProductSeed, ShipLine, TrackInput};
 
@@ -190,6 +190,11 @@ impl ControlClient {
             &json!({ "count": count }),
         )
         .await
+    }
+
+    /// The next `requests` API requests are throttled (429 or 503) with `Retry-After`.
+    pub async fn throttle(&self, throttle: &Throttle) -> Result<Value, ControlError> {
+        self.post("/_sandbox/throttle", throttle).await
     }
 
     pub async fn restore_tokens(&self) -> Result<Value, ControlError> {

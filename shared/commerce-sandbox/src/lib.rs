@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex};
 use ports::Clock;
 use sandbox_kit::{Faults, Recorder, RunningServer};
 
-pub use control::{PriceChange, RefundRequest, ShipRequest, StockChange};
+pub use control::{PriceChange, RefundRequest, ShipRequest, StockChange, Throttle};
 pub use control_client::{ControlClient, ControlError};
 pub use model::Customer;
 pub use settings::{OAuthCredentials, SandboxSettings, ShippingMethod};

@@ -129,6 +129,8 @@ pub struct Commerce {
     /// Order placements still to be committed but answered 503, as when a proxy times out after
     /// Magento placed the order (control API).
     pub lose_placement_answers: u32,
+    /// Throttling by a CDN or proxy in front of the store, for the next requests.
+    pub throttle: Option<crate::control::Throttle>,
     /// Calls per route template, for benchmarks.
     pub stats: BTreeMap<String, u64>,
 }
@@ -178,6 +180,7 @@ impl Commerce {
             rmas: BTreeMap::new(),
             expired_tokens: Vec::new(),
             lose_placement_answers: 0,
+            throttle: None,
             stats: BTreeMap::new(),
         };
         store.customers.insert(
