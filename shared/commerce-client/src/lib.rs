@@ -42,7 +42,6 @@
 //! |---|---|
 //! | `GET /V1/products` | `GetV1Products` |
 //! | `GET /V1/products/{sku}` | `GetV1ProductsSku` |
-//! | `GET /V1/configurable-products/{sku}/children` | `GetV1ConfigurableproductsSkuChildren` |
 //! | `GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}` | `GetV1InventoryGetproductsalablequantitySkuStockId` |
 //! | `GET /V1/inventory/are-products-salable` | `GetV1InventoryAreproductssalable` |
 //! | `GET /V1/inventory/source-items` | `GetV1InventorySourceitems` |
@@ -73,7 +72,9 @@
 //! error bodies) follows `../shared/reference/README.md` and Magento's source, and is reproduced by
 //! `commerce-sandbox`.
 //!
-//! Not used, on purpose: `POST /V1/orders` and `PUT /V1/orders/create` (no reservations, no totals)
+//! Not used, on purpose: `GET /V1/configurable-products/{sku}/children` (partial children: no
+//! `extension_attributes`, custom attributes only when "used in product listing"; the children are
+//! read by search from the parent's `configurable_product_links`), `POST /V1/orders` and `PUT /V1/orders/create` (no reservations, no totals)
 //! and `POST /V1/carts/` (an anonymous admin cart is not placed as a guest checkout).
 
 pub mod address;
@@ -97,11 +98,6 @@ pub use client::{CommerceClient, Paged};
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/V1/products", "GetV1Products"),
     ("GET", "/V1/products/{sku}", "GetV1ProductsSku"),
-    (
-        "GET",
-        "/V1/configurable-products/{sku}/children",
-        "GetV1ConfigurableproductsSkuChildren",
-    ),
     (
         "GET",
         "/V1/inventory/get-product-salable-quantity/{sku}/{stockId}",

@@ -100,16 +100,62 @@ impl CommerceClient {
         .await
     }
 
-    /// The simple children of a configurable product.
+    /// The simple children of a configurable product, whole, by entity id order.
+    ///
+    /// Not through `GET /V1/configurable-products/{sku}/children`: Magento rebuilds those children
+    /// from the attributes its collection loaded (`LinkManagement::getChildren`), without
+    /// `extension_attributes` (so no `website_ids`) and with custom attributes only when "used in
+    /// product listing" (so no `upc`). The parent's `configurable_product_links` name the children,
+    /// and a search reads them whole.
     pub async fn configurable_children(
         &self,
         sku: &Sku,
         deadline: &Deadline,
     ) -> Result<Vec<Product>, CommerceError> {
-        let call = Call::get(
-            "GET /V1/configurable-products/{sku}/children",
-            format!("configurable-products/{}/children", seg(sku.as_str())),
-        );
-        self.execute(&call, deadline).await
+        let parent = self.product_by_search(sku, deadline).await?;
+        let links = parent
+            .extension_attributes
+            .map(|extension| extension.configurable_product_links)
+            .unwrap_or_default();
+        let mut children = Vec::with_capacity(links.len());
+        for chunk in links.chunks(SKUS_PER_QUERY) {
+            let criteria = SearchCriteria::new()
+                .any_of(vec![Filter::in_list(
+                    "entity_id",
+                    chunk.iter().map(u64::to_string),
+                )])
+                .sort_by("entity_id", Direction::Asc);
+            children.extend(
+                self.paged::<Product>("GET /V1/products", "products", criteria)
+                    .collect_all(deadline)
+                    .await?,
+            );
+        }
+        Ok(children)
+    }
+
+    /// One product by SKU through the products search (any SKU, whatever its characters); a
+    /// missing product is [`CommerceError::NotFound`] with Magento's own message.
+    pub(crate) async fn product_by_search(
+        &self,
+        sku: &Sku,
+        deadline: &Deadline,
+    ) -> Result<Product, CommerceError> {
+        let criteria = SearchCriteria::new()
+            .filter("sku", Condition::Eq, sku.as_str())
+            .page_size(1);
+        let found = self
+            .paged::<Product>("GET /V1/products", "products", criteria)
+            .page(ports::PageRequest { page: 1, size: 1 }, deadline)
+            .await?;
+        found
+            .items
+            .into_iter()
+            .find(|product| product.sku.eq_ignore_ascii_case(sku.as_str()))
+            .ok_or_else(|| CommerceError::NotFound {
+                route: "GET /V1/products".to_owned(),
+                message: "The product that was requested doesn't exist. Verify the product and try again."
+                    .to_owned(),
+            })
     }
 }

@@ -251,6 +251,74 @@ async fn configurable_children_and_salability() {
     );
 }
 
+/// Fact 7 (issue 12): `GET /V1/configurable-products/{sku}/children` answers partial children (no
+/// `extension_attributes`, so no `website_ids`; custom attributes only when "used in product
+/// listing", so no `upc`); the client reads the children whole by search instead.
+#[tokio::test]
+async fn configurable_children_are_read_whole_by_search_not_from_the_partial_route() {
+    let h = start(bearer_allowed()).await;
+    let control = h.sandbox.control();
+    let parent = ProductSeed {
+        sku: "TEE".into(),
+        type_id: Some("configurable".into()),
+        price: Some(15.0),
+        children: Some(vec!["TEE-RED".into(), "TEE-BLUE".into()]),
+        ..ProductSeed::default()
+    };
+    control
+        .seed_products(&[
+            product("TEE-RED", 15.0, 1.0, 0.0),
+            product("TEE-BLUE", 15.0, 4.0, 0.0),
+            parent,
+        ])
+        .await
+        .unwrap();
+
+    // What the route itself answers.
+    let partial: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/rest/default/V1/configurable-products/TEE/children",
+            h.sandbox.base_url()
+        ))
+        .bearer_auth(commerce_sandbox::OAuthCredentials::sandbox().access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(partial.as_array().unwrap().len(), 2);
+    for child in partial.as_array().unwrap() {
+        assert!(child.get("extension_attributes").is_none(), "{child}");
+        let codes: Vec<&str> = child["custom_attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["attribute_code"].as_str())
+            .collect();
+        assert!(!codes.contains(&"upc"), "{codes:?}");
+    }
+
+    let children = h
+        .client
+        .configurable_children(&Sku::new("TEE").unwrap(), &deadline())
+        .await
+        .unwrap();
+    assert_eq!(
+        children.iter().map(|c| c.sku.as_str()).collect::<Vec<_>>(),
+        ["TEE-RED", "TEE-BLUE"]
+    );
+    for child in &children {
+        let extension = child.extension_attributes.as_ref().unwrap();
+        assert_eq!(extension.website_ids, [1], "{}", child.sku);
+        assert!(
+            child.custom_attributes.iter().any(|a| a.attribute_code == "upc"),
+            "{}",
+            child.sku
+        );
+    }
+}
+
 #[tokio::test]
 async fn msi_source_items_snapshots_stock_resolver_and_legacy_stock() {
     let h = start(SandboxSettings::default()).await;

@@ -573,7 +573,7 @@ fn configurable_children(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiEr
             .children
             .iter()
             .filter_map(|id| store.products.get(id))
-            .map(|c| render::product(store, c))
+            .map(|c| render::configurable_child(store, c))
             .collect(),
     ))
 }

@@ -13,6 +13,41 @@ fn money(v: f64) -> Value {
     json!((v * 100.0).round() / 100.0)
 }
 
+/// A child as `GET /V1/configurable-products/{sku}/children` prints it:
+/// `ConfigurableProduct/Model/LinkManagement::getChildren` rebuilds each child from the attributes
+/// the used-products collection loaded, so there are no `extension_attributes` (no `website_ids`,
+/// no category links), and a custom attribute appears only when it is "used in product listing"
+/// (`SandboxSettings::listing_attributes`; Magento's own special price and URL key attributes are).
+pub fn configurable_child(store: &Commerce, p: &Product) -> Value {
+    let mut whole = product(store, p);
+    let listed = |code: &str| {
+        matches!(
+            code,
+            "special_price" | "special_from_date" | "special_to_date" | "url_key"
+        ) || store.settings.listing_attributes.iter().any(|a| a == code)
+    };
+    let custom: Vec<Value> = whole["custom_attributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["attribute_code"].as_str().is_some_and(listed))
+        .cloned()
+        .collect();
+    if let Some(fields) = whole.as_object_mut() {
+        for absent in [
+            "extension_attributes",
+            "product_links",
+            "options",
+            "media_gallery_entries",
+            "tier_prices",
+        ] {
+            fields.remove(absent);
+        }
+        fields.insert("custom_attributes".to_owned(), Value::Array(custom));
+    }
+    whole
+}
+
 pub fn product(store: &Commerce, p: &Product) -> Value {
     let mut custom: Vec<Value> = Vec::new();
     let mut push = |code: &str, value: String| custom.push(json!({ "attribute_code": code, "value": value }));

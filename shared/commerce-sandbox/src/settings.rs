@@ -69,6 +69,11 @@ pub struct SandboxSettings {
     /// Ids a service method returns for a freshly saved entity (placed order, invoice, credit
     /// memo, customer cart) are PHP strings, `"123"`, as Magento prints them; off = JSON integers.
     pub php_scalar_ids: bool,
+    /// Store attributes set "used in product listing": the only custom attributes
+    /// `GET /V1/configurable-products/{sku}/children` prints besides Magento's own (special price
+    /// and dates, URL key). Empty by default, as for attributes a merchant adds (`upc`,
+    /// `walmart_enabled`).
+    pub listing_attributes: Vec<String>,
 }
 
 impl Default for SandboxSettings {
@@ -101,6 +106,7 @@ impl Default for SandboxSettings {
             ],
             comment_keeps_status: false,
             php_scalar_ids: true,
+            listing_attributes: Vec::new(),
         }
     }
 }
