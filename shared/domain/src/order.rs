@@ -202,6 +202,10 @@ pub enum OrderEvent {
     CancellationNoted {
         reason: String,
     },
+    /// The customer asked to cancel the line on Walmart (`intentToCancel`); the merchant decides.
+    CancellationRequested,
+    /// The customer's cancellation request is on the Commerce order as a comment.
+    CancellationRequestNoted,
     /// A Walmart return linked to the order.
     ReturnLinked {
         return_order_id: ReturnOrderId,
@@ -312,6 +316,12 @@ pub struct OrderRecord {
     /// Walmart returns of this order.
     #[serde(default)]
     returns: Vec<ReturnOrderId>,
+    /// Lines the customer asked to cancel on Walmart (`intentToCancel`).
+    #[serde(default)]
+    cancel_requested: Vec<LineNumber>,
+    /// Whether the Commerce order carries a comment for every requested line.
+    #[serde(default)]
+    cancel_request_noted: bool,
 }
 
 impl OrderRecord {
@@ -352,6 +362,8 @@ impl OrderRecord {
             updated_at: now,
             problems: Vec::new(),
             returns: Vec::new(),
+            cancel_requested: Vec::new(),
+            cancel_request_noted: false,
         }
     }
 
@@ -575,6 +587,18 @@ impl OrderRecord {
             ));
         }
         details.extend(self.problems.iter().map(|p| p.reason.clone()));
+        let still_open: Vec<String> = self
+            .cancel_requested
+            .iter()
+            .filter(|n| self.line(**n).is_some_and(|l| l.open() > 0))
+            .map(|n| n.to_string())
+            .collect();
+        if !still_open.is_empty() {
+            details.push(format!(
+                "Customer asked to cancel on Walmart (line {})",
+                still_open.join(", ")
+            ));
+        }
         if details.is_empty() && self.summary() == OrderSummary::ReturnRequested {
             details.push("Return requested".to_owned());
         }
@@ -657,6 +681,43 @@ impl OrderRecord {
             line.cancel_pending_in_commerce += quantity;
         }
         Ok(())
+    }
+
+    /// The customer asked Walmart to cancel `lines`. Returns whether any line is new (then the
+    /// Commerce order needs a comment again).
+    pub fn customer_asked_to_cancel(&mut self, lines: &[LineNumber], now: Timestamp) -> bool {
+        let mut changed = false;
+        for number in lines {
+            if self.line(*number).is_some() && !self.cancel_requested.contains(number) {
+                self.cancel_requested.push(*number);
+                self.record(now, Some(*number), OrderEvent::CancellationRequested);
+                changed = true;
+            }
+        }
+        if changed {
+            self.cancel_requested.sort();
+            self.cancel_request_noted = false;
+        }
+        changed
+    }
+
+    /// Lines the customer asked to cancel on Walmart: the only lines a Commerce cancellation sends
+    /// to Walmart as customer-requested, and the lines shipped with `intentToCancelOverride`.
+    pub fn cancel_requested(&self) -> &[LineNumber] {
+        &self.cancel_requested
+    }
+
+    /// Whether the customer's cancellation request still needs its comment on the Commerce order.
+    pub fn cancel_request_pending_in_commerce(&self) -> bool {
+        !self.cancel_requested.is_empty() && !self.cancel_request_noted && self.commerce_link().is_some()
+    }
+
+    /// The Commerce order now carries the comment for the customer's cancellation request.
+    pub fn cancel_request_noted(&mut self, now: Timestamp) {
+        if !self.cancel_request_noted {
+            self.cancel_request_noted = true;
+            self.record(now, None, OrderEvent::CancellationRequestNoted);
+        }
     }
 
     /// Walmart cancellations the Commerce order does not reflect yet, per line.

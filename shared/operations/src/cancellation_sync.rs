@@ -3,13 +3,17 @@
 //! **Commerce → Walmart.** Commerce orders changed since the cursor (less an overlap) are read
 //! with their items; an order carrying a recorded purchase order id (the `purchaseorder` payment's
 //! `po_number`) whose items show more cancelled units than the dashboard record knows about has
-//! those units cancelled on Walmart, line by line, with a reason mapped from the merchant's order
-//! comments (Adobe's four cancellation reasons) or Walmart's out-of-stock reason. Before sending,
+//! those units cancelled on Walmart, line by line: lines the customer asked Walmart to cancel
+//! (`intentToCancel`) with `CUSTOMER_REQUESTED_SELLER_TO_CANCEL`, which Walmart refuses for any
+//! other line; the rest with a seller reason mapped from the merchant's order comments (pricing,
+//! fraud, address) or Walmart's out-of-stock reason. Before sending,
 //! Walmart's order is read so units already cancelled there (an earlier attempt, or the buyer) are
 //! only recorded. The freed stock reaches Walmart through an urgent inventory update.
 //!
-//! **Walmart → Commerce.** Walmart orders modified since the cursor with a cancelled line are
-//! compared with the record; newly cancelled units (buyer cancellation, auto-cancel) are recorded
+//! **Walmart → Commerce.** Walmart orders modified since the cursor with a cancelled or an
+//! acknowledged line are compared with the record. A customer's request to cancel
+//! (`intentToCancel`) is recorded on the dashboard record and noted once on the Commerce order
+//! ("customer asked to cancel on Walmart"); the merchant decides. newly cancelled units (buyer cancellation, auto-cancel) are recorded
 //! and reflected in Commerce by [`reflect_in_commerce`]: when nothing of the order is left to ship
 //! the Commerce order is cancelled (Adobe's product only cancels whole orders); a partial
 //! cancellation, or an order Commerce cannot cancel, gets a clear order comment instead, and the
@@ -22,7 +26,7 @@
 use std::time::Duration;
 
 use domain::{
-    CancelReason, CancellationRecord, Delivery, LineQuantity, Operation, OrderRecord, Origin,
+    CancelReason, CancellationRecord, Delivery, LineNumber, LineQuantity, Operation, OrderRecord, Origin,
     PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
 };
 use ports::commerce::OrderFilter;
@@ -46,6 +50,10 @@ const PAGE_SIZE: u32 = 100;
 
 /// Commerce order states in which items may have been cancelled (`new` orders have none).
 const STATES_WITH_CANCELLATIONS: [&str; 4] = ["canceled", "processing", "complete", "closed"];
+
+/// Walmart order changes read each run: lines cancelled (buyer, Walmart), and acknowledged lines,
+/// where a customer's request to cancel (`intentToCancel`) shows before the seller decides.
+const WALMART_CHANGE_STATUSES: [LineState; 2] = [LineState::Cancelled, LineState::Acknowledged];
 
 /// Our own order comments start with this; they never carry the merchant's reason.
 const OWN_COMMENT_PREFIX: &str = "Walmart ";
@@ -172,9 +180,11 @@ pub fn cancelled_in_commerce_only(record: &OrderRecord, items: &[OrderItem]) -> 
     out
 }
 
-/// The Walmart reason for a cancellation made in Commerce, from the merchant's order comments
-/// (newest first, ours skipped), in the terms of Adobe's cancellation reasons.
-pub fn cancellation_reason(histories: &[StatusHistory]) -> CancellationReason {
+/// The seller's Walmart reason for a cancellation made in Commerce, from the merchant's order
+/// comments (newest first, ours skipped), in the terms of Adobe's cancellation reasons. Never the
+/// customer-requested reason: Walmart accepts that only for lines the customer asked to cancel
+/// ([`reason_for_line`]), whatever a comment says.
+pub fn seller_cancellation_reason(histories: &[StatusHistory]) -> CancellationReason {
     let mut comments: Vec<&StatusHistory> = histories
         .iter()
         .filter(|h| !h.comment.trim_start().starts_with(OWN_COMMENT_PREFIX))
@@ -183,9 +193,6 @@ pub fn cancellation_reason(histories: &[StatusHistory]) -> CancellationReason {
     for history in comments {
         let text = history.comment.to_ascii_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
-        if has(&["customer", "buyer"]) {
-            return CancellationReason::CustomerRequestedSellerToCancel;
-        }
         if has(&["fraud", "credit"]) {
             return CancellationReason::SellerCancelFraudStopShipment;
         }
@@ -200,6 +207,20 @@ pub fn cancellation_reason(histories: &[StatusHistory]) -> CancellationReason {
         }
     }
     CancellationReason::SellerCancelOutOfStock
+}
+
+/// The reason a line's cancellation goes to Walmart with: customer-requested exactly when the
+/// customer asked Walmart to cancel that line, the seller's reason otherwise.
+pub fn reason_for_line(
+    record: &OrderRecord,
+    line: LineNumber,
+    seller_reason: CancellationReason,
+) -> CancellationReason {
+    if record.cancel_requested().contains(&line) {
+        CancellationReason::CustomerRequestedSellerToCancel
+    } else {
+        seller_reason
+    }
 }
 
 fn domain_reason(reason: CancellationReason) -> CancelReason {
@@ -249,10 +270,10 @@ async fn cancel_claimed(
     if wanted.is_empty() {
         return Ok(ToWalmart::Nothing);
     }
-    let reason = cancellation_reason(&order.status_histories);
+    let seller_reason = seller_cancellation_reason(&order.status_histories);
     let on_walmart = ch.walmart.get_order(po, deadline).await?;
     let (mut to_send, mut to_record, mut stranded) =
-        plan_walmart_cancellation(&record, &on_walmart, &wanted, reason);
+        plan_walmart_cancellation(&record, &on_walmart, &wanted, seller_reason);
     let now = ch.clock.now();
     if !to_send.is_empty()
         && let Err(e) = ch.walmart.cancel_lines(po, &to_send, deadline).await
@@ -266,13 +287,20 @@ async fn cancel_claimed(
         // shows cancelled are only recorded; any still open wait for the next run, which reads
         // again before sending. Never sent twice on a guess.
         let on_walmart = ch.walmart.get_order(po, deadline).await?;
-        (to_send, to_record, stranded) = plan_walmart_cancellation(&record, &on_walmart, &wanted, reason);
+        (to_send, to_record, stranded) =
+            plan_walmart_cancellation(&record, &on_walmart, &wanted, seller_reason);
         if !to_send.is_empty() {
             return Err(e.into());
         }
         tracing::info!(error = %e, "cancellation's answer was lost, but Walmart shows it cancelled");
     }
     let units: u32 = to_record.iter().map(|l| l.quantity).sum();
+    // The audit names the customer's reason when any recorded line went with it.
+    let reason = to_record
+        .iter()
+        .map(|l| reason_for_line(&record, l.line, seller_reason))
+        .find(|r| *r == CancellationReason::CustomerRequestedSellerToCancel)
+        .unwrap_or(seller_reason);
     ch.store
         .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
             let mut changed = false;
@@ -321,13 +349,14 @@ async fn cancel_claimed(
     Ok(ToWalmart::Cancelled(u64::from(units)))
 }
 
-/// Splits the wanted cancellations: units still open on Walmart are sent; units Walmart already
+/// Splits the wanted cancellations: units still open on Walmart are sent (with the customer's
+/// reason on lines the customer asked to cancel, the seller's otherwise); units Walmart already
 /// shows cancelled are only recorded; units Walmart shows shipped cannot be cancelled (reported).
 pub fn plan_walmart_cancellation(
     record: &OrderRecord,
     on_walmart: &WalmartOrder,
     wanted: &[LineQuantity],
-    reason: CancellationReason,
+    seller_reason: CancellationReason,
 ) -> (Vec<CancelLine>, Vec<LineQuantity>, Option<String>) {
     let mut to_send = Vec::new();
     let mut to_record = Vec::new();
@@ -343,7 +372,7 @@ pub fn plan_walmart_cancellation(
             to_send.push(CancelLine {
                 line: w.line,
                 quantity: send,
-                reason,
+                reason: reason_for_line(record, w.line, seller_reason),
             });
         }
         if send + already > 0 {
@@ -397,70 +426,80 @@ async fn walmart_to_commerce(
     report: &mut RunReport,
 ) -> Result<(), OpError> {
     let mut window = StreamWindow::open(ch, Stream::WalmartOrderChanges, WALMART_OVERLAP).await?;
-    let query = OrdersQuery {
-        modified_end: None,
-        status: Some(LineState::Cancelled),
-        ..OrdersQuery::modified_between(window.from, window.run_started)
-    };
-    let mut page = match ch.walmart.list_orders(&query, deadline).await {
-        Ok(page) => page,
-        Err(e) => {
-            report.problem(format!("Walmart order changes not read: {e}"));
-            return Err(e.into());
-        }
-    };
-    'pages: loop {
-        for order in &page.orders {
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(None);
-                break 'pages;
+    'statuses: for status in WALMART_CHANGE_STATUSES {
+        let query = OrdersQuery {
+            modified_end: None,
+            status: Some(status),
+            ..OrdersQuery::modified_between(window.from, window.run_started)
+        };
+        let mut page = match ch.walmart.list_orders(&query, deadline).await {
+            Ok(page) => page,
+            Err(e) => {
+                report.problem(format!("Walmart order changes not read: {e}"));
+                return Err(e.into());
             }
-            let po = order.order.id.clone();
-            let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
-            match walmart_cancellations(ch, order, deadline).instrument(span).await {
-                Ok(FromWalmart { recorded, reflection }) => {
-                    report.add("units_cancelled_on_walmart_side", u64::from(recorded));
-                    match reflection {
-                        Reflection::Nothing => {}
-                        Reflection::CommerceOrderCancelled => report.add("commerce_orders_cancelled", 1),
-                        Reflection::Commented => report.add("partial_cancellations_commented", 1),
-                        Reflection::CannotCancel(reason) => {
-                            report.add("commerce_cancellations_refused", 1);
-                            report.problem(format!("purchase order {po}: {reason}"));
+        };
+        loop {
+            for order in &page.orders {
+                if deadline.is_past() {
+                    report.complete = false;
+                    window.hold(None);
+                    break 'statuses;
+                }
+                let po = order.order.id.clone();
+                let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
+                match walmart_cancellations(ch, order, deadline).instrument(span).await {
+                    Ok(FromWalmart {
+                        recorded,
+                        requested,
+                        reflection,
+                    }) => {
+                        report.add("units_cancelled_on_walmart_side", u64::from(recorded));
+                        report.add("cancellation_requests_recorded", u64::from(requested));
+                        match reflection {
+                            Reflection::Nothing => {}
+                            Reflection::CommerceOrderCancelled => report.add("commerce_orders_cancelled", 1),
+                            Reflection::Commented => report.add("partial_cancellations_commented", 1),
+                            Reflection::RequestNoted => report.add("cancellation_requests_noted", 1),
+                            Reflection::CannotCancel(reason) => {
+                                report.add("commerce_cancellations_refused", 1);
+                                report.problem(format!("purchase order {po}: {reason}"));
+                            }
+                            Reflection::Busy => {
+                                report.add("busy", 1);
+                                window.hold(None);
+                            }
                         }
-                        Reflection::Busy => {
-                            report.add("busy", 1);
+                    }
+                    Err(e) => {
+                        report.problem(format!("purchase order {po}: {e}"));
+                        if worth_retrying(&e) {
                             window.hold(None);
                         }
                     }
                 }
-                Err(e) => {
-                    report.problem(format!("purchase order {po}: {e}"));
-                    if worth_retrying(&e) {
-                        window.hold(None);
-                    }
-                }
             }
-        }
-        let Some(cursor) = page.next_cursor.take() else {
-            break;
-        };
-        page = match ch.walmart.next_orders(&cursor, deadline).await {
-            Ok(next) => next,
-            Err(e) => {
-                report.problem(format!("next page of Walmart order changes not read: {e}"));
-                report.complete = false;
-                window.hold(None);
+            let Some(cursor) = page.next_cursor.take() else {
                 break;
-            }
-        };
+            };
+            page = match ch.walmart.next_orders(&cursor, deadline).await {
+                Ok(next) => next,
+                Err(e) => {
+                    report.problem(format!("next page of Walmart order changes not read: {e}"));
+                    report.complete = false;
+                    window.hold(None);
+                    break 'statuses;
+                }
+            };
+        }
     }
     window.close(ch).await
 }
 
 struct FromWalmart {
     recorded: u32,
+    /// Lines newly recorded as asked to cancel by the customer.
+    requested: u32,
     reflection: Reflection,
 }
 
@@ -490,9 +529,27 @@ async fn walmart_cancellations(
     let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
         return Ok(FromWalmart {
             recorded: 0,
+            requested: 0,
             reflection: Reflection::Nothing,
         });
     };
+    let mut requested = 0;
+    let new_requests: Vec<LineNumber> = on_walmart
+        .intent_to_cancel
+        .iter()
+        .filter(|n| !record.record.cancel_requested().contains(n))
+        .copied()
+        .collect();
+    if !new_requests.is_empty() {
+        let now = ch.clock.now();
+        ch.store
+            .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+                Ok(r.customer_asked_to_cancel(&new_requests, now))
+            })
+            .await?;
+        requested = u32::try_from(new_requests.len()).unwrap_or(u32::MAX);
+        tracing::info!(lines = requested, "customer asked to cancel on Walmart");
+    }
     let mut recorded = 0;
     if !cancelled_on_walmart_only(&record.record, on_walmart).is_empty() {
         let now = ch.clock.now();
@@ -536,7 +593,11 @@ async fn walmart_cancellations(
         }
     }
     let reflection = reflect_in_commerce(ch, po, deadline).await?;
-    Ok(FromWalmart { recorded, reflection })
+    Ok(FromWalmart {
+        recorded,
+        requested,
+        reflection,
+    })
 }
 
 /// How Walmart cancellations were reflected in Commerce.
@@ -550,6 +611,8 @@ pub enum Reflection {
     Commented,
     /// Commerce could not cancel the order: commented, and the order shows Error.
     CannotCancel(String),
+    /// The customer's request to cancel is on the Commerce order as a comment.
+    RequestNoted,
     /// Another invocation is at it.
     Busy,
 }
@@ -564,21 +627,75 @@ pub async fn reflect_in_commerce(
     let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
         return Ok(Reflection::Nothing);
     };
-    if record.record.cancellations_pending_in_commerce().is_empty() || record.record.commerce_link().is_none()
-    {
+    let pending = !record.record.cancellations_pending_in_commerce().is_empty()
+        || record.record.cancel_request_pending_in_commerce();
+    if !pending || record.record.commerce_link().is_none() {
         return Ok(Reflection::Nothing);
     }
     let lease = match claim(ch, "cancel-in-commerce", po.as_str(), deadline).await? {
         Claimed::Acquired(lease) => lease,
         Claimed::InProgress | Claimed::Completed => return Ok(Reflection::Busy),
     };
-    match reflect_claimed(ch, po, deadline).await {
+    let reflected = match note_cancel_request(ch, po, deadline).await {
+        Ok(noted) => reflect_claimed(ch, po, deadline)
+            .await
+            .map(|reflection| match reflection {
+                Reflection::Nothing if noted => Reflection::RequestNoted,
+                other => other,
+            }),
+        Err(e) => Err(e),
+    };
+    match reflected {
         Ok(reflection) => {
             lease.release(ch).await?;
             Ok(reflection)
         }
         Err(e) => lease.release_after(ch, e).await,
     }
+}
+
+/// The comment on the Commerce order for a customer's request to cancel on Walmart, once (an
+/// earlier attempt's comment is looked for first). Returns whether it noted one now.
+async fn note_cancel_request(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<bool, OpError> {
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(false);
+    };
+    let record = record.record;
+    let Some(link) = record.commerce_link().cloned() else {
+        return Ok(false);
+    };
+    if !record.cancel_request_pending_in_commerce() {
+        return Ok(false);
+    }
+    let lines: Vec<(LineNumber, u32)> = record
+        .cancel_requested()
+        .iter()
+        .filter_map(|n| record.line(*n).map(|l| (*n, l.ordered)))
+        .collect();
+    let comment = format!(
+        "Walmart purchase order {po}: customer asked to cancel on Walmart ({}). Cancel the order here \
+         to cancel it on Walmart as the customer asked, or ship it anyway.",
+        describe_lines(&record, &lines)
+    );
+    let order = ch.commerce.get_order(link.order_id, deadline).await?;
+    if !order.status_histories.iter().any(|h| h.comment == comment) {
+        ch.commerce
+            .add_order_comment(link.order_id, &comment, deadline)
+            .await?;
+    }
+    let now = ch.clock.now();
+    ch.store
+        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+            r.cancel_request_noted(now);
+            Ok(true)
+        })
+        .await?;
+    tracing::info!("customer's cancellation request noted on the Commerce order");
+    Ok(true)
 }
 
 async fn reflect_claimed(
@@ -745,6 +862,7 @@ mod tests {
                     tracking_number: None,
                 })
                 .collect(),
+            intent_to_cancel: Vec::new(),
         }
     }
 
@@ -882,32 +1000,61 @@ mod tests {
             ..StatusHistory::default()
         };
         assert_eq!(
-            cancellation_reason(&[]),
+            seller_cancellation_reason(&[]),
             CancellationReason::SellerCancelOutOfStock
         );
         assert_eq!(
-            cancellation_reason(&[
+            seller_cancellation_reason(&[
                 h(
                     "Walmart purchase order 1: Price differences",
                     "2026-01-01 00:00:03"
                 ),
-                h("Customer called to cancel", "2026-01-01 00:00:02"),
+                h("Suspected fraud", "2026-01-01 00:00:02"),
                 h("out of stock", "2026-01-01 00:00:01"),
             ]),
-            CancellationReason::CustomerRequestedSellerToCancel,
+            CancellationReason::SellerCancelFraudStopShipment,
             "newest merchant comment wins; ours are skipped"
         );
         assert_eq!(
-            cancellation_reason(&[h("Pricing error on the listing", "2026-01-01 00:00:01")]),
+            seller_cancellation_reason(&[h("Customer called to cancel", "2026-01-01 00:00:01")]),
+            CancellationReason::SellerCancelOutOfStock,
+            "a comment never makes the customer's reason: Walmart refuses it without intentToCancel"
+        );
+        assert_eq!(
+            seller_cancellation_reason(&[h("Pricing error on the listing", "2026-01-01 00:00:01")]),
             CancellationReason::SellerCancelPricingError
         );
         assert_eq!(
-            cancellation_reason(&[h("Suspected fraud", "2026-01-01 00:00:01")]),
+            seller_cancellation_reason(&[h("Suspected fraud", "2026-01-01 00:00:01")]),
             CancellationReason::SellerCancelFraudStopShipment
         );
         assert_eq!(
-            cancellation_reason(&[h("No carrier serves this address", "2026-01-01 00:00:01")]),
+            seller_cancellation_reason(&[h("No carrier serves this address", "2026-01-01 00:00:01")]),
             CancellationReason::SellerCancelAddressNotServiceable
+        );
+    }
+
+    #[test]
+    fn only_lines_the_customer_asked_to_cancel_get_the_customer_reason() {
+        let mut r = record();
+        r.customer_asked_to_cancel(&[LineNumber(2)], Timestamp::from_millis(2));
+        let wanted: Vec<LineQuantity> = [(1, 2), (2, 1)]
+            .iter()
+            .map(|(line, quantity)| LineQuantity {
+                line: LineNumber(*line),
+                quantity: *quantity,
+            })
+            .collect();
+        let on_walmart = walmart(&[(1, LineState::Acknowledged, 2), (2, LineState::Acknowledged, 1)]);
+        let seller = CancellationReason::SellerCancelOutOfStock;
+        let (send, _, _) = plan_walmart_cancellation(&r, &on_walmart, &wanted, seller);
+        let reasons: Vec<_> = send.iter().map(|l| (l.line.0, l.reason)).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (1, seller),
+                (2, CancellationReason::CustomerRequestedSellerToCancel)
+            ]
         );
     }
 }

@@ -97,6 +97,8 @@ pub struct OrderRow {
     /// Adobe's name of the status ("Open", "Partially Shipped", ...).
     pub status_label: &'static str,
     pub status_detail: Option<String>,
+    /// Lines the customer asked to cancel on Walmart (`intentToCancel`).
+    pub cancel_requested: Vec<domain::LineNumber>,
 }
 
 impl OrderRow {
@@ -116,6 +118,7 @@ impl OrderRow {
             status,
             status_label: status.adobe_label(),
             status_detail: record.status_detail(),
+            cancel_requested: record.cancel_requested().to_vec(),
         }
     }
 }

@@ -158,6 +158,8 @@ async fn import_one(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> 
                 .map_err(|e| OpError::Invalid(e.to_string()))?;
         }
     }
+    // A cancellation the customer asked for before import; the comment follows the Commerce order.
+    record.customer_asked_to_cancel(&order.intent_to_cancel, now);
     if !ch.store.insert_new(&record).await? {
         return Ok(Imported::Known);
     }

@@ -20,8 +20,9 @@
 use std::time::Duration;
 
 use domain::{
-    Carrier, CommerceOrderId, CommerceOrderLink, CommerceShipmentId, Delivery, LineQuantity, Operation,
-    OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, SyncTask, Timestamp, Tracking,
+    Carrier, CommerceOrderId, CommerceOrderLink, CommerceShipmentId, Delivery, LineNumber, LineQuantity,
+    Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, SyncTask, Timestamp,
+    Tracking,
 };
 use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
 use ports::records::order_pk;
@@ -277,18 +278,43 @@ async fn sync_claimed(
         }
         let already_on_walmart = !fresh && walmart_shows(ch, po, &record.record, deadline).await?;
         if !already_on_walmart {
-            let lines: Vec<ShipLine> = record
-                .record
-                .lines
-                .iter()
-                .map(|lq| ShipLine {
-                    line: lq.line,
-                    quantity: lq.quantity,
-                    seller_order_id: link.increment_id.to_string(),
-                    tracking: record.record.tracking.clone(),
-                })
-                .collect();
-            if let Err(e) = ch.walmart.ship(po, &lines, deadline).await {
+            // The merchant shipped in Commerce: lines the customer asked to cancel ship anyway.
+            let ship_lines = |requested: &[LineNumber]| -> Vec<ShipLine> {
+                record
+                    .record
+                    .lines
+                    .iter()
+                    .map(|lq| ShipLine {
+                        line: lq.line,
+                        quantity: lq.quantity,
+                        seller_order_id: link.increment_id.to_string(),
+                        tracking: record.record.tracking.clone(),
+                        intent_to_cancel_override: requested.contains(&lq.line),
+                    })
+                    .collect()
+            };
+            let mut sent = ch
+                .walmart
+                .ship(po, &ship_lines(order.record.cancel_requested()), deadline)
+                .await;
+            if let Err(e) = &sent
+                && caused_by_request(e)
+            {
+                // The customer may have asked to cancel since the record last heard from Walmart:
+                // the units left in a package already, so they ship with the override.
+                let on_walmart = ch.walmart.get_order(po, deadline).await?;
+                let newly_requested = on_walmart
+                    .intent_to_cancel
+                    .iter()
+                    .any(|n| !order.record.cancel_requested().contains(n));
+                if newly_requested {
+                    sent = ch
+                        .walmart
+                        .ship(po, &ship_lines(&on_walmart.intent_to_cancel), deadline)
+                        .await;
+                }
+            }
+            if let Err(e) = sent {
                 if caused_by_request(&e) {
                     let reason = format!("Walmart refused shipment {shipment_id}: {e}");
                     record_delivery(ch, po, key, Err(reason.clone())).await?;

@@ -50,7 +50,8 @@ fn comments(order: &serde_json::Value) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_cancelled_in_commerce_is_cancelled_on_walmart_with_the_merchants_reason() {
+async fn an_order_cancelled_in_commerce_is_cancelled_on_walmart_once_never_as_customer_requested_from_a_comment()
+ {
     let fx = Fixture::start().await;
     let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
     let po = fx.buyer_orders(&[(&a, 2, 1999), (&b, 1, 1999)]).await;
@@ -80,8 +81,9 @@ async fn an_order_cancelled_in_commerce_is_cancelled_on_walmart_with_the_merchan
     assert_eq!(
         sent,
         vec![
-            (1, 2, "CUSTOMER_REQUESTED_SELLER_TO_CANCEL", CancelledBy::Seller),
-            (2, 1, "CUSTOMER_REQUESTED_SELLER_TO_CANCEL", CancelledBy::Seller),
+            // The customer never asked Walmart: a comment does not make it customer-requested.
+            (1, 2, "SELLER_CANCEL_OUT_OF_STOCK", CancelledBy::Seller),
+            (2, 1, "SELLER_CANCEL_OUT_OF_STOCK", CancelledBy::Seller),
         ]
     );
     let record = fx.record(&po).await;
@@ -316,5 +318,79 @@ async fn a_cancellation_whose_answer_is_lost_is_sent_once() {
     let record = fx.record(&po).await;
     assert_eq!(record.summary(), OrderSummary::Canceled);
     assert!(record.problems().is_empty(), "{:?}", record.problems());
+    fx.shutdown().await;
+}
+
+/// The customer asks Walmart to cancel (`intentToCancel`): the dashboard record shows it, the
+/// Commerce order gets one comment, and the merchant's cancellation of that order goes to Walmart as
+/// customer-requested, while another order cancelled the same way does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_request_to_cancel_is_noted_once_and_only_that_order_is_cancelled_as_customer_requested() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let asked = fx.buyer_orders(&[(&a, 2, 1999)]).await;
+    let other = fx.buyer_orders(&[(&b, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let walmart = fx.sandboxes.walmart_control();
+    walmart
+        .request_cancellation(asked.as_str(), &walmart_sandbox::CancellationRequest::default())
+        .await
+        .unwrap();
+
+    let report = sync(&fx).await;
+    assert_eq!(report.count("cancellation_requests_recorded"), 1, "{report:?}");
+    assert_eq!(report.count("cancellation_requests_noted"), 1, "{report:?}");
+    let record = fx.record(&asked).await;
+    assert_eq!(record.cancel_requested(), &[LineNumber(1)]);
+    let row = operations::dashboard::OrderRow::of(&record);
+    assert_eq!(row.cancel_requested, vec![LineNumber(1)]);
+    assert!(
+        row.status_detail
+            .as_deref()
+            .is_some_and(|d| d.contains("Customer asked to cancel on Walmart")),
+        "{row:?}"
+    );
+    let asked_comments = |order: &serde_json::Value| {
+        comments(order)
+            .iter()
+            .filter(|c| c.contains("customer asked to cancel on Walmart"))
+            .count()
+    };
+    assert_eq!(asked_comments(&fx.commerce_order(&asked).await), 1);
+    assert_eq!(asked_comments(&fx.commerce_order(&other).await), 0);
+    sync(&fx).await;
+    assert_eq!(asked_comments(&fx.commerce_order(&asked).await), 1, "noted once");
+
+    for po in [&asked, &other] {
+        let order_id = fx.commerce_order_id(&fx.commerce_order(po).await);
+        fx.ch
+            .commerce
+            .add_order_comment(
+                domain::CommerceOrderId(order_id),
+                "Customer phoned to cancel",
+                &Fixture::deadline(),
+            )
+            .await
+            .unwrap();
+        assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
+    }
+    let report = sync(&fx).await;
+    assert_eq!(report.count("units_cancelled_on_walmart"), 3, "{report:?}");
+    assert_eq!(report.count("cancellations_refused"), 0, "{report:?}");
+    let received = walmart.received().await.unwrap();
+    let reason_of = |po: &PurchaseOrderId| {
+        received
+            .cancellations
+            .iter()
+            .filter(|c| c.purchase_order_id == po.as_str())
+            .map(|c| c.reason.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        reason_of(&asked),
+        vec!["CUSTOMER_REQUESTED_SELLER_TO_CANCEL".to_owned()]
+    );
+    assert_eq!(reason_of(&other), vec!["SELLER_CANCEL_OUT_OF_STOCK".to_owned()]);
+    assert_eq!(fx.record(&asked).await.summary(), OrderSummary::Canceled);
     fx.shutdown().await;
 }

@@ -450,3 +450,50 @@ async fn a_shipment_whose_answer_is_lost_is_shipped_once() {
     assert!(record.problems().is_empty(), "{:?}", record.problems());
     fx.shutdown().await;
 }
+
+/// Lines the customer asked to cancel ship anyway once the merchant ships them in Commerce: with
+/// `intentToCancelOverride`, whether cancellation-sync recorded the request first or the request
+/// arrived after the record last heard from Walmart (the refusal is checked against the order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_the_customer_asked_to_cancel_ships_anyway_with_the_override() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let known = fx.buyer_orders(&[(&a, 1, 1999), (&b, 1, 1999)]).await;
+    let late = fx.buyer_orders(&[(&a, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let walmart = fx.sandboxes.walmart_control();
+    walmart
+        .request_cancellation(
+            known.as_str(),
+            &walmart_sandbox::CancellationRequest { lines: vec![1] },
+        )
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(30));
+    operations::cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert_eq!(fx.record(&known).await.cancel_requested(), &[LineNumber(1)]);
+    walmart
+        .request_cancellation(late.as_str(), &walmart_sandbox::CancellationRequest::default())
+        .await
+        .unwrap();
+    for (po, number) in [(&known, "1ZKNOWN"), (&late, "1ZLATE")] {
+        let order_id = fx.commerce_order_id(&fx.commerce_order(po).await);
+        fx.sandboxes
+            .commerce_control()
+            .ship(order_id, vec![], track("ups", "UPS", number), false)
+            .await
+            .unwrap();
+    }
+    fx.advance(Duration::from_secs(10));
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("shipments_sent"), 2, "{report:?}");
+    assert_eq!(report.count("shipments_refused"), 0, "{report:?}");
+    let received = walmart.received().await.unwrap();
+    assert_eq!(received.shipments.len(), 3, "every line shipped once");
+    for po in [&known, &late] {
+        assert_eq!(fx.record(po).await.summary(), OrderSummary::Shipped);
+    }
+    fx.shutdown().await;
+}

@@ -179,6 +179,10 @@ pub struct LineStatusQuantity {
 pub struct WalmartOrder {
     pub order: PurchaseOrder,
     pub statuses: Vec<LineStatusQuantity>,
+    /// Lines the customer asked to cancel (`intentToCancel`): only these may be cancelled with
+    /// `CUSTOMER_REQUESTED_SELLER_TO_CANCEL`, and shipping them needs `intentToCancelOverride`.
+    #[serde(default)]
+    pub intent_to_cancel: Vec<LineNumber>,
 }
 
 impl WalmartOrder {
@@ -369,6 +373,9 @@ pub struct ShipLine {
     /// The seller's order number (the Commerce increment id); Walmart requires it on every line.
     pub seller_order_id: String,
     pub tracking: Tracking,
+    /// Ship although the customer asked to cancel the line (`intentToCancelOverride`): Walmart
+    /// refuses to ship such a line without it.
+    pub intent_to_cancel_override: bool,
 }
 
 /// Walmart's documented cancellation reasons.

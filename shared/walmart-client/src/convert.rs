@@ -92,6 +92,7 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
     };
     let mut lines = Vec::with_capacity(wire.order_lines.order_line.len());
     let mut statuses = Vec::new();
+    let mut intent_to_cancel = Vec::new();
     for line in wire.order_lines.order_line {
         let number: LineNumber = line
             .line_number
@@ -137,6 +138,9 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
                 tracking_number: status.tracking_info.as_ref().map(|t| t.tracking_number.clone()),
             });
         }
+        if line.intent_to_cancel.as_deref().is_some_and(intends_to_cancel) {
+            intent_to_cancel.push(number);
+        }
         lines.push(OrderLine {
             number,
             sku,
@@ -158,7 +162,14 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
             lines,
         },
         statuses,
+        intent_to_cancel,
     })
+}
+
+/// Whether an `intentToCancel` value says the customer asked to cancel. The spec types it as a
+/// string without listing values; Walmart's flags elsewhere are "Y"/"N".
+fn intends_to_cancel(raw: &str) -> bool {
+    matches!(raw.trim().to_ascii_uppercase().as_str(), "Y" | "YES" | "TRUE")
 }
 
 // ---------------------------------------------------------------- feeds

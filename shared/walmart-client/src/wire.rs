@@ -348,6 +348,9 @@ pub struct OrderLine {
     pub status_date: Option<i64>,
     #[serde(default)]
     pub order_line_statuses: OrderLineStatuses,
+    /// The customer asked to cancel the line (a string in the spec, e.g. "Y").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_to_cancel: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -464,6 +467,8 @@ pub struct ShipLineStatuses {
 #[serde(rename_all = "camelCase")]
 pub struct ShipLine {
     pub line_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_to_cancel_override: Option<bool>,
     pub seller_order_id: String,
     pub order_line_statuses: ShipLineStatuses,
 }

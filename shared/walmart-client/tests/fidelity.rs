@@ -229,6 +229,7 @@ async fn every_request_and_response_matches_walmarts_specs() {
                     quantity: 1,
                     seller_order_id: "000000001".into(),
                     tracking: tracking(Carrier::Known { name: "UPS".into() }),
+                    intent_to_cancel_override: false,
                 },
                 ShipLine {
                     line: LineNumber(1),
@@ -238,6 +239,8 @@ async fn every_request_and_response_matches_walmarts_specs() {
                         name: "Local Courier".into(),
                         tracking_url: "https://courier.example/t/1".into(),
                     }),
+                    // Sent as `intentToCancelOverride: true`, checked against the spec too.
+                    intent_to_cancel_override: true,
                 },
             ],
             &d,

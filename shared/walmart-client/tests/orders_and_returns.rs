@@ -36,6 +36,7 @@ fn ship_line(line: u32, quantity: u32, tracking: Tracking) -> ShipLine {
         quantity,
         seller_order_id: "000000123".into(),
         tracking,
+        intent_to_cancel_override: false,
     }
 }
 

@@ -50,6 +50,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/_sandbox/orders", post(create_order))
         .route("/_sandbox/orders/{po}", get(order))
         .route("/_sandbox/orders/{po}/cancel", post(buyer_cancel))
+        .route("/_sandbox/orders/{po}/intent-to-cancel", post(intent_to_cancel))
         .route("/_sandbox/returns", post(create_return))
         .route("/_sandbox/returns/{id}", get(return_order))
         .route("/_sandbox/returns/{id}/walmart-refund", post(walmart_refund))
@@ -259,6 +260,25 @@ async fn buyer_cancel(
         .collect();
     let (mut world, now) = state.lock();
     match world.cancel(&po, lines, CancelledBy::Buyer, now) {
+        Ok(()) => match world.orders.get(&po) {
+            Some(order) => ok(render::order(order, DateStyle::EpochMillis)),
+            None => problem(StatusCode::NOT_FOUND, format!("no purchase order {po}")),
+        },
+        Err(fault) => problem(fault.status, fault.description),
+    }
+}
+
+async fn intent_to_cancel(
+    State(state): State<AppState>,
+    Path(po): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let spec: CancellationRequest = match parse(&body) {
+        Ok(s) => s,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, message),
+    };
+    let (mut world, now) = state.lock();
+    match world.request_cancellation(&po, &spec.lines, now) {
         Ok(()) => match world.orders.get(&po) {
             Some(order) => ok(render::order(order, DateStyle::EpochMillis)),
             None => problem(StatusCode::NOT_FOUND, format!("no purchase order {po}")),

@@ -144,6 +144,22 @@ impl ControlClient {
         .await
     }
 
+    /// The buyer asks to cancel lines on Walmart (`intentToCancel`); the seller decides.
+    pub async fn request_cancellation(
+        &self,
+        purchase_order_id: &str,
+        request: &CancellationRequest,
+    ) -> Result<Value, ControlError> {
+        self.post(
+            &format!(
+                "/_sandbox/orders/{}/intent-to-cancel",
+                Self::segment(purchase_order_id)
+            ),
+            request,
+        )
+        .await
+    }
+
     /// Opens a return of shipped units.
     pub async fn create_return(&self, new_return: &NewReturn) -> Result<CreatedReturn, ControlError> {
         self.post("/_sandbox/returns", new_return).await

@@ -137,6 +137,13 @@ fn default_buyer_reason() -> String {
     "CUSTOMER_CANCEL".to_owned()
 }
 
+/// The buyer asks to cancel lines (`intentToCancel`); every unshipped line when `lines` is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationRequest {
+    #[serde(default)]
+    pub lines: Vec<u32>,
+}
+
 /// A buyer's return of shipped units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewReturn {

@@ -91,6 +91,9 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
                 "orderLineStatuses": { "orderLineStatus": statuses },
                 "fulfillment": { "fulfillmentOption": "S2H", "shipMethod": order.method_code.to_uppercase() },
             });
+            if line.intent_to_cancel {
+                rendered["intentToCancel"] = json!("Y");
+            }
             if !line.refunds.is_empty() {
                 let refund_charges: Vec<Value> = line
                     .refunds

@@ -211,6 +211,8 @@ pub struct OrderLine {
     pub status_date: Timestamp,
     pub statuses: Vec<StatusQuantity>,
     pub refunds: Vec<LineRefund>,
+    /// The customer asked to cancel the line (`intentToCancel`).
+    pub intent_to_cancel: bool,
 }
 
 impl OrderLine {
@@ -324,6 +326,9 @@ impl ReturnOrder {
 
 pub use ports::walmart::{KNOWN_CARRIERS, METHOD_CODES};
 
+/// The cancellation reason reserved for lines the customer asked to cancel.
+pub const CUSTOMER_REQUESTED: &str = "CUSTOMER_REQUESTED_SELLER_TO_CANCEL";
+
 pub const SELLER_CANCEL_REASONS: &[&str] = &[
     "CUSTOMER_REQUESTED_SELLER_TO_CANCEL",
     "SELLER_CANCEL_PRICING_ERROR",
@@ -364,6 +369,8 @@ pub struct ShipRequestLine {
     pub quantity: u32,
     pub seller_order_id: String,
     pub tracking: Tracking,
+    /// `intentToCancelOverride: true` on the line.
+    pub intent_to_cancel_override: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -832,6 +839,7 @@ impl World {
                     tracking: None,
                 }],
                 refunds: Vec::new(),
+                intent_to_cancel: false,
             });
         }
         let customer_order_id = (5_400_000_000_000u64 + seq).to_string();
@@ -914,6 +922,15 @@ impl World {
         for request in &lines {
             *wanted.entry(request.line).or_default() += request.quantity;
         }
+        for request in &lines {
+            let line = order.line_mut(request.line)?;
+            if line.intent_to_cancel && !request.intent_to_cancel_override {
+                return Err(order_fault(format!(
+                    "Line {}: the customer asked to cancel it; pass intentToCancelOverride true to ship it anyway",
+                    request.line
+                )));
+            }
+        }
         for (number, quantity) in &wanted {
             let line = order.line_mut(*number)?;
             let acknowledged = line.quantity_in(LineState::Acknowledged);
@@ -977,6 +994,21 @@ impl World {
         let mut wanted: HashMap<u32, u32> = HashMap::new();
         for request in &lines {
             *wanted.entry(request.line).or_default() += request.quantity;
+        }
+        for request in &lines {
+            let line = order.line_mut(request.line)?;
+            // "Cancellation reason should not be CUSTOMER_REQUESTED_SELLER_TO_CANCEL for non
+            // intent to cancel orders" (orders spec, cancellationReason).
+            if by == CancelledBy::Seller && request.reason == CUSTOMER_REQUESTED && !line.intent_to_cancel {
+                return Err(WalmartFault::bad_request(
+                    "INVALID_REQUEST_CONTENT.GMP_ORDER_API",
+                    "cancellationReason",
+                    format!(
+                        "Line {}: {CUSTOMER_REQUESTED} is only for lines the customer asked to cancel",
+                        request.line
+                    ),
+                ));
+            }
         }
         for (number, quantity) in &wanted {
             let line = order.line_mut(*number)?;
@@ -1196,6 +1228,36 @@ impl World {
         Ok(())
     }
 
+    /// The buyer asks to cancel lines (all unshipped lines when `lines` is empty): Walmart marks
+    /// them `intentToCancel` and the order as modified; the seller decides.
+    pub fn request_cancellation(
+        &mut self,
+        id: &str,
+        lines: &[u32],
+        now: Timestamp,
+    ) -> Result<(), WalmartFault> {
+        let order = order_in(&mut self.orders, id)?;
+        for number in lines {
+            order.line_mut(*number)?;
+        }
+        let mut changed = false;
+        for line in order.lines.iter_mut() {
+            let open = line.quantity_in(LineState::Created) + line.quantity_in(LineState::Acknowledged);
+            if open > 0 && (lines.is_empty() || lines.contains(&line.number)) && !line.intent_to_cancel {
+                line.intent_to_cancel = true;
+                line.status_date = now;
+                changed = true;
+            }
+        }
+        if !changed {
+            return Err(order_fault(format!(
+                "Purchase order {id} has no unshipped line to cancel"
+            )));
+        }
+        order.modified_at = now;
+        Ok(())
+    }
+
     /// Walmart refunds every unrefunded line of a return itself (its automatic refund), as a
     /// seller sees it happen without calling the refund endpoint.
     pub fn walmart_refunds_return(&mut self, return_order_id: &str, now: Timestamp) -> Result<(), String> {
@@ -1324,7 +1386,32 @@ mod tests {
             quantity,
             seller_order_id: "100".into(),
             tracking: tracking(),
+            intent_to_cancel_override: false,
         }
+    }
+
+    #[test]
+    fn a_customer_cancellation_request_gates_the_customer_reason_and_shipping() {
+        let now = Timestamp::from_millis(2);
+        let mut w = world();
+        let po = order(&mut w, 2);
+        w.acknowledge(&po, now).unwrap();
+        let customer = |line| CancelRequestLine {
+            line,
+            quantity: 1,
+            reason: CUSTOMER_REQUESTED.into(),
+        };
+        let refused = w
+            .cancel(&po, vec![customer(1)], CancelledBy::Seller, now)
+            .unwrap_err();
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "no intent to cancel yet");
+        w.request_cancellation(&po, &[1], now).unwrap();
+        assert!(w.ship(&po, vec![ship(1, 1)], now).is_err(), "needs the override");
+        let mut anyway = ship(1, 1);
+        anyway.intent_to_cancel_override = true;
+        w.ship(&po, vec![anyway], now).unwrap();
+        w.cancel(&po, vec![customer(1)], CancelledBy::Seller, now)
+            .unwrap();
     }
 
     #[test]

@@ -269,6 +269,7 @@ impl WalmartClient {
             }
             order_lines.push(wire::ShipLine {
                 line_number: line.line.to_string(),
+                intent_to_cancel_override: line.intent_to_cancel_override.then_some(true),
                 seller_order_id: line.seller_order_id.clone(),
                 order_line_statuses: wire::ShipLineStatuses {
                     order_line_status: vec![wire::ShipLineStatus {

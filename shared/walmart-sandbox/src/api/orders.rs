@@ -364,6 +364,16 @@ fn parse_shipment(body: &Value) -> Result<Vec<ShipRequestLine>, WalmartFault> {
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| bad("sellerOrderId", "sellerOrderId is required"))?;
+        let intent_to_cancel_override = match line.get("intentToCancelOverride") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(bad(
+                    "intentToCancelOverride",
+                    "intentToCancelOverride must be a boolean",
+                ));
+            }
+        };
         for status in line_statuses(line)? {
             expect_status(status, "Shipped")?;
             lines.push(ShipRequestLine {
@@ -371,6 +381,7 @@ fn parse_shipment(body: &Value) -> Result<Vec<ShipRequestLine>, WalmartFault> {
                 quantity: status_quantity(status)?,
                 seller_order_id: seller_order_id.to_owned(),
                 tracking: tracking(status)?,
+                intent_to_cancel_override,
             });
         }
     }
