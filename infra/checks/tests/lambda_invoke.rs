@@ -8,7 +8,8 @@
 //! credential.
 //!
 //! Needs cargo-lambda (`CARGO_LAMBDA`, else `<workspace>/.venv/bin/cargo-lambda`, else PATH) and moto
-//! (see `test-support`); `tests/run.sh` installs both. Builds the two functions in debug for the host.
+//! (see `test-support`); `tests/run.sh` installs both. Builds the two functions in debug for the host,
+//! in the same feature resolution as the workspace's tests so that CI reuses that build (see `build`).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -306,23 +307,55 @@ fn function_environment(
     env
 }
 
-/// `cargo lambda watch` serving one function, in its own process group so that the `cargo run` and
-/// the function process it starts are stopped with it.
+/// `cargo lambda watch` serving one function: watch runs the Lambda Runtime and Invoke APIs
+/// (`--only-lambda-apis`) and the test starts the function binary against them, with exactly the
+/// variables watch would give it. Watch would start it with `cargo run --bin NAME` instead, which
+/// resolves features for that function alone and rebuilds nearly every dependency (see [`build`]).
+/// Both run in process groups of their own, stopped with the `Watch`.
 struct Watch {
-    child: Child,
+    server: Child,
+    function: Child,
     port: u16,
     log: PathBuf,
 }
 
 impl Watch {
-    async fn start(root: &Path, env: &BTreeMap<String, String>, moto: &str, log: PathBuf) -> Self {
+    async fn start(
+        root: &Path,
+        env: &BTreeMap<String, String>,
+        moto: &str,
+        (function, binary): (&str, &Path),
+        log: PathBuf,
+    ) -> Self {
         let port = free_port();
         let log_file = std::fs::File::create(&log).expect("watch log file");
-        let mut command = Command::new(cargo_lambda());
-        command
-            .args(["lambda", "watch", "--ignore-changes", "--quiet"])
+        let server = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--ignore-changes",
+                "--quiet",
+            ])
             .args(["-A", "127.0.0.1", "-P", &port.to_string()])
             .args(["--timeout", &INVOKE_TIMEOUT_SECS.to_string()])
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log handle"))
+            .stderr(log_file.try_clone().expect("log handle"))
+            .process_group(0)
+            .spawn()
+            .expect("start cargo lambda watch");
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "cargo lambda watch did not listen on {port} within 60 s:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let function = Command::new(binary)
             .current_dir(root)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log handle"))
@@ -336,19 +369,23 @@ impl Watch {
             .env("AWS_DEFAULT_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .envs(env);
-        let child = command.spawn().expect("start cargo lambda watch");
-        let watch = Self { child, port, log };
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "cargo lambda watch did not listen on {port} within 60 s:\n{}",
-                watch.output()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            .envs(env)
+            // What watch sets for the functions it starts (cargo-lambda 1.9, scheduler and watcher).
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096")
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt/{function}"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        Self {
+            server,
+            function,
+            port,
+            log,
         }
-        watch
     }
 
     fn output(&self) -> String {
@@ -378,26 +415,62 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        if let Some(pid) = self.child.id() {
-            // The whole group this test created: watch, its `cargo run`, the function.
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", "--", &format!("-{pid}")])
-                .status();
+        for child in [&self.function, &self.server] {
+            if let Some(pid) = child.id() {
+                // The whole group this test created.
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", "--", &format!("-{pid}")])
+                    .status();
+            }
         }
     }
 }
 
-/// Builds the binary as `cargo lambda watch` will run it (`cargo run --bin NAME` in the workspace),
-/// so the first invoke does not wait for a compile.
-async fn build(root: &Path, binary: &str) {
+/// Builds the functions in the same build as the workspace's tests: `--workspace --tests` resolves
+/// features as `cargo test --workspace` (CI) does, so every dependency comes from that build. A
+/// plain `cargo build --bin NAME` (or watch's `cargo run --bin NAME`) resolves them for the function
+/// alone, where tokio, serde, hyper and others lack features the tests enable, and rebuilds nearly
+/// every dependency (minutes of CI). The binaries' paths, by name.
+async fn build(root: &Path, binaries: &[&str]) -> BTreeMap<String, PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--bin", binary])
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "build",
+            "--workspace",
+            "--tests",
+            "--message-format=json-render-diagnostics",
+        ])
         .current_dir(root)
-        .status()
-        .await
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build --bin {binary} failed");
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    for binary in binaries {
+        command.args(["--bin", binary]);
+    }
+    let output = command.output().await.expect("run cargo build");
+    assert!(output.status.success(), "cargo build of {binaries:?} failed");
+    let built: BTreeMap<String, PathBuf> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["profile"]["test"] == false
+                && m["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.contains(&json!("bin")))
+        })
+        .filter_map(|m| {
+            let name = m["target"]["name"].as_str()?.to_owned();
+            let executable = PathBuf::from(m["executable"].as_str()?);
+            binaries.contains(&name.as_str()).then_some((name, executable))
+        })
+        .collect();
+    assert_eq!(
+        built.len(),
+        binaries.len(),
+        "cargo build of {binaries:?} named {built:?}"
+    );
+    built
 }
 
 /// A function's answer is its handler's: a result, or an error with a type and message. A 408 means
@@ -590,8 +663,18 @@ async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
     let create = stack
         .function_for_binary(Operation::OrderCreate.function_name())
         .expect("order-create");
-    build(&root, Operation::OrderImport.function_name()).await;
-    build(&root, Operation::OrderCreate.function_name()).await;
+    let binaries = build(
+        &root,
+        &[
+            Operation::OrderImport.function_name(),
+            Operation::OrderCreate.function_name(),
+        ],
+    )
+    .await;
+    let serve = |operation: Operation| {
+        let name = operation.function_name();
+        (name, binaries[name].as_path())
+    };
 
     // A buyer orders on Walmart an item the store sells.
     let sku = format!("INV-{run}");
@@ -650,7 +733,14 @@ async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
 
     // order-import on its schedule: records the order and queues it for creation.
     let env = function_environment(&stack, import, &created, &walmart.base_url());
-    let watch = Watch::start(&root, &env, &moto, logs.join("order-import.log")).await;
+    let watch = Watch::start(
+        &root,
+        &env,
+        &moto,
+        serve(Operation::OrderImport),
+        logs.join("order-import.log"),
+    )
+    .await;
     let (status, answer) = watch.invoke("order-import", &schedule_event(import)).await;
     assert_answered_from_handler("order-import", status, &answer, &watch);
     assert_eq!(status, 200, "order-import failed: {answer}\n{}", watch.output());
@@ -669,7 +759,14 @@ async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
         2,
     )
     .await;
-    let watch = Watch::start(&root, &env, &moto, logs.join("order-create.log")).await;
+    let watch = Watch::start(
+        &root,
+        &env,
+        &moto,
+        serve(Operation::OrderCreate),
+        logs.join("order-create.log"),
+    )
+    .await;
     let (status, answer) = watch.invoke("order-create", &event).await;
     assert_answered_from_handler("order-create", status, &answer, &watch);
     assert_eq!(status, 200, "order-create failed: {answer}\n{}", watch.output());
