@@ -36,9 +36,23 @@ struct Lane {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Entry {
-    Upsert { queue: QueueName, message: Message },
-    Remove { queue: QueueName, id: String },
-    Dead { queue: QueueName, id: String },
+    Upsert {
+        queue: QueueName,
+        message: Message,
+    },
+    Remove {
+        queue: QueueName,
+        id: String,
+    },
+    Dead {
+        queue: QueueName,
+        id: String,
+    },
+    /// Back from the dead-letter queue, as a new message (SQS's message move task).
+    Redrive {
+        queue: QueueName,
+        id: String,
+    },
 }
 
 struct Inner {
@@ -74,6 +88,16 @@ impl Inner {
                     && let Some(m) = lane.ready.remove(pos)
                 {
                     lane.dead.push(m);
+                }
+            }
+            Entry::Redrive { queue, id } => {
+                let lane = self.lane(queue);
+                if let Some(pos) = lane.dead.iter().position(|m| m.id == id) {
+                    let mut m = lane.dead.remove(pos);
+                    m.receive_count = 0;
+                    m.receipt = None;
+                    m.visible_at = Timestamp::EPOCH;
+                    lane.ready.push_back(m);
                 }
             }
         }
@@ -161,6 +185,25 @@ impl EmbeddedQueues {
     /// Messages waiting or in flight, per queue (for the local runner's progress line).
     pub fn depth(&self, queue: QueueName) -> usize {
         self.lock().map_or(0, |mut g| g.lane(queue).ready.len())
+    }
+
+    /// Moves every message of the queue's dead-letter queue back to the queue, received zero times
+    /// (as SQS's dead-letter queue redrive does); returns how many.
+    pub fn redrive_dead_letters(&self, queue: QueueName) -> Result<usize, QueueError> {
+        self.settings(queue)?;
+        let mut g = self.lock()?;
+        let ids: Vec<String> = g.lane(queue).dead.iter().map(|m| m.id.clone()).collect();
+        for id in &ids {
+            let entry = Entry::Redrive {
+                queue,
+                id: id.clone(),
+            };
+            g.log(&entry)?;
+            g.apply(entry);
+        }
+        drop(g);
+        self.arrivals.notify_waiters();
+        Ok(ids.len())
     }
 
     fn try_receive(&self, queue: QueueName, max: usize) -> Result<Vec<Delivery>, QueueError> {

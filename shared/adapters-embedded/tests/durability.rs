@@ -126,4 +126,37 @@ async fn queues_reopen_with_waiting_and_dead_messages() {
         q.send(QueueName::PriceSync, OutgoingMessage::new("x")).await,
         Err(ports::QueueError::UnknownQueue(QueueName::PriceSync))
     ));
+
+    // A redrive brings the dead letter back as a fresh message, and that survives a restart too.
+    q.delete(QueueName::OrderCreate, &got[0].receipt).await.unwrap();
+    assert_eq!(q.redrive_dead_letters(QueueName::OrderCreate).unwrap(), 1);
+    assert!(
+        q.dead_letters(QueueName::OrderCreate, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(q);
+    let q = EmbeddedQueues::open(&dir, settings_again(), Arc::new(SystemClock)).unwrap();
+    let back = q
+        .receive(QueueName::OrderCreate, 10, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        back.iter()
+            .map(|d| (d.body.as_str(), d.receive_count))
+            .collect::<Vec<_>>(),
+        [("poison", 1)]
+    );
+}
+
+fn settings_again() -> HashMap<QueueName, QueueSettings> {
+    [(
+        QueueName::OrderCreate,
+        QueueSettings {
+            visibility_timeout: Duration::from_secs(30),
+            max_receives: 1,
+        },
+    )]
+    .into()
 }

@@ -19,6 +19,7 @@ pub fn routes(shared: Shared) -> Router {
     Router::new()
         .route("/_sandbox/products", post(seed_products))
         .route("/_sandbox/products/generate", post(generate_products))
+        .route("/_sandbox/products/{sku}", get(product))
         .route("/_sandbox/products/{sku}/price", put(set_price))
         .route("/_sandbox/stock", put(set_stock))
         .route("/_sandbox/salable/{sku}", get(salable))
@@ -102,6 +103,13 @@ async fn set_stock(State(shared): State<Shared>, Json(changes): Json<Vec<StockCh
 #[derive(Debug, Deserialize)]
 struct StockQuery {
     stock_id: Option<u64>,
+}
+
+/// The product as `GET /V1/products/{sku}` renders it, without the API's token or faults.
+async fn product(State(shared): State<Shared>, Path(sku): Path<String>) -> Answer {
+    let store = lock(&shared);
+    let product = store.product_by_sku(&sku)?;
+    Ok(Json(render::product(&store, product)))
 }
 
 async fn salable(

@@ -75,6 +75,12 @@ impl ControlClient {
         self.post("/_sandbox/products/generate", spec).await
     }
 
+    /// The product as `GET /V1/products/{sku}` renders it.
+    pub async fn product(&self, sku: &str) -> Result<Value, ControlError> {
+        self.get(&format!("/_sandbox/products/{}", Self::sku_path(sku)))
+            .await
+    }
+
     pub async fn set_price(&self, sku: &str, change: &PriceChange) -> Result<Value, ControlError> {
         let body = serde_json::to_value(change)?;
         self.send(

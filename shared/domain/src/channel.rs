@@ -177,6 +177,21 @@ impl InventoryRules {
         let qty = u32::try_from(after_buffer).unwrap_or(u32::MAX);
         self.max_advertised.map_or(qty, |max| qty.min(max))
     }
+
+    /// The quantity Walmart should show for a Commerce product: zero while it is disabled, else the
+    /// rules applied to its salable quantity, fractional (decimal) stock rounded down since half a
+    /// unit cannot be sold.
+    pub fn advertised_for_product(&self, enabled: bool, salable: f64) -> u32 {
+        if !enabled {
+            return 0;
+        }
+        let whole = if salable.is_finite() {
+            salable.floor() as i64
+        } else {
+            0
+        };
+        self.advertised(whole)
+    }
 }
 
 /// How a price is rounded after adjustment.
@@ -406,6 +421,14 @@ mod tests {
         assert_eq!(rules.advertised(4), 2);
         assert_eq!(rules.advertised(1000), 50);
         assert_eq!(InventoryRules::default().advertised(7), 7);
+    }
+
+    #[test]
+    fn a_disabled_product_advertises_nothing_and_half_units_round_down() {
+        let rules = InventoryRules::default();
+        assert_eq!(rules.advertised_for_product(false, 9.0), 0);
+        assert_eq!(rules.advertised_for_product(true, 5.5), 5);
+        assert_eq!(rules.advertised_for_product(true, f64::NAN), 0);
     }
 
     #[test]

@@ -333,6 +333,7 @@ pub async fn run(
 
     let evidence = Evidence::gather(
         &settings,
+        clock.now(),
         scenario.journal().clone(),
         &store,
         &sandboxes.walmart_control(),

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use domain::{ChannelSettings, Listing, OrderRecord, OrderSummary, ReturnRecord, Timestamp};
-use ports::commerce::model::{CreditMemo, Order as CommerceOrder, Rma, Shipment};
+use domain::{ChannelSettings, Listing, Money, OrderRecord, OrderSummary, ReturnRecord, Timestamp};
+use ports::commerce::model::{CreditMemo, Order as CommerceOrder, Product, Rma, Shipment};
 use ports::records::{channel_pk, listing_key, order_status_pk};
 use ports::{Query, StateStore, StoreError, query_all};
 use serde::de::DeserializeOwned;
@@ -66,14 +66,41 @@ fn decode<T: DeserializeOwned>(stored: Vec<ports::Stored>, unreadable: &mut Vec<
         .collect()
 }
 
+/// A seller item as Walmart's own records show it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WalmartItem {
+    pub sku: String,
+    #[serde(default)]
+    pub published_status: String,
+    #[serde(default)]
+    pub lifecycle_status: String,
+}
+
+impl WalmartItem {
+    /// Buyers can see and buy it.
+    pub fn is_live(&self) -> bool {
+        self.published_status == "PUBLISHED" && self.lifecycle_status == "ACTIVE"
+    }
+}
+
 /// What Walmart holds and was told.
 #[derive(Debug, Clone, Default)]
 pub struct WalmartEvidence {
     pub received: Received,
+    /// Every seller item, from the sandbox (not from the channel's listings).
+    pub items: Vec<WalmartItem>,
     pub inventory: BTreeMap<String, u32>,
+    pub prices: BTreeMap<String, Money>,
     pub inventory_updates: Vec<ValueUpdate<u32>>,
     pub price_updates: Vec<ValueUpdate<domain::Money>>,
     pub stats: BTreeMap<String, EndpointCounters>,
+}
+
+impl WalmartEvidence {
+    pub fn live_items(&self) -> impl Iterator<Item = &WalmartItem> {
+        self.items.iter().filter(|i| i.is_live())
+    }
 }
 
 /// What Commerce holds.
@@ -83,8 +110,11 @@ pub struct CommerceEvidence {
     pub shipments: Vec<Shipment>,
     pub credit_memos: Vec<CreditMemo>,
     pub returns: Vec<Rma>,
-    /// Salable quantity of each SKU live on Walmart.
+    /// Salable quantity of each SKU live on Walmart (by Walmart's records).
     pub salable: BTreeMap<String, f64>,
+    /// The product behind each SKU live on Walmart, as Commerce renders it; absent when Commerce
+    /// has no such product.
+    pub products: BTreeMap<String, Product>,
     pub stats: BTreeMap<String, u64>,
 }
 
@@ -106,6 +136,8 @@ impl CommerceEvidence {
 #[derive(Debug, Clone)]
 pub struct Evidence {
     pub settings: ChannelSettings,
+    /// When it was read: the rules (special price windows) are applied as of then.
+    pub at: Timestamp,
     pub journal: Journal,
     pub records: ChannelRecords,
     /// When each listing was first written (by SKU), as the observing store saw it.
@@ -136,6 +168,7 @@ fn decode_values<T: DeserializeOwned>(values: Vec<serde_json::Value>) -> Result<
 impl Evidence {
     pub async fn gather(
         settings: &ChannelSettings,
+        at: Timestamp,
         journal: Journal,
         store: &ObservedStore,
         walmart: &walmart_sandbox::ControlClient,
@@ -153,7 +186,9 @@ impl Evidence {
             .collect();
         let walmart = WalmartEvidence {
             received: walmart.received().await?,
+            items: decode_values(walmart.seller_items().await?)?,
             inventory: walmart.inventory().await?,
+            prices: walmart.prices().await?,
             inventory_updates: walmart.inventory_updates().await?,
             price_updates: walmart.price_updates().await?,
             stats: walmart.stats().await?,
@@ -164,9 +199,18 @@ impl Evidence {
             domain::StockSource::Legacy => 1,
         };
         let mut salable = BTreeMap::new();
-        for listing in records.listings.iter().filter(|l| l.is_live_on_walmart()) {
-            let (_, qty) = commerce.salable(listing.sku.as_str(), stock_id).await?;
-            salable.insert(listing.sku.as_str().to_owned(), qty);
+        let mut products = BTreeMap::new();
+        for item in walmart.live_items() {
+            let product = match commerce.product(&item.sku).await {
+                Ok(product) => product,
+                Err(commerce_sandbox::ControlError::Status { status: 404, .. }) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let product: Product =
+                serde_json::from_value(product).map_err(|e| EvidenceError::Decode(e.to_string()))?;
+            let (_, qty) = commerce.salable(&item.sku, stock_id).await?;
+            salable.insert(item.sku.clone(), qty);
+            products.insert(item.sku.clone(), product);
         }
         let commerce = CommerceEvidence {
             orders: decode_values(commerce.orders().await?)?,
@@ -174,10 +218,12 @@ impl Evidence {
             credit_memos: decode_values(commerce.credit_memos().await?)?,
             returns: decode_values(commerce.returns().await?)?,
             salable,
+            products,
             stats: commerce.stats().await?,
         };
         Ok(Self {
             settings: settings.clone(),
+            at,
             journal,
             records,
             listing_written_at,

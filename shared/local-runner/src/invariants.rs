@@ -28,7 +28,8 @@ impl InvariantCheck {
 pub fn check(e: &Evidence) -> Vec<InvariantCheck> {
     vec![
         orders_exactly_once(e),
-        never_oversold(e),
+        quantities_match(e),
+        prices_match(e),
         shipments_on_walmart(e),
         refunds_on_walmart(e),
         cancellations_reflected(e),
@@ -72,30 +73,82 @@ pub fn orders_exactly_once(e: &Evidence) -> InvariantCheck {
     }
 }
 
-/// For every listing live on Walmart, Walmart's quantity is at most what the channel's rules
-/// advertise for Commerce's salable quantity.
-pub fn never_oversold(e: &Evidence) -> InvariantCheck {
+/// Every item live on Walmart (by Walmart's own records) shows exactly the quantity the channel's
+/// inventory rules give for the product's salable quantity in Commerce: no more (overselling) and no
+/// less (a missing or zero quantity is lost sales, and would hide a channel that stopped syncing).
+pub fn quantities_match(e: &Evidence) -> InvariantCheck {
     let rules = &e.settings.inventory;
     let mut broken = Vec::new();
     let mut checked = 0;
-    for listing in e.records.listings.iter().filter(|l| l.is_live_on_walmart()) {
-        let sku = listing.sku.as_str();
+    for item in e.walmart.live_items() {
+        let sku = item.sku.as_str();
         checked += 1;
-        let on_walmart = e.walmart.inventory.get(sku).copied().unwrap_or(0);
-        let Some(salable) = e.commerce.salable.get(sku).copied() else {
-            broken.push(format!("{sku}: Commerce's salable quantity is unknown"));
+        let (Some(product), Some(salable)) = (e.commerce.products.get(sku), e.commerce.salable.get(sku))
+        else {
+            broken.push(format!(
+                "{sku}: live on Walmart, but Commerce has no such product"
+            ));
             continue;
         };
-        // Fractional salable quantities (decimal stock) round down: half a unit cannot be sold.
-        let advertised = rules.advertised(salable.floor() as i64);
-        if on_walmart > advertised {
-            broken.push(format!(
-                "{sku}: Walmart shows {on_walmart}, Commerce can sell {salable} (at most {advertised} after the rules)"
-            ));
+        let wanted = rules.advertised_for_product(product.is_enabled(), *salable);
+        match e.walmart.inventory.get(sku) {
+            Some(shown) if *shown == wanted => {}
+            Some(shown) => broken.push(format!(
+                "{sku}: Walmart shows {shown}, the rules give {wanted} (Commerce can sell {salable}{})",
+                if product.is_enabled() {
+                    ""
+                } else {
+                    ", product disabled"
+                }
+            )),
+            None => broken.push(format!(
+                "{sku}: Walmart shows no quantity, the rules give {wanted} (Commerce can sell {salable})"
+            )),
         }
     }
     InvariantCheck {
-        name: "Walmart never shows more than Commerce can sell (live listings)",
+        name: "every live Walmart item shows the quantity the rules give Commerce's salable quantity",
+        checked,
+        broken,
+    }
+}
+
+/// Every item live on Walmart (by Walmart's own records) shows exactly the price the channel's price
+/// rules give for the product's price (and special price) in Commerce.
+pub fn prices_match(e: &Evidence) -> InvariantCheck {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for item in e.walmart.live_items() {
+        let sku = item.sku.as_str();
+        checked += 1;
+        let Some(product) = e.commerce.products.get(sku) else {
+            broken.push(format!(
+                "{sku}: live on Walmart, but Commerce has no such product"
+            ));
+            continue;
+        };
+        let Some(base) = product.price_money() else {
+            broken.push(format!(
+                "{sku}: live on Walmart, but the product has no price in Commerce"
+            ));
+            continue;
+        };
+        let wanted = e
+            .settings
+            .pricing
+            .walmart_price(base, product.special_price(), e.at);
+        match e.walmart.prices.get(sku) {
+            Some(shown) if *shown == wanted => {}
+            Some(shown) => broken.push(format!(
+                "{sku}: Walmart shows {shown}, the rules give {wanted} (Commerce price {base})"
+            )),
+            None => broken.push(format!(
+                "{sku}: Walmart shows no price, the rules give {wanted} (Commerce price {base})"
+            )),
+        }
+    }
+    InvariantCheck {
+        name: "every live Walmart item shows the price the rules give Commerce's price",
         checked,
         broken,
     }
@@ -198,7 +251,7 @@ pub fn refunds_on_walmart(e: &Evidence) -> InvariantCheck {
 
 /// Cancellations reach the other side: an order cancelled in Commerce is cancelled on Walmart (every
 /// unit), and an order the buyer cancelled on Walmart is reflected in Commerce (the order cancelled,
-/// or the dashboard record noting why it could not be).
+/// or a comment on it saying it could not be), both read from the sandboxes.
 pub fn cancellations_reflected(e: &Evidence) -> InvariantCheck {
     let mut broken = Vec::new();
     let mut checked = 0;
@@ -226,16 +279,26 @@ pub fn cancellations_reflected(e: &Evidence) -> InvariantCheck {
     for cancel in &e.journal.buyer_cancellations {
         checked += 1;
         let po = &cancel.purchase_order_id;
-        let commerce_cancelled = e.commerce.orders_for(po).iter().any(|o| o.state == "canceled");
-        let units: u32 = cancel.lines.iter().map(|(_, quantity)| quantity).sum();
-        let noted = e.records.order(po).is_some_and(|r| {
-            r.commerce_link().is_some()
-                && r.lines().iter().map(|l| l.cancelled).sum::<u32>() >= units
-                && r.cancellations_pending_in_commerce().is_empty()
+        let orders = e.commerce.orders_for(po);
+        // Commerce cancels whole orders only: the order is cancelled, or (when Commerce refused) it
+        // carries the channel's comment telling the merchant not to ship, in Commerce's own history.
+        let reflected = orders.iter().any(|o| {
+            o.state == "canceled"
+                || o.status_histories.iter().any(|h| {
+                    h.comment.starts_with(&format!("Walmart purchase order {po}:"))
+                        && h.comment.contains("cancelled on Walmart")
+                })
         });
-        if !(commerce_cancelled || noted) {
+        if !reflected {
             broken.push(format!(
-                "PO {po}: cancelled by the buyer on Walmart, not reflected in Commerce"
+                "PO {po}: cancelled by the buyer on Walmart, Commerce {}",
+                match orders.first() {
+                    Some(o) => format!(
+                        "order #{} is {:?} with no cancellation noted",
+                        o.increment_id, o.state
+                    ),
+                    None => "has no order".to_owned(),
+                }
             ));
         }
     }
@@ -249,15 +312,12 @@ pub fn cancellations_reflected(e: &Evidence) -> InvariantCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{ChannelRecords, CommerceEvidence, WalmartEvidence};
+    use crate::evidence::{ChannelRecords, CommerceEvidence, WalmartEvidence, WalmartItem};
     use crate::scenario::{
         BuyerCancelled, Journal, MerchantCancelled, OrderPlaced, PlacedLine, RefundMade, ReturnOpened, Story,
     };
-    use domain::{
-        ChannelId, ChannelSettings, CommerceProductId, FeedId, Listing, Money, ProductSnapshot, Sku,
-        Timestamp, Wpid,
-    };
-    use ports::commerce::model::{Order, OrderPayment, Shipment, ShipmentItem, ShipmentTrack};
+    use domain::{ChannelId, ChannelSettings, Money, Timestamp};
+    use ports::commerce::model::{Order, OrderPayment, Product, Shipment, ShipmentItem, ShipmentTrack};
     use walmart_sandbox::{CancellationRecord, ReturnRefundRecord, ShipmentRecord};
 
     const T: Timestamp = Timestamp::from_millis(1_800_000_000_000);
@@ -297,6 +357,7 @@ mod tests {
     fn evidence(journal: Journal) -> Evidence {
         Evidence {
             settings: ChannelSettings::with_defaults(ChannelId::new("demo").unwrap()),
+            at: T,
             journal,
             records: ChannelRecords::default(),
             listing_written_at: Default::default(),
@@ -319,28 +380,6 @@ mod tests {
             ship_date_time: 0,
             at: T,
         }
-    }
-
-    fn live_listing(sku: &str) -> Listing {
-        let product = ProductSnapshot {
-            product_id: CommerceProductId(1),
-            name: sku.into(),
-            raw_identifier: Some("036000291452".into()),
-            price: Some(Money::from_cents(1999)),
-            weight_lb: Some(1.0),
-            special_price: None,
-            enabled: true,
-            updated_at: T,
-        };
-        let mut l = Listing::import(
-            ChannelId::new("demo").unwrap(),
-            Sku::new(sku).unwrap(),
-            product,
-            T,
-        );
-        l.submitted(FeedId::new("F1").unwrap(), T).unwrap();
-        l.matched(Wpid::new("ABC123").unwrap(), true, T).unwrap();
-        l
     }
 
     #[test]
@@ -370,20 +409,118 @@ mod tests {
         assert!(orders_exactly_once(&e).holds());
     }
 
-    #[test]
-    fn walmart_above_the_advertised_salable_quantity_is_overselling() {
+    fn product(sku: &str, cents: i64, enabled: bool) -> Product {
+        Product {
+            sku: sku.into(),
+            price: Some(Money::from_cents(cents).to_decimal()),
+            status: Some(if enabled { 1 } else { 2 }),
+            ..Product::default()
+        }
+    }
+
+    fn walmart_item(sku: &str, live: bool) -> WalmartItem {
+        WalmartItem {
+            sku: sku.into(),
+            published_status: if live { "PUBLISHED" } else { "STAGE" }.into(),
+            lifecycle_status: "ACTIVE".into(),
+        }
+    }
+
+    /// Walmart's records of A, B and C (live) and D (not published), with Commerce agreeing: A sells
+    /// 5 at 19.99, B 5.5 at 9.99 (disabled), C nothing at 4.00.
+    fn in_step() -> Evidence {
         let mut e = evidence(Journal::default());
-        e.records.listings = vec![live_listing("A"), live_listing("B"), live_listing("C")];
-        e.walmart.inventory = [("A".into(), 5), ("B".into(), 6), ("D".into(), 99)].into();
+        e.walmart.items = vec![
+            walmart_item("A", true),
+            walmart_item("B", true),
+            walmart_item("C", true),
+            walmart_item("D", false),
+        ];
+        e.walmart.inventory = [
+            ("A".into(), 5),
+            ("B".into(), 0),
+            ("C".into(), 0),
+            ("D".into(), 99),
+        ]
+        .into();
+        e.walmart.prices = [
+            ("A".into(), Money::from_cents(1999)),
+            ("B".into(), Money::from_cents(999)),
+            ("C".into(), Money::from_cents(400)),
+        ]
+        .into();
         e.commerce.salable = [("A".into(), 5.0), ("B".into(), 5.5), ("C".into(), 0.0)].into();
-        let check = never_oversold(&e);
-        assert_eq!(check.checked, 3, "only live listings");
-        assert_eq!(check.broken.len(), 1, "{:?}", check.broken);
-        assert!(check.broken[0].starts_with("B: Walmart shows 6"));
+        e.commerce.products = [
+            ("A".into(), product("A", 1999, true)),
+            ("B".into(), product("B", 999, false)),
+            ("C".into(), product("C", 400, true)),
+        ]
+        .into();
+        e
+    }
+
+    #[test]
+    fn walmart_in_step_with_commerce_holds() {
+        let e = in_step();
+        let quantities = quantities_match(&e);
+        assert_eq!(quantities.checked, 3, "only live items, from Walmart's records");
+        assert!(quantities.holds(), "{:?}", quantities.broken);
+        assert!(prices_match(&e).holds(), "{:?}", prices_match(&e).broken);
+    }
+
+    #[test]
+    fn walmart_showing_zero_for_every_item_breaks_the_quantity_invariant() {
+        let mut e = in_step();
+        for quantity in e.walmart.inventory.values_mut() {
+            *quantity = 0;
+        }
+        let check = quantities_match(&e);
+        assert_eq!(
+            check.broken,
+            vec!["A: Walmart shows 0, the rules give 5 (Commerce can sell 5)".to_owned()]
+        );
+        // No quantity at all is no better than zero.
+        e.walmart.inventory.clear();
+        assert_eq!(quantities_match(&e).broken.len(), 3);
+    }
+
+    #[test]
+    fn more_than_the_rules_give_is_overselling() {
+        let mut e = in_step();
+        e.walmart.inventory.insert("A".into(), 6);
+        assert_eq!(quantities_match(&e).broken.len(), 1);
         // The channel's rules count: with a safety buffer of one, 5 of 5 is too many.
+        let mut e = in_step();
         e.settings.inventory.safety_buffer = 1;
-        let check = never_oversold(&e);
-        assert_eq!(check.broken.len(), 2, "{:?}", check.broken);
+        let check = quantities_match(&e);
+        assert_eq!(
+            check.broken,
+            vec!["A: Walmart shows 5, the rules give 4 (Commerce can sell 5)".to_owned()]
+        );
+        // A live item Commerce does not know is broken, not skipped.
+        let mut e = in_step();
+        e.commerce.products.remove("C");
+        e.commerce.salable.remove("C");
+        assert_eq!(quantities_match(&e).broken.len(), 1);
+        assert_eq!(prices_match(&e).broken.len(), 1);
+    }
+
+    #[test]
+    fn a_stale_or_missing_price_breaks_the_price_invariant() {
+        let mut e = in_step();
+        // The merchant changed A's price; Walmart still shows the old one.
+        e.commerce.products.insert("A".into(), product("A", 2499, true));
+        let check = prices_match(&e);
+        assert_eq!(
+            check.broken,
+            vec!["A: Walmart shows 19.99, the rules give 24.99 (Commerce price 24.99)".to_owned()],
+        );
+        e.walmart.prices.remove("C");
+        assert_eq!(prices_match(&e).broken.len(), 2);
+        // The rules count: a 10% markup makes every price on Walmart stale.
+        let mut e = in_step();
+        e.settings.pricing.adjustment_percent = 10;
+        assert_eq!(prices_match(&e).broken.len(), 3);
     }
 
     #[test]

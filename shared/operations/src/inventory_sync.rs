@@ -178,15 +178,9 @@ pub fn plan(mut changes: Vec<QuantityChange>, singles_available: u32, feed_allow
 
 /// The quantity Walmart should show for a listing with this salable quantity.
 pub fn advertised(ch: &Channel, listing: &Listing, salable: f64) -> u32 {
-    if !listing.product.enabled {
-        return 0;
-    }
-    let whole = if salable.is_finite() {
-        salable.floor() as i64
-    } else {
-        0
-    };
-    ch.settings.inventory.advertised(whole)
+    ch.settings
+        .inventory
+        .advertised_for_product(listing.product.enabled, salable)
 }
 
 // ---------------------------------------------------------------- the snapshot

@@ -38,8 +38,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/stats", get(stats).delete(reset_stats))
         .route("/_sandbox/rate-limits/reset", post(reset_rate_limits))
+        .route("/_sandbox/rate-limits/drain", post(drain_rate_limits))
         .route("/_sandbox/catalog", post(add_catalog))
-        .route("/_sandbox/items", post(add_items))
+        .route("/_sandbox/items", get(items).post(add_items))
         .route("/_sandbox/items/{sku}", get(item))
         .route("/_sandbox/inventory", get(inventory))
         .route("/_sandbox/inventory/{sku}", get(inventory_of))
@@ -127,6 +128,14 @@ async fn reset_rate_limits(State(state): State<AppState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// Empties every rate-limit bucket: the next calls of each limited endpoint get Walmart's 429 with
+/// its headers until a token is replenished on the sandbox clock (a throttling burst).
+async fn drain_rate_limits(State(state): State<AppState>) -> Response {
+    let (mut world, now) = state.lock();
+    world.limits.drain(now);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn add_catalog(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let specs: Vec<CatalogItemSpec> = match parse(&body) {
         Ok(s) => s,
@@ -156,6 +165,12 @@ async fn add_items(State(state): State<AppState>, body: axum::body::Bytes) -> Re
         }
     }
     ok(json!({ "added": count }))
+}
+
+/// Every seller item as `GET /v3/items` renders it (with its lifecycle and published status).
+async fn items(State(state): State<AppState>) -> Response {
+    let (world, _) = state.lock();
+    ok(world.items.values().map(render::seller_item).collect::<Vec<_>>())
 }
 
 async fn item(State(state): State<AppState>, Path(sku): Path<String>) -> Response {

@@ -195,6 +195,11 @@ impl ControlClient {
             .await
     }
 
+    /// Every seller item as `GET /v3/items` renders it.
+    pub async fn seller_items(&self) -> Result<Vec<Value>, ControlError> {
+        self.get("/_sandbox/items").await
+    }
+
     pub async fn seller_item(&self, sku: &str) -> Result<Value, ControlError> {
         self.get(&format!("/_sandbox/items/{}", Self::segment(sku))).await
     }
@@ -285,6 +290,13 @@ impl ControlClient {
     /// Refills every rate-limit bucket.
     pub async fn reset_rate_limits(&self) -> Result<(), ControlError> {
         let _: Value = self.post("/_sandbox/rate-limits/reset", &json!({})).await?;
+        Ok(())
+    }
+
+    /// Empties every rate-limit bucket: limited endpoints answer 429 (with Walmart's headers) until
+    /// their next token.
+    pub async fn drain_rate_limits(&self) -> Result<(), ControlError> {
+        let _: Value = self.post("/_sandbox/rate-limits/drain", &json!({})).await?;
         Ok(())
     }
 

@@ -41,6 +41,30 @@ pub fn limit_for(endpoint: &str) -> Option<(u32, Duration)> {
     })
 }
 
+/// Every endpoint [`limit_for`] limits.
+const LIMITED_ENDPOINTS: [&str; 20] = [
+    "POST /v3/feeds?feedType=MP_ITEM_MATCH",
+    "POST /v3/feeds?feedType=inventory",
+    "POST /v3/feeds?feedType=MP_INVENTORY",
+    "POST /v3/feeds?feedType=price",
+    "PUT /v3/inventory",
+    "PUT /v3/price",
+    "GET /v3/orders",
+    "GET /v3/orders/released",
+    "POST /v3/orders/{purchaseOrderId}/acknowledge",
+    "POST /v3/orders/{purchaseOrderId}/shipping",
+    "POST /v3/orders/{purchaseOrderId}/cancel",
+    "POST /v3/orders/{purchaseOrderId}/refund",
+    "GET /v3/returns",
+    "POST /v3/returns/{returnOrderId}/refund",
+    "GET /v3/items",
+    "GET /v3/items/{id}",
+    "GET /v3/items/walmart/search",
+    "GET /v3/feeds/{feedId}",
+    "GET /v3/inventory",
+    "GET /v3/orders/{purchaseOrderId}",
+];
+
 #[derive(Debug)]
 struct Bucket {
     capacity: f64,
@@ -101,6 +125,23 @@ impl RateLimits {
         })
     }
 
+    /// Empties the bucket of every limited endpoint as of `now`: each refills at its published rate.
+    pub fn drain(&mut self, now: Timestamp) {
+        for endpoint in LIMITED_ENDPOINTS {
+            if let Some((calls, per)) = limit_for(endpoint) {
+                self.buckets.insert(
+                    endpoint,
+                    Bucket {
+                        capacity: f64::from(calls),
+                        per_ms: f64::from(calls) / per.as_millis() as f64,
+                        tokens: 0.0,
+                        updated: now,
+                    },
+                );
+            }
+        }
+    }
+
     /// Forgets all buckets (they start full again).
     pub fn reset(&mut self) {
         self.buckets.clear();
@@ -126,5 +167,18 @@ mod tests {
         assert_eq!(refused.next_replenishment, t0.plus(Duration::from_secs(360)));
         assert!(limits.take(endpoint, refused.next_replenishment).unwrap().allowed);
         assert!(limits.take("POST /v3/token", t0).is_none());
+    }
+
+    #[test]
+    fn a_drained_bucket_refuses_until_its_next_token() {
+        let mut limits = RateLimits::default();
+        let t0 = Timestamp::from_millis(1_000_000);
+        assert!(LIMITED_ENDPOINTS.iter().all(|e| limit_for(e).is_some()));
+        limits.drain(t0);
+        let endpoint = "PUT /v3/inventory";
+        let refused = limits.take(endpoint, t0).unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.tokens_left, 0);
+        assert!(limits.take(endpoint, refused.next_replenishment).unwrap().allowed);
     }
 }
