@@ -10,6 +10,8 @@ USAGE:
                                     Walmart and Commerce sandboxes, driven by a scripted day
     local-runner run  [OPTIONS]     the same channel against real endpoints (Walmart's sandbox or
                                     production, a real Commerce store)
+    local-runner chaos --seeds N    N short demos with chaos (seeds 1..N): a table of what was
+                                    injected, what failed honestly, and invariant violations
     local-runner help
 
 DEMO OPTIONS:
@@ -20,7 +22,16 @@ DEMO OPTIONS:
     --orders N         buyers' orders placed on Walmart (default 40)
     --seed N           randomness of the scenario (default 1)
     --state-dir DIR    where the run keeps its state (default .local-state/demo-<date>-<time>)
+    --chaos SEED       inject faults, kills, redeliveries and doubled ticks drawn from SEED (a
+                       Chaos section in the summary; the invariants must still hold)
     --quiet            no progress lines
+
+CHAOS OPTIONS:
+    --seeds N          how many seeds (default 10)
+    --from S           first seed (default 1)
+    --hours H, --products N, --orders N, --time-scale X
+                       each demo's size (default 3 h, 50 products, 10 orders, x720)
+    --state-dir DIR    one directory per seed under DIR (default .local-state/chaos-<date>-<time>)
 
 RUN OPTIONS:
     --config FILE      channel.toml or channel.json (else the environment: WALMART_BASE_URL,
@@ -44,6 +55,19 @@ pub struct DemoArgs {
     pub seed: Option<u64>,
     pub state_dir: Option<PathBuf>,
     pub quiet: bool,
+    pub chaos: Option<u64>,
+}
+
+/// `chaos` options as given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChaosArgs {
+    pub seeds: Option<u64>,
+    pub from: Option<u64>,
+    pub hours: Option<f64>,
+    pub time_scale: Option<f64>,
+    pub products: Option<usize>,
+    pub orders: Option<usize>,
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -57,6 +81,7 @@ pub struct RunArgs {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Demo(DemoArgs),
+    Chaos(ChaosArgs),
     Run(RunArgs),
     Help,
 }
@@ -91,7 +116,7 @@ fn positive(raw: &str, flag: &str) -> Result<f64, UsageError> {
 pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let mut it = args.iter();
     let Some(command) = it.next() else {
-        return Err(UsageError("say what to do: demo, run or help".into()));
+        return Err(UsageError("say what to do: demo, chaos, run or help".into()));
     };
     match command.as_str() {
         "help" | "--help" | "-h" => Ok(Command::Help),
@@ -112,6 +137,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                     "--seed" => d.seed = Some(number(value(&mut it, flag)?, flag)?),
                     "--state-dir" => d.state_dir = Some(PathBuf::from(value(&mut it, flag)?)),
                     "--quiet" => d.quiet = true,
+                    "--chaos" => d.chaos = Some(number(value(&mut it, flag)?, flag)?),
                     "--help" | "-h" => return Ok(Command::Help),
                     other => return Err(UsageError(format!("demo does not take {other:?}"))),
                 }
@@ -120,6 +146,32 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                 return Err(UsageError("--products must be at least 1".into()));
             }
             Ok(Command::Demo(d))
+        }
+        "chaos" => {
+            let mut c = ChaosArgs::default();
+            while let Some(flag) = it.next() {
+                match flag.as_str() {
+                    "--seeds" => c.seeds = Some(number(value(&mut it, flag)?, flag)?),
+                    "--from" => c.from = Some(number(value(&mut it, flag)?, flag)?),
+                    "--hours" => c.hours = Some(positive(value(&mut it, flag)?, flag)?),
+                    "--time-scale" => {
+                        let scale = positive(value(&mut it, flag)?, flag)?;
+                        if scale < 1.0 {
+                            return Err(UsageError("--time-scale must be at least 1".into()));
+                        }
+                        c.time_scale = Some(scale);
+                    }
+                    "--products" => c.products = Some(number(value(&mut it, flag)?, flag)?),
+                    "--orders" => c.orders = Some(number(value(&mut it, flag)?, flag)?),
+                    "--state-dir" => c.state_dir = Some(PathBuf::from(value(&mut it, flag)?)),
+                    "--help" | "-h" => return Ok(Command::Help),
+                    other => return Err(UsageError(format!("chaos does not take {other:?}"))),
+                }
+            }
+            if c.products == Some(0) || c.seeds == Some(0) {
+                return Err(UsageError("--products and --seeds must be at least 1".into()));
+            }
+            Ok(Command::Chaos(c))
         }
         "run" => {
             let mut r = RunArgs::default();
@@ -136,7 +188,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             Ok(Command::Run(r))
         }
         other => Err(UsageError(format!(
-            "unknown command {other:?}: demo, run or help"
+            "unknown command {other:?}: demo, chaos, run or help"
         ))),
     }
 }
@@ -152,7 +204,7 @@ mod tests {
     #[test]
     fn demo_options_parse() {
         let c = parse(&args(
-            "demo --hours 3 --time-scale 600 --products 50 --orders 10 --seed 9 --state-dir /tmp/x --quiet",
+            "demo --hours 3 --time-scale 600 --products 50 --orders 10 --seed 9 --state-dir /tmp/x --quiet --chaos 4",
         ))
         .unwrap();
         assert_eq!(
@@ -165,6 +217,16 @@ mod tests {
                 seed: Some(9),
                 state_dir: Some(PathBuf::from("/tmp/x")),
                 quiet: true,
+                chaos: Some(4),
+            })
+        );
+        assert_eq!(
+            parse(&args("chaos --seeds 200 --from 3 --hours 2")).unwrap(),
+            Command::Chaos(ChaosArgs {
+                seeds: Some(200),
+                from: Some(3),
+                hours: Some(2.0),
+                ..ChaosArgs::default()
             })
         );
         assert_eq!(parse(&args("demo")).unwrap(), Command::Demo(DemoArgs::default()));
@@ -187,7 +249,7 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         for (line, says) in [
-            ("", "demo, run or help"),
+            ("", "demo, chaos, run or help"),
             ("deploy", "unknown command"),
             ("demo --hours", "needs a value"),
             ("demo --hours --quiet", "needs a value"),
@@ -197,6 +259,8 @@ mod tests {
             ("demo --products 0", "at least 1"),
             ("demo --config x", "does not take"),
             ("run --seed 3", "does not take"),
+            ("chaos --seeds 0", "at least 1"),
+            ("chaos --seed 3", "does not take"),
         ] {
             let err = parse(&args(line)).unwrap_err();
             assert!(err.0.contains(says), "{line}: {err}");

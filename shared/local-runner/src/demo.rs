@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::RunnerError;
 use crate::activity::Activity;
+use crate::chaos::{Chaos, kind};
 use crate::engine::{Engine, EngineConfig, HandlerTable};
 use crate::evidence::Evidence;
 use crate::observe::ObservedStore;
@@ -49,6 +50,8 @@ pub struct DemoOptions {
     pub handlers: HandlerTable,
     pub progress: Progress,
     pub settle_cap: Duration,
+    /// `--chaos SEED`: faults, kills and redeliveries on top of the scripted day.
+    pub chaos: Option<u64>,
 }
 
 impl DemoOptions {
@@ -69,6 +72,7 @@ impl DemoOptions {
             handlers: operations::registry::handlers,
             progress: Progress::silent(),
             settle_cap: DEFAULT_SETTLE_CAP,
+            chaos: None,
         })
     }
 }
@@ -229,12 +233,14 @@ pub async fn run(
     ));
     let mut scenario = Scenario::begin(&sandboxes, options.params.clone(), start).await?;
     let activity = Activity::new();
+    let chaos = options.chaos.map(Chaos::new);
     let engine = Engine::start(EngineConfig {
         channel,
         clock: scaled.clone(),
         plan: plan.clone(),
         handlers: options.handlers,
         activity: activity.clone(),
+        chaos: chaos.clone(),
     });
     let not_wired = Summary::not_wired(engine.wiring());
     for line in &not_wired {
@@ -244,6 +250,7 @@ pub async fn run(
     let day_end = start.plus(options.params.day());
     let settle_end = day_end.plus(options.settle_cap);
     let mut quiet_since: Option<Timestamp> = None;
+    let mut calmed = false;
     let mut notes = Vec::new();
     let wired_schedules: Vec<_> = engine
         .wiring()
@@ -267,6 +274,14 @@ pub async fn run(
             }
         }
         let settling = now >= day_end;
+        if let Some(chaos) = &chaos {
+            if !settling {
+                chaos.step(&sandboxes).await;
+            } else if !calmed {
+                chaos.calm(&sandboxes).await;
+                calmed = true;
+            }
+        }
         if settling {
             let feeds_pending = sandboxes
                 .walmart_control()
@@ -287,7 +302,20 @@ pub async fn run(
                         .is_some_and(|t| t >= since)
                 })
             {
-                break Some(true);
+                // Chaos: what the channel gave up on honestly goes back to its queue, once the
+                // rest is quiet, and the settling starts over; an operator would redrive it so.
+                let redriven = match &chaos {
+                    Some(chaos) => {
+                        let redriven = redrive_dead_letters(queues.as_ref());
+                        chaos.note(kind::REDRIVEN, redriven as u64);
+                        redriven
+                    }
+                    None => 0,
+                };
+                if redriven == 0 {
+                    break Some(true);
+                }
+                quiet_since = None;
             }
             if now >= settle_end {
                 break Some(false);
@@ -378,8 +406,12 @@ pub async fn run(
     let summary = Summary {
         facts: RunFacts {
             title: format!(
-                "demo, {} products, {} orders, seed {}, x{}",
-                options.params.products, options.params.orders, options.params.seed, options.time_scale
+                "demo, {} products, {} orders, seed {}, x{}{}",
+                options.params.products,
+                options.params.orders,
+                options.params.seed,
+                options.time_scale,
+                options.chaos.map(|c| format!(", chaos {c}")).unwrap_or_default()
             ),
             state_dir: dir.path().display().to_string(),
             scenario_time: clock.now().since(start),
@@ -396,6 +428,7 @@ pub async fn run(
         latency: latency::measure(&evidence),
         api: Some(ApiCounts::from_evidence(&evidence)),
         invariants: invariants::check(&evidence),
+        chaos: chaos.map(|c| c.report()),
     };
     let json = serde_json::to_value(&summary).unwrap_or_default();
     dir.write_summary(&summary.render(), &json)?;
@@ -406,6 +439,21 @@ pub async fn run(
 
 fn clock_at(start: Timestamp, at: Timestamp) -> String {
     clock(at.since(start))
+}
+
+/// Moves every dead letter back to its queue; returns how many.
+fn redrive_dead_letters(queues: &EmbeddedQueues) -> usize {
+    QueueName::ALL
+        .into_iter()
+        .map(|q| match queues.redrive_dead_letters(q) {
+            Ok(n) => n,
+            Err(ports::QueueError::UnknownQueue(_)) => 0,
+            Err(e) => {
+                tracing::warn!(queue = q.as_str(), error = %e, "redrive failed");
+                0
+            }
+        })
+        .sum()
 }
 
 /// What waits in each dead-letter queue, one line per message.

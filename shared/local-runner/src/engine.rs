@@ -11,6 +11,8 @@
 //!   receives, lands in the dead-letter queue: the partial batch failures of the SQS glue.
 //! - Stopping lets in-flight runs and batches finish (they are bounded by their deadlines) and
 //!   starts nothing new.
+//! - With [`Chaos`], invocations may be killed or get short deadlines, ticks fire twice or start two
+//!   runs at once, and messages are delivered again, at once or late (see `chaos`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,13 +20,14 @@ use std::time::Duration;
 use domain::Operation;
 use operations::Channel;
 use operations::registry::{Handlers, Message, MessageHandler, ScheduleHandler};
-use ports::{Clock, Deadline, Delivery, QueueName, ScaledClock};
+use ports::{Clock, Deadline, Delivery, OutgoingMessage, QueueName, ScaledClock};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::Instrument;
 
 use crate::activity::Activity;
+use crate::chaos::{Chaos, InvocationFate, kind};
 use crate::plan::{OperationPlan, Plan, QueueTriggerPlan};
 
 /// Which handlers serve each operation: `operations::registry::handlers` (tests may pass others to
@@ -60,6 +63,8 @@ pub struct EngineConfig {
     pub plan: Plan,
     pub handlers: HandlerTable,
     pub activity: Activity,
+    /// `demo --chaos`: what the engine does to invocations and messages.
+    pub chaos: Option<Chaos>,
 }
 
 impl EngineConfig {
@@ -210,31 +215,87 @@ async fn timer(
             continue;
         };
         let wall_start = Instant::now();
-        let started_at = config.clock.now();
-        let deadline = config.deadline(plan.timeout);
-        let span = tracing::info_span!("scheduled run", operation = op.function_name());
-        let outcome = tokio::spawn(run(config.channel.clone(), deadline).instrument(span)).await;
-        match outcome {
-            Ok(Ok(report)) => config
-                .activity
-                .scheduled_run_finished(op, started_at, Ok(&report)),
-            Ok(Err(e)) => {
-                tracing::warn!(operation = op.function_name(), error = %e, kind = e.kind(), "scheduled run failed");
-                config
-                    .activity
-                    .scheduled_run_finished(op, started_at, Err(format!("{}: {e}", e.kind())));
+        let fate = config.chaos.as_ref().map(|c| c.scheduled(op)).unwrap_or_default();
+        // A tick fired twice runs again once the first run is done (EventBridge delivers at least
+        // once); the repeat gets no chaos of its own.
+        let mut fates = vec![fate];
+        if fate.tick_twice {
+            fates.push(InvocationFate::default());
+        }
+        for fate in fates {
+            // Two invocations at once: the second starts with the first, on an ordinary deadline.
+            let twin = fate.concurrent.then(|| {
+                let started_at = config.clock.now();
+                let span = tracing::info_span!("scheduled run (concurrent)", operation = op.function_name());
+                let task =
+                    tokio::spawn(run(config.channel.clone(), config.deadline(plan.timeout)).instrument(span));
+                (started_at, task)
+            });
+            let started_at = config.clock.now();
+            let deadline = fate
+                .deadline
+                .map_or_else(|| config.deadline(plan.timeout), Deadline::after);
+            let span = tracing::info_span!("scheduled run", operation = op.function_name());
+            let task = tokio::spawn(run(config.channel.clone(), deadline).instrument(span));
+            if let Some(outcome) = invoke(&config, fate, task).await {
+                record_run(&config, op, started_at, outcome);
             }
-            Err(join) => {
-                tracing::error!(operation = op.function_name(), error = %join, "scheduled run panicked");
-                config
-                    .activity
-                    .scheduled_run_finished(op, started_at, Err(format!("panicked: {join}")));
+            if let Some((started_at, twin)) = twin {
+                record_run(&config, op, started_at, twin.await);
             }
         }
         // The ticks that fell inside a long run: EventBridge would have fired them.
         let missed = wall_start.elapsed().as_nanos() / wall_period.as_nanos().max(1);
         for _ in 0..missed {
             config.activity.tick_skipped(op);
+        }
+    }
+}
+
+/// Awaits an invocation, killing it first if its fate says so (`None`: killed, as a Lambda timeout
+/// or crash would: whatever it did so far stays done, nothing after).
+async fn invoke<T>(
+    config: &EngineConfig,
+    fate: InvocationFate,
+    mut task: tokio::task::JoinHandle<T>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    let Some(after) = fate.kill_after else {
+        return Some(task.await);
+    };
+    match tokio::time::timeout(after, &mut task).await {
+        Ok(outcome) => Some(outcome),
+        Err(_) => {
+            task.abort();
+            let _ = task.await;
+            if let Some(chaos) = &config.chaos {
+                chaos.note(kind::KILLED, 1);
+            }
+            None
+        }
+    }
+}
+
+fn record_run(
+    config: &EngineConfig,
+    op: Operation,
+    started_at: domain::Timestamp,
+    outcome: Result<Result<operations::RunReport, operations::OpError>, tokio::task::JoinError>,
+) {
+    match outcome {
+        Ok(Ok(report)) => config
+            .activity
+            .scheduled_run_finished(op, started_at, Ok(&report)),
+        Ok(Err(e)) => {
+            tracing::warn!(operation = op.function_name(), error = %e, kind = e.kind(), "scheduled run failed");
+            config
+                .activity
+                .scheduled_run_finished(op, started_at, Err(format!("{}: {e}", e.kind())));
+        }
+        Err(join) => {
+            tracing::error!(operation = op.function_name(), error = %join, "scheduled run panicked");
+            config
+                .activity
+                .scheduled_run_finished(op, started_at, Err(format!("panicked: {join}")));
         }
     }
 }
@@ -339,8 +400,22 @@ async fn process_batch(
         queue,
         batch.iter().map(|d| d.receipt.clone()).collect(),
     ));
+    let visibility = config
+        .plan
+        .queues
+        .get(&queue)
+        .map_or(Duration::ZERO, |s| s.visibility_timeout);
     let mut running = Vec::with_capacity(batch.len());
     for delivery in batch {
+        let fate = match &config.chaos {
+            Some(chaos) => {
+                let fate = chaos.message(op, visibility);
+                redeliver(config, queue, &delivery.body, fate.duplicate, fate.deliver_late).await;
+                fate.invocation
+            }
+            None => InvocationFate::default(),
+        };
+        let deadline = fate.deadline.map_or(deadline, Deadline::after);
         let message = Message {
             message_id: delivery.message_id.clone(),
             body: delivery.body.clone(),
@@ -353,14 +428,18 @@ async fn process_batch(
             receive_count = delivery.receive_count
         );
         let task = tokio::spawn(handle(config.channel.clone(), message, deadline).instrument(span));
-        running.push((delivery, task));
+        running.push((delivery, fate, task));
     }
     let mut outcomes = Vec::with_capacity(running.len());
-    for (delivery, task) in running {
-        outcomes.push((delivery, task.await));
+    for (delivery, fate, task) in running {
+        outcomes.push((delivery, invoke(config, fate, task).await));
     }
     heartbeat.abort();
     for (delivery, outcome) in outcomes {
+        // Killed: the message was neither deleted nor failed; it returns after its visibility timeout.
+        let Some(outcome) = outcome else {
+            continue;
+        };
         let failure = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(format!("{}: {e}", e.kind())),
@@ -385,6 +464,24 @@ async fn process_batch(
                 config.activity.message_failed(op, reason);
             }
         }
+    }
+}
+
+/// Chaos: the message's body sent again, now and/or after `late` (scenario time), as SQS's
+/// at-least-once delivery and a producer's retry would.
+async fn redeliver(config: &EngineConfig, queue: QueueName, body: &str, now: bool, late: Option<Duration>) {
+    let mut copies = Vec::new();
+    if now {
+        copies.push(OutgoingMessage::new(body));
+    }
+    if let Some(late) = late {
+        copies.push(OutgoingMessage::new(body).delayed(late));
+    }
+    if copies.is_empty() {
+        return;
+    }
+    if let Err(e) = config.channel.queues.send_all(queue, copies).await {
+        tracing::warn!(queue = queue.as_str(), error = %e, "chaos: redelivery not sent");
     }
 }
 

@@ -7,6 +7,7 @@
 //! | module       | what it does                                                                        |
 //! |--------------|-------------------------------------------------------------------------------------|
 //! | `cli`        | the command line                                                                    |
+//! | `chaos`      | `demo --chaos`: faults, kills, redeliveries and doubled ticks drawn from a seed      |
 //! | `demo`       | `local-runner demo`: sandboxes, seeded catalog, scenario, settle, summary            |
 //! | `live`       | `local-runner run`: the channel against real endpoints from a config file or env     |
 //! | `config`     | the `run` configuration (TOML/JSON file or environment)                              |
@@ -23,6 +24,7 @@
 //! | `state_dir`  | the run's directory: journals, manifest, summary, log, lock; what a restart does     |
 
 pub mod activity;
+pub mod chaos;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -129,6 +129,7 @@ pub async fn run(
         plan: plan.clone(),
         handlers: options.handlers,
         activity: activity.clone(),
+        chaos: None,
     });
     let not_wired = Summary::not_wired(engine.wiring());
     for line in &not_wired {
@@ -189,6 +190,7 @@ pub async fn run(
         latency: Vec::new(),
         api: None,
         invariants: Vec::new(),
+        chaos: None,
     };
     let json = serde_json::to_value(&summary).unwrap_or_default();
     dir.write_summary(&summary.render(), &json)?;

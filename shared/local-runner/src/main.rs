@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use local_runner::cli::{self, Command, DemoArgs, RunArgs};
+use local_runner::chaos::{self, SeedRow};
+use local_runner::cli::{self, ChaosArgs, Command, DemoArgs, RunArgs};
 use local_runner::config::LiveConfig;
 use local_runner::progress::Progress;
 use local_runner::scenario::ScenarioParams;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
                 return 0;
             }
             Command::Demo(args) => run_demo(args).await,
+            Command::Chaos(args) => run_chaos(args).await,
             Command::Run(args) => run_live(args).await,
         };
         outcome.unwrap_or_else(|e| {
@@ -145,6 +147,7 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
     init_logging(&state_dir)?;
     let mut options = demo::DemoOptions::new(params, time_scale, state_dir)?;
     options.progress = progress(args.quiet, PROGRESS_EVERY);
+    options.chaos = args.chaos;
     let outcome = demo::run(options, interrupt()).await?;
     match &outcome {
         demo::DemoOutcome::Finished(summary) => print!("{}", summary.render()),
@@ -155,6 +158,71 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
         demo::DemoOutcome::Interrupted { .. } => {}
     }
     Ok(outcome.exit_code())
+}
+
+/// `chaos --seeds N`: one short demo per seed with chaos drawn from the same seed, one table line
+/// each. Exit code 1 when any seed broke an invariant.
+async fn run_chaos(args: ChaosArgs) -> Result<i32, RunnerError> {
+    let root = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| state_dir::default_path("chaos", SystemClock.now()));
+    init_logging(&root)?;
+    let first = args.from.unwrap_or(1);
+    let seeds = args.seeds.unwrap_or(10);
+    let mut rows = Vec::new();
+    for seed in first..first.saturating_add(seeds) {
+        let params = ScenarioParams {
+            products: args.products.unwrap_or(50),
+            orders: args.orders.unwrap_or(10),
+            hours: args.hours.unwrap_or(3.0),
+            seed,
+        };
+        let mut options = demo::DemoOptions::new(
+            params,
+            args.time_scale.unwrap_or(720.0),
+            root.join(format!("seed-{seed}")),
+        )?;
+        options.chaos = Some(seed);
+        let outcome = demo::run(options, interrupt()).await?;
+        let summary = match outcome {
+            demo::DemoOutcome::Finished(summary) => summary,
+            demo::DemoOutcome::AlreadyFinished { .. } => {
+                return Err(RunnerError::Config(format!(
+                    "{} holds finished runs; use another --state-dir",
+                    root.display()
+                )));
+            }
+            demo::DemoOutcome::Interrupted { .. } => return Ok(EXIT_INTERRUPTED),
+        };
+        let row = SeedRow {
+            seed,
+            settled: summary.facts.settled == Some(true),
+            report: summary.chaos.clone().unwrap_or_default(),
+            honest_failures: summary.activity.values().map(|a| a.total_failures()).sum(),
+            dead_letters_left: summary.dead_letters.values().map(Vec::len).sum(),
+            violations: summary
+                .invariants
+                .iter()
+                .flat_map(|c| c.broken.iter().map(move |b| format!("{}: {b}", c.name)))
+                .collect(),
+            wall_secs: summary.facts.wall_time.as_secs_f64(),
+        };
+        eprintln!(
+            "seed {seed}: {} injected, {} violations ({:.1} s)",
+            row.report.total(),
+            row.violations.len(),
+            row.wall_secs
+        );
+        rows.push(row);
+    }
+    print!("{}", chaos::render_table(&rows));
+    println!("per-seed summaries in {}", root.display());
+    Ok(if rows.iter().all(|r| r.violations.is_empty()) {
+        0
+    } else {
+        local_runner::summary::EXIT_INVARIANT_BROKEN
+    })
 }
 
 async fn run_live(args: RunArgs) -> Result<i32, RunnerError> {

@@ -11,6 +11,7 @@ use ports::QueueName;
 use serde::Serialize;
 
 use crate::activity::OperationActivity;
+use crate::chaos::ChaosReport;
 use crate::engine::Wiring;
 use crate::evidence::{ChannelRecords, Evidence};
 use crate::invariants::InvariantCheck;
@@ -190,6 +191,8 @@ pub struct Summary {
     pub latency: Vec<LatencyRow>,
     pub api: Option<ApiCounts>,
     pub invariants: Vec<InvariantCheck>,
+    /// `demo --chaos`: what was injected, by kind.
+    pub chaos: Option<ChaosReport>,
 }
 
 impl Summary {
@@ -384,6 +387,18 @@ impl Summary {
             );
         }
 
+        if let Some(chaos) = &self.chaos {
+            let _ = writeln!(
+                out,
+                "\nChaos (seed {}): {} injected; the failures above are the channel's honest answers to them",
+                chaos.seed,
+                chaos.total()
+            );
+            for (kind, n) in &chaos.injected {
+                let _ = writeln!(out, "  {n:>6}  {kind}");
+            }
+        }
+
         if !self.invariants.is_empty() {
             let _ = writeln!(out, "\nInvariants");
             for check in &self.invariants {
@@ -454,6 +469,7 @@ mod tests {
                 checked: 2,
                 broken: Vec::new(),
             }],
+            chaos: None,
         };
         assert_eq!(summary.exit_code(), 0);
         assert!(summary.render().contains("All invariants hold."));

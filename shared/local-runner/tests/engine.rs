@@ -203,6 +203,7 @@ impl Rig {
             plan: self.plan.clone(),
             handlers,
             activity: activity.clone(),
+            chaos: None,
         })
     }
 }
