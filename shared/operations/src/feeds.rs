@@ -314,8 +314,21 @@ pub(crate) async fn submit(
     entries: Vec<FeedEntry>,
     deadline: &Deadline,
 ) -> Result<FeedId, OpError> {
-    let feed_id = ch.walmart.submit_feed(feed_type(kind), payload, deadline).await?;
     let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+    let started = ch.clock.now();
+    let feed_id = match ch.walmart.submit_feed(feed_type(kind), payload, deadline).await {
+        Ok(feed_id) => feed_id,
+        Err(e) if !e.is_retryable() => return Err(e.into()),
+        // Ambiguous (timeout, 5xx, lost answer): the feed may have arrived. Walmart's feed list
+        // says; it is never submitted twice on a guess.
+        Err(e) => match arrived_feed(ch, kind, count, started, deadline).await? {
+            Some(feed_id) => {
+                tracing::info!(feed_id = %feed_id, error = %e, "feed's answer was lost, but Walmart lists it");
+                feed_id
+            }
+            None => return Err(e.into()),
+        },
+    };
     tracing::info!(feed_id = %feed_id, kind = kind.as_str(), items = count, "feed submitted");
     let record = FeedRecord::submitted(
         ch.settings.id.clone(),
@@ -328,6 +341,37 @@ pub(crate) async fn submit(
     ch.store.save_all(&chunks).await?;
     ch.store.save_all(std::slice::from_ref(&record)).await?;
     Ok(feed_id)
+}
+
+/// How far Walmart's `feedDate` may lie before our clock's submission time (clock skew).
+const FEED_DATE_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// A feed of `kind` with `count` items that Walmart lists as submitted since `started` and the
+/// channel has not recorded: the submission whose answer was lost.
+async fn arrived_feed(
+    ch: &Channel,
+    kind: FeedKind,
+    count: u32,
+    started: Timestamp,
+    deadline: &Deadline,
+) -> Result<Option<FeedId>, OpError> {
+    let wanted_type = feed_type(kind).as_str();
+    let since = started.minus(FEED_DATE_SKEW);
+    for feed in ch.walmart.recent_feeds(deadline).await? {
+        let fits = feed.feed_type == wanted_type
+            && feed.submitted_at.is_some_and(|at| at >= since)
+            && (feed.items_received == 0 || feed.items_received == count);
+        if fits
+            && ch
+                .store
+                .load::<FeedRecord>(&ports::records::feed_key(&ch.settings.id, &feed.feed_id))
+                .await?
+                .is_none()
+        {
+            return Ok(Some(feed.feed_id));
+        }
+    }
+    Ok(None)
 }
 
 /// The channel's feeds of `kind` whose results are not all applied yet, oldest first.

@@ -456,3 +456,32 @@ async fn partial_match_feeds_are_paced_within_walmarts_hourly_limit() {
     assert!(stats.values().all(|s| s.throttled == 0), "{stats:?}");
     f.sandboxes.shutdown().await;
 }
+
+/// Walmart takes the match feed but the answer is lost (a 504): listing-match reads Walmart's feed
+/// list instead of submitting again, adopts the feed it finds, and the listings settle from it.
+/// One feed in all.
+#[tokio::test]
+async fn a_feed_whose_answer_is_lost_is_submitted_once() {
+    let f = fixture(settings()).await;
+    let seeded = seed_catalog(&f.sandboxes, "LOST-", 6, 0, 0).await;
+    let ch = &f.channel;
+    catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
+    let control = f.sandboxes.walmart_control();
+    control
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let sent = match_round(&f).await;
+    assert_eq!(sent.count("match_feeds"), 1, "{sent:?}");
+    assert_eq!(control.feeds().await.unwrap().len(), 1, "submitted once");
+    assert_eq!(feeds(ch).await.len(), 1, "the feed Walmart lists is recorded");
+    let done = match_round(&f).await;
+    assert_eq!(done.count("match_feeds"), 0, "{done:?}");
+    assert_eq!(done.count("matched"), seeded.matching.len() as u64, "{done:?}");
+    assert_eq!(listings_in(ch, ListingStatus::Match).await.len(), 6);
+    assert_eq!(control.feeds().await.unwrap().len(), 1);
+    f.sandboxes.shutdown().await;
+}

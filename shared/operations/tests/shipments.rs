@@ -280,6 +280,9 @@ impl Walmart for CrashAfterShipping {
     ) -> Result<FeedId, ApiError> {
         self.inner.submit_feed(t, p, d).await
     }
+    async fn recent_feeds(&self, d: &Deadline) -> Result<Vec<ports::walmart::FeedSummary>, ApiError> {
+        self.inner.recent_feeds(d).await
+    }
     async fn feed_status(
         &self,
         f: &FeedId,

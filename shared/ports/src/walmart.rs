@@ -255,6 +255,16 @@ impl FeedStatusPage {
     }
 }
 
+/// A feed as Walmart's feed list shows it (`GET /v3/feeds`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedSummary {
+    pub feed_id: FeedId,
+    /// Walmart's `feedType` (e.g. `price`, `MP_ITEM_MATCH`).
+    pub feed_type: String,
+    pub submitted_at: Option<Timestamp>,
+    pub items_received: u32,
+}
+
 /// A seller item (`GET /v3/items`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SellerItem {
@@ -547,6 +557,10 @@ pub trait Walmart: Send + Sync {
         payload: &serde_json::Value,
         deadline: &Deadline,
     ) -> Result<FeedId, ApiError>;
+
+    /// The newest feeds of the seller (one page of `GET /v3/feeds`, newest first): where a
+    /// submission whose answer was lost shows whether it arrived.
+    async fn recent_feeds(&self, deadline: &Deadline) -> Result<Vec<FeedSummary>, ApiError>;
 
     /// A feed's status with one page of item details.
     async fn feed_status(

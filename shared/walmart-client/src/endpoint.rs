@@ -15,6 +15,7 @@ pub enum Endpoint {
     GetItem,
     CatalogSearch,
     SubmitFeed(FeedType),
+    ListFeeds,
     FeedStatus,
     GetInventory,
     UpdateInventory,
@@ -31,7 +32,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 21] = [
+    pub const ALL: [Endpoint; 22] = [
         Endpoint::Token,
         Endpoint::ListItems,
         Endpoint::GetItem,
@@ -40,6 +41,7 @@ impl Endpoint {
         Endpoint::SubmitFeed(FeedType::Inventory),
         Endpoint::SubmitFeed(FeedType::MultiNodeInventory),
         Endpoint::SubmitFeed(FeedType::Price),
+        Endpoint::ListFeeds,
         Endpoint::FeedStatus,
         Endpoint::GetInventory,
         Endpoint::UpdateInventory,
@@ -66,6 +68,7 @@ impl Endpoint {
             Endpoint::SubmitFeed(FeedType::Inventory) => "POST /v3/feeds?feedType=inventory",
             Endpoint::SubmitFeed(FeedType::MultiNodeInventory) => "POST /v3/feeds?feedType=MP_INVENTORY",
             Endpoint::SubmitFeed(FeedType::Price) => "POST /v3/feeds?feedType=price",
+            Endpoint::ListFeeds => "GET /v3/feeds",
             Endpoint::FeedStatus => "GET /v3/feeds/{feedId}",
             Endpoint::GetInventory => "GET /v3/inventory",
             Endpoint::UpdateInventory => "PUT /v3/inventory",
@@ -93,6 +96,7 @@ impl Endpoint {
                 | Endpoint::GetItem
                 | Endpoint::CatalogSearch
                 | Endpoint::FeedStatus
+                | Endpoint::ListFeeds
                 | Endpoint::GetInventory
                 | Endpoint::UpdateInventory
                 | Endpoint::UpdatePrice

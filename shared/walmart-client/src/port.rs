@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use domain::{CustomerOrderId, FeedId, Gtin, Money, PurchaseOrderId, ReturnOrderId, Sku};
 use ports::walmart::{
-    CancelLine, CatalogItem, FeedStatusPage, FeedType, ItemsPage, ItemsQuery, OrdersCursor, OrdersPage,
-    OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart, WalmartOrder,
-    WalmartReturn,
+    CancelLine, CatalogItem, FeedStatusPage, FeedSummary, FeedType, ItemsPage, ItemsQuery, OrdersCursor,
+    OrdersPage, OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart,
+    WalmartOrder, WalmartReturn,
 };
 use ports::{Api, ApiError, ApiErrorKind, Deadline};
 
@@ -62,6 +62,10 @@ impl Walmart for WalmartClient {
         deadline: &Deadline,
     ) -> Result<FeedId, ApiError> {
         Ok(WalmartClient::submit_feed(self, feed_type, payload, deadline).await?)
+    }
+
+    async fn recent_feeds(&self, deadline: &Deadline) -> Result<Vec<FeedSummary>, ApiError> {
+        Ok(WalmartClient::recent_feeds(self, deadline).await?)
     }
 
     async fn feed_status(

@@ -66,7 +66,7 @@ pub fn default_limit(endpoint: Endpoint) -> Option<Limit> {
         Endpoint::ListItems => published(300, MINUTE),
         Endpoint::GetItem => assumed(300, MINUTE),
         Endpoint::CatalogSearch => assumed(100, MINUTE),
-        Endpoint::FeedStatus => assumed(100, MINUTE),
+        Endpoint::FeedStatus | Endpoint::ListFeeds => assumed(100, MINUTE),
         Endpoint::GetInventory => assumed(200, MINUTE),
         Endpoint::GetOrder => assumed(300, MINUTE),
     }

@@ -703,3 +703,31 @@ pub struct ReturnRefundRequest {
     pub customer_order_id: String,
     pub refund_lines: Vec<RefundLineNumber>,
 }
+
+/// `GET /v3/feeds`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<FeedListResults>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedListResults {
+    #[serde(default)]
+    pub feed: Vec<FeedListEntry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedListEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items_received: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_date: Option<i64>,
+}

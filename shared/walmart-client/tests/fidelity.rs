@@ -176,6 +176,15 @@ async fn every_request_and_response_matches_walmarts_specs() {
         .feed_status(&feed_ids[0], 1, 1, &d)
         .await
         .expect("second detail page");
+    // The feed list, where a submission whose answer was lost shows: newest first.
+    let listed = h.client.recent_feeds(&d).await.expect("feed list");
+    assert_eq!(listed.len(), feed_ids.len());
+    assert_eq!(listed[0].feed_id, *feed_ids.last().expect("a feed"));
+    assert!(
+        listed
+            .iter()
+            .all(|f| f.submitted_at.is_some() && !f.feed_type.is_empty())
+    );
 
     // Single inventory and price.
     h.client

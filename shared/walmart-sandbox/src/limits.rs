@@ -35,6 +35,7 @@ pub fn limit_for(endpoint: &str) -> Option<(u32, Duration)> {
         "GET /v3/items/{id}" => (300, MINUTE),
         "GET /v3/items/walmart/search" => (100, MINUTE),
         "GET /v3/feeds/{feedId}" => (100, MINUTE),
+        "GET /v3/feeds" => (100, MINUTE),
         "GET /v3/inventory" => (200, MINUTE),
         "GET /v3/orders/{purchaseOrderId}" => (300, MINUTE),
         _ => return None,

@@ -201,6 +201,24 @@ pub fn catalog_item(entry: &CatalogEntry) -> Value {
 }
 
 /// A `PartnerFeedResponse`, with item details `offset..offset+limit` when asked.
+/// One feed of `GET /v3/feeds`.
+pub fn feed_summary(record: &Feed, now: Timestamp) -> Value {
+    let status = feed(record, now, None);
+    json!({
+        "feedId": record.feed_id,
+        "feedSource": "MARKETPLACE_PARTNER",
+        "feedType": record.feed_type,
+        "partnerId": "100009",
+        "itemsReceived": status["itemsReceived"],
+        "itemsSucceeded": status["itemsSucceeded"],
+        "itemsFailed": status["itemsFailed"],
+        "itemsProcessing": status["itemsProcessing"],
+        "feedStatus": status["feedStatus"],
+        "feedDate": record.submitted_at.millis(),
+        "modifiedDtm": record.submitted_at.millis(),
+    })
+}
+
 pub fn feed(feed: &Feed, now: Timestamp, details: Option<(usize, usize)>) -> Value {
     let phase = feed.phase(now);
     let done = matches!(phase, FeedPhase::Processed | FeedPhase::Error);

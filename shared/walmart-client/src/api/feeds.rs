@@ -1,7 +1,8 @@
 //! Feeds API: submit feed files and read their per-item outcome.
 
-use domain::FeedId;
+use domain::{FeedId, Timestamp};
 use ports::Deadline;
+use ports::walmart::FeedSummary;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -17,6 +18,26 @@ use crate::wire;
 pub const MAX_FEED_DETAILS_PAGE: u32 = 1000;
 
 impl WalmartClient {
+    /// `GET /v3/feeds`: the newest page of the seller's feeds (entries without an id are skipped).
+    pub async fn recent_feeds(&self, deadline: &Deadline) -> Result<Vec<FeedSummary>, WalmartError> {
+        let call = Call::get(Endpoint::ListFeeds, "/v3/feeds?limit=50".to_owned());
+        let list: wire::FeedList = self.execute(&call, deadline).await?;
+        Ok(list
+            .results
+            .map(|r| r.feed)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|f| {
+                Some(FeedSummary {
+                    feed_id: FeedId::new(f.feed_id.filter(|id| !id.is_empty())?).ok()?,
+                    feed_type: f.feed_type.unwrap_or_default(),
+                    submitted_at: f.feed_date.map(Timestamp::from_millis),
+                    items_received: f.items_received.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+                })
+            })
+            .collect())
+    }
+
     /// `POST /v3/feeds?feedType=...` with the payload as the multipart part `file`. Refuses files
     /// over Walmart's item or size limits before sending (use [`crate::feeds::split`]).
     pub async fn submit_feed(

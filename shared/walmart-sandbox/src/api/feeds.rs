@@ -192,3 +192,36 @@ pub async fn status(
         .into_response(FORM),
     }
 }
+
+/// `GET /v3/feeds`: the seller's feeds, newest first (`feedId` narrows to one), at most 50 a page
+/// (the spec's limit).
+pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    let paging =
+        limit_param(&params, "limit", 50, 50).and_then(|l| Ok((l, offset_param(&params, "offset")?)));
+    let (limit, offset) = match paging {
+        Ok(p) => p,
+        Err(fault) => return fault.into_response(FORM),
+    };
+    let feed_id = params.get("feedId");
+    let (world, now) = state.lock();
+    let feeds: Vec<_> = world
+        .feed_order
+        .iter()
+        .rev()
+        .filter_map(|id| world.feeds.get(id))
+        .filter(|f| feed_id.is_none_or(|id| f.feed_id == id))
+        .collect();
+    let page: Vec<Value> = feeds
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|f| render::feed_summary(f, now))
+        .collect();
+    ok_json(json!({
+        "totalResults": feeds.len(),
+        "offset": offset,
+        "limit": limit,
+        "results": { "feed": page },
+    }))
+}

@@ -86,6 +86,7 @@ pub fn classify(method: &Method, path: &str, params: &Params) -> Option<&'static
             Some("price") => "POST /v3/feeds?feedType=price",
             _ => "POST /v3/feeds",
         },
+        ["v3", "feeds"] if get => "GET /v3/feeds",
         ["v3", "feeds", _] if get => "GET /v3/feeds/{feedId}",
         ["v3", "inventory"] if get => "GET /v3/inventory",
         ["v3", "inventory"] if put => "PUT /v3/inventory",
@@ -225,7 +226,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/items", get(items::list))
         .route("/v3/items/walmart/search", get(items::search))
         .route("/v3/items/{id}", get(items::get_one))
-        .route("/v3/feeds", post(feeds::submit))
+        .route("/v3/feeds", post(feeds::submit).get(feeds::list))
         .route("/v3/feeds/{feed_id}", get(feeds::status))
         .route("/v3/inventory", get(inventory::get_one).put(inventory::update))
         .route("/v3/price", put(inventory::update_price))
