@@ -170,7 +170,8 @@ impl InventoryRules {
     /// The quantity Walmart should show for a Commerce salable quantity (which may be negative
     /// when reservations exceed the source quantity).
     pub fn advertised(&self, salable: i64) -> u32 {
-        let after_buffer = salable - i64::from(self.safety_buffer);
+        // Saturating: a garbled, hugely negative quantity must not wrap into a huge positive one.
+        let after_buffer = salable.saturating_sub(i64::from(self.safety_buffer));
         if after_buffer <= i64::from(self.out_of_stock_threshold) {
             return 0;
         }
