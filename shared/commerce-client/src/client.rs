@@ -187,6 +187,15 @@ impl CommerceClient {
 
     /// The full URL (query included) and the decoded query pairs that were signed.
     fn url_for(&self, call: &Call<'_>) -> Result<url::Url, CommerceError> {
+        // Magento collects query parameters into a PHP array keyed by name, so a repeated key is
+        // signed with its last value only and the signature fails: lists are indexed (`[0]`, `[1]`).
+        let mut names = std::collections::HashSet::new();
+        if let Some((repeated, _)) = call.query.iter().find(|(name, _)| !names.insert(name.as_str())) {
+            return Err(CommerceError::Input(format!(
+                "{}: query parameter {repeated} repeated; Magento would verify only its last value",
+                call.route
+            )));
+        }
         let mut full = format!("{}/{}", self.inner.api_root, call.path.trim_start_matches('/'));
         if !call.query.is_empty() {
             let encoded = call

@@ -47,10 +47,12 @@ pub fn base_string_uri(url: &url::Url) -> String {
 }
 
 /// RFC 5849 §3.4.1: `METHOD&enc(uri)&enc(normalised parameters)`, where the parameters are
-/// encoded first, then sorted by name and value, then joined.
+/// encoded first, then sorted by name and value, then joined. The sort is Magento's, not the RFC's
+/// byte order: Laminas OAuth sorts the encoded names with `uksort($params, 'strnatcmp')`, so
+/// `[10]` comes after `[9]` (the two orders differ only where a number has several digits).
 pub fn signature_base_string(method: &str, base_uri: &str, params: &[(String, String)]) -> String {
     let mut encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
-    encoded.sort();
+    encoded.sort_by(|(ka, va), (kb, vb)| natural_cmp(ka, kb).then_with(|| natural_cmp(va, vb)));
     let normalised = encoded
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -62,6 +64,51 @@ pub fn signature_base_string(method: &str, base_uri: &str, params: &[(String, St
         encode(base_uri),
         encode(&normalised)
     )
+}
+
+/// PHP's `strnatcmp`: runs of digits compare as numbers (a run starting with `0` compares digit by
+/// digit, left-aligned), everything else byte by byte.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let run_end = |s: &[u8], from: usize| from + s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i), b.get(j)) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (end_a, end_b) = (run_end(a, i), run_end(b, j));
+                let (run_a, run_b) = (&a[i..end_a], &b[j..end_b]);
+                let order = if *x == b'0' || *y == b'0' {
+                    run_a.cmp(run_b)
+                } else {
+                    run_a.len().cmp(&run_b.len()).then_with(|| run_a.cmp(run_b))
+                };
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (i, j) = (end_a, end_b);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                (i, j) = (i + 1, j + 1);
+            }
+        }
+    }
+}
+
+/// The characters Magento 2.4.6 decodes in a request path before it rebuilds the signature base
+/// string (magento/magento2#37830, #37913): a SKU holding one of them cannot be signed in a path
+/// route there, and is reached through a `searchCriteria` route instead.
+pub const PATH_DECODED_BY_MAGENTO: &[char] = &['/', '+', '&', ':', '@', '=', '$', ',', ';'];
+
+/// Whether `raw` cannot go into a signed path segment on every Magento 2.4.x.
+pub fn unsafe_in_signed_path(raw: &str) -> bool {
+    raw.contains(PATH_DECODED_BY_MAGENTO)
 }
 
 /// Base64 of HMAC-SHA256 over the base string, keyed `enc(consumer_secret)&enc(token_secret)`.
@@ -191,6 +238,33 @@ mod tests {
         );
         assert!(header.starts_with("OAuth oauth_consumer_key=\"ck123\", oauth_nonce=\"abcdef0123456789\""));
         assert!(header.contains("oauth_signature_method=\"HMAC-SHA256\""));
+    }
+
+    /// Fact 2 (issue 12): Laminas OAuth sorts parameter names with `strnatcmp`, so Magento signs
+    /// `[10]` after `[9]`; byte order would put it first and every such signature would fail.
+    #[test]
+    fn parameters_sort_in_natural_order_as_magento_does() {
+        use std::cmp::Ordering;
+        assert_eq!(natural_cmp("a%5B9%5D", "a%5B10%5D"), Ordering::Less);
+        assert_eq!(natural_cmp("a%5B10%5D", "a%5B9%5D"), Ordering::Greater);
+        assert_eq!(natural_cmp("a%5B0%5D", "a%5B10%5D"), Ordering::Less);
+        assert_eq!(natural_cmp("img12", "img10"), Ordering::Greater);
+        assert_eq!(natural_cmp("abc", "abd"), Ordering::Less);
+        assert_eq!(natural_cmp("x", "x"), Ordering::Equal);
+        let params: Vec<(String, String)> = (0..11)
+            .map(|f| {
+                (
+                    format!("searchCriteria[filterGroups][0][filters][{f}][value]"),
+                    f.to_string(),
+                )
+            })
+            .collect();
+        let base = signature_base_string("GET", "http://h/rest/V1/products", &params);
+        let nine = base.find("%255B9%255D").unwrap();
+        let ten = base.find("%255B10%255D").unwrap();
+        assert!(nine < ten, "{base}");
+        assert!(unsafe_in_signed_path("A/B") && unsafe_in_signed_path("A,B"));
+        assert!(!unsafe_in_signed_path("A B-C_D.E~#"));
     }
 
     #[test]

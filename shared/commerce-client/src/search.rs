@@ -91,6 +91,21 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// SKUs, ORed: one `in` filter, plus an `eq` filter for each SKU holding a comma (Magento
+    /// splits an `in` value at commas).
+    pub fn skus(skus: &[domain::Sku]) -> Vec<Filter> {
+        let (with_comma, plain): (Vec<&domain::Sku>, Vec<&domain::Sku>) =
+            skus.iter().partition(|sku| sku.as_str().contains(','));
+        let mut filters = Vec::with_capacity(with_comma.len() + 1);
+        if !plain.is_empty() {
+            filters.push(Filter::in_list("sku", plain.iter().map(|sku| sku.as_str())));
+        }
+        filters.extend(with_comma.into_iter().map(|sku| Filter::eq("sku", sku.as_str())));
+        filters
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Asc,

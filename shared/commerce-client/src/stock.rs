@@ -22,6 +22,10 @@ impl CommerceClient {
         stock_id: u32,
         deadline: &Deadline,
     ) -> Result<f64, CommerceError> {
+        refuse_unsignable_path(
+            "GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
+            sku,
+        )?;
         let call = Call::get(
             "GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
             format!(
@@ -43,10 +47,11 @@ impl CommerceClient {
         if skus.is_empty() {
             return Ok(Vec::new());
         }
-        // PHP reads `skus[]=a&skus[]=b` as the array the service takes.
+        // Indexed, never `skus[]` repeated: Magento's signature check keeps one value per name.
         let mut query: Vec<(String, String)> = skus
             .iter()
-            .map(|s| ("skus[]".to_owned(), s.as_str().to_owned()))
+            .enumerate()
+            .map(|(n, s)| (format!("skus[{n}]"), s.as_str().to_owned()))
             .collect();
         query.push(("stockId".to_owned(), stock_id.to_string()));
         let call = Call::get(
@@ -72,7 +77,7 @@ impl CommerceClient {
     /// Source items of some SKUs.
     pub fn source_items_for(&self, skus: &[Sku]) -> Paged<SourceItem> {
         let criteria = SearchCriteria::new()
-            .any_of(vec![Filter::in_list("sku", skus.iter().map(Sku::as_str))])
+            .any_of(Filter::skus(skus))
             .sort_by("sku", Direction::Asc)
             .sort_by("source_code", Direction::Asc);
         self.paged(
@@ -101,10 +106,25 @@ impl CommerceClient {
         sku: &Sku,
         deadline: &Deadline,
     ) -> Result<StockItem, CommerceError> {
+        refuse_unsignable_path("GET /V1/stockItems/{productSku}", sku)?;
         let call = Call::get(
             "GET /V1/stockItems/{productSku}",
             format!("stockItems/{}", seg(sku.as_str())),
         );
         self.execute(&call, deadline).await
     }
+}
+
+/// Stock routes take the SKU in the path and have no `searchCriteria` twin: a SKU Magento 2.4.6
+/// cannot verify there (its signature would fail with 401) is refused before sending, with the
+/// reason, instead of being read as an authentication failure.
+fn refuse_unsignable_path(route: &str, sku: &Sku) -> Result<(), CommerceError> {
+    if crate::oauth::unsafe_in_signed_path(sku.as_str()) {
+        return Err(CommerceError::Input(format!(
+            "{route}: SKU {sku} holds one of / + & : @ = $ , ; which Magento 2.4.6 decodes in the \
+             path before checking the OAuth signature (magento/magento2#37830); rename the SKU or \
+             upgrade the store"
+        )));
+    }
+    Ok(())
 }

@@ -392,3 +392,61 @@ async fn throttling_waits_retry_after_and_is_reported_as_throttling() {
         .unwrap();
     assert!(h.client.product(&mug(), &deadline()).await.is_ok());
 }
+
+/// Fact 2 (issue 12): signed as Magento verifies. Lists are indexed (`skus[0]`, never `skus[]`
+/// repeated), names sort in natural order (eleven filters put `[10]` after `[9]`), and a SKU with
+/// one of `/ + & : @ = $ , ;` is read through a searchCriteria route, because Magento 2.4.6 (the
+/// sandbox's default) decodes those in a path before checking the signature. Stock routes that
+/// only exist with the SKU in the path refuse such a SKU before sending, saying why.
+#[tokio::test]
+async fn signatures_hold_as_magento_verifies_them() {
+    let h = start(SandboxSettings::default()).await;
+    let odd = [
+        "A/1", "B+2", "C&3", "D:4", "E@5", "F=6", "G$7", "H,8", "I;9", "J,10", "K 11",
+    ];
+    let mut seeds: Vec<_> = odd.iter().map(|sku| product(sku, 5.0, 1.0, 0.0)).collect();
+    seeds.push(product("MUG-1", 12.0, 3.0, 2.0));
+    h.sandbox.control().seed_products(&seeds).await.unwrap();
+    let d = deadline();
+    let skus: Vec<Sku> = odd.iter().map(|s| Sku::new(*s).unwrap()).collect();
+
+    for sku in &skus {
+        assert_eq!(h.client.product(sku, &d).await.unwrap().sku, sku.as_str());
+    }
+    let found = h.client.products_by_skus(&skus, &d).await.unwrap();
+    assert_eq!(
+        found.len(),
+        odd.len(),
+        "commas need eq filters: eleven filters in one group"
+    );
+    let salable = h.client.are_products_salable(&skus, 1, &d).await.unwrap();
+    assert_eq!(salable.len(), odd.len());
+    assert!(salable.iter().all(|r| r.salable));
+    assert_eq!(h.client.salable_quantity(&mug(), 1, &d).await.unwrap(), 5.0);
+    let err = h.client.salable_quantity(&skus[0], 1, &d).await.unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::Input(message) if message.contains("37830")),
+        "{err}"
+    );
+
+    let exchanges = h.sandbox.recorder().snapshot();
+    assert!(exchanges.iter().all(|e| e.status == 200), "no refusal anywhere");
+    let indexed = exchanges
+        .iter()
+        .find(|e| e.path.ends_with("/are-products-salable"))
+        .unwrap();
+    // Eleven indexed SKUs: `skus[10]` sorts after `skus[9]` only in natural order, and was accepted.
+    assert!(indexed.query_value("skus[10]").is_some() && indexed.query_value("skus[]").is_none());
+    let search = exchanges
+        .iter()
+        .find(|e| e.query_value("searchCriteria[filterGroups][0][filters][0][conditionType]") == Some("in"))
+        .unwrap();
+    let value =
+        |n: usize| search.query_value(&format!("searchCriteria[filterGroups][0][filters][{n}][value]"));
+    assert!(!value(0).unwrap().contains("H,8"));
+    assert_eq!((value(1), value(2)), (Some("H,8"), Some("J,10")));
+    assert_eq!(
+        search.query_value("searchCriteria[filterGroups][0][filters][1][conditionType]"),
+        Some("eq")
+    );
+}

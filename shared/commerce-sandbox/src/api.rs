@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use crate::auth::{SignedRequest, refusal_error, verify};
+use crate::auth::{Replay, SignedRequest, refusal_error, verify};
 use crate::error::ApiError;
 use crate::model::{CreditMemo, Order, Product, Rma, Shipment, SourceItem, TYPE_CONFIGURABLE};
 use crate::render;
@@ -359,7 +359,15 @@ pub async fn dispatch(State(shared): State<Shared>, request: Request) -> Respons
     if let Some(throttled) = throttled(&shared) {
         return throttled;
     }
-    match handle(&shared, &parts.method, &parts.headers, &raw_path, query, &bytes) {
+    let raw_query = parts.uri.query();
+    match handle(
+        &shared,
+        &parts.method,
+        &parts.headers,
+        (&raw_path, raw_query),
+        query,
+        &bytes,
+    ) {
         Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
         Err(error) => error.into_response(),
     }
@@ -403,7 +411,7 @@ fn handle(
     shared: &Shared,
     method: &Method,
     headers: &HeaderMap,
-    raw_path: &str,
+    (raw_path, raw_query): (&str, Option<&str>),
     query: Vec<(String, String)>,
     body: &[u8],
 ) -> Result<Value, ApiError> {
@@ -463,10 +471,16 @@ fn handle(
             method: method.as_str(),
             host,
             path: raw_path,
-            query: &query,
+            query: raw_query,
             authorization,
         };
-        if let Err(refusal) = verify(&signed, &store.settings, &store.expired_tokens) {
+        let now_secs = store.clock.now().seconds();
+        let store = &mut *store;
+        let replay = Replay {
+            now_secs,
+            used_nonces: &mut store.used_nonces,
+        };
+        if let Err(refusal) = verify(&signed, &store.settings, &store.expired_tokens, replay) {
             tracing::info!(route = route.template, ?refusal, "sandbox refused credentials");
             return Err(refusal_error(route.resource.unwrap_or("anonymous")));
         }

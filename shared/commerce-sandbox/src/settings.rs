@@ -74,6 +74,13 @@ pub struct SandboxSettings {
     /// and dates, URL key). Empty by default, as for attributes a merchant adds (`upc`,
     /// `walmart_enabled`).
     pub listing_attributes: Vec<String>,
+    /// Magento 2.4.6 decodes `%2F %2B %26 %3A %40 %3D %24 %2C %3B` in the path before checking an
+    /// OAuth signature (magento/magento2#37830, #37913): a path route whose SKU holds one of
+    /// `/ + & : @ = $ , ;` answers 401. On by default (the strict case); off = later releases.
+    pub oauth_decodes_path_delimiters: bool,
+    /// How far `oauth_timestamp` may lie ahead of the store's clock
+    /// (`Integration/Model/Oauth/Nonce/Generator::TIME_DEVIATION`).
+    pub oauth_time_deviation_secs: u64,
 }
 
 impl Default for SandboxSettings {
@@ -107,6 +114,8 @@ impl Default for SandboxSettings {
             comment_keeps_status: false,
             php_scalar_ids: true,
             listing_attributes: Vec::new(),
+            oauth_decodes_path_delimiters: true,
+            oauth_time_deviation_secs: 600,
         }
     }
 }

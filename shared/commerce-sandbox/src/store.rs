@@ -4,7 +4,7 @@
 //! Everything lives behind one mutex; every change moves the touched record's `updated_at` to the
 //! clock's now.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use domain::Timestamp;
@@ -131,6 +131,8 @@ pub struct Commerce {
     pub lose_placement_answers: u32,
     /// Throttling by a CDN or proxy in front of the store, for the next requests.
     pub throttle: Option<crate::control::Throttle>,
+    /// (consumer key, nonce) pairs already used: Magento refuses a nonce twice.
+    pub used_nonces: HashSet<(String, String)>,
     /// Calls per route template, for benchmarks.
     pub stats: BTreeMap<String, u64>,
 }
@@ -181,6 +183,7 @@ impl Commerce {
             expired_tokens: Vec::new(),
             lose_placement_answers: 0,
             throttle: None,
+            used_nonces: HashSet::new(),
             stats: BTreeMap::new(),
         };
         store.customers.insert(
