@@ -275,7 +275,11 @@ pub fn check_schedules(stack: &Stack) -> Vec<Violation> {
 }
 
 /// Every queue trigger reports batch item failures and reads a queue with a dead-letter queue
-/// (maxReceiveCount > 1) and a visibility timeout of at least 6 x the function timeout.
+/// (maxReceiveCount > 1) and a visibility timeout of at least 6 x the function timeout. And a
+/// holder killed mid-work keeps its idempotency claim at most its timeout plus the time Commerce may
+/// still apply a write it gave up on (`ports::commerce::REQUEST_TIMEOUT`): the message's remaining
+/// receives (visibility timeout x (maxReceiveCount - 1)) must outlast that, so a message whose work
+/// is then done anyway never reaches the dead-letter queue.
 pub fn check_queues(stack: &Stack) -> Vec<Violation> {
     const CHECK: &str = "queues";
     let mut out = Vec::new();
@@ -340,6 +344,29 @@ pub fn check_queues(stack: &Stack) -> Vec<Violation> {
                             ),
                         ));
                     }
+                }
+            }
+            if let (Some(timeout), Some(receives)) = (
+                f.timeout,
+                queue.redrive.as_ref().and_then(|r| r.max_receive_count),
+            ) && receives > 1
+            {
+                let longest_claim = timeout + ports::commerce::REQUEST_TIMEOUT;
+                let further = u32::try_from(receives - 1).unwrap_or(u32::MAX);
+                let retries_span = queue.visibility_timeout.saturating_mul(further);
+                if retries_span <= longest_claim {
+                    out.push(violation(
+                        CHECK,
+                        queue_id,
+                        format!(
+                            "visibility timeout {} x {} further receives ends before a killed {} holder's claim ({} timeout + {} for Commerce to settle) runs out",
+                            secs(queue.visibility_timeout),
+                            further,
+                            f.logical_id,
+                            secs(timeout),
+                            secs(ports::commerce::REQUEST_TIMEOUT)
+                        ),
+                    ));
                 }
             }
             if let Some(timeout) = f.timeout

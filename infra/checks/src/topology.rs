@@ -45,8 +45,11 @@ pub fn sends_to(op: Operation) -> &'static [QueueName] {
         Operation::CatalogImport => &[QueueName::CatalogImport, QueueName::ListingMatch],
         Operation::ListingMatch => &[QueueName::ListingMatch],
         Operation::OrderImport => &[QueueName::OrderCreate],
-        // A created order or a cancelled line changes stock: urgent inventory update.
-        Operation::OrderCreate | Operation::CancellationSync => &[QueueName::InventorySync],
+        // A created order changes stock (urgent inventory update); a request whose claim another
+        // invocation holds is sent again, delayed, instead of failing.
+        Operation::OrderCreate => &[QueueName::InventorySync, QueueName::OrderCreate],
+        // A cancelled line changes stock: urgent inventory update.
+        Operation::CancellationSync => &[QueueName::InventorySync],
         Operation::InventorySync
         | Operation::PriceSync
         | Operation::ShipmentSync

@@ -200,6 +200,19 @@ fn a_dead_letter_after_one_receive_is_caught() {
 }
 
 #[test]
+fn receives_that_end_before_a_killed_holders_claim_are_caught() {
+    // A 5 s function killed mid-placement holds its claim 5 s + Commerce's 30 s settle time; one
+    // more receive after a 30 s visibility timeout comes too early.
+    let v = violations_after(|d| {
+        resource(d, "OrderCreateFunction")["Properties"]["Timeout"] = json!(5);
+        let queue = &mut resource(d, "OrderCreateQueue")["Properties"];
+        queue["VisibilityTimeout"] = json!(30);
+        queue["RedrivePolicy"]["maxReceiveCount"] = json!(2);
+    });
+    assert_caught(&v, "queues", "OrderCreateQueue", "holder's claim");
+}
+
+#[test]
 fn wildcard_actions_and_resources_are_caught() {
     let v = violations_after(|d| {
         let statements =

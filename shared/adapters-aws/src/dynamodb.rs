@@ -16,7 +16,8 @@
 //!
 //! Idempotency records (`pk = IDEMPOTENCY#{key}`) add `status` (INPROGRESS/COMPLETED),
 //! `expiration` (epoch ms), `in_progress_expiration` (epoch ms) and `data` (JSON) as Powertools
-//! lays them out; the claim's condition, not TTL, enforces expiry.
+//! lays them out; the claim's condition, not TTL, enforces expiry. `token` (S) is the holder's
+//! claim token: completing, renewing and releasing are conditioned on it (fencing).
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,8 +37,8 @@ use serde_json::Value;
 use domain::Timestamp;
 use ports::state::{MAX_TRANSACTION_ITEMS, check_item};
 use ports::{
-    Backoff, Claim, ClaimTerms, Deadline, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken,
-    Query, QueryTarget, SortRange, StateStore, StoreError, Stored, Version, Write,
+    Backoff, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, IndexKey, Item, Key, Page,
+    PageToken, Query, QueryTarget, SortRange, StateStore, StoreError, Stored, Version, Write,
 };
 
 pub const STATUS_INDEX: &str = "status-index";
@@ -301,7 +302,21 @@ fn claim_outcome(attrs: &HashMap<String, AttributeValue>) -> Claim {
             .unwrap_or(Value::Null);
         Claim::Completed(data)
     } else {
-        Claim::InProgress
+        Claim::InProgress {
+            until: Timestamp::from_millis(get_n(attrs, "in_progress_expiration").unwrap_or(0)),
+        }
+    }
+}
+
+/// A failed `#token = :token` condition: the caller no longer holds the claim.
+fn claim_lost<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    e: SdkError<E, R>,
+    key: &IdempotencyKey,
+) -> StoreError {
+    if is_condition_failure(&e) {
+        StoreError::ClaimLost { key: key.0.clone() }
+    } else {
+        backend(e)
     }
 }
 
@@ -605,6 +620,7 @@ impl StateStore for DynamoDbStore {
 
     async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError> {
         let item_key = idempotency_key(key);
+        let token = ClaimToken::fresh();
         let mut attrs = key_attrs(&item_key);
         attrs.insert("status".into(), s("INPROGRESS"));
         attrs.insert("expiration".into(), n(terms.expires_at.millis()));
@@ -613,6 +629,7 @@ impl StateStore for DynamoDbStore {
             n(terms.in_progress_until.millis()),
         );
         attrs.insert("expires_at".into(), n(terms.expires_at.seconds()));
+        attrs.insert("token".into(), s(token.0.clone()));
         let result = self
             .client
             .put_item()
@@ -628,7 +645,7 @@ impl StateStore for DynamoDbStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Claim::Acquired),
+            Ok(_) => Ok(Claim::Acquired(token)),
             Err(e) if is_condition_failure(&e) => {
                 let old = e.as_service_error().and_then(|s| match s {
                     aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
@@ -641,7 +658,9 @@ impl StateStore for DynamoDbStore {
                     None => self.idempotency_record(&item_key).await?,
                 };
                 // Gone between the failure and our read: someone released it; let the caller retry.
-                Ok(old.as_ref().map_or(Claim::InProgress, claim_outcome))
+                Ok(old
+                    .as_ref()
+                    .map_or(Claim::InProgress { until: terms.now }, claim_outcome))
             }
             Err(e) => Err(backend(e)),
         }
@@ -650,6 +669,7 @@ impl StateStore for DynamoDbStore {
     async fn complete(
         &self,
         key: &IdempotencyKey,
+        token: &ClaimToken,
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
@@ -660,24 +680,52 @@ impl StateStore for DynamoDbStore {
         attrs.insert("in_progress_expiration".into(), n(0));
         attrs.insert("expires_at".into(), n(expires_at.seconds()));
         attrs.insert("data".into(), s(result.to_string()));
+        attrs.insert("token".into(), s(token.0.clone()));
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attrs))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(token.0.clone()))
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(|e| claim_lost(e, key))?;
         Ok(())
     }
 
-    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError> {
+    async fn renew(
+        &self,
+        key: &IdempotencyKey,
+        token: &ClaimToken,
+        in_progress_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&idempotency_key(key))))
+            .update_expression("SET in_progress_expiration = :until")
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(token.0.clone()))
+            .expression_attribute_values(":until", n(in_progress_until.millis()))
+            .send()
+            .await
+            .map_err(|e| claim_lost(e, key))?;
+        Ok(())
+    }
+
+    async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(&idempotency_key(key))))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(token.0.clone()))
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(|e| claim_lost(e, key))?;
         Ok(())
     }
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use domain::Timestamp;
 use ports::state::check_item;
 use ports::{
-    Claim, ClaimTerms, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query, QueryTarget,
-    StateStore, StoreError, Stored, Version, Write,
+    Claim, ClaimTerms, ClaimToken, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query,
+    QueryTarget, StateStore, StoreError, Stored, Version, Write,
 };
 
 use crate::journal::{Journal, JournalError};
@@ -162,6 +162,9 @@ struct IdempotencyRecord {
     expiration: i64,
     in_progress_expiration: i64,
     data: Value,
+    /// The holder's [`ClaimToken`] (absent in records written before claims were fenced).
+    #[serde(default)]
+    token: Option<String>,
 }
 
 fn decode_token(token: &PageToken) -> Result<Vec<String>, StoreError> {
@@ -345,75 +348,114 @@ impl StateStore for EmbeddedStore {
     async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError> {
         let item_key = idempotency_key(key);
         let mut g = self.lock()?;
-        if let Some(stored) = g.tables.items.get(&item_key) {
-            let rec: IdempotencyRecord =
-                serde_json::from_value(stored.item.body.clone()).map_err(|e| StoreError::Corrupt {
-                    key: item_key.clone(),
-                    reason: e.to_string(),
-                })?;
+        if let Some(rec) = idempotency_record(&g.tables, &item_key)? {
             let expired = rec.expiration < terms.now.millis();
             let abandoned = rec.status == "INPROGRESS" && rec.in_progress_expiration < terms.now.millis();
             if !expired && !abandoned {
                 return Ok(if rec.status == "COMPLETED" {
                     Claim::Completed(rec.data)
                 } else {
-                    Claim::InProgress
+                    Claim::InProgress {
+                        until: Timestamp::from_millis(rec.in_progress_expiration),
+                    }
                 });
             }
         }
-        let body = serde_json::to_value(IdempotencyRecord {
+        let token = ClaimToken::fresh();
+        let record = IdempotencyRecord {
             status: "INPROGRESS".into(),
             expiration: terms.expires_at.millis(),
             in_progress_expiration: terms.in_progress_until.millis(),
             data: Value::Null,
-        })
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let version = g.tables.next_version(&item_key);
-        let item = Item {
-            key: item_key,
-            index: None,
-            expires_at: Some(terms.expires_at),
-            body,
+            token: Some(token.0.clone()),
         };
-        g.commit(vec![Entry::Put {
-            stored: Stored { item, version },
-        }])?;
-        Ok(Claim::Acquired)
+        write_idempotency_record(&mut g, item_key, record, terms.expires_at)?;
+        Ok(Claim::Acquired(token))
     }
 
     async fn complete(
         &self,
         key: &IdempotencyKey,
+        token: &ClaimToken,
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let item_key = idempotency_key(key);
         let mut g = self.lock()?;
-        let body = serde_json::to_value(IdempotencyRecord {
+        held_record(&g.tables, &item_key, key, token)?;
+        let record = IdempotencyRecord {
             status: "COMPLETED".into(),
             expiration: expires_at.millis(),
             in_progress_expiration: 0,
             data: result,
-        })
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let version = g.tables.next_version(&item_key);
-        let item = Item {
-            key: item_key,
-            index: None,
-            expires_at: Some(expires_at),
-            body,
+            token: Some(token.0.clone()),
         };
-        g.commit(vec![Entry::Put {
-            stored: Stored { item, version },
-        }])
+        write_idempotency_record(&mut g, item_key, record, expires_at)
     }
 
-    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError> {
+    async fn renew(
+        &self,
+        key: &IdempotencyKey,
+        token: &ClaimToken,
+        in_progress_until: Timestamp,
+    ) -> Result<(), StoreError> {
         let item_key = idempotency_key(key);
         let mut g = self.lock()?;
-        if g.tables.items.contains_key(&item_key) {
-            g.commit(vec![Entry::Delete { key: item_key }])?;
-        }
-        Ok(())
+        let mut record = held_record(&g.tables, &item_key, key, token)?;
+        record.in_progress_expiration = in_progress_until.millis();
+        let expires_at = Timestamp::from_millis(record.expiration);
+        write_idempotency_record(&mut g, item_key, record, expires_at)
     }
+
+    async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
+        let item_key = idempotency_key(key);
+        let mut g = self.lock()?;
+        held_record(&g.tables, &item_key, key, token)?;
+        g.commit(vec![Entry::Delete { key: item_key }])
+    }
+}
+
+fn idempotency_record(tables: &Tables, item_key: &Key) -> Result<Option<IdempotencyRecord>, StoreError> {
+    tables
+        .items
+        .get(item_key)
+        .map(|stored| {
+            serde_json::from_value(stored.item.body.clone()).map_err(|e| StoreError::Corrupt {
+                key: item_key.clone(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// The record, if `token` holds it (DynamoDB's `token = :token` condition).
+fn held_record(
+    tables: &Tables,
+    item_key: &Key,
+    key: &IdempotencyKey,
+    token: &ClaimToken,
+) -> Result<IdempotencyRecord, StoreError> {
+    match idempotency_record(tables, item_key)? {
+        Some(rec) if rec.token.as_deref() == Some(token.0.as_str()) => Ok(rec),
+        _ => Err(StoreError::ClaimLost { key: key.0.clone() }),
+    }
+}
+
+fn write_idempotency_record(
+    g: &mut Inner,
+    item_key: Key,
+    record: IdempotencyRecord,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_value(record).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let version = g.tables.next_version(&item_key);
+    let item = Item {
+        key: item_key,
+        index: None,
+        expires_at: Some(expires_at),
+        body,
+    };
+    g.commit(vec![Entry::Put {
+        stored: Stored { item, version },
+    }])
 }

@@ -50,7 +50,10 @@ async fn store_reopens_with_items_versions_index_and_claims() {
             .await
             .unwrap();
         store.delete(&Key::new("p", "gone"), Expect::Any).await.unwrap();
-        assert_eq!(store.claim(&key, terms).await.unwrap(), Claim::Acquired);
+        assert!(matches!(
+            store.claim(&key, terms).await.unwrap(),
+            Claim::Acquired(_)
+        ));
     }
     // A crash mid-write leaves a torn last line: it is ignored, not fatal.
     std::fs::OpenOptions::new()
@@ -72,7 +75,9 @@ async fn store_reopens_with_items_versions_index_and_claims() {
     );
     assert_eq!(
         store.claim(&key, terms).await.unwrap(),
-        Claim::InProgress,
+        Claim::InProgress {
+            until: terms.in_progress_until
+        },
         "the claim survived the restart"
     );
 }

@@ -63,7 +63,7 @@ impl CommerceConfig {
             base_url: base_url.into(),
             store_code: store_code.into(),
             auth,
-            request_timeout: Duration::from_secs(30),
+            request_timeout: ports::commerce::REQUEST_TIMEOUT,
             page_size: DEFAULT_PAGE_SIZE,
             backoff: ports::Backoff::default(),
         }

@@ -264,6 +264,17 @@ impl CommerceClient {
         lookup: &OrderLookup,
         deadline: &Deadline,
     ) -> Result<Option<Order>, CommerceError> {
+        Ok(self.orders_for_purchase_order(po, lookup, deadline).await?.pop())
+    }
+
+    /// Every order carrying the purchase order (more than one only if a duplicate slipped
+    /// through), oldest first.
+    pub async fn orders_for_purchase_order(
+        &self,
+        po: &PurchaseOrderId,
+        lookup: &OrderLookup,
+        deadline: &Deadline,
+    ) -> Result<Vec<Order>, CommerceError> {
         let mut criteria =
             SearchCriteria::new().filter("created_at", Condition::Gteq, lookup.created_after.to_commerce());
         match (&lookup.customer_email, lookup.customer_id) {
@@ -280,12 +291,12 @@ impl CommerceClient {
                 .sort_by("created_at", Direction::Desc)
                 .sort_by("entity_id", Direction::Desc),
         );
+        let mut found = Vec::new();
         while let Some(orders) = pages.next_page(deadline).await? {
-            if let Some(order) = orders.into_iter().find(|o| o.po_number() == Some(po.as_str())) {
-                return Ok(Some(order));
-            }
+            found.extend(orders.into_iter().filter(|o| o.po_number() == Some(po.as_str())));
         }
-        Ok(None)
+        found.reverse();
+        Ok(found)
     }
 
     /// Orders changed at or after `since`, oldest change first, optionally by state and status.

@@ -97,13 +97,17 @@ impl Commerce for CommerceClient {
         Ok(CommerceClient::create_order_for(self, po, placement, deadline).await?)
     }
 
-    async fn find_order_for_purchase_order(
+    async fn orders_for_purchase_order(
         &self,
         po: &PurchaseOrderId,
         lookup: &OrderLookup,
         deadline: &Deadline,
-    ) -> Result<Option<Order>, ApiError> {
-        Ok(CommerceClient::find_order_for_purchase_order(self, po, lookup, deadline).await?)
+    ) -> Result<Vec<Order>, ApiError> {
+        Ok(CommerceClient::orders_for_purchase_order(self, po, lookup, deadline).await?)
+    }
+
+    fn write_settle_time(&self) -> std::time::Duration {
+        self.config().request_timeout
     }
 
     async fn orders_page(

@@ -153,6 +153,8 @@ pub enum SyncTask {
     ReturnRequest { return_order_id: ReturnOrderId },
     /// Report a credit memo to Walmart as a refund.
     Refund { credit_memo: CreditMemoId },
+    /// Cancel a duplicate Commerce order of the purchase order (it holds stock).
+    CancelDuplicate,
 }
 
 /// A sync task that failed and needs the merchant (or a later run): the order shows Error with
@@ -218,6 +220,11 @@ pub enum OrderEvent {
     SyncRecovered {
         #[serde(flatten)]
         task: SyncTask,
+    },
+    /// A second Commerce order carrying this purchase order (placed by an attempt that raced the
+    /// linked one) was cancelled in Commerce so it holds no stock.
+    DuplicateCancelled {
+        increment_id: IncrementId,
     },
 }
 
@@ -389,6 +396,14 @@ impl OrderRecord {
     fn record(&mut self, now: Timestamp, line: Option<LineNumber>, event: OrderEvent) {
         self.history.push(HistoryEntry { at: now, line, event });
         self.updated_at = now;
+    }
+
+    /// A duplicate Commerce order of this purchase order was cancelled in Commerce.
+    pub fn duplicate_cancelled(&mut self, increment_id: IncrementId, now: Timestamp) {
+        let event = OrderEvent::DuplicateCancelled { increment_id };
+        if !self.history.iter().any(|h| h.event == event) {
+            self.record(now, None, event);
+        }
     }
 
     /// The Commerce order was placed (or found, after a crash).

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use domain::Timestamp;
 use ports::{
-    Claim, ClaimTerms, Clock, Expect, IdempotencyKey, Item, Key, Page, Query, StateStore, StoreError,
-    Version, Write,
+    Claim, ClaimTerms, ClaimToken, Clock, Expect, IdempotencyKey, Item, Key, Page, Query, StateStore,
+    StoreError, Version, Write,
 };
 use serde_json::Value;
 
@@ -102,14 +102,24 @@ impl StateStore for ObservedStore {
     async fn complete(
         &self,
         key: &IdempotencyKey,
+        token: &ClaimToken,
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.inner.complete(key, result, expires_at).await
+        self.inner.complete(key, token, result, expires_at).await
     }
 
-    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError> {
-        self.inner.release(key).await
+    async fn renew(
+        &self,
+        key: &IdempotencyKey,
+        token: &ClaimToken,
+        in_progress_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.renew(key, token, in_progress_until).await
+    }
+
+    async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
+        self.inner.release(key, token).await
     }
 }
 

@@ -244,7 +244,7 @@ async fn cancel_on_walmart(
     }
     let lease = match claim(ch, "cancel-on-walmart", po.as_str(), deadline).await? {
         Claimed::Acquired(lease) => lease,
-        Claimed::InProgress | Claimed::Completed => return Ok(ToWalmart::Busy),
+        Claimed::InProgress { .. } | Claimed::Completed => return Ok(ToWalmart::Busy),
     };
     match cancel_claimed(ch, po, order, deadline).await {
         Ok(outcome) => {
@@ -634,7 +634,7 @@ pub async fn reflect_in_commerce(
     }
     let lease = match claim(ch, "cancel-in-commerce", po.as_str(), deadline).await? {
         Claimed::Acquired(lease) => lease,
-        Claimed::InProgress | Claimed::Completed => return Ok(Reflection::Busy),
+        Claimed::InProgress { .. } | Claimed::Completed => return Ok(Reflection::Busy),
     };
     let reflected = match note_cancel_request(ch, po, deadline).await {
         Ok(noted) => reflect_claimed(ch, po, deadline)

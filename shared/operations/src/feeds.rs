@@ -13,7 +13,9 @@ use domain::{
 use futures::{StreamExt, stream};
 use ports::records::{budget_key, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
 use ports::walmart::{FeedItemResult, FeedType, IngestionStatus};
-use ports::{ApiError, Claim, ClaimTerms, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned};
+use ports::{
+    ApiError, Claim, ClaimTerms, ClaimToken, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned,
+};
 
 use crate::{Channel, OpError};
 
@@ -208,6 +210,7 @@ where
 /// idempotency records: held until released, or until the holder's lease runs out if it crashed.
 pub(crate) struct Lease {
     key: IdempotencyKey,
+    token: ClaimToken,
 }
 
 impl Lease {
@@ -231,18 +234,22 @@ impl Lease {
             expires_at: now.plus(lease),
         };
         match ch.store.claim(&key, terms).await? {
-            Claim::Acquired | Claim::Completed(_) => {
-                // A completed record would only be left by a holder that completed instead of
-                // releasing; the work is repeatable, so it is simply taken again.
-                Ok(Some(Lease { key }))
-            }
-            Claim::InProgress => Ok(None),
+            Claim::Acquired(token) => Ok(Some(Lease { key, token })),
+            // Nobody completes these leases; a completed record expires with its lease like a
+            // held one.
+            Claim::InProgress { .. } | Claim::Completed(_) => Ok(None),
         }
     }
 
     pub(crate) async fn release(self, ch: &Channel) -> Result<(), OpError> {
-        ch.store.release(&self.key).await?;
-        Ok(())
+        match ch.store.release(&self.key, &self.token).await {
+            // The run outlived its lease and another took the work: nothing of ours to give back.
+            Err(StoreError::ClaimLost { key }) => {
+                tracing::warn!(%key, "lease ran out before its run ended; another run holds it now");
+                Ok(())
+            }
+            other => Ok(other?),
+        }
     }
 }
 

@@ -74,7 +74,12 @@ impl OpError {
     /// Worth retrying as is (the failure was transient), as opposed to bad input that will fail again.
     pub fn is_retryable(&self) -> bool {
         match self {
-            OpError::Store(e) => matches!(e, StoreError::Unavailable(_) | StoreError::ConditionFailed { .. }),
+            OpError::Store(e) => matches!(
+                e,
+                StoreError::Unavailable(_)
+                    | StoreError::ConditionFailed { .. }
+                    | StoreError::ClaimLost { .. }
+            ),
             OpError::Queue(e) => matches!(e, QueueError::Unavailable(_) | QueueError::PartialSend { .. }),
             OpError::Api(e) => e.is_retryable(),
             OpError::Busy(_) => true,

@@ -15,6 +15,18 @@
 //! 4. the link (Commerce order id, increment id, order item and price per line, price differences
 //!    flagged) is saved with the record's version condition, then the claim is completed.
 //!
+//! Claims are fenced (each acquisition has its own token), so a holder whose lease ran out and was
+//! taken over cannot complete, renew or release the new holder's claim, and does not place. Before
+//! placing, the holder renews its claim for as long as the placement can land: its remaining time
+//! (the client gives up by the deadline) plus the time Commerce may still take to apply a request
+//! the client gave up on ([`ports::Commerce::write_settle_time`]). After an ambiguous failure the
+//! claim is kept (not released) until that settle time has passed. So the next holder's look-up
+//! starts only once any earlier placement has landed or never will, and cannot miss it. A delivery
+//! that finds the claim held defers itself (a new, delayed message) instead of failing, so waiting
+//! does not use up the message's receives. A duplicate that slips through anyway (two Commerce
+//! orders carrying the purchase order) is cancelled in Commerce with a comment naming the kept
+//! order, logged, and noted on the order's record.
+//!
 //! The order is placed through Commerce's cart flow (reserving stock) for the mapped customer, the
 //! ship-to address, the shipping method configured for the Walmart method code and the configured
 //! offline payment method; units Walmart cancelled before placement are left out. Orders Commerce
@@ -25,17 +37,18 @@
 
 use domain::{
     ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
-    OrderRecord, OrderSummary, PurchaseOrder, PurchaseOrderId, SyncTask,
+    OrderRecord, OrderSummary, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
 use ports::records::order_key;
 use ports::{Deadline, OutgoingMessage, QueueName, Records, Versioned};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use tracing::Instrument;
 
 use crate::dashboard::{CommerceOrderIndex, load_order};
-use crate::order_support::{Claimed, caused_by_request, claim, enqueue_urgent_inventory};
+use crate::order_support::{Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory};
 use crate::registry::Message;
 use crate::{Channel, OpError, cancellation_sync};
 
@@ -82,7 +95,15 @@ pub enum CreateOutcome {
     Failed { reason: String, will_retry: bool },
     /// Nothing to create (why).
     Skipped(&'static str),
+    /// Another invocation holds the creation until `until` (it may be placing the order right
+    /// now): nothing was done; try again after then.
+    InProgressElsewhere { until: Timestamp },
 }
+
+/// SQS's longest message delay.
+const MAX_DEFER: Duration = Duration::from_secs(900);
+/// The shortest deferral, so a claim just given up is not polled in a tight loop.
+const MIN_DEFER: Duration = Duration::from_secs(30);
 
 /// The SQS handler: one message, one purchase order.
 pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
@@ -98,6 +119,19 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
         tracing::info_span!("order_create", purchase_order = %po, receive_count = message.receive_count);
     let outcome = create_order(ch, &po, deadline).instrument(span.clone()).await?;
     span.in_scope(|| tracing::info!(?outcome, "order-create handled"));
+    if let CreateOutcome::InProgressElsewhere { until } = outcome {
+        defer(ch, &po, until).await?;
+    }
+    Ok(())
+}
+
+/// Sends the request again, delayed until `until` (at most SQS's longest delay; a claim held
+/// longer is met again and deferred again). This message then succeeds: waiting for another
+/// holder costs none of its receives, so it never reaches the dead-letter queue for that.
+async fn defer(ch: &Channel, po: &PurchaseOrderId, until: Timestamp) -> Result<(), OpError> {
+    let delay = until.since(ch.clock.now()).clamp(MIN_DEFER, MAX_DEFER);
+    let message = CreateOrder::new(ch, po.clone()).message()?.delayed(delay);
+    ch.queues.send(QueueName::OrderCreate, message).await?;
     Ok(())
 }
 
@@ -126,7 +160,7 @@ pub async fn create_order(
     }
     let lease = match claim(ch, CLAIM, po.as_str(), deadline).await? {
         Claimed::Acquired(lease) => lease,
-        Claimed::InProgress => return Err(OpError::Busy(format!("creation of purchase order {po}"))),
+        Claimed::InProgress { until } => return Ok(CreateOutcome::InProgressElsewhere { until }),
         // Completed since we read the record: the record has the link now.
         Claimed::Completed => return link_without_claim(ch, po, deadline).await,
     };
@@ -141,26 +175,40 @@ pub async fn create_order(
         Err(e) => return lease.release_after(ch, e.into()).await,
     };
     if record.commerce_link().is_some() {
-        lease.release(ch).await?;
+        release_quietly(lease, ch).await?;
         finish(ch, po, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
     let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
     let lookup = OrderLookup::for_purchase_order(&record.order, &placement);
-    let found = match ch
-        .commerce
-        .find_order_for_purchase_order(po, &lookup, deadline)
-        .await
-    {
+    let found = match ch.commerce.orders_for_purchase_order(po, &lookup, deadline).await {
         Ok(found) => found,
         Err(e) => return lease.release_after(ch, e.into()).await,
     };
-    let (placed, recovered) = match found {
-        Some(order) => match placed_from_existing(&record, &order) {
-            Ok(placed) => (placed, true),
+    let (placed, recovered, duplicates) = match found.split_first() {
+        // The oldest is kept; any other is a duplicate, cancelled once the link is saved.
+        Some((kept, others)) => match placed_from_existing(&record, kept) {
+            Ok(placed) => (placed, true, others.to_vec()),
             Err(e) => return lease.release_after(ch, e).await,
         },
         None => {
+            // Hold the claim for as long as this placement can land (see the module docs); if
+            // another invocation took it meanwhile, it does the work and we place nothing.
+            let settle = ch.commerce.write_settle_time();
+            let until = ch
+                .clock
+                .now()
+                .plus(ch.clock.elapsed_during(deadline.remaining() + settle));
+            match lease.hold_until(ch, until).await {
+                Ok(()) => {}
+                Err(e) if claim_lost(&e) => {
+                    tracing::warn!("the creation claim was taken over before placing; not placing");
+                    return Ok(CreateOutcome::InProgressElsewhere {
+                        until: ch.clock.now(),
+                    });
+                }
+                Err(e) => return lease.release_after(ch, e).await,
+            }
             let to_place = record.order_to_place();
             match ch
                 .commerce
@@ -178,29 +226,149 @@ pub async fn create_order(
                         order: to_place,
                     },
                     order.recovered,
+                    Vec::new(),
                 ),
                 Err(e) if caused_by_request(&e) => {
                     let reason = format!("Commerce refused the order: {}", e.message);
                     let outcome = record_failure(ch, po, reason).await;
-                    lease.release(ch).await?;
+                    release_quietly(lease, ch).await?;
                     return outcome;
                 }
-                Err(e) => return lease.release_after(ch, e.into()).await,
+                Err(e) => {
+                    // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce
+                    // may still apply the placement. Not released: the claim is kept until that
+                    // would have happened, so the next attempt's look-up finds it.
+                    let until = ch.clock.now().plus(ch.clock.elapsed_during(settle));
+                    if let Err(hold) = lease.hold_until(ch, until).await {
+                        tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
+                    }
+                    return Err(e.into());
+                }
             }
         }
     };
     // The order exists in Commerce from here on: if saving the link fails, the claim is given back
     // and the next attempt finds the order instead of placing another.
-    if let Err(e) = save_link(ch, po, &placed).await {
-        return lease.release_after(ch, e).await;
+    let kept = match save_link(ch, po, &placed).await {
+        Ok(kept) => kept,
+        Err(e) => return lease.release_after(ch, e).await,
+    };
+    if kept != placed.link {
+        // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
+        cancel_duplicate(ch, po, &kept, &placed.link, deadline).await;
+        release_quietly(lease, ch).await?;
+        finish(ch, po, deadline).await?;
+        return Ok(CreateOutcome::AlreadyCreated);
+    }
+    for duplicate in &duplicates {
+        match duplicate_link(duplicate) {
+            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline).await,
+            Err(e) => tracing::warn!(error = %e, "duplicate Commerce order without ids; not cancelled"),
+        }
     }
     let link = placed.link.clone();
     let result = serde_json::json!({ "order_id": link.order_id, "increment_id": link.increment_id });
-    lease.complete(ch, result).await?;
+    match lease.complete(ch, result).await {
+        Ok(()) => {}
+        // The link is saved; the claim only outlived its lease. Nothing is placed again: the next
+        // holder re-reads the record and finds the link.
+        Err(e) if claim_lost(&e) => {
+            tracing::warn!("the creation claim ran out before it was completed; the link is saved")
+        }
+        Err(e) => return Err(e),
+    }
     tracing::info!(order_id = %link.order_id, increment_id = %link.increment_id, recovered, "Commerce order linked");
     enqueue_urgent_inventory(ch, placed.order.lines.iter().map(|l| &l.sku)).await;
     finish(ch, po, deadline).await?;
     Ok(CreateOutcome::Created { link, recovered })
+}
+
+/// Gives the claim back; a claim another invocation holds by now needs no giving back.
+async fn release_quietly(lease: crate::order_support::Lease, ch: &Channel) -> Result<(), OpError> {
+    match lease.release(ch).await {
+        Err(e) if claim_lost(&e) => {
+            tracing::warn!("the creation claim had already been taken over");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn duplicate_link(order: &Order) -> Result<CommerceOrderLink, OpError> {
+    let order_id = order
+        .entity_id
+        .ok_or_else(|| OpError::Invalid("Commerce order without entity_id".into()))?;
+    let increment_id = IncrementId::new(order.increment_id.clone())
+        .map_err(|e| OpError::Invalid(format!("Commerce order {order_id}: {e}")))?;
+    Ok(CommerceOrderLink {
+        order_id: CommerceOrderId(order_id),
+        increment_id,
+    })
+}
+
+/// Cancels `duplicate`, a second Commerce order of `po`, so it holds no stock: a comment naming
+/// the purchase order and the kept order first, then the cancellation; noted on the order's record
+/// (history, or a problem when Commerce would not cancel) and logged. Failures are logged and
+/// recorded, never raised: the kept order's story goes on.
+async fn cancel_duplicate(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    kept: &CommerceOrderLink,
+    duplicate: &CommerceOrderLink,
+    deadline: &Deadline,
+) {
+    let comment = format!(
+        "Duplicate of order {} for Walmart purchase order {po}: cancelled by Channel Manager.",
+        kept.increment_id
+    );
+    let outcome = match ch
+        .commerce
+        .add_order_comment(duplicate.order_id, &comment, deadline)
+        .await
+    {
+        Ok(()) => ch.commerce.cancel_order(duplicate.order_id, deadline).await,
+        Err(e) => Err(e),
+    };
+    let problem = match outcome {
+        Ok(true) => None,
+        Ok(false) => Some(format!(
+            "duplicate Commerce order {} of purchase order {po} could not be cancelled in Commerce; cancel it by hand",
+            duplicate.increment_id
+        )),
+        Err(e) => Some(format!(
+            "duplicate Commerce order {} of purchase order {po} not cancelled yet: {e}",
+            duplicate.increment_id
+        )),
+    };
+    match &problem {
+        None => tracing::warn!(
+            purchase_order = %po,
+            kept = %kept.increment_id,
+            duplicate = %duplicate.increment_id,
+            "duplicate Commerce order cancelled"
+        ),
+        Some(reason) => tracing::error!(
+            purchase_order = %po,
+            kept = %kept.increment_id,
+            duplicate = %duplicate.increment_id,
+            %reason,
+            "duplicate Commerce order left open"
+        ),
+    }
+    let now = ch.clock.now();
+    let noted = ch
+        .store
+        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |record| {
+            match &problem {
+                None => record.duplicate_cancelled(duplicate.increment_id.clone(), now),
+                Some(reason) => record.sync_failed(SyncTask::CancelDuplicate, reason.clone(), now),
+            }
+            Ok(true)
+        })
+        .await;
+    if let Err(e) = noted {
+        tracing::warn!(error = %e, "duplicate Commerce order not noted on the order's record");
+    }
 }
 
 /// What was placed in Commerce: the link, per line its order item and Commerce unit price, and the
@@ -253,11 +421,24 @@ fn placed_from_existing(record: &OrderRecord, order: &Order) -> Result<Placed, O
 }
 
 /// Saves the link on the record (version-checked, retried on a lost race) and the Commerce order
-/// index. Linking a record to a second Commerce order is refused by the record itself.
-async fn save_link(ch: &Channel, po: &PurchaseOrderId, placed: &Placed) -> Result<(), OpError> {
+/// index; returns the link the record keeps. A record already linked to another Commerce order
+/// keeps that one (the caller cancels `placed` as a duplicate).
+async fn save_link(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    placed: &Placed,
+) -> Result<CommerceOrderLink, OpError> {
     let now = ch.clock.now();
+    let mut kept = placed.link.clone();
     ch.store
         .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |record| {
+            if let Some(existing) = record.commerce_link()
+                && *existing != placed.link
+            {
+                kept = existing.clone();
+                return Ok(false);
+            }
+            kept = placed.link.clone();
             record.created_from(placed.link.clone(), &placed.order, now)?;
             for (line, item, price) in &placed.lines {
                 record
@@ -268,14 +449,17 @@ async fn save_link(ch: &Channel, po: &PurchaseOrderId, placed: &Placed) -> Resul
         })
         .await?
         .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+    if kept != placed.link {
+        return Ok(kept);
+    }
     let mut index = Versioned::new(CommerceOrderIndex {
         channel: ch.settings.id.clone(),
         order_id: placed.link.order_id,
         purchase_order: po.clone(),
     });
     match ch.store.save(&mut index).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.is_condition_failure() => Ok(()),
+        Ok(()) => Ok(kept),
+        Err(e) if e.is_condition_failure() => Ok(kept),
         Err(e) => Err(e.into()),
     }
 }
@@ -297,8 +481,10 @@ async fn link_without_claim(
         let lookup = OrderLookup::for_purchase_order(&record.order, &placement);
         let order = ch
             .commerce
-            .find_order_for_purchase_order(po, &lookup, deadline)
+            .orders_for_purchase_order(po, &lookup, deadline)
             .await?
+            .into_iter()
+            .next()
             .ok_or_else(|| {
                 OpError::Invalid(format!(
                     "creation of {po} is recorded as done but no Commerce order carries it"

@@ -6,14 +6,15 @@ use std::time::Duration;
 use domain::{Stream, SyncCursor, Timestamp};
 use ports::records::load_cursor;
 use ports::{
-    ApiError, ApiErrorKind, Claim, ClaimTerms, Deadline, Expect, IdempotencyKey, Item, Record, Records,
-    StoreError, Versioned, Write,
+    ApiError, ApiErrorKind, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, Item, Record,
+    Records, StoreError, Versioned, Write,
 };
 
 use crate::{Channel, OpError};
 
 /// No Lambda runs longer than 15 minutes, so no claim needs a longer lease; tests and tools with
-/// `Deadline::none()` get this too.
+/// `Deadline::none()` get this too. In production the invocation's remaining time (at most the
+/// function's timeout) is the lease.
 const MAX_LEASE: Duration = Duration::from_secs(15 * 60);
 
 /// How long a completed claim is honoured. Business records (shipment, return) keep the outcome
@@ -21,16 +22,21 @@ const MAX_LEASE: Duration = Duration::from_secs(15 * 60);
 const COMPLETED_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A claimed unit of work: complete it (one-time work) or release it (repeatable work, failures).
+/// Every call is fenced by the claim's token: once the lease ran out and another invocation took
+/// the work, they fail with [`StoreError::ClaimLost`] and change nothing.
 pub(crate) struct Lease {
     key: IdempotencyKey,
+    token: ClaimToken,
 }
 
 pub(crate) enum Claimed {
     Acquired(Lease),
     /// Done before; the stored result.
     Completed,
-    /// Someone else holds it now.
-    InProgress,
+    /// Someone else holds it, leased until `until`.
+    InProgress {
+        until: Timestamp,
+    },
 }
 
 /// Claims `operation#channel#business_key` for this invocation (lease = its remaining time).
@@ -49,26 +55,41 @@ pub(crate) async fn claim(
         expires_at: now.plus(COMPLETED_TTL),
     };
     Ok(match ch.store.claim(&key, terms).await? {
-        Claim::Acquired => Claimed::Acquired(Lease { key }),
+        Claim::Acquired(token) => Claimed::Acquired(Lease { key, token }),
         Claim::Completed(_) => Claimed::Completed,
-        Claim::InProgress => Claimed::InProgress,
+        Claim::InProgress { until } => Claimed::InProgress { until },
     })
+}
+
+/// Whether a store error says the caller no longer holds its claim.
+pub(crate) fn claim_lost(error: &OpError) -> bool {
+    matches!(error, OpError::Store(StoreError::ClaimLost { .. }))
 }
 
 impl Lease {
     pub(crate) async fn complete(self, ch: &Channel, result: serde_json::Value) -> Result<(), OpError> {
         let expires_at = ch.clock.now().plus(COMPLETED_TTL);
-        ch.store.complete(&self.key, result, expires_at).await?;
+        ch.store
+            .complete(&self.key, &self.token, result, expires_at)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps the claim until `until` (clock time), for an action on the other side whose effect
+    /// may land that late. Fails with [`StoreError::ClaimLost`] if another invocation took the
+    /// work meanwhile: the caller must then not act.
+    pub(crate) async fn hold_until(&self, ch: &Channel, until: Timestamp) -> Result<(), OpError> {
+        ch.store.renew(&self.key, &self.token, until).await?;
         Ok(())
     }
 
     pub(crate) async fn release(self, ch: &Channel) -> Result<(), OpError> {
-        ch.store.release(&self.key).await?;
+        ch.store.release(&self.key, &self.token).await?;
         Ok(())
     }
 
     /// Releases after a failure, keeping the original error if releasing fails too (the lease then
-    /// simply expires).
+    /// simply expires, or another invocation already holds the work).
     pub(crate) async fn release_after<T>(self, ch: &Channel, error: OpError) -> Result<T, OpError> {
         if let Err(release) = self.release(ch).await {
             tracing::warn!(error = %release, "could not release a claim after a failure; it expires with its lease");

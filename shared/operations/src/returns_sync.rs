@@ -217,7 +217,7 @@ async fn request_return(
     }
     let lease = match claim(ch, "return-request", id.as_str(), deadline).await? {
         Claimed::Acquired(lease) => lease,
-        Claimed::InProgress => return Ok(ReturnOutcome::Busy),
+        Claimed::InProgress { .. } => return Ok(ReturnOutcome::Busy),
         Claimed::Completed => return Ok(ReturnOutcome::AlreadyRequested),
     };
     match request_claimed(ch, id, may_exist, deadline).await {
@@ -554,7 +554,7 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
     }
     let lease = match claim(ch, "refund", &memo_id.to_string(), deadline).await? {
         Claimed::Acquired(lease) => lease,
-        Claimed::InProgress => return Ok(RefundOutcome::Busy),
+        Claimed::InProgress { .. } => return Ok(RefundOutcome::Busy),
         Claimed::Completed => return Ok(RefundOutcome::AlreadyReported),
     };
     match report_claimed(ch, &po, memo, memo_id, deadline).await {

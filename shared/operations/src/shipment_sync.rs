@@ -216,7 +216,7 @@ pub async fn sync_shipment(
     }
     let lease = match claim(ch, "shipment-sync", &shipment_id.to_string(), deadline).await? {
         Claimed::Acquired(lease) => lease,
-        Claimed::InProgress => return Ok(ShipmentOutcome::Busy),
+        Claimed::InProgress { .. } => return Ok(ShipmentOutcome::Busy),
         Claimed::Completed => return Ok(ShipmentOutcome::AlreadySent),
     };
     match sync_claimed(ch, &po, shipment, shipment_id, &key, deadline).await {

@@ -272,11 +272,21 @@ async fn orders_commerce_refuses_fail_clearly_alone_are_retried_boundedly_and_ca
     fx.shutdown().await;
 }
 
-/// A Commerce port that dies (panics) right after the first order placement returns: the crash
-/// between "Commerce order placed" and "link saved".
+/// A Commerce port that dies (panics) right after the first order placement returns (unless
+/// `crashed` starts true): the crash between "Commerce order placed" and "link saved". With a
+/// `stall`, the first look-up answers only when the test says so: a holder paused between its
+/// look-up and its placement.
 struct CrashAfterPlacing {
     inner: Arc<dyn Commerce>,
     crashed: AtomicBool,
+    stall: Option<Arc<Stall>>,
+}
+
+#[derive(Default)]
+struct Stall {
+    reached: tokio::sync::Notify,
+    resume: tokio::sync::Notify,
+    used: AtomicBool,
 }
 
 #[async_trait]
@@ -324,13 +334,23 @@ impl Commerce for CrashAfterPlacing {
     async fn legacy_stock_item(&self, s: &Sku, d: &Deadline) -> Result<StockItem, ApiError> {
         self.inner.legacy_stock_item(s, d).await
     }
-    async fn find_order_for_purchase_order(
+    async fn orders_for_purchase_order(
         &self,
         po: &PurchaseOrderId,
         l: &OrderLookup,
         d: &Deadline,
-    ) -> Result<Option<Order>, ApiError> {
-        self.inner.find_order_for_purchase_order(po, l, d).await
+    ) -> Result<Vec<Order>, ApiError> {
+        let found = self.inner.orders_for_purchase_order(po, l, d).await?;
+        if let Some(stall) = &self.stall
+            && !stall.used.swap(true, Ordering::SeqCst)
+        {
+            stall.reached.notify_one();
+            stall.resume.notified().await;
+        }
+        Ok(found)
+    }
+    fn write_settle_time(&self) -> Duration {
+        self.inner.write_settle_time()
     }
     async fn orders_page(
         &self,
@@ -434,6 +454,7 @@ async fn five_concurrent_deliveries_with_a_crash_after_placing_create_exactly_on
         commerce: Arc::new(CrashAfterPlacing {
             inner: fx.ch.commerce.clone(),
             crashed: AtomicBool::new(false),
+            stall: None,
         }),
         ..(*fx.ch).clone()
     });
@@ -444,9 +465,10 @@ async fn five_concurrent_deliveries_with_a_crash_after_placing_create_exactly_on
         .filter(|o| matches!(o, Err(e) if e.contains("panicked")))
         .count();
     assert_eq!(crashed, 1, "{first:?}");
-    assert!(
-        first.iter().all(|o| o.is_err()),
-        "the others back off while the crashed holder's claim lasts: {first:?}"
+    assert_eq!(
+        first.iter().filter(|o| o.is_ok()).count(),
+        4,
+        "the others defer themselves (a delayed copy, no receive used) while the crashed holder's claim lasts: {first:?}"
     );
     assert_eq!(fx.commerce_orders(&po).await.len(), 1, "placed once");
     assert!(
@@ -454,20 +476,21 @@ async fn five_concurrent_deliveries_with_a_crash_after_placing_create_exactly_on
         "the crash came before the link"
     );
 
-    // SQS redelivers while the dead holder's lease still runs: nobody places another order.
+    // SQS redelivers while the dead holder's claim still holds (its placement could still be
+    // landing): nobody places another order.
     let second = deliver_concurrently(&crashing, &po, 5).await;
-    assert!(
-        second
-            .iter()
-            .all(|o| matches!(o, Err(e) if e.contains("in progress"))),
-        "{second:?}"
-    );
+    assert!(second.iter().all(Result::is_ok), "{second:?}");
     assert_eq!(fx.commerce_orders(&po).await.len(), 1);
 
-    // The lease (the invocation's deadline) runs out; the next deliveries find the order and link it.
-    fx.advance(Duration::from_secs(31));
+    // The claim (the holder's deadline plus Commerce's settle time) runs out; the next deliveries
+    // find the order and link it.
+    fx.advance(Duration::from_secs(61));
     let third = deliver_concurrently(&crashing, &po, 5).await;
-    assert!(third.iter().any(Result::is_ok), "{third:?}");
+    assert!(third.iter().all(Result::is_ok), "{third:?}");
+    // The deferred copies come back and find the work done.
+    let (handled, failed) = fx.drain_creations().await;
+    assert_eq!(failed, 0);
+    assert!(handled >= 8, "{handled}");
     let fourth = deliver_concurrently(&crashing, &po, 5).await;
     assert!(fourth.iter().all(Result::is_ok), "{fourth:?}");
 
@@ -486,6 +509,70 @@ async fn five_concurrent_deliveries_with_a_crash_after_placing_create_exactly_on
             .is_some()
     );
     assert!(record.acknowledged_at().is_some());
+    assert_eq!(fx.salable(&sku).await, 8.0, "reserved once");
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stale_holder_waking_after_its_lease_neither_places_nor_touches_the_new_claim() {
+    let fx = Fixture::start().await;
+    let sku = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&sku, 2, 1999)]).await;
+    fx.import().await;
+    let _ = fx.peek(QueueName::OrderCreate).await;
+    let stall = Arc::new(Stall::default());
+    let stalling = Arc::new(Channel {
+        commerce: Arc::new(CrashAfterPlacing {
+            inner: fx.ch.commerce.clone(),
+            crashed: AtomicBool::new(true),
+            stall: Some(stall.clone()),
+        }),
+        ..(*fx.ch).clone()
+    });
+
+    // The holder claims (leased for its 30 s), finds no Commerce order, and stalls before placing.
+    let stale = tokio::spawn({
+        let (ch, po) = (stalling.clone(), po.clone());
+        async move { order_create::create_order(&ch, &po, &Deadline::after(Duration::from_secs(30))).await }
+    });
+    stall.reached.notified().await;
+    // Its lease passes; another invocation takes the expired claim and creates the order.
+    fx.advance(Duration::from_secs(31));
+    let fresh = order_create::create_order(&fx.ch, &po, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert!(
+        matches!(fresh, CreateOutcome::Created { recovered: false, .. }),
+        "{fresh:?}"
+    );
+
+    // The stale holder wakes: its claim is gone, so it neither places nor touches the new record.
+    stall.resume.notify_one();
+    let woke = stale.await.unwrap().unwrap();
+    assert!(
+        matches!(woke, CreateOutcome::InProgressElsewhere { .. }),
+        "{woke:?}"
+    );
+    let orders = fx.commerce_orders(&po).await;
+    assert_eq!(orders.len(), 1, "exactly one Commerce order");
+    assert_eq!(
+        fx.record(&po).await.commerce_link().unwrap().order_id,
+        CommerceOrderId(fx.commerce_order_id(&orders[0]))
+    );
+    let now = fx.ch.clock.now();
+    let key = ports::IdempotencyKey::new("order-create", &fx.ch.settings.id, po.as_str());
+    let terms = ports::ClaimTerms {
+        now,
+        in_progress_until: now.plus(Duration::from_secs(30)),
+        expires_at: now.plus(Duration::from_secs(3600)),
+    };
+    assert!(
+        matches!(
+            fx.ch.store.claim(&key, terms).await.unwrap(),
+            ports::Claim::Completed(_)
+        ),
+        "the new holder's completed claim survives the stale holder"
+    );
     assert_eq!(fx.salable(&sku).await, 8.0, "reserved once");
     fx.shutdown().await;
 }

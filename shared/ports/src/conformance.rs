@@ -15,8 +15,8 @@ use domain::Timestamp;
 
 use crate::queue::{OutgoingMessage, QueueError, QueueName, WorkQueue};
 use crate::state::{
-    Claim, ClaimTerms, Expect, IdempotencyKey, IndexKey, Item, Key, Query, SortRange, StateStore, StoreError,
-    Version, Write,
+    Claim, ClaimTerms, ClaimToken, Expect, IdempotencyKey, IndexKey, Item, Key, Query, SortRange, StateStore,
+    StoreError, Version, Write,
 };
 use crate::{Records, query_all};
 
@@ -52,6 +52,7 @@ pub async fn state_store(store: Arc<dyn StateStore>) {
     bulk_writes(store.as_ref()).await;
     limits(store.as_ref()).await;
     idempotency(store.as_ref()).await;
+    fenced_claims(store.as_ref()).await;
     state_store_concurrency(store).await;
 }
 
@@ -292,25 +293,35 @@ fn terms(now: i64, lease: i64, expiry: i64) -> ClaimTerms {
     }
 }
 
+fn acquired(claim: Claim) -> ClaimToken {
+    match claim {
+        Claim::Acquired(token) => token,
+        other => panic!("expected Acquired, got {other:?}"),
+    }
+}
+
+fn is_claim_lost(result: Result<(), StoreError>) -> bool {
+    matches!(result, Err(StoreError::ClaimLost { .. }))
+}
+
 async fn idempotency(store: &dyn StateStore) {
     let key = IdempotencyKey(format!("{}#order-create", prefix()));
     let t0 = 1_800_000_000_000;
-    assert_eq!(
-        store.claim(&key, terms(t0, 1_000, 60_000)).await.unwrap(),
-        Claim::Acquired
-    );
+    let first = acquired(store.claim(&key, terms(t0, 1_000, 60_000)).await.unwrap());
     assert_eq!(
         store.claim(&key, terms(t0 + 10, 1_000, 60_000)).await.unwrap(),
-        Claim::InProgress
+        Claim::InProgress {
+            until: Timestamp::from_millis(t0 + 1_000)
+        }
     );
-    // The holder crashed: once its lease is over, another invocation takes the work.
-    assert_eq!(
-        store.claim(&key, terms(t0 + 2_000, 1_000, 60_000)).await.unwrap(),
-        Claim::Acquired
-    );
+    // The holder crashed: once its lease is over, another invocation takes the work, with a new
+    // token.
+    let second = acquired(store.claim(&key, terms(t0 + 2_000, 1_000, 60_000)).await.unwrap());
+    assert_ne!(first, second, "every acquisition gets a fresh token");
     store
         .complete(
             &key,
+            &second,
             json!({ "increment_id": "000000042" }),
             Timestamp::from_millis(t0 + 60_000),
         )
@@ -321,20 +332,82 @@ async fn idempotency(store: &dyn StateStore) {
         Claim::Completed(json!({ "increment_id": "000000042" }))
     );
     // Completed records expire by the condition, whether or not TTL deleted them.
-    assert_eq!(
+    let third = acquired(
         store
             .claim(&key, terms(t0 + 61_000, 1_000, 60_000))
             .await
             .unwrap(),
-        Claim::Acquired
     );
-    store.release(&key).await.unwrap();
-    assert_eq!(
+    store.release(&key, &third).await.unwrap();
+    acquired(
         store
             .claim(&key, terms(t0 + 61_001, 1_000, 60_000))
             .await
             .unwrap(),
-        Claim::Acquired
+    );
+}
+
+/// Only the current holder completes, renews or releases a claim: a stale holder whose lease
+/// passed and was taken over is refused ([`StoreError::ClaimLost`]) and leaves the new holder's
+/// record as it is.
+async fn fenced_claims(store: &dyn StateStore) {
+    let key = IdempotencyKey(format!("{}#fenced", prefix()));
+    let t0 = 1_800_000_000_000;
+    let stale = acquired(store.claim(&key, terms(t0, 1_000, 60_000)).await.unwrap());
+    let stranger = ClaimToken::fresh();
+    let later = Timestamp::from_millis(t0 + 60_000);
+    assert!(is_claim_lost(
+        store.complete(&key, &stranger, json!(1), later).await
+    ));
+    assert!(is_claim_lost(store.release(&key, &stranger).await));
+    assert!(is_claim_lost(
+        store
+            .renew(&key, &stranger, Timestamp::from_millis(t0 + 50_000))
+            .await
+    ));
+    // Refused calls changed nothing.
+    assert_eq!(
+        store.claim(&key, terms(t0 + 10, 1_000, 60_000)).await.unwrap(),
+        Claim::InProgress {
+            until: Timestamp::from_millis(t0 + 1_000)
+        }
+    );
+    // The holder renews its lease before a long action; nobody takes the work meanwhile.
+    store
+        .renew(&key, &stale, Timestamp::from_millis(t0 + 5_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(&key, terms(t0 + 2_000, 1_000, 60_000)).await.unwrap(),
+        Claim::InProgress {
+            until: Timestamp::from_millis(t0 + 5_000)
+        }
+    );
+    // The lease passes; a new holder takes over; the stale holder wakes and is refused everything.
+    let current = acquired(store.claim(&key, terms(t0 + 6_000, 1_000, 60_000)).await.unwrap());
+    assert!(is_claim_lost(
+        store
+            .renew(&key, &stale, Timestamp::from_millis(t0 + 9_000))
+            .await
+    ));
+    assert!(is_claim_lost(store.complete(&key, &stale, json!(1), later).await));
+    assert!(is_claim_lost(store.release(&key, &stale).await));
+    assert_eq!(
+        store.claim(&key, terms(t0 + 6_010, 1_000, 60_000)).await.unwrap(),
+        Claim::InProgress {
+            until: Timestamp::from_millis(t0 + 7_000)
+        },
+        "the new holder's record survives the stale holder"
+    );
+    store
+        .complete(&key, &current, json!({ "order_id": 7 }), later)
+        .await
+        .unwrap();
+    // Even after completion, the stale holder cannot delete the completed record.
+    assert!(is_claim_lost(store.release(&key, &stale).await));
+    assert_eq!(
+        store.claim(&key, terms(t0 + 8_000, 1_000, 60_000)).await.unwrap(),
+        Claim::Completed(json!({ "order_id": 7 }))
     );
 }
 
@@ -350,7 +423,7 @@ async fn concurrent_claims(store: Arc<dyn StateStore>) {
         .collect();
     let mut acquired = 0;
     for t in tasks {
-        if t.await.unwrap() == Claim::Acquired {
+        if matches!(t.await.unwrap(), Claim::Acquired(_)) {
             acquired += 1;
         }
     }

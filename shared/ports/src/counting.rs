@@ -11,7 +11,8 @@ use serde_json::Value;
 use domain::Timestamp;
 
 use crate::state::{
-    Claim, ClaimTerms, Expect, IdempotencyKey, Item, Key, Page, Query, StateStore, StoreError, Version, Write,
+    Claim, ClaimTerms, ClaimToken, Expect, IdempotencyKey, Item, Key, Page, Query, StateStore, StoreError,
+    Version, Write,
 };
 
 /// Counters of one [`CountingStore`], as a snapshot.
@@ -29,7 +30,7 @@ pub struct StoreCounts {
     pub batch_items: u64,
     /// Writes (and checks) inside transactions.
     pub transaction_items: u64,
-    /// `claim`, `complete` and `release` calls.
+    /// `claim`, `complete`, `renew` and `release` calls.
     pub idempotency_calls: u64,
 }
 
@@ -148,16 +149,27 @@ impl StateStore for CountingStore {
     async fn complete(
         &self,
         key: &IdempotencyKey,
+        token: &ClaimToken,
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         bump(&self.counters.idempotency_calls, 1);
-        self.inner.complete(key, result, expires_at).await
+        self.inner.complete(key, token, result, expires_at).await
     }
 
-    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError> {
+    async fn renew(
+        &self,
+        key: &IdempotencyKey,
+        token: &ClaimToken,
+        in_progress_until: Timestamp,
+    ) -> Result<(), StoreError> {
         bump(&self.counters.idempotency_calls, 1);
-        self.inner.release(key).await
+        self.inner.renew(key, token, in_progress_until).await
+    }
+
+    async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
+        bump(&self.counters.idempotency_calls, 1);
+        self.inner.release(key, token).await
     }
 }
 
@@ -206,12 +218,21 @@ mod tests {
             Ok(())
         }
         async fn claim(&self, _: &IdempotencyKey, _: ClaimTerms) -> Result<Claim, StoreError> {
-            Ok(Claim::Acquired)
+            Ok(Claim::Acquired(ClaimToken::fresh()))
         }
-        async fn complete(&self, _: &IdempotencyKey, _: Value, _: Timestamp) -> Result<(), StoreError> {
+        async fn complete(
+            &self,
+            _: &IdempotencyKey,
+            _: &ClaimToken,
+            _: Value,
+            _: Timestamp,
+        ) -> Result<(), StoreError> {
             Ok(())
         }
-        async fn release(&self, _: &IdempotencyKey) -> Result<(), StoreError> {
+        async fn renew(&self, _: &IdempotencyKey, _: &ClaimToken, _: Timestamp) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn release(&self, _: &IdempotencyKey, _: &ClaimToken) -> Result<(), StoreError> {
             Ok(())
         }
     }

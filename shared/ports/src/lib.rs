@@ -24,7 +24,7 @@ pub use queue::{Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings,
 pub use records::{Record, Records, UpdateError, Versioned};
 pub use retry::{Backoff, Deadline};
 pub use state::{
-    Claim, ClaimTerms, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query, QueryTarget,
-    SortRange, StateStore, StoreError, Stored, Version, Write, query_all,
+    Claim, ClaimTerms, ClaimToken, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query,
+    QueryTarget, SortRange, StateStore, StoreError, Stored, Version, Write, query_all,
 };
 pub use walmart::Walmart;

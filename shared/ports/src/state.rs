@@ -204,15 +204,28 @@ pub struct Page {
     pub next: Option<PageToken>,
 }
 
+/// Proof of holding an idempotency claim: a fresh random id per acquisition. `complete`, `renew`
+/// and `release` are conditioned on it, so a holder whose lease ran out and was taken over cannot
+/// touch the new holder's record (fencing).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClaimToken(pub String);
+
+impl ClaimToken {
+    pub fn fresh() -> Self {
+        use rand::RngExt;
+        Self(format!("{:032x}", rand::rng().random::<u128>()))
+    }
+}
+
 /// How an idempotency claim came out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// The caller owns the work now and must `complete` or `release` it.
-    Acquired,
+    /// The caller owns the work now and must `complete` or `release` it with this token.
+    Acquired(ClaimToken),
     /// The work was already done; here is its recorded result.
     Completed(Value),
-    /// Someone else holds an unexpired claim: retry later.
-    InProgress,
+    /// Someone else holds an unexpired claim, leased until `until`: retry after that.
+    InProgress { until: Timestamp },
 }
 
 /// An idempotency record's key: a business key such as `order-create#<purchaseOrderId>`.
@@ -255,6 +268,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("state store error: {0}")]
     Backend(String),
+    /// `complete`, `renew` or `release` by a caller that no longer holds the claim: its lease ran
+    /// out and another caller took it (or the record is gone). The caller must not act further.
+    #[error("idempotency claim {key} is no longer held by this caller")]
+    ClaimLost { key: String },
 }
 
 impl StoreError {
@@ -305,19 +322,32 @@ pub trait StateStore: Send + Sync {
     /// once and all are written when this returns Ok.
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError>;
 
-    /// Claims the idempotency record `key` (see the exemplars' Powertools design).
+    /// Claims the idempotency record `key` (see the exemplars' Powertools design). An acquisition
+    /// carries a fresh [`ClaimToken`].
     async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError>;
 
-    /// Marks a claimed record completed with its result.
+    /// Marks a claimed record completed with its result; only by the current holder
+    /// ([`StoreError::ClaimLost`] otherwise).
     async fn complete(
         &self,
         key: &IdempotencyKey,
+        token: &ClaimToken,
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Gives a claim back after a failure, so the work can be tried again.
-    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError>;
+    /// Moves the holder's lease to `in_progress_until` (before an action that may outlast the
+    /// lease); only by the current holder ([`StoreError::ClaimLost`] otherwise).
+    async fn renew(
+        &self,
+        key: &IdempotencyKey,
+        token: &ClaimToken,
+        in_progress_until: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Gives a claim back after a failure, so the work can be tried again; only by the current
+    /// holder ([`StoreError::ClaimLost`] otherwise).
+    async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError>;
 }
 
 /// Reads every page of a query. For bounded partitions (a channel's feeds, an order's records).

@@ -184,6 +184,11 @@ pub enum ProductQuery {
     },
 }
 
+/// The Commerce client's default wait for one answer. Also the time Commerce is taken to need, at
+/// most, to finish a request the client gave up on ([`Commerce::write_settle_time`]); infra-checks
+/// holds the queues' visibility and receives to it.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[async_trait]
 pub trait Commerce: Send + Sync {
     /// One page of products, oldest change first.
@@ -225,13 +230,19 @@ pub trait Commerce: Send + Sync {
         deadline: &Deadline,
     ) -> Result<PlacedOrder, ApiError>;
 
-    /// The order placed for a purchase order, if any.
-    async fn find_order_for_purchase_order(
+    /// Every order placed for a purchase order, oldest first (more than one only if a duplicate
+    /// slipped through).
+    async fn orders_for_purchase_order(
         &self,
         po: &PurchaseOrderId,
         lookup: &OrderLookup,
         deadline: &Deadline,
-    ) -> Result<Option<Order>, ApiError>;
+    ) -> Result<Vec<Order>, ApiError>;
+
+    /// How long after the client gave up on a write (timeout, lost answer) Commerce may still
+    /// apply it: a request Commerce is still working on is taken to finish within the client's
+    /// own request timeout. An order placement can land that late.
+    fn write_settle_time(&self) -> std::time::Duration;
 
     /// One page of orders changed at or after `since`, oldest change first.
     async fn orders_page(
