@@ -52,6 +52,8 @@ pub struct DemoOptions {
     pub settle_cap: Duration,
     /// `--chaos SEED`: faults, kills and redeliveries on top of the scripted day.
     pub chaos: Option<u64>,
+    /// Faults both sandboxes suffer from the start (none by default), e.g. every call slowed.
+    pub sandbox_faults: sandbox_kit::FaultPlan,
 }
 
 impl DemoOptions {
@@ -73,6 +75,7 @@ impl DemoOptions {
             progress: Progress::silent(),
             settle_cap: DEFAULT_SETTLE_CAP,
             chaos: None,
+            sandbox_faults: sandbox_kit::FaultPlan::default(),
         })
     }
 }
@@ -202,6 +205,8 @@ pub async fn run(
     )
     .await
     .map_err(RunnerError::Sandbox)?;
+    sandboxes.walmart.faults.set(options.sandbox_faults.clone());
+    sandboxes.commerce.faults().set(options.sandbox_faults.clone());
     let plan = Plan::from_embedded_template()?;
     let settings = options.settings.clone();
     let store = Arc::new(ObservedStore::new(
