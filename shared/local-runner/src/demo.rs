@@ -205,7 +205,7 @@ pub async fn run(
     )
     .await
     .map_err(RunnerError::Sandbox)?;
-    sandboxes.walmart.faults.set(options.sandbox_faults.clone());
+    sandboxes.walmart.faults().set(options.sandbox_faults.clone());
     sandboxes.commerce.faults().set(options.sandbox_faults.clone());
     let plan = Plan::from_embedded_template()?;
     let settings = options.settings.clone();
