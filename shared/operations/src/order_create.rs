@@ -175,7 +175,7 @@ pub async fn create_order(
         Err(e) => return lease.release_after(ch, e.into()).await,
     };
     if record.commerce_link().is_some() {
-        release_quietly(lease, ch).await?;
+        lease.release(ch).await?;
         finish(ch, po, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
@@ -231,7 +231,7 @@ pub async fn create_order(
                 Err(e) if caused_by_request(&e) => {
                     let reason = format!("Commerce refused the order: {}", e.message);
                     let outcome = record_failure(ch, po, reason).await;
-                    release_quietly(lease, ch).await?;
+                    lease.release(ch).await?;
                     return outcome;
                 }
                 Err(e) => {
@@ -256,7 +256,7 @@ pub async fn create_order(
     if kept != placed.link {
         // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
         cancel_duplicate(ch, po, &kept, &placed.link, deadline).await;
-        release_quietly(lease, ch).await?;
+        lease.release(ch).await?;
         finish(ch, po, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
@@ -281,17 +281,6 @@ pub async fn create_order(
     enqueue_urgent_inventory(ch, placed.order.lines.iter().map(|l| &l.sku)).await;
     finish(ch, po, deadline).await?;
     Ok(CreateOutcome::Created { link, recovered })
-}
-
-/// Gives the claim back; a claim another invocation holds by now needs no giving back.
-async fn release_quietly(lease: crate::order_support::Lease, ch: &Channel) -> Result<(), OpError> {
-    match lease.release(ch).await {
-        Err(e) if claim_lost(&e) => {
-            tracing::warn!("the creation claim had already been taken over");
-            Ok(())
-        }
-        other => other,
-    }
 }
 
 fn duplicate_link(order: &Order) -> Result<CommerceOrderLink, OpError> {

@@ -578,6 +578,59 @@ async fn a_stale_holder_waking_after_its_lease_neither_places_nor_touches_the_ne
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_commerce_order_that_slipped_through_is_cancelled_and_noted() {
+    let fx = Fixture::start().await;
+    let sku = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&sku, 2, 1999)]).await;
+    fx.import().await;
+    let _ = fx.peek(QueueName::OrderCreate).await;
+    // Two placements of the same purchase order landed (say, before claims were fenced).
+    let record = fx.record(&po).await;
+    let placement = OrderPlacement::from_settings(&fx.ch.settings.orders, &record.order.method_code);
+    for _ in 0..2 {
+        fx.ch
+            .commerce
+            .create_order_for(&record.order_to_place(), &placement, &Fixture::deadline())
+            .await
+            .unwrap();
+    }
+    assert_eq!(fx.salable(&sku).await, 6.0, "both hold stock");
+
+    let outcome = order_create::create_order(&fx.ch, &po, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CreateOutcome::Created { recovered: true, .. }),
+        "{outcome:?}"
+    );
+    let mut orders = fx.commerce_orders(&po).await;
+    orders.sort_by_key(|o| fx.commerce_order_id(o));
+    let (kept, duplicate) = (&orders[0], &orders[1]);
+    let record = fx.record(&po).await;
+    assert_eq!(
+        record.commerce_link().unwrap().order_id,
+        CommerceOrderId(fx.commerce_order_id(kept)),
+        "the oldest is kept"
+    );
+    assert_eq!(duplicate["state"], "canceled", "{duplicate}");
+    let kept_increment = kept["increment_id"].as_str().unwrap();
+    assert!(
+        duplicate["status_histories"].as_array().unwrap().iter().any(|h| {
+            let comment = h["comment"].as_str().unwrap_or_default();
+            comment.contains(po.as_str()) && comment.contains(kept_increment)
+        }),
+        "a comment names the purchase order and the kept order: {duplicate}"
+    );
+    assert!(record.history.iter().any(|h| matches!(
+        &h.event,
+        OrderEvent::DuplicateCancelled { increment_id }
+            if increment_id.as_str() == duplicate["increment_id"].as_str().unwrap()
+    )));
+    assert_eq!(fx.salable(&sku).await, 8.0, "the duplicate holds no stock");
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_placement_answer_still_yields_one_order() {
     let fx = Fixture::start().await;
     let sku = fx.skus[1].clone();
