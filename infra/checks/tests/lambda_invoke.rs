@@ -645,7 +645,7 @@ async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
     .await
     .expect("walmart sandbox");
     let commerce = commerce_sandbox::CommerceSandbox::start(
-        commerce_sandbox::SandboxSettings::default(),
+        commerce_sandbox::SandboxSettings::default().with_purchase_order(),
         clock,
         any_port,
     )

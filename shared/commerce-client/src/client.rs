@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::config::{CommerceAuth, CommerceConfig};
-use crate::error::{CommerceError, render_error_body};
+use crate::error::{CommerceError, NO_ROUTE_MESSAGE, render_error_body};
 use crate::oauth;
 use crate::search::{PageCursor, SearchCriteria};
 use crate::wire::SearchResults;
@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     api_root: String,
     /// Whether the store has the RMA module, once detected.
     pub(crate) rma_supported: Mutex<Option<bool>>,
+    /// The store view's set-up once checked, and whether MSI was checked with it.
+    pub(crate) store_setup: Mutex<Option<(ports::commerce::StoreSetup, bool)>>,
 }
 
 /// One request: the route template names it in logs and errors (never the concrete path, which can
@@ -105,6 +107,7 @@ impl CommerceClient {
                 clock,
                 api_root,
                 rma_supported: Mutex::new(None),
+                store_setup: Mutex::new(None),
             }),
         })
     }
@@ -283,6 +286,8 @@ impl CommerceClient {
         let message = render_error_body(&text);
         Err(match status {
             401 | 403 => CommerceError::Auth { route, message },
+            // Only Magento's router answers this text; an entity 404 names the entity.
+            404 if message == NO_ROUTE_MESSAGE => CommerceError::NoRoute { route, message },
             404 => CommerceError::NotFound { route, message },
             // Fastly or nginx in front of the store (and 2.4.7's order-placement limiter) answer 429,
             // or 503 with `Retry-After`: slow down, and say so rather than report a server error.

@@ -14,9 +14,23 @@ pub enum CommerceError {
     /// 401/403: bad or expired credentials, or the integration lacks the ACL resource.
     #[error("Commerce refused the credentials on {route}: {message}")]
     Auth { route: String, message: String },
-    /// 404: the entity (or, on stores without a module, the route) does not exist.
+    /// 404 whose body names a missing entity ("The product that was requested doesn't exist...").
     #[error("Commerce has no such entity on {route}: {message}")]
     NotFound { route: String, message: String },
+    /// 404 `"Request does not match any route."`: the route itself is missing. Magento answers so
+    /// when the module serving it is disabled (MSI for `/V1/inventory/...`), when the store code in
+    /// `/rest/<code>/V1` is unknown (`Webapi/Controller/PathProcessor` leaves it in the path), or
+    /// when the web server refused an encoded `/` (magento2 issue 8615). It says nothing about the
+    /// entity: it is a store configuration problem.
+    #[error(
+        "Commerce has no route for {route} (\"{message}\"): the module serving it is disabled \
+         (Multi-Source Inventory for /V1/inventory), the store code is unknown, or the web server \
+         refuses encoded slashes; check the store's configuration"
+    )]
+    NoRoute { route: String, message: String },
+    /// The store is not set up as the channel needs (a payment method disabled, say).
+    #[error("Commerce is not configured for the channel: {0}")]
+    Configuration(String),
     /// 400 and other 4xx: Commerce rejected the request; retrying the same request cannot help.
     #[error("Commerce rejected the request on {route} ({status}): {message}")]
     Validation {
@@ -97,6 +111,8 @@ impl CommerceError {
         match self {
             CommerceError::Auth { .. } => "auth",
             CommerceError::NotFound { .. } => "not_found",
+            CommerceError::NoRoute { .. } => "no_route",
+            CommerceError::Configuration(_) => "configuration",
             CommerceError::Validation { .. } => "validation",
             CommerceError::Throttled { .. } => "throttled",
             CommerceError::Server { .. } => "server",
@@ -109,6 +125,9 @@ impl CommerceError {
         }
     }
 }
+
+/// Magento's message for a path no route serves (`Magento\\Webapi\\Controller\\Rest\\Router`).
+pub const NO_ROUTE_MESSAGE: &str = "Request does not match any route.";
 
 /// Renders a Magento error body: `%1`, `%2`... take list parameters in order, `%name` takes the
 /// named parameter. Placeholders without a value are left as they are, so nothing is lost. A body

@@ -41,7 +41,8 @@ impl CommerceClient {
         let call = Call::get("GET /V1/returns", "returns").query(probe.to_query());
         let supported = match self.execute::<serde_json::Value>(&call, deadline).await {
             Ok(_) => true,
-            Err(CommerceError::NotFound { .. }) => false,
+            // Open Source has no `/V1/returns` route at all.
+            Err(CommerceError::NoRoute { .. }) => false,
             Err(other) => return Err(other),
         };
         if let Ok(mut known) = self.inner.rma_supported.lock() {

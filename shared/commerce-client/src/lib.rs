@@ -87,6 +87,7 @@ pub mod orders;
 mod port;
 pub mod products;
 pub mod search;
+pub mod setup;
 mod stock;
 /// The Commerce payload types, owned by the Commerce port.
 pub use ports::commerce::model as wire;

@@ -62,6 +62,35 @@ fn carrier_and_method(placement: &OrderPlacement) -> Result<(&str, &str), Commer
         })
 }
 
+/// Magento ships the "Purchase Order" method switched off (`Magento/OfflinePayments/etc/config.xml`),
+/// and only that method stores `po_number`, which finding an order again relies on. The answer to
+/// `shipping-information` lists the methods the cart may use: a missing one is the store's
+/// configuration, not this order's fault, so it is said as such before anything is placed.
+fn check_payment_method(payment_details: &serde_json::Value, method: &str) -> Result<(), CommerceError> {
+    let available: Vec<&str> = payment_details
+        .get("payment_methods")
+        .and_then(serde_json::Value::as_array)
+        .map(|methods| {
+            methods
+                .iter()
+                .filter_map(|m| m.get("code").and_then(serde_json::Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    if available.contains(&method) {
+        return Ok(());
+    }
+    Err(CommerceError::Configuration(format!(
+        "payment method {method:?} is not available in Commerce (the cart offers: {}); enable it in \
+         Stores > Configuration > Sales > Payment Methods",
+        if available.is_empty() {
+            "none".to_owned()
+        } else {
+            available.join(", ")
+        }
+    )))
+}
+
 /// The cart being filled: guest carts are addressed by a masked id, customer carts by number.
 enum Cart {
     Guest(String),
@@ -149,7 +178,8 @@ impl CommerceClient {
                 &body,
             ),
         };
-        let _payment_details: serde_json::Value = self.execute(&call, deadline).await?;
+        let payment_details: serde_json::Value = self.execute(&call, deadline).await?;
+        check_payment_method(&payment_details, &placement.payment_method)?;
 
         let payment = PaymentMethod {
             method: placement.payment_method.clone(),

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use domain::{CommerceOrderId, CreditMemoId, PurchaseOrder, PurchaseOrderId, Sku, Timestamp};
 use ports::commerce::{
     Commerce, OrderFilter, OrderLookup, OrderPlacement, PlacedOrder, ProductQuery, RefundArguments,
-    ReturnRecorded, ReturnRequest,
+    ReturnRecorded, ReturnRequest, StoreSetup,
 };
 use ports::{Api, ApiError, ApiErrorKind, Deadline, PageRequest, SearchPage};
 
@@ -17,6 +17,7 @@ impl From<CommerceError> for ApiError {
         let kind = match &e {
             CommerceError::Auth { .. } => ApiErrorKind::Auth,
             CommerceError::NotFound { .. } => ApiErrorKind::NotFound,
+            CommerceError::NoRoute { .. } | CommerceError::Configuration(_) => ApiErrorKind::Configuration,
             CommerceError::Validation { .. } => ApiErrorKind::Validation,
             CommerceError::Throttled { .. } => ApiErrorKind::Throttled,
             CommerceError::Server { .. } => ApiErrorKind::Server,
@@ -39,6 +40,10 @@ impl From<CommerceError> for ApiError {
 
 #[async_trait]
 impl Commerce for CommerceClient {
+    async fn store_setup(&self, needs_msi: bool, deadline: &Deadline) -> Result<StoreSetup, ApiError> {
+        Ok(CommerceClient::store_setup(self, needs_msi, deadline).await?)
+    }
+
     async fn products_page(
         &self,
         query: &ProductQuery,

@@ -393,8 +393,9 @@ async fn stores_without_msi_use_the_legacy_stock_item() {
         .salable_quantity(&Sku::new("MUG-1").unwrap(), 1, &d)
         .await
         .unwrap_err();
+    // The route is missing, not the product.
     assert!(
-        matches!(err, commerce_client::CommerceError::NotFound { .. }),
+        matches!(err, commerce_client::CommerceError::NoRoute { .. }),
         "{err}"
     );
     assert!(
@@ -407,4 +408,60 @@ async fn stores_without_msi_use_the_legacy_stock_item() {
         .await
         .unwrap();
     assert_eq!(legacy.qty, Some(5.0));
+}
+
+/// Issue 12, fact 1: Magento's 404 has two meanings. A route 404 (`"Request does not match any
+/// route."`: MSI disabled, unknown store code) is a configuration error; only an entity 404 says the
+/// product is gone.
+#[tokio::test]
+async fn a_route_404_is_a_configuration_error_and_an_entity_404_a_missing_product() {
+    use commerce_client::CommerceError;
+    let d = deadline();
+    let h = start(SandboxSettings::default()).await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
+    let gone = h
+        .client
+        .salable_quantity(&Sku::new("NO-SUCH-SKU").unwrap(), 1, &d)
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, CommerceError::NotFound { .. }), "{gone}");
+    let setup = h.client.store_setup(true, &d).await.unwrap();
+    assert_eq!(setup.store_code, "default");
+    assert_eq!(setup.timezone, "America/Chicago");
+
+    // A store without MSI: the probe says so in words that name the remedy.
+    let without_msi = start(SandboxSettings {
+        msi: false,
+        ..SandboxSettings::default()
+    })
+    .await;
+    let err = without_msi.client.store_setup(true, &d).await.unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::Configuration(m) if m.contains("Multi-Source Inventory is disabled")),
+        "{err}"
+    );
+    assert_eq!(
+        ports::ApiError::from(err).kind,
+        ports::ApiErrorKind::Configuration
+    );
+    // A store without MSI is fine for a channel on legacy stock.
+    assert!(without_msi.client.store_setup(false, &d).await.is_ok());
+
+    // An unknown store code: every route is missing.
+    let wrong_code = start_with(SandboxSettings::default(), |c| c.store_code = "us_store".into()).await;
+    let err = wrong_code
+        .client
+        .product(&Sku::new("MUG-1").unwrap(), &d)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CommerceError::NoRoute { .. }), "{err}");
+    let err = wrong_code.client.store_setup(false, &d).await.unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::Configuration(m) if m.contains("store code \"us_store\" is unknown")),
+        "{err}"
+    );
 }

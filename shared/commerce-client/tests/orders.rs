@@ -545,3 +545,52 @@ async fn unavailable_stock_and_bad_methods_are_validation_errors() {
     );
     assert_eq!(h.sandbox.control().orders().await.unwrap().len(), 0);
 }
+
+/// Issue 12, fact 8: Magento ships "Purchase Order" switched off, and only that method stores
+/// `po_number`. Placing an order then fails as a configuration error that names the remedy, and
+/// no order is placed.
+#[tokio::test]
+async fn a_disabled_payment_method_is_a_configuration_error_before_any_order_is_placed() {
+    let h = start_as_configured(SandboxSettings::default(), |_| {}).await;
+    let control = h.sandbox.control();
+    control
+        .seed_products(&[product("MUG-1", 12.0, 3.0, 2.0)])
+        .await
+        .unwrap();
+    let po = purchase_order(
+        "1796277083099",
+        "buyer-9@relay.walmart.com",
+        start_time(),
+        vec![walmart_line(1, "MUG-1", 1, 1200)],
+    );
+    let err = h
+        .client
+        .create_order_for(&po, &guest(), &deadline())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CommerceError::Configuration(m)
+            if m.contains("payment method \"purchaseorder\" is not available") && m.contains("checkmo")),
+        "{err}"
+    );
+    assert_eq!(
+        ports::ApiError::from(err).kind,
+        ports::ApiErrorKind::Configuration
+    );
+    assert!(control.orders().await.unwrap().is_empty());
+
+    // The merchant switches it on: the same order goes through.
+    control
+        .change_store_config(&commerce_sandbox::StoreConfigChange {
+            enable_payment_methods: vec!["purchaseorder".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let placed = h
+        .client
+        .create_order_for(&po, &guest(), &deadline())
+        .await
+        .unwrap();
+    assert!(!placed.recovered);
+}

@@ -26,6 +26,9 @@ async fn every_client_route_and_every_sandbox_answer_match_the_published_schema(
     let d = deadline();
     let sku = |s: &str| Sku::new(s).unwrap();
 
+    // The store's set-up (storeConfigs, the MSI probe).
+    h.client.store_setup(true, &d).await.unwrap();
+
     // Catalog.
     let mut child = product("TEE-BLUE", 15.0, 4.0, 0.0);
     child.visibility = Some(1);

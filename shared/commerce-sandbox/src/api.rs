@@ -89,6 +89,14 @@ fn routes() -> Vec<Route> {
     vec![
         route!(
             GET,
+            ["store", "storeConfigs"],
+            "GET /V1/store/storeConfigs",
+            Some("Magento_Backend::store"),
+            Core,
+            store_configs
+        ),
+        route!(
+            GET,
             ["products"],
             "GET /V1/products",
             CATALOG,
@@ -434,11 +442,11 @@ fn handle(
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let mut store = lock(shared);
+    // Magento's `Webapi\Controller\PathProcessor` strips only a known store code; an unknown one
+    // stays in the path, which then matches no route.
     if store_code != "all" && !store.settings.store_codes.contains(&store_code) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "The store that was requested wasn't found. Verify the store and try again.",
-        ));
+        *store.stats.entry(format!("{method} (no route)")).or_insert(0) += 1;
+        return Err(ApiError::no_route());
     }
     let table = routes();
     let route = table
@@ -523,6 +531,28 @@ fn criteria_for<T: Searchable>(
     criteria.check_page_size(store.settings.page_size_cap)?;
     criteria.check_fields::<T>(extra)?;
     Ok(criteria)
+}
+
+// ------------------------------------------------------------------ stores
+
+/// `store-data-store-config-interface` of every store view (or of `storeCodes[]`).
+fn store_configs(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
+    let wanted: Vec<&str> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| k.starts_with("storeCodes"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    Ok(Value::Array(
+        store
+            .settings
+            .store_codes
+            .iter()
+            .enumerate()
+            .filter(|(_, code)| wanted.is_empty() || wanted.contains(&code.as_str()))
+            .map(|(i, code)| render::store_config(store, i as u64 + 1, code))
+            .collect(),
+    ))
 }
 
 // ------------------------------------------------------------------ catalog

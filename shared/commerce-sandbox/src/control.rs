@@ -40,6 +40,7 @@ pub fn routes(shared: Shared) -> Router {
             post(lose_placement_answers),
         )
         .route("/_sandbox/throttle", post(set_throttle))
+        .route("/_sandbox/store-config", post(change_store_config))
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/restore", post(restore_tokens))
         .route("/_sandbox/stats", get(stats).delete(clear_stats))
@@ -335,6 +336,50 @@ struct LoseAnswers {
 async fn lose_placement_answers(State(shared): State<Shared>, Json(req): Json<LoseAnswers>) -> Json<Value> {
     lock(&shared).lose_placement_answers = req.count;
     Json(json!({ "count": req.count }))
+}
+
+/// The merchant changing the store's configuration (or modules) while the channel runs: any of the
+/// fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoreConfigChange {
+    /// Multi-Source Inventory modules enabled (`bin/magento module:disable Magento_Inventory*`).
+    pub msi: Option<bool>,
+    /// Offline payment methods to switch on or off, by code.
+    pub enable_payment_methods: Vec<String>,
+    pub disable_payment_methods: Vec<String>,
+    /// The store view codes served.
+    pub store_codes: Option<Vec<String>>,
+    pub timezone: Option<String>,
+}
+
+async fn change_store_config(State(shared): State<Shared>, Json(change): Json<StoreConfigChange>) -> Answer {
+    let mut store = lock(&shared);
+    let settings = &mut store.settings;
+    if let Some(msi) = change.msi {
+        settings.msi = msi;
+    }
+    for code in &change.enable_payment_methods {
+        if !settings.payment_methods.iter().any(|(c, _)| c == code) {
+            let title = render::payment_title(code).to_owned();
+            settings.payment_methods.push((code.clone(), title));
+        }
+    }
+    settings
+        .payment_methods
+        .retain(|(c, _)| !change.disable_payment_methods.contains(c));
+    if let Some(codes) = change.store_codes {
+        settings.store_codes = codes;
+    }
+    if let Some(timezone) = change.timezone {
+        settings.timezone = timezone;
+    }
+    Ok(Json(json!({
+        "msi": settings.msi,
+        "payment_methods": settings.payment_methods.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+        "store_codes": settings.store_codes,
+        "timezone": settings.timezone,
+    })))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-pub use crate::control::{PriceChange, RefundRequest, ShipRequest, StockChange, Throttle};
+pub use crate::control::{PriceChange, RefundRequest, ShipRequest, StockChange, StoreConfigChange, Throttle};
 use crate::model::Customer;
 use crate::store::{CatalogSpec, ProductSeed, ShipLine, TrackInput};
 
@@ -201,6 +201,11 @@ impl ControlClient {
     /// The next `requests` API requests are throttled (429 or 503) with `Retry-After`.
     pub async fn throttle(&self, throttle: &Throttle) -> Result<Value, ControlError> {
         self.post("/_sandbox/throttle", throttle).await
+    }
+
+    /// The merchant changes the store's configuration (modules, payment methods, store codes).
+    pub async fn change_store_config(&self, change: &StoreConfigChange) -> Result<Value, ControlError> {
+        self.post("/_sandbox/store-config", change).await
     }
 
     pub async fn restore_tokens(&self) -> Result<Value, ControlError> {

@@ -44,10 +44,10 @@ use std::sync::{Arc, Mutex};
 use ports::Clock;
 use sandbox_kit::{Faults, Recorder, RunningServer};
 
-pub use control::{PriceChange, RefundRequest, ShipRequest, StockChange, Throttle};
+pub use control::{PriceChange, RefundRequest, ShipRequest, StockChange, StoreConfigChange, Throttle};
 pub use control_client::{ControlClient, ControlError};
 pub use model::Customer;
-pub use settings::{OAuthCredentials, SandboxSettings, ShippingMethod};
+pub use settings::{OAuthCredentials, PURCHASE_ORDER, SandboxSettings, ShippingMethod};
 pub use store::{CatalogSpec, Commerce, ProductSeed, RefundInput, ShipLine, TrackInput, upc_for};
 
 /// The sandbox's router (API, instrumented, plus control routes), for embedding.

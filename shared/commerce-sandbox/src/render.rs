@@ -154,6 +154,19 @@ pub fn cart(store: &Commerce, cart: &Cart) -> Value {
     })
 }
 
+/// `store-data-store-config-interface` of one store view (all on website 1, USD, US English).
+pub fn store_config(store: &Commerce, id: u64, code: &str) -> Value {
+    let base = "http://localhost/";
+    json!({
+        "id": id, "code": code, "website_id": 1, "locale": "en_US",
+        "base_currency_code": "USD", "default_display_currency_code": "USD",
+        "timezone": store.settings.timezone, "weight_unit": "lbs",
+        "base_url": base, "base_link_url": base, "base_static_url": format!("{base}static/"),
+        "base_media_url": format!("{base}media/"), "secure_base_url": base, "secure_base_link_url": base,
+        "secure_base_static_url": format!("{base}static/"), "secure_base_media_url": format!("{base}media/"),
+    })
+}
+
 /// `checkout-data-payment-details-interface`: the payment methods and the totals after shipping.
 pub fn payment_details(store: &Commerce, cart: &Cart) -> Value {
     let subtotal: f64 = cart.items.iter().map(|l| l.price * l.qty).sum();
@@ -285,7 +298,7 @@ pub fn order(o: &Order) -> Value {
     out
 }
 
-fn payment_title(method: &str) -> &'static str {
+pub fn payment_title(method: &str) -> &'static str {
     match method {
         "purchaseorder" => "Purchase Order",
         "checkmo" => "Check / Money order",

@@ -61,7 +61,9 @@ pub struct SandboxSettings {
     /// Store view codes served under `/rest/<code>/V1` (all on website `base`, stock 1).
     pub store_codes: Vec<String>,
     pub shipping_methods: Vec<ShippingMethod>,
-    /// Offline payment methods (code, title).
+    /// Offline payment methods switched on (code, title). Magento ships only "Check / Money order"
+    /// on; "Purchase Order", the one method that stores `po_number`, is off until the merchant
+    /// enables it ([`SandboxSettings::with_purchase_order`]).
     pub payment_methods: Vec<(String, String)>,
     /// `POST /V1/orders/{id}/comments` without `status` keeps the order's status (the AC-1342 fix);
     /// off = the 2.4.x releases of issue 34180, where the order's status becomes NULL.
@@ -81,7 +83,28 @@ pub struct SandboxSettings {
     /// How far `oauth_timestamp` may lie ahead of the store's clock
     /// (`Integration/Model/Oauth/Nonce/Generator::TIME_DEVIATION`).
     pub oauth_time_deviation_secs: u64,
+    /// The store's `general/locale/timezone`: `special_from_date`/`special_to_date` and other dates
+    /// without a time are days in this zone (`GET /V1/store/storeConfigs` tells it).
+    pub timezone: String,
 }
+
+impl SandboxSettings {
+    /// The merchant's set-up for the channel: the "Purchase Order" payment method switched on.
+    pub fn with_purchase_order(mut self) -> Self {
+        if !self
+            .payment_methods
+            .iter()
+            .any(|(code, _)| code == PURCHASE_ORDER)
+        {
+            self.payment_methods
+                .push((PURCHASE_ORDER.into(), "Purchase Order".into()));
+        }
+        self
+    }
+}
+
+/// Magento's code of the "Purchase Order" offline payment method.
+pub const PURCHASE_ORDER: &str = "purchaseorder";
 
 impl Default for SandboxSettings {
     fn default() -> Self {
@@ -107,10 +130,9 @@ impl Default for SandboxSettings {
                     price_per_item: 0.0,
                 },
             ],
-            payment_methods: vec![
-                ("purchaseorder".into(), "Purchase Order".into()),
-                ("checkmo".into(), "Check / Money order".into()),
-            ],
+            // Magento's `Magento/OfflinePayments/etc/config.xml`: checkmo active, purchaseorder not.
+            payment_methods: vec![("checkmo".into(), "Check / Money order".into())],
+            timezone: "America/Chicago".into(),
             comment_keeps_status: false,
             php_scalar_ids: true,
             listing_attributes: Vec::new(),

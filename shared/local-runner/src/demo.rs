@@ -70,7 +70,8 @@ impl DemoOptions {
                 feed_processing_secs: 120,
                 ..WalmartSandboxSettings::default()
             },
-            commerce_sandbox: CommerceSandboxSettings::default(),
+            // The merchant switched on "Purchase Order" for the channel (Magento ships it off).
+            commerce_sandbox: CommerceSandboxSettings::default().with_purchase_order(),
             handlers: operations::registry::handlers,
             progress: Progress::silent(),
             settle_cap: DEFAULT_SETTLE_CAP,
@@ -409,6 +410,7 @@ pub async fn run(
     orders.placed = Some(evidence.journal.orders.len());
     orders.not_placed = Some(evidence.journal.orders_not_placed);
     let summary = Summary {
+        configuration: Summary::configuration_lines(&evidence.records),
         facts: RunFacts {
             title: format!(
                 "demo, {} products, {} orders, seed {}, x{}{}",

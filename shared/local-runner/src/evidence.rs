@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use domain::{ChannelSettings, Listing, Money, OrderRecord, OrderSummary, ReturnRecord, Timestamp};
+use operations::health::{ConfigurationHealth, configuration_problem};
 use ports::commerce::model::{CreditMemo, Order as CommerceOrder, Product, Rma, Shipment};
 use ports::records::{channel_pk, listing_key, order_status_pk};
 use ports::{Query, StateStore, StoreError, query_all};
@@ -20,6 +21,8 @@ pub struct ChannelRecords {
     pub listings: Vec<Listing>,
     pub orders: Vec<OrderRecord>,
     pub returns: Vec<ReturnRecord>,
+    /// The configuration problem that stopped the channel, if one is still recorded.
+    pub configuration: Option<ConfigurationHealth>,
     /// Records that could not be read as their type (a schema drift worth reporting).
     pub unreadable: Vec<String>,
 }
@@ -39,6 +42,7 @@ impl ChannelRecords {
             .sort_by(|a, b| a.order.id.as_str().cmp(b.order.id.as_str()));
         let returns = query_all(store, Query::partition(channel_pk(&settings.id, "RETURN"))).await?;
         out.returns = decode(returns, &mut out.unreadable);
+        out.configuration = configuration_problem(store, &settings.id).await?;
         Ok(out)
     }
 

@@ -173,6 +173,7 @@ pub async fn run(
         notes.push(format!("{} runs were aborted at the stop", stopped.aborted));
     }
     let summary = Summary {
+        configuration: Summary::configuration_lines(&records),
         facts: RunFacts {
             title: format!("run, channel {}", settings.id),
             state_dir: dir.path().display().to_string(),

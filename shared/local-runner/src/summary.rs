@@ -178,6 +178,8 @@ fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub facts: RunFacts,
+    /// What is wrong with the store's configuration, one line each: the channel stopped for it.
+    pub configuration: Vec<String>,
     pub listings: ListingCounts,
     pub orders: OrderCounts,
     /// Per operation: runs, messages and failures as the engine saw them.
@@ -200,12 +202,32 @@ impl Summary {
         self.invariants.iter().all(InvariantCheck::holds)
     }
 
+    /// 2 for a configuration problem (it stopped the channel, so the invariants say little), 1 for
+    /// a broken invariant, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.invariants_hold() {
+        if !self.configuration.is_empty() {
+            crate::EXIT_USAGE
+        } else if self.invariants_hold() {
             0
         } else {
             EXIT_INVARIANT_BROKEN
         }
+    }
+
+    /// The recorded configuration problem as the summary's line.
+    pub fn configuration_lines(records: &ChannelRecords) -> Vec<String> {
+        records
+            .configuration
+            .iter()
+            .filter_map(|h| {
+                let problem = h.problem.as_deref()?;
+                Some(format!(
+                    "{problem} (found by {}, stopped {} run(s) or message(s))",
+                    h.found_by.as_deref().unwrap_or("a check"),
+                    h.occurrences
+                ))
+            })
+            .collect()
     }
 
     pub fn not_wired(wiring: &[Wiring]) -> Vec<String> {
@@ -242,6 +264,9 @@ impl Summary {
             f.wall_time.as_secs_f64(),
             f.state_dir
         );
+        for line in &self.configuration {
+            let _ = writeln!(out, "CONFIGURATION: {line}");
+        }
         if f.settled == Some(false) {
             let _ = writeln!(
                 out,
@@ -448,6 +473,7 @@ mod tests {
     #[test]
     fn a_broken_invariant_sets_the_exit_code_and_is_listed() {
         let mut summary = Summary {
+            configuration: Vec::new(),
             facts: RunFacts {
                 title: "demo".into(),
                 state_dir: "/tmp/x".into(),

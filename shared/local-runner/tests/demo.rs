@@ -166,3 +166,75 @@ async fn orders_missing_in_commerce_break_an_invariant_and_the_exit_code() {
     assert!(text.contains("still waiting for its Commerce order"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 12: a Commerce store not set up as the channel needs stops the channel before it sends
+/// anything, and the summary and the exit code say what is wrong in one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misconfigured_store_stops_the_channel_and_the_summary_says_why() {
+    let params = ScenarioParams {
+        products: 20,
+        orders: 3,
+        hours: 1.0,
+        seed: 5,
+    };
+    // MSI disabled, and an unknown store code: found by the set-up check, before anything is sent.
+    for (name, expected) in [
+        ("msi-off", "Multi-Source Inventory is disabled"),
+        ("store-code", "store code \"us_store\" is unknown"),
+    ] {
+        let dir = temp_dir(&format!("demo-{name}"));
+        let mut options = DemoOptions::new(params.clone(), 720.0, dir.clone()).unwrap();
+        options.settle_cap = Duration::from_secs(20 * 60);
+        match name {
+            "msi-off" => options.commerce_sandbox.msi = false,
+            _ => options.settings.store_code = "us_store".into(),
+        }
+        let summary = finished(demo::run(options, std::future::pending()).await.unwrap());
+        let text = summary.render();
+        assert_eq!(summary.configuration.len(), 1, "{text}");
+        assert!(summary.configuration[0].contains(expected), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("CONFIGURATION: Commerce configuration: ")),
+            "{text}"
+        );
+        assert_eq!(summary.exit_code(), local_runner::EXIT_USAGE, "{text}");
+        assert_eq!(
+            summary.listings.total, 0,
+            "nothing imported, nothing sent to Walmart\n{text}"
+        );
+        let api = summary.api.as_ref().unwrap();
+        assert_eq!(api.walmart_calls, 0, "not one call to Walmart\n{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Issue 12, fact 8: "Purchase Order" switched off (Magento's default) is found at the first order
+/// placement; no Commerce order is placed, and the channel stops selling until it is fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_payment_method_stops_the_channel_and_the_summary_says_why() {
+    let params = ScenarioParams {
+        products: 20,
+        orders: 3,
+        hours: 2.0,
+        seed: 5,
+    };
+    let dir = temp_dir("demo-payment-off");
+    let mut options = DemoOptions::new(params, 720.0, dir.clone()).unwrap();
+    options.settle_cap = Duration::from_secs(30 * 60);
+    options.commerce_sandbox = operations::testkit::CommerceSandboxSettings::default();
+    let summary = finished(demo::run(options, std::future::pending()).await.unwrap());
+    let text = summary.render();
+    assert_eq!(summary.configuration.len(), 1, "{text}");
+    assert!(
+        summary.configuration[0].contains("payment method \"purchaseorder\" is not available"),
+        "{text}"
+    );
+    assert!(
+        summary.configuration[0].contains("found by order-create"),
+        "{text}"
+    );
+    assert_eq!(summary.exit_code(), local_runner::EXIT_USAGE, "{text}");
+    assert_eq!(summary.orders.created_in_commerce, 0, "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

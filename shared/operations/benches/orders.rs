@@ -266,7 +266,7 @@ fn main() {
         .block_on(Sandboxes::start(
             dyn_clock.clone(),
             WalmartSandboxSettings::default(),
-            CommerceSandboxSettings::default(),
+            CommerceSandboxSettings::default().with_purchase_order(),
         ))
         .unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()

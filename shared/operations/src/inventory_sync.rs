@@ -345,7 +345,8 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
             }
             Ok(Evaluation::Unchanged) => report.add("unchanged", 1),
             Ok(Evaluation::NotLive) => report.add("not_live", 1),
-            Err(e) if e.is_retryable() => return Err(e),
+            // Nothing is sent when the store is misconfigured: its answers say nothing of stock.
+            Err(e) if e.is_retryable() || e.configuration_problem().is_some() => return Err(e),
             Err(e) => report.problem(format!("{sku}: {e}")),
         }
     }
@@ -596,7 +597,8 @@ async fn salable_of(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<f64,
     };
     match answer {
         Ok(quantity) => Ok(quantity),
-        // A product gone from Commerce cannot be sold.
+        // A product gone from Commerce cannot be sold. Only an entity 404 says so: Magento's route
+        // 404 (MSI disabled, unknown store code) is a configuration error and stops the run.
         Err(e) if e.kind == ApiErrorKind::NotFound => Ok(0.0),
         Err(e) => Err(e.into()),
     }
@@ -677,6 +679,8 @@ async fn process_rechecks(
                     offers.insert(sku, offer);
                     changes.push(change);
                 }
+                // Nothing is sent when the store is misconfigured: its answers say nothing of stock.
+                Err(e) if e.configuration_problem().is_some() => return Err(e),
                 Err(e) if e.is_retryable() => report.problem(format!("{sku}: {e} (checked again next run)")),
                 Err(e) => {
                     snapshot.rechecked(&sku);

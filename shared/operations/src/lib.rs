@@ -14,11 +14,13 @@
 //! | `cancellation_sync` | cancellations flow both ways                                          |
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
+//! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
 pub mod dashboard;
 mod feeds;
+pub mod health;
 pub mod inventory_sync;
 pub mod listing_match;
 pub mod order_create;

@@ -1,6 +1,7 @@
 //! Which handler runs each operation on each trigger: the one table both the Lambdas
 //! (`lambda-glue`) and the local runner dispatch through, so they cannot disagree.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use domain::Operation;
@@ -30,6 +31,21 @@ pub struct Handlers {
     pub schedule: Option<ScheduleHandler>,
 }
 
+/// Runs an operation's work once the Commerce store's set-up is known to be right, and records a
+/// configuration problem the work itself ran into (see [`crate::health`]): a misconfigured store
+/// stops every operation before it sends anything to Walmart.
+async fn guarded<T>(
+    ch: &Channel,
+    operation: Operation,
+    deadline: &Deadline,
+    work: impl Future<Output = Result<T, OpError>>,
+) -> Result<T, OpError> {
+    let readiness = crate::health::commerce_ready(ch, operation, deadline).await?;
+    let outcome = work.await;
+    crate::health::work_finished(ch, operation, readiness, &outcome).await;
+    outcome
+}
+
 /// The handlers of an operation.
 pub fn handlers(operation: Operation) -> Handlers {
     match operation {
@@ -37,63 +53,167 @@ pub fn handlers(operation: Operation) -> Handlers {
         Operation::OrderImport => Handlers {
             queue: None,
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::order_import::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::OrderImport,
+                        &deadline,
+                        crate::order_import::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::OrderCreate => Handlers {
             queue: Some((QueueName::OrderCreate, |ch, message, deadline| {
-                Box::pin(async move { crate::order_create::handle_message(&ch, &message, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::OrderCreate,
+                        &deadline,
+                        crate::order_create::handle_message(&ch, &message, &deadline),
+                    )
+                    .await
+                })
             })),
             schedule: None,
         },
         Operation::ShipmentSync => Handlers {
             queue: None,
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::shipment_sync::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::ShipmentSync,
+                        &deadline,
+                        crate::shipment_sync::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::CancellationSync => Handlers {
             queue: None,
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::cancellation_sync::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::CancellationSync,
+                        &deadline,
+                        crate::cancellation_sync::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::ReturnsSync => Handlers {
             queue: None,
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::returns_sync::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::ReturnsSync,
+                        &deadline,
+                        crate::returns_sync::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::CatalogImport => Handlers {
             queue: Some((QueueName::CatalogImport, |ch, message, deadline| {
-                Box::pin(async move { crate::catalog_import::handle_message(&ch, &message, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::CatalogImport,
+                        &deadline,
+                        crate::catalog_import::handle_message(&ch, &message, &deadline),
+                    )
+                    .await
+                })
             })),
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::catalog_import::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::CatalogImport,
+                        &deadline,
+                        crate::catalog_import::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::ListingMatch => Handlers {
             queue: Some((QueueName::ListingMatch, |ch, message, deadline| {
-                Box::pin(async move { crate::listing_match::handle_message(&ch, &message, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::ListingMatch,
+                        &deadline,
+                        crate::listing_match::handle_message(&ch, &message, &deadline),
+                    )
+                    .await
+                })
             })),
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::listing_match::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::ListingMatch,
+                        &deadline,
+                        crate::listing_match::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::InventorySync => Handlers {
             queue: Some((QueueName::InventorySync, |ch, message, deadline| {
-                Box::pin(async move { crate::inventory_sync::handle_message(&ch, &message, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::InventorySync,
+                        &deadline,
+                        crate::inventory_sync::handle_message(&ch, &message, &deadline),
+                    )
+                    .await
+                })
             })),
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::inventory_sync::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::InventorySync,
+                        &deadline,
+                        crate::inventory_sync::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
         Operation::PriceSync => Handlers {
             queue: Some((QueueName::PriceSync, |ch, message, deadline| {
-                Box::pin(async move { crate::price_sync::handle_message(&ch, &message, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::PriceSync,
+                        &deadline,
+                        crate::price_sync::handle_message(&ch, &message, &deadline),
+                    )
+                    .await
+                })
             })),
             schedule: Some(|ch, deadline| {
-                Box::pin(async move { crate::price_sync::run_scheduled(&ch, &deadline).await })
+                Box::pin(async move {
+                    guarded(
+                        &ch,
+                        Operation::PriceSync,
+                        &deadline,
+                        crate::price_sync::run_scheduled(&ch, &deadline),
+                    )
+                    .await
+                })
             }),
         },
     }

@@ -51,7 +51,12 @@ impl Sandboxes {
             feed_processing_secs: 50,
             ..Default::default()
         };
-        Self::start(clock, walmart, CommerceSandboxSettings::default()).await
+        Self::start(
+            clock,
+            walmart,
+            CommerceSandboxSettings::default().with_purchase_order(),
+        )
+        .await
     }
 
     pub fn endpoints(&self, store_code: &str) -> Endpoints {

@@ -368,3 +368,98 @@ async fn stores_without_msi_use_the_legacy_stock_and_disabled_products_show_zero
     assert_eq!(on_walmart(&f, &f.skus[1]).await, Some(0));
     f.sandboxes.shutdown().await;
 }
+
+/// Issue 12, fact 1: Magento's route 404 (`"Request does not match any route."`: MSI disabled, an
+/// unknown store code) says nothing about a product. Runs and urgent messages stop before sending
+/// anything, every listing keeps its quantity on Walmart, and the channel's health says what to fix.
+#[tokio::test]
+async fn a_route_404_stops_the_sync_and_changes_no_quantity_on_walmart() {
+    use commerce_sandbox::StoreConfigChange;
+    use operations::health::configuration_problem;
+    use operations::registry;
+    let f = fixture(settings(), "R404-", 4).await;
+    run(&f).await;
+    let control = f.sandboxes.commerce_control();
+    let updates_before = f
+        .sandboxes
+        .walmart_control()
+        .inventory_updates()
+        .await
+        .unwrap()
+        .len();
+    let all_skus: Vec<Sku> = f.skus.iter().map(|s| Sku::new(s.as_str()).unwrap()).collect();
+    let scheduled = registry::handlers(Operation::InventorySync).schedule.unwrap();
+
+    for (change, problem) in [
+        (
+            StoreConfigChange {
+                msi: Some(false),
+                ..Default::default()
+            },
+            "Multi-Source Inventory is disabled",
+        ),
+        (
+            StoreConfigChange {
+                msi: Some(true),
+                store_codes: Some(vec!["us_store".into()]),
+                ..Default::default()
+            },
+            "store code \"default\" is unknown",
+        ),
+    ] {
+        control.change_store_config(&change).await.unwrap();
+        // A stock change Walmart would otherwise hear of.
+        set_stock(&f, &[(&f.skus[0], 2.0)]).await;
+        f.clock.advance(Duration::from_secs(300));
+        let err = inventory_sync::run_scheduled(&f.channel, &deadline())
+            .await
+            .unwrap_err();
+        assert!(err.configuration_problem().is_some(), "{err}");
+        inventory_sync::enqueue_urgent(&f.channel, &all_skus)
+            .await
+            .unwrap();
+        let (handled, failed) = drain(&f.channel, Operation::InventorySync).await;
+        assert_eq!(handled, 0, "the urgent messages wait for the fix");
+        assert!(failed >= 1);
+        let err = scheduled(f.channel.clone(), deadline()).await.unwrap_err();
+        assert!(err.to_string().contains(problem), "{err}");
+        let health = configuration_problem(f.channel.store.as_ref(), &f.channel.settings.id)
+            .await
+            .unwrap()
+            .expect("the problem is recorded for the dashboard");
+        assert!(health.problem.as_deref().unwrap().contains(problem), "{health:?}");
+        assert_eq!(health.found_by.as_deref(), Some("inventory-sync"));
+        for sku in &f.skus {
+            assert_eq!(on_walmart(&f, sku).await, Some(10), "{sku} unchanged on Walmart");
+        }
+        assert_eq!(
+            f.sandboxes
+                .walmart_control()
+                .inventory_updates()
+                .await
+                .unwrap()
+                .len(),
+            updates_before
+        );
+    }
+
+    // Fixed: the next run clears the health record and the change goes through.
+    control
+        .change_store_config(&StoreConfigChange {
+            store_codes: Some(vec!["default".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    f.clock.advance(Duration::from_secs(300));
+    scheduled(f.channel.clone(), deadline()).await.unwrap();
+    assert!(
+        configuration_problem(f.channel.store.as_ref(), &f.channel.settings.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(drain(&f.channel, Operation::InventorySync).await.1, 0);
+    assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(2));
+    f.sandboxes.shutdown().await;
+}

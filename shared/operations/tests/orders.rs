@@ -303,6 +303,13 @@ impl Commerce for CrashAfterPlacing {
         }
         Ok(placed)
     }
+    async fn store_setup(
+        &self,
+        needs_msi: bool,
+        d: &Deadline,
+    ) -> Result<ports::commerce::StoreSetup, ApiError> {
+        self.inner.store_setup(needs_msi, d).await
+    }
     async fn products_page(
         &self,
         q: &ProductQuery,

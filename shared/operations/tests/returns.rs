@@ -199,7 +199,7 @@ async fn a_walmart_return_becomes_an_rma_and_its_credit_memo_a_walmart_refund_on
 async fn without_the_rma_module_a_return_is_an_order_comment_and_still_refunds() {
     let open_source = CommerceSandboxSettings {
         rma: false,
-        ..CommerceSandboxSettings::default()
+        ..CommerceSandboxSettings::default().with_purchase_order()
     };
     let fx = Fixture::start_with(settings(), open_source).await;
     let a = fx.skus[0].clone();

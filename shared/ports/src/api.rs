@@ -44,6 +44,10 @@ pub enum ApiErrorKind {
     Input,
     /// Commerce cannot cancel the order.
     CannotCancel,
+    /// The store or account is not set up as the channel needs (a route missing because a module
+    /// is disabled or the store code is wrong, a payment method switched off): nothing works until
+    /// someone fixes the configuration, and no answer of such a call says anything about the data.
+    Configuration,
 }
 
 impl ApiErrorKind {
@@ -61,6 +65,7 @@ impl ApiErrorKind {
             ApiErrorKind::DeadlineExceeded => "deadline_exceeded",
             ApiErrorKind::Input => "input",
             ApiErrorKind::CannotCancel => "cannot_cancel",
+            ApiErrorKind::Configuration => "configuration",
         }
     }
 }

@@ -46,7 +46,16 @@ pub async fn start(settings: SandboxSettings) -> Harness {
     start_with(settings, |_| {}).await
 }
 
+/// A sandbox set up as a merchant sets up a store for the channel ("Purchase Order" switched on).
 pub async fn start_with(settings: SandboxSettings, adjust: impl FnOnce(&mut CommerceConfig)) -> Harness {
+    start_as_configured(settings.with_purchase_order(), adjust).await
+}
+
+/// A sandbox exactly as `settings` say (Magento's defaults: "Purchase Order" off).
+pub async fn start_as_configured(
+    settings: SandboxSettings,
+    adjust: impl FnOnce(&mut CommerceConfig),
+) -> Harness {
     let clock = Arc::new(ManualClock::at(start_time()));
     let sandbox = CommerceSandbox::start(settings, clock.clone(), "127.0.0.1:0".parse().unwrap())
         .await

@@ -31,7 +31,11 @@ pub fn settings() -> ChannelSettings {
 
 impl Fixture {
     pub async fn start() -> Self {
-        Self::start_with(settings(), CommerceSandboxSettings::default()).await
+        Self::start_with(
+            settings(),
+            CommerceSandboxSettings::default().with_purchase_order(),
+        )
+        .await
     }
 
     pub async fn start_with(settings: ChannelSettings, commerce: CommerceSandboxSettings) -> Self {

@@ -171,6 +171,16 @@ pub struct RefundArguments {
     pub adjustment_negative: Option<f64>,
 }
 
+/// What the channel needs to know of the store view it works in, read once per process: its
+/// configuration, checked as the channel needs it (the store code exists; Multi-Source Inventory is
+/// installed when the channel reads MSI stock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSetup {
+    pub store_code: String,
+    /// `general/locale/timezone`: dates without a time (`special_from_date`) are days in this zone.
+    pub timezone: String,
+}
+
 /// Which products a catalog read returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProductQuery {
@@ -191,6 +201,13 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 #[async_trait]
 pub trait Commerce: Send + Sync {
+    /// The store view's set-up, checked once and then remembered: an unknown store code or, when
+    /// `needs_msi`, a store without Multi-Source Inventory is an [`ApiErrorKind::Configuration`]
+    /// error that says what to fix (checked again on the next call, so a fix is picked up).
+    ///
+    /// [`ApiErrorKind::Configuration`]: crate::ApiErrorKind::Configuration
+    async fn store_setup(&self, needs_msi: bool, deadline: &Deadline) -> Result<StoreSetup, ApiError>;
+
     /// One page of products, oldest change first.
     async fn products_page(
         &self,

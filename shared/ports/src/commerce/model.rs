@@ -234,6 +234,18 @@ pub struct Product {
     pub custom_attributes: Vec<CustomAttribute>,
 }
 
+/// `store-data-store-config-interface`: what the channel reads of a store view's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreConfig {
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub code: String,
+    /// `general/locale/timezone`, an IANA zone name such as `America/Chicago`.
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub timezone: String,
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub base_currency_code: String,
+}
+
 /// `inventory-sales-api-data-is-product-salable-result-interface`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IsProductSalableResult {
