@@ -1472,7 +1472,7 @@ mod tests {
         let clock = Arc::new(ManualClock::at(
             Timestamp::parse_commerce("2026-01-01 00:00:00").unwrap(),
         ));
-        let mut s = Commerce::new(SandboxSettings::default(), clock);
+        let mut s = Commerce::new(SandboxSettings::default().with_purchase_order(), clock);
         s.upsert_products(vec![ProductSeed {
             sku: "MUG-1".into(),
             price: Some(10.0),

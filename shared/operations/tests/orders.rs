@@ -135,7 +135,11 @@ async fn customer_mapping_and_acknowledgement_on_import_are_configurable() {
         domain::MethodCode::new("Standard").unwrap(),
         "freeshipping_freeshipping".into(),
     );
-    let fx = Fixture::start_with(s, Default::default()).await;
+    let fx = Fixture::start_with(
+        s,
+        operations::testkit::CommerceSandboxSettings::default().with_purchase_order(),
+    )
+    .await;
     let sku = fx.skus[0].clone();
     let po = fx.buyer_orders(&[(&sku, 1, 1999)]).await;
     fx.import().await;
@@ -167,7 +171,11 @@ async fn customer_mapping_and_acknowledgement_on_import_are_configurable() {
 async fn orders_commerce_refuses_fail_clearly_alone_are_retried_boundedly_and_can_be_redriven() {
     let mut s = settings();
     s.orders.max_create_attempts = 2;
-    let fx = Fixture::start_with(s, Default::default()).await;
+    let fx = Fixture::start_with(
+        s,
+        operations::testkit::CommerceSandboxSettings::default().with_purchase_order(),
+    )
+    .await;
     let control = fx.sandboxes.commerce_control();
     let (good, disabled, scarce) = (fx.skus[0].clone(), fx.skus[1].clone(), fx.skus[2].clone());
     control
