@@ -196,8 +196,8 @@ pub struct PartnerFeedResponse {
 pub struct InventoryQuantity {
     /// Always `EACH`.
     pub unit: String,
-    /// A number in the spec; whole units in practice.
-    pub amount: f64,
+    /// A number in the spec, whole units in its examples: sent as an integer (`10`, never `10.0`).
+    pub amount: serde_json::Number,
 }
 
 /// `Inventory`: body of `PUT /v3/inventory` and response of `GET`/`PUT /v3/inventory`.

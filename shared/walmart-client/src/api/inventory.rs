@@ -20,14 +20,17 @@ impl WalmartClient {
         let call = Call::get(Endpoint::GetInventory, format!("/v3/inventory{}", sku_query(sku)))
             .with_key(sku.as_str());
         let response: wire::Inventory = self.execute(&call, deadline).await?;
-        let amount = response.quantity.amount;
-        if amount.fract() != 0.0 || amount < 0.0 || amount > f64::from(u32::MAX) {
-            return Err(WalmartError::Malformed {
+        let amount = &response.quantity.amount;
+        let whole = amount.as_u64().or_else(|| {
+            // A whole quantity rendered as `10.0` still reads as 10.
+            amount.as_f64().filter(|a| a.fract() == 0.0 && *a >= 0.0).map(|a| a as u64)
+        });
+        whole
+            .and_then(|a| u32::try_from(a).ok())
+            .ok_or_else(|| WalmartError::Malformed {
                 endpoint: Endpoint::GetInventory,
                 context: format!("quantity {amount} for sku {sku}"),
-            });
-        }
-        Ok(amount as u32)
+            })
     }
 
     /// `PUT /v3/inventory?sku=`: sets the SKU's quantity at the default ship node.
@@ -41,7 +44,7 @@ impl WalmartClient {
             sku: sku.as_str().to_owned(),
             quantity: wire::InventoryQuantity {
                 unit: "EACH".to_owned(),
-                amount: f64::from(quantity),
+                amount: serde_json::Number::from(quantity),
             },
         };
         let call = Call::get(
