@@ -315,6 +315,9 @@ impl WalmartClient {
             request = request.header("WM_CONSUMER.CHANNEL.TYPE", channel);
         }
         request = match &call.payload {
+            // Walmart answers 500 to a POST without a Content-Type, even one without a body
+            // (acknowledge).
+            Payload::Empty if call.method == Method::POST => request.header("Content-Type", "application/json"),
             Payload::Empty => request,
             Payload::Json(bytes) => request
                 .header("Content-Type", "application/json")

@@ -21,6 +21,9 @@ pub struct SandboxSettings {
     pub rate_limits: bool,
     /// Whether the seller's store is live: matched items are PUBLISHED when it is, STAGE otherwise.
     pub store_live: bool,
+    /// Answer 500 `SYSTEM_ERROR.GMP_GATEWAY_API` to a POST without a `Content-Type` header, as
+    /// Walmart does for a bodiless acknowledge (walmartlabs/partnerapi_sdk_dotnet PR 16).
+    pub require_post_content_type: bool,
 }
 
 impl Default for SandboxSettings {
@@ -33,6 +36,7 @@ impl Default for SandboxSettings {
             feed_processing_secs: 600,
             rate_limits: true,
             store_live: true,
+            require_post_content_type: true,
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::ACCEPT;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -165,6 +165,18 @@ async fn gateway(State(state): State<AppState>, request: Request, next: Next) ->
                 "UNSUPPORTED_MEDIA_TYPE.GMP_GATEWAY_API",
                 "Accept",
                 "This sandbox answers application/json only: send Accept: application/json",
+            );
+        }
+        if world.settings.require_post_content_type
+            && request.method() == Method::POST
+            && header(headers, CONTENT_TYPE.as_str()).is_none()
+        {
+            // What Walmart answers to an acknowledge sent without a body or Content-Type.
+            return gateway_fault(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYSTEM_ERROR.GMP_GATEWAY_API",
+                "Content-Type",
+                "Internal Server Error",
             );
         }
         if endpoint != Some(TOKEN_ENDPOINT) {
