@@ -317,7 +317,9 @@ impl WalmartClient {
         request = match &call.payload {
             // Walmart answers 500 to a POST without a Content-Type, even one without a body
             // (acknowledge).
-            Payload::Empty if call.method == Method::POST => request.header("Content-Type", "application/json"),
+            Payload::Empty if call.method == Method::POST => {
+                request.header("Content-Type", "application/json")
+            }
             Payload::Empty => request,
             Payload::Json(bytes) => request
                 .header("Content-Type", "application/json")

@@ -80,5 +80,8 @@ async fn every_post_carries_a_content_type_and_walmart_fails_one_without() {
         .expect("sandbox answers");
     assert_eq!(bare.status().as_u16(), 500);
     let body: serde_json::Value = bare.json().await.expect("error body");
-    assert!(body.to_string().contains("SYSTEM_ERROR.GMP_GATEWAY_API"), "{body}");
+    assert!(
+        body.to_string().contains("SYSTEM_ERROR.GMP_GATEWAY_API"),
+        "{body}"
+    );
 }

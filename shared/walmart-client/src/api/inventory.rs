@@ -23,7 +23,10 @@ impl WalmartClient {
         let amount = &response.quantity.amount;
         let whole = amount.as_u64().or_else(|| {
             // A whole quantity rendered as `10.0` still reads as 10.
-            amount.as_f64().filter(|a| a.fract() == 0.0 && *a >= 0.0).map(|a| a as u64)
+            amount
+                .as_f64()
+                .filter(|a| a.fract() == 0.0 && *a >= 0.0)
+                .map(|a| a as u64)
         });
         whole
             .and_then(|a| u32::try_from(a).ok())
