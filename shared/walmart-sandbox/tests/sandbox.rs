@@ -144,10 +144,12 @@ async fn the_gateway_rejects_requests_without_walmarts_headers_or_a_valid_token(
     let wrong_grant = s
         .walmart(reqwest::Method::POST, "/v3/token")
         .header("Authorization", basic())
+        .header("Content-Type", "application/x-www-form-urlencoded")
         .body("grant_type=password");
     assert_eq!(s.status_and_body(wrong_grant).await.0, 400);
     let no_basic = s
         .walmart(reqwest::Method::POST, "/v3/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
         .body("grant_type=client_credentials");
     assert_eq!(s.status_and_body(no_basic).await.0, 401);
 
