@@ -17,7 +17,7 @@ use ports::{
     ApiError, Claim, ClaimTerms, ClaimToken, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned,
 };
 
-use crate::{Channel, OpError};
+use crate::{Channel, OpError, RunReport};
 
 /// State-store calls in flight at once when one run touches many records.
 pub(crate) const STORE_CONCURRENCY: usize = 16;
@@ -26,8 +26,12 @@ pub(crate) const STORE_CONCURRENCY: usize = 16;
 /// PHP workers from queueing).
 pub(crate) const COMMERCE_CONCURRENCY: usize = 8;
 
-/// Item details read per feed status call (Walmart's maximum).
+/// Item details asked for per feed status call (the maximum of Walmart's newer docs; the client
+/// falls back to the spec's 50 for the process when Walmart refuses it).
 pub(crate) const DETAILS_PAGE: u32 = 1000;
+
+/// Run report count: feed status calls that fell back to the spec's details page.
+pub const FEED_DETAILS_PAGE_FALLBACKS: &str = "feed_details_page_fallbacks";
 
 /// Time kept back at the end of a run to save what it did.
 pub(crate) const SAVE_MARGIN: Duration = Duration::from_secs(5);
@@ -440,12 +444,16 @@ pub(crate) async fn next_results(
     ch: &Channel,
     feed: &mut Versioned<FeedRecord>,
     deadline: &Deadline,
+    report: &mut RunReport,
 ) -> Result<Option<Vec<ItemResult>>, OpError> {
     let offset = feed.record.results_applied;
     let page = ch
         .walmart
         .feed_status(&feed.record.feed_id, offset, DETAILS_PAGE, deadline)
         .await?;
+    if page.details_page_fell_back {
+        report.add(FEED_DETAILS_PAGE_FALLBACKS, 1);
+    }
     let record = &mut feed.record;
     record.status = page.status;
     record.checked_at = Some(ch.clock.now());

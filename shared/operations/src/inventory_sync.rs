@@ -883,7 +883,7 @@ async fn poll_feeds(
                 in_flight.insert(feed_id.clone());
                 break;
             }
-            match feeds::next_results(ch, &mut feed, deadline).await {
+            match feeds::next_results(ch, &mut feed, deadline, report).await {
                 Ok(None) => {
                     in_flight.insert(feed_id.clone());
                     break;

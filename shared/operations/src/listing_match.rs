@@ -289,7 +289,7 @@ async fn poll_feed(
         if running_out(deadline) {
             return Ok(false);
         }
-        match feeds::next_results(ch, &mut feed, deadline).await {
+        match feeds::next_results(ch, &mut feed, deadline, report).await {
             Ok(None) => {
                 report.add("feeds_processing", 1);
                 return Ok(true);

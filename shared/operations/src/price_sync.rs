@@ -600,7 +600,7 @@ async fn poll_feeds(
                 report.complete = false;
                 return Ok(again);
             }
-            match feeds::next_results(ch, &mut feed, deadline).await {
+            match feeds::next_results(ch, &mut feed, deadline, report).await {
                 Ok(None) => break,
                 Ok(Some(results)) => {
                     for result in results.iter().filter(|r| r.outcome != ItemOutcome::Succeeded) {

@@ -245,6 +245,9 @@ pub struct FeedStatusPage {
     pub items: Vec<FeedItemResult>,
     /// Errors of the feed as a whole (a feed in ERROR).
     pub feed_errors: Vec<ListingIssue>,
+    /// Walmart refused the large page of item details for this call, so it and every later call of
+    /// the process ask for the spec's page instead (true once per process).
+    pub details_page_fell_back: bool,
 }
 
 impl FeedStatusPage {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use base64::Engine;
@@ -101,6 +102,9 @@ pub struct WalmartClient {
     token: tokio::sync::Mutex<Option<CachedToken>>,
     /// `Basic base64(client_id:client_secret)`: derived from the secret, so never logged.
     basic_auth: String,
+    /// The largest feed details page to ask for: lowered for the rest of the process once Walmart
+    /// refuses the large one.
+    pub(crate) feed_details_page: AtomicU32,
 }
 
 impl fmt::Debug for WalmartClient {
@@ -130,6 +134,7 @@ impl WalmartClient {
             clock,
             token: tokio::sync::Mutex::new(None),
             basic_auth,
+            feed_details_page: AtomicU32::new(crate::api::feeds::MAX_FEED_DETAILS_PAGE),
         })
     }
 

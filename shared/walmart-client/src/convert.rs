@@ -246,6 +246,7 @@ pub(crate) fn feed_status(
         limit: count(wire.limit),
         items,
         feed_errors: issues(wire.ingestion_errors),
+        details_page_fell_back: false,
     })
 }
 

@@ -85,3 +85,74 @@ async fn every_post_carries_a_content_type_and_walmart_fails_one_without() {
         "{body}"
     );
 }
+
+/// An inventory feed of `n` SKUs, processed.
+async fn processed_inventory_feed(h: &common::Harness, n: u64) -> domain::FeedId {
+    let entries: Vec<serde_json::Value> = (0..n)
+        .map(
+            |i| serde_json::json!({ "sku": format!("sku-{i}"), "quantity": { "unit": "EACH", "amount": 1 } }),
+        )
+        .collect();
+    let payload = serde_json::json!({ "InventoryHeader": { "version": "1.4" }, "Inventory": entries });
+    let feed_id = h
+        .client
+        .submit_feed(walmart_client::FeedType::Inventory, &payload, &Deadline::none())
+        .await
+        .expect("submitted");
+    h.clock.advance(std::time::Duration::from_secs(60));
+    feed_id
+}
+
+/// Fact 4: the spec caps feed details at 50 a page, newer docs at 1000. The client asks for 1000;
+/// on Walmart's 400 it asks again for 50, and for 50 only from then on.
+#[tokio::test]
+async fn feed_details_fall_back_to_the_specs_page_once_walmart_refuses_the_large_one() {
+    let h = start().await;
+    h.seed_items(0..60).await;
+    let feed_id = processed_inventory_feed(&h, 60).await;
+    let first = h
+        .client
+        .feed_status(&feed_id, 0, 1000, &Deadline::none())
+        .await
+        .expect("the spec's page after the refusal");
+    assert!(first.details_page_fell_back);
+    assert_eq!(first.items.len(), 50);
+    let second = h
+        .client
+        .feed_status(&feed_id, 50, 1000, &Deadline::none())
+        .await
+        .expect("second page");
+    assert!(!second.details_page_fell_back, "remembered, not refused again");
+    assert_eq!(second.items.len(), 10);
+    let limits: Vec<(u16, Option<String>)> = h
+        .exchanges_to("GET", "/v3/feeds/")
+        .iter()
+        .map(|e| (e.status, e.query_value("limit").map(str::to_owned)))
+        .collect();
+    assert_eq!(
+        limits,
+        vec![
+            (400, Some("1000".to_owned())),
+            (200, Some("50".to_owned())),
+            (200, Some("50".to_owned())),
+        ]
+    );
+
+    // An account that serves the large page gets it in one call.
+    let large = common::start_with(
+        walmart_sandbox::SandboxSettings {
+            max_feed_detail_page: 1000,
+            ..common::settings()
+        },
+        |_| {},
+    )
+    .await;
+    large.seed_items(0..60).await;
+    let feed_id = processed_inventory_feed(&large, 60).await;
+    let page = large
+        .client
+        .feed_status(&feed_id, 0, 1000, &Deadline::none())
+        .await
+        .expect("large page");
+    assert_eq!((page.items.len(), page.details_page_fell_back), (60, false));
+}

@@ -1,5 +1,7 @@
 //! Feeds API: submit feed files and read their per-item outcome.
 
+use std::sync::atomic::Ordering;
+
 use domain::{FeedId, Timestamp};
 use ports::Deadline;
 use ports::walmart::FeedSummary;
@@ -14,8 +16,24 @@ use crate::error::WalmartError;
 use crate::feeds::{Feed, MAX_FEED_BYTES, feed_items, max_items};
 use crate::wire;
 
-/// Largest page of item details Walmart serves per `GET /v3/feeds/{feedId}`.
+/// Largest page of item details Walmart's newer docs allow per `GET /v3/feeds/{feedId}`.
 pub const MAX_FEED_DETAILS_PAGE: u32 = 1000;
+
+/// The spec's limit ("cannot be more than 50"), which an account that refuses the large page takes.
+pub const SPEC_FEED_DETAILS_PAGE: u32 = 50;
+
+/// Whether Walmart refused a details page for its size.
+fn refused_for_limit(error: &WalmartError) -> bool {
+    match error {
+        WalmartError::Validation {
+            status: 400,
+            field,
+            message,
+            ..
+        } => field.as_deref() == Some("limit") || message.to_ascii_lowercase().contains("limit"),
+        _ => false,
+    }
+}
 
 impl WalmartClient {
     /// `GET /v3/feeds`: the newest page of the seller's feeds (entries without an id are skipped).
@@ -86,8 +104,39 @@ impl WalmartClient {
     }
 
     /// `GET /v3/feeds/{feedId}?includeDetails=true&offset=&limit=`: the feed's status and one page
-    /// of item details. Page on with [`FeedStatusPage::next_offset`].
+    /// of at most `limit` item details. Page on with [`FeedStatusPage::next_offset`]. When Walmart
+    /// answers 400 to a page above the spec's 50, the call is made again with 50, and this client
+    /// asks for no more than 50 from then on.
     pub async fn feed_status(
+        &self,
+        feed_id: &FeedId,
+        offset: u32,
+        limit: u32,
+        deadline: &Deadline,
+    ) -> Result<FeedStatusPage, WalmartError> {
+        let cap = self.feed_details_page.load(Ordering::Relaxed);
+        let asked = limit.min(cap);
+        match self.feed_status_page(feed_id, offset, asked, deadline).await {
+            Err(e) if asked > SPEC_FEED_DETAILS_PAGE && refused_for_limit(&e) => {
+                tracing::warn!(
+                    feed_id = %feed_id,
+                    asked,
+                    error = %e,
+                    "Walmart refused the large feed details page; asking for {SPEC_FEED_DETAILS_PAGE} from now on"
+                );
+                self.feed_details_page
+                    .store(SPEC_FEED_DETAILS_PAGE, Ordering::Relaxed);
+                let mut page = self
+                    .feed_status_page(feed_id, offset, SPEC_FEED_DETAILS_PAGE, deadline)
+                    .await?;
+                page.details_page_fell_back = true;
+                Ok(page)
+            }
+            other => other,
+        }
+    }
+
+    async fn feed_status_page(
         &self,
         feed_id: &FeedId,
         offset: u32,

@@ -177,11 +177,11 @@ pub async fn status(
         Ok(o) => o,
         Err(fault) => return fault.into_response(FORM),
     };
-    let limit = match limit_param(&params, "limit", 50, 1000) {
+    let (world, now) = state.lock();
+    let limit = match limit_param(&params, "limit", 50, world.settings.max_feed_detail_page) {
         Ok(l) => l,
         Err(fault) => return fault.into_response(FORM),
     };
-    let (world, now) = state.lock();
     match world.feeds.get(&feed_id) {
         Some(feed) => ok_json(render::feed(feed, now, details.then_some((offset, limit)))),
         None => WalmartFault::new(
