@@ -46,6 +46,9 @@ use crate::{Channel, OpError, RunReport};
 const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);
 /// Re-read before each Walmart cursor: Walmart's modification times lag its changes a little.
 const WALMART_OVERLAP: Duration = Duration::from_secs(30 * 60);
+
+/// The creation window Walmart applies to an order list without `createdStartDate`.
+const WALMART_DEFAULT_CREATED_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 const PAGE_SIZE: u32 = 100;
 
 /// Commerce order states in which items may have been cancelled (`new` orders have none).
@@ -426,11 +429,17 @@ async fn walmart_to_commerce(
     report: &mut RunReport,
 ) -> Result<(), OpError> {
     let mut window = StreamWindow::open(ch, Stream::WalmartOrderChanges, WALMART_OVERLAP).await?;
+    // Walmart lists only orders created in the last 7 days unless told otherwise: reach back to the
+    // oldest order still open here, so a buyer cancelling an older order is seen.
+    let walmart_default = window.run_started.minus(WALMART_DEFAULT_CREATED_WINDOW);
+    let created_since = crate::dashboard::oldest_open_order_date(ch.store.as_ref(), &ch.settings.id)
+        .await?
+        .map_or(walmart_default, |oldest| oldest.min(walmart_default));
     'statuses: for status in WALMART_CHANGE_STATUSES {
         let query = OrdersQuery {
             modified_end: None,
             status: Some(status),
-            ..OrdersQuery::modified_between(window.from, window.run_started)
+            ..OrdersQuery::modified_between(created_since, window.from, window.run_started)
         };
         let mut page = match ch.walmart.list_orders(&query, deadline).await {
             Ok(page) => page,

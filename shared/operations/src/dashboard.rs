@@ -151,6 +151,31 @@ pub async fn orders(
     })
 }
 
+/// Statuses of orders Walmart can still change (a buyer can still cancel units).
+const OPEN_ON_WALMART: [OrderSummary; 4] = [
+    OrderSummary::Pending,
+    OrderSummary::Open,
+    OrderSummary::PartiallyShipped,
+    OrderSummary::Error,
+];
+
+/// The order date of the oldest order still open on the channel (one index read per open status).
+pub(crate) async fn oldest_open_order_date(
+    store: &dyn StateStore,
+    channel: &ChannelId,
+) -> Result<Option<Timestamp>, StoreError> {
+    let mut oldest: Option<Timestamp> = None;
+    for status in OPEN_ON_WALMART {
+        let query = Query::status_index(order_status_pk(channel, status)).limit(1);
+        let (records, _) = store.query_records::<OrderRecord>(&query).await?;
+        if let Some(first) = records.first() {
+            let date = first.record.order.order_date;
+            oldest = Some(oldest.map_or(date, |o| o.min(date)));
+        }
+    }
+    Ok(oldest)
+}
+
 /// Every order of one status in the range, oldest first (for sweeps; bounded by how many orders
 /// are in that status).
 pub(crate) async fn all_orders_in(

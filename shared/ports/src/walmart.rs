@@ -346,9 +346,11 @@ impl OrdersQuery {
         }
     }
 
-    pub fn modified_between(start: Timestamp, end: Timestamp) -> Self {
+    /// Orders created since `created_since` and changed between `start` and `end`. Walmart reads
+    /// a missing `createdStartDate` as "the last 7 days", so changes to older orders need it.
+    pub fn modified_between(created_since: Timestamp, start: Timestamp, end: Timestamp) -> Self {
         Self {
-            created_start: None,
+            created_start: Some(created_since),
             created_end: None,
             modified_start: Some(start),
             modified_end: Some(end),

@@ -149,7 +149,7 @@ async fn released_and_modified_queries_and_one_order() {
     let modified = h
         .client
         .list_orders(
-            &OrdersQuery::modified_between(START.plus(Duration::from_secs(300)), h.clock.now()),
+            &OrdersQuery::modified_between(START, START.plus(Duration::from_secs(300)), h.clock.now()),
             &Deadline::none(),
         )
         .await
@@ -326,7 +326,7 @@ async fn buyer_cancellations_show_in_modified_orders_with_quantities() {
     let page = h
         .client
         .list_orders(
-            &OrdersQuery::modified_between(START.plus(Duration::from_secs(60)), h.clock.now()),
+            &OrdersQuery::modified_between(START, START.plus(Duration::from_secs(60)), h.clock.now()),
             &Deadline::none(),
         )
         .await

@@ -6,7 +6,7 @@ mod common;
 
 use common::start;
 use domain::Sku;
-use ports::Deadline;
+use ports::{Clock, Deadline};
 use walmart_sandbox::DEFAULT_CLIENT_ID;
 
 fn sku(raw: &str) -> Sku {
@@ -155,4 +155,88 @@ async fn feed_details_fall_back_to_the_specs_page_once_walmart_refuses_the_large
         .await
         .expect("large page");
     assert_eq!((page.items.len(), page.details_page_fell_back), (60, false));
+}
+
+/// Fact 8: `GET /v3/orders` without `createdStartDate` lists only orders created in the last 7
+/// days, whatever else the query says; the client never sends one without it.
+#[tokio::test]
+async fn order_lists_always_name_a_creation_window_walmart_otherwise_cuts_at_seven_days() {
+    let h = start().await;
+    h.seed_items(0..1).await;
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let old = walmart_sandbox::NewOrder {
+        lines: vec![walmart_sandbox::NewOrderLine {
+            sku: "sku-0".into(),
+            quantity: 1,
+            unit_price: domain::Money::from_cents(1999),
+            tax: domain::Money::ZERO,
+            shipping: domain::Money::ZERO,
+            product_name: None,
+        }],
+        ship_to: walmart_sandbox::ShipToSpec::default(),
+        method_code: "Standard".into(),
+        order_date: Some(common::START.minus(day * 10)),
+        purchase_order_id: None,
+    };
+    let po = h
+        .control
+        .create_order(&old)
+        .await
+        .expect("order placed")
+        .purchase_order_id;
+    let po = domain::PurchaseOrderId::new(po).expect("po");
+    h.clock.advance(std::time::Duration::from_secs(60));
+    h.client
+        .acknowledge(&po, &Deadline::none())
+        .await
+        .expect("acknowledged: modified now");
+
+    let changed_since = common::START;
+    let mut without =
+        walmart_client::OrdersQuery::modified_between(common::START, changed_since, h.clock.now());
+    without.created_start = None;
+    let refused = h
+        .client
+        .list_orders(&without, &Deadline::none())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, walmart_client::WalmartError::InvalidInput(_)),
+        "{refused:?}"
+    );
+
+    let query = walmart_client::OrdersQuery::modified_between(
+        common::START.minus(day * 30),
+        changed_since,
+        h.clock.now(),
+    );
+    let page = h
+        .client
+        .list_orders(&query, &Deadline::none())
+        .await
+        .expect("listed");
+    assert_eq!(page.orders.len(), 1, "the 10-day-old order changed now");
+    for list in h.exchanges_to("GET", "/v3/orders") {
+        assert!(list.query_value("createdStartDate").is_some(), "{:?}", list.query);
+    }
+
+    // The sandbox, like Walmart, applies the 7-day default when createdStartDate is absent.
+    let token = h
+        .exchanges_to("POST", "/v3/token")
+        .first()
+        .and_then(|e| e.response_body.as_ref())
+        .and_then(|b| b["access_token"].as_str())
+        .expect("token issued")
+        .to_owned();
+    let bare = reqwest::Client::new()
+        .get(format!("{}/v3/orders", h.sandbox.base_url()))
+        .query(&[("lastModifiedStartDate", changed_since.to_rfc3339())])
+        .header("WM_SVC.NAME", "test")
+        .header("WM_QOS.CORRELATION_ID", "c-2")
+        .header("Accept", "application/json")
+        .header("WM_SEC.ACCESS_TOKEN", token)
+        .send()
+        .await
+        .expect("sandbox answers");
+    assert_eq!(bare.status().as_u16(), 404, "no order created in the last 7 days");
 }

@@ -47,6 +47,12 @@ fn orders_query_string(q: &OrdersQuery) -> Result<String, WalmartError> {
             "released orders cannot be filtered by modification date".to_owned(),
         ));
     }
+    if q.created_start.is_none() {
+        // Walmart would apply "now - 7 days" and silently leave older orders out.
+        return Err(WalmartError::InvalidInput(
+            "orders queries need a createdStartDate: Walmart otherwise reads only the last 7 days".to_owned(),
+        ));
+    }
     let mut pairs = Vec::new();
     let dates = [
         ("createdStartDate", q.created_start),

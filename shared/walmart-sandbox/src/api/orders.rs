@@ -53,10 +53,8 @@ impl OrderQuery {
                 date_param(params, "lastModifiedEndDate")?,
             )
         };
-        let any_date =
-            created.0.is_some() || created.1.is_some() || modified.0.is_some() || modified.1.is_some();
-        if !any_date {
-            // Walmart's default: orders created in the last 7 days.
+        if created.0.is_none() {
+            // Walmart's default, whatever other filter is given: orders created in the last 7 days.
             created.0 = Some(now.minus(Duration::from_secs(7 * 24 * 3600)));
         }
         if created.0.is_some() && created.1.is_none() {
