@@ -307,6 +307,13 @@ impl Operation {
             .map(|(_, value)| media_type_essence(value));
         match &exchange.response_body {
             Some(json) => {
+                let json = match dialect {
+                    // Walmart sends `null` for optional fields it has no value for (a PROCESSED
+                    // feed's `"ingestionErrors": {"ingestionError": null}`): read as absent, as the
+                    // client does. A `null` for a required field still fails as missing.
+                    Dialect::Walmart => &without_nulls(json),
+                    Dialect::Commerce => json,
+                };
                 for problem in schema.problems(json) {
                     problems.push(format!("response {code} body {problem}"));
                 }
@@ -322,6 +329,21 @@ impl Operation {
                 }
             }
         }
+    }
+}
+
+/// `value` with every `null` object member removed, at any depth.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(_, member)| !member.is_null())
+                .map(|(name, member)| (name.clone(), without_nulls(member)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
     }
 }
 

@@ -244,7 +244,7 @@ impl WalmartClient {
                 .send_once(call, token.as_ref(), correlation_id, deadline)
                 .await
                 .and_then(|body| {
-                    serde_json::from_slice::<T>(&body).map_err(|e| WalmartError::Malformed {
+                    wire::decode::<T>(&body).map_err(|e| WalmartError::Malformed {
                         endpoint,
                         context: format!("{e}"),
                     })

@@ -107,13 +107,20 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
         )?;
         let (mut unit_price, mut shipping, mut tax) = (Money::ZERO, Money::ZERO, Money::ZERO);
         for charge in &line.charges.charge {
-            let amount = money(endpoint, charge.charge_amount.amount, "chargeAmount")?;
+            let amount = charge
+                .charge_amount
+                .amount
+                .ok_or_else(|| malformed(endpoint, format!("chargeAmount.amount of {id} line {number}")))?;
+            let amount = money(endpoint, amount, "chargeAmount")?;
             match charge.charge_type.to_ascii_uppercase().as_str() {
                 "PRODUCT" => unit_price = unit_price + amount,
                 _ => shipping = shipping + amount,
             }
             if let Some(t) = &charge.tax {
-                tax = tax + money(endpoint, t.tax_amount.amount, "taxAmount")?;
+                // The list schema leaves a tax's amount optional: none is no tax.
+                if let Some(amount) = t.tax_amount.amount {
+                    tax = tax + money(endpoint, amount, "taxAmount")?;
+                }
             }
         }
         let mut states = Vec::new();

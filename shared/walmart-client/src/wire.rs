@@ -2,8 +2,39 @@
 //!
 //! Only the fields the channel uses are modelled, plus what the spec marks required when we send
 //! them. Unknown fields are ignored on the way in, so Walmart adding fields never breaks a read.
+//!
+//! Every response is read through [`decode`]: Walmart sends `null` for optional fields it has no
+//! value for (`"ingestionErrors": {"ingestionError": null}` on a processed feed), which `decode`
+//! reads exactly as an absent field, for every type here at once.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Reads a Walmart response body as `T`, with every `null` object member treated as absent (so
+/// `#[serde(default)]` applies to it). A `null` where `T` requires a value is still an error.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let value: Value = serde_json::from_slice(body)?;
+    decode_value(value)
+}
+
+/// [`decode`] for a body already parsed.
+pub fn decode_value<T: DeserializeOwned>(mut value: Value) -> Result<T, serde_json::Error> {
+    drop_nulls(&mut value);
+    serde_json::from_value(value)
+}
+
+/// Removes every `null` object member, at any depth.
+pub fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            members.retain(|_, member| !member.is_null());
+            members.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
 
 /// `POST /v3/token` response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -244,8 +275,11 @@ pub struct ItemPriceResponse {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrencyAmount {
+    /// Optional in the order list schema (a tax's amount); required when the client sends it.
+    #[serde(default)]
     pub currency: String,
-    pub amount: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -410,10 +444,12 @@ pub struct Order {
     pub order_lines: OrderLines,
 }
 
-/// `{ "order": Order }`: acknowledge, shipping, cancel and refund responses.
+/// `{ "order": Order }`: acknowledge, shipping, cancel and refund responses (the spec does not
+/// require `order`; the client reports its absence as malformed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderEnvelope {
-    pub order: Order,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -444,6 +480,7 @@ pub struct OrdersList {
 /// `GET /v3/orders` and `GET /v3/orders/released` response.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OrdersListResponse {
+    #[serde(default)]
     pub list: OrdersList,
 }
 

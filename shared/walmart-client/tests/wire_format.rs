@@ -240,3 +240,58 @@ async fn order_lists_always_name_a_creation_window_walmart_otherwise_cuts_at_sev
         .expect("sandbox answers");
     assert_eq!(bare.status().as_u16(), 404, "no order created in the last 7 days");
 }
+
+/// Fact 1: Walmart sends `null` for empty optional fields, e.g. `"ingestionErrors":
+/// {"ingestionError": null}` on a processed feed; they read as absent.
+#[tokio::test]
+async fn explicit_nulls_in_walmart_responses_read_as_absent() {
+    let h = start().await;
+    h.seed_items(0..3).await;
+    let feed_id = processed_inventory_feed(&h, 3).await;
+    let page = h
+        .client
+        .feed_status(&feed_id, 0, 50, &Deadline::none())
+        .await
+        .expect("a processed feed with explicit nulls is read");
+    assert_eq!(page.status, domain::FeedStatus::Processed);
+    assert_eq!(page.items.len(), 3);
+    assert!(page.feed_errors.is_empty() && page.items.iter().all(|i| i.issues.is_empty()));
+    let response = h.exchanges_to("GET", "/v3/feeds/")[0]
+        .response_body
+        .clone()
+        .expect("body");
+    assert_eq!(
+        response["ingestionErrors"],
+        serde_json::json!({ "ingestionError": null })
+    );
+    assert!(response["itemDetails"]["itemIngestionStatus"][0]["ingestionErrors"]["ingestionError"].is_null());
+
+    let items = h
+        .client
+        .list_items(&walmart_client::ItemsQuery::default(), &Deadline::none())
+        .await
+        .expect("items with null fields");
+    assert_eq!(items.items.len(), 3);
+    let po = domain::PurchaseOrderId::new(h.order(&[("sku-0", 1)]).await).expect("po");
+    let order = h
+        .client
+        .get_order(&po, &Deadline::none())
+        .await
+        .expect("order with null fields");
+    assert_eq!(order.order.ship_to.address2, None);
+
+    // Off, the sandbox leaves empty fields out instead.
+    h.control
+        .update_settings(&serde_json::json!({ "explicit_nulls": false }))
+        .await
+        .expect("settings");
+    h.client
+        .feed_status(&feed_id, 0, 50, &Deadline::none())
+        .await
+        .expect("read");
+    let response = h.exchanges_to("GET", "/v3/feeds/")[1]
+        .response_body
+        .clone()
+        .expect("body");
+    assert!(!response.to_string().contains("null"), "{response}");
+}

@@ -56,6 +56,8 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
                     let mut status = json!({
                         "status": s.state.as_str(),
                         "statusQuantity": quantity(s.quantity),
+                        "cancellationReason": null,
+                        "trackingInfo": null,
                     });
                     if let Some(reason) = &s.cancellation_reason {
                         status["cancellationReason"] = json!(reason);
@@ -90,6 +92,7 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
                 "statusDate": line.status_date.millis(),
                 "orderLineStatuses": { "orderLineStatus": statuses },
                 "fulfillment": { "fulfillmentOption": "S2H", "shipMethod": order.method_code.to_uppercase() },
+                "refund": null,
             });
             if line.intent_to_cancel {
                 rendered["intentToCancel"] = json!("Y");
@@ -124,7 +127,7 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
         .iter()
         .map(|l| l.unit_price * l.quantity + l.tax + l.shipping)
         .sum();
-    let mut address = json!({
+    let address = json!({
         "name": order.ship_to.name,
         "address1": order.ship_to.address1,
         "city": order.ship_to.city,
@@ -132,10 +135,8 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
         "postalCode": order.ship_to.postal_code,
         "country": order.ship_to.country,
         "addressType": "RESIDENTIAL",
+        "address2": order.ship_to.address2,
     });
-    if let Some(a2) = &order.ship_to.address2 {
-        address["address2"] = json!(a2);
-    }
     json!({
         "purchaseOrderId": order.purchase_order_id,
         "customerOrderId": order.customer_order_id,
@@ -168,13 +169,10 @@ pub fn seller_item(item: &SellerItem) -> Value {
         "productName": item.product_name,
         "publishedStatus": item.published_status,
         "lifecycleStatus": item.lifecycle_status,
+        "productType": item.product_type,
+        "price": item.price.map(usd),
+        "unpublishedReasons": null,
     });
-    if let Some(t) = &item.product_type {
-        rendered["productType"] = json!(t);
-    }
-    if let Some(price) = item.price {
-        rendered["price"] = usd(price);
-    }
     if item.published_status != "PUBLISHED" {
         rendered["unpublishedReasons"] = json!({ "reason": ["The seller's store is not live yet."] });
     }
@@ -183,21 +181,14 @@ pub fn seller_item(item: &SellerItem) -> Value {
 
 /// An item of `GET /v3/items/walmart/search`.
 pub fn catalog_item(entry: &CatalogEntry) -> Value {
-    let mut rendered = json!({
+    json!({
         "itemId": entry.item_id,
         "isMarketPlaceItem": true,
         "title": entry.product_name,
-    });
-    if let Some(brand) = &entry.brand {
-        rendered["brand"] = json!(brand);
-    }
-    if let Some(t) = &entry.product_type {
-        rendered["productType"] = json!(t);
-    }
-    if let Some(price) = entry.price {
-        rendered["price"] = json!({ "amount": price.to_string(), "currency": "USD" });
-    }
-    rendered
+        "brand": entry.brand,
+        "productType": entry.product_type,
+        "price": entry.price.map(|price| json!({ "amount": price.to_string(), "currency": "USD" })),
+    })
 }
 
 /// A `PartnerFeedResponse`, with item details `offset..offset+limit` when asked.
@@ -234,6 +225,8 @@ pub fn feed(feed: &Feed, now: Timestamp, details: Option<(usize, usize)>) -> Val
         "itemsSucceeded": succeeded,
         "itemsFailed": failed,
         "itemsProcessing": if done { 0 } else { received },
+        // What Walmart sends for a feed without errors.
+        "ingestionErrors": { "ingestionError": null },
     });
     if let Some(reason) = feed.file_error.as_ref().filter(|_| done) {
         rendered["ingestionErrors"] = json!({ "ingestionError": [{
@@ -254,13 +247,10 @@ pub fn feed(feed: &Feed, now: Timestamp, details: Option<(usize, usize)>) -> Val
                         "martId": 0,
                         "index": index,
                         "ingestionStatus": if o.succeeded() { "SUCCESS" } else { "DATA_ERROR" },
+                        "sku": o.sku,
+                        "wpid": o.wpid,
+                        "ingestionErrors": { "ingestionError": null },
                     });
-                    if let Some(sku) = &o.sku {
-                        item["sku"] = json!(sku);
-                    }
-                    if let Some(wpid) = &o.wpid {
-                        item["wpid"] = json!(wpid);
-                    }
                     if !o.errors.is_empty() {
                         let errors: Vec<Value> = o
                             .errors
@@ -279,11 +269,14 @@ pub fn feed(feed: &Feed, now: Timestamp, details: Option<(usize, usize)>) -> Val
                 .skip(offset)
                 .take(limit)
                 .map(|(index, line)| {
-                    let mut item = json!({ "martId": 0, "index": index, "ingestionStatus": "INPROGRESS" });
-                    if let Some(sku) = line.sku() {
-                        item["sku"] = json!(sku);
-                    }
-                    item
+                    json!({
+                        "martId": 0,
+                        "index": index,
+                        "ingestionStatus": "INPROGRESS",
+                        "sku": line.sku(),
+                        "wpid": null,
+                        "ingestionErrors": { "ingestionError": null },
+                    })
                 })
                 .collect(),
         };

@@ -24,6 +24,9 @@ pub struct SandboxSettings {
     /// Answer 500 `SYSTEM_ERROR.GMP_GATEWAY_API` to a POST without a `Content-Type` header, as
     /// Walmart does for a bodiless acknowledge (walmartlabs/partnerapi_sdk_dotnet PR 16).
     pub require_post_content_type: bool,
+    /// Send `null` for optional fields without a value, as Walmart does (`"ingestionErrors":
+    /// {"ingestionError": null}`); `false` leaves them out.
+    pub explicit_nulls: bool,
     /// Largest `limit` of `GET /v3/feeds/{feedId}` item details; above it the answer is a 400. The
     /// spec says 50 ("cannot be more than 50"), newer Walmart docs say 1000.
     pub max_feed_detail_page: usize,
@@ -40,6 +43,7 @@ impl Default for SandboxSettings {
             rate_limits: true,
             store_live: true,
             require_post_content_type: true,
+            explicit_nulls: true,
             max_feed_detail_page: 50,
         }
     }

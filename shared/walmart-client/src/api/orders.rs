@@ -75,7 +75,7 @@ fn orders_query_string(q: &OrdersQuery) -> Result<String, WalmartError> {
 fn usd(amount: Money) -> wire::CurrencyAmount {
     wire::CurrencyAmount {
         currency: "USD".to_owned(),
-        amount: amount.to_decimal(),
+        amount: Some(amount.to_decimal()),
     }
 }
 
@@ -209,7 +209,7 @@ impl WalmartClient {
             Some(inner) => inner.take(),
             None => body,
         };
-        let order: wire::Order = serde_json::from_value(order).map_err(|e| WalmartError::Malformed {
+        let order: wire::Order = wire::decode_value(order).map_err(|e| WalmartError::Malformed {
             endpoint: Endpoint::GetOrder,
             context: format!("order {id}: {e}"),
         })?;
@@ -232,7 +232,11 @@ impl WalmartClient {
             call = call.with_json(&body)?;
         }
         let response: wire::OrderEnvelope = self.execute(&call, deadline).await?;
-        convert::order(endpoint, response.order)
+        let order = response.order.ok_or_else(|| WalmartError::Malformed {
+            endpoint,
+            context: format!("no order in the {action} response of {id}"),
+        })?;
+        convert::order(endpoint, order)
     }
 
     /// `POST /v3/orders/{purchaseOrderId}/acknowledge`: the seller will fulfil every line.

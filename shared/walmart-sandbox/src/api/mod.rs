@@ -217,13 +217,43 @@ async fn gateway(State(state): State<AppState>, request: Request, next: Next) ->
             rate_headers(&mut response, v.tokens_left, v.next_replenishment);
             return response;
         }
-        verdict
+        (verdict, world.settings.explicit_nulls)
     };
+    let (verdict, explicit_nulls) = verdict;
     let mut response = next.run(request).await;
+    if !explicit_nulls {
+        response = without_nulls(response).await;
+    }
     if let Some(v) = verdict {
         rate_headers(&mut response, v.tokens_left, v.next_replenishment);
     }
     response
+}
+
+/// The response with every `null` member of its JSON body left out (`explicit_nulls: false`).
+async fn without_nulls(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    drop_nulls(&mut json);
+    let bytes = json.to_string();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            members.retain(|_, member| !member.is_null());
+            members.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 async fn unknown_path() -> Response {
