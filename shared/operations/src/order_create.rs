@@ -42,7 +42,7 @@ use domain::{
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
 use ports::records::order_key;
-use ports::{Deadline, OutgoingMessage, QueueName, Records, Versioned};
+use ports::{ApiErrorKind, Deadline, OutgoingMessage, QueueName, Records, Versioned};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tracing::Instrument;
@@ -228,6 +228,11 @@ pub async fn create_order(
                     order.recovered,
                     Vec::new(),
                 ),
+                // The store refused before placing (the payment method is off): nothing can land,
+                // so the claim goes back and the configuration problem is reported as such.
+                Err(e) if e.kind == ApiErrorKind::Configuration => {
+                    return lease.release_after(ch, e.into()).await;
+                }
                 Err(e) if caused_by_request(&e) => {
                     let reason = format!("Commerce refused the order: {}", e.message);
                     let outcome = record_failure(ch, po, reason).await;
