@@ -32,6 +32,19 @@ pub(crate) struct Inner {
     pub(crate) rma_supported: Mutex<Option<bool>>,
     /// The store view's set-up once checked, and whether MSI was checked with it.
     pub(crate) store_setup: Mutex<Option<(ports::commerce::StoreSetup, bool)>>,
+    /// Configuration checks passed so far, by name ([`route_check`], [`payment_method_check`]).
+    checks_passed: Mutex<std::collections::HashMap<String, u64>>,
+}
+
+/// The configuration check a route passes whenever Magento's router serves it (any answer but
+/// "Request does not match any route.").
+pub fn route_check(route: &str) -> String {
+    format!("route {route}")
+}
+
+/// The configuration check a placement passes when the cart offers its payment method.
+pub fn payment_method_check(method: &str) -> String {
+    format!("payment method {method}")
 }
 
 /// One request: the route template names it in logs and errors (never the concrete path, which can
@@ -108,6 +121,7 @@ impl CommerceClient {
                 api_root,
                 rma_supported: Mutex::new(None),
                 store_setup: Mutex::new(None),
+                checks_passed: Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -120,6 +134,22 @@ impl CommerceClient {
         self.inner.clock.as_ref()
     }
 
+    /// Counts a configuration check that passed (see [`ports::commerce::Commerce::checks_passed`]).
+    pub(crate) fn note_check_passed(&self, check: String) {
+        if let Ok(mut passed) = self.inner.checks_passed.lock() {
+            *passed.entry(check).or_default() += 1;
+        }
+    }
+
+    /// How many times the configuration check named `check` passed in this client.
+    pub fn checks_passed(&self, check: &str) -> u64 {
+        self.inner
+            .checks_passed
+            .lock()
+            .map(|passed| passed.get(check).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
     /// Sends `call`, retrying 5xx, 429, timeouts and dropped connections with jittered backoff for as
     /// long as `deadline` allows, and decodes a 2xx body as `T`.
     pub(crate) async fn execute<T: DeserializeOwned>(
@@ -127,7 +157,15 @@ impl CommerceClient {
         call: &Call<'_>,
         deadline: &Deadline,
     ) -> Result<T, CommerceError> {
-        let body = self.execute_raw(call, deadline).await?;
+        let answered = self.execute_raw(call, deadline).await;
+        // The router served the route: whatever it found missing is an entity, not the route.
+        if matches!(
+            &answered,
+            Ok(_) | Err(CommerceError::NotFound { .. } | CommerceError::Validation { .. })
+        ) {
+            self.note_check_passed(route_check(call.route));
+        }
+        let body = answered?;
         serde_json::from_str(&body).map_err(|e| CommerceError::Malformed {
             route: call.route.to_owned(),
             context: format!(

@@ -180,6 +180,7 @@ impl CommerceClient {
         };
         let payment_details: serde_json::Value = self.execute(&call, deadline).await?;
         check_payment_method(&payment_details, &placement.payment_method)?;
+        self.note_check_passed(crate::client::payment_method_check(&placement.payment_method));
 
         let payment = PaymentMethod {
             method: placement.payment_method.clone(),

@@ -34,6 +34,9 @@ impl From<CommerceError> for ApiError {
         };
         let mut error = ApiError::new(Api::Commerce, kind, e.to_string());
         error.retry_at = retry_at;
+        if let CommerceError::NoRoute { route, .. } = &e {
+            error.code = Some(crate::client::route_check(route));
+        }
         error
     }
 }
@@ -42,6 +45,10 @@ impl From<CommerceError> for ApiError {
 impl Commerce for CommerceClient {
     async fn store_setup(&self, needs_msi: bool, deadline: &Deadline) -> Result<StoreSetup, ApiError> {
         Ok(CommerceClient::store_setup(self, needs_msi, deadline).await?)
+    }
+
+    fn checks_passed(&self, check: &str) -> u64 {
+        CommerceClient::checks_passed(self, check)
     }
 
     async fn products_page(
@@ -99,7 +106,17 @@ impl Commerce for CommerceClient {
         placement: &OrderPlacement,
         deadline: &Deadline,
     ) -> Result<PlacedOrder, ApiError> {
-        Ok(CommerceClient::create_order_for(self, po, placement, deadline).await?)
+        CommerceClient::create_order_for(self, po, placement, deadline)
+            .await
+            .map_err(|e| {
+                // The placement's own configuration check is its payment method.
+                let payment_off = matches!(e, CommerceError::Configuration(_));
+                let mut error = ApiError::from(e);
+                if payment_off {
+                    error.code = Some(crate::client::payment_method_check(&placement.payment_method));
+                }
+                error
+            })
     }
 
     async fn orders_for_purchase_order(

@@ -25,6 +25,11 @@ pub struct ConfigurationHealth {
     /// by one operation's work (the payment method by order-create), which only it can see fixed.
     #[serde(default)]
     pub found_at_setup: bool,
+    /// The configuration check that failed (the `code` of the error: a route Magento's router did
+    /// not serve, a payment method the cart did not offer): only that check passing again proves
+    /// the problem fixed.
+    #[serde(default)]
+    pub check: Option<String>,
     pub since: Option<Timestamp>,
     pub last_seen: Option<Timestamp>,
     /// How many runs or messages it stopped.
@@ -54,12 +59,19 @@ pub async fn configuration_problem(
 }
 
 /// How an operation may go on after [`commerce_ready`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
     Ready,
     /// This operation found the recorded problem: it works to see whether it is fixed, and clears
-    /// the record when its work succeeds.
-    Rechecking,
+    /// the record when its work proves it: the failed check passes during the work (a message
+    /// handled without reaching that call proves nothing).
+    Rechecking {
+        /// The failed check; `None` for a record written before checks were named, which any
+        /// successful work clears.
+        check: Option<String>,
+        /// How often the check had passed in this process before the work.
+        passed_before: u64,
+    },
 }
 
 /// Checks the store's set-up before an operation works (remembered by the client after the first
@@ -85,7 +97,14 @@ pub async fn commerce_ready(
         return Ok(Readiness::Ready);
     }
     if health.found_by.as_deref() == Some(operation.function_name()) {
-        return Ok(Readiness::Rechecking);
+        let passed_before = health
+            .check
+            .as_deref()
+            .map_or(0, |check| ch.commerce.checks_passed(check));
+        return Ok(Readiness::Rechecking {
+            check: health.check,
+            passed_before,
+        });
     }
     let problem = health.problem.unwrap_or_default();
     tracing::warn!(operation = operation.function_name(), %problem, "stopped until the configuration is fixed");
@@ -97,21 +116,36 @@ pub async fn commerce_ready(
 }
 
 /// After an operation's work: records a configuration problem it ran into, or clears the one it
-/// was rechecking when the work succeeded.
+/// was rechecking when the work proved it fixed.
 pub async fn work_finished<T>(
     ch: &Channel,
     operation: Operation,
     readiness: Readiness,
     outcome: &Result<T, OpError>,
 ) {
-    match outcome {
-        Err(error) => report(ch, operation, error, false).await,
-        Ok(_) if readiness == Readiness::Rechecking => {
-            if let Err(e) = clear_problem(ch).await {
-                tracing::warn!(error = %e, "could not clear the configuration problem");
-            }
-        }
-        Ok(_) => {}
+    if let Err(error) = outcome
+        && error.configuration_problem().is_some()
+    {
+        report(ch, operation, error, false).await;
+        return;
+    }
+    if proven_fixed(ch, &readiness, outcome.is_ok())
+        && let Err(e) = clear_problem(ch).await
+    {
+        tracing::warn!(error = %e, "could not clear the configuration problem");
+    }
+}
+
+/// Whether work that did not run into a configuration problem proved the one it was rechecking
+/// fixed: the failed check passed meanwhile (whatever else went wrong after it).
+fn proven_fixed(ch: &Channel, readiness: &Readiness, succeeded: bool) -> bool {
+    match readiness {
+        Readiness::Ready => false,
+        Readiness::Rechecking {
+            check: Some(check),
+            passed_before,
+        } => ch.commerce.checks_passed(check) > *passed_before,
+        Readiness::Rechecking { check: None, .. } => succeeded,
     }
 }
 
@@ -160,6 +194,7 @@ async fn record_problem(
     record.problem = Some(problem);
     record.found_by = Some(operation.function_name().to_owned());
     record.found_at_setup = at_setup;
+    record.check = error.code.clone();
     record.last_seen = Some(now);
     record.occurrences += 1;
     match ch.store.save(&mut health).await {
@@ -190,6 +225,7 @@ fn healthy(channel: &ChannelId) -> ConfigurationHealth {
         problem: None,
         found_by: None,
         found_at_setup: false,
+        check: None,
         since: None,
         last_seen: None,
         occurrences: 0,

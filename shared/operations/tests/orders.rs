@@ -791,3 +791,64 @@ async fn the_dashboard_lists_orders_by_status_and_date() {
     assert_eq!(OrderRow::of(&fx.record(&pending).await).status_label, "Open");
     fx.shutdown().await;
 }
+
+/// Delivers one order-create message through the registry's handler (set-up check, health).
+async fn deliver_through_registry(fx: &Fixture, po: &PurchaseOrderId) -> Result<(), operations::OpError> {
+    let (_, handler) = operations::registry::handlers(domain::Operation::OrderCreate)
+        .queue
+        .unwrap();
+    let message = Message {
+        message_id: format!("health-{po}"),
+        body: CreateOrder::new(&fx.ch, po.clone()).message().unwrap().body,
+        receive_count: 1,
+    };
+    handler(fx.ch.clone(), message, Fixture::deadline()).await
+}
+
+/// Issue 12 (health clears only on proof): a problem order-create found (the payment method
+/// switched off) stays on the dashboard while order-create handles messages that never reach the
+/// payment check (an order created earlier, redelivered); it clears when a placement finds the
+/// method offered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payment_problem_clears_only_when_a_placement_finds_the_method_again() {
+    use commerce_sandbox::StoreConfigChange;
+    use operations::health::configuration_problem;
+    let fx = Fixture::start().await;
+    let sku = fx.skus[0].clone();
+    let earlier = fx.buyer_orders(&[(&sku, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let control = fx.sandboxes.commerce_control();
+    let switch = |on: bool| StoreConfigChange {
+        enable_payment_methods: if on { vec!["purchaseorder".into()] } else { Vec::new() },
+        disable_payment_methods: if on { Vec::new() } else { vec!["purchaseorder".into()] },
+        ..StoreConfigChange::default()
+    };
+    control.change_store_config(&switch(false)).await.unwrap();
+    let later = fx.buyer_orders(&[(&sku, 1, 1999)]).await;
+    fx.import().await;
+    fx.peek(QueueName::OrderCreate).await;
+    let problem = |fx: &Fixture| {
+        let store = fx.ch.store.clone();
+        let channel = fx.ch.settings.id.clone();
+        async move { configuration_problem(store.as_ref(), &channel).await.unwrap() }
+    };
+
+    let err = deliver_through_registry(&fx, &later).await.unwrap_err();
+    assert!(err.configuration_problem().is_some(), "{err}");
+    let health = problem(&fx).await.expect("recorded");
+    assert_eq!(health.found_by.as_deref(), Some("order-create"));
+    assert_eq!(health.check.as_deref(), Some("payment method purchaseorder"));
+
+    // Handled, but the payment method was never asked about: nothing is proven.
+    deliver_through_registry(&fx, &earlier).await.unwrap();
+    assert!(
+        problem(&fx).await.is_some(),
+        "an order created earlier proves nothing about the payment method"
+    );
+
+    control.change_store_config(&switch(true)).await.unwrap();
+    deliver_through_registry(&fx, &later).await.unwrap();
+    assert!(problem(&fx).await.is_none(), "the placement proved it fixed");
+    assert_eq!(fx.commerce_orders(&later).await.len(), 1);
+    fx.shutdown().await;
+}

@@ -208,6 +208,17 @@ pub trait Commerce: Send + Sync {
     /// [`ApiErrorKind::Configuration`]: crate::ApiErrorKind::Configuration
     async fn store_setup(&self, needs_msi: bool, deadline: &Deadline) -> Result<StoreSetup, ApiError>;
 
+    /// How many times, in this process, the configuration check named `check` passed: the `code` of
+    /// a Commerce [`ApiErrorKind::Configuration`] error names the check it failed (a route that
+    /// answered "Request does not match any route.", a payment method the cart did not offer), and
+    /// a recorded problem is cleared only once its check passed again. Implementations that do
+    /// not count prove nothing (0).
+    ///
+    /// [`ApiErrorKind::Configuration`]: crate::ApiErrorKind::Configuration
+    fn checks_passed(&self, _check: &str) -> u64 {
+        0
+    }
+
     /// One page of products, oldest change first.
     async fn products_page(
         &self,
