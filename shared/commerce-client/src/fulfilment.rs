@@ -20,6 +20,9 @@ use crate::wire::lenient::Number;
 use crate::wire::{CreditMemo, ItemQuantity, Order, Rma, RmaItem, Shipment};
 pub use ports::commerce::{RefundArguments, ReturnItem, ReturnRecorded, ReturnRequest};
 
+/// Shipment ids per `entity_id in (...)` search (one page at the client's default size).
+const SHIPMENTS_PER_QUERY: usize = 100;
+
 impl CommerceClient {
     /// Shipments changed at or after `since`, with their items and tracks.
     pub fn shipments_updated_since(&self, since: Timestamp) -> Paged<Shipment> {
@@ -28,6 +31,28 @@ impl CommerceClient {
             .sort_by("updated_at", Direction::Asc)
             .sort_by("entity_id", Direction::Asc);
         self.paged("GET /V1/shipments", "shipments", criteria)
+    }
+
+    /// The shipments with these entity ids, with their items and tracks (unknown ids are absent).
+    /// Magento adds a track to a shipment without touching the shipment's `updated_at`
+    /// (`Sales/Model/Order/Shipment/TrackRepository::save` writes only the track row), so a shipment
+    /// waiting for its tracking number is read again by id, never found again by `updated_at`.
+    pub async fn shipments_by_ids(&self, ids: &[u64], deadline: &Deadline) -> Result<Vec<Shipment>, CommerceError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(SHIPMENTS_PER_QUERY) {
+            let criteria = SearchCriteria::new()
+                .any_of(vec![crate::search::Filter::in_list(
+                    "entity_id",
+                    chunk.iter().map(u64::to_string),
+                )])
+                .sort_by("entity_id", Direction::Asc);
+            found.extend(
+                self.paged::<Shipment>("GET /V1/shipments", "shipments", criteria)
+                    .collect_all(deadline)
+                    .await?,
+            );
+        }
+        Ok(found)
     }
 
     /// Whether the store has Adobe Commerce's RMA module; asked once, then remembered.

@@ -180,6 +180,10 @@ impl Commerce for CommerceClient {
         Ok(self.shipments_updated_since(since).page(page, deadline).await?)
     }
 
+    async fn shipments_by_ids(&self, ids: &[u64], deadline: &Deadline) -> Result<Vec<Shipment>, ApiError> {
+        Ok(CommerceClient::shipments_by_ids(self, ids, deadline).await?)
+    }
+
     async fn returns_supported(&self, deadline: &Deadline) -> Result<bool, ApiError> {
         Ok(CommerceClient::returns_supported(self, deadline).await?)
     }

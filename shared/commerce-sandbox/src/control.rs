@@ -32,6 +32,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/_sandbox/orders/{id}/invoice", post(invoice_order))
         .route("/_sandbox/orders/{id}/refund", post(refund_order))
         .route("/_sandbox/shipments", get(list_shipments))
+        .route("/_sandbox/shipments/{id}/tracks", post(add_track))
         .route("/_sandbox/creditmemos", get(list_credit_memos))
         .route("/_sandbox/returns", get(list_returns))
         .route("/_sandbox/returns/{id}/status", post(set_return_status))
@@ -273,6 +274,16 @@ async fn list_shipments(State(shared): State<Shared>) -> Json<Value> {
             .map(|s| render::shipment(s, store.orders.get(&s.order_id)))
             .collect(),
     ))
+}
+
+/// Tracking added to a shipment after it was created (the shipment's `updated_at` does not move).
+async fn add_track(
+    State(shared): State<Shared>,
+    Path(id): Path<u64>,
+    Json(track): Json<TrackInput>,
+) -> Answer {
+    let track_id = lock(&shared).add_track(id, &track)?;
+    Ok(Json(json!({ "track_id": track_id })))
 }
 
 async fn list_credit_memos(State(shared): State<Shared>) -> Json<Value> {

@@ -146,6 +146,31 @@ impl ControlClient {
         .await
     }
 
+    /// Ships without a tracking number (a 3PL or ERP adds it later: [`Self::add_track`]).
+    pub async fn ship_untracked(
+        &self,
+        order_id: u64,
+        items: Vec<ShipLine>,
+        invoice: bool,
+    ) -> Result<Value, ControlError> {
+        self.post(
+            &format!("/_sandbox/orders/{order_id}/ship"),
+            &ShipRequest {
+                items,
+                tracks: Vec::new(),
+                invoice,
+            },
+        )
+        .await
+    }
+
+    /// Adds a track to an existing shipment as Magento's `TrackRepository::save` does: the
+    /// shipment's `updated_at` does not move.
+    pub async fn add_track(&self, shipment_id: u64, track: &TrackInput) -> Result<Value, ControlError> {
+        self.post(&format!("/_sandbox/shipments/{shipment_id}/tracks"), track)
+            .await
+    }
+
     pub async fn cancel(&self, order_id: u64) -> Result<bool, ControlError> {
         let v: Value = self
             .post(&format!("/_sandbox/orders/{order_id}/cancel"), &json!({}))

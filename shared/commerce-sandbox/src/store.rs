@@ -1175,6 +1175,30 @@ impl Commerce {
         Ok(shipment_id)
     }
 
+    /// Adds a track to an existing shipment as `Sales/Model/Order/Shipment/TrackRepository::save`
+    /// does (the `POST /V1/shipment/track` route, an ERP or 3PL posting tracking after shipping):
+    /// only the track row is written, so the shipment's `updated_at` stays where it was and a
+    /// search by `updated_at` does not find the shipment again.
+    pub fn add_track(&mut self, shipment_id: u64, track: &TrackInput) -> Result<u64, ApiError> {
+        if !self.shipments.contains_key(&shipment_id) {
+            return Err(ApiError::entity_not_found());
+        }
+        let id = self.id();
+        let created_at = self.now();
+        let shipment = self
+            .shipments
+            .get_mut(&shipment_id)
+            .ok_or_else(ApiError::entity_not_found)?;
+        shipment.tracks.push(Track {
+            id,
+            track_number: track.number.clone(),
+            carrier_code: track.carrier_code.clone(),
+            title: track.title.clone(),
+            created_at,
+        });
+        Ok(id)
+    }
+
     /// An offline refund: a credit memo for invoiced quantities.
     pub fn refund(&mut self, order_id: u64, refund: RefundInput) -> Result<u64, ApiError> {
         let RefundInput {

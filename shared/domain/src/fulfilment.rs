@@ -1,5 +1,7 @@
 //! Shipments and cancellations made in Commerce (or on Walmart) and their delivery to the other side.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -80,6 +82,91 @@ pub struct ShipmentRecord {
     pub invoiced: bool,
 }
 
+/// A shipment of a channel order found without a tracking number. Magento adds tracking later
+/// without moving the shipment's `updated_at` (`TrackRepository::save` writes only the track row),
+/// so the shipment is read again by id on a back-off until a track appears: first after
+/// [`TrackingWait::FIRST_CHECK`], each wait twice the last up to [`TrackingWait::LONGEST_INTERVAL`].
+/// After [`TrackingWait::REPORT_AFTER`] the order shows Error (checks go on, so tracking added
+/// later still reaches Walmart and clears it); after [`TrackingWait::FORGET_AFTER`] it is dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingWait {
+    pub channel: ChannelId,
+    pub shipment_id: CommerceShipmentId,
+    pub purchase_order: PurchaseOrderId,
+    pub first_seen: Timestamp,
+    pub next_check: Timestamp,
+    /// Re-reads that still found no tracking.
+    pub checks: u32,
+    /// The order was marked Error for it.
+    #[serde(default)]
+    pub reported: bool,
+}
+
+/// What a re-read without tracking leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StillWaiting {
+    /// Read again at `next_check`.
+    Later,
+    /// Waited past [`TrackingWait::REPORT_AFTER`]: the order shows Error with this reason.
+    Report(String),
+    /// Waited past [`TrackingWait::FORGET_AFTER`]: no more checks.
+    GiveUp,
+}
+
+impl TrackingWait {
+    pub const FIRST_CHECK: Duration = Duration::from_secs(5 * 60);
+    pub const LONGEST_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+    /// Walmart expects ship confirmation within its ship-by window (days): three days without
+    /// tracking needs the merchant.
+    pub const REPORT_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
+    pub const FORGET_AFTER: Duration = Duration::from_secs(30 * 24 * 3600);
+
+    pub fn new(
+        channel: ChannelId,
+        shipment_id: CommerceShipmentId,
+        purchase_order: PurchaseOrderId,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            channel,
+            shipment_id,
+            purchase_order,
+            first_seen: now,
+            next_check: now.plus(Self::FIRST_CHECK),
+            checks: 0,
+            reported: false,
+        }
+    }
+
+    pub fn is_due(&self, now: Timestamp) -> bool {
+        self.next_check <= now
+    }
+
+    /// A re-read at `now` still found no tracking: schedules the next one (doubling the interval
+    /// up to the longest) and says whether the merchant must hear of it now, or the wait ends.
+    pub fn still_waiting(&mut self, now: Timestamp) -> StillWaiting {
+        let waited = now.since(self.first_seen);
+        if waited >= Self::FORGET_AFTER {
+            return StillWaiting::GiveUp;
+        }
+        self.checks = self.checks.saturating_add(1);
+        let interval = Self::FIRST_CHECK
+            .saturating_mul(2u32.saturating_pow(self.checks.min(16)))
+            .min(Self::LONGEST_INTERVAL);
+        self.next_check = now.plus(interval);
+        if waited >= Self::REPORT_AFTER && !self.reported {
+            self.reported = true;
+            return StillWaiting::Report(format!(
+                "shipment {} has had no tracking number for {} days: add the carrier and tracking \
+                 number to it in Commerce, or ship the order on Walmart",
+                self.shipment_id,
+                waited.as_secs() / (24 * 3600)
+            ));
+        }
+        StillWaiting::Later
+    }
+}
+
 /// Why lines were cancelled, in Walmart's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -126,5 +213,35 @@ mod tests {
         assert!(d.is_sent());
         assert!(d.mark_sent(Timestamp::from_millis(3)).is_err());
         assert!(d.mark_failed("x".into(), Timestamp::from_millis(3)).is_err());
+    }
+
+    #[test]
+    fn a_shipment_waits_for_tracking_on_a_doubling_back_off_then_is_reported_then_dropped() {
+        let start = Timestamp::from_millis(1_000_000);
+        let mut wait = TrackingWait::new(
+            ChannelId::new("main").unwrap(),
+            CommerceShipmentId(7),
+            PurchaseOrderId::new("1").unwrap(),
+            start,
+        );
+        assert_eq!(wait.next_check, start.plus(TrackingWait::FIRST_CHECK));
+        assert!(!wait.is_due(start));
+        let mut now = wait.next_check;
+        let mut intervals = Vec::new();
+        let mut reports = Vec::new();
+        loop {
+            match wait.still_waiting(now) {
+                StillWaiting::Later => {}
+                StillWaiting::Report(reason) => reports.push(reason),
+                StillWaiting::GiveUp => break,
+            }
+            intervals.push(wait.next_check.since(now).as_secs());
+            now = wait.next_check;
+        }
+        assert_eq!(&intervals[..3], &[600, 1200, 2400]);
+        assert!(intervals.iter().all(|s| *s <= 6 * 3600));
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert!(reports[0].contains("shipment 7 has had no tracking number for 3 days"));
+        assert!(now.since(start) >= TrackingWait::FORGET_AFTER);
     }
 }

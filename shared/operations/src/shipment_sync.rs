@@ -14,20 +14,24 @@
 //! * then (with `orders.invoice_on_shipment`) the shipped units are invoiced in Commerce, so the
 //!   merchant can refund them later; unshipped units stay uninvoiced and cancellable.
 //!
-//! Shipments without a tracking number wait: adding one updates the shipment, which brings it back.
+//! Shipments without a tracking number wait, and are remembered ([`TrackingWait`]): Magento adds a
+//! track without moving the shipment's `updated_at` (`TrackRepository::save` writes only the track
+//! row), so the cursor never brings such a shipment back. Each run reads the waiting shipments that
+//! are due again by id, on a doubling back-off; after three days the order shows Error (a track
+//! added later still goes through and clears it).
 //! A shipment Walmart refuses is marked failed with Walmart's reason and the order shows Error.
 
 use std::time::Duration;
 
 use domain::{
     Carrier, CommerceOrderId, CommerceOrderLink, CommerceShipmentId, Delivery, LineNumber, LineQuantity,
-    Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, SyncTask, Timestamp,
-    Tracking,
+    Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, StillWaiting, SyncTask,
+    Timestamp, Tracking, TrackingWait,
 };
 use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
 use ports::records::order_pk;
 use ports::walmart::{LineState, ShipLine};
-use ports::{Deadline, Key, PageRequest, Records, Versioned};
+use ports::{Deadline, Expect, Key, PageRequest, Query, Records, Versioned};
 use tracing::Instrument;
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
@@ -40,6 +44,8 @@ use crate::{Channel, OpError, RunReport, order_create};
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
 const OVERLAP: Duration = Duration::from_secs(10 * 60);
 const PAGE_SIZE: u32 = 100;
+/// Waiting shipments read again per run (one search by id).
+const WAITS_PER_RUN: usize = 100;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::ShipmentSync);
@@ -98,7 +104,112 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
         request = request.next();
     }
     window.close(ch).await?;
+    if !deadline.is_past() {
+        recheck_waiting(ch, &mut report, deadline).await?;
+    }
     Ok(report)
+}
+
+/// Reads again the shipments found without tracking whose next check is due, and sends those that
+/// have a track now.
+async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadline) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    let mut due: Vec<Versioned<TrackingWait>> = Vec::new();
+    let mut token = None;
+    loop {
+        let query = Query::partition(ports::records::tracking_waits_pk(&ch.settings.id)).after(token);
+        let (waits, next) = ch.store.query_records::<TrackingWait>(&query).await?;
+        due.extend(waits.into_iter().filter(|w| w.record.is_due(now)));
+        token = next;
+        if token.is_none() {
+            break;
+        }
+    }
+    due.sort_by_key(|w| w.record.next_check);
+    due.truncate(WAITS_PER_RUN);
+    report.add("awaiting_tracking_due", due.len() as u64);
+    if due.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<u64> = due.iter().map(|w| w.record.shipment_id.0).collect();
+    let shipments = match ch.commerce.shipments_by_ids(&ids, deadline).await {
+        Ok(shipments) => shipments,
+        Err(e) => {
+            // Read again next run; nothing was decided.
+            report.problem(format!("shipments waiting for tracking not read: {e}"));
+            return Ok(());
+        }
+    };
+    for mut wait in due {
+        if deadline.is_past() {
+            report.complete = false;
+            break;
+        }
+        let shipment_id = wait.record.shipment_id;
+        let Some(shipment) = shipments.iter().find(|s| s.entity_id == Some(shipment_id.0)) else {
+            // Deleted in Commerce: nothing left to send.
+            forget_wait(ch, &wait).await?;
+            continue;
+        };
+        let span = tracing::info_span!("shipment_sync", shipment_id = shipment_id.0, order_id = shipment.order_id);
+        match sync_shipment(ch, shipment, deadline).instrument(span).await {
+            Ok(ShipmentOutcome::AwaitingTracking) => match wait.record.still_waiting(now) {
+                StillWaiting::Later => save_wait(ch, &mut wait).await?,
+                StillWaiting::Report(reason) => {
+                    report.problem(format!("shipment {shipment_id}: {reason}"));
+                    mark_problem(
+                        ch,
+                        &wait.record.purchase_order,
+                        SyncTask::Shipment { shipment_id },
+                        reason,
+                    )
+                    .await?;
+                    save_wait(ch, &mut wait).await?;
+                }
+                StillWaiting::GiveUp => forget_wait(ch, &wait).await?,
+            },
+            Ok(ShipmentOutcome::Busy) => {}
+            Ok(outcome) => {
+                if let ShipmentOutcome::Sent { units } = outcome {
+                    report.add("shipments_sent", 1);
+                    report.add("units_shipped", u64::from(units));
+                    report.add("tracking_added_later", 1);
+                }
+                forget_wait(ch, &wait).await?;
+            }
+            Err(e) => report.problem(format!("shipment {shipment_id}: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Remembers a shipment found without tracking (once: later sightings find it remembered).
+async fn remember_wait(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    shipment_id: CommerceShipmentId,
+) -> Result<(), OpError> {
+    let wait = TrackingWait::new(ch.settings.id.clone(), shipment_id, po.clone(), ch.clock.now());
+    if ch.store.insert_new(&wait).await? {
+        tracing::info!(%shipment_id, "shipment has no tracking number yet; it will be read again");
+    }
+    Ok(())
+}
+
+/// Saves a wait's next check; a lost race means another run rescheduled it.
+async fn save_wait(ch: &Channel, wait: &mut Versioned<TrackingWait>) -> Result<(), OpError> {
+    match ch.store.save(wait).await {
+        Err(e) if e.is_condition_failure() => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+async fn forget_wait(ch: &Channel, wait: &Versioned<TrackingWait>) -> Result<(), OpError> {
+    let expect = wait.version.map_or(Expect::Any, Expect::Version);
+    match ch.store.delete(&ports::Record::key(&wait.record), expect).await {
+        Err(e) if e.is_condition_failure() => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// What became of one Commerce shipment.
@@ -212,6 +323,7 @@ pub async fn sync_shipment(
         return Ok(ShipmentOutcome::AlreadySent);
     }
     if !shipment.tracks.iter().any(|t| !t.track_number.trim().is_empty()) {
+        remember_wait(ch, &po, shipment_id).await?;
         return Ok(ShipmentOutcome::AwaitingTracking);
     }
     let lease = match claim(ch, "shipment-sync", &shipment_id.to_string(), deadline).await? {

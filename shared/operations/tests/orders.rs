@@ -401,6 +401,12 @@ impl Commerce for CrashAfterPlacing {
     ) -> Result<SearchPage<Shipment>, ApiError> {
         self.inner.shipments_page(since, p, d).await
     }
+    async fn shipments_by_ids(&self, ids: &[u64], d: &Deadline) -> Result<Vec<Shipment>, ApiError> {
+        self.inner.shipments_by_ids(ids, d).await
+    }
+    fn checks_passed(&self, check: &str) -> u64 {
+        self.inner.checks_passed(check)
+    }
     async fn returns_supported(&self, d: &Deadline) -> Result<bool, ApiError> {
         self.inner.returns_supported(d).await
     }

@@ -500,3 +500,75 @@ async fn a_line_the_customer_asked_to_cancel_ships_anyway_with_the_override() {
     }
     fx.shutdown().await;
 }
+
+/// Issue 12, fact 4: Magento's `TrackRepository::save` adds a track without moving the shipment's
+/// `updated_at`, so a shipment found without tracking is never found again by the cursor (the
+/// usual 3PL/ERP flow: ship first, tracking later). Waiting shipments are read again by id on a
+/// back-off; one that waits three days makes the order an Error, which its late track clears.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_added_after_the_shipment_reaches_walmart() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let soon = fx.buyer_orders(&[(&a, 1, 1999)]).await;
+    let late = fx.buyer_orders(&[(&b, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let commerce = fx.sandboxes.commerce_control();
+    let walmart = fx.sandboxes.walmart_control();
+    let mut shipment_ids = Vec::new();
+    for po in [&soon, &late] {
+        let order_id = fx.commerce_order_id(&fx.commerce_order(po).await);
+        let shipment = commerce.ship_untracked(order_id, vec![], false).await.unwrap();
+        shipment_ids.push(shipment["entity_id"].as_u64().unwrap());
+    }
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("awaiting_tracking"), 2, "{report:?}");
+    // Well past the cursor's overlap: the cursor alone would never read these shipments again.
+    fx.advance(Duration::from_secs(3600));
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("awaiting_tracking_due"), 2, "{report:?}");
+    assert!(walmart.received().await.unwrap().shipments.is_empty());
+
+    let before = commerce.shipments().await.unwrap();
+    commerce
+        .add_track(shipment_ids[0], &track("ups", "UPS", "1Z-LATE"))
+        .await
+        .unwrap();
+    let after = commerce.shipments().await.unwrap();
+    assert_eq!(
+        before[0]["updated_at"], after[0]["updated_at"],
+        "a track added later leaves the shipment's updated_at alone, as in Magento"
+    );
+    fx.advance(Duration::from_secs(3600));
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("tracking_added_later"), 1, "{report:?}");
+    let shipped = walmart.received().await.unwrap().shipments;
+    assert_eq!(shipped.len(), 1);
+    assert_eq!(shipped[0].tracking_number, "1Z-LATE");
+    assert_eq!(fx.record(&soon).await.summary(), OrderSummary::Shipped);
+
+    // The other one waits on: after three days the order shows Error with the reason.
+    for _ in 0..14 {
+        fx.advance(Duration::from_secs(6 * 3600));
+        sync(&fx.ch).await;
+    }
+    let record = fx.record(&late).await;
+    assert_eq!(record.summary(), OrderSummary::Error);
+    assert!(
+        record.problems()[0].reason.contains("no tracking number for 3 days"),
+        "{:?}",
+        record.problems()
+    );
+    commerce
+        .add_track(shipment_ids[1], &track("fedex", "FedEx", "FX-LATER"))
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(6 * 3600));
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("tracking_added_later"), 1, "{report:?}");
+    assert_eq!(fx.record(&late).await.summary(), OrderSummary::Shipped);
+    assert_eq!(walmart.received().await.unwrap().shipments.len(), 2);
+    fx.advance(Duration::from_secs(6 * 3600));
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("awaiting_tracking_due"), 0, "nothing waits any more");
+    fx.shutdown().await;
+}

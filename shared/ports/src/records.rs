@@ -182,6 +182,17 @@ impl Record for OrderRecord {
     }
 }
 
+/// Shipments waiting for tracking, one partition per channel (a handful at a time).
+pub fn tracking_waits_pk(channel: &ChannelId) -> String {
+    channel_pk(channel, "TRACKING_WAIT")
+}
+
+impl Record for domain::TrackingWait {
+    fn key(&self) -> Key {
+        Key::new(tracking_waits_pk(&self.channel), self.shipment_id.to_string())
+    }
+}
+
 impl Record for ShipmentRecord {
     fn key(&self) -> Key {
         Key::new(

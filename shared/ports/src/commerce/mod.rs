@@ -309,6 +309,10 @@ pub trait Commerce: Send + Sync {
         deadline: &Deadline,
     ) -> Result<SearchPage<Shipment>, ApiError>;
 
+    /// The shipments with these entity ids, with items and tracks (unknown ids are absent): a track
+    /// added later does not move a shipment's `updated_at`, so waiting shipments are read by id.
+    async fn shipments_by_ids(&self, ids: &[u64], deadline: &Deadline) -> Result<Vec<Shipment>, ApiError>;
+
     /// Whether the store has Adobe Commerce's RMA module.
     async fn returns_supported(&self, deadline: &Deadline) -> Result<bool, ApiError>;
 
