@@ -55,6 +55,9 @@ pub(crate) struct Call<'a> {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Option<&'a Value>,
+    /// Magento cannot repeat it safely (no idempotency key: an invoice, a comment, a cancellation,
+    /// a credit memo, an RMA): see [`Call::once`].
+    pub once: bool,
 }
 
 impl<'a> Call<'a> {
@@ -65,6 +68,7 @@ impl<'a> Call<'a> {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            once: false,
         }
     }
 
@@ -75,6 +79,7 @@ impl<'a> Call<'a> {
             path: path.into(),
             query: Vec::new(),
             body: Some(body),
+            once: false,
         }
     }
 
@@ -85,6 +90,7 @@ impl<'a> Call<'a> {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            once: false,
         }
     }
 
@@ -92,6 +98,28 @@ impl<'a> Call<'a> {
         self.query = query;
         self
     }
+
+    /// Sent at most once per call: after a timeout, a 5xx or a garbled answer Magento may have
+    /// applied it, so it is not sent again blindly; the caller reads the order to see what is
+    /// missing ([`outcome_unknown`]). Throttling (429, or 503 with `Retry-After`) is answered
+    /// before Magento does anything and is still waited out and retried.
+    pub fn once(mut self) -> Self {
+        self.once = true;
+        self
+    }
+}
+
+/// Whether a failed call may still have been applied by Magento (the answer was lost, late or
+/// unreadable), as opposed to refused before anything happened.
+pub(crate) fn outcome_unknown(error: &CommerceError) -> bool {
+    matches!(
+        error,
+        CommerceError::Server { .. }
+            | CommerceError::Timeout { .. }
+            | CommerceError::Transport { .. }
+            | CommerceError::Malformed { .. }
+            | CommerceError::DeadlineExceeded { .. }
+    )
 }
 
 /// Percent-encodes one path segment (SKUs may hold `/`, spaces or `#`).
@@ -198,6 +226,9 @@ impl CommerceClient {
             };
             let error = with_attempts(error, attempt);
             if !error.is_retryable() {
+                return Err(error);
+            }
+            if call.once && !matches!(error, CommerceError::Throttled { .. }) {
                 return Err(error);
             }
             if backoff.delay(attempt).is_none() {

@@ -119,7 +119,8 @@ impl CommerceClient {
         };
         let body = json!({ "rmaDataObject": rma });
         self.execute(
-            &Call::send(Method::POST, "POST /V1/returns", "returns", &body),
+            // No idempotency key: returns-sync looks for the RMA before asking again.
+            &Call::send(Method::POST, "POST /V1/returns", "returns", &body).once(),
             deadline,
         )
         .await
@@ -205,7 +206,8 @@ impl CommerceClient {
             "POST /V1/order/{orderId}/refund",
             format!("order/{}/refund", order_id.0),
             &body,
-        );
+        )
+        .once();
         self.execute::<Number<u64>>(&call, deadline)
             .await
             .map(|Number(id)| CreditMemoId(id))

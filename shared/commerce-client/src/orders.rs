@@ -38,7 +38,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::address::cart_address;
-use crate::client::{Call, CommerceClient, Paged};
+use crate::client::{Call, CommerceClient, Paged, outcome_unknown};
 use crate::error::CommerceError;
 use crate::search::{Condition, Direction, Filter, SearchCriteria};
 use crate::wire::lenient::Number;
@@ -279,6 +279,7 @@ impl CommerceClient {
                             path: format!("carts/{cart_id}/items/{item_id}"),
                             query: Vec::new(),
                             body: None,
+                            once: false,
                         };
                         let _removed: bool = self.execute(&call, deadline).await?;
                     }
@@ -393,8 +394,24 @@ impl CommerceClient {
             "POST /V1/orders/{id}/comments",
             format!("orders/{}/comments", order_id.0),
             &body,
-        );
-        let added: bool = self.execute(&call, deadline).await?;
+        )
+        .once();
+        let added: bool = match self.execute(&call, deadline).await {
+            Ok(added) => added,
+            // Magento has no idempotency key for comments: whether it landed is read on the order.
+            Err(e) if outcome_unknown(&e) => {
+                let shows_it = self
+                    .get_order(order_id, deadline)
+                    .await
+                    .is_ok_and(|order| order.status_histories.iter().any(|h| h.comment == comment));
+                if !shows_it {
+                    return Err(e);
+                }
+                tracing::info!(route = call.route, "comment's answer was lost, but the order shows it");
+                true
+            }
+            Err(e) => return Err(e),
+        };
         if added {
             Ok(())
         } else {
@@ -420,12 +437,15 @@ impl CommerceClient {
         } else {
             json!({ "capture": false, "notify": false, "items": items })
         };
+        // No idempotency key: after a lost answer the caller reads the order's invoiced
+        // quantities and invoices only what is still missing.
         let call = Call::send(
             Method::POST,
             "POST /V1/order/{orderId}/invoice",
             format!("order/{}/invoice", order_id.0),
             &body,
-        );
+        )
+        .once();
         let Number(invoice_id): Number<u64> = self.execute(&call, deadline).await?;
         Ok(invoice_id)
     }
@@ -440,8 +460,24 @@ impl CommerceClient {
         let call = Call::post_empty(
             "POST /V1/orders/{id}/cancel",
             format!("orders/{}/cancel", order_id.0),
-        );
-        self.execute(&call, deadline).await
+        )
+        .once();
+        match self.execute(&call, deadline).await {
+            // A second cancel of a cancelled order answers `false`: whether the first landed is
+            // read on the order instead.
+            Err(e) if outcome_unknown(&e) => {
+                let cancelled = self
+                    .get_order(order_id, deadline)
+                    .await
+                    .is_ok_and(|order| order.state == "canceled");
+                if !cancelled {
+                    return Err(e);
+                }
+                tracing::info!(route = call.route, "cancellation's answer was lost, but the order is cancelled");
+                Ok(true)
+            }
+            other => other,
+        }
     }
 
     /// [`Self::cancel_order`], with `false` as [`CommerceError::CannotCancel`].

@@ -394,3 +394,50 @@ async fn a_customer_request_to_cancel_is_noted_once_and_only_that_order_is_cance
     assert_eq!(fx.record(&asked).await.summary(), OrderSummary::Canceled);
     fx.shutdown().await;
 }
+
+/// Issue 12, fact 9: a Commerce cancellation and comment have no idempotency key. With their
+/// answers lost after Magento applied them (504), the client does not send them again: it reads the
+/// order (cancelled; the comment in its history) and the order is cancelled and commented once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commerce_cancellation_and_comment_whose_answers_are_lost_happen_once() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 1, 1999)]).await;
+    fx.import_and_create().await;
+    buyer_cancels(&fx, &po, &[(1, 1)]).await;
+    let commerce = fx.sandboxes.commerce_control();
+    // The cancellation's and the comment's answers are both lost.
+    commerce
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 2,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let report = sync(&fx).await;
+    assert_eq!(report.count("commerce_orders_cancelled"), 1, "{report:?}");
+    let order = fx.commerce_order(&po).await;
+    assert_eq!(order["state"], "canceled");
+    let noted = |order: &serde_json::Value| {
+        comments(order)
+            .iter()
+            .filter(|c| c.contains("cancelled on Walmart"))
+            .count()
+    };
+    assert_eq!(noted(&order), 1, "{:?}", comments(&order));
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Canceled);
+    assert!(record.problems().is_empty(), "{:?}", record.problems());
+    let cancels = commerce
+        .exchanges()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|x| x.method == "POST" && x.path.ends_with("/cancel"))
+        .count();
+    assert_eq!(cancels, 1, "sent once");
+    let again = sync(&fx).await;
+    assert_eq!(again.count("commerce_orders_cancelled"), 0, "{again:?}");
+    assert_eq!(noted(&fx.commerce_order(&po).await), 1);
+    fx.shutdown().await;
+}

@@ -572,3 +572,56 @@ async fn tracking_added_after_the_shipment_reaches_walmart() {
     assert_eq!(report.count("awaiting_tracking_due"), 0, "nothing waits any more");
     fx.shutdown().await;
 }
+
+/// Issue 12, fact 9: an invoice has no idempotency key in Magento. With the invoice's answer lost
+/// after Magento applied it (504), the client does not send it again and shipment-sync reads the
+/// order's invoiced quantities: the shipped unit is invoiced once, the unshipped one stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_whose_answer_is_lost_is_made_once() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 2, 1999)]).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    let commerce = fx.sandboxes.commerce_control();
+    commerce
+        .ship(order_id, vec![by_sku(&a, 1.0)], track("ups", "UPS", "1ZINV"), false)
+        .await
+        .unwrap();
+    commerce
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
+    fx.advance(Duration::from_secs(60));
+    sync(&fx.ch).await;
+    let order = fx.commerce_order(&po).await;
+    assert_eq!(order["items"][0]["qty_invoiced"], 1.0, "one shipped unit, invoiced once");
+    let invoices = commerce
+        .exchanges()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|x| x.method == "POST" && x.path.ends_with("/invoice"))
+        .count();
+    assert_eq!(invoices, 1, "sent once");
+    let record = fx.record(&po).await;
+    assert!(record.problems().is_empty(), "{:?}", record.problems());
+    let shipment: ShipmentRecord = fx
+        .ch
+        .store
+        .load::<ShipmentRecord>(&Key::new(
+            ports::records::order_pk(&fx.ch.settings.id, &po),
+            format!("SHIPMENT#{}", commerce.shipments().await.unwrap()[0]["entity_id"]),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    assert!(shipment.invoiced);
+    fx.shutdown().await;
+}
