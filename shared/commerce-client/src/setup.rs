@@ -69,14 +69,20 @@ impl CommerceClient {
                 Err(other) => return Err(other),
             }
         }
+        let timezone = domain::StoreTimeZone::named(&config.timezone).map_err(|e| {
+            CommerceError::Configuration(format!(
+                "the store view's time zone (general/locale/timezone): {e}; special price dates \
+                 cannot be read without it"
+            ))
+        })?;
         let setup = StoreSetup {
             store_code: config.code,
-            timezone: config.timezone,
+            timezone,
         };
         if let Ok(mut known) = self.inner.store_setup.lock() {
             *known = Some((setup.clone(), needs_msi));
         }
-        tracing::info!(store_code = %setup.store_code, timezone = %setup.timezone, msi = needs_msi, "Commerce store set-up checked");
+        tracing::info!(store_code = %setup.store_code, timezone = setup.timezone.name(), msi = needs_msi, "Commerce store set-up checked");
         Ok(setup)
     }
 }

@@ -168,7 +168,8 @@ async fn selections_by_skus_category_and_attribute() {
     );
 
     let mug = h.client.product(&Sku::new("MUG-1").unwrap(), &d).await.unwrap();
-    let snapshot = mug.to_snapshot("upc");
+    let zone = h.client.store_setup(false, &d).await.unwrap().timezone;
+    let snapshot = mug.to_snapshot("upc", &zone);
     assert_eq!(snapshot.price, Some(Money::from_cents(1200)));
     assert!(snapshot.enabled);
     assert!(domain::Gtin::parse(snapshot.raw_identifier.as_deref().unwrap()).is_ok());
@@ -189,7 +190,7 @@ async fn selections_by_skus_category_and_attribute() {
         .await
         .unwrap();
     let mug = h.client.product(&Sku::new("MUG-1").unwrap(), &d).await.unwrap();
-    let special = mug.special_price().unwrap();
+    let special = mug.special_price(&zone).unwrap();
     assert_eq!(special.price, Money::from_cents(950));
     assert!(special.applies_at(start_time()));
 
@@ -431,7 +432,7 @@ async fn a_route_404_is_a_configuration_error_and_an_entity_404_a_missing_produc
     assert!(matches!(gone, CommerceError::NotFound { .. }), "{gone}");
     let setup = h.client.store_setup(true, &d).await.unwrap();
     assert_eq!(setup.store_code, "default");
-    assert_eq!(setup.timezone, "America/Chicago");
+    assert_eq!(setup.timezone.name(), "America/Chicago");
 
     // A store without MSI: the probe says so in words that name the remedy.
     let without_msi = start(SandboxSettings {

@@ -41,7 +41,7 @@ pub fn routes(shared: Shared) -> Router {
             post(lose_placement_answers),
         )
         .route("/_sandbox/throttle", post(set_throttle))
-        .route("/_sandbox/store-config", post(change_store_config))
+        .route("/_sandbox/store-config", get(store_config).post(change_store_config))
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/restore", post(restore_tokens))
         .route("/_sandbox/stats", get(stats).delete(clear_stats))
@@ -364,6 +364,20 @@ pub struct StoreConfigChange {
     pub timezone: Option<String>,
 }
 
+/// The store's configuration as the merchant set it (what `change_store_config` answers).
+async fn store_config(State(shared): State<Shared>) -> Json<Value> {
+    Json(store_config_view(&lock(&shared).settings))
+}
+
+fn store_config_view(settings: &crate::SandboxSettings) -> Value {
+    json!({
+        "msi": settings.msi,
+        "payment_methods": settings.payment_methods.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+        "store_codes": settings.store_codes,
+        "timezone": settings.timezone,
+    })
+}
+
 async fn change_store_config(State(shared): State<Shared>, Json(change): Json<StoreConfigChange>) -> Answer {
     let mut store = lock(&shared);
     let settings = &mut store.settings;
@@ -385,12 +399,7 @@ async fn change_store_config(State(shared): State<Shared>, Json(change): Json<St
     if let Some(timezone) = change.timezone {
         settings.timezone = timezone;
     }
-    Ok(Json(json!({
-        "msi": settings.msi,
-        "payment_methods": settings.payment_methods.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
-        "store_codes": settings.store_codes,
-        "timezone": settings.timezone,
-    })))
+    Ok(Json(store_config_view(settings)))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -229,6 +229,11 @@ impl ControlClient {
     }
 
     /// The merchant changes the store's configuration (modules, payment methods, store codes).
+    /// The store's configuration (`msi`, `payment_methods`, `store_codes`, `timezone`).
+    pub async fn store_config(&self) -> Result<Value, ControlError> {
+        self.get("/_sandbox/store-config").await
+    }
+
     pub async fn change_store_config(&self, change: &StoreConfigChange) -> Result<Value, ControlError> {
         self.post("/_sandbox/store-config", change).await
     }

@@ -40,16 +40,17 @@ pub struct Product {
 
 impl Product {
     /// The price Magento charges in a cart now: the special price while its window holds and it is
-    /// lower, else the price.
-    pub fn final_price(&self, now: Timestamp) -> f64 {
+    /// lower, else the price. The window's dates are days in the store's time zone, as Magento's
+    /// `Timezone::isScopeDateInInterval` compares them.
+    pub fn final_price(&self, now: Timestamp, zone: &domain::StoreTimeZone) -> f64 {
         let in_window = |raw: &Option<String>, end: bool| {
             raw.as_deref()
-                .and_then(crate::search::parse_time)
-                .is_none_or(|t| {
+                .and_then(|raw| domain::StoreDate::parse(raw).ok())
+                .is_none_or(|day| {
                     if end {
-                        now.millis() <= t + 86_399_999
+                        now <= zone.end_of(day)
                     } else {
-                        t <= now.millis()
+                        zone.start_of(day) <= now
                     }
                 })
         };

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChannelId, MethodCode, Money, Sku, Timestamp};
+use crate::{ChannelId, MethodCode, Money, Sku, StoreDate, StoreTimeZone, Timestamp};
 
 /// Everything a merchant configures for one channel (one Commerce website/store view paired with one
 /// Walmart seller account). Loaded and validated once at cold start.
@@ -231,6 +231,22 @@ pub struct SpecialPrice {
 }
 
 impl SpecialPrice {
+    /// A special price dated as Magento dates it: from the start of the store's day `from` to the
+    /// end of its day `to`, days in the store's time zone (Magento compares them with the store's
+    /// current day, not UTC's).
+    pub fn on_store_days(
+        price: Money,
+        from: Option<StoreDate>,
+        to: Option<StoreDate>,
+        zone: &StoreTimeZone,
+    ) -> Self {
+        Self {
+            price,
+            from: from.map(|day| zone.start_of(day)),
+            to: to.map(|day| zone.end_of(day)),
+        }
+    }
+
     pub fn applies_at(&self, now: Timestamp) -> bool {
         self.from.is_none_or(|from| from <= now) && self.to.is_none_or(|to| now <= to)
     }
@@ -430,6 +446,37 @@ mod tests {
         assert_eq!(rules.advertised_for_product(false, 9.0), 0);
         assert_eq!(rules.advertised_for_product(true, 5.5), 5);
         assert_eq!(rules.advertised_for_product(true, f64::NAN), 0);
+    }
+
+    #[test]
+    fn a_special_price_runs_on_the_stores_days_not_utcs() {
+        let chicago = StoreTimeZone::named("America/Chicago").unwrap();
+        let day = |raw: &str| StoreDate::parse(raw).ok();
+        let special = SpecialPrice::on_store_days(
+            Money::from_cents(1500),
+            day("2027-01-16 00:00:00"),
+            day("2027-01-17 00:00:00"),
+            &chicago,
+        );
+        let at = |raw: &str| Timestamp::parse_commerce(raw).unwrap();
+        let rules = PriceRules::default();
+        let base = Money::from_cents(1999);
+        // 16th 00:30 UTC is still the 15th in Chicago.
+        assert_eq!(rules.walmart_price(base, Some(special), at("2027-01-16 00:30:00")), base);
+        assert_eq!(
+            rules.walmart_price(base, Some(special), at("2027-01-16 06:00:00")),
+            Money::from_cents(1500)
+        );
+        // 18th 03:00 UTC is still the 17th in Chicago.
+        assert_eq!(
+            rules.walmart_price(base, Some(special), at("2027-01-18 03:00:00")),
+            Money::from_cents(1500)
+        );
+        assert_eq!(rules.walmart_price(base, Some(special), at("2027-01-18 06:00:00")), base);
+        assert_eq!(
+            special.next_change_after(at("2027-01-16 00:30:00")),
+            Some(at("2027-01-16 06:00:00"))
+        );
     }
 
     #[test]

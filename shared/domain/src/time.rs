@@ -108,6 +108,89 @@ impl Timestamp {
     }
 }
 
+/// A calendar day as Magento keeps a date attribute (`special_from_date`: `2026-01-31` or
+/// `2026-01-31 00:00:00`): a day in the store's time zone, not an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StoreDate(jiff::civil::Date);
+
+impl StoreDate {
+    /// Reads the date part of Magento's date value (a time part, always `00:00:00`, is ignored).
+    pub fn parse(raw: &str) -> Result<Self, InvalidTimestamp> {
+        let invalid = || InvalidTimestamp {
+            value: raw.to_owned(),
+            expected: "YYYY-MM-DD[ HH:MM:SS]",
+        };
+        let day = raw.trim().get(..10).ok_or_else(invalid)?;
+        day.parse::<jiff::civil::Date>()
+            .map(Self)
+            .map_err(|_| invalid())
+    }
+
+    /// The day after.
+    pub fn next(self) -> Self {
+        Self(self.0.tomorrow().unwrap_or(self.0))
+    }
+}
+
+/// The store's time zone (`general/locale/timezone`, an IANA name such as `America/Chicago`).
+/// Magento compares date attributes with the store's current day (`Timezone::isScopeDateInInterval`),
+/// so a special price dated the 16th starts at midnight of the 16th where the store is.
+#[derive(Debug, Clone)]
+pub struct StoreTimeZone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+/// Zones are the same when their names are: the rules come from the one bundled database.
+impl PartialEq for StoreTimeZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for StoreTimeZone {}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown time zone {0:?}: expected an IANA name such as America/Chicago")]
+pub struct UnknownTimeZone(pub String);
+
+impl StoreTimeZone {
+    pub fn named(name: &str) -> Result<Self, UnknownTimeZone> {
+        jiff::tz::TimeZone::get(name)
+            .map(|zone| Self {
+                name: name.to_owned(),
+                zone,
+            })
+            .map_err(|_| UnknownTimeZone(name.to_owned()))
+    }
+
+    pub fn utc() -> Self {
+        Self {
+            name: "UTC".to_owned(),
+            zone: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The instant the store's day `date` begins (after a daylight-saving gap at midnight, the
+    /// first instant that exists).
+    pub fn start_of(&self, date: StoreDate) -> Timestamp {
+        date.0
+            .to_datetime(jiff::civil::Time::midnight())
+            .to_zoned(self.zone.clone())
+            .map(|zoned| Timestamp(zoned.timestamp().as_millisecond()))
+            .unwrap_or(Timestamp::EPOCH)
+    }
+
+    /// The last millisecond of the store's day `date`.
+    pub fn end_of(&self, date: StoreDate) -> Timestamp {
+        self.start_of(date.next()).minus(Duration::from_millis(1))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
@@ -131,5 +214,30 @@ mod tests {
         assert!(Timestamp::parse_commerce("yesterday").is_err());
         assert_eq!(t.plus(Duration::from_secs(1)).since(t), Duration::from_secs(1));
         assert_eq!(t.since(t.plus(Duration::from_secs(1))), Duration::ZERO);
+    }
+
+    #[test]
+    fn store_days_begin_and_end_at_the_stores_midnight() {
+        let chicago = StoreTimeZone::named("America/Chicago").unwrap();
+        let day = StoreDate::parse("2027-01-16 00:00:00").unwrap();
+        assert_eq!(day, StoreDate::parse("2027-01-16").unwrap());
+        // Winter: UTC-6.
+        assert_eq!(chicago.start_of(day), Timestamp::parse_commerce("2027-01-16 06:00:00").unwrap());
+        assert_eq!(
+            chicago.end_of(day),
+            Timestamp::parse_commerce("2027-01-17 05:59:59").unwrap().plus(Duration::from_millis(999))
+        );
+        // Summer: UTC-5; the day of the spring change is 23 hours long.
+        let summer = StoreDate::parse("2027-07-01").unwrap();
+        assert_eq!(chicago.start_of(summer), Timestamp::parse_commerce("2027-07-01 05:00:00").unwrap());
+        let spring = StoreDate::parse("2027-03-14").unwrap();
+        assert_eq!(
+            chicago.start_of(spring.next()).since(chicago.start_of(spring)),
+            Duration::from_secs(23 * 3600)
+        );
+        let utc = StoreTimeZone::utc();
+        assert_eq!(utc.start_of(day), Timestamp::parse_commerce("2027-01-16 00:00:00").unwrap());
+        assert!(StoreTimeZone::named("Mars/Olympus").is_err());
+        assert!(StoreDate::parse("16/01/2027").is_err());
     }
 }

@@ -119,6 +119,8 @@ pub struct CommerceEvidence {
     /// The product behind each SKU live on Walmart, as Commerce renders it; absent when Commerce
     /// has no such product.
     pub products: BTreeMap<String, Product>,
+    /// The store's time zone (special price dates are its days).
+    pub timezone: String,
     pub stats: BTreeMap<String, u64>,
 }
 
@@ -223,6 +225,10 @@ impl Evidence {
             returns: decode_values(commerce.returns().await?)?,
             salable,
             products,
+            timezone: commerce.store_config().await?["timezone"]
+                .as_str()
+                .unwrap_or("UTC")
+                .to_owned(),
             stats: commerce.stats().await?,
         };
         Ok(Self {

@@ -117,6 +117,14 @@ pub fn quantities_match(e: &Evidence) -> InvariantCheck {
 /// rules give for the product's price (and special price) in Commerce.
 pub fn prices_match(e: &Evidence) -> InvariantCheck {
     let mut broken = Vec::new();
+    let zone = match domain::StoreTimeZone::named(&e.commerce.timezone) {
+        Ok(zone) => zone,
+        Err(_) if e.commerce.timezone.is_empty() => domain::StoreTimeZone::utc(),
+        Err(unknown) => {
+            broken.push(format!("the store's time zone: {unknown}"));
+            domain::StoreTimeZone::utc()
+        }
+    };
     let mut checked = 0;
     for item in e.walmart.live_items() {
         let sku = item.sku.as_str();
@@ -136,7 +144,7 @@ pub fn prices_match(e: &Evidence) -> InvariantCheck {
         let wanted = e
             .settings
             .pricing
-            .walmart_price(base, product.special_price(), e.at);
+            .walmart_price(base, product.special_price(&zone), e.at);
         match e.walmart.prices.get(sku) {
             Some(shown) if *shown == wanted => {}
             Some(shown) => broken.push(format!(

@@ -214,6 +214,7 @@ pub async fn import_products(
     report: &mut RunReport,
 ) -> Result<(), OpError> {
     let simples = simple_products(ch, products, deadline, report).await?;
+    let zone = crate::store_time_zone(ch, deadline).await?;
     let now = ch.clock.now();
     let gtin_attribute = ch.settings.gtin_attribute.as_str();
     let loaded = concurrently(simples, STORE_CONCURRENCY, |(sku, product)| async move {
@@ -227,7 +228,7 @@ pub async fn import_products(
     let mut created = Vec::new();
     let mut changed = Vec::new();
     for (sku, product, existing) in loaded {
-        let snapshot = product.to_snapshot(gtin_attribute);
+        let snapshot = product.to_snapshot(gtin_attribute, &zone);
         match existing? {
             None => {
                 let listing = Listing::import(ch.settings.id.clone(), sku, snapshot, now);

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use domain::{
     BudgetedCall, FeedEntry, FeedId, FeedKind, FeedValue, ItemOutcome, Listing, ListingIssue, ListingStatus,
-    Money, OfferState, Operation, SentVia, Sku, Stream, Timestamp,
+    Money, OfferState, Operation, SentVia, Sku, StoreTimeZone, Stream, Timestamp,
 };
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
@@ -136,7 +136,12 @@ struct Candidate {
     offer: Versioned<OfferState>,
 }
 
-async fn evaluate(ch: &Channel, product: &Product, now: Timestamp) -> Result<Option<Candidate>, OpError> {
+async fn evaluate(
+    ch: &Channel,
+    product: &Product,
+    now: Timestamp,
+    zone: &StoreTimeZone,
+) -> Result<Option<Candidate>, OpError> {
     let Ok(sku) = Sku::new(product.sku.as_str()) else {
         return Ok(None);
     };
@@ -152,7 +157,7 @@ async fn evaluate(ch: &Channel, product: &Product, now: Timestamp) -> Result<Opt
             "{sku}: the product has no price in Commerce"
         )));
     };
-    let special = product.special_price();
+    let special = product.special_price(zone);
     let price = ch.settings.pricing.walmart_price(base, special, now);
     let due = special.and_then(|sp| sp.next_change_after(now));
     let offer = ch
@@ -169,12 +174,20 @@ async fn evaluate(ch: &Channel, product: &Product, now: Timestamp) -> Result<Opt
 }
 
 /// What one run found to do.
-#[derive(Default)]
 struct Found {
     candidates: BTreeMap<Sku, Candidate>,
+    /// The store's time zone: special price dates are its days.
+    zone: StoreTimeZone,
 }
 
 impl Found {
+    async fn for_store(ch: &Channel, deadline: &Deadline) -> Result<Self, OpError> {
+        Ok(Self {
+            candidates: BTreeMap::new(),
+            zone: crate::store_time_zone(ch, deadline).await?,
+        })
+    }
+
     async fn evaluate(
         &mut self,
         ch: &Channel,
@@ -187,9 +200,10 @@ impl Found {
             .into_iter()
             .filter(|p| Sku::new(p.sku.as_str()).map_or(true, |sku| !self.candidates.contains_key(&sku)))
             .collect();
+        let zone = &self.zone;
         let evaluated = concurrently(products, STORE_CONCURRENCY, |product| async move {
             let span = tracing::debug_span!("price", sku = %product.sku);
-            let candidate = evaluate(ch, &product, now).instrument(span).await;
+            let candidate = evaluate(ch, &product, now, zone).instrument(span).await;
             (product.sku, candidate)
         })
         .await;
@@ -232,7 +246,7 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
     let request: PriceSkus = serde_json::from_str(&message.body)
         .map_err(|e| OpError::Invalid(format!("price-sync message {}: {e}", message.message_id)))?;
     let mut report = RunReport::new(Operation::PriceSync);
-    let mut found = Found::default();
+    let mut found = Found::for_store(ch, deadline).await?;
     found
         .evaluate_skus(ch, request.skus.into_iter().collect(), deadline, &mut report)
         .await?;
@@ -259,7 +273,7 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
 }
 
 async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
-    let mut found = Found::default();
+    let mut found = Found::for_store(ch, deadline).await?;
     let mut again = poll_feeds(ch, deadline, report).await?;
     again.extend(due_offers(ch, report).await?);
     let (listings_cursor, listings_since) =

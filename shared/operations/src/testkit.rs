@@ -339,6 +339,9 @@ pub async fn seed_live_listings(sandboxes: &Sandboxes, channel: &Channel, skus: 
             .expect("seller items");
     }
     let now = channel.clock.now();
+    let zone = crate::store_time_zone(channel, &deadline)
+        .await
+        .expect("store set-up");
     let feed = domain::FeedId::new("seeded").expect("feed id");
     let mut listings = Vec::new();
     let mut offers = Vec::new();
@@ -364,7 +367,7 @@ pub async fn seed_live_listings(sandboxes: &Sandboxes, channel: &Channel, skus: 
         let mut listing = domain::Listing::import(
             channel.settings.id.clone(),
             sku.clone(),
-            product.to_snapshot(&channel.settings.gtin_attribute),
+            product.to_snapshot(&channel.settings.gtin_attribute, &zone),
             now,
         );
         listing.submitted(feed.clone(), now).expect("draft");

@@ -138,8 +138,12 @@ async fn the_channels_rules_apply_markup_rounding_and_minimum() {
     f.sandboxes.shutdown().await;
 }
 
+/// Issue 12, fact 12: `special_from_date`/`special_to_date` are days in the store's time zone
+/// (`general/locale/timezone`, read from `GET /V1/store/storeConfigs`; the sandbox's store is in
+/// America/Chicago, UTC-6 in January), not UTC: a special price dated the 16th starts at midnight
+/// of the 16th in Chicago and ends at the end of the 17th there.
 #[tokio::test]
-async fn special_prices_start_and_end_on_time_without_a_product_change() {
+async fn special_prices_start_and_end_on_the_stores_days_without_a_product_change() {
     let f = fixture(settings(), "SPC-", 2).await;
     run(&f).await;
     set_price(
@@ -156,16 +160,33 @@ async fn special_prices_start_and_end_on_time_without_a_product_change() {
     let before = run(&f).await;
     assert_eq!(before.count("prices_sent_single"), 0, "not yet: {before:?}");
     let due = offer(&f, &f.skus[0]).await.price_due_at;
-    assert_eq!(due, Timestamp::parse_commerce("2027-01-16 00:00:00").ok());
+    assert_eq!(
+        due,
+        Timestamp::parse_commerce("2027-01-16 06:00:00").ok(),
+        "midnight in Chicago"
+    );
 
+    // Already the 16th in UTC, still the 15th in the store.
     f.clock
         .set(Timestamp::parse_commerce("2027-01-16 00:00:30").unwrap());
+    let utc_midnight = run(&f).await;
+    assert_eq!(utc_midnight.count("prices_sent_single"), 0, "{utc_midnight:?}");
+    assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1999)));
+
+    f.clock
+        .set(Timestamp::parse_commerce("2027-01-16 06:00:30").unwrap());
     let starts = run(&f).await;
     assert_eq!(starts.count("special_prices_due"), 1, "{starts:?}");
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1500)));
 
+    // The 18th in UTC, still the 17th (the last day) in the store.
     f.clock
-        .set(Timestamp::parse_commerce("2027-01-18 00:00:00").unwrap());
+        .set(Timestamp::parse_commerce("2027-01-18 03:00:00").unwrap());
+    run(&f).await;
+    assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1500)));
+
+    f.clock
+        .set(Timestamp::parse_commerce("2027-01-18 06:00:00").unwrap());
     let ends = run(&f).await;
     assert_eq!(ends.count("special_prices_due"), 1, "{ends:?}");
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1999)));

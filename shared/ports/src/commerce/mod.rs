@@ -9,7 +9,8 @@ use async_trait::async_trait;
 
 use domain::{
     CommerceOrderId, CommerceOrderLink, CreditMemoId, CustomerMapping, IncrementId, LineNumber, MethodCode,
-    Money, OrderSettings, ProductSelection, PurchaseOrder, PurchaseOrderId, RmaId, Sku, Timestamp,
+    Money, OrderSettings, ProductSelection, PurchaseOrder, PurchaseOrderId, RmaId, Sku, StoreTimeZone,
+    Timestamp,
 };
 
 use crate::api::{ApiError, PageRequest, SearchPage};
@@ -178,7 +179,7 @@ pub struct RefundArguments {
 pub struct StoreSetup {
     pub store_code: String,
     /// `general/locale/timezone`: dates without a time (`special_from_date`) are days in this zone.
-    pub timezone: String,
+    pub timezone: StoreTimeZone,
 }
 
 /// Which products a catalog read returns.

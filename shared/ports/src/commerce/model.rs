@@ -3,7 +3,7 @@
 //! unknown fields are ignored and missing or `null` ones take defaults, because stores add extension
 //! attributes freely and Magento prints `null` for unset columns.
 
-use domain::{CommerceProductId, Money, ProductSnapshot, SpecialPrice, Timestamp};
+use domain::{CommerceProductId, Money, ProductSnapshot, SpecialPrice, StoreDate, StoreTimeZone, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -771,24 +771,25 @@ impl Product {
         self.price.and_then(|p| Money::from_decimal(p).ok())
     }
 
-    /// `special_price` with its `special_from_date` / `special_to_date` window. The end date is a
-    /// whole day in Magento, so it is taken as the end of that day.
-    pub fn special_price(&self) -> Option<SpecialPrice> {
+    /// `special_price` with its `special_from_date` / `special_to_date` window: whole days in the
+    /// store's time zone, from the start of the first to the end of the last.
+    pub fn special_price(&self, zone: &StoreTimeZone) -> Option<SpecialPrice> {
         let price = self
             .attribute("special_price")?
             .parse::<f64>()
             .ok()
             .and_then(|p| Money::from_decimal(p).ok())?;
-        let from = self
-            .attribute("special_from_date")
-            .as_deref()
-            .and_then(parse_commerce_date);
-        let to = self
-            .attribute("special_to_date")
-            .as_deref()
-            .and_then(parse_commerce_date)
-            .map(|t| t.plus(std::time::Duration::from_secs(24 * 3600 - 1)));
-        Some(SpecialPrice { price, from, to })
+        let day = |code: &str| {
+            self.attribute(code)
+                .as_deref()
+                .and_then(|raw| StoreDate::parse(raw).ok())
+        };
+        Some(SpecialPrice::on_store_days(
+            price,
+            day("special_from_date"),
+            day("special_to_date"),
+            zone,
+        ))
     }
 
     pub fn updated_at_ts(&self) -> Option<Timestamp> {
@@ -817,15 +818,15 @@ impl Product {
     }
 
     /// What the channel keeps of the product at import. `gtin_attribute` is the channel's configured
-    /// UPC/GTIN attribute code.
-    pub fn to_snapshot(&self, gtin_attribute: &str) -> ProductSnapshot {
+    /// UPC/GTIN attribute code; `zone` the store's time zone (special price dates).
+    pub fn to_snapshot(&self, gtin_attribute: &str, zone: &StoreTimeZone) -> ProductSnapshot {
         ProductSnapshot {
             product_id: CommerceProductId(self.id.unwrap_or_default()),
             name: self.name.clone(),
             raw_identifier: self.attribute(gtin_attribute),
             price: self.price_money(),
             weight_lb: self.weight,
-            special_price: self.special_price(),
+            special_price: self.special_price(zone),
             enabled: self.is_enabled(),
             updated_at: self.updated_at_ts().unwrap_or(Timestamp::EPOCH),
         }
@@ -860,11 +861,20 @@ mod product_tests {
             ],
             ..Product::default()
         };
-        let sp = product.special_price().unwrap();
+        let utc = StoreTimeZone::utc();
+        let sp = product.special_price(&utc).unwrap();
         assert_eq!(sp.price, Money::from_cents(999));
         assert_eq!(sp.from, Timestamp::parse_commerce("2026-01-01 00:00:00").ok());
-        assert_eq!(sp.to, Timestamp::parse_commerce("2026-01-31 23:59:59").ok());
-        let snap = product.to_snapshot("upc");
+        assert_eq!(
+            sp.to,
+            Timestamp::parse_commerce("2026-01-31 23:59:59")
+                .ok()
+                .map(|t| t.plus(std::time::Duration::from_millis(999)))
+        );
+        let chicago = StoreTimeZone::named("America/Chicago").unwrap();
+        let sp = product.special_price(&chicago).unwrap();
+        assert_eq!(sp.from, Timestamp::parse_commerce("2026-01-01 06:00:00").ok());
+        let snap = product.to_snapshot("upc", &utc);
         assert_eq!(snap.raw_identifier.as_deref(), Some("036000291452"));
         assert_eq!(snap.price, Some(Money::from_cents(1200)));
         assert!(snap.enabled);
