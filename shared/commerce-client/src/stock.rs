@@ -11,7 +11,43 @@ use crate::client::{Call, CommerceClient, Paged, seg};
 use crate::error::CommerceError;
 use crate::search::{Direction, Filter, SearchCriteria};
 use crate::wire::lenient::Number;
+use crate::wire::lenient;
 use crate::wire::{IsProductSalableResult, SourceItem, Stock, StockItem};
+
+/// `inventory-api-data-stock-interface` with the sales channels it serves.
+#[derive(Debug, serde::Deserialize)]
+struct StockWithChannels {
+    #[serde(default)]
+    extension_attributes: StockExtension,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct StockExtension {
+    #[serde(default)]
+    sales_channels: Vec<SalesChannel>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SalesChannel {
+    #[serde(rename = "type")]
+    channel_type: String,
+    code: String,
+}
+
+/// `inventory-export-stock-api-data-export-stock-salable-qty-search-result-interface`: each item is
+/// `{sku, qty, is_salable}`.
+#[derive(Debug, serde::Deserialize)]
+struct ExportedSalableQuantities {
+    #[serde(default)]
+    items: Vec<ExportedSalableQuantity>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ExportedSalableQuantity {
+    sku: String,
+    #[serde(deserialize_with = "lenient::number")]
+    qty: f64,
+}
 
 impl CommerceClient {
     /// MSI salable quantity of `sku` in a stock: Σ source quantities of the stock's sources minus
@@ -22,10 +58,9 @@ impl CommerceClient {
         stock_id: u32,
         deadline: &Deadline,
     ) -> Result<f64, CommerceError> {
-        refuse_unsignable_path(
-            "GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
-            sku,
-        )?;
+        if crate::oauth::unsafe_in_signed_path(sku.as_str()) {
+            return self.salable_quantity_by_search(sku, stock_id, deadline).await;
+        }
         let call = Call::get(
             "GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}",
             format!(
@@ -35,6 +70,62 @@ impl CommerceClient {
         );
         let Number(quantity): Number<f64> = self.execute(&call, deadline).await?;
         Ok(quantity)
+    }
+
+    /// The salable quantity of a SKU that cannot go in a signed path (see
+    /// [`crate::oauth::unsafe_in_signed_path`]): `GET /V1/inventory/export-stock-salable-qty`
+    /// takes the SKU as a `searchCriteria` filter in the query and answers, per product found, the
+    /// same `GetProductSalableQtyInterface` quantity the path route does (`InventoryExportStock`'s
+    /// `PreciseExportStockProcessor`). It is asked by sales channel, so the stock's website comes
+    /// first from `GET /V1/inventory/stocks/{stockId}`.
+    async fn salable_quantity_by_search(
+        &self,
+        sku: &Sku,
+        stock_id: u32,
+        deadline: &Deadline,
+    ) -> Result<f64, CommerceError> {
+        let stock: StockWithChannels = self
+            .execute(
+                &Call::get(
+                    "GET /V1/inventory/stocks/{stockId}",
+                    format!("inventory/stocks/{stock_id}"),
+                ),
+                deadline,
+            )
+            .await?;
+        let Some(website) = stock
+            .extension_attributes
+            .sales_channels
+            .iter()
+            .find(|c| c.channel_type == "website")
+        else {
+            return Err(CommerceError::Configuration(format!(
+                "stock {stock_id} serves no website in Commerce; assign the channel's website to it \
+                 (Stores > Inventory > Stocks)"
+            )));
+        };
+        let route = "GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}";
+        let criteria = SearchCriteria::new()
+            .any_of(Filter::skus(std::slice::from_ref(sku)))
+            .page_size(10)
+            .current_page(1);
+        let call = Call::get(
+            route,
+            format!("inventory/export-stock-salable-qty/website/{}", seg(&website.code)),
+        )
+        .query(criteria.to_query());
+        let found: ExportedSalableQuantities = self.execute(&call, deadline).await?;
+        found
+            .items
+            .into_iter()
+            .find(|item| item.sku == sku.as_str())
+            .map(|item| item.qty)
+            .ok_or_else(|| CommerceError::NotFound {
+                route: route.to_owned(),
+                message: format!(
+                    "The product that was requested doesn't exist in stock {stock_id}. Verify the product and try again."
+                ),
+            })
     }
 
     /// Whether each SKU is salable in a stock.
@@ -115,9 +206,9 @@ impl CommerceClient {
     }
 }
 
-/// Stock routes take the SKU in the path and have no `searchCriteria` twin: a SKU Magento 2.4.6
-/// cannot verify there (its signature would fail with 401) is refused before sending, with the
-/// reason, instead of being read as an authentication failure.
+/// The legacy stock route takes the SKU in the path and has no `searchCriteria` twin: a SKU Magento
+/// 2.4.6 cannot verify there (its signature would fail with 401) is refused before sending, with
+/// the reason, instead of being read as an authentication failure.
 fn refuse_unsignable_path(route: &str, sku: &Sku) -> Result<(), CommerceError> {
     if crate::oauth::unsafe_in_signed_path(sku.as_str()) {
         return Err(CommerceError::Input(format!(

@@ -466,3 +466,37 @@ async fn a_route_404_is_a_configuration_error_and_an_entity_404_a_missing_produc
         "{err}"
     );
 }
+
+/// A SKU that cannot go in a URL path (`/`, and a `%` that must reach Magento as itself) still gets
+/// its salable quantity, reservations included: `GET /V1/inventory/export-stock-salable-qty`
+/// takes it as a searchCriteria filter in the query, encoded once.
+#[tokio::test]
+async fn special_character_skus_get_their_salable_quantity_through_the_query() {
+    let h = start(SandboxSettings::default()).await;
+    let control = h.sandbox.control();
+    let odd = "KIT-1/2%2F3";
+    control
+        .seed_products(&[product(odd, 5.0, 4.0, 3.0), product("KIT-1/2/3", 5.0, 9.0, 0.0)])
+        .await
+        .unwrap();
+    let d = deadline();
+    let sku = Sku::new(odd).unwrap();
+    let (_, expected) = control.salable(odd, 1).await.unwrap();
+    assert_eq!(h.client.salable_quantity(&sku, 1, &d).await.unwrap(), expected);
+    assert_eq!(expected, 7.0, "both sources of stock 1, not the SKU a double decoding would name");
+    let exported = h
+        .sandbox
+        .recorder()
+        .snapshot()
+        .into_iter()
+        .find(|e| e.path.contains("/export-stock-salable-qty/"))
+        .expect("the export route was asked");
+    assert!(exported.path.ends_with("/export-stock-salable-qty/website/base"));
+    assert_eq!(
+        exported.query_value("searchCriteria[filterGroups][0][filters][0][value]"),
+        Some(odd)
+    );
+    let missing = Sku::new("GONE-1/2").unwrap();
+    let err = h.client.salable_quantity(&missing, 1, &d).await.unwrap_err();
+    assert!(matches!(err, commerce_client::CommerceError::NotFound { .. }), "{err}");
+}

@@ -397,8 +397,9 @@ async fn throttling_waits_retry_after_and_is_reported_as_throttling() {
 /// Fact 2 (issue 12): signed as Magento verifies. Lists are indexed (`skus[0]`, never `skus[]`
 /// repeated), names sort in natural order (eleven filters put `[10]` after `[9]`), and a SKU with
 /// one of `/ + & : @ = $ , ;` is read through a searchCriteria route, because Magento 2.4.6 (the
-/// sandbox's default) decodes those in a path before checking the signature. Stock routes that
-/// only exist with the SKU in the path refuse such a SKU before sending, saying why.
+/// sandbox's default) decodes those in a path before checking the signature; their salable
+/// quantity comes from `export-stock-salable-qty` (SKU in the query). The legacy stock route, which
+/// only exists with the SKU in the path, refuses such a SKU before sending, saying why.
 #[tokio::test]
 async fn signatures_hold_as_magento_verifies_them() {
     let h = start(SandboxSettings::default()).await;
@@ -424,7 +425,11 @@ async fn signatures_hold_as_magento_verifies_them() {
     assert_eq!(salable.len(), odd.len());
     assert!(salable.iter().all(|r| r.salable));
     assert_eq!(h.client.salable_quantity(&mug(), 1, &d).await.unwrap(), 5.0);
-    let err = h.client.salable_quantity(&skus[0], 1, &d).await.unwrap_err();
+    // Their salable quantities come through the export route's searchCriteria, in the query.
+    for sku in &skus {
+        assert_eq!(h.client.salable_quantity(sku, 1, &d).await.unwrap(), 1.0, "{sku}");
+    }
+    let err = h.client.legacy_stock_item(&skus[0], &d).await.unwrap_err();
     assert!(
         matches!(&err, CommerceError::Input(message) if message.contains("37830")),
         "{err}"

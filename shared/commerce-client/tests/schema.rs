@@ -72,6 +72,14 @@ async fn every_client_route_and_every_sandbox_answer_match_the_published_schema(
 
     // Stock.
     h.client.salable_quantity(&sku("MUG-1"), 1, &d).await.unwrap();
+    control
+        .seed_products(&[product("KIT-1/2%2F3", 5.0, 3.0, 0.0)])
+        .await
+        .unwrap();
+    h.client
+        .salable_quantity(&sku("KIT-1/2%2F3"), 1, &d)
+        .await
+        .unwrap();
     h.client
         .are_products_salable(&skus(&["MUG-1", "TEE"]), 1, &d)
         .await
@@ -188,11 +196,14 @@ async fn every_client_route_and_every_sandbox_answer_match_the_published_schema(
         )
         .await
         .unwrap();
-    h.client
+    let shipments = h
+        .client
         .shipments_updated_since(start_time())
         .collect_all(&d)
         .await
         .unwrap();
+    let ids: Vec<u64> = shipments.iter().filter_map(|s| s.entity_id).collect();
+    assert_eq!(h.client.shipments_by_ids(&ids, &d).await.unwrap().len(), ids.len());
     assert!(h.client.returns_supported(&d).await.unwrap());
     let request = ReturnRequest {
         order_id: placed.order_id,

@@ -153,6 +153,22 @@ fn routes() -> Vec<Route> {
         ),
         route!(
             GET,
+            ["inventory", "export-stock-salable-qty", "{}", "{}"],
+            "GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}",
+            INVENTORY,
+            Msi,
+            export_stock_salable_qty
+        ),
+        route!(
+            GET,
+            ["inventory", "stocks", "{}"],
+            "GET /V1/inventory/stocks/{stockId}",
+            INVENTORY,
+            Msi,
+            get_stock
+        ),
+        route!(
+            GET,
             ["stockItems", "{}"],
             "GET /V1/stockItems/{productSku}",
             Some("Magento_CatalogInventory::cataloginventory"),
@@ -679,6 +695,51 @@ fn stock_resolver(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
     let stock = store
         .stock_for_website(ctx.param(1))
         .ok_or_else(|| ApiError::no_such_entity("code", ctx.param(1)))?;
+    Ok(render::stock(stock))
+}
+
+/// Salable quantities of the products a product search finds, in the stock of a sales channel
+/// (`InventoryExportStock`'s `PreciseExportStockProcessor`: `qty` is the same salable quantity
+/// `get-product-salable-quantity` answers); products not in the stock are left out of `items`.
+fn export_stock_salable_qty(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
+    if ctx.param(0) != "website" {
+        return Err(ApiError::bad_request_list(
+            "Unknown sales channel type %1.",
+            &[ctx.param(0)],
+        ));
+    }
+    let stock_id = store
+        .stock_for_website(ctx.param(1))
+        .ok_or_else(|| ApiError::no_such_entity("code", ctx.param(1)))?
+        .stock_id;
+    let criteria = criteria_for::<Product>(store, ctx, |name| {
+        store.products.values().any(|p| p.attributes.contains_key(name))
+    })?;
+    let page = criteria.run(store.products.values());
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .filter(|p| p.type_id == crate::model::TYPE_SIMPLE)
+        .map(|p| {
+            json!({
+                "sku": p.sku,
+                "qty": store.salable_quantity(&p.sku, stock_id),
+                "is_salable": store.is_salable(&p.sku, stock_id),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "items": items,
+        "search_criteria": criteria.echo(),
+        "total_count": page.total_count,
+    }))
+}
+
+fn get_stock(store: &mut Commerce, ctx: &Ctx) -> Result<Value, ApiError> {
+    let stock_id = ctx.id(0, "stockId")?;
+    let stock = store
+        .stock(stock_id)
+        .ok_or_else(|| ApiError::no_such_entity("stockId", stock_id))?;
     Ok(render::stock(stock))
 }
 
