@@ -545,6 +545,7 @@ fn placed_order(po: &PurchaseOrder, order: &Order, recovered: bool) -> Result<Pl
         increment_id,
         lines,
         recovered,
+        commerce_totals: order.totals(),
     })
 }
 

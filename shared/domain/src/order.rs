@@ -85,6 +85,56 @@ impl PurchaseOrder {
     }
 }
 
+/// An order's amounts by kind: what the items cost, the shipping charged and the tax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub items: Money,
+    pub shipping: Money,
+    pub tax: Money,
+}
+
+impl OrderTotals {
+    /// Walmart's amounts for a purchase order (line prices times quantities, line shipping, line tax).
+    pub fn of_walmart(order: &PurchaseOrder) -> Self {
+        Self {
+            items: order.lines.iter().map(|l| l.unit_price * l.quantity).sum(),
+            shipping: order.lines.iter().map(|l| l.shipping).sum(),
+            tax: order.lines.iter().map(|l| l.tax).sum(),
+        }
+    }
+
+    pub fn total(&self) -> Money {
+        self.items + self.shipping + self.tax
+    }
+}
+
+/// Walmart's and Commerce's amounts of the same order side by side. They differ when Commerce adds
+/// its own shipping (flat rate, $5 per item by default) or tax, or charges catalog prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotalsComparison {
+    pub walmart: OrderTotals,
+    pub commerce: OrderTotals,
+}
+
+impl TotalsComparison {
+    /// Which amounts differ: `items`, `shipping`, `tax`.
+    pub fn differences(&self) -> Vec<&'static str> {
+        let (w, c) = (&self.walmart, &self.commerce);
+        [
+            ("items", w.items != c.items),
+            ("shipping", w.shipping != c.shipping),
+            ("tax", w.tax != c.tax),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
+    }
+
+    pub fn differ(&self) -> bool {
+        self.walmart != self.commerce
+    }
+}
+
 /// The Commerce order created for a purchase order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommerceOrderLink {
@@ -179,6 +229,11 @@ pub enum OrderEvent {
     PriceDifference {
         walmart: Money,
         commerce: Money,
+    },
+    /// The Commerce order's items, shipping or tax total differs from Walmart's.
+    TotalsDifference {
+        walmart: OrderTotals,
+        commerce: OrderTotals,
     },
     Shipped {
         quantity: u32,
@@ -329,6 +384,9 @@ pub struct OrderRecord {
     /// Whether the Commerce order carries a comment for every requested line.
     #[serde(default)]
     cancel_request_noted: bool,
+    /// Walmart's and Commerce's totals of the placed order, once the Commerce order is read.
+    #[serde(default)]
+    totals: Option<TotalsComparison>,
 }
 
 impl OrderRecord {
@@ -371,6 +429,7 @@ impl OrderRecord {
             returns: Vec::new(),
             cancel_requested: Vec::new(),
             cancel_request_noted: false,
+            totals: None,
         }
     }
 
@@ -648,6 +707,32 @@ impl OrderRecord {
             self.note_price_difference(number, walmart, commerce, now);
         }
         Ok(())
+    }
+
+    /// Walmart's and Commerce's totals of the order as placed, if the Commerce order was read.
+    pub fn totals(&self) -> Option<&TotalsComparison> {
+        self.totals.as_ref()
+    }
+
+    /// Records Commerce's totals of the order placed from `placed` beside Walmart's; a difference
+    /// is flagged in the history once (the order's status does not change: the merchant decides).
+    pub fn compare_totals(&mut self, placed: &PurchaseOrder, commerce: OrderTotals, now: Timestamp) {
+        let comparison = TotalsComparison {
+            walmart: OrderTotals::of_walmart(placed),
+            commerce,
+        };
+        let first_time = self.totals.is_none();
+        self.totals = Some(comparison);
+        if first_time && comparison.differ() {
+            self.record(
+                now,
+                None,
+                OrderEvent::TotalsDifference {
+                    walmart: comparison.walmart,
+                    commerce,
+                },
+            );
+        }
     }
 
     /// The purchase order as it should be placed in Commerce now: units already cancelled on

@@ -99,6 +99,12 @@ pub struct OrderRow {
     pub status_detail: Option<String>,
     /// Lines the customer asked to cancel on Walmart (`intentToCancel`).
     pub cancel_requested: Vec<domain::LineNumber>,
+    /// Walmart's and Commerce's items, shipping and tax totals side by side, once the Commerce
+    /// order exists.
+    pub totals: Option<domain::TotalsComparison>,
+    /// Which totals differ (`items`, `shipping`, `tax`): Commerce added its own shipping or tax,
+    /// or charged other prices.
+    pub totals_differ: Vec<&'static str>,
 }
 
 impl OrderRow {
@@ -119,6 +125,11 @@ impl OrderRow {
             status_label: status.adobe_label(),
             status_detail: record.status_detail(),
             cancel_requested: record.cancel_requested().to_vec(),
+            totals: record.totals().copied(),
+            totals_differ: record
+                .totals()
+                .map(domain::TotalsComparison::differences)
+                .unwrap_or_default(),
         }
     }
 }

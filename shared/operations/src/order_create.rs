@@ -37,7 +37,7 @@
 
 use domain::{
     ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
-    OrderRecord, OrderSummary, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
+    OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
@@ -224,6 +224,7 @@ pub async fn create_order(
                             .map(|l| (l.line, l.order_item_id, l.commerce_unit_price))
                             .collect(),
                         order: to_place,
+                        commerce_totals: order.commerce_totals,
                     },
                     order.recovered,
                     Vec::new(),
@@ -371,6 +372,8 @@ struct Placed {
     link: CommerceOrderLink,
     lines: Vec<(LineNumber, Option<u64>, Option<Money>)>,
     order: PurchaseOrder,
+    /// Commerce's totals of the order, beside Walmart's on the record.
+    commerce_totals: Option<OrderTotals>,
 }
 
 /// The placement an existing Commerce order shows: its items by SKU (a cart holds one item per SKU),
@@ -411,6 +414,7 @@ fn placed_from_existing(record: &OrderRecord, order: &Order) -> Result<Placed, O
         },
         lines,
         order: placed,
+        commerce_totals: order.totals(),
     })
 }
 
@@ -438,6 +442,9 @@ async fn save_link(
                 record
                     .link_line(*line, *item, *price, now)
                     .map_err(|e| OpError::Invalid(e.to_string()))?;
+            }
+            if let Some(totals) = placed.commerce_totals {
+                record.compare_totals(&placed.order, totals, now);
             }
             Ok(true)
         })

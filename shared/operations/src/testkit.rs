@@ -339,9 +339,15 @@ pub async fn seed_live_listings(sandboxes: &Sandboxes, channel: &Channel, skus: 
             .expect("seller items");
     }
     let now = channel.clock.now();
-    let zone = crate::store_time_zone(channel, &deadline)
+    // From the sandbox's control API: asking the channel's client would remember the store's
+    // set-up before the test under way changes it.
+    let config = sandboxes
+        .commerce_control()
+        .store_config()
         .await
-        .expect("store set-up");
+        .expect("store config");
+    let zone = domain::StoreTimeZone::named(config["timezone"].as_str().unwrap_or("UTC"))
+        .expect("the sandbox's time zone");
     let feed = domain::FeedId::new("seeded").expect("feed id");
     let mut listings = Vec::new();
     let mut offers = Vec::new();

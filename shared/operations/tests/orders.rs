@@ -858,3 +858,110 @@ async fn the_payment_problem_clears_only_when_a_placement_finds_the_method_again
     assert_eq!(fx.commerce_orders(&later).await.len(), 1);
     fx.shutdown().await;
 }
+
+/// A Walmart order with the given tax per line and no shipping charge.
+async fn buyer_orders_taxed(fx: &Fixture, lines: &[(&str, u32, i64)], tax_cents: i64) -> PurchaseOrderId {
+    let created = fx
+        .sandboxes
+        .walmart_control()
+        .create_order(&walmart_sandbox::NewOrder {
+            lines: lines
+                .iter()
+                .map(|(sku, quantity, cents)| walmart_sandbox::NewOrderLine {
+                    sku: (*sku).to_owned(),
+                    quantity: *quantity,
+                    unit_price: domain::Money::from_cents(*cents),
+                    tax: domain::Money::from_cents(tax_cents),
+                    shipping: domain::Money::ZERO,
+                    product_name: None,
+                })
+                .collect(),
+            ship_to: ShipToSpec::default(),
+            method_code: "Standard".into(),
+            order_date: None,
+            purchase_order_id: None,
+        })
+        .await
+        .unwrap();
+    PurchaseOrderId::new(created.purchase_order_id).unwrap()
+}
+
+/// Issue 12, fact 10: Magento adds its own shipping (the flat rate, $5 per item by default) and tax
+/// to a cart-flow order. Walmart's and Commerce's items, shipping and tax totals are recorded side
+/// by side on the order's dashboard record, and a difference is flagged; a store whose shipping
+/// and tax settings match Walmart's (here: free shipping for Walmart orders, no tax on either
+/// side) shows none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walmart_and_commerce_totals_are_recorded_side_by_side_and_differences_flagged() {
+    use domain::{Money, OrderTotals};
+    let fx = Fixture::start().await;
+    let sku = fx.skus[0].clone();
+    let po = buyer_orders_taxed(&fx, &[(&sku, 2, 1999)], 320).await;
+    fx.import_and_create().await;
+    let record = fx.record(&po).await;
+    let totals = record.totals().copied().expect("recorded at creation");
+    assert_eq!(
+        totals.walmart,
+        OrderTotals {
+            items: Money::from_cents(3998),
+            shipping: Money::ZERO,
+            tax: Money::from_cents(320),
+        }
+    );
+    assert_eq!(
+        totals.commerce,
+        OrderTotals {
+            items: Money::from_cents(3998),
+            shipping: Money::from_cents(1000),
+            tax: Money::ZERO,
+        },
+        "Magento's flat rate: $5 per item"
+    );
+    let row = OrderRow::of(&record);
+    assert_eq!(row.totals, Some(totals));
+    assert_eq!(row.totals_differ, vec!["shipping", "tax"]);
+    assert_eq!(
+        record
+            .history
+            .iter()
+            .filter(|h| matches!(h.event, OrderEvent::TotalsDifference { .. }))
+            .count(),
+        1
+    );
+    // Redelivery records nothing twice.
+    fx.ch
+        .queues
+        .send(
+            QueueName::OrderCreate,
+            CreateOrder::new(&fx.ch, po.clone()).message().unwrap(),
+        )
+        .await
+        .unwrap();
+    fx.drain_creations().await;
+    let again = fx.record(&po).await;
+    assert_eq!(
+        again
+            .history
+            .iter()
+            .filter(|h| matches!(h.event, OrderEvent::TotalsDifference { .. }))
+            .count(),
+        1
+    );
+    fx.shutdown().await;
+
+    // Settings that agree: Walmart orders placed with free shipping, and no tax on the order.
+    let mut agreeing = settings();
+    agreeing.orders.default_shipping_method = "freeshipping_freeshipping".into();
+    let fx = Fixture::start_with(
+        agreeing,
+        operations::testkit::CommerceSandboxSettings::default().with_purchase_order(),
+    )
+    .await;
+    let sku = fx.skus[0].clone();
+    let po = buyer_orders_taxed(&fx, &[(&sku, 2, 1999)], 0).await;
+    fx.import_and_create().await;
+    let row = OrderRow::of(&fx.record(&po).await);
+    assert!(row.totals.is_some());
+    assert!(row.totals_differ.is_empty(), "{:?}", row.totals);
+    fx.shutdown().await;
+}

@@ -69,6 +69,8 @@ pub struct PlacedOrder {
     pub lines: Vec<PlacedLine>,
     /// True when the order already existed (a previous attempt placed it).
     pub recovered: bool,
+    /// Commerce's items, shipping and tax totals (Magento adds its own shipping and tax).
+    pub commerce_totals: Option<domain::OrderTotals>,
 }
 
 impl PlacedOrder {

@@ -438,6 +438,8 @@ pub struct Order {
     #[serde(default, deserialize_with = "lenient::opt_number")]
     pub shipping_amount: Option<f64>,
     #[serde(default, deserialize_with = "lenient::opt_number")]
+    pub tax_amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub total_refunded: Option<f64>,
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub items: Vec<OrderItem>,
@@ -448,6 +450,16 @@ pub struct Order {
 }
 
 impl Order {
+    /// The order's items (`subtotal`), shipping and tax, when Commerce rendered them.
+    pub fn totals(&self) -> Option<domain::OrderTotals> {
+        let money = |amount: Option<f64>| amount.and_then(|a| Money::from_decimal(a).ok());
+        Some(domain::OrderTotals {
+            items: money(self.subtotal)?,
+            shipping: money(self.shipping_amount)?,
+            tax: money(self.tax_amount.or(Some(0.0)))?,
+        })
+    }
+
     /// The Walmart purchase order id we stored in the payment's `po_number`.
     pub fn po_number(&self) -> Option<&str> {
         self.payment
