@@ -101,6 +101,20 @@ impl SandboxSettings {
         }
         self
     }
+
+    /// The merchant switched on Free Shipping (off in Magento's shipped configuration), e.g. to
+    /// place Walmart orders without a second shipping charge.
+    pub fn with_free_shipping(mut self) -> Self {
+        if !self.shipping_methods.iter().any(|m| m.carrier_code == "freeshipping") {
+            self.shipping_methods.push(ShippingMethod {
+                carrier_code: "freeshipping".into(),
+                method_code: "freeshipping".into(),
+                title: "Free Shipping - Free".into(),
+                price_per_item: 0.0,
+            });
+        }
+        self
+    }
 }
 
 /// Magento's code of the "Purchase Order" offline payment method.
@@ -116,18 +130,14 @@ impl Default for SandboxSettings {
             rma: true,
             page_size_cap: Some(300),
             store_codes: vec!["default".into()],
+            // Magento's `OfflineShipping/etc/config.xml`: the flat rate is active at $5.00 per
+            // item; free shipping (and table rates) ship inactive.
             shipping_methods: vec![
                 ShippingMethod {
                     carrier_code: "flatrate".into(),
                     method_code: "flatrate".into(),
                     title: "Flat Rate - Fixed".into(),
                     price_per_item: 5.0,
-                },
-                ShippingMethod {
-                    carrier_code: "freeshipping".into(),
-                    method_code: "freeshipping".into(),
-                    title: "Free Shipping - Free".into(),
-                    price_per_item: 0.0,
                 },
             ],
             // Magento's `Magento/OfflinePayments/etc/config.xml`: checkmo active, purchaseorder not.

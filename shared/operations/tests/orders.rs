@@ -137,7 +137,9 @@ async fn customer_mapping_and_acknowledgement_on_import_are_configurable() {
     );
     let fx = Fixture::start_with(
         s,
-        operations::testkit::CommerceSandboxSettings::default().with_purchase_order(),
+        operations::testkit::CommerceSandboxSettings::default()
+            .with_purchase_order()
+            .with_free_shipping(),
     )
     .await;
     let sku = fx.skus[0].clone();
@@ -889,8 +891,8 @@ async fn buyer_orders_taxed(fx: &Fixture, lines: &[(&str, u32, i64)], tax_cents:
 /// Issue 12, fact 10: Magento adds its own shipping (the flat rate, $5 per item by default) and tax
 /// to a cart-flow order. Walmart's and Commerce's items, shipping and tax totals are recorded side
 /// by side on the order's dashboard record, and a difference is flagged; a store whose shipping
-/// and tax settings match Walmart's (here: free shipping for Walmart orders, no tax on either
-/// side) shows none.
+/// and tax settings match Walmart's (here: Free Shipping switched on and used for Walmart orders,
+/// no tax on either side) shows none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walmart_and_commerce_totals_are_recorded_side_by_side_and_differences_flagged() {
     use domain::{Money, OrderTotals};
@@ -954,7 +956,9 @@ async fn walmart_and_commerce_totals_are_recorded_side_by_side_and_differences_f
     agreeing.orders.default_shipping_method = "freeshipping_freeshipping".into();
     let fx = Fixture::start_with(
         agreeing,
-        operations::testkit::CommerceSandboxSettings::default().with_purchase_order(),
+        operations::testkit::CommerceSandboxSettings::default()
+            .with_purchase_order()
+            .with_free_shipping(),
     )
     .await;
     let sku = fx.skus[0].clone();
