@@ -37,7 +37,11 @@ impl CommerceClient {
     /// Magento adds a track to a shipment without touching the shipment's `updated_at`
     /// (`Sales/Model/Order/Shipment/TrackRepository::save` writes only the track row), so a shipment
     /// waiting for its tracking number is read again by id, never found again by `updated_at`.
-    pub async fn shipments_by_ids(&self, ids: &[u64], deadline: &Deadline) -> Result<Vec<Shipment>, CommerceError> {
+    pub async fn shipments_by_ids(
+        &self,
+        ids: &[u64],
+        deadline: &Deadline,
+    ) -> Result<Vec<Shipment>, CommerceError> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(SHIPMENTS_PER_QUERY) {
             let criteria = SearchCriteria::new()

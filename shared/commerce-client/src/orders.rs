@@ -407,7 +407,10 @@ impl CommerceClient {
                 if !shows_it {
                     return Err(e);
                 }
-                tracing::info!(route = call.route, "comment's answer was lost, but the order shows it");
+                tracing::info!(
+                    route = call.route,
+                    "comment's answer was lost, but the order shows it"
+                );
                 true
             }
             Err(e) => return Err(e),
@@ -473,7 +476,10 @@ impl CommerceClient {
                 if !cancelled {
                     return Err(e);
                 }
-                tracing::info!(route = call.route, "cancellation's answer was lost, but the order is cancelled");
+                tracing::info!(
+                    route = call.route,
+                    "cancellation's answer was lost, but the order is cancelled"
+                );
                 Ok(true)
             }
             other => other,

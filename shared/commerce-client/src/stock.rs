@@ -10,8 +10,8 @@ use ports::Deadline;
 use crate::client::{Call, CommerceClient, Paged, seg};
 use crate::error::CommerceError;
 use crate::search::{Direction, Filter, SearchCriteria};
-use crate::wire::lenient::Number;
 use crate::wire::lenient;
+use crate::wire::lenient::Number;
 use crate::wire::{IsProductSalableResult, SourceItem, Stock, StockItem};
 
 /// `inventory-api-data-stock-interface` with the sales channels it serves.
@@ -111,7 +111,10 @@ impl CommerceClient {
             .current_page(1);
         let call = Call::get(
             route,
-            format!("inventory/export-stock-salable-qty/website/{}", seg(&website.code)),
+            format!(
+                "inventory/export-stock-salable-qty/website/{}",
+                seg(&website.code)
+            ),
         )
         .query(criteria.to_query());
         let found: ExportedSalableQuantities = self.execute(&call, deadline).await?;

@@ -483,7 +483,10 @@ async fn special_character_skus_get_their_salable_quantity_through_the_query() {
     let sku = Sku::new(odd).unwrap();
     let (_, expected) = control.salable(odd, 1).await.unwrap();
     assert_eq!(h.client.salable_quantity(&sku, 1, &d).await.unwrap(), expected);
-    assert_eq!(expected, 7.0, "both sources of stock 1, not the SKU a double decoding would name");
+    assert_eq!(
+        expected, 7.0,
+        "both sources of stock 1, not the SKU a double decoding would name"
+    );
     let exported = h
         .sandbox
         .recorder()
@@ -498,5 +501,8 @@ async fn special_character_skus_get_their_salable_quantity_through_the_query() {
     );
     let missing = Sku::new("GONE-1/2").unwrap();
     let err = h.client.salable_quantity(&missing, 1, &d).await.unwrap_err();
-    assert!(matches!(err, commerce_client::CommerceError::NotFound { .. }), "{err}");
+    assert!(
+        matches!(err, commerce_client::CommerceError::NotFound { .. }),
+        "{err}"
+    );
 }

@@ -203,7 +203,10 @@ async fn every_client_route_and_every_sandbox_answer_match_the_published_schema(
         .await
         .unwrap();
     let ids: Vec<u64> = shipments.iter().filter_map(|s| s.entity_id).collect();
-    assert_eq!(h.client.shipments_by_ids(&ids, &d).await.unwrap().len(), ids.len());
+    assert_eq!(
+        h.client.shipments_by_ids(&ids, &d).await.unwrap().len(),
+        ids.len()
+    );
     assert!(h.client.returns_supported(&d).await.unwrap());
     let request = ReturnRequest {
         order_id: placed.order_id,

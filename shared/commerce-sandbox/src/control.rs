@@ -41,7 +41,10 @@ pub fn routes(shared: Shared) -> Router {
             post(lose_placement_answers),
         )
         .route("/_sandbox/throttle", post(set_throttle))
-        .route("/_sandbox/store-config", get(store_config).post(change_store_config))
+        .route(
+            "/_sandbox/store-config",
+            get(store_config).post(change_store_config),
+        )
         .route("/_sandbox/tokens/expire", post(expire_tokens))
         .route("/_sandbox/tokens/restore", post(restore_tokens))
         .route("/_sandbox/stats", get(stats).delete(clear_stats))

@@ -105,7 +105,11 @@ impl SandboxSettings {
     /// The merchant switched on Free Shipping (off in Magento's shipped configuration), e.g. to
     /// place Walmart orders without a second shipping charge.
     pub fn with_free_shipping(mut self) -> Self {
-        if !self.shipping_methods.iter().any(|m| m.carrier_code == "freeshipping") {
+        if !self
+            .shipping_methods
+            .iter()
+            .any(|m| m.carrier_code == "freeshipping")
+        {
             self.shipping_methods.push(ShippingMethod {
                 carrier_code: "freeshipping".into(),
                 method_code: "freeshipping".into(),
@@ -132,14 +136,12 @@ impl Default for SandboxSettings {
             store_codes: vec!["default".into()],
             // Magento's `OfflineShipping/etc/config.xml`: the flat rate is active at $5.00 per
             // item; free shipping (and table rates) ship inactive.
-            shipping_methods: vec![
-                ShippingMethod {
-                    carrier_code: "flatrate".into(),
-                    method_code: "flatrate".into(),
-                    title: "Flat Rate - Fixed".into(),
-                    price_per_item: 5.0,
-                },
-            ],
+            shipping_methods: vec![ShippingMethod {
+                carrier_code: "flatrate".into(),
+                method_code: "flatrate".into(),
+                title: "Flat Rate - Fixed".into(),
+                price_per_item: 5.0,
+            }],
             // Magento's `Magento/OfflinePayments/etc/config.xml`: checkmo active, purchaseorder not.
             payment_methods: vec![("checkmo".into(), "Check / Money order".into())],
             timezone: "America/Chicago".into(),

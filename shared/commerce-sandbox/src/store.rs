@@ -631,7 +631,8 @@ impl Commerce {
             .get_mut(&cart_id)
             .ok_or_else(|| ApiError::no_such_entity("cartId", cart_id))?;
         cart.updated_at = now;
-        let zone = domain::StoreTimeZone::named(&self.settings.timezone).unwrap_or_else(|_| domain::StoreTimeZone::utc());
+        let zone = domain::StoreTimeZone::named(&self.settings.timezone)
+            .unwrap_or_else(|_| domain::StoreTimeZone::utc());
         let price = product.final_price(now, &zone);
         if let Some(item) = cart.items.iter_mut().find(|i| i.sku == sku) {
             item.qty += qty;

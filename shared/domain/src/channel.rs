@@ -462,7 +462,10 @@ mod tests {
         let rules = PriceRules::default();
         let base = Money::from_cents(1999);
         // 16th 00:30 UTC is still the 15th in Chicago.
-        assert_eq!(rules.walmart_price(base, Some(special), at("2027-01-16 00:30:00")), base);
+        assert_eq!(
+            rules.walmart_price(base, Some(special), at("2027-01-16 00:30:00")),
+            base
+        );
         assert_eq!(
             rules.walmart_price(base, Some(special), at("2027-01-16 06:00:00")),
             Money::from_cents(1500)
@@ -472,7 +475,10 @@ mod tests {
             rules.walmart_price(base, Some(special), at("2027-01-18 03:00:00")),
             Money::from_cents(1500)
         );
-        assert_eq!(rules.walmart_price(base, Some(special), at("2027-01-18 06:00:00")), base);
+        assert_eq!(
+            rules.walmart_price(base, Some(special), at("2027-01-18 06:00:00")),
+            base
+        );
         assert_eq!(
             special.next_change_after(at("2027-01-16 00:30:00")),
             Some(at("2027-01-16 06:00:00"))

@@ -121,9 +121,7 @@ impl StoreDate {
             expected: "YYYY-MM-DD[ HH:MM:SS]",
         };
         let day = raw.trim().get(..10).ok_or_else(invalid)?;
-        day.parse::<jiff::civil::Date>()
-            .map(Self)
-            .map_err(|_| invalid())
+        day.parse::<jiff::civil::Date>().map(Self).map_err(|_| invalid())
     }
 
     /// The day after.
@@ -222,21 +220,32 @@ mod tests {
         let day = StoreDate::parse("2027-01-16 00:00:00").unwrap();
         assert_eq!(day, StoreDate::parse("2027-01-16").unwrap());
         // Winter: UTC-6.
-        assert_eq!(chicago.start_of(day), Timestamp::parse_commerce("2027-01-16 06:00:00").unwrap());
+        assert_eq!(
+            chicago.start_of(day),
+            Timestamp::parse_commerce("2027-01-16 06:00:00").unwrap()
+        );
         assert_eq!(
             chicago.end_of(day),
-            Timestamp::parse_commerce("2027-01-17 05:59:59").unwrap().plus(Duration::from_millis(999))
+            Timestamp::parse_commerce("2027-01-17 05:59:59")
+                .unwrap()
+                .plus(Duration::from_millis(999))
         );
         // Summer: UTC-5; the day of the spring change is 23 hours long.
         let summer = StoreDate::parse("2027-07-01").unwrap();
-        assert_eq!(chicago.start_of(summer), Timestamp::parse_commerce("2027-07-01 05:00:00").unwrap());
+        assert_eq!(
+            chicago.start_of(summer),
+            Timestamp::parse_commerce("2027-07-01 05:00:00").unwrap()
+        );
         let spring = StoreDate::parse("2027-03-14").unwrap();
         assert_eq!(
             chicago.start_of(spring.next()).since(chicago.start_of(spring)),
             Duration::from_secs(23 * 3600)
         );
         let utc = StoreTimeZone::utc();
-        assert_eq!(utc.start_of(day), Timestamp::parse_commerce("2027-01-16 00:00:00").unwrap());
+        assert_eq!(
+            utc.start_of(day),
+            Timestamp::parse_commerce("2027-01-16 00:00:00").unwrap()
+        );
         assert!(StoreTimeZone::named("Mars/Olympus").is_err());
         assert!(StoreDate::parse("16/01/2027").is_err());
     }

@@ -148,7 +148,10 @@ impl RunReport {
 
 /// The store's time zone (`general/locale/timezone`: special price dates are its days), from the
 /// store set-up the Commerce client checked and remembers.
-pub(crate) async fn store_time_zone(ch: &Channel, deadline: &ports::Deadline) -> Result<domain::StoreTimeZone, OpError> {
+pub(crate) async fn store_time_zone(
+    ch: &Channel,
+    deadline: &ports::Deadline,
+) -> Result<domain::StoreTimeZone, OpError> {
     let needs_msi = matches!(ch.settings.stock, domain::StockSource::Msi { .. });
     Ok(ch.commerce.store_setup(needs_msi, deadline).await?.timezone)
 }

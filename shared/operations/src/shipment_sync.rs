@@ -151,7 +151,11 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
             forget_wait(ch, &wait).await?;
             continue;
         };
-        let span = tracing::info_span!("shipment_sync", shipment_id = shipment_id.0, order_id = shipment.order_id);
+        let span = tracing::info_span!(
+            "shipment_sync",
+            shipment_id = shipment_id.0,
+            order_id = shipment.order_id
+        );
         match sync_shipment(ch, shipment, deadline).instrument(span).await {
             Ok(ShipmentOutcome::AwaitingTracking) => match wait.record.still_waiting(now) {
                 StillWaiting::Later => save_wait(ch, &mut wait).await?,

@@ -827,8 +827,16 @@ async fn the_payment_problem_clears_only_when_a_placement_finds_the_method_again
     fx.import_and_create().await;
     let control = fx.sandboxes.commerce_control();
     let switch = |on: bool| StoreConfigChange {
-        enable_payment_methods: if on { vec!["purchaseorder".into()] } else { Vec::new() },
-        disable_payment_methods: if on { Vec::new() } else { vec!["purchaseorder".into()] },
+        enable_payment_methods: if on {
+            vec!["purchaseorder".into()]
+        } else {
+            Vec::new()
+        },
+        disable_payment_methods: if on {
+            Vec::new()
+        } else {
+            vec!["purchaseorder".into()]
+        },
         ..StoreConfigChange::default()
     };
     control.change_store_config(&switch(false)).await.unwrap();

@@ -554,7 +554,9 @@ async fn tracking_added_after_the_shipment_reaches_walmart() {
     let record = fx.record(&late).await;
     assert_eq!(record.summary(), OrderSummary::Error);
     assert!(
-        record.problems()[0].reason.contains("no tracking number for 3 days"),
+        record.problems()[0]
+            .reason
+            .contains("no tracking number for 3 days"),
         "{:?}",
         record.problems()
     );
@@ -585,7 +587,12 @@ async fn an_invoice_whose_answer_is_lost_is_made_once() {
     let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
     let commerce = fx.sandboxes.commerce_control();
     commerce
-        .ship(order_id, vec![by_sku(&a, 1.0)], track("ups", "UPS", "1ZINV"), false)
+        .ship(
+            order_id,
+            vec![by_sku(&a, 1.0)],
+            track("ups", "UPS", "1ZINV"),
+            false,
+        )
         .await
         .unwrap();
     commerce
@@ -600,7 +607,10 @@ async fn an_invoice_whose_answer_is_lost_is_made_once() {
     fx.advance(Duration::from_secs(60));
     sync(&fx.ch).await;
     let order = fx.commerce_order(&po).await;
-    assert_eq!(order["items"][0]["qty_invoiced"], 1.0, "one shipped unit, invoiced once");
+    assert_eq!(
+        order["items"][0]["qty_invoiced"], 1.0,
+        "one shipped unit, invoiced once"
+    );
     let invoices = commerce
         .exchanges()
         .await
