@@ -594,3 +594,82 @@ async fn a_disabled_payment_method_is_a_configuration_error_before_any_order_is_
         .unwrap();
     assert!(!placed.recovered);
 }
+
+/// Fact 9 (issue 12): comments, invoices and cancellations have no idempotency key in Magento, so
+/// the client sends each once. With its answer lost after Magento applied it (a 504), a comment
+/// or a cancellation is settled by reading the order; an invoice's error goes to the caller, who
+/// reads the invoiced quantities. Each reached Magento once.
+#[tokio::test]
+async fn calls_magento_cannot_repeat_are_sent_once_and_settled_by_reading_the_order() {
+    use sandbox_kit::FaultPlan;
+    let h = start(SandboxSettings::default()).await;
+    h.sandbox
+        .control()
+        .seed_products(&[product("MUG-1", 12.0, 5.0, 0.0)])
+        .await
+        .unwrap();
+    let d = deadline();
+    let place = |id: &'static str| {
+        purchase_order(
+            id,
+            "buyer-9@relay.walmart.com",
+            start_time(),
+            vec![walmart_line(1, "MUG-1", 2, 1200)],
+        )
+    };
+    let invoiced = h
+        .client
+        .create_order_for(&place("1796277083091"), &guest(), &d)
+        .await
+        .unwrap()
+        .order_id;
+    let cancelled = h
+        .client
+        .create_order_for(&place("1796277083092"), &guest(), &d)
+        .await
+        .unwrap()
+        .order_id;
+    let lose_next = || {
+        h.sandbox.faults().set(FaultPlan {
+            lose_next: 1,
+            ..FaultPlan::default()
+        })
+    };
+    let sent = |suffix: &str| {
+        h.sandbox
+            .recorder()
+            .snapshot()
+            .iter()
+            .filter(|e| e.method == "POST" && e.path.ends_with(suffix))
+            .count()
+    };
+
+    lose_next();
+    h.client
+        .add_order_comment(invoiced, "packed at the warehouse", &d)
+        .await
+        .unwrap();
+    let order = h.client.get_order(invoiced, &d).await.unwrap();
+    let notes = order
+        .status_histories
+        .iter()
+        .filter(|c| c.comment == "packed at the warehouse")
+        .count();
+    assert_eq!(
+        (notes, sent("/comments")),
+        (1, 1 + 2),
+        "two creation comments before"
+    );
+
+    lose_next();
+    let err = h.client.invoice_order(invoiced, &[], &d).await.unwrap_err();
+    assert!(matches!(err, CommerceError::Server { status: 504, .. }), "{err}");
+    let order = h.client.get_order(invoiced, &d).await.unwrap();
+    assert_eq!(order.items[0].qty_invoiced, Some(2.0), "the invoice landed once");
+    assert_eq!(sent("/invoice"), 1);
+
+    lose_next();
+    assert!(h.client.cancel_order(cancelled, &d).await.unwrap());
+    assert_eq!(h.client.get_order(cancelled, &d).await.unwrap().state, "canceled");
+    assert_eq!(sent("/cancel"), 1);
+}
