@@ -81,7 +81,17 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
                 }
                 Ok(ShipmentOutcome::AlreadySent) => report.add("already_sent", 1),
                 Ok(ShipmentOutcome::NotChannel) => report.add("not_channel_orders", 1),
-                Ok(ShipmentOutcome::AwaitingTracking) => report.add("awaiting_tracking", 1),
+                Ok(ShipmentOutcome::AwaitingTracking(po)) => {
+                    report.add("awaiting_tracking", 1);
+                    if let Some(id) = shipment.entity_id
+                        && let Err(e) = remember_wait(ch, &po, CommerceShipmentId(id)).await
+                    {
+                        report.problem(format!(
+                            "shipment {id}: not remembered as waiting for tracking: {e}"
+                        ));
+                        window.hold(hold_here);
+                    }
+                }
                 Ok(ShipmentOutcome::Busy) => {
                     report.add("busy", 1);
                     window.hold(hold_here);
@@ -157,7 +167,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
             order_id = shipment.order_id
         );
         match sync_shipment(ch, shipment, deadline).instrument(span).await {
-            Ok(ShipmentOutcome::AwaitingTracking) => match wait.record.still_waiting(now) {
+            Ok(ShipmentOutcome::AwaitingTracking(_)) => match wait.record.still_waiting(now) {
                 StillWaiting::Later => save_wait(ch, &mut wait).await?,
                 StillWaiting::Report(reason) => {
                     report.problem(format!("shipment {shipment_id}: {reason}"));
@@ -225,8 +235,8 @@ pub enum ShipmentOutcome {
     AlreadySent,
     /// Not a shipment of a channel order.
     NotChannel,
-    /// No tracking number yet.
-    AwaitingTracking,
+    /// No tracking number yet (a shipment of this purchase order).
+    AwaitingTracking(PurchaseOrderId),
     /// Another invocation holds it.
     Busy,
     /// Walmart (or the record) refused it; recorded on the order.
@@ -327,8 +337,7 @@ pub async fn sync_shipment(
         return Ok(ShipmentOutcome::AlreadySent);
     }
     if !shipment.tracks.iter().any(|t| !t.track_number.trim().is_empty()) {
-        remember_wait(ch, &po, shipment_id).await?;
-        return Ok(ShipmentOutcome::AwaitingTracking);
+        return Ok(ShipmentOutcome::AwaitingTracking(po));
     }
     let lease = match claim(ch, "shipment-sync", &shipment_id.to_string(), deadline).await? {
         Claimed::Acquired(lease) => lease,
