@@ -332,3 +332,33 @@ async fn a_refund_whose_answer_is_lost_is_paid_once() {
     ));
     fx.shutdown().await;
 }
+
+/// Issue 12, fact 9: an RMA has no idempotency key in Magento. With the answer to its creation
+/// lost after Magento applied it (504), the client does not post it again; the next run looks for
+/// the RMA on the order before asking, and finds it: one RMA for the Walmart return.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_request_whose_answer_is_lost_opens_one_rma() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let (po, _) = shipped_order(&fx, &[(&a, 2, 1999)]).await;
+    let id = walmart_return(&fx, &po, &[(1, 1)]).await;
+    let commerce = fx.sandboxes.commerce_control();
+    commerce
+        .set_faults(&walmart_sandbox::FaultPlan {
+            lose_next: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    let first = sync(&fx).await;
+    assert_eq!(first.count("returns_requested"), 0, "{first:?}");
+    let second = sync(&fx).await;
+    assert_eq!(second.count("returns_requested"), 1, "{second:?}");
+    assert_eq!(commerce.returns().await.unwrap().len(), 1, "one RMA");
+    assert!(matches!(
+        return_record(&fx, &id).await.status(),
+        ReturnStatus::RequestedInCommerce { .. }
+    ));
+    assert!(fx.record(&po).await.problems().is_empty());
+    fx.shutdown().await;
+}
