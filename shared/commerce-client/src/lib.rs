@@ -27,7 +27,8 @@
 //!   [`CommerceClient::add_order_comment`], [`CommerceClient::invoice_order`],
 //!   [`CommerceClient::cancel_order`];
 //! * fulfilment ([`fulfilment`] explains the Open Source fallback for returns):
-//!   [`CommerceClient::shipments_updated_since`], [`CommerceClient::returns_supported`],
+//!   [`CommerceClient::shipments_updated_since`], [`CommerceClient::shipments_by_ids`],
+//!   [`CommerceClient::returns_supported`],
 //!   [`CommerceClient::request_return`], [`CommerceClient::create_return`],
 //!   [`CommerceClient::returns_for_order`], [`CommerceClient::credit_memos_updated_since`],
 //!   [`CommerceClient::refund_order_offline`].
@@ -46,6 +47,8 @@
 //! | `GET /V1/inventory/are-products-salable` | `GetV1InventoryAreproductssalable` |
 //! | `GET /V1/inventory/source-items` | `GetV1InventorySourceitems` |
 //! | `GET /V1/inventory/stock-resolver/{type}/{code}` | `GetV1InventoryStockresolverTypeCode` |
+//! | `GET /V1/inventory/stocks/{stockId}` | `GetV1InventoryStocksStockId` |
+//! | `GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}` | `GetV1InventoryExportstocksalableqtySalesChannelTypeSalesChannelCode` |
 //! | `GET /V1/stockItems/{productSku}` | `GetV1StockItemsProductSku` |
 //! | `POST /V1/guest-carts` | `PostV1Guestcarts` |
 //! | `POST /V1/guest-carts/{cartId}/items` | `PostV1GuestcartsCartIdItems` |
