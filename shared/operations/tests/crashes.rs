@@ -1,0 +1,595 @@
+//! Crash at every step: for each operation, its invocation is stopped right after each of its port
+//! calls in turn (`operations::testkit::crash`), then run again as SQS or the schedule would, and
+//! the sandboxes' own records must show every side effect exactly once (and nothing lost).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod orders_fixture;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use commerce_sandbox::{PriceChange, StockChange, TrackInput};
+use domain::{ChannelId, ChannelSettings, Operation, PurchaseOrderId, ReturnOrderId, Timestamp};
+use operations::Channel;
+use operations::testkit::crash::{CrashScenario, crash_at_every_step, deliver_one, run_again, tick};
+use operations::testkit::{Sandboxes, seed_catalog, seed_live_listings};
+use orders_fixture::{Fixture, refund, shipped_order, walmart_return};
+use ports::{Clock, ManualClock, QueueName};
+use serde_json::{Value, json};
+
+/// Rounds of redelivery and schedule ticks after a crash: enough for a redelivered message whose
+/// claim is still leased to come back once more.
+const ROUNDS: usize = 3;
+
+// ------------------------------------------------------------------ orders
+
+/// An order world: the orders fixture with one purchase order of two lines (2 + 1 units).
+struct OrderWorld {
+    fx: Fixture,
+    po: PurchaseOrderId,
+    order_id: Option<u64>,
+    return_id: Option<ReturnOrderId>,
+}
+
+impl OrderWorld {
+    async fn ordered() -> Self {
+        let fx = Fixture::start().await;
+        let po = fx
+            .buyer_orders(&[(&fx.skus[0], 2, 1999), (&fx.skus[1], 1, 1999)])
+            .await;
+        Self {
+            fx,
+            po,
+            order_id: None,
+            return_id: None,
+        }
+    }
+
+    async fn created() -> Self {
+        let mut world = Self::ordered().await;
+        world.fx.import_and_create().await;
+        world.order_id = Some(world.fx.commerce_order_id(&world.fx.commerce_order(&world.po).await));
+        world
+    }
+
+    async fn shipped() -> Self {
+        let fx = Fixture::start().await;
+        let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+        let (po, order_id) = shipped_order(&fx, &[(&a, 2, 1999), (&b, 1, 1999)]).await;
+        Self {
+            fx,
+            po,
+            order_id: Some(order_id),
+            return_id: None,
+        }
+    }
+
+    async fn run_again(&self, operations: &[Operation]) {
+        run_again(&self.fx.ch, &self.fx.clock, operations, ROUNDS).await;
+    }
+
+    /// One Commerce order and one acknowledgement for the purchase order, and no dead letter.
+    async fn assert_one_order_acknowledged(&self, label: &str) {
+        let orders = self.fx.commerce_orders(&self.po).await;
+        assert_eq!(orders.len(), 1, "{label}: Commerce orders for {}", self.po);
+        let received = self.fx.sandboxes.walmart_control().received().await.unwrap();
+        let acks = received
+            .acknowledgements
+            .iter()
+            .filter(|a| a.purchase_order_id == self.po.as_str())
+            .count();
+        assert_eq!(acks, 1, "{label}: acknowledgements");
+        let dead = self.fx.ch.queues.dead_letters(QueueName::OrderCreate, 10).await.unwrap();
+        assert!(dead.is_empty(), "{label}: dead letters {dead:?}");
+    }
+}
+
+struct OrderImport;
+
+#[async_trait(?Send)]
+impl CrashScenario for OrderImport {
+    type World = OrderWorld;
+    async fn prepare(&self) -> OrderWorld {
+        OrderWorld::ordered().await
+    }
+    fn channel(world: &OrderWorld) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &OrderWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::OrderImport).await;
+    }
+    async fn recover(&self, world: &OrderWorld) {
+        world
+            .run_again(&[Operation::OrderImport, Operation::OrderCreate])
+            .await;
+    }
+    async fn check(&self, world: &OrderWorld, label: &str) -> Value {
+        world.assert_one_order_acknowledged(label).await;
+        json!({"commerce_orders": 1, "acknowledgements": 1})
+    }
+    async fn finish(&self, world: OrderWorld) {
+        world.fx.shutdown().await;
+    }
+}
+
+struct OrderCreate;
+
+#[async_trait(?Send)]
+impl CrashScenario for OrderCreate {
+    type World = OrderWorld;
+    async fn prepare(&self) -> OrderWorld {
+        let world = OrderWorld::ordered().await;
+        world.fx.import().await;
+        world
+    }
+    fn channel(world: &OrderWorld) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, world: &OrderWorld, channel: Arc<Channel>) {
+        let _ = deliver_one(&world.fx.ch, channel, Operation::OrderCreate).await;
+    }
+    async fn recover(&self, world: &OrderWorld) {
+        world
+            .run_again(&[Operation::OrderCreate, Operation::OrderImport])
+            .await;
+    }
+    async fn check(&self, world: &OrderWorld, label: &str) -> Value {
+        world.assert_one_order_acknowledged(label).await;
+        json!({"commerce_orders": 1, "acknowledgements": 1})
+    }
+    async fn finish(&self, world: OrderWorld) {
+        world.fx.shutdown().await;
+    }
+}
+
+/// The merchant ships the whole order in Commerce; shipment-sync tells Walmart.
+struct ShipmentSync;
+
+#[async_trait(?Send)]
+impl CrashScenario for ShipmentSync {
+    type World = OrderWorld;
+    async fn prepare(&self) -> OrderWorld {
+        let world = OrderWorld::created().await;
+        let order_id = world.order_id.unwrap();
+        world
+            .fx
+            .sandboxes
+            .commerce_control()
+            .ship(
+                order_id,
+                vec![],
+                TrackInput {
+                    carrier_code: "ups".into(),
+                    title: "UPS".into(),
+                    number: format!("1Z{order_id}"),
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        world.fx.advance(Duration::from_secs(10));
+        world
+    }
+    fn channel(world: &OrderWorld) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &OrderWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::ShipmentSync).await;
+    }
+    async fn recover(&self, world: &OrderWorld) {
+        world.run_again(&[Operation::ShipmentSync]).await;
+    }
+    async fn check(&self, world: &OrderWorld, label: &str) -> Value {
+        let received = world.fx.sandboxes.walmart_control().received().await.unwrap();
+        let mut shipped: BTreeMap<u32, u32> = BTreeMap::new();
+        for s in received
+            .shipments
+            .iter()
+            .filter(|s| s.purchase_order_id == world.po.as_str())
+        {
+            *shipped.entry(s.line).or_default() += s.quantity;
+        }
+        assert_eq!(
+            shipped,
+            BTreeMap::from([(1, 2), (2, 1)]),
+            "{label}: units shipped on Walmart per line"
+        );
+        json!({"shipment_updates": received.shipments.len(), "shipped": shipped})
+    }
+    async fn finish(&self, world: OrderWorld) {
+        world.fx.shutdown().await;
+    }
+}
+
+/// The merchant cancels the order in Commerce; cancellation-sync cancels it on Walmart.
+struct SellerCancellation;
+
+#[async_trait(?Send)]
+impl CrashScenario for SellerCancellation {
+    type World = OrderWorld;
+    async fn prepare(&self) -> OrderWorld {
+        let world = OrderWorld::created().await;
+        assert!(
+            world
+                .fx
+                .sandboxes
+                .commerce_control()
+                .cancel(world.order_id.unwrap())
+                .await
+                .unwrap()
+        );
+        world.fx.advance(Duration::from_secs(10));
+        world
+    }
+    fn channel(world: &OrderWorld) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &OrderWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::CancellationSync).await;
+    }
+    async fn recover(&self, world: &OrderWorld) {
+        world.run_again(&[Operation::CancellationSync]).await;
+    }
+    async fn check(&self, world: &OrderWorld, label: &str) -> Value {
+        let received = world.fx.sandboxes.walmart_control().received().await.unwrap();
+        let mut cancelled: BTreeMap<u32, u32> = BTreeMap::new();
+        for c in received
+            .cancellations
+            .iter()
+            .filter(|c| c.purchase_order_id == world.po.as_str())
+        {
+            *cancelled.entry(c.line).or_default() += c.quantity;
+        }
+        assert_eq!(
+            cancelled,
+            BTreeMap::from([(1, 2), (2, 1)]),
+            "{label}: units cancelled on Walmart per line"
+        );
+        json!({"cancellation_updates": received.cancellations.len(), "cancelled": cancelled})
+    }
+    async fn finish(&self, world: OrderWorld) {
+        world.fx.shutdown().await;
+    }
+}
+
+/// A buyer returns one unit of line 1 on Walmart: returns-sync records it in Commerce (an RMA).
+struct ReturnRequested;
+
+#[async_trait(?Send)]
+impl CrashScenario for ReturnRequested {
+    type World = OrderWorld;
+    async fn prepare(&self) -> OrderWorld {
+        let mut world = OrderWorld::shipped().await;
+        world.return_id = Some(walmart_return(&world.fx, &world.po, &[(1, 1)]).await);
+        world.fx.advance(Duration::from_secs(30));
+        world
+    }
+    fn channel(world: &OrderWorld) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &OrderWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::ReturnsSync).await;
+    }
+    async fn recover(&self, world: &OrderWorld) {
+        world.run_again(&[Operation::ReturnsSync]).await;
+    }
+    async fn check(&self, world: &OrderWorld, label: &str) -> Value {
+        let rmas = world.fx.sandboxes.commerce_control().returns().await.unwrap();
+        assert_eq!(rmas.len(), 1, "{label}: RMAs in Commerce {rmas:?}");
+        json!({"rmas": rmas.len()})
+    }
+    async fn finish(&self, world: OrderWorld) {
+        world.fx.shutdown().await;
+    }
+}
+
+/// The merchant refunds the returned unit in Commerce (a credit memo); returns-sync refunds the
+/// return on Walmart.
+struct ReturnRefunded;
+
+#[async_trait(?Send)]
+impl CrashScenario for ReturnRefunded {
+    type World = OrderWorld;
+    async fn prepare(&self) -> OrderWorld {
+        let world = ReturnRequested.prepare().await;
+        tick(world.fx.ch.clone(), Operation::ReturnsSync).await.unwrap();
+        let sku = world.fx.skus[0].clone();
+        refund(&world.fx, world.order_id.unwrap(), &[(&sku, 1.0)]).await;
+        world.fx.advance(Duration::from_secs(30));
+        world
+    }
+    fn channel(world: &OrderWorld) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &OrderWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::ReturnsSync).await;
+    }
+    async fn recover(&self, world: &OrderWorld) {
+        world.run_again(&[Operation::ReturnsSync]).await;
+    }
+    async fn check(&self, world: &OrderWorld, label: &str) -> Value {
+        let received = world.fx.sandboxes.walmart_control().received().await.unwrap();
+        let return_id = world.return_id.as_ref().unwrap().as_str();
+        let return_refunds = received
+            .return_refunds
+            .iter()
+            .filter(|r| r.return_order_id == return_id)
+            .count();
+        let line_refunds = received
+            .refunds
+            .iter()
+            .filter(|r| r.purchase_order_id == world.po.as_str())
+            .count();
+        assert_eq!(
+            return_refunds + line_refunds,
+            1,
+            "{label}: refunds on Walmart {received:?}"
+        );
+        json!({"return_refunds": return_refunds, "line_refunds": line_refunds})
+    }
+    async fn finish(&self, world: OrderWorld) {
+        world.fx.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_import_crashed_after_any_call_gives_one_commerce_order_and_one_acknowledgement() {
+    let calls = crash_at_every_step(&OrderImport).await;
+    eprintln!("order-import: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_create_crashed_after_any_call_gives_one_commerce_order_and_one_acknowledgement() {
+    let calls = crash_at_every_step(&OrderCreate).await;
+    eprintln!("order-create: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipment_sync_crashed_after_any_call_ships_each_unit_once_on_walmart() {
+    let calls = crash_at_every_step(&ShipmentSync).await;
+    eprintln!("shipment-sync: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_sync_crashed_after_any_call_cancels_each_unit_once_on_walmart() {
+    let calls = crash_at_every_step(&SellerCancellation).await;
+    eprintln!("cancellation-sync: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returns_sync_crashed_after_any_call_records_one_rma_and_pays_one_refund() {
+    let requested = crash_at_every_step(&ReturnRequested).await;
+    let refunded = crash_at_every_step(&ReturnRefunded).await;
+    eprintln!("returns-sync: crashed after each of {requested} (return) and {refunded} (refund) port calls");
+}
+
+// ------------------------------------------------------------------ catalog, inventory, prices
+
+const START: Timestamp = Timestamp::from_millis(1_800_000_000_000);
+
+/// A catalog world: both sandboxes (feeds done within a minute), three matching products.
+struct CatalogWorld {
+    clock: Arc<ManualClock>,
+    sandboxes: Sandboxes,
+    channel: Arc<Channel>,
+    skus: Vec<String>,
+}
+
+impl CatalogWorld {
+    async fn seeded(live: bool) -> Self {
+        let clock = Arc::new(ManualClock::at(START));
+        let sandboxes = Sandboxes::start_default(clock.clone()).await.unwrap();
+        let settings = ChannelSettings::with_defaults(ChannelId::new("main").unwrap());
+        let (channel, _queues) = sandboxes.embedded_channel(settings, clock.clone() as Arc<dyn Clock>);
+        let seeded = seed_catalog(&sandboxes, "CRASH-", 3, 0, 0).await;
+        if live {
+            seed_live_listings(&sandboxes, &channel, &seeded.matching, 10).await;
+        }
+        Self {
+            clock,
+            sandboxes,
+            channel: Arc::new(channel),
+            skus: seeded.matching,
+        }
+    }
+
+    async fn run_again(&self, operations: &[Operation]) {
+        run_again(&self.channel, &self.clock, operations, ROUNDS).await;
+    }
+
+    /// Every product sent in exactly one match feed, and every one live on Walmart.
+    async fn assert_each_matched_once(&self, label: &str) -> Value {
+        let control = self.sandboxes.walmart_control();
+        let sent: usize = control
+            .feeds()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|f| f.feed_type.contains("MATCH"))
+            .map(|f| f.items_received)
+            .sum();
+        assert_eq!(sent, self.skus.len(), "{label}: products sent in match feeds");
+        let items = control.seller_items().await.unwrap();
+        assert_eq!(items.len(), self.skus.len(), "{label}: seller items on Walmart");
+        json!({"sent": sent, "seller_items": items.len()})
+    }
+}
+
+struct CatalogImport;
+
+#[async_trait(?Send)]
+impl CrashScenario for CatalogImport {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        CatalogWorld::seeded(false).await
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::CatalogImport).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world
+            .run_again(&[Operation::CatalogImport, Operation::ListingMatch])
+            .await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        world.assert_each_matched_once(label).await
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+struct ListingMatch;
+
+#[async_trait(?Send)]
+impl CrashScenario for ListingMatch {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = CatalogWorld::seeded(false).await;
+        tick(world.channel.clone(), Operation::CatalogImport).await.unwrap();
+        // A partial feed waits a minute for more drafts.
+        world.clock.advance(Duration::from_secs(61));
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, world: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = deliver_one(&world.channel, channel, Operation::ListingMatch).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::ListingMatch]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        world.assert_each_matched_once(label).await
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// Stock changes in Commerce for two of three live listings; inventory-sync's scheduled run.
+struct InventorySync;
+
+#[async_trait(?Send)]
+impl CrashScenario for InventorySync {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = CatalogWorld::seeded(true).await;
+        let changes: Vec<StockChange> = [(0, 3.0), (1, 0.0)]
+            .into_iter()
+            .map(|(n, quantity)| StockChange {
+                sku: world.skus[n].clone(),
+                source_code: "default".into(),
+                quantity,
+                status: None,
+            })
+            .collect();
+        world
+            .sandboxes
+            .commerce_control()
+            .set_stock(&changes)
+            .await
+            .unwrap();
+        world.clock.advance(Duration::from_secs(300));
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::InventorySync).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::InventorySync]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        let inventory = world.sandboxes.walmart_control().inventory().await.unwrap();
+        let (changed, zeroed) = (&world.skus[0], &world.skus[1]);
+        assert_ne!(inventory.get(changed.as_str()), Some(&10), "{label}: {inventory:?}");
+        assert_eq!(inventory.get(zeroed.as_str()), Some(&0), "{label}: {inventory:?}");
+        json!(inventory)
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// A price change in Commerce for one of three live listings; price-sync's scheduled run.
+struct PriceSync;
+
+#[async_trait(?Send)]
+impl CrashScenario for PriceSync {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = CatalogWorld::seeded(true).await;
+        world
+            .sandboxes
+            .commerce_control()
+            .set_price(
+                &world.skus[0],
+                &PriceChange {
+                    price: Some(24.99),
+                    special_price: None,
+                    special_from_date: None,
+                    special_to_date: None,
+                },
+            )
+            .await
+            .unwrap();
+        world.clock.advance(Duration::from_secs(300));
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::PriceSync).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::PriceSync]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        let prices = world.sandboxes.walmart_control().prices().await.unwrap();
+        assert_eq!(
+            prices.get(world.skus[0].as_str()).map(|p| p.cents()),
+            Some(2499),
+            "{label}: {prices:?}"
+        );
+        json!(prices.iter().map(|(sku, p)| (sku.clone(), p.cents())).collect::<BTreeMap<_, _>>())
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_import_crashed_after_any_call_sends_each_product_to_walmart_once() {
+    let calls = crash_at_every_step(&CatalogImport).await;
+    eprintln!("catalog-import: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "finds a bug: a crash right after walmart.submit_feed (nothing recorded yet) makes the next run submit the same drafts in a second feed"]
+async fn listing_match_crashed_after_any_call_sends_each_product_to_walmart_once() {
+    let calls = crash_at_every_step(&ListingMatch).await;
+    eprintln!("listing-match: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_sync_crashed_after_any_call_loses_no_quantity() {
+    let calls = crash_at_every_step(&InventorySync).await;
+    eprintln!("inventory-sync: crashed after each of {calls} port calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "finds a bug: a crash between the offer's write-ahead (store.put) and walmart.update_price loses the price: the offer says sent, nothing re-reads Walmart"]
+async fn price_sync_crashed_after_any_call_loses_no_price() {
+    let calls = crash_at_every_step(&PriceSync).await;
+    eprintln!("price-sync: crashed after each of {calls} port calls");
+}
