@@ -11,12 +11,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use commerce_sandbox::{PriceChange, StockChange, TrackInput};
-use domain::{ChannelId, ChannelSettings, Operation, PurchaseOrderId, ReturnOrderId, Timestamp};
+use domain::{
+    ChannelId, ChannelSettings, Listing, Operation, PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
+};
 use operations::Channel;
-use operations::testkit::crash::{CrashScenario, crash_at_every_step, deliver_one, run_again, tick};
+use operations::testkit::crash::{
+    CrashScenario, crash_at_every_step, deliver_one, fault_at_every_page, run_again, tick,
+};
 use operations::testkit::{Sandboxes, seed_catalog, seed_live_listings};
 use orders_fixture::{Fixture, refund, shipped_order, walmart_return};
-use ports::{Clock, ManualClock, QueueName};
+use ports::records::listing_key;
+use ports::{Api, ApiError, ApiErrorKind, Clock, ManualClock, QueueName, Records};
 use serde_json::{Value, json};
 
 /// Rounds of redelivery and schedule ticks after a crash: enough for a redelivered message whose
@@ -379,11 +384,15 @@ struct CatalogWorld {
 
 impl CatalogWorld {
     async fn seeded(live: bool) -> Self {
+        Self::with_products(3, live).await
+    }
+
+    async fn with_products(count: usize, live: bool) -> Self {
         let clock = Arc::new(ManualClock::at(START));
         let sandboxes = Sandboxes::start_default(clock.clone()).await.unwrap();
         let settings = ChannelSettings::with_defaults(ChannelId::new("main").unwrap());
         let (channel, _queues) = sandboxes.embedded_channel(settings, clock.clone() as Arc<dyn Clock>);
-        let seeded = seed_catalog(&sandboxes, "CRASH-", 3, 0, 0).await;
+        let seeded = seed_catalog(&sandboxes, "CRASH-", count, 0, 0).await;
         if live {
             seed_live_listings(&sandboxes, &channel, &seeded.matching, 10).await;
         }
@@ -592,4 +601,205 @@ async fn inventory_sync_crashed_after_any_call_loses_no_quantity() {
 async fn price_sync_crashed_after_any_call_loses_no_price() {
     let calls = crash_at_every_step(&PriceSync).await;
     eprintln!("price-sync: crashed after each of {calls} port calls");
+}
+
+// ------------------------------------------------------------------ faults in the middle of a run
+
+/// What a 5xx burst or a 429 past the caller's patience looks like once the client gave up.
+fn burst(api: Api, kind: ApiErrorKind) -> ApiError {
+    ApiError::new(api, kind, "injected in the middle of the run")
+}
+
+/// More than one page of Commerce products (300 a page): 301 selected for Walmart.
+const TWO_PAGES_OF_PRODUCTS: usize = 301;
+
+/// catalog-import's scheduled run over two pages of products.
+struct CatalogImportPages;
+
+#[async_trait(?Send)]
+impl CrashScenario for CatalogImportPages {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        CatalogWorld::with_products(TWO_PAGES_OF_PRODUCTS, false).await
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::CatalogImport).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::CatalogImport]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        let mut imported = 0;
+        for sku in &world.skus {
+            let key = listing_key(&world.channel.settings.id, &Sku::new(sku.as_str()).unwrap());
+            if world.channel.store.load::<Listing>(&key).await.unwrap().is_some() {
+                imported += 1;
+            }
+        }
+        assert_eq!(imported, world.skus.len(), "{label}: products imported");
+        json!({"imported": imported})
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// price-sync's scheduled run over two pages of changed products, every price changed.
+struct PriceSyncPages;
+
+#[async_trait(?Send)]
+impl CrashScenario for PriceSyncPages {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = CatalogWorld::with_products(TWO_PAGES_OF_PRODUCTS, true).await;
+        let control = world.sandboxes.commerce_control();
+        for sku in &world.skus {
+            let change = PriceChange {
+                price: Some(24.99),
+                special_price: None,
+                special_from_date: None,
+                special_to_date: None,
+            };
+            control.set_price(sku, &change).await.unwrap();
+        }
+        world.clock.advance(Duration::from_secs(300));
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::PriceSync).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::PriceSync]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        let prices = world.sandboxes.walmart_control().prices().await.unwrap();
+        let stale: Vec<_> = world
+            .skus
+            .iter()
+            .filter(|sku| prices.get(sku.as_str()).map(|p| p.cents()) != Some(2499))
+            .collect();
+        assert!(stale.is_empty(), "{label}: prices not on Walmart: {stale:?}");
+        let mut updates: BTreeMap<String, usize> = BTreeMap::new();
+        for update in world.sandboxes.walmart_control().price_updates().await.unwrap() {
+            *updates.entry(update.sku).or_default() += 1;
+        }
+        let twice: Vec<_> = updates.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "{label}: prices sent more than once: {twice:?}");
+        json!({"prices_on_walmart": world.skus.len(), "updates": updates.len()})
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// order-import's scheduled run over two pages of Walmart orders (100 a page): 101 orders, each
+/// created once in Commerce and acknowledged once.
+struct OrderImportPages;
+
+const TWO_PAGES_OF_ORDERS: usize = 101;
+
+struct ManyOrders {
+    fx: Fixture,
+    pos: Vec<PurchaseOrderId>,
+}
+
+#[async_trait(?Send)]
+impl CrashScenario for OrderImportPages {
+    type World = ManyOrders;
+    async fn prepare(&self) -> ManyOrders {
+        let fx = Fixture::start().await;
+        let stock = StockChange {
+            sku: fx.skus[0].clone(),
+            source_code: "default".into(),
+            quantity: 1_000.0,
+            status: None,
+        };
+        fx.sandboxes.commerce_control().set_stock(&[stock]).await.unwrap();
+        let mut pos = Vec::new();
+        for _ in 0..TWO_PAGES_OF_ORDERS {
+            pos.push(fx.buyer_orders(&[(&fx.skus[0], 1, 1999)]).await);
+        }
+        ManyOrders { fx, pos }
+    }
+    fn channel(world: &ManyOrders) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &ManyOrders, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::OrderImport).await;
+    }
+    async fn recover(&self, world: &ManyOrders) {
+        run_again(
+            &world.fx.ch,
+            &world.fx.clock,
+            &[Operation::OrderImport, Operation::OrderCreate],
+            ROUNDS,
+        )
+        .await;
+    }
+    async fn check(&self, world: &ManyOrders, label: &str) -> Value {
+        let mut per_po: BTreeMap<String, usize> = BTreeMap::new();
+        for order in world.fx.sandboxes.commerce_control().orders().await.unwrap() {
+            if let Some(po) = order["payment"]["po_number"].as_str() {
+                *per_po.entry(po.to_owned()).or_default() += 1;
+            }
+        }
+        let received = world.fx.sandboxes.walmart_control().received().await.unwrap();
+        let mut acks: BTreeMap<String, usize> = BTreeMap::new();
+        for ack in &received.acknowledgements {
+            *acks.entry(ack.purchase_order_id.clone()).or_default() += 1;
+        }
+        for po in &world.pos {
+            assert_eq!(per_po.get(po.as_str()), Some(&1), "{label}: Commerce orders for {po}");
+            assert_eq!(acks.get(po.as_str()), Some(&1), "{label}: acknowledgements of {po}");
+        }
+        json!({"commerce_orders": per_po.len(), "acknowledged": acks.len()})
+    }
+    async fn finish(&self, world: ManyOrders) {
+        world.fx.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_import_a_5xx_or_429_on_any_page_skips_no_product() {
+    for kind in [ApiErrorKind::Server, ApiErrorKind::Throttled] {
+        let pages = fault_at_every_page(
+            &CatalogImportPages,
+            &["commerce.products_page"],
+            burst(Api::Commerce, kind),
+        )
+        .await;
+        eprintln!("catalog-import: {kind:?} on each of {pages} page reads");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn price_sync_a_5xx_or_429_on_any_page_skips_no_price() {
+    for kind in [ApiErrorKind::Server, ApiErrorKind::Throttled] {
+        let pages = fault_at_every_page(
+            &PriceSyncPages,
+            &["commerce.products_page"],
+            burst(Api::Commerce, kind),
+        )
+        .await;
+        eprintln!("price-sync: {kind:?} on each of {pages} page reads");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_import_a_5xx_or_429_on_any_page_skips_no_order() {
+    for kind in [ApiErrorKind::Server, ApiErrorKind::Throttled] {
+        let pages = fault_at_every_page(
+            &OrderImportPages,
+            &["walmart.list_orders", "walmart.next_orders"],
+            burst(Api::Walmart, kind),
+        )
+        .await;
+        eprintln!("order-import: {kind:?} on each of {pages} page reads");
+    }
 }

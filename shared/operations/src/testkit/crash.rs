@@ -44,6 +44,10 @@ use crate::{Channel, OpError, RunReport, registry};
 #[derive(Default)]
 pub struct CrashPlan {
     crash_after: Option<u64>,
+    /// Instead of a crash: the k-th Walmart or Commerce call named in `names` fails with `error`
+    /// without reaching the API (as when the client's retries ran out on a 5xx or 429 burst).
+    fail: Option<Failure>,
+    api_calls_named: AtomicU64,
     calls: AtomicU64,
     crashed: AtomicBool,
     crash: Notify,
@@ -61,6 +65,19 @@ impl CrashPlan {
     pub fn after(k: u64) -> Arc<Self> {
         Arc::new(Self {
             crash_after: Some(k),
+            ..Self::default()
+        })
+    }
+
+    /// The `k`-th (1-based) Walmart or Commerce call named in `names` (`walmart.next_orders`) fails
+    /// with `error`; nothing crashes.
+    pub fn failing(k: u64, names: &[&'static str], error: ApiError) -> Arc<Self> {
+        Arc::new(Self {
+            fail: Some(Failure {
+                k,
+                names: names.to_vec(),
+                error,
+            }),
             ..Self::default()
         })
     }
@@ -102,6 +119,34 @@ impl CrashPlan {
             return std::future::pending().await;
         }
         answer
+    }
+}
+
+struct Failure {
+    k: u64,
+    names: Vec<&'static str>,
+    error: ApiError,
+}
+
+impl CrashPlan {
+    /// A Walmart or Commerce call: fails if the plan says so, else as [`Self::call`].
+    async fn api_call<T>(
+        &self,
+        name: &'static str,
+        port_call: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        if let Some(fail) = &self.fail
+            && fail.names.contains(&name)
+            && self.api_calls_named.fetch_add(1, Ordering::SeqCst) + 1 == fail.k
+        {
+            self.made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(name);
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            return Err(fail.error.clone());
+        }
+        self.call(name, port_call).await
     }
 }
 
@@ -202,6 +247,36 @@ pub async fn crash_at_every_step<S: CrashScenario>(scenario: &S) -> u64 {
         scenario.finish(world).await;
     }
     calls
+}
+
+/// A 5xx or 429 burst in the middle of a run: the scenario's invocation runs once per call named in
+/// `names` that an undisturbed invocation makes, that call failing with `error` (the invocation
+/// itself carries on as it chooses), then the scenario's recovery (the next ticks) and checks, which
+/// must show the same as without a fault: the cursor skipped nothing and nothing happened twice.
+/// Returns how many such calls the undisturbed invocation made.
+pub async fn fault_at_every_page<S: CrashScenario>(scenario: &S, names: &[&'static str], error: ApiError) -> u64 {
+    let world = scenario.prepare().await;
+    let plan = CrashPlan::counting();
+    let channel = Arc::new(crashing(S::channel(&world), &plan));
+    let _finished = invoke(&plan, scenario.invoke(&world, channel)).await;
+    let made = plan.calls_made();
+    scenario.recover(&world).await;
+    let expected = scenario.check(&world, "without a fault").await;
+    scenario.finish(world).await;
+    let named = made.iter().filter(|n| names.contains(n)).count() as u64;
+    assert!(named > 0, "the invocation made none of {names:?}: {made:?}");
+    for k in 1..=named {
+        let world = scenario.prepare().await;
+        let plan = CrashPlan::failing(k, names, error.clone());
+        let channel = Arc::new(crashing(S::channel(&world), &plan));
+        let _finished = invoke(&plan, scenario.invoke(&world, channel)).await;
+        scenario.recover(&world).await;
+        let label = format!("{} on call {k} of {named} of {names:?}", error.kind.as_str());
+        let outcome = scenario.check(&world, &label).await;
+        assert_eq!(outcome, expected, "{label}: the sandboxes differ from a run without a fault");
+        scenario.finish(world).await;
+    }
+    named
 }
 
 /// The visibility timeout of the SAM template's queues ([`super::queue_settings`]): when a crashed
@@ -377,19 +452,19 @@ struct CrashingWalmart {
 #[async_trait]
 impl Walmart for CrashingWalmart {
     async fn list_items(&self, query: &ItemsQuery, d: &Deadline) -> Result<ItemsPage, ApiError> {
-        self.plan.call("walmart.list_items", self.inner.list_items(query, d)).await
+        self.plan.api_call("walmart.list_items", self.inner.list_items(query, d)).await
     }
     async fn get_item(&self, sku: &Sku, d: &Deadline) -> Result<SellerItem, ApiError> {
-        self.plan.call("walmart.get_item", self.inner.get_item(sku, d)).await
+        self.plan.api_call("walmart.get_item", self.inner.get_item(sku, d)).await
     }
     async fn search_catalog_by_gtin(&self, gtin: &Gtin, d: &Deadline) -> Result<Vec<CatalogItem>, ApiError> {
-        self.plan.call("walmart.search_catalog_by_gtin", self.inner.search_catalog_by_gtin(gtin, d)).await
+        self.plan.api_call("walmart.search_catalog_by_gtin", self.inner.search_catalog_by_gtin(gtin, d)).await
     }
     async fn submit_feed(&self, feed_type: FeedType, payload: &Value, d: &Deadline) -> Result<FeedId, ApiError> {
-        self.plan.call("walmart.submit_feed", self.inner.submit_feed(feed_type, payload, d)).await
+        self.plan.api_call("walmart.submit_feed", self.inner.submit_feed(feed_type, payload, d)).await
     }
     async fn recent_feeds(&self, d: &Deadline) -> Result<Vec<FeedSummary>, ApiError> {
-        self.plan.call("walmart.recent_feeds", self.inner.recent_feeds(d)).await
+        self.plan.api_call("walmart.recent_feeds", self.inner.recent_feeds(d)).await
     }
     async fn feed_status(
         &self,
@@ -399,32 +474,32 @@ impl Walmart for CrashingWalmart {
         d: &Deadline,
     ) -> Result<FeedStatusPage, ApiError> {
         self.plan
-            .call("walmart.feed_status", self.inner.feed_status(feed_id, offset, limit, d))
+            .api_call("walmart.feed_status", self.inner.feed_status(feed_id, offset, limit, d))
             .await
     }
     async fn get_inventory(&self, sku: &Sku, d: &Deadline) -> Result<u32, ApiError> {
-        self.plan.call("walmart.get_inventory", self.inner.get_inventory(sku, d)).await
+        self.plan.api_call("walmart.get_inventory", self.inner.get_inventory(sku, d)).await
     }
     async fn update_inventory(&self, sku: &Sku, quantity: u32, d: &Deadline) -> Result<(), ApiError> {
-        self.plan.call("walmart.update_inventory", self.inner.update_inventory(sku, quantity, d)).await
+        self.plan.api_call("walmart.update_inventory", self.inner.update_inventory(sku, quantity, d)).await
     }
     async fn update_price(&self, sku: &Sku, price: Money, d: &Deadline) -> Result<(), ApiError> {
-        self.plan.call("walmart.update_price", self.inner.update_price(sku, price, d)).await
+        self.plan.api_call("walmart.update_price", self.inner.update_price(sku, price, d)).await
     }
     async fn list_orders(&self, query: &OrdersQuery, d: &Deadline) -> Result<OrdersPage, ApiError> {
-        self.plan.call("walmart.list_orders", self.inner.list_orders(query, d)).await
+        self.plan.api_call("walmart.list_orders", self.inner.list_orders(query, d)).await
     }
     async fn next_orders(&self, cursor: &OrdersCursor, d: &Deadline) -> Result<OrdersPage, ApiError> {
-        self.plan.call("walmart.next_orders", self.inner.next_orders(cursor, d)).await
+        self.plan.api_call("walmart.next_orders", self.inner.next_orders(cursor, d)).await
     }
     async fn get_order(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.plan.call("walmart.get_order", self.inner.get_order(po, d)).await
+        self.plan.api_call("walmart.get_order", self.inner.get_order(po, d)).await
     }
     async fn acknowledge(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.plan.call("walmart.acknowledge", self.inner.acknowledge(po, d)).await
+        self.plan.api_call("walmart.acknowledge", self.inner.acknowledge(po, d)).await
     }
     async fn ship(&self, po: &PurchaseOrderId, lines: &[ShipLine], d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.plan.call("walmart.ship", self.inner.ship(po, lines, d)).await
+        self.plan.api_call("walmart.ship", self.inner.ship(po, lines, d)).await
     }
     async fn cancel_lines(
         &self,
@@ -432,7 +507,7 @@ impl Walmart for CrashingWalmart {
         lines: &[CancelLine],
         d: &Deadline,
     ) -> Result<WalmartOrder, ApiError> {
-        self.plan.call("walmart.cancel_lines", self.inner.cancel_lines(po, lines, d)).await
+        self.plan.api_call("walmart.cancel_lines", self.inner.cancel_lines(po, lines, d)).await
     }
     async fn refund_lines(
         &self,
@@ -440,16 +515,16 @@ impl Walmart for CrashingWalmart {
         lines: &[RefundLine],
         d: &Deadline,
     ) -> Result<WalmartOrder, ApiError> {
-        self.plan.call("walmart.refund_lines", self.inner.refund_lines(po, lines, d)).await
+        self.plan.api_call("walmart.refund_lines", self.inner.refund_lines(po, lines, d)).await
     }
     async fn list_returns(&self, query: &ReturnsQuery, d: &Deadline) -> Result<ReturnsPage, ApiError> {
-        self.plan.call("walmart.list_returns", self.inner.list_returns(query, d)).await
+        self.plan.api_call("walmart.list_returns", self.inner.list_returns(query, d)).await
     }
     async fn next_returns(&self, cursor: &str, d: &Deadline) -> Result<ReturnsPage, ApiError> {
-        self.plan.call("walmart.next_returns", self.inner.next_returns(cursor, d)).await
+        self.plan.api_call("walmart.next_returns", self.inner.next_returns(cursor, d)).await
     }
     async fn get_return(&self, id: &ReturnOrderId, d: &Deadline) -> Result<Option<WalmartReturn>, ApiError> {
-        self.plan.call("walmart.get_return", self.inner.get_return(id, d)).await
+        self.plan.api_call("walmart.get_return", self.inner.get_return(id, d)).await
     }
     async fn refund_return(
         &self,
@@ -459,7 +534,7 @@ impl Walmart for CrashingWalmart {
         d: &Deadline,
     ) -> Result<(), ApiError> {
         self.plan
-            .call("walmart.refund_return", self.inner.refund_return(id, customer_order_id, return_lines, d))
+            .api_call("walmart.refund_return", self.inner.refund_return(id, customer_order_id, return_lines, d))
             .await
     }
 }
@@ -472,7 +547,7 @@ struct CrashingCommerce {
 #[async_trait]
 impl Commerce for CrashingCommerce {
     async fn store_setup(&self, needs_msi: bool, d: &Deadline) -> Result<StoreSetup, ApiError> {
-        self.plan.call("commerce.store_setup", self.inner.store_setup(needs_msi, d)).await
+        self.plan.api_call("commerce.store_setup", self.inner.store_setup(needs_msi, d)).await
     }
     async fn products_page(
         &self,
@@ -480,16 +555,16 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<Product>, ApiError> {
-        self.plan.call("commerce.products_page", self.inner.products_page(query, page, d)).await
+        self.plan.api_call("commerce.products_page", self.inner.products_page(query, page, d)).await
     }
     async fn products_by_skus(&self, skus: &[Sku], d: &Deadline) -> Result<Vec<Product>, ApiError> {
-        self.plan.call("commerce.products_by_skus", self.inner.products_by_skus(skus, d)).await
+        self.plan.api_call("commerce.products_by_skus", self.inner.products_by_skus(skus, d)).await
     }
     async fn configurable_children(&self, sku: &Sku, d: &Deadline) -> Result<Vec<Product>, ApiError> {
-        self.plan.call("commerce.configurable_children", self.inner.configurable_children(sku, d)).await
+        self.plan.api_call("commerce.configurable_children", self.inner.configurable_children(sku, d)).await
     }
     async fn salable_quantity(&self, sku: &Sku, stock_id: u32, d: &Deadline) -> Result<f64, ApiError> {
-        self.plan.call("commerce.salable_quantity", self.inner.salable_quantity(sku, stock_id, d)).await
+        self.plan.api_call("commerce.salable_quantity", self.inner.salable_quantity(sku, stock_id, d)).await
     }
     async fn source_items_page(
         &self,
@@ -497,13 +572,13 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<SourceItem>, ApiError> {
-        self.plan.call("commerce.source_items_page", self.inner.source_items_page(skus, page, d)).await
+        self.plan.api_call("commerce.source_items_page", self.inner.source_items_page(skus, page, d)).await
     }
     async fn stock_for_website(&self, website_code: &str, d: &Deadline) -> Result<Stock, ApiError> {
-        self.plan.call("commerce.stock_for_website", self.inner.stock_for_website(website_code, d)).await
+        self.plan.api_call("commerce.stock_for_website", self.inner.stock_for_website(website_code, d)).await
     }
     async fn legacy_stock_item(&self, sku: &Sku, d: &Deadline) -> Result<StockItem, ApiError> {
-        self.plan.call("commerce.legacy_stock_item", self.inner.legacy_stock_item(sku, d)).await
+        self.plan.api_call("commerce.legacy_stock_item", self.inner.legacy_stock_item(sku, d)).await
     }
     async fn create_order_for(
         &self,
@@ -511,7 +586,7 @@ impl Commerce for CrashingCommerce {
         placement: &OrderPlacement,
         d: &Deadline,
     ) -> Result<PlacedOrder, ApiError> {
-        self.plan.call("commerce.create_order_for", self.inner.create_order_for(po, placement, d)).await
+        self.plan.api_call("commerce.create_order_for", self.inner.create_order_for(po, placement, d)).await
     }
     async fn orders_for_purchase_order(
         &self,
@@ -520,7 +595,7 @@ impl Commerce for CrashingCommerce {
         d: &Deadline,
     ) -> Result<Vec<Order>, ApiError> {
         self.plan
-            .call("commerce.orders_for_purchase_order", self.inner.orders_for_purchase_order(po, lookup, d))
+            .api_call("commerce.orders_for_purchase_order", self.inner.orders_for_purchase_order(po, lookup, d))
             .await
     }
     fn write_settle_time(&self) -> Duration {
@@ -533,14 +608,14 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<Order>, ApiError> {
-        self.plan.call("commerce.orders_page", self.inner.orders_page(since, filter, page, d)).await
+        self.plan.api_call("commerce.orders_page", self.inner.orders_page(since, filter, page, d)).await
     }
     async fn get_order(&self, order_id: CommerceOrderId, d: &Deadline) -> Result<Order, ApiError> {
-        self.plan.call("commerce.get_order", self.inner.get_order(order_id, d)).await
+        self.plan.api_call("commerce.get_order", self.inner.get_order(order_id, d)).await
     }
     async fn add_order_comment(&self, order_id: CommerceOrderId, comment: &str, d: &Deadline) -> Result<(), ApiError> {
         self.plan
-            .call("commerce.add_order_comment", self.inner.add_order_comment(order_id, comment, d))
+            .api_call("commerce.add_order_comment", self.inner.add_order_comment(order_id, comment, d))
             .await
     }
     async fn invoice_order(
@@ -549,10 +624,10 @@ impl Commerce for CrashingCommerce {
         items: &[ItemQuantity],
         d: &Deadline,
     ) -> Result<u64, ApiError> {
-        self.plan.call("commerce.invoice_order", self.inner.invoice_order(order_id, items, d)).await
+        self.plan.api_call("commerce.invoice_order", self.inner.invoice_order(order_id, items, d)).await
     }
     async fn cancel_order(&self, order_id: CommerceOrderId, d: &Deadline) -> Result<bool, ApiError> {
-        self.plan.call("commerce.cancel_order", self.inner.cancel_order(order_id, d)).await
+        self.plan.api_call("commerce.cancel_order", self.inner.cancel_order(order_id, d)).await
     }
     async fn shipments_page(
         &self,
@@ -560,16 +635,16 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<Shipment>, ApiError> {
-        self.plan.call("commerce.shipments_page", self.inner.shipments_page(since, page, d)).await
+        self.plan.api_call("commerce.shipments_page", self.inner.shipments_page(since, page, d)).await
     }
     async fn returns_supported(&self, d: &Deadline) -> Result<bool, ApiError> {
-        self.plan.call("commerce.returns_supported", self.inner.returns_supported(d)).await
+        self.plan.api_call("commerce.returns_supported", self.inner.returns_supported(d)).await
     }
     async fn request_return(&self, request: &ReturnRequest, d: &Deadline) -> Result<ReturnRecorded, ApiError> {
-        self.plan.call("commerce.request_return", self.inner.request_return(request, d)).await
+        self.plan.api_call("commerce.request_return", self.inner.request_return(request, d)).await
     }
     async fn returns_for_order(&self, order_id: CommerceOrderId, d: &Deadline) -> Result<Vec<Rma>, ApiError> {
-        self.plan.call("commerce.returns_for_order", self.inner.returns_for_order(order_id, d)).await
+        self.plan.api_call("commerce.returns_for_order", self.inner.returns_for_order(order_id, d)).await
     }
     async fn credit_memos_page(
         &self,
@@ -577,7 +652,7 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<CreditMemo>, ApiError> {
-        self.plan.call("commerce.credit_memos_page", self.inner.credit_memos_page(since, page, d)).await
+        self.plan.api_call("commerce.credit_memos_page", self.inner.credit_memos_page(since, page, d)).await
     }
     async fn refund_order_offline(
         &self,
@@ -588,7 +663,7 @@ impl Commerce for CrashingCommerce {
         d: &Deadline,
     ) -> Result<CreditMemoId, ApiError> {
         self.plan
-            .call("commerce.refund_order_offline", self.inner.refund_order_offline(order_id, items, arguments, comment, d))
+            .api_call("commerce.refund_order_offline", self.inner.refund_order_offline(order_id, items, arguments, comment, d))
             .await
     }
 }
