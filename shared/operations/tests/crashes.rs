@@ -803,3 +803,137 @@ async fn order_import_a_5xx_or_429_on_any_page_skips_no_order() {
         eprintln!("order-import: {kind:?} on each of {pages} page reads");
     }
 }
+
+/// inventory-sync's scheduled run over two pages of source items, every quantity changed.
+struct InventorySyncPages;
+
+#[async_trait(?Send)]
+impl CrashScenario for InventorySyncPages {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = CatalogWorld::with_products(TWO_PAGES_OF_PRODUCTS, true).await;
+        let changes: Vec<StockChange> = world
+            .skus
+            .iter()
+            .map(|sku| StockChange {
+                sku: sku.clone(),
+                source_code: "default".into(),
+                quantity: 7.0,
+                status: None,
+            })
+            .collect();
+        world
+            .sandboxes
+            .commerce_control()
+            .set_stock(&changes)
+            .await
+            .unwrap();
+        world.clock.advance(Duration::from_secs(300));
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::InventorySync).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::InventorySync]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        let inventory = world.sandboxes.walmart_control().inventory().await.unwrap();
+        let stale: Vec<_> = world
+            .skus
+            .iter()
+            .filter(|sku| inventory.get(sku.as_str()).is_none_or(|q| *q == 10))
+            .collect();
+        assert!(stale.is_empty(), "{label}: quantities not on Walmart: {stale:?}");
+        json!(inventory)
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// shipment-sync's scheduled run over two pages of Commerce shipments (100 a page): 101 orders,
+/// each shipped in Commerce, each shipped once on Walmart.
+struct ShipmentSyncPages;
+
+#[async_trait(?Send)]
+impl CrashScenario for ShipmentSyncPages {
+    type World = ManyOrders;
+    async fn prepare(&self) -> ManyOrders {
+        let world = OrderImportPages.prepare().await;
+        world.fx.import_and_create().await;
+        for order in world.fx.sandboxes.commerce_control().orders().await.unwrap() {
+            let order_id = world.fx.commerce_order_id(&order);
+            world
+                .fx
+                .sandboxes
+                .commerce_control()
+                .ship(
+                    order_id,
+                    vec![],
+                    TrackInput {
+                        carrier_code: "ups".into(),
+                        title: "UPS".into(),
+                        number: format!("1Z{order_id}"),
+                    },
+                    false,
+                )
+                .await
+                .unwrap();
+        }
+        world.fx.advance(Duration::from_secs(10));
+        world
+    }
+    fn channel(world: &ManyOrders) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &ManyOrders, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::ShipmentSync).await;
+    }
+    async fn recover(&self, world: &ManyOrders) {
+        run_again(&world.fx.ch, &world.fx.clock, &[Operation::ShipmentSync], ROUNDS).await;
+    }
+    async fn check(&self, world: &ManyOrders, label: &str) -> Value {
+        let received = world.fx.sandboxes.walmart_control().received().await.unwrap();
+        let mut shipped: BTreeMap<String, u32> = BTreeMap::new();
+        for s in &received.shipments {
+            *shipped.entry(s.purchase_order_id.clone()).or_default() += s.quantity;
+        }
+        for po in &world.pos {
+            assert_eq!(shipped.get(po.as_str()), Some(&1), "{label}: units of {po} shipped on Walmart");
+        }
+        json!({"orders_shipped": shipped.len(), "shipment_updates": received.shipments.len()})
+    }
+    async fn finish(&self, world: ManyOrders) {
+        world.fx.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_sync_a_5xx_or_429_on_any_page_skips_no_quantity() {
+    for kind in [ApiErrorKind::Server, ApiErrorKind::Throttled] {
+        let pages = fault_at_every_page(
+            &InventorySyncPages,
+            &["commerce.source_items_page"],
+            burst(Api::Commerce, kind),
+        )
+        .await;
+        eprintln!("inventory-sync: {kind:?} on each of {pages} page reads");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipment_sync_a_5xx_or_429_on_any_page_skips_no_shipment() {
+    for kind in [ApiErrorKind::Server, ApiErrorKind::Throttled] {
+        let pages = fault_at_every_page(
+            &ShipmentSyncPages,
+            &["commerce.shipments_page"],
+            burst(Api::Commerce, kind),
+        )
+        .await;
+        eprintln!("shipment-sync: {kind:?} on each of {pages} page reads");
+    }
+}
