@@ -222,8 +222,9 @@ pub trait CrashScenario {
 }
 
 /// Crashes the scenario's invocation after each of its port calls in turn, recovering and checking
-/// each time (and once without a crash). Returns how many port calls the uncrashed invocation made.
-pub async fn crash_at_every_step<S: CrashScenario>(scenario: &S) -> u64 {
+/// each time (and once without a crash). Returns the port calls the uncrashed invocation made, in
+/// order (`walmart.refund_return`), so a test can show which steps it crashed after.
+pub async fn crash_at_every_step<S: CrashScenario>(scenario: &S) -> Vec<&'static str> {
     let world = scenario.prepare().await;
     let plan = CrashPlan::counting();
     let channel = Arc::new(crashing(S::channel(&world), &plan));
@@ -246,7 +247,7 @@ pub async fn crash_at_every_step<S: CrashScenario>(scenario: &S) -> u64 {
         assert_eq!(outcome, expected, "{label}: the sandboxes differ from a run without a crash");
         scenario.finish(world).await;
     }
-    calls
+    made
 }
 
 /// A 5xx or 429 burst in the middle of a run: the scenario's invocation runs once per call named in
