@@ -157,8 +157,9 @@ pub(crate) enum SingleSend {
 pub(crate) type OfferSlot<T> = fn(&mut OfferState) -> (&mut Option<Sent<T>>, &mut Option<ListingIssue>);
 
 /// Sends one value (a quantity or a price) in a single call, written ahead: `record_sent` marks it
-/// sent in the offer, which is saved with its version before `call` runs, so a concurrent run or a
-/// redelivery never sends it twice. On failure the write-ahead is undone unless someone moved on
+/// sent (in flight) in the offer, which is saved with its version before `call` runs, so a
+/// concurrent run or a redelivery never sends it twice; Walmart's acceptance then confirms it, so a
+/// crash between the two leaves a value the next run sends again, not one lost. On failure the write-ahead is undone unless someone moved on
 /// since; a refusal that will repeat keeps the value, so the same refused value is not sent every
 /// run. Either way the offer carries Walmart's reason. `what` names the value in the problem.
 pub(crate) async fn send_single<T, C, F>(
@@ -176,6 +177,11 @@ where
 {
     let before = slot(&mut offer.record).0.clone();
     record_sent(&mut offer.record);
+    // In flight until Walmart's answer is confirmed below: a crash in between leaves a value the
+    // next run sends again rather than one it takes as sent.
+    if let Some(sent) = slot(&mut offer.record).0 {
+        sent.in_flight = true;
+    }
     let written = slot(&mut offer.record).0.clone();
     match ch.store.save(&mut offer).await {
         Ok(()) => {}
@@ -183,6 +189,19 @@ where
         Err(e) => return Err(e.into()),
     }
     let Err(e) = call().await else {
+        let confirmed = update_offer(ch, &offer.record.sku, |o| match slot(o).0 {
+            Some(sent) if Some(&*sent) == written.as_ref() => {
+                sent.in_flight = false;
+                true
+            }
+            // Moved on since: the newer value has its own confirmation.
+            _ => false,
+        })
+        .await;
+        if let Err(e) = confirmed {
+            // Sent again by the next run: the same value, harmless.
+            tracing::warn!(error = %e, "{what}: sent, but not confirmed in the offer");
+        }
         return Ok(SingleSend::Sent);
     };
     let retry = e.is_retryable();
@@ -197,6 +216,9 @@ where
         }
         if retry {
             *value = before.clone();
+        } else if let Some(refused) = value {
+            // Kept, so the same refused value is not sent every run.
+            refused.in_flight = false;
         }
         *issue_slot = Some(issue.clone());
         true
