@@ -718,19 +718,7 @@ struct ManyOrders {
 impl CrashScenario for OrderImportPages {
     type World = ManyOrders;
     async fn prepare(&self) -> ManyOrders {
-        let fx = Fixture::start().await;
-        let stock = StockChange {
-            sku: fx.skus[0].clone(),
-            source_code: "default".into(),
-            quantity: 1_000.0,
-            status: None,
-        };
-        fx.sandboxes.commerce_control().set_stock(&[stock]).await.unwrap();
-        let mut pos = Vec::new();
-        for _ in 0..TWO_PAGES_OF_ORDERS {
-            pos.push(fx.buyer_orders(&[(&fx.skus[0], 1, 1999)]).await);
-        }
-        ManyOrders { fx, pos }
+        ManyOrders::placed(TWO_PAGES_OF_ORDERS).await
     }
     fn channel(world: &ManyOrders) -> &Channel {
         &world.fx.ch
@@ -748,6 +736,34 @@ impl CrashScenario for OrderImportPages {
         .await;
     }
     async fn check(&self, world: &ManyOrders, label: &str) -> Value {
+        world.assert_each_created_once(label).await
+    }
+    async fn finish(&self, world: ManyOrders) {
+        world.fx.shutdown().await;
+    }
+}
+
+impl ManyOrders {
+    /// `count` Walmart orders of one unit of the first SKU (stocked for all of them).
+    async fn placed(count: usize) -> Self {
+        let fx = Fixture::start().await;
+        let stock = StockChange {
+            sku: fx.skus[0].clone(),
+            source_code: "default".into(),
+            quantity: 1_000.0,
+            status: None,
+        };
+        fx.sandboxes.commerce_control().set_stock(&[stock]).await.unwrap();
+        let mut pos = Vec::new();
+        for _ in 0..count {
+            pos.push(fx.buyer_orders(&[(&fx.skus[0], 1, 1999)]).await);
+        }
+        ManyOrders { fx, pos }
+    }
+
+    /// Every order created once in Commerce and acknowledged once.
+    async fn assert_each_created_once(&self, label: &str) -> Value {
+        let world = self;
         let mut per_po: BTreeMap<String, usize> = BTreeMap::new();
         for order in world.fx.sandboxes.commerce_control().orders().await.unwrap() {
             if let Some(po) = order["payment"]["po_number"].as_str() {
@@ -765,8 +781,21 @@ impl CrashScenario for OrderImportPages {
         }
         json!({"commerce_orders": per_po.len(), "acknowledged": acks.len()})
     }
-    async fn finish(&self, world: ManyOrders) {
-        world.fx.shutdown().await;
+
+    /// Created in Commerce, shipped there in full (tracking `1Z{order id}`).
+    async fn ship_all(&self) {
+        self.fx.import_and_create().await;
+        let control = self.fx.sandboxes.commerce_control();
+        for order in control.orders().await.unwrap() {
+            let order_id = self.fx.commerce_order_id(&order);
+            let track = TrackInput {
+                carrier_code: "ups".into(),
+                title: "UPS".into(),
+                number: format!("1Z{order_id}"),
+            };
+            control.ship(order_id, vec![], track, false).await.unwrap();
+        }
+        self.fx.advance(Duration::from_secs(10));
     }
 }
 
@@ -868,28 +897,8 @@ struct ShipmentSyncPages;
 impl CrashScenario for ShipmentSyncPages {
     type World = ManyOrders;
     async fn prepare(&self) -> ManyOrders {
-        let world = OrderImportPages.prepare().await;
-        world.fx.import_and_create().await;
-        for order in world.fx.sandboxes.commerce_control().orders().await.unwrap() {
-            let order_id = world.fx.commerce_order_id(&order);
-            world
-                .fx
-                .sandboxes
-                .commerce_control()
-                .ship(
-                    order_id,
-                    vec![],
-                    TrackInput {
-                        carrier_code: "ups".into(),
-                        title: "UPS".into(),
-                        number: format!("1Z{order_id}"),
-                    },
-                    false,
-                )
-                .await
-                .unwrap();
-        }
-        world.fx.advance(Duration::from_secs(10));
+        let world = ManyOrders::placed(TWO_PAGES_OF_ORDERS).await;
+        world.ship_all().await;
         world
     }
     fn channel(world: &ManyOrders) -> &Channel {
@@ -951,7 +960,7 @@ struct CancellationSyncPages;
 impl CrashScenario for CancellationSyncPages {
     type World = ManyOrders;
     async fn prepare(&self) -> ManyOrders {
-        let world = OrderImportPages.prepare().await;
+        let world = ManyOrders::placed(TWO_PAGES_OF_ORDERS).await;
         world.fx.import_and_create().await;
         let control = world.fx.sandboxes.commerce_control();
         for order in control.orders().await.unwrap() {
@@ -996,4 +1005,59 @@ async fn cancellation_sync_a_5xx_on_any_page_skips_no_cancellation() {
     )
     .await;
     eprintln!("{pages} page reads");
+}
+
+/// More than one page of Walmart returns (50 a page).
+const TWO_PAGES_OF_RETURNS: usize = 51;
+
+/// returns-sync's scheduled run over two pages of Walmart returns: 51 shipped orders, each
+/// returned on Walmart, each recorded once in Commerce (an RMA).
+struct ReturnsSyncPages;
+
+#[async_trait(?Send)]
+impl CrashScenario for ReturnsSyncPages {
+    type World = ManyOrders;
+    async fn prepare(&self) -> ManyOrders {
+        let world = ManyOrders::placed(TWO_PAGES_OF_RETURNS).await;
+        world.ship_all().await;
+        tick(world.fx.ch.clone(), Operation::ShipmentSync).await.unwrap();
+        for po in &world.pos {
+            walmart_return(&world.fx, po, &[(1, 1)]).await;
+        }
+        world.fx.advance(Duration::from_secs(30));
+        world
+    }
+    fn channel(world: &ManyOrders) -> &Channel {
+        &world.fx.ch
+    }
+    async fn invoke(&self, _: &ManyOrders, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::ReturnsSync).await;
+    }
+    async fn recover(&self, world: &ManyOrders) {
+        run_again(&world.fx.ch, &world.fx.clock, &[Operation::ReturnsSync], ROUNDS).await;
+    }
+    async fn check(&self, world: &ManyOrders, label: &str) -> Value {
+        let mut per_order: BTreeMap<u64, usize> = BTreeMap::new();
+        for rma in world.fx.sandboxes.commerce_control().returns().await.unwrap() {
+            *per_order.entry(rma["order_id"].as_u64().unwrap()).or_default() += 1;
+        }
+        assert_eq!(per_order.len(), world.pos.len(), "{label}: orders with an RMA");
+        assert!(per_order.values().all(|n| *n == 1), "{label}: one RMA per return: {per_order:?}");
+        json!({"rmas": per_order.len()})
+    }
+    async fn finish(&self, world: ManyOrders) {
+        world.fx.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returns_sync_a_429_on_any_page_skips_no_return() {
+    // One kind here, as for the other large worlds.
+    let pages = fault_at_every_page(
+        &ReturnsSyncPages,
+        &["walmart.list_returns", "walmart.next_returns"],
+        burst(Api::Walmart, ApiErrorKind::Throttled),
+    )
+    .await;
+    eprintln!("returns-sync: Throttled on each of {pages} page reads");
 }
