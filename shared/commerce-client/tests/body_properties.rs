@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{deadline, product, purchase_order, start, start_time, walmart_line};
 use commerce_sandbox::SandboxSettings;
+use common::{deadline, product, purchase_order, start, start_time, walmart_line};
 use domain::CustomerMapping;
 use ports::commerce::OrderPlacement;
 use ports::commerce::model::{
@@ -23,8 +23,18 @@ fn read<T: DeserializeOwned>(body: &str) -> Option<T> {
 }
 
 fn use_product(p: &Product) {
-    let _ = (p.attribute("upc"), p.is_enabled(), p.is_configurable(), p.price_money());
-    let _ = (p.special_price(), p.updated_at_ts(), p.child_ids(), p.category_ids());
+    let _ = (
+        p.attribute("upc"),
+        p.is_enabled(),
+        p.is_configurable(),
+        p.price_money(),
+    );
+    let _ = (
+        p.special_price(),
+        p.updated_at_ts(),
+        p.child_ids(),
+        p.category_ids(),
+    );
     let _ = p.to_snapshot("upc");
 }
 
@@ -81,7 +91,11 @@ fn any_json() -> impl Strategy<Value = Value> {
 fn paths(value: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     let children: Vec<(String, &Value)> = match value {
         Value::Object(members) => members.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Value::Array(items) => items.iter().enumerate().map(|(n, v)| (n.to_string(), v)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect(),
         _ => Vec::new(),
     };
     for (step, child) in children {
@@ -145,7 +159,10 @@ fn rendered_bodies() -> Vec<Value> {
             carrier_method: "flatrate_flatrate".into(),
             payment_method: "purchaseorder".into(),
         };
-        h.client.create_order_for(&po, &placement, &deadline()).await.unwrap();
+        h.client
+            .create_order_for(&po, &placement, &deadline())
+            .await
+            .unwrap();
         let product = control.product("MUG-1").await.unwrap();
         let order = control.orders().await.unwrap().remove(0);
         h.sandbox.shutdown().await;

@@ -332,7 +332,11 @@ mod tests {
             via: SentVia::Single,
             in_flight: true,
         });
-        assert_eq!(offer.quantity_change(5), Some(5), "written ahead, never confirmed: send again");
+        assert_eq!(
+            offer.quantity_change(5),
+            Some(5),
+            "written ahead, never confirmed: send again"
+        );
         offer.quantity.as_mut().unwrap().in_flight = false;
         assert_eq!(offer.quantity_change(5), None);
         assert_eq!(offer.quantity_change(4), Some(4));

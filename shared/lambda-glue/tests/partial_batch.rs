@@ -40,7 +40,11 @@ async fn world(live: bool) -> World {
         clock,
         sandboxes,
         channel: Arc::new(channel),
-        skus: seeded.matching.iter().map(|s| Sku::new(s.as_str()).unwrap()).collect(),
+        skus: seeded
+            .matching
+            .iter()
+            .map(|s| Sku::new(s.as_str()).unwrap())
+            .collect(),
     }
 }
 
@@ -62,7 +66,12 @@ async fn queued_bodies(w: &World, operation: Operation) -> Vec<String> {
 
 /// Delivers `good[0]`, a malformed body, then `good[1]` in one batch, as SQS hands them to the
 /// function, and returns the ids the function reported as failed.
-async fn deliver_with_a_bad_one(w: &World, operation: Operation, good: &[String], bad_body: &str) -> Vec<String> {
+async fn deliver_with_a_bad_one(
+    w: &World,
+    operation: Operation,
+    good: &[String],
+    bad_body: &str,
+) -> Vec<String> {
     assert_eq!(good.len(), 2, "{operation:?}: two good messages, got {good:?}");
     let record = |id: &str, body: &str| {
         json!({
@@ -107,10 +116,13 @@ fn deadline() -> Deadline {
 async fn catalog_import_a_malformed_message_fails_alone() {
     let w = world(false).await;
     for sku in &w.skus {
-        catalog_import::request_import(&w.channel, std::slice::from_ref(sku)).await.unwrap();
+        catalog_import::request_import(&w.channel, std::slice::from_ref(sku))
+            .await
+            .unwrap();
     }
     let good = queued_bodies(&w, Operation::CatalogImport).await;
-    let failed = deliver_with_a_bad_one(&w, Operation::CatalogImport, &good, r#"{"kind":"skus","skus":"#).await;
+    let failed =
+        deliver_with_a_bad_one(&w, Operation::CatalogImport, &good, r#"{"kind":"skus","skus":"#).await;
     assert_eq!(failed, vec![BAD.to_owned()]);
     for sku in &w.skus {
         let listing = w
@@ -127,7 +139,9 @@ async fn catalog_import_a_malformed_message_fails_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_match_a_malformed_message_fails_alone() {
     let w = world(false).await;
-    catalog_import::run_scheduled(&w.channel, &deadline()).await.unwrap();
+    catalog_import::run_scheduled(&w.channel, &deadline())
+        .await
+        .unwrap();
     // The import's nudge, and a second request for the same drafts.
     listing_match::request_match(&w.channel, &[]).await.unwrap();
     let good = queued_bodies(&w, Operation::ListingMatch).await;
@@ -158,14 +172,20 @@ async fn inventory_sync_a_malformed_message_fails_alone() {
         .collect();
     w.sandboxes.commerce_control().set_stock(&changes).await.unwrap();
     for sku in &w.skus {
-        inventory_sync::enqueue_urgent(&w.channel, std::slice::from_ref(sku)).await.unwrap();
+        inventory_sync::enqueue_urgent(&w.channel, std::slice::from_ref(sku))
+            .await
+            .unwrap();
     }
     let good = queued_bodies(&w, Operation::InventorySync).await;
     let failed = deliver_with_a_bad_one(&w, Operation::InventorySync, &good, "not json at all").await;
     assert_eq!(failed, vec![BAD.to_owned()]);
     let inventory = w.sandboxes.walmart_control().inventory().await.unwrap();
     for sku in &w.skus {
-        assert_ne!(inventory.get(sku.as_str()), Some(&10), "{sku} synced: {inventory:?}");
+        assert_ne!(
+            inventory.get(sku.as_str()),
+            Some(&10),
+            "{sku} synced: {inventory:?}"
+        );
     }
     w.sandboxes.shutdown().await;
 }
@@ -180,15 +200,29 @@ async fn price_sync_a_malformed_message_fails_alone() {
             special_from_date: None,
             special_to_date: None,
         };
-        w.sandboxes.commerce_control().set_price(sku.as_str(), &change).await.unwrap();
-        price_sync::enqueue(&w.channel, std::slice::from_ref(sku)).await.unwrap();
+        w.sandboxes
+            .commerce_control()
+            .set_price(sku.as_str(), &change)
+            .await
+            .unwrap();
+        price_sync::enqueue(&w.channel, std::slice::from_ref(sku))
+            .await
+            .unwrap();
     }
     let good = queued_bodies(&w, Operation::PriceSync).await;
     let failed = deliver_with_a_bad_one(&w, Operation::PriceSync, &good, r#"{"skus": [""]}"#).await;
     assert_eq!(failed, vec![BAD.to_owned()]);
     let prices = w.sandboxes.walmart_control().prices().await.unwrap();
-    assert_eq!(prices.get(w.skus[0].as_str()), Some(&Money::from_cents(2150)), "{prices:?}");
-    assert_eq!(prices.get(w.skus[1].as_str()), Some(&Money::from_cents(2375)), "{prices:?}");
+    assert_eq!(
+        prices.get(w.skus[0].as_str()),
+        Some(&Money::from_cents(2150)),
+        "{prices:?}"
+    );
+    assert_eq!(
+        prices.get(w.skus[1].as_str()),
+        Some(&Money::from_cents(2375)),
+        "{prices:?}"
+    );
     w.sandboxes.shutdown().await;
 }
 
@@ -218,7 +252,9 @@ async fn order_create_a_malformed_message_fails_alone() {
             .unwrap();
         pos.push(PurchaseOrderId::new(created.purchase_order_id).unwrap());
     }
-    order_import::run_scheduled(&w.channel, &deadline()).await.unwrap();
+    order_import::run_scheduled(&w.channel, &deadline())
+        .await
+        .unwrap();
     let good = queued_bodies(&w, Operation::OrderCreate).await;
     let failed = deliver_with_a_bad_one(
         &w,

@@ -17,8 +17,8 @@ use local_runner::plan::Plan;
 use operations::registry::{Handlers, Message};
 use operations::{Channel, OpError, RunReport};
 use ports::{
-    BoxFuture, Clock, Deadline, Expect, Item, Key, ManualClock, OutgoingMessage, QueueName, ScaledClock, StateStore,
-    SystemClock, WorkQueue,
+    BoxFuture, Clock, Deadline, Expect, Item, Key, ManualClock, OutgoingMessage, QueueName, ScaledClock,
+    StateStore, SystemClock, WorkQueue,
 };
 use serde_json::json;
 

@@ -414,7 +414,8 @@ struct SubmissionIntent {
 }
 
 async fn save_intent(ch: &Channel, kind: FeedKind, intent: &SubmissionIntent) -> Result<(), OpError> {
-    let body = serde_json::to_value(intent).map_err(|e| OpError::Invalid(format!("feed submission intent: {e}")))?;
+    let body =
+        serde_json::to_value(intent).map_err(|e| OpError::Invalid(format!("feed submission intent: {e}")))?;
     ch.store
         .put(
             Item {
@@ -482,7 +483,9 @@ pub(crate) async fn adopt_lost_submission(
 
 /// The submission of a `kind` feed is finished with (its items marked as sent).
 pub(crate) async fn forget_submission(ch: &Channel, kind: FeedKind) -> Result<(), OpError> {
-    ch.store.delete(&submission_intent_key(ch, kind), Expect::Any).await?;
+    ch.store
+        .delete(&submission_intent_key(ch, kind), Expect::Any)
+        .await?;
     Ok(())
 }
 

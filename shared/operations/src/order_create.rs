@@ -515,7 +515,12 @@ async fn record_failure(
 /// What follows creation: the acknowledgement, and Walmart cancellations that arrived while the
 /// order was being placed.
 /// `placed_now`: this invocation placed the order, so no earlier one can have acknowledged it.
-async fn finish(ch: &Channel, po: &PurchaseOrderId, placed_now: bool, deadline: &Deadline) -> Result<(), OpError> {
+async fn finish(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    placed_now: bool,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
     let record = acknowledge_once(ch, po, !placed_now, deadline).await?;
     if !record.cancellations_pending_in_commerce().is_empty()
         && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await

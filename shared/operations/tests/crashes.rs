@@ -55,7 +55,11 @@ impl OrderWorld {
     async fn created() -> Self {
         let mut world = Self::ordered().await;
         world.fx.import_and_create().await;
-        world.order_id = Some(world.fx.commerce_order_id(&world.fx.commerce_order(&world.po).await));
+        world.order_id = Some(
+            world
+                .fx
+                .commerce_order_id(&world.fx.commerce_order(&world.po).await),
+        );
         world
     }
 
@@ -86,7 +90,13 @@ impl OrderWorld {
             .filter(|a| a.purchase_order_id == self.po.as_str())
             .count();
         assert_eq!(acks, 1, "{label}: acknowledgements");
-        let dead = self.fx.ch.queues.dead_letters(QueueName::OrderCreate, 10).await.unwrap();
+        let dead = self
+            .fx
+            .ch
+            .queues
+            .dead_letters(QueueName::OrderCreate, 10)
+            .await
+            .unwrap();
         assert!(dead.is_empty(), "{label}: dead letters {dead:?}");
     }
 }
@@ -360,8 +370,14 @@ async fn shipment_sync_crashed_after_any_call_ships_each_unit_once_on_walmart() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_sync_crashed_after_any_call_cancels_each_unit_once_on_walmart() {
     let calls = crash_at_every_step(&SellerCancellation).await;
-    assert!(calls.contains(&"walmart.cancel_lines"), "crashed right after Walmart accepted the cancellation: {calls:?}");
-    eprintln!("cancellation-sync: crashed after each of {} port calls", calls.len());
+    assert!(
+        calls.contains(&"walmart.cancel_lines"),
+        "crashed right after Walmart accepted the cancellation: {calls:?}"
+    );
+    eprintln!(
+        "cancellation-sync: crashed after each of {} port calls",
+        calls.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,7 +385,10 @@ async fn returns_sync_crashed_after_any_call_records_one_rma_and_pays_one_refund
     let requested = crash_at_every_step(&ReturnRequested).await;
     assert!(requested.contains(&"commerce.request_return"), "{requested:?}");
     let refunded = crash_at_every_step(&ReturnRefunded).await;
-    assert!(refunded.contains(&"walmart.refund_return"), "crashed right after Walmart accepted the refund: {refunded:?}");
+    assert!(
+        refunded.contains(&"walmart.refund_return"),
+        "crashed right after Walmart accepted the refund: {refunded:?}"
+    );
     eprintln!(
         "returns-sync: crashed after each of {} (return) and {} (refund) port calls",
         requested.len(),
@@ -467,7 +486,9 @@ impl CrashScenario for ListingMatch {
     type World = CatalogWorld;
     async fn prepare(&self) -> CatalogWorld {
         let world = CatalogWorld::seeded(false).await;
-        tick(world.channel.clone(), Operation::CatalogImport).await.unwrap();
+        tick(world.channel.clone(), Operation::CatalogImport)
+            .await
+            .unwrap();
         // A partial feed waits a minute for more drafts.
         world.clock.advance(Duration::from_secs(61));
         world
@@ -527,7 +548,11 @@ impl CrashScenario for InventorySync {
     async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
         let inventory = world.sandboxes.walmart_control().inventory().await.unwrap();
         let (changed, zeroed) = (&world.skus[0], &world.skus[1]);
-        assert_ne!(inventory.get(changed.as_str()), Some(&10), "{label}: {inventory:?}");
+        assert_ne!(
+            inventory.get(changed.as_str()),
+            Some(&10),
+            "{label}: {inventory:?}"
+        );
         assert_eq!(inventory.get(zeroed.as_str()), Some(&0), "{label}: {inventory:?}");
         json!(inventory)
     }
@@ -577,7 +602,12 @@ impl CrashScenario for PriceSync {
             Some(2499),
             "{label}: {prices:?}"
         );
-        json!(prices.iter().map(|(sku, p)| (sku.clone(), p.cents())).collect::<BTreeMap<_, _>>())
+        json!(
+            prices
+                .iter()
+                .map(|(sku, p)| (sku.clone(), p.cents()))
+                .collect::<BTreeMap<_, _>>()
+        )
     }
     async fn finish(&self, world: CatalogWorld) {
         world.sandboxes.shutdown().await;
@@ -776,8 +806,16 @@ impl ManyOrders {
             *acks.entry(ack.purchase_order_id.clone()).or_default() += 1;
         }
         for po in &world.pos {
-            assert_eq!(per_po.get(po.as_str()), Some(&1), "{label}: Commerce orders for {po}");
-            assert_eq!(acks.get(po.as_str()), Some(&1), "{label}: acknowledgements of {po}");
+            assert_eq!(
+                per_po.get(po.as_str()),
+                Some(&1),
+                "{label}: Commerce orders for {po}"
+            );
+            assert_eq!(
+                acks.get(po.as_str()),
+                Some(&1),
+                "{label}: acknowledgements of {po}"
+            );
         }
         json!({"commerce_orders": per_po.len(), "acknowledged": acks.len()})
     }
@@ -917,7 +955,11 @@ impl CrashScenario for ShipmentSyncPages {
             *shipped.entry(s.purchase_order_id.clone()).or_default() += s.quantity;
         }
         for po in &world.pos {
-            assert_eq!(shipped.get(po.as_str()), Some(&1), "{label}: units of {po} shipped on Walmart");
+            assert_eq!(
+                shipped.get(po.as_str()),
+                Some(&1),
+                "{label}: units of {po} shipped on Walmart"
+            );
         }
         json!({"orders_shipped": shipped.len(), "shipment_updates": received.shipments.len()})
     }
@@ -976,7 +1018,13 @@ impl CrashScenario for CancellationSyncPages {
         let _ = tick(channel, Operation::CancellationSync).await;
     }
     async fn recover(&self, world: &ManyOrders) {
-        run_again(&world.fx.ch, &world.fx.clock, &[Operation::CancellationSync], ROUNDS).await;
+        run_again(
+            &world.fx.ch,
+            &world.fx.clock,
+            &[Operation::CancellationSync],
+            ROUNDS,
+        )
+        .await;
     }
     async fn check(&self, world: &ManyOrders, label: &str) -> Value {
         let received = world.fx.sandboxes.walmart_control().received().await.unwrap();
@@ -985,7 +1033,11 @@ impl CrashScenario for CancellationSyncPages {
             *cancelled.entry(c.purchase_order_id.clone()).or_default() += c.quantity;
         }
         for po in &world.pos {
-            assert_eq!(cancelled.get(po.as_str()), Some(&1), "{label}: units of {po} cancelled on Walmart");
+            assert_eq!(
+                cancelled.get(po.as_str()),
+                Some(&1),
+                "{label}: units of {po} cancelled on Walmart"
+            );
         }
         json!({"orders_cancelled": cancelled.len(), "cancellation_updates": received.cancellations.len()})
     }
@@ -1000,7 +1052,11 @@ async fn cancellation_sync_a_5xx_on_any_page_skips_no_cancellation() {
     // retryable ApiError once the client gave up); the smaller tests above run both.
     let pages = fault_at_every_page(
         &CancellationSyncPages,
-        &["commerce.orders_page", "walmart.list_orders", "walmart.next_orders"],
+        &[
+            "commerce.orders_page",
+            "walmart.list_orders",
+            "walmart.next_orders",
+        ],
         burst(Api::Commerce, ApiErrorKind::Server),
     )
     .await;
@@ -1042,7 +1098,10 @@ impl CrashScenario for ReturnsSyncPages {
             *per_order.entry(rma["order_id"].as_u64().unwrap()).or_default() += 1;
         }
         assert_eq!(per_order.len(), world.pos.len(), "{label}: orders with an RMA");
-        assert!(per_order.values().all(|n| *n == 1), "{label}: one RMA per return: {per_order:?}");
+        assert!(
+            per_order.values().all(|n| *n == 1),
+            "{label}: one RMA per return: {per_order:?}"
+        );
         json!({"rmas": per_order.len()})
     }
     async fn finish(&self, world: ManyOrders) {

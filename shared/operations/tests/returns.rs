@@ -6,9 +6,7 @@ mod orders_fixture;
 
 use std::time::Duration;
 
-use domain::{
-    CreditMemoId, LineNumber, Money, OrderSummary, ReturnOrderId, ReturnRecord, ReturnStatus,
-};
+use domain::{CreditMemoId, LineNumber, Money, OrderSummary, ReturnOrderId, ReturnRecord, ReturnStatus};
 use operations::dashboard::{self, DateRange, ReturnBucket, return_key};
 use operations::testkit::CommerceSandboxSettings;
 use operations::{RunReport, returns_sync};

@@ -229,7 +229,11 @@ fn rendered_bodies_with_any_member_changed_give_an_error_or_a_value() {
         cases: 2_000,
         ..Config::default()
     });
-    let mutation = (0..bodies.len(), any::<prop::sample::Index>(), prop::option::weighted(0.8, any_json()));
+    let mutation = (
+        0..bodies.len(),
+        any::<prop::sample::Index>(),
+        prop::option::weighted(0.8, any_json()),
+    );
     runner
         .run(&mutation, |(which, at, with)| {
             let body = &bodies[which];

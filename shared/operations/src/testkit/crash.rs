@@ -11,16 +11,18 @@
 //! (SQS redelivery, the next schedule tick) and its exactly-once checks.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::{
-    CommerceOrderId, Operation, CreditMemoId, CustomerOrderId, FeedId, Gtin, Money, PurchaseOrder, PurchaseOrderId,
-    ReturnOrderId, Sku, Timestamp,
+    CommerceOrderId, CreditMemoId, CustomerOrderId, FeedId, Gtin, Money, Operation, PurchaseOrder,
+    PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
 };
-use ports::commerce::model::{CreditMemo, ItemQuantity, Order, Product, Rma, Shipment, SourceItem, Stock, StockItem};
+use ports::commerce::model::{
+    CreditMemo, ItemQuantity, Order, Product, Rma, Shipment, SourceItem, Stock, StockItem,
+};
 use ports::commerce::{
     OrderFilter, OrderLookup, OrderPlacement, PlacedOrder, ProductQuery, RefundArguments, ReturnRecorded,
     ReturnRequest, StoreSetup,
@@ -31,9 +33,9 @@ use ports::walmart::{
     WalmartReturn,
 };
 use ports::{
-    ApiError, Claim, ManualClock, ClaimTerms, ClaimToken, Commerce, Deadline, Delivery, Expect, IdempotencyKey, Item, Key,
-    OutgoingMessage, Page, PageRequest, Query, QueueError, QueueName, SearchPage, StateStore, StoreError,
-    Stored, Version, Walmart, WorkQueue, Write,
+    ApiError, Claim, ClaimTerms, ClaimToken, Commerce, Deadline, Delivery, Expect, IdempotencyKey, Item, Key,
+    ManualClock, OutgoingMessage, Page, PageRequest, Query, QueueError, QueueName, SearchPage, StateStore,
+    StoreError, Stored, Version, Walmart, WorkQueue, Write,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -107,7 +109,10 @@ impl CrashPlan {
         }
         let answer = port_call.await;
         let n = {
-            let mut made = self.made.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut made = self
+                .made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             made.push(name);
             self.calls.fetch_add(1, Ordering::SeqCst) + 1
         };
@@ -244,7 +249,10 @@ pub async fn crash_at_every_step<S: CrashScenario>(scenario: &S) -> Vec<&'static
         let crashed_after = plan.calls_made().last().copied().unwrap_or("nothing");
         let label = format!("crashed after port call {k} of {calls} ({crashed_after}; uncrashed: {made:?})");
         let outcome = scenario.check(&world, &label).await;
-        assert_eq!(outcome, expected, "{label}: the sandboxes differ from a run without a crash");
+        assert_eq!(
+            outcome, expected,
+            "{label}: the sandboxes differ from a run without a crash"
+        );
         scenario.finish(world).await;
     }
     made
@@ -255,7 +263,11 @@ pub async fn crash_at_every_step<S: CrashScenario>(scenario: &S) -> Vec<&'static
 /// itself carries on as it chooses), then the scenario's recovery (the next ticks) and checks, which
 /// must show the same as without a fault: the cursor skipped nothing and nothing happened twice.
 /// Returns how many such calls the undisturbed invocation made.
-pub async fn fault_at_every_page<S: CrashScenario>(scenario: &S, names: &[&'static str], error: ApiError) -> u64 {
+pub async fn fault_at_every_page<S: CrashScenario>(
+    scenario: &S,
+    names: &[&'static str],
+    error: ApiError,
+) -> u64 {
     let world = scenario.prepare().await;
     let plan = CrashPlan::counting();
     let channel = Arc::new(crashing(S::channel(&world), &plan));
@@ -274,7 +286,10 @@ pub async fn fault_at_every_page<S: CrashScenario>(scenario: &S, names: &[&'stat
         scenario.recover(&world).await;
         let label = format!("{} on call {k} of {named} of {names:?}", error.kind.as_str());
         let outcome = scenario.check(&world, &label).await;
-        assert_eq!(outcome, expected, "{label}: the sandboxes differ from a run without a fault");
+        assert_eq!(
+            outcome, expected,
+            "{label}: the sandboxes differ from a run without a fault"
+        );
         scenario.finish(world).await;
     }
     named
@@ -300,7 +315,11 @@ pub async fn tick(channel: Arc<Channel>, operation: Operation) -> Result<RunRepo
 /// source mapping, never crashed), handles it on `channel`, deletes it when handled and makes it
 /// visible again when not. A crash drops this before the delete: the message comes back after the
 /// visibility timeout, as SQS redelivers it.
-pub async fn deliver_one(delivery: &Channel, channel: Arc<Channel>, operation: Operation) -> Result<(), OpError> {
+pub async fn deliver_one(
+    delivery: &Channel,
+    channel: Arc<Channel>,
+    operation: Operation,
+) -> Result<(), OpError> {
     let (queue, handle) = registry::handlers(operation)
         .queue
         .expect("the operation consumes a queue");
@@ -371,13 +390,17 @@ impl StateStore for CrashingStore {
         self.plan.call("store.put", self.inner.put(item, expect)).await
     }
     async fn delete(&self, key: &Key, expect: Expect) -> Result<(), StoreError> {
-        self.plan.call("store.delete", self.inner.delete(key, expect)).await
+        self.plan
+            .call("store.delete", self.inner.delete(key, expect))
+            .await
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.plan.call("store.query", self.inner.query(query)).await
     }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        self.plan.call("store.transact", self.inner.transact(writes)).await
+        self.plan
+            .call("store.transact", self.inner.transact(writes))
+            .await
     }
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
         self.plan.call("store.put_many", self.inner.put_many(items)).await
@@ -393,7 +416,10 @@ impl StateStore for CrashingStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         self.plan
-            .call("store.complete", self.inner.complete(key, token, result, expires_at))
+            .call(
+                "store.complete",
+                self.inner.complete(key, token, result, expires_at),
+            )
             .await
     }
     async fn renew(
@@ -407,7 +433,9 @@ impl StateStore for CrashingStore {
             .await
     }
     async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
-        self.plan.call("store.release", self.inner.release(key, token)).await
+        self.plan
+            .call("store.release", self.inner.release(key, token))
+            .await
     }
 }
 
@@ -419,16 +447,29 @@ struct CrashingQueues {
 #[async_trait]
 impl WorkQueue for CrashingQueues {
     async fn send(&self, queue: QueueName, message: OutgoingMessage) -> Result<(), QueueError> {
-        self.plan.call("queue.send", self.inner.send(queue, message)).await
+        self.plan
+            .call("queue.send", self.inner.send(queue, message))
+            .await
     }
     async fn send_all(&self, queue: QueueName, messages: Vec<OutgoingMessage>) -> Result<(), QueueError> {
-        self.plan.call("queue.send_all", self.inner.send_all(queue, messages)).await
+        self.plan
+            .call("queue.send_all", self.inner.send_all(queue, messages))
+            .await
     }
-    async fn receive(&self, queue: QueueName, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
-        self.plan.call("queue.receive", self.inner.receive(queue, max, wait)).await
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<Delivery>, QueueError> {
+        self.plan
+            .call("queue.receive", self.inner.receive(queue, max, wait))
+            .await
     }
     async fn delete(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
-        self.plan.call("queue.delete", self.inner.delete(queue, receipt)).await
+        self.plan
+            .call("queue.delete", self.inner.delete(queue, receipt))
+            .await
     }
     async fn change_visibility(
         &self,
@@ -437,11 +478,16 @@ impl WorkQueue for CrashingQueues {
         timeout: Duration,
     ) -> Result<(), QueueError> {
         self.plan
-            .call("queue.change_visibility", self.inner.change_visibility(queue, receipt, timeout))
+            .call(
+                "queue.change_visibility",
+                self.inner.change_visibility(queue, receipt, timeout),
+            )
             .await
     }
     async fn dead_letters(&self, queue: QueueName, max: usize) -> Result<Vec<Delivery>, QueueError> {
-        self.plan.call("queue.dead_letters", self.inner.dead_letters(queue, max)).await
+        self.plan
+            .call("queue.dead_letters", self.inner.dead_letters(queue, max))
+            .await
     }
 }
 
@@ -453,19 +499,40 @@ struct CrashingWalmart {
 #[async_trait]
 impl Walmart for CrashingWalmart {
     async fn list_items(&self, query: &ItemsQuery, d: &Deadline) -> Result<ItemsPage, ApiError> {
-        self.plan.api_call("walmart.list_items", self.inner.list_items(query, d)).await
+        self.plan
+            .api_call("walmart.list_items", self.inner.list_items(query, d))
+            .await
     }
     async fn get_item(&self, sku: &Sku, d: &Deadline) -> Result<SellerItem, ApiError> {
-        self.plan.api_call("walmart.get_item", self.inner.get_item(sku, d)).await
+        self.plan
+            .api_call("walmart.get_item", self.inner.get_item(sku, d))
+            .await
     }
     async fn search_catalog_by_gtin(&self, gtin: &Gtin, d: &Deadline) -> Result<Vec<CatalogItem>, ApiError> {
-        self.plan.api_call("walmart.search_catalog_by_gtin", self.inner.search_catalog_by_gtin(gtin, d)).await
+        self.plan
+            .api_call(
+                "walmart.search_catalog_by_gtin",
+                self.inner.search_catalog_by_gtin(gtin, d),
+            )
+            .await
     }
-    async fn submit_feed(&self, feed_type: FeedType, payload: &Value, d: &Deadline) -> Result<FeedId, ApiError> {
-        self.plan.api_call("walmart.submit_feed", self.inner.submit_feed(feed_type, payload, d)).await
+    async fn submit_feed(
+        &self,
+        feed_type: FeedType,
+        payload: &Value,
+        d: &Deadline,
+    ) -> Result<FeedId, ApiError> {
+        self.plan
+            .api_call(
+                "walmart.submit_feed",
+                self.inner.submit_feed(feed_type, payload, d),
+            )
+            .await
     }
     async fn recent_feeds(&self, d: &Deadline) -> Result<Vec<FeedSummary>, ApiError> {
-        self.plan.api_call("walmart.recent_feeds", self.inner.recent_feeds(d)).await
+        self.plan
+            .api_call("walmart.recent_feeds", self.inner.recent_feeds(d))
+            .await
     }
     async fn feed_status(
         &self,
@@ -475,32 +542,59 @@ impl Walmart for CrashingWalmart {
         d: &Deadline,
     ) -> Result<FeedStatusPage, ApiError> {
         self.plan
-            .api_call("walmart.feed_status", self.inner.feed_status(feed_id, offset, limit, d))
+            .api_call(
+                "walmart.feed_status",
+                self.inner.feed_status(feed_id, offset, limit, d),
+            )
             .await
     }
     async fn get_inventory(&self, sku: &Sku, d: &Deadline) -> Result<u32, ApiError> {
-        self.plan.api_call("walmart.get_inventory", self.inner.get_inventory(sku, d)).await
+        self.plan
+            .api_call("walmart.get_inventory", self.inner.get_inventory(sku, d))
+            .await
     }
     async fn update_inventory(&self, sku: &Sku, quantity: u32, d: &Deadline) -> Result<(), ApiError> {
-        self.plan.api_call("walmart.update_inventory", self.inner.update_inventory(sku, quantity, d)).await
+        self.plan
+            .api_call(
+                "walmart.update_inventory",
+                self.inner.update_inventory(sku, quantity, d),
+            )
+            .await
     }
     async fn update_price(&self, sku: &Sku, price: Money, d: &Deadline) -> Result<(), ApiError> {
-        self.plan.api_call("walmart.update_price", self.inner.update_price(sku, price, d)).await
+        self.plan
+            .api_call("walmart.update_price", self.inner.update_price(sku, price, d))
+            .await
     }
     async fn list_orders(&self, query: &OrdersQuery, d: &Deadline) -> Result<OrdersPage, ApiError> {
-        self.plan.api_call("walmart.list_orders", self.inner.list_orders(query, d)).await
+        self.plan
+            .api_call("walmart.list_orders", self.inner.list_orders(query, d))
+            .await
     }
     async fn next_orders(&self, cursor: &OrdersCursor, d: &Deadline) -> Result<OrdersPage, ApiError> {
-        self.plan.api_call("walmart.next_orders", self.inner.next_orders(cursor, d)).await
+        self.plan
+            .api_call("walmart.next_orders", self.inner.next_orders(cursor, d))
+            .await
     }
     async fn get_order(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.plan.api_call("walmart.get_order", self.inner.get_order(po, d)).await
+        self.plan
+            .api_call("walmart.get_order", self.inner.get_order(po, d))
+            .await
     }
     async fn acknowledge(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.plan.api_call("walmart.acknowledge", self.inner.acknowledge(po, d)).await
+        self.plan
+            .api_call("walmart.acknowledge", self.inner.acknowledge(po, d))
+            .await
     }
-    async fn ship(&self, po: &PurchaseOrderId, lines: &[ShipLine], d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.plan.api_call("walmart.ship", self.inner.ship(po, lines, d)).await
+    async fn ship(
+        &self,
+        po: &PurchaseOrderId,
+        lines: &[ShipLine],
+        d: &Deadline,
+    ) -> Result<WalmartOrder, ApiError> {
+        self.plan
+            .api_call("walmart.ship", self.inner.ship(po, lines, d))
+            .await
     }
     async fn cancel_lines(
         &self,
@@ -508,7 +602,9 @@ impl Walmart for CrashingWalmart {
         lines: &[CancelLine],
         d: &Deadline,
     ) -> Result<WalmartOrder, ApiError> {
-        self.plan.api_call("walmart.cancel_lines", self.inner.cancel_lines(po, lines, d)).await
+        self.plan
+            .api_call("walmart.cancel_lines", self.inner.cancel_lines(po, lines, d))
+            .await
     }
     async fn refund_lines(
         &self,
@@ -516,16 +612,24 @@ impl Walmart for CrashingWalmart {
         lines: &[RefundLine],
         d: &Deadline,
     ) -> Result<WalmartOrder, ApiError> {
-        self.plan.api_call("walmart.refund_lines", self.inner.refund_lines(po, lines, d)).await
+        self.plan
+            .api_call("walmart.refund_lines", self.inner.refund_lines(po, lines, d))
+            .await
     }
     async fn list_returns(&self, query: &ReturnsQuery, d: &Deadline) -> Result<ReturnsPage, ApiError> {
-        self.plan.api_call("walmart.list_returns", self.inner.list_returns(query, d)).await
+        self.plan
+            .api_call("walmart.list_returns", self.inner.list_returns(query, d))
+            .await
     }
     async fn next_returns(&self, cursor: &str, d: &Deadline) -> Result<ReturnsPage, ApiError> {
-        self.plan.api_call("walmart.next_returns", self.inner.next_returns(cursor, d)).await
+        self.plan
+            .api_call("walmart.next_returns", self.inner.next_returns(cursor, d))
+            .await
     }
     async fn get_return(&self, id: &ReturnOrderId, d: &Deadline) -> Result<Option<WalmartReturn>, ApiError> {
-        self.plan.api_call("walmart.get_return", self.inner.get_return(id, d)).await
+        self.plan
+            .api_call("walmart.get_return", self.inner.get_return(id, d))
+            .await
     }
     async fn refund_return(
         &self,
@@ -535,7 +639,10 @@ impl Walmart for CrashingWalmart {
         d: &Deadline,
     ) -> Result<(), ApiError> {
         self.plan
-            .api_call("walmart.refund_return", self.inner.refund_return(id, customer_order_id, return_lines, d))
+            .api_call(
+                "walmart.refund_return",
+                self.inner.refund_return(id, customer_order_id, return_lines, d),
+            )
             .await
     }
 }
@@ -548,7 +655,9 @@ struct CrashingCommerce {
 #[async_trait]
 impl Commerce for CrashingCommerce {
     async fn store_setup(&self, needs_msi: bool, d: &Deadline) -> Result<StoreSetup, ApiError> {
-        self.plan.api_call("commerce.store_setup", self.inner.store_setup(needs_msi, d)).await
+        self.plan
+            .api_call("commerce.store_setup", self.inner.store_setup(needs_msi, d))
+            .await
     }
     async fn products_page(
         &self,
@@ -556,16 +665,30 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<Product>, ApiError> {
-        self.plan.api_call("commerce.products_page", self.inner.products_page(query, page, d)).await
+        self.plan
+            .api_call("commerce.products_page", self.inner.products_page(query, page, d))
+            .await
     }
     async fn products_by_skus(&self, skus: &[Sku], d: &Deadline) -> Result<Vec<Product>, ApiError> {
-        self.plan.api_call("commerce.products_by_skus", self.inner.products_by_skus(skus, d)).await
+        self.plan
+            .api_call("commerce.products_by_skus", self.inner.products_by_skus(skus, d))
+            .await
     }
     async fn configurable_children(&self, sku: &Sku, d: &Deadline) -> Result<Vec<Product>, ApiError> {
-        self.plan.api_call("commerce.configurable_children", self.inner.configurable_children(sku, d)).await
+        self.plan
+            .api_call(
+                "commerce.configurable_children",
+                self.inner.configurable_children(sku, d),
+            )
+            .await
     }
     async fn salable_quantity(&self, sku: &Sku, stock_id: u32, d: &Deadline) -> Result<f64, ApiError> {
-        self.plan.api_call("commerce.salable_quantity", self.inner.salable_quantity(sku, stock_id, d)).await
+        self.plan
+            .api_call(
+                "commerce.salable_quantity",
+                self.inner.salable_quantity(sku, stock_id, d),
+            )
+            .await
     }
     async fn source_items_page(
         &self,
@@ -573,13 +696,25 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<SourceItem>, ApiError> {
-        self.plan.api_call("commerce.source_items_page", self.inner.source_items_page(skus, page, d)).await
+        self.plan
+            .api_call(
+                "commerce.source_items_page",
+                self.inner.source_items_page(skus, page, d),
+            )
+            .await
     }
     async fn stock_for_website(&self, website_code: &str, d: &Deadline) -> Result<Stock, ApiError> {
-        self.plan.api_call("commerce.stock_for_website", self.inner.stock_for_website(website_code, d)).await
+        self.plan
+            .api_call(
+                "commerce.stock_for_website",
+                self.inner.stock_for_website(website_code, d),
+            )
+            .await
     }
     async fn legacy_stock_item(&self, sku: &Sku, d: &Deadline) -> Result<StockItem, ApiError> {
-        self.plan.api_call("commerce.legacy_stock_item", self.inner.legacy_stock_item(sku, d)).await
+        self.plan
+            .api_call("commerce.legacy_stock_item", self.inner.legacy_stock_item(sku, d))
+            .await
     }
     async fn create_order_for(
         &self,
@@ -587,7 +722,12 @@ impl Commerce for CrashingCommerce {
         placement: &OrderPlacement,
         d: &Deadline,
     ) -> Result<PlacedOrder, ApiError> {
-        self.plan.api_call("commerce.create_order_for", self.inner.create_order_for(po, placement, d)).await
+        self.plan
+            .api_call(
+                "commerce.create_order_for",
+                self.inner.create_order_for(po, placement, d),
+            )
+            .await
     }
     async fn orders_for_purchase_order(
         &self,
@@ -596,7 +736,10 @@ impl Commerce for CrashingCommerce {
         d: &Deadline,
     ) -> Result<Vec<Order>, ApiError> {
         self.plan
-            .api_call("commerce.orders_for_purchase_order", self.inner.orders_for_purchase_order(po, lookup, d))
+            .api_call(
+                "commerce.orders_for_purchase_order",
+                self.inner.orders_for_purchase_order(po, lookup, d),
+            )
             .await
     }
     fn write_settle_time(&self) -> Duration {
@@ -609,14 +752,29 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<Order>, ApiError> {
-        self.plan.api_call("commerce.orders_page", self.inner.orders_page(since, filter, page, d)).await
+        self.plan
+            .api_call(
+                "commerce.orders_page",
+                self.inner.orders_page(since, filter, page, d),
+            )
+            .await
     }
     async fn get_order(&self, order_id: CommerceOrderId, d: &Deadline) -> Result<Order, ApiError> {
-        self.plan.api_call("commerce.get_order", self.inner.get_order(order_id, d)).await
-    }
-    async fn add_order_comment(&self, order_id: CommerceOrderId, comment: &str, d: &Deadline) -> Result<(), ApiError> {
         self.plan
-            .api_call("commerce.add_order_comment", self.inner.add_order_comment(order_id, comment, d))
+            .api_call("commerce.get_order", self.inner.get_order(order_id, d))
+            .await
+    }
+    async fn add_order_comment(
+        &self,
+        order_id: CommerceOrderId,
+        comment: &str,
+        d: &Deadline,
+    ) -> Result<(), ApiError> {
+        self.plan
+            .api_call(
+                "commerce.add_order_comment",
+                self.inner.add_order_comment(order_id, comment, d),
+            )
             .await
     }
     async fn invoice_order(
@@ -625,10 +783,17 @@ impl Commerce for CrashingCommerce {
         items: &[ItemQuantity],
         d: &Deadline,
     ) -> Result<u64, ApiError> {
-        self.plan.api_call("commerce.invoice_order", self.inner.invoice_order(order_id, items, d)).await
+        self.plan
+            .api_call(
+                "commerce.invoice_order",
+                self.inner.invoice_order(order_id, items, d),
+            )
+            .await
     }
     async fn cancel_order(&self, order_id: CommerceOrderId, d: &Deadline) -> Result<bool, ApiError> {
-        self.plan.api_call("commerce.cancel_order", self.inner.cancel_order(order_id, d)).await
+        self.plan
+            .api_call("commerce.cancel_order", self.inner.cancel_order(order_id, d))
+            .await
     }
     async fn shipments_page(
         &self,
@@ -636,16 +801,34 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<Shipment>, ApiError> {
-        self.plan.api_call("commerce.shipments_page", self.inner.shipments_page(since, page, d)).await
+        self.plan
+            .api_call(
+                "commerce.shipments_page",
+                self.inner.shipments_page(since, page, d),
+            )
+            .await
     }
     async fn returns_supported(&self, d: &Deadline) -> Result<bool, ApiError> {
-        self.plan.api_call("commerce.returns_supported", self.inner.returns_supported(d)).await
+        self.plan
+            .api_call("commerce.returns_supported", self.inner.returns_supported(d))
+            .await
     }
-    async fn request_return(&self, request: &ReturnRequest, d: &Deadline) -> Result<ReturnRecorded, ApiError> {
-        self.plan.api_call("commerce.request_return", self.inner.request_return(request, d)).await
+    async fn request_return(
+        &self,
+        request: &ReturnRequest,
+        d: &Deadline,
+    ) -> Result<ReturnRecorded, ApiError> {
+        self.plan
+            .api_call("commerce.request_return", self.inner.request_return(request, d))
+            .await
     }
     async fn returns_for_order(&self, order_id: CommerceOrderId, d: &Deadline) -> Result<Vec<Rma>, ApiError> {
-        self.plan.api_call("commerce.returns_for_order", self.inner.returns_for_order(order_id, d)).await
+        self.plan
+            .api_call(
+                "commerce.returns_for_order",
+                self.inner.returns_for_order(order_id, d),
+            )
+            .await
     }
     async fn credit_memos_page(
         &self,
@@ -653,7 +836,12 @@ impl Commerce for CrashingCommerce {
         page: PageRequest,
         d: &Deadline,
     ) -> Result<SearchPage<CreditMemo>, ApiError> {
-        self.plan.api_call("commerce.credit_memos_page", self.inner.credit_memos_page(since, page, d)).await
+        self.plan
+            .api_call(
+                "commerce.credit_memos_page",
+                self.inner.credit_memos_page(since, page, d),
+            )
+            .await
     }
     async fn refund_order_offline(
         &self,
@@ -664,7 +852,11 @@ impl Commerce for CrashingCommerce {
         d: &Deadline,
     ) -> Result<CreditMemoId, ApiError> {
         self.plan
-            .api_call("commerce.refund_order_offline", self.inner.refund_order_offline(order_id, items, arguments, comment, d))
+            .api_call(
+                "commerce.refund_order_offline",
+                self.inner
+                    .refund_order_offline(order_id, items, arguments, comment, d),
+            )
             .await
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use adapters_embedded::EmbeddedQueues;
 use commerce_sandbox::{RefundRequest, ShipLine, TrackInput};
-use domain::{ChannelId, ChannelSettings, OrderRecord, OrderSummary, PurchaseOrderId, ReturnOrderId, Timestamp};
+use domain::{
+    ChannelId, ChannelSettings, OrderRecord, OrderSummary, PurchaseOrderId, ReturnOrderId, Timestamp,
+};
 use operations::registry::Message;
 use operations::testkit::{CommerceSandboxSettings, Sandboxes, WalmartSandboxSettings};
 use operations::{Channel, RunReport, order_create, shipment_sync};
