@@ -364,10 +364,10 @@ pub async fn run_again(channel: &Arc<Channel>, clock: &ManualClock, operations: 
         clock.advance(VISIBILITY_TIMEOUT + Duration::from_secs(1));
         for &operation in operations {
             let handlers = registry::handlers(operation);
-            if handlers.schedule.is_some() {
-                if let Err(e) = tick(channel.clone(), operation).await {
-                    tracing::warn!(error = %e, ?operation, "scheduled run failed");
-                }
+            if handlers.schedule.is_some()
+                && let Err(e) = tick(channel.clone(), operation).await
+            {
+                tracing::warn!(error = %e, ?operation, "scheduled run failed");
             }
             if handlers.queue.is_some() {
                 super::drain(channel, operation).await;
