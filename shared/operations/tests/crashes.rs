@@ -14,11 +14,11 @@ use commerce_sandbox::{PriceChange, StockChange, TrackInput};
 use domain::{
     ChannelId, ChannelSettings, Listing, Operation, PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
 };
-use operations::Channel;
 use operations::testkit::crash::{
-    CrashScenario, crash_at_every_step, deliver_one, fault_at_every_page, run_again, tick,
+    CrashScenario, crash_at_every_step, deliver_one, fault_at_every_page, redeliver, run_again, tick,
 };
 use operations::testkit::{Sandboxes, seed_catalog, seed_live_listings};
+use operations::{Channel, catalog_import, inventory_sync, price_sync};
 use orders_fixture::{Fixture, refund, shipped_order, walmart_return};
 use ports::records::listing_key;
 use ports::{Api, ApiError, ApiErrorKind, Clock, ManualClock, QueueName, Records};
@@ -612,6 +612,119 @@ impl CrashScenario for PriceSync {
     async fn finish(&self, world: CatalogWorld) {
         world.sandboxes.shutdown().await;
     }
+}
+
+/// inventory-sync's urgent path: the stock change arrives as an SQS message (as order-create and
+/// cancellation-sync send them), the crashed invocation's message comes back, and no schedule runs.
+struct UrgentInventory;
+
+#[async_trait(?Send)]
+impl CrashScenario for UrgentInventory {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = InventorySync.prepare().await;
+        let skus: Vec<Sku> = world.skus.iter().map(|s| Sku::new(s.as_str()).unwrap()).collect();
+        inventory_sync::enqueue_urgent(&world.channel, &skus[..2])
+            .await
+            .unwrap();
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, world: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = deliver_one(&world.channel, channel, Operation::InventorySync).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        redeliver(&world.channel, &world.clock, Operation::InventorySync, ROUNDS).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        InventorySync.check(world, label).await
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// price-sync's queue path: the changed SKU arrives as an SQS message; no schedule runs.
+struct UrgentPrice;
+
+#[async_trait(?Send)]
+impl CrashScenario for UrgentPrice {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = PriceSync.prepare().await;
+        let sku = Sku::new(world.skus[0].as_str()).unwrap();
+        price_sync::enqueue(&world.channel, &[sku]).await.unwrap();
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, world: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = deliver_one(&world.channel, channel, Operation::PriceSync).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        redeliver(&world.channel, &world.clock, Operation::PriceSync, ROUNDS).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        PriceSync.check(world, label).await
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// catalog-import's queue path: an import request for named SKUs (the CLI's and dashboard's).
+struct ImportRequested;
+
+#[async_trait(?Send)]
+impl CrashScenario for ImportRequested {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = CatalogWorld::seeded(false).await;
+        let skus: Vec<Sku> = world.skus.iter().map(|s| Sku::new(s.as_str()).unwrap()).collect();
+        catalog_import::request_import(&world.channel, &skus)
+            .await
+            .unwrap();
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, world: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = deliver_one(&world.channel, channel, Operation::CatalogImport).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        redeliver(&world.channel, &world.clock, Operation::CatalogImport, ROUNDS).await;
+        world.run_again(&[Operation::ListingMatch]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        world.assert_each_matched_once(label).await
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_request_crashed_after_any_call_sends_each_product_to_walmart_once() {
+    let calls = crash_at_every_step(&ImportRequested).await;
+    eprintln!(
+        "catalog-import (queue): crashed after each of {} port calls",
+        calls.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urgent_inventory_and_price_messages_crashed_after_any_call_lose_nothing() {
+    let inventory = crash_at_every_step(&UrgentInventory).await;
+    let price = crash_at_every_step(&UrgentPrice).await;
+    eprintln!(
+        "urgent messages: crashed after each of {} (inventory) and {} (price) port calls",
+        inventory.len(),
+        price.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

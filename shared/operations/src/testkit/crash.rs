@@ -356,6 +356,15 @@ pub async fn deliver_one(
     outcome
 }
 
+/// SQS alone after a crash, `rounds` times: the clock moves past the visibility timeout, then
+/// `operation`'s queue is drained (no schedule tick that could make up for a lost message).
+pub async fn redeliver(channel: &Arc<Channel>, clock: &ManualClock, operation: Operation, rounds: usize) {
+    for _ in 0..rounds {
+        clock.advance(VISIBILITY_TIMEOUT + Duration::from_secs(1));
+        super::drain(channel, operation).await;
+    }
+}
+
 /// What the platform does after a crash, `rounds` times: the clock moves past the visibility timeout
 /// (and so past every lease an invocation under test took), then each of `operations` runs its
 /// schedule tick (if it has one) and drains its queue (if it has one), in order.
