@@ -560,11 +560,18 @@ async fn acknowledge_once(
     }
     let already = read_first
         && match ch.walmart.get_order(po, deadline).await {
-            Ok(order) => order
-                .order
-                .lines
-                .iter()
-                .all(|l| order.quantity_in(l.number, LineState::Created) == 0),
+            // Nothing left to acknowledge and something acknowledged (an order Walmart cancelled
+            // whole is acknowledged as before, and Walmart's answer recorded).
+            Ok(order) => {
+                let lines = &order.order.lines;
+                let past = [LineState::Acknowledged, LineState::Shipped, LineState::Delivered];
+                lines
+                    .iter()
+                    .all(|l| order.quantity_in(l.number, LineState::Created) == 0)
+                    && lines
+                        .iter()
+                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, *s) > 0))
+            }
             // Acknowledging again is harmless; reading was only to spare it.
             Err(_) => false,
         };
