@@ -12,7 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use commerce_sandbox::{PriceChange, StockChange, TrackInput};
 use domain::{
-    ChannelId, ChannelSettings, Listing, Operation, PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
+    ChannelId, ChannelSettings, Listing, ListingStatus, Operation, PurchaseOrderId, ReturnOrderId, Sku,
+    Timestamp,
 };
 use operations::testkit::crash::{
     CrashScenario, crash_at_every_step, deliver_one, fault_at_every_page, redeliver, run_again, tick,
@@ -1232,4 +1233,57 @@ async fn returns_sync_a_429_on_any_page_skips_no_return() {
     )
     .await;
     eprintln!("returns-sync: Throttled on each of {pages} page reads");
+}
+
+/// listing-match's scheduled run reading a processed match feed's results (its cursor: the results
+/// applied so far): a 5xx or 429 on any read of the feed's status, then the next ticks, and every
+/// listing matched.
+struct ListingMatchResults;
+
+#[async_trait(?Send)]
+impl CrashScenario for ListingMatchResults {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        let world = ListingMatch.prepare().await;
+        tick(world.channel.clone(), Operation::ListingMatch)
+            .await
+            .unwrap();
+        // The sandbox finishes feeds within a minute.
+        world.clock.advance(Duration::from_secs(61));
+        world
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, _: &CatalogWorld, channel: Arc<Channel>) {
+        let _ = tick(channel, Operation::ListingMatch).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::ListingMatch]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        let sent = world.assert_each_matched_once(label).await;
+        for sku in &world.skus {
+            let key = listing_key(&world.channel.settings.id, &Sku::new(sku.as_str()).unwrap());
+            let listing = world.channel.store.load::<Listing>(&key).await.unwrap().unwrap();
+            assert_eq!(listing.record.status(), ListingStatus::Match, "{label}: {sku}");
+        }
+        sent
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_match_a_5xx_or_429_on_any_feed_status_read_skips_no_result() {
+    for kind in [ApiErrorKind::Server, ApiErrorKind::Throttled] {
+        let reads = fault_at_every_page(
+            &ListingMatchResults,
+            &["walmart.feed_status"],
+            burst(Api::Walmart, kind),
+        )
+        .await;
+        eprintln!("listing-match: {kind:?} on each of {reads} feed status reads");
+    }
 }
