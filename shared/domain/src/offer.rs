@@ -21,6 +21,10 @@ pub struct Sent<T> {
     pub at: Timestamp,
     #[serde(flatten)]
     pub via: SentVia,
+    /// Written ahead of a single call and not yet confirmed: an invocation that died between the
+    /// write and Walmart's answer left it here without Walmart having it, so it counts as not sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_flight: bool,
 }
 
 impl<T> Sent<T> {
@@ -64,13 +68,23 @@ impl OfferState {
 
     /// A quantity went to Walmart.
     pub fn quantity_sent(&mut self, value: u32, via: SentVia, at: Timestamp) {
-        self.quantity = Some(Sent { value, at, via });
+        self.quantity = Some(Sent {
+            value,
+            at,
+            via,
+            in_flight: false,
+        });
         self.quantity_issue = None;
     }
 
     /// A price went to Walmart.
     pub fn price_sent(&mut self, value: Money, via: SentVia, at: Timestamp) {
-        self.price = Some(Sent { value, at, via });
+        self.price = Some(Sent {
+            value,
+            at,
+            via,
+            in_flight: false,
+        });
         self.price_issue = None;
     }
 
@@ -103,7 +117,7 @@ impl OfferState {
     /// The quantity to send, if it differs from what Walmart was last told.
     pub fn quantity_change(&self, wanted: u32) -> Option<u32> {
         match &self.quantity {
-            Some(sent) if sent.value == wanted => None,
+            Some(sent) if sent.value == wanted && !sent.in_flight => None,
             _ => Some(wanted),
         }
     }
@@ -111,7 +125,7 @@ impl OfferState {
     /// The price to send, if it differs from what Walmart was last told.
     pub fn price_change(&self, wanted: Money) -> Option<Money> {
         match &self.price {
-            Some(sent) if sent.value == wanted => None,
+            Some(sent) if sent.value == wanted && !sent.in_flight => None,
             _ => Some(wanted),
         }
     }
@@ -316,7 +330,14 @@ mod tests {
             value: 5,
             at: Timestamp::EPOCH,
             via: SentVia::Single,
+            in_flight: true,
         });
+        assert_eq!(
+            offer.quantity_change(5),
+            Some(5),
+            "written ahead, never confirmed: send again"
+        );
+        offer.quantity.as_mut().unwrap().in_flight = false;
         assert_eq!(offer.quantity_change(5), None);
         assert_eq!(offer.quantity_change(4), Some(4));
         assert_eq!(

@@ -11,10 +11,11 @@ use domain::{
     OfferState, Sent, Sku, Stream, Timestamp, Wpid, walmart_issue,
 };
 use futures::{StreamExt, stream};
-use ports::records::{budget_key, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
+use ports::records::{budget_key, channel_pk, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
 use ports::walmart::{FeedItemResult, FeedType, IngestionStatus};
 use ports::{
-    ApiError, Claim, ClaimTerms, ClaimToken, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned,
+    ApiError, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, Item, Key, Query, Records,
+    StoreError, Versioned,
 };
 
 use crate::{Channel, OpError, RunReport};
@@ -157,8 +158,9 @@ pub(crate) enum SingleSend {
 pub(crate) type OfferSlot<T> = fn(&mut OfferState) -> (&mut Option<Sent<T>>, &mut Option<ListingIssue>);
 
 /// Sends one value (a quantity or a price) in a single call, written ahead: `record_sent` marks it
-/// sent in the offer, which is saved with its version before `call` runs, so a concurrent run or a
-/// redelivery never sends it twice. On failure the write-ahead is undone unless someone moved on
+/// sent (in flight) in the offer, which is saved with its version before `call` runs, so a
+/// concurrent run or a redelivery never sends it twice; Walmart's acceptance then confirms it, so a
+/// crash between the two leaves a value the next run sends again, not one lost. On failure the write-ahead is undone unless someone moved on
 /// since; a refusal that will repeat keeps the value, so the same refused value is not sent every
 /// run. Either way the offer carries Walmart's reason. `what` names the value in the problem.
 pub(crate) async fn send_single<T, C, F>(
@@ -176,6 +178,11 @@ where
 {
     let before = slot(&mut offer.record).0.clone();
     record_sent(&mut offer.record);
+    // In flight until Walmart's answer is confirmed below: a crash in between leaves a value the
+    // next run sends again rather than one it takes as sent.
+    if let Some(sent) = slot(&mut offer.record).0 {
+        sent.in_flight = true;
+    }
     let written = slot(&mut offer.record).0.clone();
     match ch.store.save(&mut offer).await {
         Ok(()) => {}
@@ -183,6 +190,19 @@ where
         Err(e) => return Err(e.into()),
     }
     let Err(e) = call().await else {
+        let confirmed = update_offer(ch, &offer.record.sku, |o| match slot(o).0 {
+            Some(sent) if Some(&*sent) == written.as_ref() => {
+                sent.in_flight = false;
+                true
+            }
+            // Moved on since: the newer value has its own confirmation.
+            _ => false,
+        })
+        .await;
+        if let Err(e) = confirmed {
+            // Sent again by the next run: the same value, harmless.
+            tracing::warn!(error = %e, "{what}: sent, but not confirmed in the offer");
+        }
         return Ok(SingleSend::Sent);
     };
     let retry = e.is_retryable();
@@ -197,6 +217,9 @@ where
         }
         if retry {
             *value = before.clone();
+        } else if let Some(refused) = value {
+            // Kept, so the same refused value is not sent every run.
+            refused.in_flight = false;
         }
         *issue_slot = Some(issue.clone());
         true
@@ -327,6 +350,24 @@ pub(crate) async fn submit(
 ) -> Result<FeedId, OpError> {
     let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
     let started = ch.clock.now();
+    // Match feeds: written before the feed goes out and removed once its listings are marked
+    // (`forget_submission`), so an invocation that dies in between leaves it, and the next one adopts
+    // the feed (`adopt_lost_submission`) instead of sending the same listings again. Quantity and
+    // price feeds carry values sent again harmlessly, so they keep none.
+    let (mut intent, entries) = if kind == FeedKind::ItemMatch {
+        let intent = SubmissionIntent {
+            started,
+            count,
+            feed_id: None,
+            entries,
+        };
+        (Some(intent), Vec::new())
+    } else {
+        (None, entries)
+    };
+    if let Some(intent) = &intent {
+        save_intent(ch, kind, intent).await?;
+    }
     let feed_id = match ch.walmart.submit_feed(feed_type(kind), payload, deadline).await {
         Ok(feed_id) => feed_id,
         Err(e) if !e.is_retryable() => return Err(e.into()),
@@ -341,6 +382,14 @@ pub(crate) async fn submit(
         },
     };
     tracing::info!(feed_id = %feed_id, kind = kind.as_str(), items = count, "feed submitted");
+    let entries = match intent.take() {
+        Some(mut intent) => {
+            intent.feed_id = Some(feed_id.clone());
+            save_intent(ch, kind, &intent).await?;
+            intent.entries
+        }
+        None => entries,
+    };
     let record = FeedRecord::submitted(
         ch.settings.id.clone(),
         feed_id.clone(),
@@ -352,6 +401,92 @@ pub(crate) async fn submit(
     ch.store.save_all(&chunks).await?;
     ch.store.save_all(std::slice::from_ref(&record)).await?;
     Ok(feed_id)
+}
+
+/// What a submission is about to send, kept until its feed is recorded.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SubmissionIntent {
+    started: Timestamp,
+    count: u32,
+    /// Walmart's id, once its answer arrived.
+    feed_id: Option<FeedId>,
+    entries: Vec<FeedEntry>,
+}
+
+async fn save_intent(ch: &Channel, kind: FeedKind, intent: &SubmissionIntent) -> Result<(), OpError> {
+    let body =
+        serde_json::to_value(intent).map_err(|e| OpError::Invalid(format!("feed submission intent: {e}")))?;
+    ch.store
+        .put(
+            Item {
+                key: submission_intent_key(ch, kind),
+                index: None,
+                expires_at: None,
+                body,
+            },
+            Expect::Any,
+        )
+        .await?;
+    Ok(())
+}
+
+fn submission_intent_key(ch: &Channel, kind: FeedKind) -> Key {
+    Key::new(channel_pk(&ch.settings.id, "FEED_INTENT"), kind.as_str())
+}
+
+/// A match feed an earlier invocation sent and died before finishing with: when Walmart lists it,
+/// it is recorded (if it is not yet) as [`submit`] would have, and its id and SKUs are returned for
+/// the caller to mark as sent before [`forget_submission`]; when Walmart never got it, it is
+/// forgotten. Call it under the lease that builds match feeds.
+pub(crate) async fn adopt_lost_submission(
+    ch: &Channel,
+    kind: FeedKind,
+    deadline: &Deadline,
+) -> Result<Option<(FeedId, Vec<Sku>)>, OpError> {
+    let key = submission_intent_key(ch, kind);
+    let Some(stored) = ch.store.get(&key).await? else {
+        return Ok(None);
+    };
+    let intent: SubmissionIntent = serde_json::from_value(stored.item.body)
+        .map_err(|e| OpError::Invalid(format!("feed submission intent: {e}")))?;
+    // Walmart's answer recorded in the intent, or (lost with the invocation) the feed Walmart lists
+    // that nothing recorded.
+    let sent = match intent.feed_id.clone() {
+        Some(feed_id) => Some(feed_id),
+        None => arrived_feed(ch, kind, intent.count, intent.started, deadline).await?,
+    };
+    let Some(feed_id) = sent else {
+        forget_submission(ch, kind).await?;
+        return Ok(None);
+    };
+    tracing::warn!(feed_id = %feed_id, kind = kind.as_str(), "a feed sent by an invocation that died before finishing is adopted");
+    let skus = intent.entries.iter().map(|e| e.sku.clone()).collect();
+    let recorded = ch
+        .store
+        .load::<FeedRecord>(&ports::records::feed_key(&ch.settings.id, &feed_id))
+        .await?
+        .is_some();
+    if !recorded {
+        let record = FeedRecord::submitted(
+            ch.settings.id.clone(),
+            feed_id.clone(),
+            kind,
+            intent.count,
+            intent.started,
+        );
+        let chunks = FeedChunk::split(&ch.settings.id, &feed_id, intent.entries);
+        ch.store.save_all(&chunks).await?;
+        ch.store.save_all(std::slice::from_ref(&record)).await?;
+    }
+    Ok(Some((feed_id, skus)))
+}
+
+/// The submission of a `kind` feed is finished with (its items marked as sent).
+pub(crate) async fn forget_submission(ch: &Channel, kind: FeedKind) -> Result<(), OpError> {
+    ch.store
+        .delete(&submission_intent_key(ch, kind), Expect::Any)
+        .await?;
+    Ok(())
 }
 
 /// How far Walmart's `feedDate` may lie before our clock's submission time (clock skew).

@@ -151,6 +151,23 @@ async fn oldest_drafts(ch: &Channel, max: usize) -> Result<Vec<Versioned<Listing
 }
 
 async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
+    if let Some((feed_id, skus)) = feeds::adopt_lost_submission(ch, FeedKind::ItemMatch, deadline).await? {
+        report.add("match_feeds_adopted", 1);
+        let now = ch.clock.now();
+        let drafts = oldest_drafts(ch, usize::MAX).await?;
+        let sent: Vec<_> = drafts
+            .into_iter()
+            .filter(|d| skus.contains(&d.record.sku))
+            .collect();
+        let marked = concurrently(sent, STORE_CONCURRENCY, |listing| {
+            mark_submitted(ch, listing, feed_id.clone(), now)
+        })
+        .await;
+        for result in marked {
+            result?;
+        }
+        feeds::forget_submission(ch, FeedKind::ItemMatch).await?;
+    }
     let feed_items = max_items(feeds::feed_type(FeedKind::ItemMatch));
     loop {
         if running_out(deadline) {
@@ -234,6 +251,7 @@ async fn send_feed(
         for result in marked {
             result?;
         }
+        feeds::forget_submission(ch, FeedKind::ItemMatch).await?;
     }
     Ok(true)
 }

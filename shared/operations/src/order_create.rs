@@ -42,6 +42,7 @@ use domain::{
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
 use ports::records::order_key;
+use ports::walmart::LineState;
 use ports::{ApiErrorKind, Deadline, OutgoingMessage, QueueName, Records, Versioned};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -147,7 +148,7 @@ pub async fn create_order(
         .record;
     match record.creation() {
         CreationState::Created { .. } => {
-            finish(ch, po, deadline).await?;
+            finish(ch, po, false, deadline).await?;
             return Ok(CreateOutcome::AlreadyCreated);
         }
         CreationState::Failed { attempts, .. } if *attempts >= ch.settings.orders.max_create_attempts => {
@@ -176,7 +177,7 @@ pub async fn create_order(
     };
     if record.commerce_link().is_some() {
         lease.release(ch).await?;
-        finish(ch, po, deadline).await?;
+        finish(ch, po, false, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
     let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
@@ -263,7 +264,7 @@ pub async fn create_order(
         // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
         cancel_duplicate(ch, po, &kept, &placed.link, deadline).await;
         lease.release(ch).await?;
-        finish(ch, po, deadline).await?;
+        finish(ch, po, false, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
     for duplicate in &duplicates {
@@ -285,7 +286,7 @@ pub async fn create_order(
     }
     tracing::info!(order_id = %link.order_id, increment_id = %link.increment_id, recovered, "Commerce order linked");
     enqueue_urgent_inventory(ch, placed.order.lines.iter().map(|l| &l.sku)).await;
-    finish(ch, po, deadline).await?;
+    finish(ch, po, !recovered, deadline).await?;
     Ok(CreateOutcome::Created { link, recovered })
 }
 
@@ -493,7 +494,7 @@ async fn link_without_claim(
             })?;
         save_link(ch, po, &placed_from_existing(&record, &order)?).await?;
     }
-    finish(ch, po, deadline).await?;
+    finish(ch, po, false, deadline).await?;
     Ok(CreateOutcome::AlreadyCreated)
 }
 
@@ -520,8 +521,14 @@ async fn record_failure(
 
 /// What follows creation: the acknowledgement, and Walmart cancellations that arrived while the
 /// order was being placed.
-async fn finish(ch: &Channel, po: &PurchaseOrderId, deadline: &Deadline) -> Result<(), OpError> {
-    let record = acknowledge(ch, po, deadline).await?;
+/// `placed_now`: this invocation placed the order, so no earlier one can have acknowledged it.
+async fn finish(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    placed_now: bool,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let record = acknowledge_once(ch, po, !placed_now, deadline).await?;
     if !record.cancellations_pending_in_commerce().is_empty()
         && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await
     {
@@ -538,6 +545,18 @@ pub async fn acknowledge(
     po: &PurchaseOrderId,
     deadline: &Deadline,
 ) -> Result<OrderRecord, OpError> {
+    acknowledge_once(ch, po, false, deadline).await
+}
+
+/// As [`acknowledge`]; with `read_first` (an earlier invocation may have acknowledged and died
+/// before recording it), Walmart's order is read first and an order with no unit left in `Created`
+/// is recorded as acknowledged without acknowledging it again.
+async fn acknowledge_once(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    read_first: bool,
+    deadline: &Deadline,
+) -> Result<OrderRecord, OpError> {
     let key = order_key(&ch.settings.id, po);
     let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
         .await?
@@ -546,7 +565,28 @@ pub async fn acknowledge(
     if record.acknowledged_at().is_some() || record.summary() == OrderSummary::Canceled {
         return Ok(record);
     }
-    let outcome = ch.walmart.acknowledge(po, deadline).await;
+    let already = read_first
+        && match ch.walmart.get_order(po, deadline).await {
+            // Nothing left to acknowledge and something acknowledged (an order Walmart cancelled
+            // whole is acknowledged as before, and Walmart's answer recorded).
+            Ok(order) => {
+                let lines = &order.order.lines;
+                let past = [LineState::Acknowledged, LineState::Shipped, LineState::Delivered];
+                lines
+                    .iter()
+                    .all(|l| order.quantity_in(l.number, LineState::Created) == 0)
+                    && lines
+                        .iter()
+                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, *s) > 0))
+            }
+            // Acknowledging again is harmless; reading was only to spare it.
+            Err(_) => false,
+        };
+    let outcome = if already {
+        Ok(())
+    } else {
+        ch.walmart.acknowledge(po, deadline).await.map(|_| ())
+    };
     let now = ch.clock.now();
     let refused = match &outcome {
         Ok(_) => None,

@@ -13,6 +13,8 @@ use domain::{ChannelSettings, Money};
 use ports::{Clock, QueueName, QueueSettings, StateStore, WorkQueue};
 
 use crate::Channel;
+
+pub mod crash;
 use crate::wiring::{self, ChannelSecrets, CommerceCredentials, Endpoints, WalmartCredentials};
 
 /// The sandbox crates, for tests that drive them beyond this fixture (their control clients' types).

@@ -6,69 +6,18 @@ mod orders_fixture;
 
 use std::time::Duration;
 
-use commerce_sandbox::{RefundRequest, ShipLine, TrackInput};
-use domain::{
-    CreditMemoId, LineNumber, Money, OrderSummary, PurchaseOrderId, ReturnOrderId, ReturnRecord, ReturnStatus,
-};
+use domain::{CreditMemoId, LineNumber, Money, OrderSummary, ReturnOrderId, ReturnRecord, ReturnStatus};
 use operations::dashboard::{self, DateRange, ReturnBucket, return_key};
 use operations::testkit::CommerceSandboxSettings;
-use operations::{RunReport, returns_sync, shipment_sync};
-use orders_fixture::{Fixture, settings};
+use operations::{RunReport, returns_sync};
+use orders_fixture::{Fixture, refund, settings, shipped_order, walmart_return};
 use ports::Records;
-use walmart_sandbox::{LineQuantitySpec, NewReturn};
 
 async fn sync(fx: &Fixture) -> RunReport {
     fx.advance(Duration::from_secs(30));
     returns_sync::run_scheduled(&fx.ch, &Fixture::deadline())
         .await
         .unwrap()
-}
-
-/// An order of `lines`, created, shipped completely and synced to Walmart.
-async fn shipped_order(fx: &Fixture, lines: &[(&str, u32, i64)]) -> (PurchaseOrderId, u64) {
-    let po = fx.buyer_orders(lines).await;
-    fx.import_and_create().await;
-    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
-    fx.sandboxes
-        .commerce_control()
-        .ship(
-            order_id,
-            vec![],
-            TrackInput {
-                carrier_code: "ups".into(),
-                title: "UPS".into(),
-                number: format!("1Z{order_id}"),
-            },
-            false,
-        )
-        .await
-        .unwrap();
-    fx.advance(Duration::from_secs(10));
-    shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
-        .await
-        .unwrap();
-    assert_eq!(fx.record(&po).await.summary(), OrderSummary::Shipped);
-    (po, order_id)
-}
-
-async fn walmart_return(fx: &Fixture, po: &PurchaseOrderId, lines: &[(u32, u32)]) -> ReturnOrderId {
-    let created = fx
-        .sandboxes
-        .walmart_control()
-        .create_return(&NewReturn {
-            purchase_order_id: po.to_string(),
-            lines: lines
-                .iter()
-                .map(|(line, quantity)| LineQuantitySpec {
-                    line: *line,
-                    quantity: *quantity,
-                })
-                .collect(),
-            reason: "CUSTOMER_CHANGED_MIND".into(),
-        })
-        .await
-        .unwrap();
-    ReturnOrderId::new(created.return_order_id).unwrap()
 }
 
 async fn return_record(fx: &Fixture, id: &ReturnOrderId) -> ReturnRecord {
@@ -79,33 +28,6 @@ async fn return_record(fx: &Fixture, id: &ReturnOrderId) -> ReturnRecord {
         .unwrap()
         .expect("return recorded")
         .record
-}
-
-async fn refund(fx: &Fixture, order_id: u64, items: &[(&str, f64)]) -> u64 {
-    let memo = fx
-        .sandboxes
-        .commerce_control()
-        .refund(
-            order_id,
-            &RefundRequest {
-                items: items
-                    .iter()
-                    .map(|(sku, qty)| ShipLine {
-                        sku: Some((*sku).to_owned()),
-                        order_item_id: None,
-                        qty: *qty,
-                    })
-                    .collect(),
-                shipping_amount: Some(0.0),
-                adjustment_positive: 0.0,
-                adjustment_negative: 0.0,
-                return_to_stock: true,
-                comment: Some("Walmart return".into()),
-            },
-        )
-        .await
-        .unwrap();
-    memo["entity_id"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

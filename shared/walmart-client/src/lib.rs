@@ -26,6 +26,8 @@
 //! logged: logs carry the endpoint, correlation id and business key (SKU, purchase order, feed id).
 
 pub mod api;
+#[cfg(test)]
+mod body_properties;
 mod client;
 pub mod config;
 pub mod convert;

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_embedded::EmbeddedQueues;
-use domain::{ChannelId, ChannelSettings, OrderRecord, PurchaseOrderId, Timestamp};
+use commerce_sandbox::{RefundRequest, ShipLine, TrackInput};
+use domain::{
+    ChannelId, ChannelSettings, OrderRecord, OrderSummary, PurchaseOrderId, ReturnOrderId, Timestamp,
+};
 use operations::registry::Message;
 use operations::testkit::{CommerceSandboxSettings, Sandboxes, WalmartSandboxSettings};
-use operations::{Channel, RunReport, order_create};
+use operations::{Channel, RunReport, order_create, shipment_sync};
 use ports::{Clock, Deadline, ManualClock, QueueName, WorkQueue};
 use serde_json::Value;
-use walmart_sandbox::{NewOrder, NewOrderLine, ShipToSpec};
+use walmart_sandbox::{LineQuantitySpec, NewOrder, NewOrderLine, NewReturn, ShipToSpec};
 
 pub const START: i64 = 1_800_000_000_000;
 
@@ -196,6 +199,80 @@ impl Fixture {
     pub async fn shutdown(self) {
         self.sandboxes.shutdown().await;
     }
+}
+
+/// An order of `lines`, created, shipped completely and synced to Walmart.
+pub async fn shipped_order(fx: &Fixture, lines: &[(&str, u32, i64)]) -> (PurchaseOrderId, u64) {
+    let po = fx.buyer_orders(lines).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.sandboxes
+        .commerce_control()
+        .ship(
+            order_id,
+            vec![],
+            TrackInput {
+                carrier_code: "ups".into(),
+                title: "UPS".into(),
+                number: format!("1Z{order_id}"),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(10));
+    shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert_eq!(fx.record(&po).await.summary(), OrderSummary::Shipped);
+    (po, order_id)
+}
+
+pub async fn walmart_return(fx: &Fixture, po: &PurchaseOrderId, lines: &[(u32, u32)]) -> ReturnOrderId {
+    let created = fx
+        .sandboxes
+        .walmart_control()
+        .create_return(&NewReturn {
+            purchase_order_id: po.to_string(),
+            lines: lines
+                .iter()
+                .map(|(line, quantity)| LineQuantitySpec {
+                    line: *line,
+                    quantity: *quantity,
+                })
+                .collect(),
+            reason: "CUSTOMER_CHANGED_MIND".into(),
+        })
+        .await
+        .unwrap();
+    ReturnOrderId::new(created.return_order_id).unwrap()
+}
+
+pub async fn refund(fx: &Fixture, order_id: u64, items: &[(&str, f64)]) -> u64 {
+    let memo = fx
+        .sandboxes
+        .commerce_control()
+        .refund(
+            order_id,
+            &RefundRequest {
+                items: items
+                    .iter()
+                    .map(|(sku, qty)| ShipLine {
+                        sku: Some((*sku).to_owned()),
+                        order_item_id: None,
+                        qty: *qty,
+                    })
+                    .collect(),
+                shipping_amount: Some(0.0),
+                adjustment_positive: 0.0,
+                adjustment_negative: 0.0,
+                return_to_stock: true,
+                comment: Some("Walmart return".into()),
+            },
+        )
+        .await
+        .unwrap();
+    memo["entity_id"].as_u64().unwrap()
 }
 
 /// Count of units per Walmart line in a Walmart order as the sandbox renders it, by status.
