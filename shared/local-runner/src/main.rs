@@ -231,6 +231,9 @@ async fn run_live(args: RunArgs) -> Result<i32, RunnerError> {
         Some(path) => LiveConfig::from_file(path, &env)?,
         None => LiveConfig::from_env(&env)?,
     };
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
     let state_dir: PathBuf = args
         .state_dir
         .clone()

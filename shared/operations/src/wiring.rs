@@ -61,10 +61,69 @@ pub enum WiringError {
 }
 
 impl ChannelSecrets {
+    /// Parses the secret's JSON. A malformed one gets serde's message with every value redacted
+    /// (see [`redact_values`]), so the error can be logged whatever the input.
     pub fn parse(raw: &str) -> Result<Self, WiringError> {
-        // serde's messages name fields, never the secret values.
-        serde_json::from_str(raw).map_err(|e| WiringError::MalformedSecret(e.to_string()))
+        serde_json::from_str(raw).map_err(|e| WiringError::MalformedSecret(redact_values(&e.to_string())))
     }
+}
+
+/// A serde (JSON or TOML) error message with every quoted value replaced by `[redacted]`, keeping
+/// what helps find the mistake: line and column, and field and variant names the message expects
+/// or misses.
+///
+/// serde's messages quote the offending value ("invalid type: string \"...\"", "invalid value:
+/// integer `...`", "unknown variant `...`"), which for a credentials file is a secret. A quoted
+/// span is kept only when it names a field (after `unknown field`, `missing field`, `duplicate
+/// field`) or lists what was expected (after `expected`, joined by `,` or `or`); those come from
+/// our own types, or are keys, never values.
+pub fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    // Inside a list of expected names: each next span joined by ", " or " or " is kept too.
+    let mut in_expected_list = false;
+    while let Some(start) = rest.find(['`', '"']) {
+        let (before, from_quote) = rest.split_at(start);
+        out.push_str(before);
+        let quote = from_quote.chars().next().unwrap_or('"');
+        let body = &from_quote[1..];
+        // The closing quote; double-quoted spans are Rust-escaped (`\"` inside).
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in body.char_indices() {
+            match c {
+                '\\' if quote == '"' && !escaped => escaped = true,
+                c if c == quote && !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else {
+            // An unclosed quote: what follows may be a value.
+            out.push(quote);
+            out.push_str("[redacted]");
+            return out;
+        };
+        let joined = before.ends_with(", ") || before.ends_with(" or ") || before.is_empty();
+        in_expected_list = (in_expected_list && joined)
+            || before.ends_with("expected ")
+            || before.ends_with("expected one of ");
+        let names_a_field = ["unknown field ", "missing field ", "duplicate field "]
+            .iter()
+            .any(|p| before.ends_with(p));
+        out.push(quote);
+        if names_a_field || in_expected_list {
+            out.push_str(&body[..end]);
+        } else {
+            out.push_str("[redacted]");
+        }
+        out.push(quote);
+        rest = &body[end + quote.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Where the APIs are.
@@ -146,5 +205,67 @@ mod tests {
         ));
         let err = ChannelSecrets::parse(r#"{"walmart":{}}"#).unwrap_err();
         assert!(err.to_string().contains("client_id"), "{err}");
+    }
+
+    /// Every malformed shape of the secret, each carrying the secret value: the error names the
+    /// problem and never the value.
+    #[test]
+    fn malformed_secrets_never_echo_a_secret() {
+        const SECRET: &str = "Sup3rSecretValue42";
+        const NUMERIC: &str = "987654321";
+        let cases = [
+            // Wrong types.
+            r#"{"walmart":{"client_id":"id","client_secret":987654321},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":987654321.5},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":"Sup3rSecretValue42","commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":["Sup3rSecretValue42"],"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x"},"commerce":"Sup3rSecretValue42"}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x"},"commerce":{"bearer_token":987654321}}"#,
+            r#""Sup3rSecretValue42""#,
+            r#"987654321"#,
+            // Missing and extra fields.
+            r#"{"walmart":{"client_secret":"Sup3rSecretValue42"},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x","secret":"Sup3rSecretValue42"},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42","client_secret":"Sup3rSecretValue42"}}"#,
+            // Bad syntax on the secret's line.
+            r#"{"walmart":{"client_id":"id","client_secret":Sup3rSecretValue42}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42\q"}}"#,
+            "{\"walmart\":{\"client_id\":\"id\",\"client_secret\":\"Sup3rSecretValue42\u{1}\"}}",
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42",}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":'Sup3rSecretValue42'}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x"},"commerce":{"bearer_token":"t"}} Sup3rSecretValue42"#,
+            r#"{"walmart":{"client_id":"id" "client_secret":"Sup3rSecretValue42"}}"#,
+        ];
+        for raw in cases {
+            let err = ChannelSecrets::parse(raw).expect_err(raw).to_string();
+            for leak in [SECRET, NUMERIC, "3rSecretVal"] {
+                assert!(!err.contains(leak), "{raw}\n  -> {err}");
+            }
+        }
+        let missing = ChannelSecrets::parse(cases[8]).unwrap_err().to_string();
+        assert!(missing.contains("missing field `client_id`"), "{missing}");
+        let typed = ChannelSecrets::parse(cases[0]).unwrap_err().to_string();
+        assert!(
+            typed.contains("invalid type: integer `[redacted]`, expected a string"),
+            "{typed}"
+        );
+    }
+
+    #[test]
+    fn redaction_keeps_field_names_and_expected_lists() {
+        assert_eq!(
+            redact_values("unknown field `walmartt`, expected one of `walmart`, `commerce` at line 2"),
+            "unknown field `walmartt`, expected one of `walmart`, `commerce` at line 2"
+        );
+        assert_eq!(
+            redact_values(r#"invalid type: string "a\"b", expected `oauth1` or `bearer`"#),
+            r#"invalid type: string "[redacted]", expected `oauth1` or `bearer`"#
+        );
+        assert_eq!(
+            redact_values("unknown variant `s3cret`"),
+            "unknown variant `[redacted]`"
+        );
+        assert_eq!(redact_values("bad \"s3cret"), "bad \"[redacted]");
     }
 }
