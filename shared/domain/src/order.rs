@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     ChannelId, CommerceOrderId, CommerceShipmentId, CreditMemoId, CustomerOrderId, IllegalTransition,
     IncrementId, LineNumber, MethodCode, Money, PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
+    bounded_reason,
 };
 
 /// Buyer's shipping address. Personal data: it is stored and sent to Commerce, never logged, so
@@ -306,6 +307,10 @@ pub enum OrderError {
     Illegal(#[from] IllegalTransition),
 }
 
+/// Most history entries a record keeps: with reasons bounded to [`crate::MAX_REASON_CHARS`], a
+/// full history stays far below DynamoDB's 400 KB item limit.
+pub const MAX_HISTORY_ENTRIES: usize = 200;
+
 /// The one record per purchase order behind the order dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRecord {
@@ -394,6 +399,24 @@ impl OrderRecord {
     }
 
     fn record(&mut self, now: Timestamp, line: Option<LineNumber>, event: OrderEvent) {
+        if self.history.len() >= MAX_HISTORY_ENTRIES {
+            // Failures repeat (a sync retried for days with changing reasons); the story's
+            // milestones do not. The oldest failure goes first, else the oldest entry after the
+            // import.
+            let oldest = self
+                .history
+                .iter()
+                .position(|h| {
+                    matches!(
+                        h.event,
+                        OrderEvent::Failed { .. }
+                            | OrderEvent::SyncFailed { .. }
+                            | OrderEvent::SyncRecovered { .. }
+                    )
+                })
+                .unwrap_or(1.min(self.history.len() - 1));
+            self.history.remove(oldest);
+        }
         self.history.push(HistoryEntry { at: now, line, event });
         self.updated_at = now;
     }
@@ -430,6 +453,7 @@ impl OrderRecord {
             CreationState::Pending { attempts } | CreationState::Failed { attempts, .. } => attempts + 1,
             other => return Err(IllegalTransition::new("order creation", other, "failed")),
         };
+        let reason = bounded_reason(reason);
         self.creation = CreationState::Failed {
             reason: reason.clone(),
             attempts,
@@ -755,7 +779,9 @@ impl OrderRecord {
         }
         let event = match noted_instead {
             None => OrderEvent::CommerceOrderCancelled,
-            Some(reason) => OrderEvent::CancellationNoted { reason },
+            Some(reason) => OrderEvent::CancellationNoted {
+                reason: bounded_reason(reason),
+            },
         };
         self.record(now, None, event);
     }
@@ -829,6 +855,7 @@ impl OrderRecord {
 
     /// A sync task failed: the order shows Error with the reason until the task succeeds.
     pub fn sync_failed(&mut self, task: SyncTask, reason: String, now: Timestamp) {
+        let reason = bounded_reason(reason);
         if let Some(existing) = self.problems.iter_mut().find(|p| p.task == task) {
             if existing.reason == reason {
                 return;
@@ -909,6 +936,25 @@ pub(crate) mod tests {
             },
             lines: vec![line(1, "MUG-1", 2), line(2, "CUP-1", 1)],
         }
+    }
+
+    /// However long and however often the reasons, a record stays far below DynamoDB's 400 KB
+    /// item limit, and the story's milestones stay in its history.
+    #[test]
+    fn endless_long_failures_keep_a_record_small() {
+        let mut r = record();
+        let t = Timestamp::from_millis(2);
+        let huge = "Invalid value of \"1 Main St\" for street. ".repeat(2_000);
+        for n in 0..5_000u32 {
+            r.sync_failed(SyncTask::CancelOnWalmart, format!("{n}: {huge}"), t);
+            r.creation_failed(format!("{n}: {huge}"), u32::MAX, t).unwrap();
+        }
+        r.cancellations_reflected(None, t);
+        let size = serde_json::to_vec(&r).unwrap().len();
+        assert!(size < 200_000, "{size} bytes");
+        assert_eq!(r.history.len(), MAX_HISTORY_ENTRIES);
+        assert_eq!(r.history[0].event, OrderEvent::Imported);
+        assert!(r.problems()[0].reason.chars().count() <= crate::MAX_REASON_CHARS + 1);
     }
 
     fn record() -> OrderRecord {

@@ -149,7 +149,9 @@ impl ReturnRecord {
         match self.status {
             ReturnStatus::Refunded { .. } => Err(IllegalTransition::new("return", &self.status, "error")),
             _ => {
-                self.status = ReturnStatus::Error { reason };
+                self.status = ReturnStatus::Error {
+                    reason: crate::bounded_reason(reason),
+                };
                 self.updated_at = now;
                 Ok(())
             }

@@ -84,13 +84,10 @@ pub struct ApiError {
     pub retry_at: Option<Timestamp>,
 }
 
-/// Longest [`ApiError::message`]: the client's context (endpoint, status, attempts) and the API's
-/// text excerpt fit; a record or log line carrying it stays small.
-pub const MAX_API_ERROR_CHARS: usize = 600;
-
-/// `message` cut to [`MAX_API_ERROR_CHARS`].
+/// `message` cut to [`domain::MAX_REASON_CHARS`]: the client's context (endpoint, status,
+/// attempts) and the API's text excerpt fit; a record or log line carrying it stays small.
 pub fn bounded_message(message: &str) -> String {
-    crate::http::excerpt(message, MAX_API_ERROR_CHARS)
+    crate::http::excerpt(message, domain::MAX_REASON_CHARS)
 }
 
 impl ApiError {
