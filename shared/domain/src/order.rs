@@ -27,6 +27,28 @@ pub struct ShipTo {
     pub email: Option<String>,
 }
 
+impl ShipTo {
+    /// Nothing of the buyer: what an order record keeps once the Commerce order exists (the
+    /// address went to Commerce, which keeps it; the channel needs only ids from then on).
+    pub fn erased() -> Self {
+        Self {
+            name: String::new(),
+            address1: String::new(),
+            address2: None,
+            city: String::new(),
+            state: String::new(),
+            postal_code: String::new(),
+            country: String::new(),
+            phone: None,
+            email: None,
+        }
+    }
+
+    pub fn is_erased(&self) -> bool {
+        *self == Self::erased()
+    }
+}
+
 impl fmt::Debug for ShipTo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ShipTo([redacted])")
@@ -307,6 +329,11 @@ pub enum OrderError {
     Illegal(#[from] IllegalTransition),
 }
 
+/// How long a settled order or return is kept after its last change: past Walmart's return window
+/// (up to 90 days after delivery for most items) with room for the refund, so a return still finds
+/// its order. The state table's TTL then deletes it (within a few days).
+pub const SETTLED_RETENTION: std::time::Duration = std::time::Duration::from_secs(180 * 24 * 3600);
+
 /// Most history entries a record keeps: with reasons bounded to [`crate::MAX_REASON_CHARS`], a
 /// full history stays far below DynamoDB's 400 KB item limit.
 pub const MAX_HISTORY_ENTRIES: usize = 200;
@@ -438,6 +465,8 @@ impl OrderRecord {
         }
         let increment_id = link.increment_id.clone();
         self.creation = CreationState::Created { link };
+        // Buyer data only while needed: it was needed to place (or find) the Commerce order.
+        self.order.ship_to = ShipTo::erased();
         self.record(now, None, OrderEvent::Created { increment_id });
         Ok(())
     }
@@ -897,6 +926,17 @@ impl OrderRecord {
         true
     }
 
+    /// When the record may be deleted: [`SETTLED_RETENTION`] after its last change, once the
+    /// order is settled (shipped, cancelled or refunded, with no problem open). Open, pending and
+    /// failed orders are kept while work remains. A later change (a return) moves the date.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        matches!(
+            self.summary(),
+            OrderSummary::Shipped | OrderSummary::Canceled | OrderSummary::Refunded
+        )
+        .then(|| self.updated_at.plus(SETTLED_RETENTION))
+    }
+
     /// Every unit is shipped or cancelled.
     pub fn is_fulfilled(&self) -> bool {
         self.lines.iter().all(|l| l.open() == 0)
@@ -936,6 +976,41 @@ pub(crate) mod tests {
             },
             lines: vec![line(1, "MUG-1", 2), line(2, "CUP-1", 1)],
         }
+    }
+
+    #[test]
+    fn only_settled_orders_expire() {
+        let mut r = record();
+        assert_eq!(r.expires_at(), None, "pending");
+        r.created(link(), Timestamp::from_millis(3)).unwrap();
+        r.acknowledged(Timestamp::from_millis(4)).unwrap();
+        assert_eq!(r.expires_at(), None, "open");
+        r.cancel(LineNumber(1), 2, Timestamp::from_millis(5)).unwrap();
+        r.cancel(LineNumber(2), 1, Timestamp::from_millis(5)).unwrap();
+        assert_eq!(r.summary(), OrderSummary::Canceled);
+        assert_eq!(r.expires_at(), Some(r.updated_at.plus(SETTLED_RETENTION)));
+    }
+
+    #[test]
+    fn the_buyer_is_forgotten_once_the_commerce_order_exists() {
+        let mut r = record();
+        assert!(!r.order.ship_to.is_erased());
+        r.creation_failed("down".into(), 5, Timestamp::from_millis(2))
+            .unwrap();
+        assert!(!r.order.ship_to.is_erased(), "a retry needs the address");
+        r.created(link(), Timestamp::from_millis(3)).unwrap();
+        assert!(r.order.ship_to.is_erased());
+        let stored = serde_json::to_string(&r).unwrap();
+        for buyer in [
+            "Jane Doe",
+            "1 Main St",
+            "5555550100",
+            "relay@relay.walmart.com",
+            "72712",
+        ] {
+            assert!(!stored.contains(buyer), "{buyer} in {stored}");
+        }
+        assert_eq!(r.order.total(), sample_order().total(), "totals stay");
     }
 
     /// However long and however often the reasons, a record stays far below DynamoDB's 400 KB
