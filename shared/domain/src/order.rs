@@ -154,7 +154,11 @@ pub struct LineProgress {
 impl LineProgress {
     /// Units neither shipped nor cancelled.
     pub fn open(&self) -> u32 {
-        self.ordered - self.shipped - self.cancelled
+        // Invariant shipped + cancelled <= ordered; saturating so a corrupted record reads as
+        // nothing open rather than wrapping.
+        self.ordered
+            .saturating_sub(self.shipped)
+            .saturating_sub(self.cancelled)
     }
 }
 
@@ -479,7 +483,9 @@ impl OrderRecord {
         now: Timestamp,
     ) -> Result<bool, IllegalTransition> {
         let attempts = match &self.creation {
-            CreationState::Pending { attempts } | CreationState::Failed { attempts, .. } => attempts + 1,
+            CreationState::Pending { attempts } | CreationState::Failed { attempts, .. } => {
+                attempts.saturating_add(1)
+            }
             other => return Err(IllegalTransition::new("order creation", other, "failed")),
         };
         let reason = bounded_reason(reason);
@@ -579,7 +585,12 @@ impl OrderRecord {
         now: Timestamp,
     ) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
-        if quantity == 0 || line.returned + quantity > line.shipped {
+        if quantity == 0
+            || line
+                .returned
+                .checked_add(quantity)
+                .is_none_or(|total| total > line.shipped)
+        {
             return Err(IllegalTransition::new(
                 "line quantity",
                 format!("{} shipped, {} returned", line.shipped, line.returned),
@@ -601,7 +612,12 @@ impl OrderRecord {
         now: Timestamp,
     ) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
-        if quantity == 0 || line.refunded + quantity > line.returned {
+        if quantity == 0
+            || line
+                .refunded
+                .checked_add(quantity)
+                .is_none_or(|total| total > line.returned)
+        {
             return Err(IllegalTransition::new(
                 "line quantity",
                 format!("{} returned, {} refunded", line.returned, line.refunded),
@@ -620,7 +636,8 @@ impl OrderRecord {
         if matches!(self.creation, CreationState::Failed { .. }) || !self.problems.is_empty() {
             return OrderSummary::Error;
         }
-        let sum = |f: fn(&LineProgress) -> u32| self.lines.iter().map(f).sum::<u32>();
+        // In u64: many lines of large quantities cannot overflow the totals.
+        let sum = |f: fn(&LineProgress) -> u32| self.lines.iter().map(|l| u64::from(f(l))).sum::<u64>();
         let (ordered, shipped, cancelled) = (sum(|l| l.ordered), sum(|l| l.shipped), sum(|l| l.cancelled));
         let (returned, refunded) = (sum(|l| l.returned), sum(|l| l.refunded));
         if returned > 0 {
@@ -746,7 +763,7 @@ impl OrderRecord {
         self.cancel(number, quantity, now)?;
         if self.commerce_link().is_some() {
             let line = self.line_mut(number)?;
-            line.cancel_pending_in_commerce += quantity;
+            line.cancel_pending_in_commerce = line.cancel_pending_in_commerce.saturating_add(quantity);
         }
         Ok(())
     }
@@ -976,6 +993,19 @@ pub(crate) mod tests {
             },
             lines: vec![line(1, "MUG-1", 2), line(2, "CUP-1", 1)],
         }
+    }
+
+    #[test]
+    fn quantities_past_u32_are_refused_not_wrapped() {
+        let mut r = record();
+        let t = Timestamp::from_millis(2);
+        r.ship(LineNumber(1), 1, t).unwrap();
+        r.return_requested(LineNumber(1), 1, t).unwrap();
+        // returned (1) + u32::MAX would wrap to 0 in release and pass a naive check.
+        assert!(r.return_requested(LineNumber(1), u32::MAX, t).is_err());
+        r.refunded(LineNumber(1), 1, Money::ZERO, t).unwrap();
+        assert!(r.refunded(LineNumber(1), u32::MAX, Money::ZERO, t).is_err());
+        assert!(r.ship(LineNumber(2), u32::MAX, t).is_err());
     }
 
     #[test]
