@@ -136,12 +136,22 @@ impl CommerceClient {
         deadline: &Deadline,
     ) -> Result<T, CommerceError> {
         let body = self.execute_raw(call, deadline).await?;
-        serde_json::from_str(&body).map_err(|e| CommerceError::Malformed {
-            route: call.route.to_owned(),
-            context: format!(
-                "{e} in a body starting {:?}",
-                body.chars().take(80).collect::<String>()
-            ),
+        serde_json::from_str(&body).map_err(|e| {
+            // serde quotes the value it refused (in an order, a buyer's data): redacted. The start
+            // of a body that is not JSON at all (a proxy's error page) says what answered.
+            let message = ports::redact::redact_values(&e.to_string());
+            let context = if body.trim_start().starts_with(['{', '[']) {
+                message
+            } else {
+                format!(
+                    "{message} in a body starting {:?}",
+                    body.chars().take(80).collect::<String>()
+                )
+            };
+            CommerceError::Malformed {
+                route: call.route.to_owned(),
+                context,
+            }
         })
     }
 

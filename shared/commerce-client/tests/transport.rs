@@ -13,7 +13,7 @@ use common::*;
 use domain::{PurchaseOrderId, Sku, Timestamp};
 use ports::ManualClock;
 use ports::commerce::OrderLookup;
-use sandbox_kit::canned::{CannedServer, large_json_response, redirect_response};
+use sandbox_kit::canned::{CannedServer, json_response, large_json_response, redirect_response};
 
 const BUYER_EMAIL: &str = "jane.buyer.7731@relay.walmart.com";
 
@@ -137,4 +137,21 @@ async fn a_failed_connection_names_neither_the_url_nor_the_buyer() {
     for leak in ["relay", "jane", "customer_email", "searchCriteria", "/rest/"] {
         assert!(!shown.contains(leak), "{leak} in {shown}");
     }
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_is_not_quoted_in_the_error() {
+    let server = CannedServer::start(json_response(
+        r#"{"items":[{"entity_id":"Jane Q. Buyer, 1 Main St"}],"total_count":1}"#,
+    ))
+    .await
+    .unwrap();
+    let client = client_for(server.base_url(), |_| {});
+    let error = client
+        .find_order_for_purchase_order(&PurchaseOrderId::new("1001").unwrap(), &lookup(), &deadline())
+        .await
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(matches!(error, CommerceError::Malformed { .. }), "{shown}");
+    assert!(!shown.contains("Jane") && !shown.contains("Main St"), "{shown}");
 }

@@ -13,6 +13,7 @@ pub mod counting;
 pub mod http;
 pub mod queue;
 pub mod records;
+pub mod redact;
 pub mod retry;
 pub mod state;
 pub mod walmart;

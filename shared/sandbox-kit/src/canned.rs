@@ -92,7 +92,16 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> std::io::Result<()>
     Ok(())
 }
 
-/// A `307` to `location`.
+/// A `200` with `body` as JSON.
+pub fn json_response(body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A redirect (`status`, e.g. 307) to `location`.
 pub fn redirect_response(status: u16, location: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 {status} Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"

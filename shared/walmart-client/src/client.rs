@@ -252,9 +252,10 @@ impl WalmartClient {
                 .send_once(call, token.as_ref(), correlation_id, deadline)
                 .await
                 .and_then(|body| {
+                    // serde quotes the value it refused: in an order, a buyer's name.
                     wire::decode::<T>(&body).map_err(|e| WalmartError::Malformed {
                         endpoint,
-                        context: format!("{e}"),
+                        context: ports::redact::redact_values(&e.to_string()),
                     })
                 });
             let err = match outcome {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use domain::Sku;
 use ports::{Deadline, ManualClock};
-use sandbox_kit::canned::{CannedServer, large_json_response, redirect_response};
+use sandbox_kit::canned::{CannedServer, json_response, large_json_response, redirect_response};
 use walmart_client::{ClientSecret, Endpoint, WalmartClient, WalmartConfig, WalmartError};
 
 fn client_for(base_url: &str, adjust: impl FnOnce(&mut WalmartConfig)) -> WalmartClient {
@@ -127,4 +127,25 @@ async fn a_failed_connection_does_not_name_the_url() {
     let shown = format!("{error} {error:?}");
     assert!(matches!(error, WalmartError::Transport { .. }), "{shown}");
     assert!(!shown.contains(&closed.to_string()), "{shown}");
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_is_not_quoted_in_the_error() {
+    let server = CannedServer::start(json_response(
+        r#"{"access_token":"t","token_type":"Bearer","expires_in":"Jane Q. Buyer, 1 Main St"}"#,
+    ))
+    .await
+    .expect("server starts");
+    let client = client_for(server.base_url(), |_| {});
+    let error = client
+        .get_item(&sku(), &deadline())
+        .await
+        .expect_err("not a token");
+    let shown = format!("{error} {error:?}");
+    assert!(matches!(error, WalmartError::Malformed { .. }), "{shown}");
+    assert!(!shown.contains("Jane") && !shown.contains("Main St"), "{shown}");
+    assert!(
+        shown.contains("invalid type"),
+        "the kind of mistake stays: {shown}"
+    );
 }
