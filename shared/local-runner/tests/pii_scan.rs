@@ -3,7 +3,7 @@
 //! sends holds a buyer's name, street, phone or email. Scanned: every file of the state directory
 //! (state store and queue journals, manifest, summaries), every log line at debug level, and the
 //! summary. The buyers are the scenario's fixture buyers, each distinct, and Walmart's relay
-//! emails.
+//! emails. And what stays on disk is readable by its owner only.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -114,5 +114,16 @@ async fn no_buyer_data_remains_after_the_orders_whole_life() {
         }
     }
     assert!(found.is_empty(), "buyer data left behind:\n{}", found.join("\n"));
+
+    // What stays on disk is the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+        for file in files_under(&dir) {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
