@@ -13,8 +13,8 @@ use crate::delays::{secs, timings};
 use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
-    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, is_catalog, is_scheduled, leading_key_patterns,
-    queue_logical_id, queue_urls, sends_to, state_actions,
+    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, glob_matches, is_catalog, is_scheduled,
+    leading_key_patterns, queue_logical_id, queue_urls, sends_to, state_actions,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -673,26 +673,6 @@ const ORDER_SAMPLE_KEYS: [&str; 5] = [
     "IDEMPOTENCY#order-create#main#1796000000001",
 ];
 
-/// IAM's `StringLike`: `*` matches any run of characters, `?` one character.
-fn glob_matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // matched[j]: the pattern so far matches text[..j].
-    let mut matched = vec![false; t.len() + 1];
-    matched[0] = true;
-    for c in p {
-        let mut next = vec![false; t.len() + 1];
-        for j in 0..=t.len() {
-            next[j] = match c {
-                '*' => matched[j] || (j > 0 && next[j - 1]),
-                '?' => j > 0 && matched[j - 1],
-                c => j > 0 && matched[j - 1] && t[j - 1] == c,
-            };
-        }
-        matched = next;
-    }
-    matched[t.len()]
-}
-
 /// The patterns of a statement's `ForAllValues:StringLike` `dynamodb:LeadingKeys` condition, as
 /// written (plain strings or `!Sub` templates); `None` without one.
 fn leading_keys(statement: &crate::model::Statement) -> Option<BTreeSet<String>> {
@@ -1096,19 +1076,4 @@ pub fn check_alarms(stack: &Stack) -> Vec<Violation> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod glob_tests {
-    use super::glob_matches;
-
-    #[test]
-    fn string_like_globs() {
-        assert!(glob_matches("CH#main#ORDER*", "CH#main#ORDER#1"));
-        assert!(glob_matches("CH#main#*", "CH#main#ORDER#1"));
-        assert!(glob_matches("*", ""));
-        assert!(glob_matches("CH#?ain#LISTING*", "CH#main#LISTING"));
-        assert!(!glob_matches("CH#main#LISTING*", "CH#main#ORDER#1"));
-        assert!(!glob_matches("CH#main#ORDER*", "CH#main#CORDER"));
-    }
 }

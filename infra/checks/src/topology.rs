@@ -159,6 +159,26 @@ pub fn leading_key_patterns(op: Operation) -> Vec<String> {
         .collect()
 }
 
+/// IAM's `StringLike`: `*` matches any run of characters, `?` one character.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // matched[j]: the pattern so far matches text[..j].
+    let mut matched = vec![false; t.len() + 1];
+    matched[0] = true;
+    for c in p {
+        let mut next = vec![false; t.len() + 1];
+        for j in 0..=t.len() {
+            next[j] = match c {
+                '*' => matched[j] || (j > 0 && next[j - 1]),
+                '?' => j > 0 && matched[j - 1],
+                c => j > 0 && matched[j - 1] && t[j - 1] == c,
+            };
+        }
+        matched = next;
+    }
+    matched[t.len()]
+}
+
 /// The environment every function reads at cold start (besides the queue URLs it sends to).
 pub const COMMON_ENVIRONMENT: [&str; 5] = [
     "TABLE_NAME",
@@ -207,5 +227,15 @@ mod tests {
         }
         assert_eq!(queue_logical_id(QueueName::OrderCreate), "OrderCreateQueue");
         assert_eq!(pascal_case("cancellation-sync"), "CancellationSync");
+    }
+
+    #[test]
+    fn string_like_globs() {
+        assert!(glob_matches("CH#main#ORDER*", "CH#main#ORDER#1"));
+        assert!(glob_matches("CH#main#*", "CH#main#ORDER#1"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("CH#?ain#LISTING*", "CH#main#LISTING"));
+        assert!(!glob_matches("CH#main#LISTING*", "CH#main#ORDER#1"));
+        assert!(!glob_matches("CH#main#ORDER*", "CH#main#CORDER"));
     }
 }

@@ -4,11 +4,18 @@
 //! (state store and queue journals, manifest, summaries), every log line at debug level, and the
 //! summary. The buyers are the scenario's fixture buyers, each distinct, and Walmart's relay
 //! emails. And what stays on disk is readable by its owner only.
+//!
+//! The same run holds the deployed roles' key conditions to the code: every partition an operation
+//! touched (table, status index, idempotency claims) matches one of its function's
+//! `dynamodb:LeadingKeys` patterns (`infra_checks::topology::leading_key_patterns`), so the least
+//! privilege the template grants is never less than what the functions do.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use domain::Operation;
+use infra_checks::topology::{glob_matches, leading_key_patterns};
 use local_runner::demo::{self, DemoOptions, DemoOutcome};
 use local_runner::scenario::{ScenarioParams, fixture_buyer};
 
@@ -60,7 +67,10 @@ async fn no_buyer_data_remains_after_the_orders_whole_life() {
         hours: 3.0,
         seed: 7,
     };
-    let options = DemoOptions::new(params.clone(), 720.0, dir.clone()).expect("options");
+    let mut options = DemoOptions::new(params.clone(), 720.0, dir.clone()).expect("options");
+    let touched = Arc::new(Mutex::new(Default::default()));
+    options.partitions_touched = Some(touched.clone());
+    let channel = options.settings.id.to_string();
     let summary = match demo::run(options, std::future::pending())
         .await
         .expect("demo runs")
@@ -114,6 +124,36 @@ async fn no_buyer_data_remains_after_the_orders_whole_life() {
         }
     }
     assert!(found.is_empty(), "buyer data left behind:\n{}", found.join("\n"));
+
+    // Least privilege by key: nothing an operation touched lies outside its role's patterns.
+    let touched = touched.lock().expect("partitions").clone();
+    let mut outside = Vec::new();
+    for op in Operation::ALL {
+        let partitions = touched.get(&op).cloned().unwrap_or_default();
+        assert!(
+            !partitions.is_empty(),
+            "{op:?} touched nothing: the check would prove nothing"
+        );
+        let patterns: Vec<String> = leading_key_patterns(op)
+            .iter()
+            .map(|p| p.replace("${ChannelId}", &channel))
+            .collect();
+        println!(
+            "{op:?}: {} partitions, e.g. {:?}",
+            partitions.len(),
+            partitions.iter().take(6).collect::<Vec<_>>()
+        );
+        for partition in partitions {
+            if !patterns.iter().any(|p| glob_matches(p, &partition)) {
+                outside.push(format!("{op:?}: {partition} (allowed {patterns:?})"));
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "partitions outside the roles' key conditions:\n{}",
+        outside.join("\n")
+    );
 
     // What stays on disk is the owner's alone.
     #[cfg(unix)]
