@@ -13,8 +13,8 @@ use crate::delays::{secs, timings};
 use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
-    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, is_scheduled, queue_logical_id, queue_urls,
-    sends_to, state_actions,
+    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, glob_matches, is_catalog, is_scheduled,
+    leading_key_patterns, queue_logical_id, queue_urls, sends_to, state_actions,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -595,6 +595,46 @@ pub fn check_state_access(stack: &Stack) -> Vec<Violation> {
                 }
             }
         }
+        // Least privilege by key: every table statement is limited to the operation's own key
+        // prefixes, and a catalog function's never reach orders or returns.
+        let want: BTreeSet<String> = leading_key_patterns(op).into_iter().collect();
+        for s in f.statements.iter().filter(|s| {
+            s.actions
+                .iter()
+                .any(|a| a.to_ascii_lowercase().starts_with("dynamodb:"))
+        }) {
+            let patterns = leading_keys(s);
+            let subject = format!("{id} {}", s.sid.as_deref().unwrap_or("(statement)"));
+            let Some(found) = patterns else {
+                out.push(violation(
+                    CHECK,
+                    &subject,
+                    "table actions without a ForAllValues:StringLike dynamodb:LeadingKeys condition: \
+                     the role could read every item, buyers' orders included",
+                ));
+                continue;
+            };
+            if found != want {
+                out.push(violation(
+                    CHECK,
+                    &subject,
+                    format!("dynamodb:LeadingKeys {found:?}, its operation uses {want:?}"),
+                ));
+            }
+            if is_catalog(op) {
+                // Sample keys of buyers' orders: no catalog pattern may match one.
+                for pattern in &found {
+                    let pattern = pattern.replace("${ChannelId}", "main");
+                    if let Some(key) = ORDER_SAMPLE_KEYS.iter().find(|k| glob_matches(&pattern, k)) {
+                        out.push(violation(
+                            CHECK,
+                            &subject,
+                            format!("a catalog function may not reach {key} (pattern {pattern})"),
+                        ));
+                    }
+                }
+            }
+        }
         let secret_reads = f
             .statements
             .iter()
@@ -622,6 +662,35 @@ pub fn check_state_access(stack: &Stack) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// Partition keys of records that hold buyers' orders (channel `main`).
+const ORDER_SAMPLE_KEYS: [&str; 5] = [
+    "CH#main#ORDER#1796000000001",
+    "CH#main#ORDER#pending",
+    "CH#main#CORDER",
+    "CH#main#RETURN",
+    "IDEMPOTENCY#order-create#main#1796000000001",
+];
+
+/// The patterns of a statement's `ForAllValues:StringLike` `dynamodb:LeadingKeys` condition, as
+/// written (plain strings or `!Sub` templates); `None` without one.
+fn leading_keys(statement: &crate::model::Statement) -> Option<BTreeSet<String>> {
+    let values = statement
+        .condition
+        .as_ref()?
+        .get("ForAllValues:StringLike")?
+        .get("dynamodb:LeadingKeys")?;
+    let list = match values {
+        Value::Array(list) => list.clone(),
+        one => vec![one.clone()],
+    };
+    list.iter()
+        .map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            other => other.get("Fn::Sub").and_then(Value::as_str).map(str::to_owned),
+        })
+        .collect()
 }
 
 fn state_table_id(stack: &Stack) -> Option<String> {
@@ -872,8 +941,24 @@ pub fn check_table(stack: &Stack) -> Vec<Violation> {
                     "status-index must be keyed gsi1pk (HASH) / gsi1sk (RANGE)",
                 ));
             }
-            if gsi.pointer("/Projection/ProjectionType").and_then(Value::as_str) != Some("ALL") {
-                out.push(violation(CHECK, &id, "status-index must project ALL"));
+            // Only what the store reads back: projecting ALL would copy every attribute of every
+            // indexed item, whatever is added to the table later.
+            let projected: Option<Vec<&str>> = gsi
+                .pointer("/Projection/NonKeyAttributes")
+                .and_then(Value::as_array)
+                .and_then(|list| list.iter().map(Value::as_str).collect());
+            let wanted = ports::state::STATUS_INDEX_ATTRIBUTES;
+            if gsi.pointer("/Projection/ProjectionType").and_then(Value::as_str) != Some("INCLUDE")
+                || projected.is_none_or(|p| p.len() != wanted.len() || !wanted.iter().all(|w| p.contains(w)))
+            {
+                out.push(violation(
+                    CHECK,
+                    &id,
+                    format!(
+                        "status-index must project INCLUDE {wanted:?} (what the store reads from an \
+                         index query), not ALL or more"
+                    ),
+                ));
             }
         }
     }

@@ -95,6 +95,8 @@ pub struct Statement {
     pub actions: Vec<String>,
     pub not_actions: bool,
     pub resources: Vec<Value>,
+    /// The statement's `Condition` block, as written.
+    pub condition: Option<Value>,
 }
 
 impl Statement {
@@ -381,6 +383,7 @@ fn read_statements(document: Option<&Value>) -> Vec<Statement> {
                 actions,
                 not_actions,
                 resources,
+                condition: s.get("Condition").cloned(),
             }
         })
         .collect()

@@ -107,6 +107,78 @@ pub fn state_actions(op: Operation) -> Vec<&'static str> {
     actions
 }
 
+/// Partition key prefixes a catalog function (catalog-import, listing-match, inventory-sync,
+/// price-sync) reads and writes (`shared/ports/src/records.rs` key patterns; the status index's keys
+/// start the same way): listings, offers, feeds, stock chunks, call budgets, cursors and the
+/// channel's health record. No orders, returns or Commerce order links: they hold buyers' orders.
+pub const CATALOG_KEY_KINDS: [&str; 7] = ["LISTING", "OFFER", "FEED", "STOCK", "BUDGET", "CURSOR", "HEALTH"];
+
+/// Partition key prefixes an order function reads and writes: orders (and their shipments and
+/// cancellations, under the order's partition), Commerce order links, returns, cursors, health.
+pub const ORDER_KEY_KINDS: [&str; 5] = ["ORDER", "CORDER", "RETURN", "CURSOR", "HEALTH"];
+
+/// The idempotency claims an operation takes (`IdempotencyKey::new(name, channel, key)`, stored
+/// under `IDEMPOTENCY#{name}#{channel}#{key}`).
+pub fn claim_names(op: Operation) -> &'static [&'static str] {
+    match op {
+        Operation::CatalogImport | Operation::OrderImport => &[],
+        Operation::ListingMatch => &["listing-match"],
+        Operation::InventorySync => &["inventory-sync"],
+        Operation::PriceSync => &["price-sync"],
+        Operation::OrderCreate => &["order-create"],
+        Operation::ShipmentSync => &["shipment-sync"],
+        Operation::CancellationSync => &["cancel-on-walmart", "cancel-in-commerce"],
+        Operation::ReturnsSync => &["return-request", "refund"],
+    }
+}
+
+/// Whether the operation works on the catalog (never on orders).
+pub fn is_catalog(op: Operation) -> bool {
+    matches!(
+        op,
+        Operation::CatalogImport | Operation::ListingMatch | Operation::InventorySync | Operation::PriceSync
+    )
+}
+
+/// The `dynamodb:LeadingKeys` patterns the operation's role allows, as the template writes them in
+/// `!Sub` (the channel id is the `ChannelId` parameter).
+pub fn leading_key_patterns(op: Operation) -> Vec<String> {
+    let kinds: &[&str] = if is_catalog(op) {
+        &CATALOG_KEY_KINDS
+    } else {
+        &ORDER_KEY_KINDS
+    };
+    kinds
+        .iter()
+        .map(|kind| format!("CH#${{ChannelId}}#{kind}*"))
+        .chain(
+            claim_names(op)
+                .iter()
+                .map(|name| format!("IDEMPOTENCY#{name}#${{ChannelId}}#*")),
+        )
+        .collect()
+}
+
+/// IAM's `StringLike`: `*` matches any run of characters, `?` one character.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // matched[j]: the pattern so far matches text[..j].
+    let mut matched = vec![false; t.len() + 1];
+    matched[0] = true;
+    for c in p {
+        let mut next = vec![false; t.len() + 1];
+        for j in 0..=t.len() {
+            next[j] = match c {
+                '*' => matched[j] || (j > 0 && next[j - 1]),
+                '?' => j > 0 && matched[j - 1],
+                c => j > 0 && matched[j - 1] && t[j - 1] == c,
+            };
+        }
+        matched = next;
+    }
+    matched[t.len()]
+}
+
 /// The environment every function reads at cold start (besides the queue URLs it sends to).
 pub const COMMON_ENVIRONMENT: [&str; 5] = [
     "TABLE_NAME",
@@ -155,5 +227,15 @@ mod tests {
         }
         assert_eq!(queue_logical_id(QueueName::OrderCreate), "OrderCreateQueue");
         assert_eq!(pascal_case("cancellation-sync"), "CancellationSync");
+    }
+
+    #[test]
+    fn string_like_globs() {
+        assert!(glob_matches("CH#main#ORDER*", "CH#main#ORDER#1"));
+        assert!(glob_matches("CH#main#*", "CH#main#ORDER#1"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("CH#?ain#LISTING*", "CH#main#LISTING"));
+        assert!(!glob_matches("CH#main#LISTING*", "CH#main#ORDER#1"));
+        assert!(!glob_matches("CH#main#ORDER*", "CH#main#CORDER"));
     }
 }

@@ -142,6 +142,11 @@ async fn create_resources(stack: &Stack, sdk: &SdkConfig, run: &str, commerce_ur
                         .projection_type(ProjectionType::from(
                             gsi["Projection"]["ProjectionType"].as_str().unwrap(),
                         ))
+                        .set_non_key_attributes(
+                            gsi["Projection"]["NonKeyAttributes"]
+                                .as_array()
+                                .map(|names| names.iter().map(|n| n.as_str().unwrap().to_owned()).collect()),
+                        )
                         .build(),
                 )
                 .build()

@@ -367,8 +367,81 @@ fn a_table_unlike_the_store_is_caught() {
         props["DeletionProtectionEnabled"] = json!(false);
     });
     assert_caught(&v, "table", "StateTable", "TimeToLiveSpecification");
-    assert_caught(&v, "table", "StateTable", "project ALL");
+    assert_caught(&v, "table", "StateTable", "must project INCLUDE");
     assert_caught(&v, "table", "StateTable", "from a parameter");
+}
+
+#[test]
+fn an_index_projecting_all_or_more_is_caught() {
+    let all = violations_after(|d| {
+        let props = &mut resource(d, "StateTable")["Properties"];
+        props["GlobalSecondaryIndexes"][0]["Projection"] = json!({"ProjectionType": "ALL"});
+    });
+    assert_caught(&all, "table", "StateTable", "not ALL or more");
+    let more = violations_after(|d| {
+        let props = &mut resource(d, "StateTable")["Properties"];
+        props["GlobalSecondaryIndexes"][0]["Projection"]["NonKeyAttributes"] =
+            json!(["body", "version", "expires_at", "data"]);
+    });
+    assert_caught(&more, "table", "StateTable", "not ALL or more");
+}
+
+/// The role's `State` statement of `role`.
+fn state_statement<'a>(document: &'a mut Value, role: &str) -> &'a mut Value {
+    resource(document, role)["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .expect("statements")
+        .iter_mut()
+        .find(|s| s["Sid"] == "State")
+        .unwrap_or_else(|| panic!("{role} has no State statement"))
+}
+
+#[test]
+fn a_role_without_a_key_condition_is_caught() {
+    let v = violations_after(|d| {
+        state_statement(d, "PriceSyncRole")
+            .as_object_mut()
+            .expect("statement")
+            .remove("Condition");
+    });
+    assert_caught(
+        &v,
+        "state-access",
+        "PriceSyncFunction",
+        "without a ForAllValues:StringLike",
+    );
+    // Conditioned, but on a key prefix its operation does not use.
+    let v = violations_after(|d| {
+        let condition = &mut state_statement(d, "OrderCreateRole")["Condition"];
+        condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_array_mut()
+            .expect("patterns")
+            .push(json!({"Fn::Sub": "CH#${ChannelId}#LISTING*"}));
+    });
+    assert_caught(&v, "state-access", "OrderCreateFunction", "dynamodb:LeadingKeys");
+}
+
+#[test]
+fn a_catalog_role_that_can_read_orders_is_caught() {
+    let v = violations_after(|d| {
+        let condition = &mut state_statement(d, "CatalogImportRole")["Condition"];
+        condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] =
+            json!([{"Fn::Sub": "CH#${ChannelId}#*"}]);
+    });
+    assert_caught(
+        &v,
+        "state-access",
+        "CatalogImportFunction",
+        "dynamodb:LeadingKeys",
+    );
+    let v = violations_after(|d| {
+        let condition = &mut state_statement(d, "InventorySyncRole")["Condition"];
+        condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_array_mut()
+            .expect("patterns")
+            .push(json!({"Fn::Sub": "CH#${ChannelId}#ORDER*"}));
+    });
+    assert_caught(&v, "state-access", "InventorySyncFunction", "may not reach");
 }
 
 #[test]

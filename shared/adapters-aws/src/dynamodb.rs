@@ -11,7 +11,8 @@
 //! | `expires_at` | N    | TTL attribute, epoch seconds (TTL deletes late: readers check expiry)  |
 //! | `body`       | S    | the record as JSON                                                   |
 //!
-//! Global secondary index `status-index`: hash `gsi1pk`, range `gsi1sk`, projection ALL. Billing
+//! Global secondary index `status-index`: hash `gsi1pk`, range `gsi1sk`, projecting
+//! `ports::state::STATUS_INDEX_ATTRIBUTES` (body, version, expires_at). Billing
 //! on demand. Items are bounded by `ports::state::MAX_ITEM_BYTES` (under DynamoDB's 400 KB).
 //!
 //! Idempotency records (`pk = IDEMPOTENCY#{key}`) add `status` (INPROGRESS/COMPLETED),
@@ -84,7 +85,17 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .index_name(STATUS_INDEX)
         .key_schema(key("gsi1pk", KeyType::Hash)?)
         .key_schema(key("gsi1sk", KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(
+                    ports::state::STATUS_INDEX_ATTRIBUTES
+                        .iter()
+                        .map(|a| (*a).to_owned())
+                        .collect(),
+                ))
+                .build(),
+        )
         .build()
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     client

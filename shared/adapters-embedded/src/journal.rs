@@ -3,7 +3,7 @@
 //! Every mutation is appended and flushed before the call returns, so a crash loses nothing that was
 //! acknowledged. On open the journal is replayed, then compacted to one line per live entry.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -75,11 +75,11 @@ impl Journal {
             source,
         };
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(io)?;
+            crate::private_files::create_dir(dir).map_err(io)?;
         }
         let tmp = path.with_extension("compacting");
         {
-            let mut w = BufWriter::new(File::create(&tmp).map_err(io)?);
+            let mut w = BufWriter::new(crate::private_files::open(&tmp, false).map_err(io)?);
             for e in entries {
                 write_line(&mut w, &e).map_err(io)?;
             }
@@ -87,11 +87,15 @@ impl Journal {
             w.get_ref().sync_all().map_err(io)?;
         }
         fs::rename(&tmp, path).map_err(io)?;
-        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
+        let file = crate::private_files::open(path, true).map_err(io)?;
         Ok(Self {
             path: path.to_owned(),
             out: BufWriter::new(file),
         })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn append<E: Serialize>(&mut self, entry: &E) -> Result<(), JournalError> {

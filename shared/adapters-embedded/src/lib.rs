@@ -5,6 +5,7 @@
 //! both). Given a directory, both journal every change to it and resume from it after a restart.
 
 mod journal;
+pub mod private_files;
 mod queue;
 mod state;
 

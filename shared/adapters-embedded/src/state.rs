@@ -134,6 +134,36 @@ impl EmbeddedStore {
         })
     }
 
+    /// Deletes what the table's TTL would have deleted by `now` (items whose `expires_at` passed)
+    /// and rewrites the journal to the live items only, so earlier versions (an order record as
+    /// imported, with the buyer's address) no longer lie on disk. The runner calls it when a run
+    /// ends.
+    pub fn compact(&self, now: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        let expired: Vec<Key> = inner
+            .tables
+            .items
+            .values()
+            .filter(|s| s.item.expires_at.is_some_and(|at| at <= now))
+            .map(|s| s.item.key.clone())
+            .collect();
+        for key in expired {
+            inner.tables.apply(&Entry::Delete { key });
+        }
+        if let Some(journal) = &inner.journal {
+            let path = journal.path().to_owned();
+            let live: Vec<Entry> = inner
+                .tables
+                .items
+                .values()
+                .map(|s| Entry::Put { stored: s.clone() })
+                .collect();
+            inner.journal =
+                Some(Journal::compact(&path, live).map_err(|e| StoreError::Backend(e.to_string()))?);
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
         self.inner
             .lock()

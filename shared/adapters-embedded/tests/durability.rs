@@ -165,3 +165,69 @@ fn settings_again() -> HashMap<QueueName, QueueSettings> {
     )]
     .into()
 }
+
+/// Compaction leaves only the live items on disk: an earlier version holding a buyer's address is
+/// gone from the journal, and so is an item whose TTL passed. The journal is owner-only.
+#[tokio::test]
+async fn compaction_forgets_earlier_versions_and_expired_items() {
+    let dir = tempdir().join("state");
+    let store = EmbeddedStore::open(&dir).unwrap();
+    let key = Key::new("CH#main#ORDER#1", "ORDER");
+    let item = |body| Item {
+        key: key.clone(),
+        index: None,
+        expires_at: None,
+        body,
+    };
+    store
+        .put(item(json!({"ship_to": "Jane Doe, 1 Main St"})), Expect::Absent)
+        .await
+        .unwrap();
+    store
+        .put(item(json!({"ship_to": null})), Expect::Version(Version(1)))
+        .await
+        .unwrap();
+    let expiring = Item {
+        key: Key::new("CH#main#RETURN", "9"),
+        index: None,
+        expires_at: Some(domain::Timestamp::from_millis(5_000)),
+        body: json!({"refunded": true}),
+    };
+    store.put(expiring, Expect::Absent).await.unwrap();
+    let journal = dir.join("state.jsonl");
+    assert!(std::fs::read_to_string(&journal).unwrap().contains("Jane Doe"));
+
+    store.compact(domain::Timestamp::from_millis(4_000)).unwrap();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(!text.contains("Jane Doe"), "{text}");
+    assert!(text.contains("refunded"), "not expired yet");
+    store.compact(domain::Timestamp::from_millis(5_000)).unwrap();
+    assert!(!std::fs::read_to_string(&journal).unwrap().contains("refunded"));
+    assert!(
+        store
+            .get(&Key::new("CH#main#RETURN", "9"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Still writable after compaction, and the state survives a reopen.
+    store
+        .put(
+            item(json!({"ship_to": null, "n": 2})),
+            Expect::Version(Version(2)),
+        )
+        .await
+        .unwrap();
+    drop(store);
+    let reopened = EmbeddedStore::open(&dir).unwrap();
+    let stored = reopened.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored.version, Version(3));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&journal), 0o600);
+    }
+}

@@ -15,6 +15,7 @@ use crate::error::{CommerceError, NO_ROUTE_MESSAGE, render_error_body};
 use crate::oauth;
 use crate::search::{PageCursor, SearchCriteria};
 use crate::wire::SearchResults;
+use ports::http::{MAX_ERROR_TEXT_CHARS, excerpt};
 
 /// A typed client of one Commerce store view. Cheap to clone; build it once per cold start.
 #[derive(Clone)]
@@ -130,14 +131,21 @@ pub(crate) fn seg(raw: &str) -> String {
 impl CommerceClient {
     pub fn new(config: CommerceConfig, clock: Arc<dyn Clock>) -> Result<Self, CommerceError> {
         let base = config.base_url.trim_end_matches('/');
-        url::Url::parse(base).map_err(|e| CommerceError::Input(format!("invalid Commerce base URL: {e}")))?;
+        // https only (http to this machine for sandboxes): every request carries the
+        // Integration's credentials and order bodies carry buyer addresses.
+        ports::http::check_base_url(base)
+            .map_err(|e| CommerceError::Input(format!("Commerce configuration: {e}")))?;
         if config.store_code.is_empty() || config.store_code.contains('/') {
             return Err(CommerceError::Input(format!(
                 "invalid store code {:?}",
                 config.store_code
             )));
         }
+        // No redirects: Magento's REST API does not redirect, and following one would resend a
+        // signed request, and its body, to wherever it points.
         let http = reqwest::Client::builder()
+            .connect_timeout(ports::http::CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| CommerceError::Input(format!("cannot build the HTTP client: {e}")))?;
         let api_root = format!("{base}/rest/{}/V1", config.store_code);
@@ -194,12 +202,22 @@ impl CommerceClient {
             self.note_check_passed(route_check(call.route));
         }
         let body = answered?;
-        serde_json::from_str(&body).map_err(|e| CommerceError::Malformed {
-            route: call.route.to_owned(),
-            context: format!(
-                "{e} in a body starting {:?}",
-                body.chars().take(80).collect::<String>()
-            ),
+        serde_json::from_str(&body).map_err(|e| {
+            // serde quotes the value it refused (in an order, a buyer's data): redacted. The start
+            // of a body that is not JSON at all (a proxy's error page) says what answered.
+            let message = ports::redact::redact_values(&e.to_string());
+            let context = if body.trim_start().starts_with(['{', '[']) {
+                message
+            } else {
+                format!(
+                    "{message} in a body starting {:?}",
+                    body.chars().take(80).collect::<String>()
+                )
+            };
+            CommerceError::Malformed {
+                route: call.route.to_owned(),
+                context,
+            }
         })
     }
 
@@ -331,7 +349,7 @@ impl CommerceClient {
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(&route, &e, timeout))?;
+            .map_err(|e| transport_error(&route, e, timeout))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -339,10 +357,7 @@ impl CommerceClient {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| retry_after(value, self.inner.clock.now()));
         let retry_at = retry_after.map(|wait| self.inner.clock.now().plus(wait));
-        let text = response
-            .text()
-            .await
-            .map_err(|e| transport_error(&route, &e, timeout))?;
+        let text = read_body(response, &route, timeout, self.inner.config.max_response_bytes).await?;
         tracing::debug!(
             route = call.route,
             method = call.method.as_str(),
@@ -351,6 +366,9 @@ impl CommerceClient {
         );
         if (200..300).contains(&status) {
             return Ok(text);
+        }
+        if (300..400).contains(&status) {
+            return Err(CommerceError::Redirected { route, status });
         }
         let message = render_error_body(&text);
         Err(match status {
@@ -410,7 +428,42 @@ impl CommerceClient {
     }
 }
 
-fn transport_error(route: &str, error: &reqwest::Error, timeout: Duration) -> CommerceError {
+/// Reads the body as text, refusing one longer than `limit` bytes (announced or actual) before
+/// buffering it.
+async fn read_body(
+    mut response: reqwest::Response,
+    route: &str,
+    timeout: Duration,
+    limit: usize,
+) -> Result<String, CommerceError> {
+    let too_large = || CommerceError::ResponseTooLarge {
+        route: route.to_owned(),
+        limit_bytes: limit,
+    };
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(route, e, timeout))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The error of a failed exchange. reqwest's text names the URL, whose query can carry the buyer's
+/// email (the order look-up) or SKUs: it is dropped, as the route already says where the call went.
+fn transport_error(route: &str, error: reqwest::Error, timeout: Duration) -> CommerceError {
+    let error = error.without_url();
     if error.is_timeout() {
         CommerceError::Timeout {
             route: route.to_owned(),
@@ -420,14 +473,27 @@ fn transport_error(route: &str, error: &reqwest::Error, timeout: Duration) -> Co
     } else if error.is_decode() || error.is_body() {
         CommerceError::Transport {
             route: route.to_owned(),
-            message: format!("answer cut short: {error}"),
+            message: format!("answer cut short: {}", transport_text(&error)),
         }
     } else {
         CommerceError::Transport {
             route: route.to_owned(),
-            message: error.to_string(),
+            message: transport_text(&error),
         }
     }
+}
+
+/// reqwest's error text (already without the URL) with its causes (connection refused, TLS
+/// failure), bounded.
+fn transport_text(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    excerpt(&text, MAX_ERROR_TEXT_CHARS)
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date (IMF-fixdate, `Sun, 06 Nov

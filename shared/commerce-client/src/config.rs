@@ -45,6 +45,7 @@ impl fmt::Debug for CommerceAuth {
 #[derive(Debug, Clone)]
 pub struct CommerceConfig {
     /// The store's base URL, e.g. `https://shop.example.com` (the client appends `/rest/<store_code>/V1/...`).
+    /// The client refuses it unless it is https, or http to this machine.
     pub base_url: String,
     /// Store view code in `/rest/<store_code>/V1/...`.
     pub store_code: String,
@@ -55,6 +56,8 @@ pub struct CommerceConfig {
     pub page_size: u32,
     /// Retries of 5xx and timeouts (waits are also bounded by each call's deadline).
     pub backoff: ports::Backoff,
+    /// Largest response body read; a larger one is [`crate::CommerceError::ResponseTooLarge`].
+    pub max_response_bytes: usize,
 }
 
 impl CommerceConfig {
@@ -66,6 +69,7 @@ impl CommerceConfig {
             request_timeout: ports::commerce::REQUEST_TIMEOUT,
             page_size: DEFAULT_PAGE_SIZE,
             backoff: ports::Backoff::default(),
+            max_response_bytes: ports::http::MAX_RESPONSE_BYTES,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use ports::http::{MAX_ERROR_TEXT_CHARS, excerpt};
 use serde_json::Value;
 
 /// What went wrong talking to Commerce. Only [`CommerceError::is_retryable`] kinds are retried.
@@ -74,6 +75,16 @@ pub enum CommerceError {
     /// The connection failed before any answer (refused, reset, DNS).
     #[error("could not reach Commerce on {route}: {message}")]
     Transport { route: String, message: String },
+    /// A 3xx: Magento's REST API does not redirect, and the client follows no redirect, since that
+    /// would carry the credentials' signature and the request body (buyer addresses) elsewhere. A
+    /// store answering one is misconfigured (often http→https or a changed domain).
+    #[error(
+        "Commerce answered {route} with a redirect ({status}), which the client does not follow; check the base URL"
+    )]
+    Redirected { route: String, status: u16 },
+    /// A response body longer than the client reads (`CommerceConfig::max_response_bytes`).
+    #[error("Commerce answered {route} with a body larger than {limit_bytes} bytes, not read")]
+    ResponseTooLarge { route: String, limit_bytes: usize },
     /// The caller's deadline left no time for (another) attempt.
     #[error("deadline reached before Commerce answered {route} (last problem: {last})")]
     DeadlineExceeded { route: String, last: String },
@@ -119,6 +130,8 @@ impl CommerceError {
             CommerceError::Timeout { .. } => "timeout",
             CommerceError::Malformed { .. } => "malformed",
             CommerceError::Transport { .. } => "transport",
+            CommerceError::Redirected { .. } => "redirected",
+            CommerceError::ResponseTooLarge { .. } => "response_too_large",
             CommerceError::DeadlineExceeded { .. } => "deadline_exceeded",
             CommerceError::CannotCancel { .. } => "cannot_cancel",
             CommerceError::Input(_) => "input",
@@ -131,27 +144,22 @@ pub const NO_ROUTE_MESSAGE: &str = "Request does not match any route.";
 
 /// Renders a Magento error body: `%1`, `%2`... take list parameters in order, `%name` takes the
 /// named parameter. Placeholders without a value are left as they are, so nothing is lost. A body
-/// that is not Magento-shaped is returned as text, shortened.
+/// that is not Magento-shaped is returned as text. Either is cut to
+/// [`ports::http::MAX_ERROR_TEXT_CHARS`]: parameters can echo the request (a buyer's address) and
+/// the text goes to logs and onto records.
 pub fn render_error_body(body: &str) -> String {
-    match serde_json::from_str::<Value>(body) {
+    let text = match serde_json::from_str::<Value>(body) {
         Ok(Value::Object(map)) => match map.get("message").and_then(Value::as_str) {
             Some(message) => render_message(message, map.get("parameters")),
-            None => shorten(body),
+            None => body.to_owned(),
         },
-        _ => shorten(body),
-    }
-}
-
-fn shorten(body: &str) -> String {
-    const MAX: usize = 300;
-    let trimmed = body.trim();
-    if trimmed.is_empty() {
+        _ => body.to_owned(),
+    };
+    let text = excerpt(&text, MAX_ERROR_TEXT_CHARS);
+    if text.is_empty() {
         return "(empty body)".to_owned();
     }
-    match trimmed.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
-        None => trimmed.to_owned(),
-    }
+    text
 }
 
 fn param_text(value: &Value) -> String {
@@ -239,6 +247,15 @@ mod tests {
         );
         assert_eq!(render_message("%name", None), "%name");
         assert_eq!(render_message("%10 %1", Some(&serde_json::json!(["a"]))), "%10 a");
+    }
+
+    #[test]
+    fn rendered_messages_are_bounded() {
+        let long = format!(
+            r#"{{"message":"Invalid value of \"%1\" provided for the %2 field.","parameters":["{}","street"]}}"#,
+            "1 Main Street ".repeat(100)
+        );
+        assert_eq!(render_error_body(&long).chars().count(), MAX_ERROR_TEXT_CHARS + 1);
     }
 
     #[test]

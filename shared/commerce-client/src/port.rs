@@ -24,6 +24,9 @@ impl From<CommerceError> for ApiError {
             CommerceError::Timeout { .. } => ApiErrorKind::Timeout,
             CommerceError::Malformed { .. } => ApiErrorKind::Malformed,
             CommerceError::Transport { .. } => ApiErrorKind::Transport,
+            // Magento's REST API does not redirect: the base URL points at something else.
+            CommerceError::Redirected { .. } => ApiErrorKind::Configuration,
+            CommerceError::ResponseTooLarge { .. } => ApiErrorKind::Malformed,
             CommerceError::DeadlineExceeded { .. } => ApiErrorKind::DeadlineExceeded,
             CommerceError::CannotCancel { .. } => ApiErrorKind::CannotCancel,
             CommerceError::Input(_) => ApiErrorKind::Input,

@@ -274,13 +274,16 @@ impl PriceRules {
             Some(sp) if sp.applies_at(now) && sp.price < base => sp.price,
             _ => base,
         };
-        let adjusted = effective.cents() * (100 + i64::from(self.adjustment_percent));
+        // Saturating, like `Money`'s operators: a corrupted price ends at the bound, never wraps.
+        let adjusted = effective
+            .cents()
+            .saturating_mul(100_i64.saturating_add(i64::from(self.adjustment_percent)));
         // Round half up to cents.
-        let mut cents = (adjusted + 50).div_euclid(100);
+        let mut cents = adjusted.saturating_add(50).div_euclid(100);
         cents = match self.rounding {
             Rounding::None => cents,
-            Rounding::Whole => (cents + 50).div_euclid(100) * 100,
-            Rounding::EndIn99 => cents.div_euclid(100) * 100 + 99,
+            Rounding::Whole => cents.saturating_add(50).div_euclid(100).saturating_mul(100),
+            Rounding::EndIn99 => cents.div_euclid(100).saturating_mul(100).saturating_add(99),
         };
         let price = Money::from_cents(cents.max(0));
         match self.minimum {
@@ -525,6 +528,9 @@ mod tests {
             minimum: None,
         };
         assert_eq!(markup.walmart_price(base, None, now), Money::from_cents(2299));
+        // A corrupted price saturates instead of wrapping to a small or negative one.
+        let huge = markup.walmart_price(Money::from_cents(i64::MAX / 2), None, now);
+        assert!(huge.cents() > i64::MAX / 200, "{huge}");
         let whole = PriceRules {
             adjustment_percent: -15,
             rounding: Rounding::Whole,

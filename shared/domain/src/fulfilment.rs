@@ -56,7 +56,10 @@ impl Delivery {
         match self {
             Delivery::Sent { .. } => Err(IllegalTransition::new("delivery", &*self, "failed")),
             _ => {
-                *self = Delivery::Failed { reason, at };
+                *self = Delivery::Failed {
+                    reason: crate::bounded_reason(reason),
+                    at,
+                };
                 Ok(())
             }
         }

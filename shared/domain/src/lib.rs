@@ -17,6 +17,7 @@ mod operation;
 mod order;
 mod returns;
 mod stock;
+mod text;
 mod time;
 mod transition;
 
@@ -32,5 +33,6 @@ pub use operation::*;
 pub use order::*;
 pub use returns::*;
 pub use stock::*;
+pub use text::*;
 pub use time::*;
 pub use transition::*;

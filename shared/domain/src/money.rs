@@ -46,11 +46,43 @@ impl Money {
     }
 }
 
+/// An amount past what `Money` holds (about ±92 trillion dollars): only corrupted input gets here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("amount overflow: {0}")]
+pub struct MoneyOverflow(pub String);
+
+impl Money {
+    pub fn checked_add(self, rhs: Money) -> Result<Money, MoneyOverflow> {
+        self.cents
+            .checked_add(rhs.cents)
+            .map(Money::from_cents)
+            .ok_or_else(|| MoneyOverflow(format!("{self} + {rhs}")))
+    }
+
+    pub fn checked_sub(self, rhs: Money) -> Result<Money, MoneyOverflow> {
+        self.cents
+            .checked_sub(rhs.cents)
+            .map(Money::from_cents)
+            .ok_or_else(|| MoneyOverflow(format!("{self} - {rhs}")))
+    }
+
+    pub fn checked_mul(self, quantity: u32) -> Result<Money, MoneyOverflow> {
+        self.cents
+            .checked_mul(i64::from(quantity))
+            .map(Money::from_cents)
+            .ok_or_else(|| MoneyOverflow(format!("{self} x {quantity}")))
+    }
+}
+
+// The operators saturate: they never wrap (release) or panic (debug). Amounts are bounded where
+// they are parsed (`from_decimal`: ±10^13 dollars), so real sums and products never reach the
+// bounds; a corrupted input ends at the bound, never as a small or negative total. Callers that
+// must refuse such input use the `checked_*` methods.
 impl Add for Money {
     type Output = Money;
     fn add(self, rhs: Money) -> Money {
         Money {
-            cents: self.cents + rhs.cents,
+            cents: self.cents.saturating_add(rhs.cents),
         }
     }
 }
@@ -59,7 +91,7 @@ impl Sub for Money {
     type Output = Money;
     fn sub(self, rhs: Money) -> Money {
         Money {
-            cents: self.cents - rhs.cents,
+            cents: self.cents.saturating_sub(rhs.cents),
         }
     }
 }
@@ -68,7 +100,7 @@ impl Mul<u32> for Money {
     type Output = Money;
     fn mul(self, rhs: u32) -> Money {
         Money {
-            cents: self.cents * i64::from(rhs),
+            cents: self.cents.saturating_mul(i64::from(rhs)),
         }
     }
 }
@@ -85,8 +117,8 @@ impl fmt::Display for Money {
         write!(
             f,
             "{sign}{}.{:02}",
-            self.cents.abs() / 100,
-            self.cents.abs() % 100
+            self.cents.unsigned_abs() / 100,
+            self.cents.unsigned_abs() % 100
         )
     }
 }
@@ -102,5 +134,31 @@ mod tests {
         assert_eq!(Money::from_decimal(-1.5).unwrap().to_string(), "-1.50");
         assert!(Money::from_decimal(f64::NAN).is_err());
         assert_eq!((Money::from_cents(250) * 3).to_string(), "7.50");
+    }
+
+    #[test]
+    fn arithmetic_never_wraps() {
+        let big = Money::from_cents(i64::MAX - 1);
+        assert_eq!(big + Money::from_cents(5), Money::from_cents(i64::MAX));
+        assert_eq!(
+            Money::from_cents(i64::MIN + 1) - Money::from_cents(5),
+            Money::from_cents(i64::MIN)
+        );
+        assert_eq!(big * u32::MAX, Money::from_cents(i64::MAX));
+        assert_eq!(
+            Money::from_cents(-2) * u32::MAX,
+            Money::from_cents(-2 * i64::from(u32::MAX))
+        );
+        assert!(big.checked_add(Money::from_cents(5)).is_err());
+        assert!(
+            Money::from_cents(i64::MIN)
+                .checked_sub(Money::from_cents(1))
+                .is_err()
+        );
+        assert!(big.checked_mul(2).is_err());
+        assert_eq!(Money::from_cents(250).checked_mul(3), Ok(Money::from_cents(750)));
+        assert_eq!(Money::from_cents(i64::MIN).to_string(), "-92233720368547758.08");
+        let many: Money = std::iter::repeat_n(big, 3).sum();
+        assert_eq!(many, Money::from_cents(i64::MAX));
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     ChannelId, CommerceOrderId, CommerceShipmentId, CreditMemoId, CustomerOrderId, IllegalTransition,
     IncrementId, LineNumber, MethodCode, Money, PurchaseOrderId, ReturnOrderId, Sku, Timestamp,
+    bounded_reason,
 };
 
 /// Buyer's shipping address. Personal data: it is stored and sent to Commerce, never logged, so
@@ -24,6 +25,28 @@ pub struct ShipTo {
     pub phone: Option<String>,
     /// Walmart's relay email for the buyer.
     pub email: Option<String>,
+}
+
+impl ShipTo {
+    /// Nothing of the buyer: what an order record keeps once the Commerce order exists (the
+    /// address went to Commerce, which keeps it; the channel needs only ids from then on).
+    pub fn erased() -> Self {
+        Self {
+            name: String::new(),
+            address1: String::new(),
+            address2: None,
+            city: String::new(),
+            state: String::new(),
+            postal_code: String::new(),
+            country: String::new(),
+            phone: None,
+            email: None,
+        }
+    }
+
+    pub fn is_erased(&self) -> bool {
+        *self == Self::erased()
+    }
 }
 
 impl fmt::Debug for ShipTo {
@@ -181,7 +204,11 @@ pub struct LineProgress {
 impl LineProgress {
     /// Units neither shipped nor cancelled.
     pub fn open(&self) -> u32 {
-        self.ordered - self.shipped - self.cancelled
+        // Invariant shipped + cancelled <= ordered; saturating so a corrupted record reads as
+        // nothing open rather than wrapping.
+        self.ordered
+            .saturating_sub(self.shipped)
+            .saturating_sub(self.cancelled)
     }
 }
 
@@ -361,6 +388,15 @@ pub enum OrderError {
     Illegal(#[from] IllegalTransition),
 }
 
+/// How long a settled order or return is kept after its last change: past Walmart's return window
+/// (up to 90 days after delivery for most items) with room for the refund, so a return still finds
+/// its order. The state table's TTL then deletes it (within a few days).
+pub const SETTLED_RETENTION: std::time::Duration = std::time::Duration::from_secs(180 * 24 * 3600);
+
+/// Most history entries a record keeps: with reasons bounded to [`crate::MAX_REASON_CHARS`], a
+/// full history stays far below DynamoDB's 400 KB item limit.
+pub const MAX_HISTORY_ENTRIES: usize = 200;
+
 /// The one record per purchase order behind the order dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRecord {
@@ -453,6 +489,24 @@ impl OrderRecord {
     }
 
     fn record(&mut self, now: Timestamp, line: Option<LineNumber>, event: OrderEvent) {
+        if self.history.len() >= MAX_HISTORY_ENTRIES {
+            // Failures repeat (a sync retried for days with changing reasons); the story's
+            // milestones do not. The oldest failure goes first, else the oldest entry after the
+            // import.
+            let oldest = self
+                .history
+                .iter()
+                .position(|h| {
+                    matches!(
+                        h.event,
+                        OrderEvent::Failed { .. }
+                            | OrderEvent::SyncFailed { .. }
+                            | OrderEvent::SyncRecovered { .. }
+                    )
+                })
+                .unwrap_or(1.min(self.history.len() - 1));
+            self.history.remove(oldest);
+        }
         self.history.push(HistoryEntry { at: now, line, event });
         self.updated_at = now;
     }
@@ -474,6 +528,8 @@ impl OrderRecord {
         }
         let increment_id = link.increment_id.clone();
         self.creation = CreationState::Created { link };
+        // Buyer data only while needed: it was needed to place (or find) the Commerce order.
+        self.order.ship_to = ShipTo::erased();
         self.record(now, None, OrderEvent::Created { increment_id });
         Ok(())
     }
@@ -486,9 +542,12 @@ impl OrderRecord {
         now: Timestamp,
     ) -> Result<bool, IllegalTransition> {
         let attempts = match &self.creation {
-            CreationState::Pending { attempts } | CreationState::Failed { attempts, .. } => attempts + 1,
+            CreationState::Pending { attempts } | CreationState::Failed { attempts, .. } => {
+                attempts.saturating_add(1)
+            }
             other => return Err(IllegalTransition::new("order creation", other, "failed")),
         };
+        let reason = bounded_reason(reason);
         self.creation = CreationState::Failed {
             reason: reason.clone(),
             attempts,
@@ -585,7 +644,12 @@ impl OrderRecord {
         now: Timestamp,
     ) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
-        if quantity == 0 || line.returned + quantity > line.shipped {
+        if quantity == 0
+            || line
+                .returned
+                .checked_add(quantity)
+                .is_none_or(|total| total > line.shipped)
+        {
             return Err(IllegalTransition::new(
                 "line quantity",
                 format!("{} shipped, {} returned", line.shipped, line.returned),
@@ -607,7 +671,12 @@ impl OrderRecord {
         now: Timestamp,
     ) -> Result<(), OrderError> {
         let line = self.line_mut(number)?;
-        if quantity == 0 || line.refunded + quantity > line.returned {
+        if quantity == 0
+            || line
+                .refunded
+                .checked_add(quantity)
+                .is_none_or(|total| total > line.returned)
+        {
             return Err(IllegalTransition::new(
                 "line quantity",
                 format!("{} returned, {} refunded", line.returned, line.refunded),
@@ -626,7 +695,8 @@ impl OrderRecord {
         if matches!(self.creation, CreationState::Failed { .. }) || !self.problems.is_empty() {
             return OrderSummary::Error;
         }
-        let sum = |f: fn(&LineProgress) -> u32| self.lines.iter().map(f).sum::<u32>();
+        // In u64: many lines of large quantities cannot overflow the totals.
+        let sum = |f: fn(&LineProgress) -> u32| self.lines.iter().map(|l| u64::from(f(l))).sum::<u64>();
         let (ordered, shipped, cancelled) = (sum(|l| l.ordered), sum(|l| l.shipped), sum(|l| l.cancelled));
         let (returned, refunded) = (sum(|l| l.returned), sum(|l| l.refunded));
         if returned > 0 {
@@ -778,7 +848,7 @@ impl OrderRecord {
         self.cancel(number, quantity, now)?;
         if self.commerce_link().is_some() {
             let line = self.line_mut(number)?;
-            line.cancel_pending_in_commerce += quantity;
+            line.cancel_pending_in_commerce = line.cancel_pending_in_commerce.saturating_add(quantity);
         }
         Ok(())
     }
@@ -840,7 +910,9 @@ impl OrderRecord {
         }
         let event = match noted_instead {
             None => OrderEvent::CommerceOrderCancelled,
-            Some(reason) => OrderEvent::CancellationNoted { reason },
+            Some(reason) => OrderEvent::CancellationNoted {
+                reason: bounded_reason(reason),
+            },
         };
         self.record(now, None, event);
     }
@@ -914,6 +986,7 @@ impl OrderRecord {
 
     /// A sync task failed: the order shows Error with the reason until the task succeeds.
     pub fn sync_failed(&mut self, task: SyncTask, reason: String, now: Timestamp) {
+        let reason = bounded_reason(reason);
         if let Some(existing) = self.problems.iter_mut().find(|p| p.task == task) {
             if existing.reason == reason {
                 return;
@@ -955,6 +1028,17 @@ impl OrderRecord {
         true
     }
 
+    /// When the record may be deleted: [`SETTLED_RETENTION`] after its last change, once the
+    /// order is settled (shipped, cancelled or refunded, with no problem open). Open, pending and
+    /// failed orders are kept while work remains. A later change (a return) moves the date.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        matches!(
+            self.summary(),
+            OrderSummary::Shipped | OrderSummary::Canceled | OrderSummary::Refunded
+        )
+        .then(|| self.updated_at.plus(SETTLED_RETENTION))
+    }
+
     /// Every unit is shipped or cancelled.
     pub fn is_fulfilled(&self) -> bool {
         self.lines.iter().all(|l| l.open() == 0)
@@ -994,6 +1078,73 @@ pub(crate) mod tests {
             },
             lines: vec![line(1, "MUG-1", 2), line(2, "CUP-1", 1)],
         }
+    }
+
+    #[test]
+    fn quantities_past_u32_are_refused_not_wrapped() {
+        let mut r = record();
+        let t = Timestamp::from_millis(2);
+        r.ship(LineNumber(1), 1, t).unwrap();
+        r.return_requested(LineNumber(1), 1, t).unwrap();
+        // returned (1) + u32::MAX would wrap to 0 in release and pass a naive check.
+        assert!(r.return_requested(LineNumber(1), u32::MAX, t).is_err());
+        r.refunded(LineNumber(1), 1, Money::ZERO, t).unwrap();
+        assert!(r.refunded(LineNumber(1), u32::MAX, Money::ZERO, t).is_err());
+        assert!(r.ship(LineNumber(2), u32::MAX, t).is_err());
+    }
+
+    #[test]
+    fn only_settled_orders_expire() {
+        let mut r = record();
+        assert_eq!(r.expires_at(), None, "pending");
+        r.created(link(), Timestamp::from_millis(3)).unwrap();
+        r.acknowledged(Timestamp::from_millis(4)).unwrap();
+        assert_eq!(r.expires_at(), None, "open");
+        r.cancel(LineNumber(1), 2, Timestamp::from_millis(5)).unwrap();
+        r.cancel(LineNumber(2), 1, Timestamp::from_millis(5)).unwrap();
+        assert_eq!(r.summary(), OrderSummary::Canceled);
+        assert_eq!(r.expires_at(), Some(r.updated_at.plus(SETTLED_RETENTION)));
+    }
+
+    #[test]
+    fn the_buyer_is_forgotten_once_the_commerce_order_exists() {
+        let mut r = record();
+        assert!(!r.order.ship_to.is_erased());
+        r.creation_failed("down".into(), 5, Timestamp::from_millis(2))
+            .unwrap();
+        assert!(!r.order.ship_to.is_erased(), "a retry needs the address");
+        r.created(link(), Timestamp::from_millis(3)).unwrap();
+        assert!(r.order.ship_to.is_erased());
+        let stored = serde_json::to_string(&r).unwrap();
+        for buyer in [
+            "Jane Doe",
+            "1 Main St",
+            "5555550100",
+            "relay@relay.walmart.com",
+            "72712",
+        ] {
+            assert!(!stored.contains(buyer), "{buyer} in {stored}");
+        }
+        assert_eq!(r.order.total(), sample_order().total(), "totals stay");
+    }
+
+    /// However long and however often the reasons, a record stays far below DynamoDB's 400 KB
+    /// item limit, and the story's milestones stay in its history.
+    #[test]
+    fn endless_long_failures_keep_a_record_small() {
+        let mut r = record();
+        let t = Timestamp::from_millis(2);
+        let huge = "Invalid value of \"1 Main St\" for street. ".repeat(2_000);
+        for n in 0..5_000u32 {
+            r.sync_failed(SyncTask::CancelOnWalmart, format!("{n}: {huge}"), t);
+            r.creation_failed(format!("{n}: {huge}"), u32::MAX, t).unwrap();
+        }
+        r.cancellations_reflected(None, t);
+        let size = serde_json::to_vec(&r).unwrap().len();
+        assert!(size < 200_000, "{size} bytes");
+        assert_eq!(r.history.len(), MAX_HISTORY_ENTRIES);
+        assert_eq!(r.history[0].event, OrderEvent::Imported);
+        assert!(r.problems()[0].reason.chars().count() <= crate::MAX_REASON_CHARS + 1);
     }
 
     fn record() -> OrderRecord {

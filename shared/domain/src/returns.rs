@@ -145,11 +145,19 @@ impl ReturnRecord {
         }
     }
 
+    /// When the record may be deleted: [`crate::SETTLED_RETENTION`] after it was refunded.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        matches!(self.status, ReturnStatus::Refunded { .. })
+            .then(|| self.updated_at.plus(crate::SETTLED_RETENTION))
+    }
+
     pub fn failed(&mut self, reason: String, now: Timestamp) -> Result<(), IllegalTransition> {
         match self.status {
             ReturnStatus::Refunded { .. } => Err(IllegalTransition::new("return", &self.status, "error")),
             _ => {
-                self.status = ReturnStatus::Error { reason };
+                self.status = ReturnStatus::Error {
+                    reason: crate::bounded_reason(reason),
+                };
                 self.updated_at = now;
                 Ok(())
             }

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use domain::ChannelSettings;
-use operations::wiring::{ChannelSecrets, Endpoints};
+use operations::wiring::{ChannelSecrets, Endpoints, redact_values};
 use serde::Deserialize;
 
 use crate::RunnerError;
@@ -28,6 +28,9 @@ pub struct LiveConfig {
     pub endpoints: Endpoints,
     pub secrets: ChannelSecrets,
     pub settings: ChannelSettings,
+    /// Problems worth telling the operator that do not stop the run (a credentials file others
+    /// can read).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +65,50 @@ fn read(path: &Path, what: &str) -> Result<String, RunnerError> {
         .map_err(|e| RunnerError::Config(format!("cannot read the {what} {}: {e}", path.display())))
 }
 
+/// A warning when `path`, which holds credentials, can be read or written by users other than
+/// its owner.
+fn readable_by_others(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{} holds credentials but its permissions are {:03o}: other users can read it; \
+                 run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Parses a config file by its extension. A malformed file's error gives the line and serde's
+/// message with values redacted: the file may hold credentials, and TOML's own error text quotes
+/// the offending line.
+fn parse_config_file(path: &Path, text: &str) -> Result<ConfigFile, String> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => serde_json::from_str(text).map_err(|e| redact_values(&e.to_string())),
+        Some("toml") => toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let message = redact_values(e.message().trim());
+            match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            }
+        }),
+        _ => Err("must end in .toml or .json".into()),
+    }
+}
+
 fn validated(settings: ChannelSettings) -> Result<ChannelSettings, RunnerError> {
     settings
         .validate()
@@ -70,15 +117,18 @@ fn validated(settings: ChannelSettings) -> Result<ChannelSettings, RunnerError> 
 }
 
 /// Where the environment keeps the credentials, if it does.
-fn secrets_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<ChannelSecrets>, RunnerError> {
+fn secrets_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<ChannelSecrets>, RunnerError> {
     if let Some(raw) = env("CHANNEL_SECRETS") {
         return Ok(Some(ChannelSecrets::parse(&raw)?));
     }
     if let Some(path) = env("CHANNEL_SECRETS_FILE") {
-        return Ok(Some(ChannelSecrets::parse(&read(
-            Path::new(&path),
-            "credentials file",
-        )?)?));
+        let path = Path::new(&path);
+        let secrets = ChannelSecrets::parse(&read(path, "credentials file")?)?;
+        warnings.extend(readable_by_others(path));
+        return Ok(Some(secrets));
     }
     Ok(None)
 }
@@ -88,21 +138,23 @@ impl LiveConfig {
     pub fn from_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, RunnerError> {
         let text = read(path, "config file")?;
         let bad = |e: String| RunnerError::Config(format!("config file {}: {e}", path.display()));
-        let file: ConfigFile = match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?,
-            Some("toml") => toml::from_str(&text).map_err(|e| bad(e.to_string()))?,
-            _ => return Err(bad("must end in .toml or .json".into())),
-        };
+        let file = parse_config_file(path, &text).map_err(bad)?;
+        let mut warnings = Vec::new();
         let secrets = match (file.credentials, file.credentials_file) {
-            (Some(inline), None) => inline,
+            (Some(inline), None) => {
+                warnings.extend(readable_by_others(path));
+                inline
+            }
             (None, Some(relative)) => {
                 let full = path.parent().unwrap_or(Path::new(".")).join(relative);
-                ChannelSecrets::parse(&read(&full, "credentials file")?)?
+                let secrets = ChannelSecrets::parse(&read(&full, "credentials file")?)?;
+                warnings.extend(readable_by_others(&full));
+                secrets
             }
             (Some(_), Some(_)) => {
                 return Err(bad("give `credentials` or `credentials_file`, not both".into()));
             }
-            (None, None) => secrets_from_env(env)?.ok_or_else(|| {
+            (None, None) => secrets_from_env(env, &mut warnings)?.ok_or_else(|| {
                 bad(
                     "no credentials: set `credentials_file`, or CHANNEL_SECRETS / CHANNEL_SECRETS_FILE"
                         .into(),
@@ -118,6 +170,7 @@ impl LiveConfig {
             },
             secrets,
             settings,
+            warnings,
         })
     }
 
@@ -132,7 +185,8 @@ impl LiveConfig {
         let settings: ChannelSettings = serde_json::from_str(&need("CHANNEL_SETTINGS")?)
             .map_err(|e| RunnerError::Config(format!("CHANNEL_SETTINGS: {e}")))?;
         let settings = validated(settings)?;
-        let secrets = secrets_from_env(env)?.ok_or_else(|| {
+        let mut warnings = Vec::new();
+        let secrets = secrets_from_env(env, &mut warnings)?.ok_or_else(|| {
             RunnerError::Config("CHANNEL_SECRETS or CHANNEL_SECRETS_FILE is not set".into())
         })?;
         Ok(Self {
@@ -143,6 +197,7 @@ impl LiveConfig {
             },
             secrets,
             settings,
+            warnings,
         })
     }
 }
@@ -225,6 +280,86 @@ store_code = "us"
         assert!(err.to_string().contains("store_code"), "{err}");
         assert!(walmart_base_url("staging").is_err());
         assert!(LiveConfig::from_file(&temp("x.yaml", ""), &no_env).is_err());
+    }
+
+    /// Every malformed shape of inline credentials in a TOML or JSON config file, each carrying the
+    /// secret: the error says where and what, never the value (TOML's own text quotes the line).
+    #[test]
+    fn malformed_credentials_in_a_config_file_never_echo_a_secret() {
+        const HEAD: &str = "commerce_base_url = \"https://shop.example.com\"\n[channel]\nid = \"main\"\n";
+        let toml_cases = [
+            "client_id = \"id\"\nclient_secret = Sup3rSecretValue42\n",
+            "client_id = \"id\"\nclient_secret = \"Sup3rSecretValue42\n",
+            "client_id = \"id\"\nclient_secret = 'Sup3rSecretValue42\n",
+            "client_id = \"id\"\nclient_secret = \"\"\"Sup3rSecretValue42\n",
+            "client_id = \"id\"\nclient_secret = \"Sup3rSecretValue42\\q\"\n",
+            "client_id = \"id\"\nclient_secret \"Sup3rSecretValue42\"\n",
+            "client_id = \"id\"\nclient_secret = \"Sup3rSecretValue42\" trailing\n",
+            "client_id = \"id\"\nclient_secret = 987654321\n",
+            "client_id = \"id\"\nclient_secret = 987654321.5\n",
+            "client_id = \"id\"\nclient_secret = [\"Sup3rSecretValue42\"]\n",
+            "client_id = \"id\"\nclient_secret = { value = \"Sup3rSecretValue42\" }\n",
+            "client_secret = \"Sup3rSecretValue42\"\n",
+            "client_id = \"id\"\nclient_secret = \"Sup3rSecretValue42\"\nclient_secret = \"Sup3rSecretValue42\"\n",
+            "client_id = \"id\"\nclient_secret = \"x\"\nSup3rSecretValue42\n",
+            "client_id = \"id\"\nclient_secret = \"x\"\nextra = \"Sup3rSecretValue42\"\n",
+        ];
+        for (n, walmart) in toml_cases.iter().enumerate() {
+            let text = format!(
+                "{HEAD}[credentials.walmart]\n{walmart}[credentials.commerce]\nbearer_token = \"t\"\n"
+            );
+            let path = temp(&format!("leak-{n}.toml"), &text);
+            let err = LiveConfig::from_file(&path, &no_env)
+                .expect_err(walmart)
+                .to_string();
+            for leak in ["Sup3rSecretValue42", "987654321", "3rSecretVal"] {
+                assert!(!err.contains(leak), "{walmart}\n  -> {err}");
+            }
+            assert!(err.contains(&path.display().to_string()), "{err}");
+        }
+        let commerce_as_text = format!("{HEAD}[credentials]\ncommerce = \"Sup3rSecretValue42\"\n");
+        let err = LiveConfig::from_file(&temp("leak-c.toml", &commerce_as_text), &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("Sup3r"), "{err}");
+        // The line is given, and what was expected.
+        let unquoted = format!("{HEAD}[credentials.walmart]\n{}", toml_cases[0]);
+        let err = LiveConfig::from_file(&temp("leak-line.toml", &unquoted), &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 6"), "{err}");
+
+        let json_cases = [
+            r#"{"commerce_base_url":"https://s","channel":{"id":"main"},"credentials":{"walmart":{"client_id":"id","client_secret":987654321},"commerce":{"bearer_token":"t"}}}"#,
+            r#"{"commerce_base_url":"https://s","channel":{"id":"main"},"credentials":{"walmart":{"client_id":"id","client_secret":Sup3rSecretValue42},"commerce":{"bearer_token":"t"}}}"#,
+            r#"{"commerce_base_url":"https://s","channel":{"id":"main"},"credentials":"Sup3rSecretValue42"}"#,
+            r#"{"commerce_base_url":"https://s","channel":{"id":"main"},"credentials":{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42}}}"#,
+        ];
+        for (n, text) in json_cases.iter().enumerate() {
+            let err = LiveConfig::from_file(&temp(&format!("leak-{n}.json"), text), &no_env)
+                .expect_err(text)
+                .to_string();
+            for leak in ["Sup3rSecretValue42", "987654321"] {
+                assert!(!err.contains(leak), "{text}\n  -> {err}");
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_credentials_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let secret = temp("shared-secret.json", SECRET);
+        let path = temp(
+            "perm.toml",
+            "commerce_base_url = \"https://s\"\ncredentials_file = \"shared-secret.json\"\n[channel]\nid = \"main\"\n",
+        );
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let config = LiveConfig::from_file(&path, &no_env).unwrap();
+        assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+        assert!(config.warnings[0].contains("chmod 600"), "{:?}", config.warnings);
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(LiveConfig::from_file(&path, &no_env).unwrap().warnings.is_empty());
     }
 
     #[test]

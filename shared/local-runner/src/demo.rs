@@ -20,7 +20,7 @@ use crate::activity::Activity;
 use crate::chaos::{Chaos, kind};
 use crate::engine::{Engine, EngineConfig, HandlerTable};
 use crate::evidence::Evidence;
-use crate::observe::ObservedStore;
+use crate::observe::{ObservedStore, PartitionsByOperation};
 use crate::plan::Plan;
 use crate::progress::{Progress, ProgressView, clock};
 use crate::scenario::{Scenario, ScenarioParams, Step};
@@ -54,6 +54,9 @@ pub struct DemoOptions {
     pub chaos: Option<u64>,
     /// Faults both sandboxes suffer from the start (none by default), e.g. every call slowed.
     pub sandbox_faults: sandbox_kit::FaultPlan,
+    /// Filled, when the demo finishes, with the partitions each operation touched (for tests that
+    /// hold the deployed roles' key conditions to the code).
+    pub partitions_touched: Option<Arc<std::sync::Mutex<PartitionsByOperation>>>,
 }
 
 impl DemoOptions {
@@ -77,6 +80,7 @@ impl DemoOptions {
             settle_cap: DEFAULT_SETTLE_CAP,
             chaos: None,
             sandbox_faults: sandbox_kit::FaultPlan::default(),
+            partitions_touched: None,
         })
     }
 }
@@ -210,8 +214,9 @@ pub async fn run(
     sandboxes.commerce.faults().set(options.sandbox_faults.clone());
     let plan = Plan::from_embedded_template()?;
     let settings = options.settings.clone();
+    let embedded = Arc::new(EmbeddedStore::open(dir.path())?);
     let store = Arc::new(ObservedStore::new(
-        Arc::new(EmbeddedStore::open(dir.path())?),
+        embedded.clone(),
         clock.clone(),
         vec![channel_pk(&settings.id, "LISTING")],
     ));
@@ -437,6 +442,11 @@ pub async fn run(
         invariants: invariants::check(&evidence),
         chaos: chaos.map(|c| c.report()),
     };
+    if let Some(slot) = &options.partitions_touched {
+        *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = store.partitions_by_operation();
+    }
+    // Earlier versions of records (orders as imported, with the buyer's address) leave the disk.
+    embedded.compact(clock.now())?;
     let json = serde_json::to_value(&summary).unwrap_or_default();
     dir.write_summary(&summary.render(), &json)?;
     set_status(&dir, &options, Status::Finished, Some(summary.exit_code()))?;

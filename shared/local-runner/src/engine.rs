@@ -28,6 +28,7 @@ use tracing::Instrument;
 
 use crate::activity::Activity;
 use crate::chaos::{Chaos, InvocationFate, kind};
+use crate::observe::OPERATION;
 use crate::plan::{OperationPlan, Plan, QueueTriggerPlan};
 
 /// Which handlers serve each operation: `operations::registry::handlers` (tests may pass others to
@@ -227,8 +228,11 @@ async fn timer(
             let twin = fate.concurrent.then(|| {
                 let started_at = config.clock.now();
                 let span = tracing::info_span!("scheduled run (concurrent)", operation = op.function_name());
-                let task =
-                    tokio::spawn(run(config.channel.clone(), config.deadline(plan.timeout)).instrument(span));
+                let task = tokio::spawn(
+                    OPERATION
+                        .scope(op, run(config.channel.clone(), config.deadline(plan.timeout)))
+                        .instrument(span),
+                );
                 (started_at, task)
             });
             let started_at = config.clock.now();
@@ -236,7 +240,11 @@ async fn timer(
                 .deadline
                 .map_or_else(|| config.deadline(plan.timeout), Deadline::after);
             let span = tracing::info_span!("scheduled run", operation = op.function_name());
-            let task = tokio::spawn(run(config.channel.clone(), deadline).instrument(span));
+            let task = tokio::spawn(
+                OPERATION
+                    .scope(op, run(config.channel.clone(), deadline))
+                    .instrument(span),
+            );
             if let Some(outcome) = invoke(&config, fate, task).await {
                 record_run(&config, op, started_at, outcome);
             }
@@ -427,7 +435,11 @@ async fn process_batch(
             message_id = %delivery.message_id,
             receive_count = delivery.receive_count
         );
-        let task = tokio::spawn(handle(config.channel.clone(), message, deadline).instrument(span));
+        let task = tokio::spawn(
+            OPERATION
+                .scope(op, handle(config.channel.clone(), message, deadline))
+                .instrument(span),
+        );
         running.push((delivery, fate, task));
     }
     let mut outcomes = Vec::with_capacity(running.len());

@@ -74,13 +74,10 @@ async fn interrupt() {
 
 /// Logs go to the state directory, never to the terminal the progress lines use.
 fn init_logging(dir: &Path) -> Result<(), RunnerError> {
-    std::fs::create_dir_all(dir)
+    adapters_embedded::private_files::create_dir(dir)
         .map_err(|e| RunnerError::Config(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join("runner.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let file = adapters_embedded::private_files::open(&path, true)
         .map_err(|e| RunnerError::Config(format!("cannot open the log {}: {e}", path.display())))?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -231,6 +228,9 @@ async fn run_live(args: RunArgs) -> Result<i32, RunnerError> {
         Some(path) => LiveConfig::from_file(path, &env)?,
         None => LiveConfig::from_env(&env)?,
     };
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
     let state_dir: PathBuf = args
         .state_dir
         .clone()

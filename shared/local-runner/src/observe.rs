@@ -1,19 +1,29 @@
 //! A state store decorator that notes, in scenario time, when each record of a watched partition
 //! was first written. Records do not all carry their creation time (a listing keeps only the time of
 //! its latest status change), and the demo's latencies need it: "product selected → listing in
-//! Channel Manager" ends when the listing is first written. Pure observation; every call goes to
-//! the store unchanged.
+//! Channel Manager" ends when the listing is first written. It also notes which partitions each
+//! operation reads and writes (the engine runs every invocation inside [`OPERATION`]), so a test can
+//! hold the deployed roles' key conditions to what the code really touches. Pure observation; every
+//! call goes to the store unchanged.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use domain::Timestamp;
+use domain::{Operation, Timestamp};
 use ports::{
-    Claim, ClaimTerms, ClaimToken, Clock, Expect, IdempotencyKey, Item, Key, Page, Query, StateStore,
-    StoreError, Version, Write,
+    Claim, ClaimTerms, ClaimToken, Clock, Expect, IdempotencyKey, Item, Key, Page, Query, QueryTarget,
+    StateStore, StoreError, Version, Write,
 };
 use serde_json::Value;
+
+tokio::task_local! {
+    /// The operation an invocation runs for: the engine scopes every invocation's task with it.
+    pub static OPERATION: Operation;
+}
+
+/// Partition keys (table or status index; `IDEMPOTENCY#{key}` for claims) each operation touched.
+pub type PartitionsByOperation = BTreeMap<Operation, BTreeSet<String>>;
 
 pub struct ObservedStore {
     inner: Arc<dyn StateStore>,
@@ -21,6 +31,7 @@ pub struct ObservedStore {
     /// Partition keys whose records are watched.
     watched: Vec<String>,
     first_written: Mutex<HashMap<Key, Timestamp>>,
+    touched: Mutex<PartitionsByOperation>,
 }
 
 impl ObservedStore {
@@ -30,7 +41,28 @@ impl ObservedStore {
             clock,
             watched,
             first_written: Mutex::new(HashMap::new()),
+            touched: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Notes `partition` under the operation of the running invocation (none outside one).
+    fn touch(&self, partition: &str) {
+        if let Ok(op) = OPERATION.try_with(|op| *op) {
+            self.touched
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(op)
+                .or_default()
+                .insert(partition.to_owned());
+        }
+    }
+
+    /// Every partition each operation touched so far.
+    pub fn partitions_by_operation(&self) -> PartitionsByOperation {
+        self.touched
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn note<'a>(&self, keys: impl IntoIterator<Item = &'a Key>) {
@@ -59,21 +91,27 @@ impl ObservedStore {
 #[async_trait]
 impl StateStore for ObservedStore {
     async fn get(&self, key: &Key) -> Result<Option<ports::Stored>, StoreError> {
+        self.touch(&key.pk);
         self.inner.get(key).await
     }
 
     async fn put(&self, item: Item, expect: Expect) -> Result<Version, StoreError> {
         let key = item.key.clone();
+        self.touch(&key.pk);
         let version = self.inner.put(item, expect).await?;
         self.note([&key]);
         Ok(version)
     }
 
     async fn delete(&self, key: &Key, expect: Expect) -> Result<(), StoreError> {
+        self.touch(&key.pk);
         self.inner.delete(key, expect).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        match &query.target {
+            QueryTarget::Partition(pk) | QueryTarget::StatusIndex(pk) => self.touch(pk),
+        }
         self.inner.query(query).await
     }
 
@@ -83,6 +121,9 @@ impl StateStore for ObservedStore {
             .filter(|w| matches!(w, Write::Put { .. }))
             .map(|w| w.key().clone())
             .collect();
+        for w in &writes {
+            self.touch(&w.key().pk);
+        }
         self.inner.transact(writes).await?;
         self.note(&keys);
         Ok(())
@@ -90,12 +131,16 @@ impl StateStore for ObservedStore {
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
         let keys: Vec<Key> = items.iter().map(|i| i.key.clone()).collect();
+        for key in &keys {
+            self.touch(&key.pk);
+        }
         self.inner.put_many(items).await?;
         self.note(&keys);
         Ok(())
     }
 
     async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError> {
+        self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.claim(key, terms).await
     }
 
@@ -106,6 +151,7 @@ impl StateStore for ObservedStore {
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.complete(key, token, result, expires_at).await
     }
 
@@ -115,10 +161,12 @@ impl StateStore for ObservedStore {
         token: &ClaimToken,
         in_progress_until: Timestamp,
     ) -> Result<(), StoreError> {
+        self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.renew(key, token, in_progress_until).await
     }
 
     async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
+        self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.release(key, token).await
     }
 }

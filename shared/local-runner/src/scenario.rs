@@ -585,7 +585,7 @@ impl Scenario {
             .walmart
             .create_order(&NewOrder {
                 lines: lines.clone(),
-                ship_to: ShipToSpec::default(),
+                ship_to: fixture_buyer(self.journal.orders.len()),
                 method_code: method.to_owned(),
                 order_date: Some(now),
                 purchase_order_id: None,
@@ -955,6 +955,19 @@ fn decode_all<T: serde::de::DeserializeOwned>(
 
 /// Shared access to a running scenario, for the driver task and the summary.
 pub type SharedScenario = Arc<tokio::sync::Mutex<Scenario>>;
+
+/// The made-up buyer of the scenario's `n`-th order: a distinct name, street and phone each, so a
+/// test can search everything the channel keeps, logs and sends for them (the relay email comes
+/// from the Walmart sandbox, `...@relay.walmart.com`).
+pub fn fixture_buyer(n: usize) -> ShipToSpec {
+    ShipToSpec {
+        name: format!("Quillon Marchetti{n:03}"),
+        address1: format!("{} Larkspur Hollow Rd", 4100 + n),
+        address2: Some(format!("Unit Z{n:03}")),
+        phone: format!("47955{:05}", 31_000 + n),
+        ..ShipToSpec::default()
+    }
+}
 
 #[cfg(test)]
 mod tests {

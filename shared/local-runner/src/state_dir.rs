@@ -12,6 +12,7 @@
 //!   saved summary again, and an interrupted one is played again from the start, with the same
 //!   parameters and seed, after moving the interrupted attempt aside (`interrupted-<n>/`).
 
+use adapters_embedded::private_files;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -102,7 +103,7 @@ impl StateDir {
             path: path.to_owned(),
             source,
         };
-        fs::create_dir_all(path).map_err(io)?;
+        private_files::create_dir(path).map_err(io)?;
         let lock = path.join(LOCK);
         if let Ok(owner) = fs::read_to_string(&lock)
             && let Ok(pid) = owner.trim().parse::<u32>()
@@ -114,7 +115,7 @@ impl StateDir {
                 pid,
             });
         }
-        fs::write(&lock, std::process::id().to_string()).map_err(io)?;
+        private_files::write(&lock, std::process::id().to_string()).map_err(io)?;
         Ok(Self {
             path: path.to_owned(),
         })
@@ -155,14 +156,14 @@ impl StateDir {
             reason: e.to_string(),
         })?;
         let tmp = self.path.join(format!("{MANIFEST}.tmp"));
-        fs::write(&tmp, text).map_err(|e| self.io(e))?;
+        private_files::write(&tmp, text).map_err(|e| self.io(e))?;
         fs::rename(&tmp, self.path.join(MANIFEST)).map_err(|e| self.io(e))
     }
 
     /// Moves the journals and summary of an earlier attempt into `interrupted-<n>/`.
     pub fn archive_attempt(&self, n: u32) -> Result<PathBuf, StateDirError> {
         let dest = self.path.join(format!("interrupted-{n}"));
-        fs::create_dir_all(&dest).map_err(|e| self.io(e))?;
+        private_files::create_dir(&dest).map_err(|e| self.io(e))?;
         for name in JOURNALS.iter().chain([SUMMARY_TEXT, SUMMARY_JSON, LOG].iter()) {
             match fs::rename(self.path.join(name), dest.join(name)) {
                 Ok(()) => {}
@@ -174,9 +175,9 @@ impl StateDir {
     }
 
     pub fn write_summary(&self, text: &str, json: &serde_json::Value) -> Result<(), StateDirError> {
-        fs::write(self.path.join(SUMMARY_TEXT), text).map_err(|e| self.io(e))?;
+        private_files::write(&self.path.join(SUMMARY_TEXT), text).map_err(|e| self.io(e))?;
         let pretty = serde_json::to_string_pretty(json).unwrap_or_else(|_| json.to_string());
-        fs::write(self.path.join(SUMMARY_JSON), pretty).map_err(|e| self.io(e))
+        private_files::write(&self.path.join(SUMMARY_JSON), pretty).map_err(|e| self.io(e))
     }
 
     pub fn summary_text(&self) -> Option<String> {

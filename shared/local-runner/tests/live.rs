@@ -84,6 +84,7 @@ async fn a_run_continues_from_its_state_directory_after_a_restart() {
         endpoints: sandboxes.endpoints(&settings.store_code),
         secrets: sandboxes.secrets(),
         settings,
+        warnings: Vec::new(),
     };
     let dir = temp_dir("live");
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use commerce_client::CommerceClient;
 use commerce_client::config::{CommerceAuth, CommerceConfig};
+pub use ports::redact::redact_values;
 use ports::{Clock, Commerce, Walmart};
 use serde::Deserialize;
 use walmart_client::{ClientSecret, WalmartClient, WalmartConfig};
@@ -61,9 +62,10 @@ pub enum WiringError {
 }
 
 impl ChannelSecrets {
+    /// Parses the secret's JSON. A malformed one gets serde's message with every value redacted
+    /// (see [`redact_values`]), so the error can be logged whatever the input.
     pub fn parse(raw: &str) -> Result<Self, WiringError> {
-        // serde's messages name fields, never the secret values.
-        serde_json::from_str(raw).map_err(|e| WiringError::MalformedSecret(e.to_string()))
+        serde_json::from_str(raw).map_err(|e| WiringError::MalformedSecret(redact_values(&e.to_string())))
     }
 }
 
@@ -146,5 +148,50 @@ mod tests {
         ));
         let err = ChannelSecrets::parse(r#"{"walmart":{}}"#).unwrap_err();
         assert!(err.to_string().contains("client_id"), "{err}");
+    }
+
+    /// Every malformed shape of the secret, each carrying the secret value: the error names the
+    /// problem and never the value.
+    #[test]
+    fn malformed_secrets_never_echo_a_secret() {
+        const SECRET: &str = "Sup3rSecretValue42";
+        const NUMERIC: &str = "987654321";
+        let cases = [
+            // Wrong types.
+            r#"{"walmart":{"client_id":"id","client_secret":987654321},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":987654321.5},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":"Sup3rSecretValue42","commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":["Sup3rSecretValue42"],"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x"},"commerce":"Sup3rSecretValue42"}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x"},"commerce":{"bearer_token":987654321}}"#,
+            r#""Sup3rSecretValue42""#,
+            r#"987654321"#,
+            // Missing and extra fields.
+            r#"{"walmart":{"client_secret":"Sup3rSecretValue42"},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x","secret":"Sup3rSecretValue42"},"commerce":{"bearer_token":"t"}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42","client_secret":"Sup3rSecretValue42"}}"#,
+            // Bad syntax on the secret's line.
+            r#"{"walmart":{"client_id":"id","client_secret":Sup3rSecretValue42}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42\q"}}"#,
+            "{\"walmart\":{\"client_id\":\"id\",\"client_secret\":\"Sup3rSecretValue42\u{1}\"}}",
+            r#"{"walmart":{"client_id":"id","client_secret":"Sup3rSecretValue42",}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":'Sup3rSecretValue42'}}"#,
+            r#"{"walmart":{"client_id":"id","client_secret":"x"},"commerce":{"bearer_token":"t"}} Sup3rSecretValue42"#,
+            r#"{"walmart":{"client_id":"id" "client_secret":"Sup3rSecretValue42"}}"#,
+        ];
+        for raw in cases {
+            let err = ChannelSecrets::parse(raw).expect_err(raw).to_string();
+            for leak in [SECRET, NUMERIC, "3rSecretVal"] {
+                assert!(!err.contains(leak), "{raw}\n  -> {err}");
+            }
+        }
+        let missing = ChannelSecrets::parse(cases[8]).unwrap_err().to_string();
+        assert!(missing.contains("missing field `client_id`"), "{missing}");
+        let typed = ChannelSecrets::parse(cases[0]).unwrap_err().to_string();
+        assert!(
+            typed.contains("invalid type: integer `[redacted]`, expected a string"),
+            "{typed}"
+        );
     }
 }

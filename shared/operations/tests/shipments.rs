@@ -156,6 +156,12 @@ async fn other_orders_shipments_are_ignored_and_untracked_ones_wait() {
     // A Commerce order that is not a channel order.
     let mut stranger = fx.record(&po).await.order;
     stranger.id = PurchaseOrderId::new("42").unwrap();
+    // The channel's record no longer holds its buyer once the Commerce order exists: the stranger
+    // gets one of its own.
+    stranger.ship_to = domain::ShipTo {
+        email: Some("stranger@example.com".into()),
+        ..domain::fixtures::purchase_order(&[], 0, domain::WalmartLineStatus::Created, "Standard").ship_to
+    };
     let placement =
         ports::commerce::OrderPlacement::from_settings(&fx.ch.settings.orders, &stranger.method_code);
     let placed = fx

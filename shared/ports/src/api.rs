@@ -84,12 +84,19 @@ pub struct ApiError {
     pub retry_at: Option<Timestamp>,
 }
 
+/// `message` cut to [`domain::MAX_REASON_CHARS`]: the client's context (endpoint, status,
+/// attempts) and the API's text excerpt fit; a record or log line carrying it stays small.
+pub fn bounded_message(message: &str) -> String {
+    crate::http::excerpt(message, domain::MAX_REASON_CHARS)
+}
+
 impl ApiError {
+    /// The message is bounded ([`bounded_message`]).
     pub fn new(api: Api, kind: ApiErrorKind, message: impl Into<String>) -> Self {
         Self {
             api,
             kind,
-            message: message.into(),
+            message: bounded_message(&message.into()),
             code: None,
             retry_at: None,
         }

@@ -10,13 +10,15 @@ pub mod commerce;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod counting;
+pub mod http;
 pub mod queue;
 pub mod records;
+pub mod redact;
 pub mod retry;
 pub mod state;
 pub mod walmart;
 
-pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage};
+pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage, bounded_message};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
 pub use commerce::Commerce;
 pub use counting::{CountingStore, StoreCounts};

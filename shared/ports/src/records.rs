@@ -35,6 +35,10 @@ pub trait Record: Serialize + DeserializeOwned + Send + Sync {
     fn index(&self) -> Option<IndexKey> {
         None
     }
+    /// When the table's TTL may delete the record (settled orders and returns); `None` keeps it.
+    fn expires_at(&self) -> Option<Timestamp> {
+        None
+    }
 }
 
 /// A record with the version it was read at; `None` for a record not stored yet.
@@ -180,6 +184,9 @@ impl Record for OrderRecord {
             format!("{}#{}", self.order.order_date.to_rfc3339(), self.order.id),
         ))
     }
+    fn expires_at(&self) -> Option<Timestamp> {
+        OrderRecord::expires_at(self)
+    }
 }
 
 /// Shipments waiting for tracking, one partition per channel (a handful at a time).
@@ -230,6 +237,9 @@ impl Record for ReturnRecord {
             format!("{}#{}", self.received_at.to_rfc3339(), self.return_order_id),
         ))
     }
+    fn expires_at(&self) -> Option<Timestamp> {
+        ReturnRecord::expires_at(self)
+    }
 }
 
 impl Record for SyncCursor {
@@ -248,7 +258,7 @@ fn to_item<R: Record>(record: &R) -> Result<Item, StoreError> {
     Ok(Item {
         key: record.key(),
         index: record.index(),
-        expires_at: None,
+        expires_at: record.expires_at(),
         body,
     })
 }

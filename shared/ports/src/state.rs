@@ -49,6 +49,11 @@ impl IndexKey {
     }
 }
 
+/// The attributes the status index projects besides its keys: what the store reads back from an
+/// index query (the record, its version, its expiry). `adapters-aws` creates the index so and
+/// `infra-checks` holds the template to it.
+pub const STATUS_INDEX_ATTRIBUTES: [&str; 3] = ["body", "version", "expires_at"];
+
 /// An item to write.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {

@@ -24,6 +24,7 @@
 //! header [`FAULT_HEADER`] and are recorded with `fault_injected: true`; latency alone does not count as
 //! a fault.
 
+pub mod canned;
 mod control;
 mod exchange;
 mod faults;

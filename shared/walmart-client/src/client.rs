@@ -117,9 +117,17 @@ impl fmt::Debug for WalmartClient {
 }
 
 impl WalmartClient {
+    /// Refuses a base URL that is not https (http only to this machine, for sandboxes): the
+    /// client secret and access tokens must never travel in clear.
     pub fn new(config: WalmartConfig, clock: Arc<dyn Clock>) -> Result<Self, WalmartError> {
+        ports::http::check_base_url(&config.base_url)
+            .map_err(|e| WalmartError::InvalidInput(format!("Walmart configuration: {e}")))?;
+        // No redirects: Walmart's API never redirects, and following one would send the access
+        // token and order bodies to wherever it points.
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(50))
+            .connect_timeout(ports::http::CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| WalmartError::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
         let credentials = format!("{}:{}", config.client_id, config.client_secret.expose());
@@ -244,9 +252,10 @@ impl WalmartClient {
                 .send_once(call, token.as_ref(), correlation_id, deadline)
                 .await
                 .and_then(|body| {
+                    // serde quotes the value it refused: in an order, a buyer's name.
                     wire::decode::<T>(&body).map_err(|e| WalmartError::Malformed {
                         endpoint,
-                        context: format!("{e}"),
+                        context: ports::redact::redact_values(&e.to_string()),
                     })
                 });
             let err = match outcome {
@@ -342,7 +351,7 @@ impl WalmartClient {
         };
         self.limiter.count_call(endpoint);
         let started = std::time::Instant::now();
-        let response = request.send().await.map_err(|e| transport_error(endpoint, &e))?;
+        let response = request.send().await.map_err(|e| transport_error(endpoint, e))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -353,10 +362,7 @@ impl WalmartClient {
         };
         let token_count = header("x-current-token-count").and_then(|n| u32::try_from(n).ok());
         let replenish_at = header("x-next-replenishment-time").map(Timestamp::from_millis);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(endpoint, &e))?;
+        let body = read_body(response, endpoint, self.config.max_response_bytes).await?;
         // Inside the call's span: endpoint, correlation id and business key come with it.
         tracing::info!(
             status,
@@ -370,24 +376,68 @@ impl WalmartClient {
             self.limiter.observe(endpoint, token_count, replenish_at);
         }
         if (200..300).contains(&status) {
-            return Ok(body.to_vec());
+            return Ok(body);
+        }
+        if (300..400).contains(&status) {
+            return Err(WalmartError::Redirected { endpoint, status });
         }
         Err(WalmartError::from_status(endpoint, status, &body, replenish_at))
     }
 }
 
-fn transport_error(endpoint: Endpoint, e: &reqwest::Error) -> WalmartError {
+/// Reads the body, refusing one longer than `limit` bytes (announced or actual) before buffering it.
+async fn read_body(
+    mut response: reqwest::Response,
+    endpoint: Endpoint,
+    limit: usize,
+) -> Result<Vec<u8>, WalmartError> {
+    let too_large = WalmartError::ResponseTooLarge {
+        endpoint,
+        limit_bytes: limit,
+    };
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > limit as u64)
+    {
+        return Err(too_large);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(endpoint, e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The error of a failed exchange. reqwest's text names the URL, whose query can hold SKUs or
+/// order filters; it is dropped, as the endpoint already says where the call went.
+fn transport_error(endpoint: Endpoint, e: reqwest::Error) -> WalmartError {
+    let e = e.without_url();
     if e.is_timeout() {
         WalmartError::Timeout { endpoint }
     } else if e.is_decode() || e.is_body() {
         WalmartError::Malformed {
             endpoint,
-            context: format!("body could not be read: {e}"),
+            context: format!("body could not be read: {}", transport_text(&e)),
         }
     } else {
         WalmartError::Transport {
             endpoint,
-            message: e.to_string(),
+            message: transport_text(&e),
         }
     }
+}
+
+/// reqwest's error text without the URL, with its causes (connection refused, TLS failure), bounded.
+fn transport_text(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    ports::http::excerpt(&text, ports::http::MAX_ERROR_TEXT_CHARS)
 }

@@ -50,10 +50,13 @@ pub struct WalmartConfig {
     pub token_refresh_margin: Duration,
     /// Apply the client-side token buckets. Off only for tests that want to provoke 429s.
     pub client_rate_limits: bool,
+    /// Largest response body read; a larger one is [`crate::WalmartError::ResponseTooLarge`].
+    pub max_response_bytes: usize,
 }
 
 impl WalmartConfig {
-    /// Against any base URL (our local sandbox, a proxy).
+    /// Against any base URL (our local sandbox, a proxy). The client refuses it unless it is https,
+    /// or http to this machine.
     pub fn custom(
         base_url: impl Into<String>,
         client_id: impl Into<String>,
@@ -69,6 +72,7 @@ impl WalmartConfig {
             backoff: Backoff::default(),
             token_refresh_margin: Duration::from_secs(60),
             client_rate_limits: true,
+            max_response_bytes: ports::http::MAX_RESPONSE_BYTES,
         }
     }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use domain::Timestamp;
+use ports::http::{MAX_ERROR_TEXT_CHARS, excerpt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -123,6 +124,13 @@ pub enum WalmartError {
     /// The request could not be sent or the connection broke.
     #[error("{endpoint}: transport error: {message}")]
     Transport { endpoint: Endpoint, message: String },
+    /// A 3xx: Walmart's API never redirects, and the client follows no redirect, since that would
+    /// carry the access token and the request body to another place.
+    #[error("{endpoint}: answered a redirect (HTTP {status}), which the client does not follow")]
+    Redirected { endpoint: Endpoint, status: u16 },
+    /// A response body longer than the client reads (`WalmartConfig::max_response_bytes`).
+    #[error("{endpoint}: response body larger than {limit_bytes} bytes, not read")]
+    ResponseTooLarge { endpoint: Endpoint, limit_bytes: usize },
     /// A retry (or the call itself) would not finish before the caller's deadline.
     #[error("{endpoint}: deadline reached after {attempts} attempt(s){}", last.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
     DeadlineExceeded {
@@ -166,6 +174,8 @@ impl WalmartError {
             | WalmartError::Timeout { endpoint }
             | WalmartError::Malformed { endpoint, .. }
             | WalmartError::Transport { endpoint, .. }
+            | WalmartError::Redirected { endpoint, .. }
+            | WalmartError::ResponseTooLarge { endpoint, .. }
             | WalmartError::DeadlineExceeded { endpoint, .. } => Some(*endpoint),
             WalmartError::InvalidInput(_) => None,
         }
@@ -180,8 +190,10 @@ impl WalmartError {
     ) -> Self {
         let details = parse_error_details(body);
         let first = details.first().cloned().unwrap_or_default();
-        let message = if details.is_empty() {
-            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+        // Bounded: the text ends up in logs and on records, and Walmart's descriptions can echo
+        // the request.
+        let text = if details.is_empty() {
+            String::from_utf8_lossy(&body[..body.len().min(4 * MAX_ERROR_TEXT_CHARS)]).into_owned()
         } else {
             details
                 .iter()
@@ -189,6 +201,7 @@ impl WalmartError {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
+        let message = excerpt(&text, MAX_ERROR_TEXT_CHARS);
         match status {
             401 | 403 => WalmartError::Auth {
                 endpoint,

@@ -7,7 +7,7 @@ use ports::walmart::{
     OrdersPage, OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart,
     WalmartOrder, WalmartReturn,
 };
-use ports::{Api, ApiError, ApiErrorKind, Deadline};
+use ports::{Api, ApiError, ApiErrorKind, Deadline, bounded_message};
 
 use crate::WalmartClient;
 use crate::error::WalmartError;
@@ -24,13 +24,16 @@ impl From<WalmartError> for ApiError {
             WalmartError::Timeout { .. } => (ApiErrorKind::Timeout, None, None),
             WalmartError::Malformed { .. } => (ApiErrorKind::Malformed, None, None),
             WalmartError::Transport { .. } => (ApiErrorKind::Transport, None, None),
+            // Walmart never redirects: a redirect means the base URL points at something else.
+            WalmartError::Redirected { .. } => (ApiErrorKind::Configuration, None, None),
+            WalmartError::ResponseTooLarge { .. } => (ApiErrorKind::Malformed, None, None),
             WalmartError::DeadlineExceeded { .. } => (ApiErrorKind::DeadlineExceeded, None, None),
             WalmartError::InvalidInput(_) => (ApiErrorKind::Input, None, None),
         };
         ApiError {
             api: Api::Walmart,
             kind,
-            message: e.to_string(),
+            message: bounded_message(&e.to_string()),
             code,
             retry_at,
         }
