@@ -30,12 +30,12 @@ fn use_product(p: &Product) {
         p.price_money(),
     );
     let _ = (
-        p.special_price(),
+        p.special_price(&domain::StoreTimeZone::utc()),
         p.updated_at_ts(),
         p.child_ids(),
         p.category_ids(),
     );
-    let _ = p.to_snapshot("upc");
+    let _ = p.to_snapshot("upc", &domain::StoreTimeZone::utc());
 }
 
 /// Every model type the client reads, and what the channel asks of a product and an order.

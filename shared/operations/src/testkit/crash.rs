@@ -751,6 +751,9 @@ impl Commerce for CrashingCommerce {
             )
             .await
     }
+    fn checks_passed(&self, check: &str) -> u64 {
+        self.inner.checks_passed(check)
+    }
     fn write_settle_time(&self) -> Duration {
         self.inner.write_settle_time()
     }
@@ -815,6 +818,11 @@ impl Commerce for CrashingCommerce {
                 "commerce.shipments_page",
                 self.inner.shipments_page(since, page, d),
             )
+            .await
+    }
+    async fn shipments_by_ids(&self, ids: &[u64], d: &Deadline) -> Result<Vec<Shipment>, ApiError> {
+        self.plan
+            .api_call("commerce.shipments_by_ids", self.inner.shipments_by_ids(ids, d))
             .await
     }
     async fn returns_supported(&self, d: &Deadline) -> Result<bool, ApiError> {
