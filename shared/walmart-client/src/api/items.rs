@@ -53,9 +53,11 @@ impl WalmartClient {
             |i| Some(i.sku.clone()),
             |i| convert::seller_item(Endpoint::ListItems, i),
         );
+        // A page of only unreadable records still has a next page.
+        let had_records = !items.is_empty() || !skipped.is_empty();
         let next_cursor = response
             .next_cursor
-            .filter(|c| !c.is_empty() && !(items.is_empty() && skipped.is_empty()));
+            .filter(|c| !c.is_empty() && had_records);
         Ok(ItemsPage {
             items,
             total_items: response.total_items.and_then(|t| u64::try_from(t).ok()),

@@ -160,11 +160,13 @@ impl WalmartClient {
             |o| Some(o.purchase_order_id.clone()),
             |o| convert::order(from, o),
         );
+        // A page of only unreadable records still has a next page.
+        let had_records = !orders.is_empty() || !skipped.is_empty();
         let next_cursor = response
             .list
             .meta
             .next_cursor
-            .filter(|c| !c.trim().is_empty() && !(orders.is_empty() && skipped.is_empty()))
+            .filter(|c| !c.trim().is_empty() && had_records)
             .map(|c| OrdersCursor {
                 source,
                 query: if c.starts_with('?') { c } else { format!("?{c}") },

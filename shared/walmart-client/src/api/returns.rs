@@ -30,10 +30,12 @@ impl WalmartClient {
             |r| r.return_order_id.clone(),
             |r| convert::return_order(Endpoint::ListReturns, r),
         );
+        // A page of only unreadable records still has a next page.
+        let had_records = !returns.is_empty() || !skipped.is_empty();
         let next_cursor = response
             .meta
             .next_cursor
-            .filter(|c| !c.trim().is_empty() && !(returns.is_empty() && skipped.is_empty()))
+            .filter(|c| !c.trim().is_empty() && had_records)
             .map(|c| if c.starts_with('?') { c } else { format!("?{c}") });
         Ok(ReturnsPage {
             returns,
