@@ -296,3 +296,42 @@ pub(crate) fn note_unknown_values(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::WalmartLineStatus;
+    use domain::fixtures::{created_record, purchase_order};
+
+    fn walmart(unknown_values: &[&str]) -> WalmartOrder {
+        WalmartOrder {
+            order: purchase_order(&[(1, "A", 1)], 100, WalmartLineStatus::Created, "Standard"),
+            statuses: Vec::new(),
+            intent_to_cancel: Vec::new(),
+            unknown_values: unknown_values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn unknown_values_show_on_the_record_until_walmart_reads_clean() {
+        let now = Timestamp::from_millis(1_000);
+        let mut record = created_record(walmart(&[]).order, &[(1, 70)]);
+        assert!(
+            !note_unknown_values(&mut record, &walmart(&[]), now),
+            "nothing to note"
+        );
+
+        let odd = walmart(&["line 1: Walmart status \"Backordered\" is not one the channel knows"]);
+        assert!(note_unknown_values(&mut record, &odd, now));
+        assert_eq!(record.summary(), domain::OrderSummary::Error);
+        assert!(record.status_detail().unwrap().contains("Backordered"));
+        assert!(
+            !unknown_values_change(&record, &odd),
+            "the same values again change nothing"
+        );
+        assert!(!note_unknown_values(&mut record, &odd, now));
+
+        assert!(note_unknown_values(&mut record, &walmart(&[]), now));
+        assert!(record.problems().is_empty());
+    }
+}

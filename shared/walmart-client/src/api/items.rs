@@ -55,9 +55,7 @@ impl WalmartClient {
         );
         // A page of only unreadable records still has a next page.
         let had_records = !items.is_empty() || !skipped.is_empty();
-        let next_cursor = response
-            .next_cursor
-            .filter(|c| !c.is_empty() && had_records);
+        let next_cursor = response.next_cursor.filter(|c| !c.is_empty() && had_records);
         Ok(ItemsPage {
             items,
             total_items: response.total_items.and_then(|t| u64::try_from(t).ok()),
