@@ -151,6 +151,8 @@ pub const ISSUE_MISSING_PRICE: &str = "CM_MISSING_PRICE";
 pub const ISSUE_MISSING_WEIGHT: &str = "CM_MISSING_WEIGHT";
 /// Walmart had a temporary problem with the item; it is sent again.
 pub const ISSUE_WALMART_RETRY: &str = "CM_WALMART_RETRY";
+/// Walmart's result for the item carries a value the channel does not know, or could not be read.
+pub const ISSUE_WALMART_UNREADABLE: &str = "CM_WALMART_UNREADABLE";
 
 impl Listing {
     /// A listing from a freshly read product. Products without a usable identifier or price start in

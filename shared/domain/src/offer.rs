@@ -143,18 +143,30 @@ pub enum FeedKind {
     Price,
 }
 
-/// Walmart's feed status as reported by `GET /v3/feeds/{feedId}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Walmart's feed status as reported by `GET /v3/feeds/{feedId}`. A status Walmart added since is
+/// kept as `Other`, and counts as not done: the feed is polled on until it reaches one we know.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FeedStatus {
     Received,
     Inprogress,
     Processed,
     Error,
+    Other(String),
 }
 
 impl FeedStatus {
-    pub fn is_done(self) -> bool {
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "RECEIVED" => FeedStatus::Received,
+            "INPROGRESS" => FeedStatus::Inprogress,
+            "PROCESSED" => FeedStatus::Processed,
+            "ERROR" => FeedStatus::Error,
+            other => FeedStatus::Other(other.to_owned()),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
         matches!(self, FeedStatus::Processed | FeedStatus::Error)
     }
 }

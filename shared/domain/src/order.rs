@@ -232,6 +232,9 @@ pub enum SyncTask {
     Refund { credit_memo: CreditMemoId },
     /// Cancel a duplicate Commerce order of the purchase order (it holds stock).
     CancelDuplicate,
+    /// Read the order as Walmart shows it: Walmart sent values the channel does not know (a new
+    /// line status, a carrier), so what it says about those lines is not followed.
+    ReadWalmartOrder,
 }
 
 /// A sync task that failed and needs the merchant (or a later run): the order shows Error with

@@ -156,6 +156,11 @@ impl Bench {
 
     async fn scheduled(&self, run: Run) {
         self.clock.advance(Duration::from_secs(120));
+        self.run_schedule(run).await;
+    }
+
+    /// One scheduled run, now, with no problem reported.
+    async fn run_schedule(&self, run: Run) {
         let d = Self::deadline();
         let report = match run {
             Run::Shipments => shipment_sync::run_scheduled(&self.ch, &d).await,
@@ -492,11 +497,17 @@ async fn run(b: &Bench, n: usize) {
         2 * n
     );
 
+    let lost = lost_answers(b, n).await;
+
     println!("## Per phase (per order)\n");
     phases.push(merchant_cancel);
     phases.push(buyer_cancel);
     phases.push(idle);
     print_phases(&phases);
+    println!(
+        "\n## The same Walmart writes with every answer lost (applied, then a 504): what the ambiguity checks read (per order)\n"
+    );
+    print_phases(&lost);
     println!(
         "\n## Whole life of an order (import → create → ship → return → refund, plus one round re-reading the overlap)\n"
     );
@@ -505,4 +516,126 @@ async fn run(b: &Bench, n: usize) {
     );
     println!("|---|---:|---:|---:|---|---|---:|");
     totals("shipped, returned, refunded", &start, &end, n);
+}
+
+/// Ships, refunds and cancels `n` more orders with every answer of those Walmart writes lost (the
+/// sandbox applies the write and answers 504): beside the clean phases, the reads the ambiguity
+/// checks add, and proof that each write still happened once.
+async fn lost_answers(b: &Bench, n: usize) -> Vec<Phase> {
+    let walmart = b.sandboxes.walmart_control();
+    let commerce = b.sandboxes.commerce_control();
+    // The schedule's run with the next `n` Walmart writes applied and their answers lost; the
+    // access token is fetched first, since its request is a write the plan would lose too.
+    let walmart_ref = &walmart;
+    let with_lost_answers = |run: Run, name: &'static str| async move {
+        let walmart = walmart_ref;
+        b.clock.advance(Duration::from_secs(120));
+        b.ch.walmart.recent_feeds(&Bench::deadline()).await.unwrap();
+        walmart
+            .set_faults(&walmart_sandbox::FaultPlan {
+                lose_next: u32::try_from(n).unwrap(),
+                ..walmart_sandbox::FaultPlan::default()
+            })
+            .await
+            .unwrap();
+        let before = b.snapshot().await;
+        b.run_schedule(run).await;
+        Phase {
+            name,
+            orders: n,
+            before,
+            after: b.snapshot().await,
+        }
+    };
+    let seller_cancellations = |r: &walmart_sandbox::Received| {
+        r.cancellations
+            .iter()
+            .filter(|c| serde_json::to_value(c.by).unwrap() == "seller")
+            .count()
+    };
+    let received = walmart.received().await.unwrap();
+    let mut phases = Vec::new();
+
+    let pos = b.place_orders(n).await;
+    b.import().await;
+    b.create().await;
+    let ids = b.commerce_order_ids(&pos).await;
+    for id in &ids {
+        commerce
+            .ship(
+                *id,
+                vec![],
+                serde_json::from_value(
+                    json!({"carrier_code": "ups", "title": "UPS", "number": format!("1L{id}")}),
+                )
+                .unwrap(),
+                false,
+            )
+            .await
+            .unwrap();
+    }
+    phases.push(with_lost_answers(Run::Shipments, "shipment-sync, every shipping answer lost").await);
+
+    for po in &pos {
+        walmart
+            .create_return(
+                &serde_json::from_value(
+                    json!({"purchase_order_id": po.as_str(), "lines": [{"line": 1, "quantity": 1}]}),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    b.scheduled(Run::Returns).await;
+    for (i, id) in ids.iter().enumerate() {
+        let sku = &b.skus[i % b.skus.len()];
+        commerce
+            .refund(
+                *id,
+                &serde_json::from_value(json!({
+                    "items": [{"sku": sku, "qty": 1.0}], "shipping_amount": 0.0, "adjustment_positive": 0.0,
+                    "adjustment_negative": 0.0, "return_to_stock": true, "comment": null,
+                }))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    phases.push(
+        with_lost_answers(
+            Run::Returns,
+            "returns-sync: credit memo → refund, every refund answer lost",
+        )
+        .await,
+    );
+
+    let cancelled = b.place_orders(n).await;
+    b.import().await;
+    b.create().await;
+    for id in &b.commerce_order_ids(&cancelled).await {
+        assert!(commerce.cancel(*id).await.unwrap());
+    }
+    phases.push(
+        with_lost_answers(
+            Run::Cancellations,
+            "cancellation-sync: Commerce → Walmart, every cancel answer lost",
+        )
+        .await,
+    );
+    walmart
+        .set_faults(&walmart_sandbox::FaultPlan::default())
+        .await
+        .unwrap();
+
+    // Each write still happened exactly once.
+    let after = walmart.received().await.unwrap();
+    // One shipment entry per line, two lines an order.
+    assert_eq!(after.shipments.len(), received.shipments.len() + 2 * n);
+    assert_eq!(after.return_refunds.len(), received.return_refunds.len() + n);
+    assert_eq!(
+        seller_cancellations(&after),
+        seller_cancellations(&received) + 2 * n
+    );
+    phases
 }

@@ -38,7 +38,8 @@ use tracing::Instrument;
 
 use crate::dashboard::load_order;
 use crate::order_support::{
-    Claimed, StreamWindow, caused_by_request, claim, enqueue_urgent_inventory, worth_retrying,
+    Claimed, StreamWindow, caused_by_request, claim, enqueue_urgent_inventory, note_unknown_values,
+    report_skipped, unknown_values_change, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
 
@@ -449,11 +450,15 @@ async fn walmart_to_commerce(
             }
         };
         loop {
+            report_skipped(report, "Walmart order changes", &page.skipped);
             for order in &page.orders {
                 if deadline.is_past() {
                     report.complete = false;
                     window.hold(None);
                     break 'statuses;
+                }
+                if !order.unknown_values.is_empty() {
+                    report.add(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
                 }
                 let po = order.order.id.clone();
                 let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
@@ -542,6 +547,16 @@ async fn walmart_cancellations(
             reflection: Reflection::Nothing,
         });
     };
+    // What Walmart sent that the channel does not know shows on the record (and clears once it
+    // reads clean); the record is written only when that changes.
+    let now = ch.clock.now();
+    if unknown_values_change(&record.record, on_walmart) {
+        ch.store
+            .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+                Ok(note_unknown_values(r, on_walmart, now))
+            })
+            .await?;
+    }
     let mut requested = 0;
     let new_requests: Vec<LineNumber> = on_walmart
         .intent_to_cancel
@@ -865,13 +880,14 @@ mod tests {
                 .iter()
                 .map(|(line, state, quantity)| LineStatusQuantity {
                     line: LineNumber(*line),
-                    state: *state,
+                    state: state.clone(),
                     quantity: *quantity,
                     cancellation_reason: None,
                     tracking_number: None,
                 })
                 .collect(),
             intent_to_cancel: Vec::new(),
+            unknown_values: Vec::new(),
         }
     }
 

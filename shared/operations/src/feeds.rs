@@ -7,8 +7,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use domain::{
-    BudgetedCall, CallBudget, FeedChunk, FeedEntry, FeedId, FeedKind, FeedRecord, ItemOutcome, ListingIssue,
-    OfferState, Sent, Sku, Stream, Timestamp, Wpid, walmart_issue,
+    BudgetedCall, CallBudget, FeedChunk, FeedEntry, FeedId, FeedKind, FeedRecord, FeedStatus, ItemOutcome,
+    ListingIssue, OfferState, Sent, Sku, Stream, Timestamp, Wpid, walmart_issue,
 };
 use futures::{StreamExt, stream};
 use ports::records::{budget_key, channel_pk, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
@@ -18,7 +18,7 @@ use ports::{
     StoreError, Versioned,
 };
 
-use crate::{Channel, OpError, RunReport};
+use crate::{Channel, OpError, RunReport, SKIPPED_WALMART_RECORDS, UNKNOWN_WALMART_VALUES};
 
 /// State-store calls in flight at once when one run touches many records.
 pub(crate) const STORE_CONCURRENCY: usize = 16;
@@ -544,15 +544,29 @@ pub(crate) struct ItemResult {
     pub issues: Vec<ListingIssue>,
 }
 
-fn outcome_of(status: IngestionStatus) -> ItemOutcome {
-    match status {
+/// An item's outcome and what to tell the merchant about it.
+fn outcome_of(item: &FeedItemResult) -> (ItemOutcome, Vec<ListingIssue>) {
+    let outcome = match &item.status {
         IngestionStatus::Success => ItemOutcome::Succeeded,
         IngestionStatus::DataError => ItemOutcome::Rejected,
         // Walmart's own trouble, or an item still in progress in a finished feed: send it again.
         IngestionStatus::SystemError | IngestionStatus::TimeoutError | IngestionStatus::InProgress => {
             ItemOutcome::Retried
         }
-    }
+        // A status Walmart added since: this item alone goes to Error, saying what Walmart sent.
+        IngestionStatus::Other(raw) => {
+            let mut issues = explained(&item.issues);
+            issues.push(ListingIssue::new(
+                domain::ISSUE_WALMART_UNREADABLE,
+                format!(
+                    "Walmart reported the item with status {raw:?}, which the channel does not know; \
+                     check the item in Seller Center."
+                ),
+            ));
+            return (ItemOutcome::Rejected, issues);
+        }
+    };
+    (outcome, explained(&item.issues))
 }
 
 fn explained(issues: &[ListingIssue]) -> Vec<ListingIssue> {
@@ -590,7 +604,28 @@ pub(crate) async fn next_results(
         report.add(FEED_DETAILS_PAGE_FALLBACKS, 1);
     }
     let record = &mut feed.record;
-    record.status = page.status;
+    if let FeedStatus::Other(raw) = &page.status {
+        report.add(UNKNOWN_WALMART_VALUES, 1);
+        report.problem(format!(
+            "feed {}: Walmart reports status {raw:?}, which the channel does not know; polled again later",
+            record.feed_id
+        ));
+    }
+    for item in &page.items {
+        if let IngestionStatus::Other(raw) = &item.status {
+            report.add(UNKNOWN_WALMART_VALUES, 1);
+            report.problem(format!(
+                "feed {} item {}: ingestion status {raw:?} is not one the channel knows",
+                record.feed_id,
+                item.sku.as_ref().map_or("?", |s| s.as_str())
+            ));
+        }
+    }
+    for skipped in &page.skipped {
+        report.add(SKIPPED_WALMART_RECORDS, 1);
+        report.problem(format!("feed {} item details: {skipped}", record.feed_id));
+    }
+    record.status = page.status.clone();
     record.checked_at = Some(ch.clock.now());
     record.items_succeeded = page.items_succeeded;
     record.items_failed = page.items_failed;
@@ -612,10 +647,15 @@ pub(crate) async fn next_results(
         .filter(|(position, _)| *position >= offset && *position < record.item_count)
         .collect();
     by_position.sort_by_key(|(p, _)| *p);
-    let covered_to = if by_position.is_empty() {
-        record.item_count
-    } else {
-        by_position.last().map_or(offset, |(p, _)| p + 1)
+    // Item details Walmart sent but that could not be read stand at their place in the page.
+    let unreadable = &page.skipped;
+    let last_unreadable = unreadable.iter().map(|s| offset + s.index).max();
+    let covered_to = match (by_position.last().map(|(p, _)| *p), last_unreadable) {
+        (None, None) => record.item_count,
+        (reported, unread) => reported
+            .max(unread)
+            .map_or(offset, |p| p + 1)
+            .min(record.item_count),
     };
     let mut results = Vec::new();
     let (first_chunk, _) = FeedChunk::locate(offset);
@@ -635,13 +675,32 @@ pub(crate) async fn next_results(
                 reported.next();
             }
             let result = match reported.peek() {
-                Some((p, item)) if *p == position => ItemResult {
-                    position,
-                    entry,
-                    outcome: outcome_of(item.status),
-                    wpid: item.wpid.clone(),
-                    issues: explained(&item.issues),
-                },
+                Some((p, item)) if *p == position => {
+                    let (outcome, issues) = outcome_of(item);
+                    ItemResult {
+                        position,
+                        entry,
+                        outcome,
+                        wpid: item.wpid.clone(),
+                        issues,
+                    }
+                }
+                // Walmart's result for this item could not be read: the item alone goes to Error.
+                _ if let Some(skipped) = unreadable.iter().find(|s| offset + s.index == position) => {
+                    ItemResult {
+                        position,
+                        entry,
+                        outcome: ItemOutcome::Rejected,
+                        wpid: None,
+                        issues: vec![ListingIssue::new(
+                            domain::ISSUE_WALMART_UNREADABLE,
+                            format!(
+                                "Walmart's result for the item could not be read: {}",
+                                skipped.reason
+                            ),
+                        )],
+                    }
+                }
                 _ if !record.feed_errors.is_empty() => ItemResult {
                     position,
                     entry,

@@ -111,6 +111,11 @@ impl<E: Into<OpError>> From<UpdateError<E>> for OpError {
     }
 }
 
+/// Run report counts: records of a Walmart page that could not be read and were skipped (the rest
+/// of the page was processed), and values of Walmart enums the channel does not know.
+pub const SKIPPED_WALMART_RECORDS: &str = "skipped_walmart_records";
+pub const UNKNOWN_WALMART_VALUES: &str = "unknown_walmart_values";
+
 /// What a scheduled run did, returned as the Lambda's answer and logged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {

@@ -28,7 +28,9 @@ use tracing::Instrument;
 
 use crate::dashboard::{all_orders_in, load_order};
 use crate::order_create::CreateOrder;
-use crate::order_support::{StreamWindow, caused_by_request, worth_retrying};
+use crate::order_support::{
+    StreamWindow, caused_by_request, note_unknown_values, report_skipped, worth_retrying,
+};
 use crate::{Channel, OpError, RunReport};
 
 /// Pending orders untouched this long are queued again (a lost or dead-lettered message).
@@ -78,6 +80,8 @@ async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunRepo
         }
     };
     'pages: loop {
+        // An order Walmart sent badly is reported and skipped; the rest of its page is imported.
+        report_skipped(report, "released orders", &page.skipped);
         let mut messages = Vec::new();
         for order in &page.orders {
             if deadline.is_past() {
@@ -88,6 +92,13 @@ async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunRepo
             }
             let po = order.order.id.clone();
             let span = tracing::info_span!("order_import", purchase_order = %po);
+            if !order.unknown_values.is_empty() {
+                report.add(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
+                report.problem(format!(
+                    "purchase order {po}: Walmart sent values the channel does not know: {}",
+                    order.unknown_values.join("; ")
+                ));
+            }
             match import_one(ch, order, deadline).instrument(span).await {
                 Ok(Imported::New { queue }) => {
                     report.add("orders_imported", 1);
@@ -160,6 +171,9 @@ async fn import_one(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> 
     }
     // A cancellation the customer asked for before import; the comment follows the Commerce order.
     record.customer_asked_to_cancel(&order.intent_to_cancel, now);
+    // A value Walmart added since (a line status, a carrier): the order is taken in, and its
+    // record shows Error with what Walmart sent.
+    note_unknown_values(&mut record, order, now);
     if !ch.store.insert_new(&record).await? {
         return Ok(Imported::Known);
     }

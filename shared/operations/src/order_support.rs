@@ -3,14 +3,15 @@
 
 use std::time::Duration;
 
-use domain::{Stream, SyncCursor, Timestamp};
+use domain::{OrderRecord, Stream, SyncCursor, SyncTask, Timestamp};
 use ports::records::load_cursor;
+use ports::walmart::{SkippedRecord, WalmartOrder};
 use ports::{
     ApiError, ApiErrorKind, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, Item, Record,
     Records, StoreError, Versioned, Write,
 };
 
-use crate::{Channel, OpError};
+use crate::{Channel, OpError, RunReport};
 
 /// No Lambda runs longer than 15 minutes, so no claim needs a longer lease; tests and tools with
 /// `Deadline::none()` get this too. In production the invocation's remaining time (at most the
@@ -244,5 +245,93 @@ pub(crate) async fn enqueue_urgent_inventory<'a>(
     }
     if let Err(e) = crate::inventory_sync::enqueue_urgent(ch, &skus).await {
         tracing::warn!(error = %e, "urgent inventory update not queued; reconciliation will send it");
+    }
+}
+
+/// Reports the records of a Walmart page that could not be read: each with its place in the page,
+/// its id when readable and the call's correlation id. The rest of the page was processed.
+pub(crate) fn report_skipped(report: &mut RunReport, what: &str, skipped: &[SkippedRecord]) {
+    for record in skipped {
+        report.add(crate::SKIPPED_WALMART_RECORDS, 1);
+        report.problem(format!("{what}: {record}"));
+    }
+}
+
+/// The reason an order's record shows for what Walmart sent that the channel does not know.
+fn unknown_values_reason(on_walmart: &WalmartOrder) -> Option<String> {
+    (!on_walmart.unknown_values.is_empty()).then(|| {
+        format!(
+            "Walmart sent values the channel does not know: {}",
+            on_walmart.unknown_values.join("; ")
+        )
+    })
+}
+
+/// Whether [`note_unknown_values`] would change the record.
+pub(crate) fn unknown_values_change(record: &OrderRecord, on_walmart: &WalmartOrder) -> bool {
+    let noted = record
+        .problems()
+        .iter()
+        .find(|p| p.task == SyncTask::ReadWalmartOrder)
+        .map(|p| &p.reason);
+    noted != unknown_values_reason(on_walmart).as_ref()
+}
+
+/// Puts on the order's record what Walmart sent for it that the channel does not know (the order
+/// shows Error with it), or clears that once Walmart's order reads clean again. Returns whether
+/// the record changed.
+pub(crate) fn note_unknown_values(
+    record: &mut OrderRecord,
+    on_walmart: &WalmartOrder,
+    now: Timestamp,
+) -> bool {
+    if !unknown_values_change(record, on_walmart) {
+        return false;
+    }
+    match unknown_values_reason(on_walmart) {
+        Some(reason) => record.sync_failed(SyncTask::ReadWalmartOrder, reason, now),
+        None => {
+            record.sync_recovered(&SyncTask::ReadWalmartOrder, now);
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::WalmartLineStatus;
+    use domain::fixtures::{created_record, purchase_order};
+
+    fn walmart(unknown_values: &[&str]) -> WalmartOrder {
+        WalmartOrder {
+            order: purchase_order(&[(1, "A", 1)], 100, WalmartLineStatus::Created, "Standard"),
+            statuses: Vec::new(),
+            intent_to_cancel: Vec::new(),
+            unknown_values: unknown_values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn unknown_values_show_on_the_record_until_walmart_reads_clean() {
+        let now = Timestamp::from_millis(1_000);
+        let mut record = created_record(walmart(&[]).order, &[(1, 70)]);
+        assert!(
+            !note_unknown_values(&mut record, &walmart(&[]), now),
+            "nothing to note"
+        );
+
+        let odd = walmart(&["line 1: Walmart status \"Backordered\" is not one the channel knows"]);
+        assert!(note_unknown_values(&mut record, &odd, now));
+        assert_eq!(record.summary(), domain::OrderSummary::Error);
+        assert!(record.status_detail().unwrap().contains("Backordered"));
+        assert!(
+            !unknown_values_change(&record, &odd),
+            "the same values again change nothing"
+        );
+        assert!(!note_unknown_values(&mut record, &odd, now));
+
+        assert!(note_unknown_values(&mut record, &walmart(&[]), now));
+        assert!(record.problems().is_empty());
     }
 }

@@ -36,7 +36,7 @@ use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
 use crate::order_support::{
-    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
+    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, report_skipped, save_both, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
 
@@ -75,6 +75,8 @@ async fn pull_returns(ch: &Channel, deadline: &Deadline, report: &mut RunReport)
         }
     };
     'pages: loop {
+        // A return Walmart sent badly is reported and skipped; the rest of its page is read.
+        report_skipped(report, "Walmart returns", &page.skipped);
         for walmart_return in &page.returns {
             if deadline.is_past() {
                 report.complete = false;

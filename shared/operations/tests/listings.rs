@@ -485,3 +485,83 @@ async fn a_feed_whose_answer_is_lost_is_submitted_once() {
     assert_eq!(control.feeds().await.unwrap().len(), 1);
     f.sandboxes.shutdown().await;
 }
+
+/// Issue 11 fact 2: in one match feed, an item Walmart reports with an ingestion status it added
+/// since, and an item whose result Walmart sent badly, each go to Error with a readable reason;
+/// every other item of the feed is matched, and the run report names both.
+#[tokio::test]
+async fn an_unknown_ingestion_status_or_a_bad_result_fails_only_its_listing() {
+    use walmart_sandbox::OverriddenRecord;
+
+    let f = fixture(settings()).await;
+    seed_catalog(&f.sandboxes, "ODD-", 6, 0, 0).await;
+    let ch = &f.channel;
+    catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
+    let sent = match_round(&f).await;
+    assert_eq!(sent.count("listings_sent"), 6, "{sent:?}");
+    let feed = feeds(ch).await.remove(0);
+    let chunk: domain::FeedChunk = ch
+        .store
+        .load(&ports::records::feed_chunk_key(&ch.settings.id, &feed.feed_id, 0))
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    let at = |i: usize| chunk.entries[i].sku.clone();
+    let control = f.sandboxes.walmart_control();
+    let item = |index| OverriddenRecord::FeedItem {
+        feed_id: feed.feed_id.as_str().to_owned(),
+        index,
+    };
+    control
+        .override_record(
+            item(1),
+            "/ingestionStatus",
+            serde_json::json!("PARTIALLY_INGESTED"),
+        )
+        .await
+        .unwrap();
+    control
+        .override_record(
+            item(4),
+            "",
+            serde_json::json!({ "index": 4, "sku": at(4).as_str(), "ingestionStatus": ["SUCCESS"] }),
+        )
+        .await
+        .unwrap();
+
+    let done = match_round(&f).await;
+    assert_eq!(done.count("matched"), 4, "{done:?}");
+    assert_eq!(done.count(operations::UNKNOWN_WALMART_VALUES), 1, "{done:?}");
+    assert_eq!(done.count(operations::SKIPPED_WALMART_RECORDS), 1, "{done:?}");
+    assert!(
+        done.problems
+            .iter()
+            .any(|p| p.contains("record 4 of the page") && p.contains(at(4).as_str())),
+        "{:?}",
+        done.problems
+    );
+    let unknown = listing(ch, at(1).as_str()).await;
+    assert_eq!(unknown.status(), ListingStatus::Error);
+    let issue = unknown.issues.last().unwrap();
+    assert_eq!(issue.code, domain::ISSUE_WALMART_UNREADABLE);
+    assert!(issue.message.contains("PARTIALLY_INGESTED"), "{issue:?}");
+    let unreadable = listing(ch, at(4).as_str()).await;
+    assert_eq!(unreadable.status(), ListingStatus::Error);
+    assert!(
+        unreadable.issues[0]
+            .message
+            .starts_with("Walmart's result for the item could not be read"),
+        "{:?}",
+        unreadable.issues
+    );
+    for i in [0, 2, 3, 5] {
+        assert_eq!(
+            listing(ch, at(i).as_str()).await.status(),
+            ListingStatus::Match,
+            "{i}"
+        );
+    }
+    assert!(feeds(ch).await[0].is_settled());
+    f.sandboxes.shutdown().await;
+}

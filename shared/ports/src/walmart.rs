@@ -106,8 +106,9 @@ impl fmt::Display for FeedType {
 }
 
 /// Walmart's status of some quantity of an order line, including `Refund`, which the domain's
-/// line status does not model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// line status does not model. A status this list does not know is kept as `Other`: the order is
+/// still read, and the units in it count as in no known state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LineState {
     Created,
     Acknowledged,
@@ -115,22 +116,23 @@ pub enum LineState {
     Delivered,
     Cancelled,
     Refund,
+    Other(String),
 }
 
 impl LineState {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
+    pub fn parse(raw: &str) -> Self {
+        match raw {
             "Created" => LineState::Created,
             "Acknowledged" => LineState::Acknowledged,
             "Shipped" => LineState::Shipped,
             "Delivered" => LineState::Delivered,
             "Cancelled" => LineState::Cancelled,
             "Refund" => LineState::Refund,
-            _ => return None,
-        })
+            other => LineState::Other(other.to_owned()),
+        }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             LineState::Created => "Created",
             LineState::Acknowledged => "Acknowledged",
@@ -138,28 +140,32 @@ impl LineState {
             LineState::Delivered => "Delivered",
             LineState::Cancelled => "Cancelled",
             LineState::Refund => "Refund",
+            LineState::Other(raw) => raw,
         }
     }
 
-    /// Progress order of the states a unit moves through; cancelled and refunded sit apart.
-    pub fn rank(self) -> Option<u8> {
+    /// Progress order of the states a unit moves through; cancelled, refunded and unknown states
+    /// sit apart.
+    pub fn rank(&self) -> Option<u8> {
         match self {
             LineState::Created => Some(0),
             LineState::Acknowledged => Some(1),
             LineState::Shipped => Some(2),
             LineState::Delivered => Some(3),
-            LineState::Cancelled | LineState::Refund => None,
+            LineState::Cancelled | LineState::Refund | LineState::Other(_) => None,
         }
     }
 
-    pub fn to_domain(self) -> WalmartLineStatus {
-        match self {
+    /// The domain's status of a known state (`None` for a state Walmart added since).
+    pub fn to_domain(&self) -> Option<WalmartLineStatus> {
+        Some(match self {
             LineState::Created => WalmartLineStatus::Created,
             LineState::Acknowledged => WalmartLineStatus::Acknowledged,
             LineState::Shipped | LineState::Refund => WalmartLineStatus::Shipped,
             LineState::Delivered => WalmartLineStatus::Delivered,
             LineState::Cancelled => WalmartLineStatus::Cancelled,
-        }
+            LineState::Other(_) => return None,
+        })
     }
 }
 
@@ -183,6 +189,10 @@ pub struct WalmartOrder {
     /// `CUSTOMER_REQUESTED_SELLER_TO_CANCEL`, and shipping them needs `intentToCancelOverride`.
     #[serde(default)]
     pub intent_to_cancel: Vec<LineNumber>,
+    /// Values of Walmart enums the client does not know (a new line status, carrier, ...), each
+    /// as a readable sentence naming the line: the order is read, and its record shows them.
+    #[serde(default)]
+    pub unknown_values: Vec<String>,
 }
 
 impl WalmartOrder {
@@ -196,26 +206,55 @@ impl WalmartOrder {
     }
 }
 
-/// Walmart's per-item ingestion status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Walmart's per-item ingestion status; one this list does not know is kept as `Other`, and only
+/// its item fails.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IngestionStatus {
     InProgress,
     Success,
     DataError,
     SystemError,
     TimeoutError,
+    Other(String),
 }
 
 impl IngestionStatus {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
+    pub fn parse(raw: &str) -> Self {
+        match raw {
             "INPROGRESS" => IngestionStatus::InProgress,
             "SUCCESS" => IngestionStatus::Success,
             "DATA_ERROR" => IngestionStatus::DataError,
             "SYSTEM_ERROR" => IngestionStatus::SystemError,
             "TIMEOUT_ERROR" => IngestionStatus::TimeoutError,
-            _ => return None,
-        })
+            other => IngestionStatus::Other(other.to_owned()),
+        }
+    }
+}
+
+/// A record of a page (an order, a feed item, an item, a return) that could not be read: it is
+/// skipped and reported, and the rest of its page is processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRecord {
+    /// Position in the page, 0-based.
+    pub index: u32,
+    /// The record's id when it could be read (a purchase order id, a SKU, a return order id).
+    pub id: Option<String>,
+    pub reason: String,
+    /// `WM_QOS.CORRELATION_ID` of the call that read the page, for Walmart's support.
+    pub correlation_id: String,
+}
+
+impl fmt::Display for SkippedRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {} of the page", self.index)?;
+        if let Some(id) = &self.id {
+            write!(f, " ({id})")?;
+        }
+        write!(
+            f,
+            " skipped: {} [correlation id {}]",
+            self.reason, self.correlation_id
+        )
     }
 }
 
@@ -248,6 +287,8 @@ pub struct FeedStatusPage {
     /// Walmart refused the large page of item details for this call, so it and every later call of
     /// the process ask for the spec's page instead (true once per process).
     pub details_page_fell_back: bool,
+    /// Item details that could not be read at all (their positions stay unreported).
+    pub skipped: Vec<SkippedRecord>,
 }
 
 impl FeedStatusPage {
@@ -378,6 +419,8 @@ pub struct OrdersCursor {
 pub struct OrdersPage {
     pub orders: Vec<WalmartOrder>,
     pub next_cursor: Option<OrdersCursor>,
+    /// Orders of the page that could not be read.
+    pub skipped: Vec<SkippedRecord>,
 }
 
 /// Units of a line shipped in one package.
@@ -511,6 +554,8 @@ pub struct ItemsPage {
     pub total_items: Option<u64>,
     /// `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Items of the page that could not be read.
+    pub skipped: Vec<SkippedRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -539,6 +584,8 @@ pub struct ReturnsPage {
     /// Walmart's `nextCursor`: a query string for `GET /v3/returns`, to pass to
     /// `next_returns`. `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Returns of the page that could not be read.
+    pub skipped: Vec<SkippedRecord>,
 }
 
 #[async_trait]

@@ -210,6 +210,18 @@ impl WalmartClient {
         call: &Call<'_>,
         deadline: &Deadline,
     ) -> Result<T, WalmartError> {
+        self.execute_correlated(call, deadline)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// [`Self::execute`], with the call's correlation id, for what is reported about the body
+    /// after it decoded (a skipped record, a value Walmart added since).
+    pub(crate) async fn execute_correlated<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        deadline: &Deadline,
+    ) -> Result<(T, String), WalmartError> {
         // One correlation id per logical call, kept across its retries as Walmart asks, so their
         // support can follow one operation end to end.
         let correlation_id = uuid::Uuid::new_v4().to_string();
@@ -219,9 +231,11 @@ impl WalmartClient {
             correlation_id = %correlation_id,
             key = call.key.unwrap_or(""),
         );
-        self.execute_inner(call, &correlation_id, deadline)
+        let value = self
+            .execute_inner(call, &correlation_id, deadline)
             .instrument(span)
-            .await
+            .await?;
+        Ok((value, correlation_id))
     }
 
     async fn execute_inner<T: DeserializeOwned>(

@@ -10,10 +10,73 @@ use domain::{
 use crate::endpoint::Endpoint;
 use crate::error::WalmartError;
 use crate::wire;
+use ports::walmart::KNOWN_CARRIERS;
 pub use ports::walmart::{
     CatalogItem, FeedItemResult, FeedStatusPage, IngestionStatus, LineState, LineStatusQuantity, SellerItem,
-    WalmartOrder, WalmartReturn,
+    SkippedRecord, WalmartOrder, WalmartReturn,
 };
+
+/// Where a body came from: the endpoint, and the correlation id that every report about its
+/// records carries (a skipped record, a value Walmart added since), so Walmart's support can find
+/// the call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub endpoint: Endpoint,
+    pub correlation_id: &'a str,
+}
+
+/// Converts a page's records one at a time: a record that did not decode, or does not convert, is
+/// logged with the call's correlation id, skipped and returned as a [`SkippedRecord`]; the rest of
+/// the page is kept.
+pub(crate) fn page<W, D>(
+    source: Source<'_>,
+    records: wire::Records<W>,
+    id_of: impl Fn(&W) -> Option<String>,
+    mut convert: impl FnMut(W) -> Result<D, WalmartError>,
+) -> (Vec<D>, Vec<SkippedRecord>) {
+    let mut converted = Vec::with_capacity(records.len());
+    let mut skipped = Vec::new();
+    for (index, record) in records.0.into_iter().enumerate() {
+        let outcome = match record {
+            Ok(record) => {
+                let id = id_of(&record);
+                convert(record).map_err(|e| (id, e.to_string()))
+            }
+            Err(unreadable) => Err((unreadable.id, unreadable.error)),
+        };
+        match outcome {
+            Ok(record) => converted.push(record),
+            Err((id, reason)) => {
+                tracing::warn!(
+                    endpoint = source.endpoint.name(),
+                    correlation_id = source.correlation_id,
+                    index,
+                    id = id.as_deref().unwrap_or(""),
+                    reason = %reason,
+                    "a record of Walmart's page could not be read; skipped"
+                );
+                skipped.push(SkippedRecord {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    id,
+                    reason,
+                    correlation_id: source.correlation_id.to_owned(),
+                });
+            }
+        }
+    }
+    (converted, skipped)
+}
+
+/// Logs a value of a Walmart enum the client does not know, with the call's correlation id.
+fn unknown_value(source: Source<'_>, record: &str, what: &str, value: &str) {
+    tracing::warn!(
+        endpoint = source.endpoint.name(),
+        correlation_id = source.correlation_id,
+        record,
+        value,
+        "Walmart sent a {what} the channel does not know"
+    );
+}
 
 fn malformed(endpoint: Endpoint, context: impl Into<String>) -> WalmartError {
     WalmartError::Malformed {
@@ -50,10 +113,10 @@ fn summarise(states: &[(LineState, u32)]) -> WalmartLineStatus {
     let live = states
         .iter()
         .filter(|(_, q)| *q > 0)
-        .filter_map(|(s, _)| s.rank().map(|r| (r, *s)))
+        .filter_map(|(s, _)| s.rank().map(|r| (r, s)))
         .min_by_key(|(r, _)| *r);
-    match live {
-        Some((_, state)) => state.to_domain(),
+    match live.and_then(|(_, state)| state.to_domain()) {
+        Some(status) => status,
         None if states.iter().any(|(s, q)| *s == LineState::Cancelled && *q > 0) => {
             WalmartLineStatus::Cancelled
         }
@@ -71,7 +134,8 @@ fn order_date(endpoint: Endpoint, raw: &wire::OrderDate) -> Result<Timestamp, Wa
     }
 }
 
-pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrder, WalmartError> {
+pub(crate) fn order(source: Source<'_>, wire: wire::Order) -> Result<WalmartOrder, WalmartError> {
+    let endpoint = source.endpoint;
     let id = PurchaseOrderId::new(wire.purchase_order_id.as_str())
         .map_err(|e| malformed(endpoint, format!("purchaseOrderId: {e}")))?;
     let customer_order_id = CustomerOrderId::new(wire.customer_order_id.as_str())
@@ -93,6 +157,7 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
     let mut lines = Vec::with_capacity(wire.order_lines.order_line.len());
     let mut statuses = Vec::new();
     let mut intent_to_cancel = Vec::new();
+    let mut unknown_values = Vec::new();
     for line in wire.order_lines.order_line {
         let number: LineNumber = line
             .line_number
@@ -114,7 +179,16 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
             let amount = money(endpoint, amount, "chargeAmount")?;
             match charge.charge_type.to_ascii_uppercase().as_str() {
                 "PRODUCT" => unit_price = unit_price + amount,
-                _ => shipping = shipping + amount,
+                "SHIPPING" => shipping = shipping + amount,
+                other => {
+                    // Counted with shipping, the other charge beside the product, and shown.
+                    unknown_value(source, id.as_str(), "charge type", other);
+                    unknown_values.push(format!(
+                        "line {number}: charge type {:?} is not one the channel knows (counted as shipping)",
+                        charge.charge_type
+                    ));
+                    shipping = shipping + amount;
+                }
             }
             if let Some(t) = &charge.tax {
                 // The list schema leaves a tax's amount optional: none is no tax.
@@ -125,18 +199,30 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
         }
         let mut states = Vec::new();
         for status in &line.order_line_statuses.order_line_status {
-            let state = LineState::parse(&status.status).ok_or_else(|| {
-                malformed(
-                    endpoint,
-                    format!("unknown line status {:?} on {id} line {number}", status.status),
-                )
-            })?;
+            let state = LineState::parse(&status.status);
+            if let LineState::Other(raw) = &state {
+                unknown_value(source, id.as_str(), "line status", raw);
+                unknown_values.push(format!(
+                    "line {number}: Walmart status {raw:?} is not one the channel knows"
+                ));
+            }
+            if let Some(carrier) = status
+                .tracking_info
+                .as_ref()
+                .and_then(|t| t.carrier_name.carrier.as_deref())
+                .filter(|c| !KNOWN_CARRIERS.iter().any(|k| k.eq_ignore_ascii_case(c)))
+            {
+                unknown_value(source, id.as_str(), "carrier", carrier);
+                unknown_values.push(format!(
+                    "line {number}: carrier {carrier:?} is not one of Walmart's carriers the channel knows"
+                ));
+            }
             let amount = whole_quantity(
                 endpoint,
                 &status.status_quantity.amount,
                 &format!("statusQuantity of {id} line {number}"),
             )?;
-            states.push((state, amount));
+            states.push((state.clone(), amount));
             statuses.push(LineStatusQuantity {
                 line: number,
                 state,
@@ -170,6 +256,7 @@ pub(crate) fn order(endpoint: Endpoint, wire: wire::Order) -> Result<WalmartOrde
         },
         statuses,
         intent_to_cancel,
+        unknown_values,
     })
 }
 
@@ -198,50 +285,57 @@ fn count(raw: Option<i64>) -> u32 {
 }
 
 pub(crate) fn feed_status(
-    endpoint: Endpoint,
+    source: Source<'_>,
     asked: &FeedId,
     wire: wire::PartnerFeedResponse,
 ) -> Result<FeedStatusPage, WalmartError> {
+    let endpoint = source.endpoint;
     let status = match wire.feed_status.as_deref() {
-        Some("RECEIVED") => FeedStatus::Received,
-        Some("INPROGRESS") => FeedStatus::Inprogress,
-        Some("PROCESSED") => FeedStatus::Processed,
-        Some("ERROR") => FeedStatus::Error,
-        other => return Err(malformed(endpoint, format!("feedStatus {other:?}"))),
+        Some(raw) => FeedStatus::parse(raw),
+        None => return Err(malformed(endpoint, "no feedStatus")),
     };
+    if let FeedStatus::Other(raw) = &status {
+        unknown_value(source, asked.as_str(), "feed status", raw);
+    }
     let feed_id = match wire.feed_id.as_deref() {
         Some(raw) if !raw.is_empty() => {
             FeedId::new(raw).map_err(|e| malformed(endpoint, format!("feedId: {e}")))?
         }
         _ => asked.clone(),
     };
-    let mut items = Vec::new();
-    for item in wire
+    let details = wire
         .item_details
         .map(|d| d.item_ingestion_status)
-        .unwrap_or_default()
-    {
-        let status = IngestionStatus::parse(&item.ingestion_status)
-            .ok_or_else(|| malformed(endpoint, format!("ingestionStatus {:?}", item.ingestion_status)))?;
-        let sku = item.sku.as_deref().and_then(|raw| match Sku::new(raw) {
-            Ok(sku) => Some(sku),
-            Err(e) => {
-                tracing::warn!(error = %e, "feed item with an unusable sku");
-                None
+        .unwrap_or_default();
+    let (items, skipped) = page(
+        source,
+        details,
+        |item| item.sku.clone(),
+        |item| {
+            let status = IngestionStatus::parse(&item.ingestion_status);
+            if let IngestionStatus::Other(raw) = &status {
+                unknown_value(source, item.sku.as_deref().unwrap_or(""), "ingestion status", raw);
             }
-        });
-        items.push(FeedItemResult {
-            index: item.index.and_then(|i| u32::try_from(i).ok()),
-            sku,
-            wpid: item
-                .wpid
-                .as_deref()
-                .filter(|w| !w.is_empty())
-                .and_then(|w| Wpid::new(w).ok()),
-            status,
-            issues: issues(item.ingestion_errors),
-        });
-    }
+            let sku = item.sku.as_deref().and_then(|raw| match Sku::new(raw) {
+                Ok(sku) => Some(sku),
+                Err(e) => {
+                    tracing::warn!(error = %e, "feed item with an unusable sku");
+                    None
+                }
+            });
+            Ok(FeedItemResult {
+                index: item.index.and_then(|i| u32::try_from(i).ok()),
+                sku,
+                wpid: item
+                    .wpid
+                    .as_deref()
+                    .filter(|w| !w.is_empty())
+                    .and_then(|w| Wpid::new(w).ok()),
+                status,
+                issues: issues(item.ingestion_errors),
+            })
+        },
+    );
     Ok(FeedStatusPage {
         feed_id,
         status,
@@ -254,6 +348,7 @@ pub(crate) fn feed_status(
         items,
         feed_errors: issues(wire.ingestion_errors),
         details_page_fell_back: false,
+        skipped,
     })
 }
 

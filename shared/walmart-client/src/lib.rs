@@ -17,6 +17,12 @@
 //! wire        Walmart's JSON shapes; convert: wire → domain
 //! ```
 //!
+//! Pages are read record by record (`wire::Records`): an order, item, feed item detail or return
+//! Walmart sent badly is skipped and reported on the page (`skipped`, with its place, id and the
+//! call's correlation id), never failing the rest. A value of a Walmart enum the client does not
+//! know (a line status, an ingestion or feed status, a carrier) is kept as `Other` and logged with
+//! the correlation id, so only the record it concerns goes to Error.
+//!
 //! Every request carries `WM_SEC.ACCESS_TOKEN`, `WM_SVC.NAME`, `WM_QOS.CORRELATION_ID` (a fresh
 //! UUID per call, kept across its retries and logged), `Accept: application/json` and, as the spec
 //! declares and Walmart's samples do, `Authorization: Basic`. The token (`POST /v3/token`, client

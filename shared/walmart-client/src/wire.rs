@@ -8,7 +8,7 @@
 //! reads exactly as an absent field, for every type here at once.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 /// Reads a Walmart response body as `T`, with every `null` object member treated as absent (so
@@ -33,6 +33,82 @@ pub fn drop_nulls(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_nulls),
         _ => {}
+    }
+}
+
+/// A list of records (orders, items, feed item details, returns) decoded one record at a time: a
+/// record that does not fit `T` is kept as [`Unreadable`], so one bad record never fails its page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records<T>(pub Vec<Result<T, Unreadable>>);
+
+impl<T> Default for Records<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T> Records<T> {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The records that decoded.
+    pub fn parsed(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().filter_map(|r| r.as_ref().ok())
+    }
+}
+
+/// A record of a list that did not decode: where it was, its id if it has a readable one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub index: usize,
+    pub id: Option<String>,
+    pub error: String,
+}
+
+/// The member that identifies a record of a list, for reports about a record that did not decode.
+pub trait RecordId {
+    const ID: &'static str;
+}
+
+impl<'de, T: DeserializeOwned + RecordId> Deserialize<'de> for Records<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = Vec::<Value>::deserialize(deserializer)?;
+        Ok(Records(
+            values
+                .into_iter()
+                .enumerate()
+                .map(|(index, value)| {
+                    let id = match value.get(T::ID) {
+                        Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+                        Some(Value::Number(id)) => Some(id.to_string()),
+                        _ => None,
+                    };
+                    serde_json::from_value(value).map_err(|e| Unreadable {
+                        index,
+                        id,
+                        error: e.to_string(),
+                    })
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl<T: Serialize> Serialize for Records<T> {
+    /// The records that decoded (a record that did not is not Walmart's to get back).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.parsed())
+    }
+}
+
+impl<T> From<Vec<T>> for Records<T> {
+    fn from(records: Vec<T>) -> Self {
+        Records(records.into_iter().map(Ok).collect())
     }
 }
 
@@ -95,7 +171,7 @@ pub struct ItemResponse {
 #[serde(rename_all = "camelCase")]
 pub struct ItemResponses {
     #[serde(rename = "ItemResponse", default)]
-    pub item_response: Vec<ItemResponse>,
+    pub item_response: Records<ItemResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_items: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,7 +219,7 @@ pub struct SearchItem {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SearchResponse {
     #[serde(default)]
-    pub items: Vec<SearchItem>,
+    pub items: Records<SearchItem>,
 }
 
 // ---------------------------------------------------------------- feeds
@@ -192,7 +268,7 @@ pub struct ItemIngestionStatus {
 #[serde(rename_all = "camelCase")]
 pub struct ItemDetails {
     #[serde(default)]
-    pub item_ingestion_status: Vec<ItemIngestionStatus>,
+    pub item_ingestion_status: Records<ItemIngestionStatus>,
 }
 
 /// `PartnerFeedResponse`: `GET /v3/feeds/{feedId}`.
@@ -466,7 +542,7 @@ pub struct OrdersMeta {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OrdersElements {
     #[serde(default)]
-    pub order: Vec<Order>,
+    pub order: Records<Order>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -724,7 +800,7 @@ pub struct ReturnsResponse {
     #[serde(default)]
     pub meta: ReturnsMeta,
     #[serde(default)]
-    pub return_orders: Vec<ReturnOrder>,
+    pub return_orders: Records<ReturnOrder>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -753,7 +829,7 @@ pub struct FeedList {
 #[serde(rename_all = "camelCase")]
 pub struct FeedListResults {
     #[serde(default)]
-    pub feed: Vec<FeedListEntry>,
+    pub feed: Records<FeedListEntry>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -767,4 +843,28 @@ pub struct FeedListEntry {
     pub items_received: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_date: Option<i64>,
+}
+
+impl RecordId for ItemResponse {
+    const ID: &'static str = "sku";
+}
+
+impl RecordId for SearchItem {
+    const ID: &'static str = "itemId";
+}
+
+impl RecordId for ItemIngestionStatus {
+    const ID: &'static str = "sku";
+}
+
+impl RecordId for Order {
+    const ID: &'static str = "purchaseOrderId";
+}
+
+impl RecordId for ReturnOrder {
+    const ID: &'static str = "returnOrderId";
+}
+
+impl RecordId for FeedListEntry {
+    const ID: &'static str = "feedId";
 }

@@ -295,3 +295,170 @@ async fn explicit_nulls_in_walmart_responses_read_as_absent() {
         .expect("body");
     assert!(!response.to_string().contains("null"), "{response}");
 }
+
+/// The correlation id the client sent on the last call to `path_prefix`.
+fn last_correlation_id(h: &common::Harness, method: &str, path_prefix: &str) -> String {
+    h.exchanges_to(method, path_prefix)
+        .last()
+        .and_then(|e| e.request_headers.get("wm_qos.correlation_id").cloned())
+        .expect("call recorded with a correlation id")
+}
+
+/// Fact 2: a feed item with an ingestion status Walmart added since is kept as `Other` for that
+/// item alone; an item detail Walmart sent badly is skipped with its index and SKU and the call's
+/// correlation id; a feed status Walmart added since is kept as `Other`. The rest of the page reads.
+#[tokio::test]
+async fn an_unknown_ingestion_status_or_a_bad_item_detail_concerns_only_its_item() {
+    use walmart_client::IngestionStatus;
+    use walmart_sandbox::OverriddenRecord;
+
+    let h = start().await;
+    h.seed_items(0..4).await;
+    let feed_id = processed_inventory_feed(&h, 4).await;
+    let item = |index| OverriddenRecord::FeedItem {
+        feed_id: feed_id.as_str().to_owned(),
+        index,
+    };
+    h.control
+        .override_record(
+            item(1),
+            "/ingestionStatus",
+            serde_json::json!("PARTIALLY_INGESTED"),
+        )
+        .await
+        .expect("override");
+    h.control
+        .override_record(
+            item(2),
+            "",
+            serde_json::json!({ "index": 2, "sku": "sku-2", "ingestionStatus": { "code": 7 } }),
+        )
+        .await
+        .expect("override");
+    let page = h
+        .client
+        .feed_status(&feed_id, 0, 50, &Deadline::none())
+        .await
+        .expect("the page is read despite its two odd items");
+    let statuses: Vec<(Option<u32>, IngestionStatus)> =
+        page.items.iter().map(|i| (i.index, i.status.clone())).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (Some(0), IngestionStatus::Success),
+            (Some(1), IngestionStatus::Other("PARTIALLY_INGESTED".into())),
+            (Some(3), IngestionStatus::Success),
+        ]
+    );
+    assert_eq!(page.skipped.len(), 1, "{:?}", page.skipped);
+    let skipped = &page.skipped[0];
+    assert_eq!((skipped.index, skipped.id.as_deref()), (2, Some("sku-2")));
+    assert_eq!(
+        skipped.correlation_id,
+        last_correlation_id(&h, "GET", "/v3/feeds/")
+    );
+
+    h.control
+        .override_record(
+            OverriddenRecord::Feed {
+                feed_id: feed_id.as_str().to_owned(),
+            },
+            "/feedStatus",
+            serde_json::json!("ARCHIVED"),
+        )
+        .await
+        .expect("override");
+    let page = h
+        .client
+        .feed_status(&feed_id, 0, 50, &Deadline::none())
+        .await
+        .expect("an unknown feed status is read");
+    assert_eq!(page.status, domain::FeedStatus::Other("ARCHIVED".into()));
+    assert!(!page.status.is_done(), "polled on until Walmart says done");
+}
+
+/// Fact 2: in one page of orders, a line status Walmart added since and a carrier it added since
+/// are kept and named on their own order (`unknown_values`), and an order Walmart sent badly is
+/// skipped with its index, purchase order id and the call's correlation id; every other order of
+/// the page is read.
+#[tokio::test]
+async fn an_unknown_line_status_carrier_or_a_bad_order_concerns_only_its_order() {
+    use walmart_client::{LineState, OrdersQuery};
+    use walmart_sandbox::OverriddenRecord;
+
+    let h = start().await;
+    h.seed_items(0..2).await;
+    let mut pos = Vec::new();
+    for _ in 0..4 {
+        pos.push(h.order(&[("sku-0", 1), ("sku-1", 1)]).await);
+        h.clock.advance(std::time::Duration::from_secs(1));
+    }
+    let order = |po: &String| OverriddenRecord::Order {
+        purchase_order_id: po.clone(),
+    };
+    let first_status = "/orderLines/orderLine/1/orderLineStatuses/orderLineStatus/0";
+    h.control
+        .override_record(
+            order(&pos[0]),
+            &format!("{first_status}/status"),
+            serde_json::json!("Backordered"),
+        )
+        .await
+        .expect("override");
+    h.control
+        .override_record(
+            order(&pos[1]),
+            &format!("{first_status}/trackingInfo"),
+            serde_json::json!({
+                "shipDateTime": common::START.millis(),
+                "carrierName": { "carrier": "Zoom Couriers" },
+                "methodCode": "Standard",
+                "trackingNumber": "Z1",
+            }),
+        )
+        .await
+        .expect("override");
+    h.control
+        .override_record(
+            order(&pos[2]),
+            "/orderDate",
+            serde_json::json!({ "not": "a date" }),
+        )
+        .await
+        .expect("override");
+
+    let start = common::START.minus(std::time::Duration::from_secs(60));
+    let page = h
+        .client
+        .list_orders(
+            &OrdersQuery::created_between(start, h.clock.now()),
+            &Deadline::none(),
+        )
+        .await
+        .expect("the page is read despite its odd orders");
+    let read: Vec<&str> = page.orders.iter().map(|o| o.order.id.as_str()).collect();
+    assert_eq!(read, vec![pos[0].as_str(), pos[1].as_str(), pos[3].as_str()]);
+    assert_eq!(page.skipped.len(), 1, "{:?}", page.skipped);
+    let skipped = &page.skipped[0];
+    assert_eq!((skipped.index, skipped.id.as_deref()), (2, Some(pos[2].as_str())));
+    assert!(!skipped.reason.is_empty());
+    assert_eq!(
+        skipped.correlation_id,
+        last_correlation_id(&h, "GET", "/v3/orders")
+    );
+
+    let backordered = &page.orders[0];
+    assert_eq!(
+        backordered.quantity_in(domain::LineNumber(2), LineState::Other("Backordered".into())),
+        1
+    );
+    assert_eq!(backordered.unknown_values.len(), 1);
+    assert!(
+        backordered.unknown_values[0].contains("line 2")
+            && backordered.unknown_values[0].contains("Backordered")
+    );
+    let zoom = &page.orders[1];
+    assert_eq!(zoom.unknown_values.len(), 1);
+    assert!(zoom.unknown_values[0].contains("Zoom Couriers"));
+    assert!(page.orders[2].unknown_values.is_empty());
+}

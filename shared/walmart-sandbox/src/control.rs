@@ -58,6 +58,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/_sandbox/received", get(received))
         .route("/_sandbox/feeds", get(feeds))
         .route("/_sandbox/feeds/{id}", get(feed))
+        .route(
+            "/_sandbox/overrides",
+            get(overrides).post(add_override).delete(clear_overrides),
+        )
         // Seeding a large catalog sends big bodies; the same limit as the API's.
         .layer(DefaultBodyLimit::max(REQUEST_BODY_LIMIT))
         .with_state(state)
@@ -355,4 +359,30 @@ async fn feed(State(state): State<AppState>, Path(id): Path<String>) -> Response
         Some(feed) => ok(render::feed(feed, now, Some((0, usize::MAX)))),
         None => problem(StatusCode::NOT_FOUND, format!("no feed {id}")),
     }
+}
+
+async fn overrides(State(state): State<AppState>) -> Response {
+    let (world, _) = state.lock();
+    ok(&world.overrides)
+}
+
+/// Puts a value into one record each time it is rendered (a status Walmart added since, a record
+/// sent badly); the rest of its page is rendered as before.
+async fn add_override(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let spec: RecordOverride = match parse(&body) {
+        Ok(s) => s,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, message),
+    };
+    if !spec.pointer.is_empty() && !spec.pointer.starts_with('/') {
+        return problem(StatusCode::BAD_REQUEST, "pointer must be empty or start with '/'");
+    }
+    let (mut world, _) = state.lock();
+    world.overrides.push(spec);
+    ok(&world.overrides)
+}
+
+async fn clear_overrides(State(state): State<AppState>) -> Response {
+    let (mut world, _) = state.lock();
+    world.overrides.clear();
+    StatusCode::NO_CONTENT.into_response()
 }

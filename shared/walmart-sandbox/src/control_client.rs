@@ -178,6 +178,30 @@ impl ControlClient {
         .await
     }
 
+    /// Makes the sandbox put `value` at `pointer` in one record each time it renders it (a value
+    /// Walmart added since, a record sent badly); `""` replaces the whole record.
+    pub async fn override_record(
+        &self,
+        record: OverriddenRecord,
+        pointer: &str,
+        value: Value,
+    ) -> Result<(), ControlError> {
+        let spec = RecordOverride {
+            record,
+            pointer: pointer.to_owned(),
+            value,
+        };
+        let _: Value = self.post("/_sandbox/overrides", &spec).await?;
+        Ok(())
+    }
+
+    pub async fn clear_overrides(&self) -> Result<(), ControlError> {
+        let _: Value = self
+            .call::<(), Value>(Method::DELETE, "/_sandbox/overrides", None)
+            .await?;
+        Ok(())
+    }
+
     // ------------------------------------------------------------ inspection
 
     pub async fn state(&self) -> Result<StateSummary, ControlError> {

@@ -285,3 +285,32 @@ pub struct FeedSummary {
     pub items_succeeded: usize,
     pub items_failed: usize,
 }
+
+/// A value the sandbox puts into one record each time it renders it (`POST /_sandbox/overrides`):
+/// what production can send and the sandbox's own records never hold, a status or carrier Walmart
+/// added since, or a record Walmart sent badly. Every other record of the page stays as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordOverride {
+    pub record: OverriddenRecord,
+    /// JSON pointer into the record as rendered (e.g.
+    /// `/orderLines/orderLine/0/orderLineStatuses/orderLineStatus/0/status`); a missing last member
+    /// is added, and `""` replaces the whole record.
+    pub pointer: String,
+    pub value: serde_json::Value,
+}
+
+/// The record a [`RecordOverride`] changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OverriddenRecord {
+    /// A purchase order, wherever it is rendered (lists, `GET /v3/orders/{id}`, line updates).
+    Order { purchase_order_id: String },
+    /// A feed's status (`GET /v3/feeds/{feedId}`, without its item details).
+    Feed { feed_id: String },
+    /// One item detail of a feed, by its index in the feed.
+    FeedItem { feed_id: String, index: usize },
+    /// A seller item of `GET /v3/items`.
+    Item { sku: String },
+    /// A return order of `GET /v3/returns`.
+    Return { return_order_id: String },
+}

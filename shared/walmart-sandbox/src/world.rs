@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use domain::{Gtin, Money, Timestamp};
+use serde_json::Value;
 
 use crate::errors::WalmartFault;
 use crate::limits::RateLimits;
@@ -439,6 +440,8 @@ pub struct World {
     pub returns: HashMap<String, ReturnOrder>,
     pub returns_by_date: BTreeMap<(Timestamp, u64), String>,
     pub received: Received,
+    /// Values put into records as they are rendered (`POST /_sandbox/overrides`).
+    pub overrides: Vec<RecordOverride>,
     next_seq: u64,
 }
 
@@ -455,6 +458,54 @@ impl World {
         let s = self.next_seq;
         self.next_seq += 1;
         s
+    }
+
+    // ------------------------------------------------------------ overrides
+
+    /// Applies the overrides of `record` to its rendering.
+    pub fn overridden(&self, record: &OverriddenRecord, mut rendered: Value) -> Value {
+        for o in self.overrides.iter().filter(|o| &o.record == record) {
+            if o.pointer.is_empty() {
+                rendered = o.value.clone();
+                continue;
+            }
+            if let Some(slot) = rendered.pointer_mut(&o.pointer) {
+                *slot = o.value.clone();
+                continue;
+            }
+            // A member the rendering leaves out: added to its parent object.
+            let Some((parent, name)) = o.pointer.rsplit_once('/') else {
+                continue;
+            };
+            let name = name.replace("~1", "/").replace("~0", "~");
+            if let Some(Value::Object(members)) = rendered.pointer_mut(parent) {
+                members.insert(name, o.value.clone());
+            }
+        }
+        rendered
+    }
+
+    /// [`Self::overridden`] for a feed status: the feed's own overrides, then each item detail's.
+    pub fn overridden_feed(&self, feed_id: &str, rendered: Value) -> Value {
+        let mut rendered = self.overridden(
+            &OverriddenRecord::Feed {
+                feed_id: feed_id.to_owned(),
+            },
+            rendered,
+        );
+        if let Some(Value::Array(items)) = rendered.pointer_mut("/itemDetails/itemIngestionStatus") {
+            for item in items.iter_mut() {
+                let Some(index) = item.get("index").and_then(Value::as_u64) else {
+                    continue;
+                };
+                let record = OverriddenRecord::FeedItem {
+                    feed_id: feed_id.to_owned(),
+                    index: usize::try_from(index).unwrap_or(usize::MAX),
+                };
+                *item = self.overridden(&record, item.take());
+            }
+        }
+        rendered
     }
 
     // ------------------------------------------------------------ tokens

@@ -39,11 +39,20 @@ impl WalmartClient {
     /// `GET /v3/feeds`: the newest page of the seller's feeds (entries without an id are skipped).
     pub async fn recent_feeds(&self, deadline: &Deadline) -> Result<Vec<FeedSummary>, WalmartError> {
         let call = Call::get(Endpoint::ListFeeds, "/v3/feeds?limit=50".to_owned());
-        let list: wire::FeedList = self.execute(&call, deadline).await?;
-        Ok(list
-            .results
-            .map(|r| r.feed)
-            .unwrap_or_default()
+        let (list, correlation_id): (wire::FeedList, String) =
+            self.execute_correlated(&call, deadline).await?;
+        let source = convert::Source {
+            endpoint: Endpoint::ListFeeds,
+            correlation_id: &correlation_id,
+        };
+        // A feed entry Walmart sent badly is logged and left out: the list only finds lost feeds.
+        let (feeds, _skipped) = convert::page(
+            source,
+            list.results.map(|r| r.feed).unwrap_or_default(),
+            |f| f.feed_id.clone(),
+            Ok,
+        );
+        Ok(feeds
             .into_iter()
             .filter_map(|f| {
                 Some(FeedSummary {
@@ -158,7 +167,12 @@ impl WalmartClient {
             ])
         );
         let call = Call::get(Endpoint::FeedStatus, path).with_key(feed_id.as_str());
-        let response: wire::PartnerFeedResponse = self.execute(&call, deadline).await?;
-        convert::feed_status(Endpoint::FeedStatus, feed_id, response)
+        let (response, correlation_id): (wire::PartnerFeedResponse, String) =
+            self.execute_correlated(&call, deadline).await?;
+        let source = convert::Source {
+            endpoint: Endpoint::FeedStatus,
+            correlation_id: &correlation_id,
+        };
+        convert::feed_status(source, feed_id, response)
     }
 }

@@ -41,19 +41,26 @@ impl WalmartClient {
             pairs.push(("publishedStatus", status.clone()));
         }
         let call = Call::get(Endpoint::ListItems, format!("/v3/items{}", query(&pairs)));
-        let response: wire::ItemResponses = self.execute(&call, deadline).await?;
-        let items = response
-            .item_response
-            .into_iter()
-            .map(|i| convert::seller_item(Endpoint::ListItems, i))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = response
-            .next_cursor
-            .filter(|c| !c.is_empty() && !items.is_empty());
+        let (response, correlation_id): (wire::ItemResponses, String) =
+            self.execute_correlated(&call, deadline).await?;
+        let source = convert::Source {
+            endpoint: Endpoint::ListItems,
+            correlation_id: &correlation_id,
+        };
+        let (items, skipped) = convert::page(
+            source,
+            response.item_response,
+            |i| Some(i.sku.clone()),
+            |i| convert::seller_item(Endpoint::ListItems, i),
+        );
+        // A page of only unreadable records still has a next page.
+        let had_records = !items.is_empty() || !skipped.is_empty();
+        let next_cursor = response.next_cursor.filter(|c| !c.is_empty() && had_records);
         Ok(ItemsPage {
             items,
             total_items: response.total_items.and_then(|t| u64::try_from(t).ok()),
             next_cursor,
+            skipped,
         })
     }
 
@@ -88,15 +95,18 @@ impl WalmartClient {
             format!("/v3/items/walmart/search{}", query(&[pair])),
         )
         .with_key(gtin.as_str());
-        let response: wire::SearchResponse = match self.execute(&call, deadline).await {
-            Ok(r) => r,
-            Err(WalmartError::NotFound { .. }) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
+        let (response, correlation_id): (wire::SearchResponse, String) =
+            match self.execute_correlated(&call, deadline).await {
+                Ok(r) => r,
+                Err(WalmartError::NotFound { .. }) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+        let source = convert::Source {
+            endpoint: Endpoint::CatalogSearch,
+            correlation_id: &correlation_id,
         };
-        Ok(response
-            .items
-            .into_iter()
-            .filter_map(convert::catalog_item)
-            .collect())
+        // A catalog entry Walmart sent badly is logged and left out; the others can still match.
+        let (items, _skipped) = convert::page(source, response.items, |i| i.item_id.clone(), Ok);
+        Ok(items.into_iter().filter_map(convert::catalog_item).collect())
     }
 }

@@ -65,7 +65,7 @@ fn orders_query_string(q: &OrdersQuery) -> Result<String, WalmartError> {
             pairs.push((name, t.to_rfc3339()));
         }
     }
-    if let Some(status) = q.status {
+    if let Some(status) = &q.status {
         pairs.push(("status", status.as_str().to_owned()));
     }
     pairs.push(("limit", q.limit.to_string()));
@@ -135,37 +135,47 @@ impl WalmartClient {
     fn orders_page(
         &self,
         source: OrderSource,
-        response: Result<wire::OrdersListResponse, WalmartError>,
+        response: Result<(wire::OrdersListResponse, String), WalmartError>,
     ) -> Result<OrdersPage, WalmartError> {
-        let response = match response {
+        let (response, correlation_id) = match response {
             Ok(r) => r,
             // Walmart answers "no orders" with a 404 and an error body: an empty page.
             Err(WalmartError::NotFound { .. }) => {
                 return Ok(OrdersPage {
                     orders: Vec::new(),
                     next_cursor: None,
+                    skipped: Vec::new(),
                 });
             }
             Err(e) => return Err(e),
         };
-        let endpoint = source_endpoint(source);
-        let orders = response
-            .list
-            .elements
-            .order
-            .into_iter()
-            .map(|o| convert::order(endpoint, o))
-            .collect::<Result<Vec<_>, _>>()?;
+        let from = convert::Source {
+            endpoint: source_endpoint(source),
+            correlation_id: &correlation_id,
+        };
+        // One order Walmart sent badly is skipped and reported; the rest of the page is read.
+        let (orders, skipped) = convert::page(
+            from,
+            response.list.elements.order,
+            |o| Some(o.purchase_order_id.clone()),
+            |o| convert::order(from, o),
+        );
+        // A page of only unreadable records still has a next page.
+        let had_records = !orders.is_empty() || !skipped.is_empty();
         let next_cursor = response
             .list
             .meta
             .next_cursor
-            .filter(|c| !c.trim().is_empty() && !orders.is_empty())
+            .filter(|c| !c.trim().is_empty() && had_records)
             .map(|c| OrdersCursor {
                 source,
                 query: if c.starts_with('?') { c } else { format!("?{c}") },
             });
-        Ok(OrdersPage { orders, next_cursor })
+        Ok(OrdersPage {
+            orders,
+            next_cursor,
+            skipped,
+        })
     }
 
     /// The first page of orders matching `request`. A 404 "no orders" is an empty page.
@@ -176,7 +186,7 @@ impl WalmartClient {
     ) -> Result<OrdersPage, WalmartError> {
         let path = format!("{}{}", source_path(request.source), orders_query_string(request)?);
         let call = Call::get(source_endpoint(request.source), path);
-        let response = self.execute(&call, deadline).await;
+        let response = self.execute_correlated(&call, deadline).await;
         self.orders_page(request.source, response)
     }
 
@@ -188,7 +198,7 @@ impl WalmartClient {
     ) -> Result<OrdersPage, WalmartError> {
         let path = format!("{}{}", source_path(cursor.source), cursor.query);
         let call = Call::get(source_endpoint(cursor.source), path);
-        let response = self.execute(&call, deadline).await;
+        let response = self.execute_correlated(&call, deadline).await;
         self.orders_page(cursor.source, response)
     }
 
@@ -204,7 +214,7 @@ impl WalmartClient {
         )
         .with_key(id.as_str());
         // The spec's schema is a bare Order; production wraps it in `order`. Read either.
-        let mut body: Value = self.execute(&call, deadline).await?;
+        let (mut body, correlation_id): (Value, String) = self.execute_correlated(&call, deadline).await?;
         let order = match body.get_mut("order") {
             Some(inner) => inner.take(),
             None => body,
@@ -213,7 +223,13 @@ impl WalmartClient {
             endpoint: Endpoint::GetOrder,
             context: format!("order {id}: {e}"),
         })?;
-        convert::order(Endpoint::GetOrder, order)
+        convert::order(
+            convert::Source {
+                endpoint: Endpoint::GetOrder,
+                correlation_id: &correlation_id,
+            },
+            order,
+        )
     }
 
     async fn order_update(
@@ -231,12 +247,19 @@ impl WalmartClient {
         if let Some(body) = body {
             call = call.with_json(&body)?;
         }
-        let response: wire::OrderEnvelope = self.execute(&call, deadline).await?;
+        let (response, correlation_id): (wire::OrderEnvelope, String) =
+            self.execute_correlated(&call, deadline).await?;
         let order = response.order.ok_or_else(|| WalmartError::Malformed {
             endpoint,
             context: format!("no order in the {action} response of {id}"),
         })?;
-        convert::order(endpoint, order)
+        convert::order(
+            convert::Source {
+                endpoint,
+                correlation_id: &correlation_id,
+            },
+            order,
+        )
     }
 
     /// `POST /v3/orders/{purchaseOrderId}/acknowledge`: the seller will fulfil every line.

@@ -18,18 +18,30 @@ pub const MAX_RETURNS_PAGE: u32 = 200;
 impl WalmartClient {
     async fn returns_page(&self, path: String, deadline: &Deadline) -> Result<ReturnsPage, WalmartError> {
         let call = Call::get(Endpoint::ListReturns, path);
-        let response: wire::ReturnsResponse = self.execute(&call, deadline).await?;
-        let returns = response
-            .return_orders
-            .into_iter()
-            .map(|r| convert::return_order(Endpoint::ListReturns, r))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (response, correlation_id): (wire::ReturnsResponse, String) =
+            self.execute_correlated(&call, deadline).await?;
+        let source = convert::Source {
+            endpoint: Endpoint::ListReturns,
+            correlation_id: &correlation_id,
+        };
+        let (returns, skipped) = convert::page(
+            source,
+            response.return_orders,
+            |r| r.return_order_id.clone(),
+            |r| convert::return_order(Endpoint::ListReturns, r),
+        );
+        // A page of only unreadable records still has a next page.
+        let had_records = !returns.is_empty() || !skipped.is_empty();
         let next_cursor = response
             .meta
             .next_cursor
-            .filter(|c| !c.trim().is_empty() && !returns.is_empty())
+            .filter(|c| !c.trim().is_empty() && had_records)
             .map(|c| if c.starts_with('?') { c } else { format!("?{c}") });
-        Ok(ReturnsPage { returns, next_cursor })
+        Ok(ReturnsPage {
+            returns,
+            next_cursor,
+            skipped,
+        })
     }
 
     /// `GET /v3/returns`: the first page of returns matching `request`.
@@ -76,10 +88,18 @@ impl WalmartClient {
             query(&[("returnOrderId", return_order_id.as_str().to_owned())])
         );
         let page = self.returns_page(path, deadline).await?;
-        Ok(page
+        let found = page
             .returns
             .into_iter()
-            .find(|r| &r.return_order_id == return_order_id))
+            .find(|r| &r.return_order_id == return_order_id);
+        // The return asked for, sent badly, is not "no such return".
+        match (found, page.skipped.into_iter().next()) {
+            (None, Some(skipped)) => Err(WalmartError::Malformed {
+                endpoint: Endpoint::ListReturns,
+                context: format!("return {return_order_id}: {skipped}"),
+            }),
+            (found, _) => Ok(found),
+        }
     }
 
     /// `POST /v3/returns/{returnOrderId}/refund`: refund the given return lines.

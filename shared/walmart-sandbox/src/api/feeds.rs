@@ -183,7 +183,10 @@ pub async fn status(
         Err(fault) => return fault.into_response(FORM),
     };
     match world.feeds.get(&feed_id) {
-        Some(feed) => ok_json(render::feed(feed, now, details.then_some((offset, limit)))),
+        Some(feed) => ok_json(world.overridden_feed(
+            &feed_id,
+            render::feed(feed, now, details.then_some((offset, limit))),
+        )),
         None => WalmartFault::new(
             StatusCode::NOT_FOUND,
             "CONTENT_NOT_FOUND.GMP_FEED_API",

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{AppState, Params, limit_param, ok_json};
 use crate::errors::{ErrorForm, WalmartFault};
+use crate::model::OverriddenRecord;
 use crate::render;
 use crate::world::gtin14;
 
@@ -76,7 +77,13 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         world.items.values().filter(matches).count()
     };
     let mut body = json!({
-        "ItemResponse": page.iter().map(|i| render::seller_item(i)).collect::<Vec<Value>>(),
+        "ItemResponse": page
+            .iter()
+            .map(|i| {
+                let record = OverriddenRecord::Item { sku: i.sku.clone() };
+                world.overridden(&record, render::seller_item(i))
+            })
+            .collect::<Vec<Value>>(),
         "totalItems": total,
     });
     if more && let Some(last) = page.last() {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{AppState, Params, date_param, encode, json_body, limit_param, offset_param, ok_json};
 use crate::errors::{ErrorForm, WalmartFault};
-use crate::model::CancelledBy;
+use crate::model::{CancelledBy, OverriddenRecord};
 use crate::render::{self, DateStyle};
 use crate::world::{
     CancelRequestLine, KNOWN_CARRIERS, LineState, METHOD_CODES, Order, REFUND_REASONS, RefundRequestLine,
@@ -167,7 +167,7 @@ fn list_orders(state: &AppState, query: Option<String>, released: bool) -> Respo
         .iter()
         .skip(request.offset)
         .take(request.limit)
-        .map(|o| render::order(o, DateStyle::EpochMillis))
+        .map(|o| world.overridden(&order_record(o), render::order(o, DateStyle::EpochMillis)))
         .collect();
     if page.is_empty() {
         return WalmartFault::not_found(
@@ -183,6 +183,13 @@ fn list_orders(state: &AppState, query: Option<String>, released: bool) -> Respo
     ok_json(json!({ "list": { "meta": meta, "elements": { "order": page } } }))
 }
 
+/// The override target of an order (`POST /_sandbox/overrides`).
+fn order_record(order: &Order) -> OverriddenRecord {
+    OverriddenRecord::Order {
+        purchase_order_id: order.purchase_order_id.clone(),
+    }
+}
+
 pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     list_orders(&state, query, false)
 }
@@ -194,14 +201,18 @@ pub async fn list_released(State(state): State<AppState>, RawQuery(query): RawQu
 pub async fn get_one(State(state): State<AppState>, Path(po): Path<String>) -> Response {
     let (world, _) = state.lock();
     match world.order(&po) {
-        Ok(order) => ok_json(render::order(order, DateStyle::Rfc3339)),
+        Ok(order) => {
+            ok_json(world.overridden(&order_record(order), render::order(order, DateStyle::Rfc3339)))
+        }
         Err(fault) => fault.into_response(FORM),
     }
 }
 
 fn updated(world: &World, po: &str) -> Response {
     match world.order(po) {
-        Ok(order) => ok_json(json!({ "order": render::order(order, DateStyle::EpochMillis) })),
+        Ok(order) => ok_json(json!({
+            "order": world.overridden(&order_record(order), render::order(order, DateStyle::EpochMillis)),
+        })),
         Err(fault) => fault.into_response(FORM),
     }
 }

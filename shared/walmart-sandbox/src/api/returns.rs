@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{AppState, Params, date_param, encode, json_body, limit_param, offset_param, ok_json};
 use crate::errors::{ErrorForm, WalmartFault};
+use crate::model::OverriddenRecord;
 use crate::render;
 use crate::world::ReturnOrder;
 
@@ -50,7 +51,12 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|r| render::return_order(r))
+        .map(|r| {
+            let record = OverriddenRecord::Return {
+                return_order_id: r.return_order_id.clone(),
+            };
+            world.overridden(&record, render::return_order(r))
+        })
         .collect();
     let next_cursor = if offset + limit < matching.len() {
         let mut cursor = format!("?sellerId={SELLER_ID}&limit={limit}&offset={}", offset + limit);
