@@ -577,7 +577,7 @@ async fn acknowledge_once(
                     .all(|l| order.quantity_in(l.number, LineState::Created) == 0)
                     && lines
                         .iter()
-                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, *s) > 0))
+                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, s.clone()) > 0))
             }
             // Acknowledging again is harmless; reading was only to spare it.
             Err(_) => false,

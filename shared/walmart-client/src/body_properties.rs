@@ -19,6 +19,13 @@ use walmart_sandbox::{
 use crate::endpoint::Endpoint;
 use crate::{convert, wire};
 
+fn source(endpoint: Endpoint) -> convert::Source<'static> {
+    convert::Source {
+        endpoint,
+        correlation_id: "properties",
+    }
+}
+
 /// Every response type the client reads, decoded and (where the client converts it) converted.
 fn read_everything(body: &[u8]) {
     let _ = wire::decode::<wire::TokenResponse>(body);
@@ -29,21 +36,21 @@ fn read_everything(body: &[u8]) {
     let _ = wire::decode::<wire::OrderEnvelope>(body);
     let _ = wire::decode::<wire::ItemResponses>(body);
     if let Ok(order) = wire::decode::<wire::Order>(body) {
-        let _ = convert::order(Endpoint::GetOrder, order);
+        let _ = convert::order(source(Endpoint::GetOrder), order);
     }
     if let Ok(item) = wire::decode::<wire::ItemResponse>(body) {
         let _ = convert::seller_item(Endpoint::GetItem, item);
     }
     if let Ok(found) = wire::decode::<wire::SearchResponse>(body) {
-        found.items.into_iter().for_each(|i| {
+        found.items.0.into_iter().flatten().for_each(|i| {
             let _ = convert::catalog_item(i);
         });
     }
     if let Ok(feed) = wire::decode::<wire::PartnerFeedResponse>(body) {
-        let _ = convert::feed_status(Endpoint::FeedStatus, &FeedId::new("F1").unwrap(), feed);
+        let _ = convert::feed_status(source(Endpoint::FeedStatus), &FeedId::new("F1").unwrap(), feed);
     }
     if let Ok(returns) = wire::decode::<wire::ReturnsResponse>(body) {
-        returns.return_orders.into_iter().for_each(|r| {
+        returns.return_orders.0.into_iter().flatten().for_each(|r| {
             let _ = convert::return_order(Endpoint::ListReturns, r);
         });
     }
@@ -221,7 +228,7 @@ fn rendered_bodies_with_any_member_changed_give_an_error_or_a_value() {
     let bodies = rendered_bodies();
     // Unchanged, they read cleanly: the changes below start from bodies that go all the way.
     let order: wire::Order = wire::decode_value(bodies[2].clone()).unwrap();
-    convert::order(Endpoint::GetOrder, order).unwrap();
+    convert::order(source(Endpoint::GetOrder), order).unwrap();
     wire::decode_value::<wire::OrdersListResponse>(bodies[0].clone()).unwrap();
     let item: wire::ItemResponse = wire::decode_value(bodies[4].clone()).unwrap();
     convert::seller_item(Endpoint::GetItem, item).unwrap();
