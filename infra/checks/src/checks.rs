@@ -14,7 +14,7 @@ use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
     COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, is_scheduled, queue_logical_id, queue_urls,
-    sends_to, state_actions,
+    sends_to,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -52,6 +52,7 @@ pub fn check_all(stack: &Stack, function_crates: &[String]) -> Vec<Violation> {
     out.extend(check_queue_wiring(stack));
     out.extend(check_no_wildcards(stack));
     out.extend(check_state_access(stack));
+    out.extend(crate::permissions::check_table_actions(stack));
     out.extend(check_environment(stack));
     out.extend(check_table(stack));
     out.extend(check_alarms(stack));
@@ -536,8 +537,8 @@ pub fn check_no_wildcards(stack: &Stack) -> Vec<Violation> {
     out
 }
 
-/// Each function gets exactly the table actions its operation uses, on the state table and its
-/// status index only; and read access to the credentials secret.
+/// Each function's table actions are on the state table and its status index only (which actions:
+/// [`crate::permissions`]); and read access to the credentials secret.
 pub fn check_state_access(stack: &Stack) -> Vec<Violation> {
     const CHECK: &str = "state-access";
     let mut out = Vec::new();
@@ -553,22 +554,7 @@ pub fn check_state_access(stack: &Stack) -> Vec<Violation> {
             continue;
         };
         let id = &f.logical_id;
-        let granted: BTreeSet<String> = f
-            .statements
-            .iter()
-            .filter(|s| s.effect == "Allow")
-            .flat_map(|s| s.actions.iter())
-            .filter(|a| a.to_ascii_lowercase().starts_with("dynamodb:"))
-            .cloned()
-            .collect();
-        let expected: BTreeSet<String> = state_actions(op).into_iter().map(str::to_owned).collect();
-        if granted != expected {
-            out.push(violation(
-                CHECK,
-                id,
-                format!("table actions {granted:?}, its operation uses {expected:?}"),
-            ));
-        }
+        // Which table actions: `permissions::check_table_actions`.
         for s in f
             .statements
             .iter()

@@ -1,5 +1,5 @@
 //! How the functions are wired, as the architecture decided it: which operation runs on a timer,
-//! which queue each consumes and sends to, and which table actions its code uses. The template is
+//! which queue each consumes and sends to (its table actions: `permissions`). The template is
 //! checked against this; the numbers (delays, timers) are not here: delays live in
 //! `domain::Operation`, timers in the template.
 
@@ -78,33 +78,6 @@ pub fn consumer_of(queue: QueueName) -> Operation {
         QueueName::PriceSync => Operation::PriceSync,
         QueueName::OrderCreate => Operation::OrderCreate,
     }
-}
-
-/// What every function does with the state table (`adapters-aws`' DynamoDB store): get, put (an
-/// UpdateItem with a version condition), delete, query the table and the status index, and the
-/// idempotency records (PutItem, DeleteItem).
-pub const CORE_STATE_ACTIONS: [&str; 5] = [
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:Query",
-];
-
-/// The table actions the operation's function is granted: the core set, plus BatchWriteItem for
-/// bulk writers and ConditionCheckItem for those that write transactions (TransactWriteItems has no
-/// IAM action of its own: each item needs its own action).
-pub fn state_actions(op: Operation) -> Vec<&'static str> {
-    let mut actions = CORE_STATE_ACTIONS.to_vec();
-    match op {
-        Operation::CatalogImport | Operation::InventorySync => actions.push("dynamodb:BatchWriteItem"),
-        Operation::OrderCreate
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => actions.push("dynamodb:ConditionCheckItem"),
-        Operation::ListingMatch | Operation::PriceSync | Operation::OrderImport => {}
-    }
-    actions
 }
 
 /// The environment every function reads at cold start (besides the queue URLs it sends to).

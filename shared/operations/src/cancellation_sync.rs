@@ -29,6 +29,7 @@ use domain::{
     CancelReason, CancellationRecord, Delivery, LineNumber, LineQuantity, Operation, OrderRecord, Origin,
     PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
 };
+use ports::StoreCall;
 use ports::commerce::OrderFilter;
 use ports::commerce::model::{Order, OrderItem, StatusHistory, parse_commerce_date};
 use ports::records::{order_key, order_pk};
@@ -41,6 +42,19 @@ use crate::order_support::{
     Claimed, StreamWindow, caused_by_request, claim, enqueue_urgent_inventory, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): order and cancellation records;
+/// the per-order claims; the oldest open order queried; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
 
 /// Re-read before each Commerce cursor: clock skew between us and the store, and slow commits.
 const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);

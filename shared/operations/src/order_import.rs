@@ -22,6 +22,7 @@
 use std::time::Duration;
 
 use domain::{AckPolicy, CreationState, Operation, OrderRecord, OrderSummary, Stream, SyncTask, Timestamp};
+use ports::StoreCall;
 use ports::walmart::{LineState, OrdersQuery, WalmartOrder};
 use ports::{Deadline, OutgoingMessage, QueueName, Records};
 use tracing::Instrument;
@@ -30,6 +31,11 @@ use crate::dashboard::{all_orders_in, load_order};
 use crate::order_create::CreateOrder;
 use crate::order_support::{StreamWindow, caused_by_request, worth_retrying};
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): order records inserted, loaded
+/// and saved; orders by status queried; the order stream's cursor; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
 
 /// Pending orders untouched this long are queued again (a lost or dead-lettered message).
 /// Shorter than the documented creation delay, so a lost message still makes the delay.

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use domain::Operation;
-use ports::{BoxFuture, Deadline, QueueName};
+use ports::{BoxFuture, Deadline, QueueName, StoreCall};
 
 use crate::{Channel, OpError, RunReport};
 
@@ -216,5 +216,21 @@ pub fn handlers(operation: Operation) -> Handlers {
                 })
             }),
         },
+    }
+}
+
+/// The state-store methods the operation's function calls, as each operation module declares them
+/// (`STORE_CALLS`): what its role on the state table is derived from.
+pub fn store_calls(operation: Operation) -> &'static [StoreCall] {
+    match operation {
+        Operation::CatalogImport => crate::catalog_import::STORE_CALLS,
+        Operation::ListingMatch => crate::listing_match::STORE_CALLS,
+        Operation::InventorySync => crate::inventory_sync::STORE_CALLS,
+        Operation::PriceSync => crate::price_sync::STORE_CALLS,
+        Operation::OrderImport => crate::order_import::STORE_CALLS,
+        Operation::OrderCreate => crate::order_create::STORE_CALLS,
+        Operation::ShipmentSync => crate::shipment_sync::STORE_CALLS,
+        Operation::CancellationSync => crate::cancellation_sync::STORE_CALLS,
+        Operation::ReturnsSync => crate::returns_sync::STORE_CALLS,
     }
 }

@@ -28,6 +28,7 @@ use domain::{
     CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
     Sku, Stream, SyncTask,
 };
+use ports::StoreCall;
 use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::walmart::{ReturnsQuery, WalmartReturn};
@@ -39,6 +40,21 @@ use crate::order_support::{
     Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): return and order records, pairs
+/// saved together (`order_support::save_both`); the per-return and per-refund claims; the
+/// configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::TransactPut,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
 
 /// Walmart's return creation times can lag; returns are few, so a generous overlap is cheap.
 const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);

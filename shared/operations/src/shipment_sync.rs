@@ -24,6 +24,7 @@ use domain::{
     Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, SyncTask, Timestamp,
     Tracking,
 };
+use ports::StoreCall;
 use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
 use ports::records::order_pk;
 use ports::walmart::{LineState, ShipLine};
@@ -36,6 +37,21 @@ use crate::order_support::{
     Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport, order_create};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): shipment and order records, the
+/// pair saved together (`order_support::save_both`); the per-shipment claim; the configuration
+/// check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::TransactPut,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
 
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
 const OVERLAP: Duration = Duration::from_secs(10 * 60);
