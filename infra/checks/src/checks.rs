@@ -215,14 +215,14 @@ pub fn check_schedules(stack: &Stack) -> Vec<Violation> {
             out.push(violation(
                 CHECK,
                 id,
-                "is a scheduled operation but has no schedule",
+                "has no schedule, but its operation declares a schedule handler (operations::registry)",
             ));
         }
         if !is_scheduled(op) && !f.schedules.is_empty() {
             out.push(violation(
                 CHECK,
                 id,
-                "is not a scheduled operation but has a schedule",
+                "has a schedule, but its operation declares no schedule handler (operations::registry)",
             ));
         }
         for s in &f.schedules {
@@ -422,7 +422,9 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
             out.push(violation(
                 CHECK,
                 fid,
-                format!("consumes {consumed:?}, the architecture says {expected_consumed:?}"),
+                format!(
+                    "consumes {consumed:?}, but its operation declares {expected_consumed:?} (its queue handler in operations::registry)"
+                ),
             ));
         }
 
@@ -432,7 +434,9 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
             out.push(violation(
                 CHECK,
                 fid,
-                format!("may send to {granted_sends:?}, but sends to {expected_sends:?}"),
+                format!(
+                    "may send to {granted_sends:?}, but its operation declares it sends to {expected_sends:?} (SENDS_TO)"
+                ),
             ));
         }
         let expected_consume: BTreeSet<String> = expected_consumed.into_iter().collect();

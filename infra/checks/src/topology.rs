@@ -1,83 +1,44 @@
-//! How the functions are wired, as the architecture decided it: which operation runs on a timer,
-//! which queue each consumes and sends to (its table actions: `permissions`). The template is
-//! checked against this; the numbers (delays, timers) are not here: delays live in
-//! `domain::Operation`, timers in the template.
+//! How the functions are wired, as the operations declare it (`operations::registry`): which
+//! operation runs on a timer, which queue each consumes and sends to (its table actions:
+//! `permissions`). The template is checked against this; the numbers (delays, timers) are not here:
+//! delays live in `domain::Operation`, timers in the template.
 
 use ports::QueueName;
 
 use domain::Operation;
 
-/// Operations that run on an EventBridge schedule.
+/// Whether the operation runs on an EventBridge schedule (it has a schedule handler in
+/// `operations::registry`).
 pub fn is_scheduled(op: Operation) -> bool {
-    match op {
-        Operation::CatalogImport
-        | Operation::ListingMatch
-        | Operation::InventorySync
-        | Operation::PriceSync
-        | Operation::OrderImport
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => true,
-        // Fed by order-import through its queue only.
-        Operation::OrderCreate => false,
-    }
+    operations::registry::is_scheduled(op)
 }
 
-/// The queue an operation's function consumes, if any.
+/// The queue an operation's function consumes, if any (its queue handler in `operations::registry`).
 pub fn consumes(op: Operation) -> Option<QueueName> {
-    match op {
-        Operation::CatalogImport => Some(QueueName::CatalogImport),
-        Operation::ListingMatch => Some(QueueName::ListingMatch),
-        Operation::InventorySync => Some(QueueName::InventorySync),
-        Operation::PriceSync => Some(QueueName::PriceSync),
-        Operation::OrderCreate => Some(QueueName::OrderCreate),
-        Operation::OrderImport
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => None,
-    }
+    operations::registry::consumes(op)
 }
 
-/// The queues an operation's function sends to.
+/// The queues an operation's function sends to (its module's `SENDS_TO`).
 pub fn sends_to(op: Operation) -> &'static [QueueName] {
-    match op {
-        // A long import fans its pages out to itself, and hands new listings to matching.
-        Operation::CatalogImport => &[QueueName::CatalogImport, QueueName::ListingMatch],
-        Operation::ListingMatch => &[QueueName::ListingMatch],
-        Operation::OrderImport => &[QueueName::OrderCreate],
-        // A created order changes stock (urgent inventory update); a request whose claim another
-        // invocation holds is sent again, delayed, instead of failing.
-        Operation::OrderCreate => &[QueueName::InventorySync, QueueName::OrderCreate],
-        // A cancelled line changes stock: urgent inventory update.
-        Operation::CancellationSync => &[QueueName::InventorySync],
-        Operation::InventorySync
-        | Operation::PriceSync
-        | Operation::ShipmentSync
-        | Operation::ReturnsSync => &[],
-    }
+    operations::registry::sends_to(op)
 }
 
-/// The queues whose URL the operation's function reads at cold start: those it sends to and the one
-/// it consumes (the SQS glue uses the URL to change a record's visibility).
+/// The queues whose URL the operation's function reads at cold start.
 pub fn queue_urls(op: Operation) -> Vec<QueueName> {
-    let mut queues: Vec<QueueName> = consumes(op).into_iter().collect();
-    for queue in sends_to(op) {
-        if !queues.contains(queue) {
-            queues.push(*queue);
-        }
-    }
-    queues
+    operations::registry::queue_urls(op)
 }
 
-/// The consumer of a queue.
-pub fn consumer_of(queue: QueueName) -> Operation {
-    match queue {
-        QueueName::CatalogImport => Operation::CatalogImport,
-        QueueName::ListingMatch => Operation::ListingMatch,
-        QueueName::InventorySync => Operation::InventorySync,
-        QueueName::PriceSync => Operation::PriceSync,
-        QueueName::OrderCreate => Operation::OrderCreate,
-    }
+/// The operation that consumes a queue (the first, should several be declared).
+pub fn consumer_of(queue: QueueName) -> Option<Operation> {
+    consumers_of(queue).into_iter().next()
+}
+
+/// The consumers of a queue: exactly one in a sound declaration.
+pub fn consumers_of(queue: QueueName) -> Vec<Operation> {
+    Operation::ALL
+        .into_iter()
+        .filter(|op| consumes(*op) == Some(queue))
+        .collect()
 }
 
 /// The environment every function reads at cold start (besides the queue URLs it sends to).
@@ -121,10 +82,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_queue_has_one_consumer_that_agrees() {
+    fn every_queue_has_one_consumer() {
         for queue in QueueName::ALL {
-            let op = consumer_of(queue);
-            assert_eq!(consumes(op), Some(queue));
+            assert_eq!(
+                consumers_of(queue).len(),
+                1,
+                "{queue:?}: {:?}",
+                consumers_of(queue)
+            );
         }
         assert_eq!(queue_logical_id(QueueName::OrderCreate), "OrderCreateQueue");
         assert_eq!(pascal_case("cancellation-sync"), "CancellationSync");

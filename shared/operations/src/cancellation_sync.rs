@@ -29,12 +29,12 @@ use domain::{
     CancelReason, CancellationRecord, Delivery, LineNumber, LineQuantity, Operation, OrderRecord, Origin,
     PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
 };
-use ports::StoreCall;
 use ports::commerce::OrderFilter;
 use ports::commerce::model::{Order, OrderItem, StatusHistory, parse_commerce_date};
 use ports::records::{order_key, order_pk};
 use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
 use ports::{Deadline, PageRequest, Query, Records, SortRange};
+use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::dashboard::load_order;
@@ -55,6 +55,11 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Renew,
     StoreCall::Release,
 ];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a cancelled
+/// line changes stock: urgent inventory update.
+pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync];
 
 /// Re-read before each Commerce cursor: clock skew between us and the store, and slow commits.
 const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);

@@ -34,6 +34,12 @@ use crate::{Channel, OpError, RunReport};
 /// (`health`).
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::PutMany];
 
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a long import
+/// fans its pages out to itself, and hands new listings to matching
+/// (`listing_match::request_match`).
+pub const SENDS_TO: &[QueueName] = &[QueueName::CatalogImport, QueueName::ListingMatch];
+
 /// Products per Commerce page (the REST input limit many stores keep).
 pub const PAGE_SIZE: u32 = 300;
 

@@ -68,6 +68,11 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Release,
 ];
 
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: urgent
+/// changes come from others (`enqueue_urgent`).
+pub const SENDS_TO: &[QueueName] = &[];
+
 pub const OPERATION: &str = "inventory-sync";
 
 /// Changes of orders and listings are re-read this far behind their cursors.

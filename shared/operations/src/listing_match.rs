@@ -44,6 +44,11 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Release,
 ];
 
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): listings to
+/// send are queued to itself.
+pub const SENDS_TO: &[QueueName] = &[QueueName::ListingMatch];
+
 pub const OPERATION: &str = "listing-match";
 
 /// A partial feed waits until its oldest draft is this old, so the drafts of a big import share feeds.

@@ -67,6 +67,12 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Release,
 ];
 
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a created
+/// order changes stock (urgent inventory update, `order_support::enqueue_urgent_inventory`); a
+/// request whose claim another invocation holds is sent again, delayed, instead of failing.
+pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync, QueueName::OrderCreate];
+
 /// Idempotency operation name of order creation.
 const CLAIM: &str = "order-create";
 

@@ -37,6 +37,11 @@ use crate::{Channel, OpError, RunReport};
 /// and saved; orders by status queried; the order stream's cursor; the configuration check.
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
 
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): each new order
+/// goes to order-create.
+pub const SENDS_TO: &[QueueName] = &[QueueName::OrderCreate];
+
 /// Pending orders untouched this long are queued again (a lost or dead-lettered message).
 /// Shorter than the documented creation delay, so a lost message still makes the delay.
 const REQUEUE_AFTER: Duration = Duration::from_secs(2 * 60);

@@ -56,6 +56,11 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Release,
 ];
 
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: the
+/// queue is fed by others (`enqueue`).
+pub const SENDS_TO: &[QueueName] = &[];
+
 pub const OPERATION: &str = "price-sync";
 
 /// Changes are re-read this far behind the cursors.

@@ -234,3 +234,41 @@ pub fn store_calls(operation: Operation) -> &'static [StoreCall] {
         Operation::ReturnsSync => crate::returns_sync::STORE_CALLS,
     }
 }
+
+/// The queues the operation's function sends to, as each operation module declares them
+/// (`SENDS_TO`).
+pub fn sends_to(operation: Operation) -> &'static [QueueName] {
+    match operation {
+        Operation::CatalogImport => crate::catalog_import::SENDS_TO,
+        Operation::ListingMatch => crate::listing_match::SENDS_TO,
+        Operation::InventorySync => crate::inventory_sync::SENDS_TO,
+        Operation::PriceSync => crate::price_sync::SENDS_TO,
+        Operation::OrderImport => crate::order_import::SENDS_TO,
+        Operation::OrderCreate => crate::order_create::SENDS_TO,
+        Operation::ShipmentSync => crate::shipment_sync::SENDS_TO,
+        Operation::CancellationSync => crate::cancellation_sync::SENDS_TO,
+        Operation::ReturnsSync => crate::returns_sync::SENDS_TO,
+    }
+}
+
+/// The queue the operation's function consumes: the one it has a handler for.
+pub fn consumes(operation: Operation) -> Option<QueueName> {
+    handlers(operation).queue.map(|(queue, _)| queue)
+}
+
+/// Whether the operation runs on a schedule: it has a schedule handler.
+pub fn is_scheduled(operation: Operation) -> bool {
+    handlers(operation).schedule.is_some()
+}
+
+/// The queues whose URL the operation's function needs at cold start: the one it consumes (the
+/// glue changes a record's visibility through it) and those it sends to.
+pub fn queue_urls(operation: Operation) -> Vec<QueueName> {
+    let mut queues: Vec<QueueName> = consumes(operation).into_iter().collect();
+    for queue in sends_to(operation) {
+        if !queues.contains(queue) {
+            queues.push(*queue);
+        }
+    }
+    queues
+}

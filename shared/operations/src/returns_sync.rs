@@ -28,11 +28,11 @@ use domain::{
     CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
     Sku, Stream, SyncTask,
 };
-use ports::StoreCall;
 use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::walmart::{ReturnsQuery, WalmartReturn};
 use ports::{Deadline, PageRequest, Records, Versioned};
+use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
@@ -55,6 +55,10 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Renew,
     StoreCall::Release,
 ];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+pub const SENDS_TO: &[QueueName] = &[];
 
 /// Walmart's return creation times can lag; returns are few, so a generous overlap is cheap.
 const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);

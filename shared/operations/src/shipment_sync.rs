@@ -24,11 +24,11 @@ use domain::{
     Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, SyncTask, Timestamp,
     Tracking,
 };
-use ports::StoreCall;
 use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
 use ports::records::order_pk;
 use ports::walmart::{LineState, ShipLine};
 use ports::{Deadline, Key, PageRequest, Records, Versioned};
+use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
@@ -52,6 +52,10 @@ pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Renew,
     StoreCall::Release,
 ];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+pub const SENDS_TO: &[QueueName] = &[];
 
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
 const OVERLAP: Duration = Duration::from_secs(10 * 60);
