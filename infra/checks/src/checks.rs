@@ -14,7 +14,7 @@ use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
     COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, is_scheduled, queue_logical_id, queue_urls,
-    sends_to,
+    send_actions, sends_to,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -429,15 +429,17 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
         }
 
         let expected_sends: BTreeSet<String> = sends_to(op).iter().map(|q| queue_logical_id(*q)).collect();
-        let granted_sends: BTreeSet<String> = grants(f, "sqs:SendMessage");
-        if granted_sends != expected_sends {
-            out.push(violation(
-                CHECK,
-                fid,
-                format!(
-                    "may send to {granted_sends:?}, but its operation declares it sends to {expected_sends:?} (SENDS_TO)"
-                ),
-            ));
+        for action in send_actions() {
+            let granted_sends: BTreeSet<String> = grants(f, action);
+            if granted_sends != expected_sends {
+                out.push(violation(
+                    CHECK,
+                    fid,
+                    format!(
+                        "may send to {granted_sends:?}, but its operation declares it sends to {expected_sends:?} (SENDS_TO)"
+                    ),
+                ));
+            }
         }
         let expected_consume: BTreeSet<String> = expected_consumed.into_iter().collect();
         for action in CONSUMER_QUEUE_ACTIONS {

@@ -33,6 +33,18 @@ pub fn consumer_of(queue: QueueName) -> Option<Operation> {
     consumers_of(queue).into_iter().next()
 }
 
+/// The actions a function needs on each queue it sends to: those of the queue methods that send
+/// (`adapters_aws::sqs::iam_actions`).
+pub fn send_actions() -> Vec<&'static str> {
+    let mut actions: Vec<&'static str> = ports::QueueCall::SENDING
+        .into_iter()
+        .flat_map(|call| adapters_aws::sqs::iam_actions(call).iter().copied())
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
+
 /// The consumers of a queue: exactly one in a sound declaration.
 pub fn consumers_of(queue: QueueName) -> Vec<Operation> {
     Operation::ALL

@@ -1,4 +1,4 @@
-//! The state store's methods as values, so an operation can declare which it uses
+//! The state store's and the work queue's methods as values, so an operation can declare which it uses
 //! (`operations::declared`), an adapter can say what each needs from its backend
 //! (`adapters_aws::dynamodb::iam_actions`), and the deployment's permissions follow from both.
 //! [`RecordingStore`] records the calls an operation really makes, to keep the declarations honest.
@@ -84,6 +84,22 @@ impl std::fmt::Display for StoreCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// One [`crate::WorkQueue`] method, for the permissions its adapter needs to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueueCall {
+    Send,
+    SendAll,
+    Receive,
+    Delete,
+    ChangeVisibility,
+    DeadLetters,
+}
+
+impl QueueCall {
+    /// The methods operations use to hand work to another function's queue.
+    pub const SENDING: [QueueCall; 2] = [QueueCall::Send, QueueCall::SendAll];
 }
 
 /// Records which methods are called on the store it wraps; otherwise changes nothing.

@@ -18,7 +18,7 @@ pub mod state;
 pub mod walmart;
 
 pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage};
-pub use calls::{RecordingStore, StoreCall};
+pub use calls::{QueueCall, RecordingStore, StoreCall};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
 pub use commerce::Commerce;
 pub use counting::{CountingStore, StoreCounts};
