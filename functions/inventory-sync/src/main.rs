@@ -5,11 +5,10 @@
 use domain::Operation;
 use lambda_glue::{Invocation, cold_start, dispatch};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use ports::QueueName;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let runtime = cold_start(Operation::InventorySync, &[QueueName::InventorySync]).await?;
+    let runtime = cold_start(Operation::InventorySync).await?;
     let runtime = &runtime;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Invocation>| {
         dispatch(runtime, event)

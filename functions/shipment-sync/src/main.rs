@@ -8,7 +8,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let runtime = cold_start(Operation::ShipmentSync, &[]).await?;
+    let runtime = cold_start(Operation::ShipmentSync).await?;
     let runtime = &runtime;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Invocation>| {
         dispatch(runtime, event)

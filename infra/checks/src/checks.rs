@@ -14,7 +14,7 @@ use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
     COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, glob_matches, is_catalog, is_scheduled,
-    leading_key_patterns, queue_logical_id, queue_urls, sends_to, state_actions,
+    leading_key_patterns, queue_logical_id, queue_urls, send_actions, sends_to,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -52,6 +52,7 @@ pub fn check_all(stack: &Stack, function_crates: &[String]) -> Vec<Violation> {
     out.extend(check_queue_wiring(stack));
     out.extend(check_no_wildcards(stack));
     out.extend(check_state_access(stack));
+    out.extend(crate::permissions::check_table_actions(stack));
     out.extend(check_environment(stack));
     out.extend(check_table(stack));
     out.extend(check_alarms(stack));
@@ -214,14 +215,14 @@ pub fn check_schedules(stack: &Stack) -> Vec<Violation> {
             out.push(violation(
                 CHECK,
                 id,
-                "is a scheduled operation but has no schedule",
+                "has no schedule, but its operation declares a schedule handler (operations::registry)",
             ));
         }
         if !is_scheduled(op) && !f.schedules.is_empty() {
             out.push(violation(
                 CHECK,
                 id,
-                "is not a scheduled operation but has a schedule",
+                "has a schedule, but its operation declares no schedule handler (operations::registry)",
             ));
         }
         for s in &f.schedules {
@@ -421,18 +422,24 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
             out.push(violation(
                 CHECK,
                 fid,
-                format!("consumes {consumed:?}, the architecture says {expected_consumed:?}"),
+                format!(
+                    "consumes {consumed:?}, but its operation declares {expected_consumed:?} (its queue handler in operations::registry)"
+                ),
             ));
         }
 
         let expected_sends: BTreeSet<String> = sends_to(op).iter().map(|q| queue_logical_id(*q)).collect();
-        let granted_sends: BTreeSet<String> = grants(f, "sqs:SendMessage");
-        if granted_sends != expected_sends {
-            out.push(violation(
-                CHECK,
-                fid,
-                format!("may send to {granted_sends:?}, but sends to {expected_sends:?}"),
-            ));
+        for action in send_actions() {
+            let granted_sends: BTreeSet<String> = grants(f, action);
+            if granted_sends != expected_sends {
+                out.push(violation(
+                    CHECK,
+                    fid,
+                    format!(
+                        "may send to {granted_sends:?}, but its operation declares it sends to {expected_sends:?} (SENDS_TO)"
+                    ),
+                ));
+            }
         }
         let expected_consume: BTreeSet<String> = expected_consumed.into_iter().collect();
         for action in CONSUMER_QUEUE_ACTIONS {
@@ -536,8 +543,8 @@ pub fn check_no_wildcards(stack: &Stack) -> Vec<Violation> {
     out
 }
 
-/// Each function gets exactly the table actions its operation uses, on the state table and its
-/// status index only; and read access to the credentials secret.
+/// Each function's table actions are on the state table and its status index only (which actions:
+/// [`crate::permissions`]); and read access to the credentials secret.
 pub fn check_state_access(stack: &Stack) -> Vec<Violation> {
     const CHECK: &str = "state-access";
     let mut out = Vec::new();
@@ -553,22 +560,7 @@ pub fn check_state_access(stack: &Stack) -> Vec<Violation> {
             continue;
         };
         let id = &f.logical_id;
-        let granted: BTreeSet<String> = f
-            .statements
-            .iter()
-            .filter(|s| s.effect == "Allow")
-            .flat_map(|s| s.actions.iter())
-            .filter(|a| a.to_ascii_lowercase().starts_with("dynamodb:"))
-            .cloned()
-            .collect();
-        let expected: BTreeSet<String> = state_actions(op).into_iter().map(str::to_owned).collect();
-        if granted != expected {
-            out.push(violation(
-                CHECK,
-                id,
-                format!("table actions {granted:?}, its operation uses {expected:?}"),
-            ));
-        }
+        // Which table actions: `permissions::check_table_actions`.
         for s in f
             .statements
             .iter()

@@ -164,7 +164,8 @@ fn stage_timing(stack: &Stack, op: Operation, stage: Stage) -> Result<StageTimin
         }
         Stage::QueueHop(queue) | Stage::QueueHopWithRetry(queue) => {
             let logical_id = queue_logical_id(queue);
-            let consumer = consumer_of(queue);
+            let consumer = consumer_of(queue)
+                .ok_or_else(|| format!("no operation consumes the {} queue", queue.as_str()))?;
             let timeout = function_timeout(stack, consumer)?;
             let (function, trigger) = stack
                 .consumer_of(&logical_id)

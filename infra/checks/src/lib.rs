@@ -7,11 +7,13 @@
 //!   `domain::Operation`'s delays.
 //! - [`eval`]: evaluates intrinsics (parameters, conditions, `Fn::Sub`) as CloudFormation would.
 //! - [`checks`]: every rule, each returning the violations it finds.
+//! - [`permissions`]: each role's table actions, derived from the store calls its operation declares.
 
 pub mod checks;
 pub mod delays;
 pub mod eval;
 pub mod model;
+pub mod permissions;
 pub mod template;
 pub mod topology;
 

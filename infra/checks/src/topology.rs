@@ -1,109 +1,47 @@
-//! How the functions are wired, as the architecture decided it: which operation runs on a timer,
-//! which queue each consumes and sends to, and which table actions its code uses. The template is
-//! checked against this; the numbers (delays, timers) are not here: delays live in
-//! `domain::Operation`, timers in the template.
+//! How the functions are wired, as the operations declare it (`operations::registry`): which
+//! operation runs on a timer, which queue each consumes and sends to (its table actions:
+//! `permissions`). The template is checked against this; the numbers (delays, timers) are not here:
+//! delays live in `domain::Operation`, timers in the template.
 
 use ports::QueueName;
 
 use domain::Operation;
 
-/// Operations that run on an EventBridge schedule.
+/// Whether the operation runs on an EventBridge schedule (it has a schedule handler in
+/// `operations::registry`).
 pub fn is_scheduled(op: Operation) -> bool {
-    match op {
-        Operation::CatalogImport
-        | Operation::ListingMatch
-        | Operation::InventorySync
-        | Operation::PriceSync
-        | Operation::OrderImport
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => true,
-        // Fed by order-import through its queue only.
-        Operation::OrderCreate => false,
-    }
+    operations::registry::is_scheduled(op)
 }
 
-/// The queue an operation's function consumes, if any.
+/// The queue an operation's function consumes, if any (its queue handler in `operations::registry`).
 pub fn consumes(op: Operation) -> Option<QueueName> {
-    match op {
-        Operation::CatalogImport => Some(QueueName::CatalogImport),
-        Operation::ListingMatch => Some(QueueName::ListingMatch),
-        Operation::InventorySync => Some(QueueName::InventorySync),
-        Operation::PriceSync => Some(QueueName::PriceSync),
-        Operation::OrderCreate => Some(QueueName::OrderCreate),
-        Operation::OrderImport
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => None,
-    }
+    operations::registry::consumes(op)
 }
 
-/// The queues an operation's function sends to.
+/// The queues an operation's function sends to (its module's `SENDS_TO`).
 pub fn sends_to(op: Operation) -> &'static [QueueName] {
-    match op {
-        // A long import fans its pages out to itself, and hands new listings to matching.
-        Operation::CatalogImport => &[QueueName::CatalogImport, QueueName::ListingMatch],
-        Operation::ListingMatch => &[QueueName::ListingMatch],
-        Operation::OrderImport => &[QueueName::OrderCreate],
-        // A created order changes stock (urgent inventory update); a request whose claim another
-        // invocation holds is sent again, delayed, instead of failing.
-        Operation::OrderCreate => &[QueueName::InventorySync, QueueName::OrderCreate],
-        // A cancelled line changes stock: urgent inventory update.
-        Operation::CancellationSync => &[QueueName::InventorySync],
-        Operation::InventorySync
-        | Operation::PriceSync
-        | Operation::ShipmentSync
-        | Operation::ReturnsSync => &[],
-    }
+    operations::registry::sends_to(op)
 }
 
-/// The queues whose URL the operation's function reads at cold start: those it sends to and the one
-/// it consumes (the SQS glue uses the URL to change a record's visibility).
+/// The queues whose URL the operation's function reads at cold start.
 pub fn queue_urls(op: Operation) -> Vec<QueueName> {
-    let mut queues: Vec<QueueName> = consumes(op).into_iter().collect();
-    for queue in sends_to(op) {
-        if !queues.contains(queue) {
-            queues.push(*queue);
-        }
-    }
-    queues
+    operations::registry::queue_urls(op)
 }
 
-/// The consumer of a queue.
-pub fn consumer_of(queue: QueueName) -> Operation {
-    match queue {
-        QueueName::CatalogImport => Operation::CatalogImport,
-        QueueName::ListingMatch => Operation::ListingMatch,
-        QueueName::InventorySync => Operation::InventorySync,
-        QueueName::PriceSync => Operation::PriceSync,
-        QueueName::OrderCreate => Operation::OrderCreate,
-    }
+/// The operation that consumes a queue (the first, should several be declared).
+pub fn consumer_of(queue: QueueName) -> Option<Operation> {
+    consumers_of(queue).into_iter().next()
 }
 
-/// What every function does with the state table (`adapters-aws`' DynamoDB store): get, put (an
-/// UpdateItem with a version condition), delete, query the table and the status index, and the
-/// idempotency records (PutItem, DeleteItem).
-pub const CORE_STATE_ACTIONS: [&str; 5] = [
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:Query",
-];
-
-/// The table actions the operation's function is granted: the core set, plus BatchWriteItem for
-/// bulk writers and ConditionCheckItem for those that write transactions (TransactWriteItems has no
-/// IAM action of its own: each item needs its own action).
-pub fn state_actions(op: Operation) -> Vec<&'static str> {
-    let mut actions = CORE_STATE_ACTIONS.to_vec();
-    match op {
-        Operation::CatalogImport | Operation::InventorySync => actions.push("dynamodb:BatchWriteItem"),
-        Operation::OrderCreate
-        | Operation::ShipmentSync
-        | Operation::CancellationSync
-        | Operation::ReturnsSync => actions.push("dynamodb:ConditionCheckItem"),
-        Operation::ListingMatch | Operation::PriceSync | Operation::OrderImport => {}
-    }
+/// The actions a function needs on each queue it sends to: those of the queue methods that send
+/// (`adapters_aws::sqs::iam_actions`).
+pub fn send_actions() -> Vec<&'static str> {
+    let mut actions: Vec<&'static str> = ports::QueueCall::SENDING
+        .into_iter()
+        .flat_map(|call| adapters_aws::sqs::iam_actions(call).iter().copied())
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
     actions
 }
 
@@ -132,6 +70,15 @@ pub fn claim_names(op: Operation) -> &'static [&'static str] {
     }
 }
 
+/// Partition key prefixes only one operation uses, beside its group's: shipment-sync's shipments
+/// waiting for tracking (`tracking_wait_pk`).
+pub fn own_key_kinds(op: Operation) -> &'static [&'static str] {
+    match op {
+        Operation::ShipmentSync => &["TRACKING_WAIT"],
+        _ => &[],
+    }
+}
+
 /// Whether the operation works on the catalog (never on orders).
 pub fn is_catalog(op: Operation) -> bool {
     matches!(
@@ -150,6 +97,7 @@ pub fn leading_key_patterns(op: Operation) -> Vec<String> {
     };
     kinds
         .iter()
+        .chain(own_key_kinds(op))
         .map(|kind| format!("CH#${{ChannelId}}#{kind}*"))
         .chain(
             claim_names(op)
@@ -177,6 +125,14 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
         matched = next;
     }
     matched[t.len()]
+}
+
+/// The consumers of a queue: exactly one in a sound declaration.
+pub fn consumers_of(queue: QueueName) -> Vec<Operation> {
+    Operation::ALL
+        .into_iter()
+        .filter(|op| consumes(*op) == Some(queue))
+        .collect()
 }
 
 /// The environment every function reads at cold start (besides the queue URLs it sends to).
@@ -220,10 +176,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_queue_has_one_consumer_that_agrees() {
+    fn every_queue_has_one_consumer() {
         for queue in QueueName::ALL {
-            let op = consumer_of(queue);
-            assert_eq!(consumes(op), Some(queue));
+            assert_eq!(
+                consumers_of(queue).len(),
+                1,
+                "{queue:?}: {:?}",
+                consumers_of(queue)
+            );
         }
         assert_eq!(queue_logical_id(QueueName::OrderCreate), "OrderCreateQueue");
         assert_eq!(pascal_case("cancellation-sync"), "CancellationSync");

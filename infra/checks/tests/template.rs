@@ -236,7 +236,12 @@ fn wildcard_actions_and_resources_are_caught() {
         "ReturnsSyncFunction Everything",
         "Resource \"*\"",
     );
-    assert_caught(&v, "state-access", "ReturnsSyncFunction", "dynamodb:*");
+    assert_caught(
+        &v,
+        "table-actions",
+        "ReturnsSyncFunction",
+        "role allows dynamodb:*",
+    );
 }
 
 #[test]

@@ -39,11 +39,36 @@ use domain::Timestamp;
 use ports::state::{MAX_TRANSACTION_ITEMS, check_item};
 use ports::{
     Backoff, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, IndexKey, Item, Key, Page,
-    PageToken, Query, QueryTarget, SortRange, StateStore, StoreError, Stored, Version, Write,
+    PageToken, Query, QueryTarget, SortRange, StateStore, StoreCall, StoreError, Stored, Version, Write,
 };
 
 pub const STATUS_INDEX: &str = "status-index";
 const BATCH_WRITE_MAX: usize = 25;
+
+/// The IAM actions each store method below issues, so that a function's role can be derived from
+/// the methods its operation uses (`infra/checks`). Keep it beside the calls: a method that starts
+/// issuing another request changes its row here. A failed condition on `put`, `delete` and `claim`
+/// reads the item (`GetItem`) when DynamoDB does not return it; a transaction needs the action of
+/// each kind of item it carries (TransactWriteItems has no action of its own).
+pub fn iam_actions(call: StoreCall) -> &'static [&'static str] {
+    match call {
+        StoreCall::Get => &["dynamodb:GetItem"],
+        // An UpdateItem conditioned on the version.
+        StoreCall::Put => &["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        StoreCall::Delete => &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+        // The table or its status index.
+        StoreCall::Query => &["dynamodb:Query"],
+        // A transaction's put is an Update item, like `put`.
+        StoreCall::TransactPut => &["dynamodb:UpdateItem"],
+        StoreCall::TransactDelete => &["dynamodb:DeleteItem"],
+        StoreCall::TransactCheck => &["dynamodb:ConditionCheckItem"],
+        StoreCall::PutMany => &["dynamodb:BatchWriteItem"],
+        StoreCall::Claim => &["dynamodb:PutItem", "dynamodb:GetItem"],
+        StoreCall::Complete => &["dynamodb:PutItem"],
+        StoreCall::Renew => &["dynamodb:UpdateItem"],
+        StoreCall::Release => &["dynamodb:DeleteItem"],
+    }
+}
 
 /// DynamoDB-backed state store.
 #[derive(Clone, Debug)]

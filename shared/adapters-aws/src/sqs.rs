@@ -11,7 +11,20 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName, SendMes
 use tokio::sync::OnceCell;
 
 use ports::queue::{MAX_BATCH, check_message};
-use ports::{Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings, WorkQueue};
+use ports::{Delivery, OutgoingMessage, QueueCall, QueueError, QueueName, QueueSettings, WorkQueue};
+
+/// The IAM actions each queue method below issues, on the queue it names (`dead_letters`: on the
+/// queue and its dead-letter queue), so that send grants follow from the code (`infra/checks`).
+/// SendMessageBatch is authorised by `sqs:SendMessage`; it has no action of its own.
+pub fn iam_actions(call: QueueCall) -> &'static [&'static str] {
+    match call {
+        QueueCall::Send | QueueCall::SendAll => &["sqs:SendMessage"],
+        QueueCall::Receive => &["sqs:ReceiveMessage"],
+        QueueCall::Delete => &["sqs:DeleteMessage"],
+        QueueCall::ChangeVisibility => &["sqs:ChangeMessageVisibility"],
+        QueueCall::DeadLetters => &["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+    }
+}
 
 /// SQS-backed queues, by URL.
 #[derive(Debug)]

@@ -19,7 +19,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use operations::registry::{Handlers, Message};
 use operations::wiring::{self, Endpoints};
 use operations::{Channel, OpError};
-use ports::{Clock, Deadline, QueueName, SystemClock};
+use ports::{Clock, Deadline, SystemClock};
 use serde_json::Value;
 
 pub use config::{ConfigError, FunctionConfig};
@@ -47,10 +47,12 @@ pub enum ColdStartError {
 }
 
 /// Initialises logging, reads and validates the configuration, loads the shared SDK config once and
-/// builds the adapters. `queues` are the queues the function sends to or consumes.
-pub async fn cold_start(operation: Operation, queues: &[QueueName]) -> Result<Runtime, ColdStartError> {
+/// builds the adapters. The queue URLs it reads are those the operation declares
+/// (`operations::registry::queue_urls`).
+pub async fn cold_start(operation: Operation) -> Result<Runtime, ColdStartError> {
     logging::init();
-    let config = FunctionConfig::from_env(queues)
+    let queues = operations::registry::queue_urls(operation);
+    let config = FunctionConfig::from_env(&queues)
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = adapters_aws::sdk::load().await;
     let secrets = secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), &config.secret_arn)

@@ -196,12 +196,12 @@ mod tests {
             // The same topology the infra checks hold the template to.
             assert_eq!(
                 p.queue_trigger.as_ref().map(|t| t.queue),
-                infra_checks::topology::consumes(op),
+                operations::registry::consumes(op),
                 "{op:?}"
             );
             assert_eq!(
                 !p.schedules.is_empty(),
-                infra_checks::topology::is_scheduled(op),
+                operations::registry::is_scheduled(op),
                 "{op:?}"
             );
             if let Some(t) = &p.queue_trigger {

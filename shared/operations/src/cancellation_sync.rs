@@ -34,6 +34,7 @@ use ports::commerce::model::{Order, OrderItem, StatusHistory, parse_commerce_dat
 use ports::records::{order_key, order_pk};
 use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
 use ports::{Deadline, PageRequest, Query, Records, SortRange};
+use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::dashboard::load_order;
@@ -42,6 +43,24 @@ use crate::order_support::{
     report_skipped, unknown_values_change, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): order and cancellation records;
+/// the per-order claims; the oldest open order queried; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a cancelled
+/// line changes stock: urgent inventory update.
+pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync];
 
 /// Re-read before each Commerce cursor: clock skew between us and the store, and slow commits.
 const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);

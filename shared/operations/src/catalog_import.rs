@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use domain::{Listing, ListingStatus, Operation, Sku, Stream, Timestamp};
+use ports::StoreCall;
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
 use ports::records::listing_key;
@@ -26,6 +27,18 @@ use serde::{Deserialize, Serialize};
 use crate::feeds::{self, STORE_CONCURRENCY, concurrently, running_out};
 use crate::registry::Message;
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): listings loaded, saved and
+/// updated; new ones written in bulk; the product stream's cursor; the configuration check
+/// (`health`).
+pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::PutMany];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a long import
+/// fans its pages out to itself, and hands new listings to matching
+/// (`listing_match::request_match`).
+pub const SENDS_TO: &[QueueName] = &[QueueName::CatalogImport, QueueName::ListingMatch];
 
 /// Products per Commerce page (the REST input limit many stores keep).
 pub const PAGE_SIZE: u32 = 300;

@@ -36,6 +36,7 @@ use domain::{
     OfferState, Operation, STOCK_CHUNKS, SentVia, Sku, StockChunk, StockSource, Stream, Timestamp,
     stock_chunk_of,
 };
+use ports::StoreCall;
 use ports::commerce::OrderFilter;
 use ports::records::{channel_pk, listing_key, listing_status_pk, load_cursor, offer_key};
 use ports::{
@@ -52,6 +53,25 @@ use crate::feeds::{
 };
 use crate::registry::Message;
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): offers, listings and budgets;
+/// feeds written in bulk; listings and feeds queried; superseded urgent changes deleted; the run
+/// lease; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Delete,
+    StoreCall::Query,
+    StoreCall::PutMany,
+    StoreCall::Claim,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: urgent
+/// changes come from others (`enqueue_urgent`).
+pub const SENDS_TO: &[QueueName] = &[];
 
 pub const OPERATION: &str = "inventory-sync";
 

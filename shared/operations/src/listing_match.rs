@@ -20,6 +20,7 @@ use domain::{
     FeedEntry, FeedKind, FeedValue, ItemOutcome, Listing, ListingIssue, ListingStatus, Operation, Sku,
     Timestamp,
 };
+use ports::StoreCall;
 use ports::records::{listing_key, listing_status_pk};
 use ports::{Deadline, OutgoingMessage, Query, QueueName, Records, StoreError, Versioned};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,24 @@ use walmart_client::feeds::{ItemMatchEntry, item_match_feeds, max_items};
 use crate::feeds::{self, ItemResult, Lease, STORE_CONCURRENCY, concurrently, running_out};
 use crate::registry::Message;
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): listings and feed records;
+/// feeds written in bulk (`feeds::submit`, `feeds::record_results`); unsettled feeds queried; the
+/// match-feed lease; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::PutMany,
+    StoreCall::Claim,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): listings to
+/// send are queued to itself.
+pub const SENDS_TO: &[QueueName] = &[QueueName::ListingMatch];
 
 pub const OPERATION: &str = "listing-match";
 

@@ -39,6 +39,7 @@ use domain::{
     ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
     OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
 };
+use ports::StoreCall;
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
 use ports::records::order_key;
@@ -52,6 +53,26 @@ use crate::dashboard::{CommerceOrderIndex, load_order};
 use crate::order_support::{Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory};
 use crate::registry::Message;
 use crate::{Channel, OpError, cancellation_sync};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): the order record and the
+/// Commerce order index; the per-order claim (`order_support::claim`), completed, renewed or
+/// released; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a created
+/// order changes stock (urgent inventory update, `order_support::enqueue_urgent_inventory`); a
+/// request whose claim another invocation holds is sent again, delayed, instead of failing.
+pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync, QueueName::OrderCreate];
 
 /// Idempotency operation name of order creation.
 const CLAIM: &str = "order-create";

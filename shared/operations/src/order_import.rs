@@ -22,6 +22,7 @@
 use std::time::Duration;
 
 use domain::{AckPolicy, CreationState, Operation, OrderRecord, OrderSummary, Stream, SyncTask, Timestamp};
+use ports::StoreCall;
 use ports::walmart::{LineState, OrdersQuery, WalmartOrder};
 use ports::{Deadline, OutgoingMessage, QueueName, Records};
 use tracing::Instrument;
@@ -32,6 +33,16 @@ use crate::order_support::{
     StreamWindow, caused_by_request, note_unknown_values, report_skipped, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): order records inserted, loaded
+/// and saved; orders by status queried; the order stream's cursor; the configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): each new order
+/// goes to order-create.
+pub const SENDS_TO: &[QueueName] = &[QueueName::OrderCreate];
 
 /// Pending orders untouched this long are queued again (a lost or dead-lettered message).
 /// Shorter than the documented creation delay, so a lost message still makes the delay.

@@ -25,6 +25,7 @@ use domain::{
     BudgetedCall, FeedEntry, FeedId, FeedKind, FeedValue, ItemOutcome, Listing, ListingIssue, ListingStatus,
     Money, OfferState, Operation, SentVia, Sku, StoreTimeZone, Stream, Timestamp,
 };
+use ports::StoreCall;
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
 use ports::records::{listing_key, listing_status_pk, offer_key, offer_price_due_pk};
@@ -41,6 +42,24 @@ use crate::feeds::{
 };
 use crate::registry::Message;
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): offers, listings and budgets;
+/// feeds written in bulk; listings, due prices and feeds queried; the run lease; the configuration
+/// check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::PutMany,
+    StoreCall::Claim,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: the
+/// queue is fed by others (`enqueue`).
+pub const SENDS_TO: &[QueueName] = &[];
 
 pub const OPERATION: &str = "price-sync";
 

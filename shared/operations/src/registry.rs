@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use domain::Operation;
-use ports::{BoxFuture, Deadline, QueueName};
+use ports::{BoxFuture, Deadline, QueueName, StoreCall};
 
 use crate::{Channel, OpError, RunReport};
 
@@ -217,4 +217,58 @@ pub fn handlers(operation: Operation) -> Handlers {
             }),
         },
     }
+}
+
+/// The state-store methods the operation's function calls, as each operation module declares them
+/// (`STORE_CALLS`): what its role on the state table is derived from.
+pub fn store_calls(operation: Operation) -> &'static [StoreCall] {
+    match operation {
+        Operation::CatalogImport => crate::catalog_import::STORE_CALLS,
+        Operation::ListingMatch => crate::listing_match::STORE_CALLS,
+        Operation::InventorySync => crate::inventory_sync::STORE_CALLS,
+        Operation::PriceSync => crate::price_sync::STORE_CALLS,
+        Operation::OrderImport => crate::order_import::STORE_CALLS,
+        Operation::OrderCreate => crate::order_create::STORE_CALLS,
+        Operation::ShipmentSync => crate::shipment_sync::STORE_CALLS,
+        Operation::CancellationSync => crate::cancellation_sync::STORE_CALLS,
+        Operation::ReturnsSync => crate::returns_sync::STORE_CALLS,
+    }
+}
+
+/// The queues the operation's function sends to, as each operation module declares them
+/// (`SENDS_TO`).
+pub fn sends_to(operation: Operation) -> &'static [QueueName] {
+    match operation {
+        Operation::CatalogImport => crate::catalog_import::SENDS_TO,
+        Operation::ListingMatch => crate::listing_match::SENDS_TO,
+        Operation::InventorySync => crate::inventory_sync::SENDS_TO,
+        Operation::PriceSync => crate::price_sync::SENDS_TO,
+        Operation::OrderImport => crate::order_import::SENDS_TO,
+        Operation::OrderCreate => crate::order_create::SENDS_TO,
+        Operation::ShipmentSync => crate::shipment_sync::SENDS_TO,
+        Operation::CancellationSync => crate::cancellation_sync::SENDS_TO,
+        Operation::ReturnsSync => crate::returns_sync::SENDS_TO,
+    }
+}
+
+/// The queue the operation's function consumes: the one it has a handler for.
+pub fn consumes(operation: Operation) -> Option<QueueName> {
+    handlers(operation).queue.map(|(queue, _)| queue)
+}
+
+/// Whether the operation runs on a schedule: it has a schedule handler.
+pub fn is_scheduled(operation: Operation) -> bool {
+    handlers(operation).schedule.is_some()
+}
+
+/// The queues whose URL the operation's function needs at cold start: the one it consumes (the
+/// glue changes a record's visibility through it) and those it sends to.
+pub fn queue_urls(operation: Operation) -> Vec<QueueName> {
+    let mut queues: Vec<QueueName> = consumes(operation).into_iter().collect();
+    for queue in sends_to(operation) {
+        if !queues.contains(queue) {
+            queues.push(*queue);
+        }
+    }
+    queues
 }

@@ -32,6 +32,7 @@ use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::walmart::{ReturnsQuery, WalmartReturn};
 use ports::{Deadline, PageRequest, Records, Versioned};
+use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
@@ -39,6 +40,25 @@ use crate::order_support::{
     Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, report_skipped, save_both, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): return and order records, pairs
+/// saved together (`order_support::save_both`); the per-return and per-refund claims; the
+/// configuration check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::TransactPut,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+pub const SENDS_TO: &[QueueName] = &[];
 
 /// Walmart's return creation times can lag; returns are few, so a generous overlap is cheap.
 const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);

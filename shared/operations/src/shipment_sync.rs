@@ -32,6 +32,7 @@ use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commer
 use ports::records::order_pk;
 use ports::walmart::{LineState, ShipLine};
 use ports::{Deadline, Expect, Key, PageRequest, Query, Records, Versioned};
+use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
@@ -40,6 +41,25 @@ use crate::order_support::{
     Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport, order_create};
+
+/// The state-store methods this operation's function calls, shared steps included (its role is
+/// derived from this by `infra/checks`; tests hold the code to it): shipment and order records, the
+/// pair saved together (`order_support::save_both`); the per-shipment claim; the configuration
+/// check.
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::TransactPut,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Renew,
+    StoreCall::Release,
+];
+
+/// The queues this operation's function sends to (its send grants and queue URLs follow from this;
+/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+pub const SENDS_TO: &[QueueName] = &[];
 
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
 const OVERLAP: Duration = Duration::from_secs(10 * 60);

@@ -5,6 +5,7 @@
 //! every state store and work queue adapter.
 
 pub mod api;
+pub mod calls;
 pub mod clock;
 pub mod commerce;
 #[cfg(feature = "conformance")]
@@ -19,6 +20,7 @@ pub mod state;
 pub mod walmart;
 
 pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage, bounded_message};
+pub use calls::{QueueCall, RecordingStore, StoreCall};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
 pub use commerce::Commerce;
 pub use counting::{CountingStore, StoreCounts};
