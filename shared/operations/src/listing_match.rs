@@ -34,10 +34,12 @@ use crate::{Channel, OpError, RunReport};
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): listings and feed records;
 /// feeds written in bulk (`feeds::submit`, `feeds::record_results`); unsettled feeds queried; the
-/// match-feed lease; the configuration check.
+/// match-feed lease; the configuration check; a match feed's intent record, deleted once its
+/// listings are marked (`feeds::forget_submission`).
 pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Get,
     StoreCall::Put,
+    StoreCall::Delete,
     StoreCall::Query,
     StoreCall::PutMany,
     StoreCall::Claim,
