@@ -45,6 +45,10 @@ const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);
 /// Clock skew between us and the store, and slow commits.
 const MEMO_OVERLAP: Duration = Duration::from_secs(10 * 60);
 const RETURNS_PAGE: u32 = 50;
+/// How long a return waits for the shipment it returns to be recorded (shipment-sync may record a
+/// shipment Walmart already shows after the buyer returned it: a cut invocation, a slow run) before
+/// it shows Error.
+pub const SHIPMENT_WAIT: Duration = Duration::from_secs(6 * 3600);
 const MEMO_PAGE: u32 = 100;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
@@ -93,6 +97,10 @@ async fn pull_returns(ch: &Channel, deadline: &Deadline, report: &mut RunReport)
                     report.add("busy", 1);
                     window.hold(None);
                 }
+                Ok(ReturnOutcome::WaitingForShipment) => {
+                    report.add("returns_waiting_for_shipment", 1);
+                    window.hold(None);
+                }
                 Ok(ReturnOutcome::Failed(reason)) => {
                     report.add("returns_failed", 1);
                     report.problem(format!("return {id}: {reason}"));
@@ -127,6 +135,9 @@ pub enum ReturnOutcome {
     Requested,
     AlreadyRequested,
     Busy,
+    /// The order does not count the returned units as shipped yet: asked again next run, for at
+    /// most [`SHIPMENT_WAIT`].
+    WaitingForShipment,
     /// Recorded as Error with the reason.
     Failed(String),
 }
@@ -259,6 +270,23 @@ async fn request_claimed(
         fail_return(ch, id, Some(&po), reason.clone()).await?;
         return Ok(ReturnOutcome::Failed(reason));
     };
+    // Walmart shows a return only of shipped units; the order must count them shipped before the
+    // return is requested, or the merchant's refund would find no returned units to refund.
+    if !order.record.returns().contains(id)
+        && let Err(unfit) = fits_shipped_units(&order.record, &record)
+    {
+        let waited = ch.clock.now().since(record.received_at);
+        if waited < SHIPMENT_WAIT {
+            tracing::info!(return_order = %id, %unfit, "return waits for its shipment to be recorded");
+            return Ok(ReturnOutcome::WaitingForShipment);
+        }
+        let reason = format!(
+            "return {id} does not fit the order's shipped units after waiting {} min for the shipment: {unfit}",
+            waited.as_secs() / 60
+        );
+        fail_return(ch, id, Some(&po), reason.clone()).await?;
+        return Ok(ReturnOutcome::Failed(reason));
+    }
     let request = match return_request(&ch.settings.orders, &order.record, &record, link.order_id) {
         Ok(request) => request,
         Err(reason) => {
@@ -323,6 +351,17 @@ async fn request_claimed(
     Err(OpError::Busy(format!(
         "order {po} kept changing while recording return {id}"
     )))
+}
+
+/// Whether the order counts every returned unit of `ret` as shipped and not returned yet.
+fn fits_shipped_units(order: &OrderRecord, ret: &ReturnRecord) -> Result<(), String> {
+    let mut trial = order.clone();
+    for line in &ret.lines {
+        trial
+            .return_requested(line.order_line, line.quantity, ret.received_at)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// A request an earlier attempt made: an RMA whose comments name the return, or (without the RMA

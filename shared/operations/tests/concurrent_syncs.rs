@@ -3,146 +3,19 @@
 //! The interleaving is forced (a Walmart port that holds the first update until the test lets it
 //! go), so the test cannot pass by luck.
 
+mod walmart_tap;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use commerce_sandbox::{PriceChange, StockChange};
-use domain::{
-    ChannelId, ChannelSettings, CustomerOrderId, FeedId, Gtin, Money, Operation, PurchaseOrderId,
-    ReturnOrderId, Sku, Timestamp,
-};
+use domain::{ChannelId, ChannelSettings, Money, Operation, Sku, Timestamp};
 use operations::testkit::{Sandboxes, drain, seed_catalog, seed_live_listings};
 use operations::{Channel, inventory_sync, price_sync};
-use ports::walmart::{
-    CancelLine, CatalogItem, FeedStatusPage, FeedSummary, FeedType, ItemsPage, ItemsQuery, OrdersCursor,
-    OrdersPage, OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart,
-    WalmartOrder, WalmartReturn,
-};
-use ports::{ApiError, Clock, Deadline, ManualClock};
+use ports::{Clock, Deadline, ManualClock};
+use walmart_tap::{Hold, Tap};
 
 const START: Timestamp = Timestamp::from_millis(1_800_000_000_000);
-
-/// Holds the first quantity or price update before it reaches Walmart, until `resume`.
-#[derive(Default)]
-struct Hold {
-    used: AtomicBool,
-    reached: tokio::sync::Notify,
-    resume: tokio::sync::Notify,
-}
-
-impl Hold {
-    async fn maybe_wait(&self) {
-        if !self.used.swap(true, Ordering::SeqCst) {
-            self.reached.notify_one();
-            self.resume.notified().await;
-        }
-    }
-}
-
-struct HeldUpdates {
-    inner: Arc<dyn Walmart>,
-    hold: Arc<Hold>,
-}
-
-#[async_trait]
-impl Walmart for HeldUpdates {
-    async fn update_inventory(&self, sku: &Sku, quantity: u32, d: &Deadline) -> Result<(), ApiError> {
-        self.hold.maybe_wait().await;
-        self.inner.update_inventory(sku, quantity, d).await
-    }
-    async fn update_price(&self, sku: &Sku, price: Money, d: &Deadline) -> Result<(), ApiError> {
-        self.hold.maybe_wait().await;
-        self.inner.update_price(sku, price, d).await
-    }
-    async fn list_items(&self, q: &ItemsQuery, d: &Deadline) -> Result<ItemsPage, ApiError> {
-        self.inner.list_items(q, d).await
-    }
-    async fn get_item(&self, sku: &Sku, d: &Deadline) -> Result<SellerItem, ApiError> {
-        self.inner.get_item(sku, d).await
-    }
-    async fn search_catalog_by_gtin(&self, g: &Gtin, d: &Deadline) -> Result<Vec<CatalogItem>, ApiError> {
-        self.inner.search_catalog_by_gtin(g, d).await
-    }
-    async fn submit_feed(
-        &self,
-        t: FeedType,
-        p: &serde_json::Value,
-        d: &Deadline,
-    ) -> Result<FeedId, ApiError> {
-        self.inner.submit_feed(t, p, d).await
-    }
-    async fn recent_feeds(&self, d: &Deadline) -> Result<Vec<FeedSummary>, ApiError> {
-        self.inner.recent_feeds(d).await
-    }
-    async fn feed_status(
-        &self,
-        f: &FeedId,
-        offset: u32,
-        limit: u32,
-        d: &Deadline,
-    ) -> Result<FeedStatusPage, ApiError> {
-        self.inner.feed_status(f, offset, limit, d).await
-    }
-    async fn get_inventory(&self, sku: &Sku, d: &Deadline) -> Result<u32, ApiError> {
-        self.inner.get_inventory(sku, d).await
-    }
-    async fn list_orders(&self, q: &OrdersQuery, d: &Deadline) -> Result<OrdersPage, ApiError> {
-        self.inner.list_orders(q, d).await
-    }
-    async fn next_orders(&self, c: &OrdersCursor, d: &Deadline) -> Result<OrdersPage, ApiError> {
-        self.inner.next_orders(c, d).await
-    }
-    async fn get_order(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.inner.get_order(po, d).await
-    }
-    async fn acknowledge(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.inner.acknowledge(po, d).await
-    }
-    async fn ship(
-        &self,
-        po: &PurchaseOrderId,
-        l: &[ShipLine],
-        d: &Deadline,
-    ) -> Result<WalmartOrder, ApiError> {
-        self.inner.ship(po, l, d).await
-    }
-    async fn cancel_lines(
-        &self,
-        po: &PurchaseOrderId,
-        l: &[CancelLine],
-        d: &Deadline,
-    ) -> Result<WalmartOrder, ApiError> {
-        self.inner.cancel_lines(po, l, d).await
-    }
-    async fn refund_lines(
-        &self,
-        po: &PurchaseOrderId,
-        l: &[RefundLine],
-        d: &Deadline,
-    ) -> Result<WalmartOrder, ApiError> {
-        self.inner.refund_lines(po, l, d).await
-    }
-    async fn list_returns(&self, q: &ReturnsQuery, d: &Deadline) -> Result<ReturnsPage, ApiError> {
-        self.inner.list_returns(q, d).await
-    }
-    async fn next_returns(&self, c: &str, d: &Deadline) -> Result<ReturnsPage, ApiError> {
-        self.inner.next_returns(c, d).await
-    }
-    async fn get_return(&self, r: &ReturnOrderId, d: &Deadline) -> Result<Option<WalmartReturn>, ApiError> {
-        self.inner.get_return(r, d).await
-    }
-    async fn refund_return(
-        &self,
-        r: &ReturnOrderId,
-        c: &CustomerOrderId,
-        lines: &[u32],
-        d: &Deadline,
-    ) -> Result<(), ApiError> {
-        self.inner.refund_return(r, c, lines, d).await
-    }
-}
 
 struct Fixture {
     clock: Arc<ManualClock>,
@@ -161,11 +34,9 @@ async fn fixture(prefix: &str) -> Fixture {
     let (mut channel, _queues) = sandboxes.embedded_channel(settings, clock.clone() as Arc<dyn Clock>);
     let seeded = seed_catalog(&sandboxes, prefix, 1, 0, 0).await;
     seed_live_listings(&sandboxes, &channel, &seeded.matching, 10).await;
-    let hold = Arc::new(Hold::default());
-    channel.walmart = Arc::new(HeldUpdates {
-        inner: channel.walmart.clone(),
-        hold: hold.clone(),
-    });
+    let tap = Tap::new(channel.walmart.clone());
+    let hold = tap.hold.clone();
+    channel.walmart = Arc::new(tap);
     Fixture {
         clock,
         sandboxes,
