@@ -119,10 +119,38 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
         tracing::info_span!("order_create", purchase_order = %po, receive_count = message.receive_count);
     let outcome = create_order(ch, &po, deadline).instrument(span.clone()).await?;
     span.in_scope(|| tracing::info!(?outcome, "order-create handled"));
-    if let CreateOutcome::InProgressElsewhere { until } = outcome {
-        defer(ch, &po, until).await?;
+    match outcome {
+        CreateOutcome::InProgressElsewhere { until } => defer(ch, &po, until).await?,
+        // A Walmart cancellation recorded while the order had no Commerce order yet is reflected
+        // once it has one; cancellation-sync's cursor may have passed it, so this message comes
+        // back until it is.
+        CreateOutcome::Created { .. } | CreateOutcome::AlreadyCreated
+            if cancellation_still_pending(ch, &po).await? =>
+        {
+            span.in_scope(|| {
+                tracing::info!("Walmart cancellation not yet reflected in Commerce; asked again later")
+            });
+            defer(ch, &po, ch.clock.now().plus(CANCELLATION_RETRY)).await?;
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// How long a created order whose Walmart cancellation could not be reflected yet waits before
+/// order-create tries again.
+const CANCELLATION_RETRY: Duration = Duration::from_secs(300);
+
+async fn cancellation_still_pending(ch: &Channel, po: &PurchaseOrderId) -> Result<bool, OpError> {
+    Ok(load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .is_some_and(|r| cancellation_pending(&r.record)))
+}
+
+fn cancellation_pending(record: &OrderRecord) -> bool {
+    record.commerce_link().is_some()
+        && (!record.cancellations_pending_in_commerce().is_empty()
+            || record.cancel_request_pending_in_commerce())
 }
 
 /// Sends the request again, delayed until `until` (at most SQS's longest delay; a claim held
@@ -515,10 +543,10 @@ async fn record_failure(
 /// order was being placed.
 async fn finish(ch: &Channel, po: &PurchaseOrderId, deadline: &Deadline) -> Result<(), OpError> {
     let record = acknowledge(ch, po, deadline).await?;
-    if !record.cancellations_pending_in_commerce().is_empty()
+    if cancellation_pending(&record)
         && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await
     {
-        // cancellation-sync tries again on its next run.
+        // The message handler asks again later (the record still shows it pending).
         tracing::warn!(error = %e, "Walmart cancellation not yet reflected in Commerce");
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! Events that reach the channel in an order other than the one they happened in, as a cut
 //! invocation or a slow run makes them: a buyer's return before shipment-sync recorded the shipment
-//! Walmart already shows.
+//! Walmart already shows; a buyer's cancellation before the Commerce order exists.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod orders_fixture;
@@ -13,11 +13,12 @@ use std::time::Duration;
 use commerce_sandbox::{RefundRequest, ShipLine as CommerceShipLine, TrackInput};
 use domain::{Carrier, LineNumber, OrderSummary, ReturnOrderId, ReturnRecord, ReturnStatus, Tracking};
 use operations::dashboard::return_key;
-use operations::{Channel, RunReport, returns_sync, shipment_sync};
+use operations::{Channel, RunReport, cancellation_sync, returns_sync, shipment_sync};
 use orders_fixture::Fixture;
+use ports::commerce::OrderPlacement;
 use ports::walmart::ShipLine;
-use ports::{Clock as _, Records};
-use walmart_sandbox::{LineQuantitySpec, NewReturn};
+use ports::{Claim, ClaimTerms, IdempotencyKey, Records};
+use walmart_sandbox::{BuyerCancellation, LineQuantitySpec, NewReturn};
 use walmart_tap::Tap;
 
 async fn returns(fx: &Fixture) -> RunReport {
@@ -201,5 +202,106 @@ async fn a_return_whose_shipment_never_comes_shows_error_after_the_wait() {
         ReturnStatus::Error { reason } => assert!(reason.contains("shipped units"), "{reason}"),
         other => panic!("the return shows Error, not {other:?}"),
     }
+    fx.shutdown().await;
+}
+
+/// An order-create invocation places the Commerce order and dies before linking it (the Walmart
+/// order is acknowledged already, so nothing later shows it changed on Walmart); the buyer
+/// cancels part of the order meanwhile, and cancellation-sync records it (no Commerce order to
+/// reflect it in yet) and its cursor moves on. The next order-create finds and links the order, but
+/// cannot reflect the cancellation at once (another invocation holds that work, then dies): the
+/// cancellation still reaches Commerce, by order-create coming back to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_cancellation_before_the_commerce_order_exists_reaches_commerce() {
+    let fx = Fixture::start().await;
+    let (a, b) = (fx.skus[0].clone(), fx.skus[1].clone());
+    let po = fx.buyer_orders(&[(&a, 1, 1999), (&b, 1, 1999)]).await;
+    fx.import().await;
+    let record = fx.record(&po).await;
+    let placement = OrderPlacement::from_settings(&fx.ch.settings.orders, &record.order.method_code);
+    fx.ch
+        .commerce
+        .create_order_for(&record.order_to_place(), &placement, &Fixture::deadline())
+        .await
+        .unwrap();
+    fx.ch
+        .walmart
+        .acknowledge(&po, &Fixture::deadline())
+        .await
+        .unwrap();
+    fx.sandboxes
+        .walmart_control()
+        .cancel_as_buyer(
+            po.as_str(),
+            &BuyerCancellation {
+                lines: vec![LineQuantitySpec { line: 2, quantity: 1 }],
+                reason: "CUSTOMER_CANCEL".into(),
+            },
+        )
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(30));
+    let report = cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert_eq!(report.count("units_cancelled_on_walmart_side"), 1, "{report:?}");
+    // order-create is held up (a claim of a killed holder, deferrals) until cancellation-sync's
+    // window has long passed the change.
+    for _ in 0..8 {
+        fx.advance(Duration::from_secs(300));
+        cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+            .await
+            .unwrap();
+    }
+    // Another invocation holds the reflection in Commerce (and will die with it).
+    let now = fx.ch.clock.now();
+    let held = fx
+        .ch
+        .store
+        .claim(
+            &IdempotencyKey::new("cancel-in-commerce", &fx.ch.settings.id, po.as_str()),
+            ClaimTerms {
+                now,
+                in_progress_until: now.plus(Duration::from_secs(600)),
+                expires_at: now.plus(Duration::from_secs(3600)),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(held, Claim::Acquired(_)));
+    assert_eq!(fx.drain_creations().await, (1, 0));
+    assert!(fx.record(&po).await.commerce_link().is_some());
+    assert!(
+        !fx.record(&po)
+            .await
+            .cancellations_pending_in_commerce()
+            .is_empty()
+    );
+
+    // The holder's claim runs out; cancellation-sync no longer looks at this order.
+    for _ in 0..4 {
+        fx.advance(Duration::from_secs(300));
+        cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+            .await
+            .unwrap();
+        fx.drain_creations().await;
+    }
+    assert!(
+        fx.record(&po)
+            .await
+            .cancellations_pending_in_commerce()
+            .is_empty()
+    );
+    let order = fx.commerce_order(&po).await;
+    let comments: Vec<String> = order["status_histories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["comment"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        comments.iter().any(|c| c.contains("cancelled on Walmart")),
+        "{comments:?}"
+    );
     fx.shutdown().await;
 }
