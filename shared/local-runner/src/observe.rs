@@ -59,10 +59,12 @@ impl ObservedStore {
 #[async_trait]
 impl StateStore for ObservedStore {
     async fn get(&self, key: &Key) -> Result<Option<ports::Stored>, StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.get(key).await
     }
 
     async fn put(&self, item: Item, expect: Expect) -> Result<Version, StoreError> {
+        crate::chaos::kill_point().await;
         let key = item.key.clone();
         let version = self.inner.put(item, expect).await?;
         self.note([&key]);
@@ -70,14 +72,17 @@ impl StateStore for ObservedStore {
     }
 
     async fn delete(&self, key: &Key, expect: Expect) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.delete(key, expect).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.query(query).await
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         let keys: Vec<Key> = writes
             .iter()
             .filter(|w| matches!(w, Write::Put { .. }))
@@ -89,6 +94,7 @@ impl StateStore for ObservedStore {
     }
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         let keys: Vec<Key> = items.iter().map(|i| i.key.clone()).collect();
         self.inner.put_many(items).await?;
         self.note(&keys);
@@ -96,6 +102,7 @@ impl StateStore for ObservedStore {
     }
 
     async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.claim(key, terms).await
     }
 
@@ -106,6 +113,7 @@ impl StateStore for ObservedStore {
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.complete(key, token, result, expires_at).await
     }
 
@@ -115,10 +123,12 @@ impl StateStore for ObservedStore {
         token: &ClaimToken,
         in_progress_until: Timestamp,
     ) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.renew(key, token, in_progress_until).await
     }
 
     async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.inner.release(key, token).await
     }
 }
