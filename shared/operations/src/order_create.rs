@@ -48,7 +48,9 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use crate::dashboard::{CommerceOrderIndex, load_order};
-use crate::order_support::{Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory};
+use crate::order_support::{
+    Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
+};
 use crate::registry::Message;
 use crate::{Channel, OpError, cancellation_sync};
 
@@ -226,7 +228,7 @@ pub async fn create_order(
             let until = ch
                 .clock
                 .now()
-                .plus(ch.clock.elapsed_during(deadline.remaining() + settle));
+                .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), settle));
             match lease.hold_until(ch, until).await {
                 Ok(()) => {}
                 Err(e) if claim_lost(&e) => {
@@ -271,7 +273,10 @@ pub async fn create_order(
                     // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce
                     // may still apply the placement. Not released: the claim is kept until that
                     // would have happened, so the next attempt's look-up finds it.
-                    let until = ch.clock.now().plus(ch.clock.elapsed_during(settle));
+                    let until = ch
+                        .clock
+                        .now()
+                        .plus(hold_for(ch.clock.as_ref(), Duration::ZERO, settle));
                     if let Err(hold) = lease.hold_until(ch, until).await {
                         tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
                     }

@@ -17,6 +17,16 @@ use crate::{Channel, OpError};
 /// function's timeout) is the lease.
 const MAX_LEASE: Duration = Duration::from_secs(15 * 60);
 
+/// The clock time a holder keeps a claim for `remaining` (its invocation's time left) plus
+/// `settle` (how long the other side may still apply a request it gave up on): at most
+/// [`MAX_LEASE`] plus `settle`. In a deployment the clock is wall time and no invocation has more
+/// than `MAX_LEASE` left, so the cap changes nothing; under a compressed clock (the local runner,
+/// whose invocations get stretched deadlines) it keeps a dead holder's claim to what a deployment
+/// would see, instead of days of scenario time.
+pub(crate) fn hold_for(clock: &dyn ports::Clock, remaining: Duration, settle: Duration) -> Duration {
+    clock.elapsed_during(remaining).min(MAX_LEASE) + clock.elapsed_during(settle).min(settle)
+}
+
 /// How long a completed claim is honoured. Business records (shipment, return) keep the outcome
 /// for good; the claim only has to outlive retries and overlap windows.
 const COMPLETED_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -244,5 +254,29 @@ pub(crate) async fn enqueue_urgent_inventory<'a>(
     }
     if let Err(e) = crate::inventory_sync::enqueue_urgent(ch, &skus).await {
         tracing::warn!(error = %e, "urgent inventory update not queued; reconciliation will send it");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_is_held_for_what_a_deployment_would_hold_it_whatever_the_clock() {
+        let settle = Duration::from_secs(30);
+        // A deployment: wall time, at most 15 minutes left.
+        let wall = ports::SystemClock;
+        assert_eq!(
+            hold_for(&wall, Duration::from_secs(600), settle),
+            Duration::from_secs(630)
+        );
+        // The local runner: x720, and a 30 s function given 6 h of wall time to finish.
+        let compressed = ports::ScaledClock::new(Timestamp::EPOCH, 720.0);
+        assert_eq!(
+            hold_for(&compressed, Duration::from_secs(30 * 720), settle),
+            MAX_LEASE + settle,
+            "not 180 days of scenario time"
+        );
+        assert_eq!(hold_for(&compressed, Duration::ZERO, settle), settle);
     }
 }
