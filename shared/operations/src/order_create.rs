@@ -36,7 +36,7 @@
 //! 5xx, throttling) fail the message so SQS redelivers it.
 
 use domain::{
-    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
+    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money, Operation,
     OrderRecord, OrderSummary, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::commerce::model::Order;
@@ -52,7 +52,7 @@ use crate::order_support::{
     Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
 };
 use crate::registry::Message;
-use crate::{Channel, OpError, cancellation_sync};
+use crate::{Channel, OpError, RunReport, cancellation_sync};
 
 /// Idempotency operation name of order creation.
 const CLAIM: &str = "order-create";
@@ -119,8 +119,11 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
     let po = request.purchase_order_id;
     let span =
         tracing::info_span!("order_create", purchase_order = %po, receive_count = message.receive_count);
-    let outcome = create_order(ch, &po, deadline).instrument(span.clone()).await?;
-    span.in_scope(|| tracing::info!(?outcome, "order-create handled"));
+    let mut report = RunReport::new(Operation::OrderCreate);
+    let outcome = create_order_reporting(ch, &po, deadline, &mut report)
+        .instrument(span.clone())
+        .await?;
+    span.in_scope(|| tracing::info!(?outcome, counts = ?report.counts, "order-create handled"));
     match outcome {
         CreateOutcome::InProgressElsewhere { until } => defer(ch, &po, until).await?,
         // A Walmart cancellation recorded while the order had no Commerce order yet is reflected
@@ -170,6 +173,17 @@ pub async fn create_order(
     ch: &Channel,
     po: &PurchaseOrderId,
     deadline: &Deadline,
+) -> Result<CreateOutcome, OpError> {
+    create_order_reporting(ch, po, deadline, &mut RunReport::new(Operation::OrderCreate)).await
+}
+
+/// As [`create_order`], counting in `report` the duplicate Commerce orders it cancelled
+/// (`duplicates_cancelled`) or could not cancel (`duplicates_left_open`).
+pub async fn create_order_reporting(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+    report: &mut RunReport,
 ) -> Result<CreateOutcome, OpError> {
     let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
         .await?
@@ -293,14 +307,14 @@ pub async fn create_order(
     };
     if kept != placed.link {
         // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
-        cancel_duplicate(ch, po, &kept, &placed.link, deadline).await;
+        cancel_duplicate(ch, po, &kept, &placed.link, deadline, report).await;
         lease.release(ch).await?;
         finish(ch, po, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
     for duplicate in &duplicates {
         match duplicate_link(duplicate) {
-            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline).await,
+            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline, report).await,
             Err(e) => tracing::warn!(error = %e, "duplicate Commerce order without ids; not cancelled"),
         }
     }
@@ -343,6 +357,7 @@ async fn cancel_duplicate(
     kept: &CommerceOrderLink,
     duplicate: &CommerceOrderLink,
     deadline: &Deadline,
+    report: &mut RunReport,
 ) {
     let comment = format!(
         "Duplicate of order {} for Walmart purchase order {po}: cancelled by Channel Manager.",
@@ -367,6 +382,14 @@ async fn cancel_duplicate(
             duplicate.increment_id
         )),
     };
+    report.add(
+        if problem.is_none() {
+            "duplicates_cancelled"
+        } else {
+            "duplicates_left_open"
+        },
+        1,
+    );
     match &problem {
         None => tracing::warn!(
             purchase_order = %po,

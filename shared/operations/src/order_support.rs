@@ -93,6 +93,18 @@ impl Lease {
         Ok(())
     }
 
+    /// Right before a side effect that must happen once (a shipment, a cancellation, a refund, a
+    /// return request): keeps the claim for the rest of this invocation. Fails with
+    /// [`StoreError::ClaimLost`] if the lease ran out and another invocation took the work: the
+    /// caller must then not act (the new holder re-reads and does it).
+    pub(crate) async fn keep_for_action(&self, ch: &Channel, deadline: &Deadline) -> Result<(), OpError> {
+        let until = ch
+            .clock
+            .now()
+            .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), Duration::ZERO));
+        self.hold_until(ch, until).await
+    }
+
     /// Gives the claim back. A claim another invocation took meanwhile is not ours to give back:
     /// that is logged, not raised (the work this holder did is recorded; the new holder re-reads).
     pub(crate) async fn release(self, ch: &Channel) -> Result<(), OpError> {

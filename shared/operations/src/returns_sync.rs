@@ -36,7 +36,8 @@ use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
 use crate::order_support::{
-    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
+    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, save_both,
+    worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
 
@@ -231,7 +232,7 @@ async fn request_return(
         Claimed::InProgress { .. } => return Ok(ReturnOutcome::Busy),
         Claimed::Completed => return Ok(ReturnOutcome::AlreadyRequested),
     };
-    match request_claimed(ch, id, may_exist, deadline).await {
+    match request_claimed(ch, &lease, id, may_exist, deadline).await {
         Ok(ReturnOutcome::Requested) => {
             lease
                 .complete(ch, serde_json::json!({ "requested": true }))
@@ -242,12 +243,15 @@ async fn request_return(
             lease.release(ch).await?;
             Ok(other)
         }
+        // The lease ran out and another invocation took the return: it requests it, not us.
+        Err(e) if claim_lost(&e) => Ok(ReturnOutcome::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
 
 async fn request_claimed(
     ch: &Channel,
+    lease: &Lease,
     id: &ReturnOrderId,
     may_exist: bool,
     deadline: &Deadline,
@@ -299,6 +303,9 @@ async fn request_claimed(
     } else {
         None
     };
+    if found.is_none() {
+        lease.keep_for_action(ch, deadline).await?;
+    }
     let recorded = match found {
         Some(recorded) => recorded,
         None => match ch.commerce.request_return(&request, deadline).await {
@@ -596,7 +603,7 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
         Claimed::InProgress { .. } => return Ok(RefundOutcome::Busy),
         Claimed::Completed => return Ok(RefundOutcome::AlreadyReported),
     };
-    match report_claimed(ch, &po, memo, memo_id, deadline).await {
+    match report_claimed(ch, &lease, &po, memo, memo_id, deadline).await {
         Ok(outcome @ RefundOutcome::Reported { .. }) => {
             lease
                 .complete(ch, serde_json::json!({ "purchase_order": po }))
@@ -607,6 +614,8 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
             lease.release(ch).await?;
             Ok(other)
         }
+        // The lease ran out and another invocation took the memo: it reports it, not us.
+        Err(e) if claim_lost(&e) => Ok(RefundOutcome::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
@@ -632,6 +641,7 @@ async fn load_returns(ch: &Channel, order: &OrderRecord) -> Result<Vec<ReturnRec
 
 async fn report_claimed(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     memo: &CreditMemo,
     memo_id: CreditMemoId,
@@ -668,6 +678,7 @@ async fn report_claimed(
     for ret in covered {
         let lines: Vec<u32> = ret.lines.iter().map(|l| l.return_line).collect();
         let customer_order = order.order.customer_order_id.clone();
+        lease.keep_for_action(ch, deadline).await?;
         if let Err(e) = ch
             .walmart
             .refund_return(&ret.return_order_id, &customer_order, &lines, deadline)

@@ -33,7 +33,8 @@ use walmart_client::api::orders::KNOWN_CARRIERS;
 
 use crate::dashboard::{load_order, purchase_order_of};
 use crate::order_support::{
-    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
+    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, save_both,
+    worth_retrying,
 };
 use crate::{Channel, OpError, RunReport, order_create};
 
@@ -219,7 +220,7 @@ pub async fn sync_shipment(
         Claimed::InProgress { .. } => return Ok(ShipmentOutcome::Busy),
         Claimed::Completed => return Ok(ShipmentOutcome::AlreadySent),
     };
-    match sync_claimed(ch, &po, shipment, shipment_id, &key, deadline).await {
+    match sync_claimed(ch, &lease, &po, shipment, shipment_id, &key, deadline).await {
         Ok(outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent)) => {
             lease
                 .complete(ch, serde_json::json!({ "purchase_order": po }))
@@ -230,12 +231,15 @@ pub async fn sync_shipment(
             lease.release(ch).await?;
             Ok(other)
         }
+        // The lease ran out and another invocation took the shipment: it sends it, not us.
+        Err(e) if claim_lost(&e) => Ok(ShipmentOutcome::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
 
 async fn sync_claimed(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     shipment: &Shipment,
     shipment_id: CommerceShipmentId,
@@ -293,6 +297,7 @@ async fn sync_claimed(
                     })
                     .collect()
             };
+            lease.keep_for_action(ch, deadline).await?;
             let mut sent = ch
                 .walmart
                 .ship(po, &ship_lines(order.record.cancel_requested()), deadline)
@@ -333,6 +338,7 @@ async fn sync_claimed(
         tracing::info!(units, tracking_number = %record.record.tracking.number, "shipment sent to Walmart");
     }
     if !record.record.invoiced {
+        lease.keep_for_action(ch, deadline).await?;
         invoice_shipment(ch, po, &link, shipment, shipment_id, &mut record, deadline).await?;
     }
     Ok(if sent_now {

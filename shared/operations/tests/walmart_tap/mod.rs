@@ -36,14 +36,20 @@ impl Hold {
 pub struct Tap {
     pub inner: Arc<dyn Walmart>,
     pub hold: Arc<Hold>,
+    /// Holds the answer of the first order read (`get_order`) once armed (`used` set to false): the
+    /// caller goes on with what Walmart showed before the pause.
+    pub hold_order_read: Arc<Hold>,
     pub crash_after_ship: AtomicBool,
 }
 
 impl Tap {
     pub fn new(inner: Arc<dyn Walmart>) -> Self {
+        let hold_order_read = Hold::default();
+        hold_order_read.used.store(true, Ordering::SeqCst);
         Self {
             inner,
             hold: Arc::new(Hold::default()),
+            hold_order_read: Arc::new(hold_order_read),
             crash_after_ship: AtomicBool::new(false),
         }
     }
@@ -98,7 +104,9 @@ impl Walmart for Tap {
         self.inner.next_orders(c, d).await
     }
     async fn get_order(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
-        self.inner.get_order(po, d).await
+        let order = self.inner.get_order(po, d).await;
+        self.hold_order_read.maybe_wait().await;
+        order
     }
     async fn acknowledge(&self, po: &PurchaseOrderId, d: &Deadline) -> Result<WalmartOrder, ApiError> {
         self.inner.acknowledge(po, d).await
