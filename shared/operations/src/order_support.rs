@@ -17,14 +17,21 @@ use crate::{Channel, OpError};
 /// function's timeout) is the lease.
 const MAX_LEASE: Duration = Duration::from_secs(15 * 60);
 
+/// The longest a holder keeps a claim for its own remaining time, in clock time. No deployment
+/// comes near it (a Lambda runs at most [`MAX_LEASE`]), so there it changes nothing. Under a
+/// compressed clock (the local runner), where CPU and HTTP time do not compress and invocations
+/// get stretched deadlines, it still lets a live holder's slow work finish (a placement of eight
+/// calls slowed to minutes each), while a killed holder's claim frees within hours of scenario
+/// time instead of the months its stretched deadline would give.
+const LONGEST_HOLD: Duration = Duration::from_secs(90 * 60);
+
 /// The clock time a holder keeps a claim for `remaining` (its invocation's time left) plus
-/// `settle` (how long the other side may still apply a request it gave up on): at most
-/// [`MAX_LEASE`] plus `settle`. In a deployment the clock is wall time and no invocation has more
-/// than `MAX_LEASE` left, so the cap changes nothing; under a compressed clock (the local runner,
-/// whose invocations get stretched deadlines) it keeps a dead holder's claim to what a deployment
-/// would see, instead of days of scenario time.
+/// `settle` (how long the other side may still apply a request the client gave up on). `settle`
+/// is a property of the other side's servers, a wall-clock span a compressed clock must not
+/// stretch (30 s x 720 is six hours of scenario time). In a deployment this is exactly
+/// `remaining + settle`.
 pub(crate) fn hold_for(clock: &dyn ports::Clock, remaining: Duration, settle: Duration) -> Duration {
-    clock.elapsed_during(remaining).min(MAX_LEASE) + clock.elapsed_during(settle).min(settle)
+    clock.elapsed_during(remaining).min(LONGEST_HOLD) + clock.elapsed_during(settle).min(settle)
 }
 
 /// How long a completed claim is honoured. Business records (shipment, return) keep the outcome
@@ -274,7 +281,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_claim_is_held_for_what_a_deployment_would_hold_it_whatever_the_clock() {
+    fn a_claim_is_held_for_the_holders_time_left_and_the_other_sides_settle_time() {
         let settle = Duration::from_secs(30);
         // A deployment: wall time, at most 15 minutes left.
         let wall = ports::SystemClock;
@@ -282,12 +289,17 @@ mod tests {
             hold_for(&wall, Duration::from_secs(600), settle),
             Duration::from_secs(630)
         );
-        // The local runner: x720, and a 30 s function given 6 h of wall time to finish.
+        // The local runner: x720, a 30 s function given 6 h of wall time to finish.
         let compressed = ports::ScaledClock::new(Timestamp::EPOCH, 720.0);
         assert_eq!(
             hold_for(&compressed, Duration::from_secs(30 * 720), settle),
-            MAX_LEASE + settle,
+            LONGEST_HOLD + settle,
             "not 180 days of scenario time"
+        );
+        assert_eq!(
+            hold_for(&compressed, Duration::from_secs(5), settle),
+            Duration::from_secs(3600) + settle,
+            "Commerce's settle time is not stretched to six hours"
         );
         assert_eq!(hold_for(&compressed, Duration::ZERO, settle), settle);
     }
