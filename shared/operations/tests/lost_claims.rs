@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use commerce_sandbox::TrackInput;
 use domain::{OrderSummary, PurchaseOrderId};
-use operations::{Channel, RunReport, cancellation_sync, order_create};
+use operations::{Channel, RunReport, cancellation_sync, order_create, shipment_sync};
 use orders_fixture::Fixture;
 use ports::commerce::OrderPlacement;
 use walmart_tap::Tap;
@@ -106,5 +107,66 @@ async fn a_duplicate_commerce_order_is_cancelled_and_counted() {
         1,
         "{states:?}"
     );
+    fx.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_holder_that_lost_its_claim_does_not_ship_again() {
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.sandboxes
+        .commerce_control()
+        .ship(
+            order_id,
+            vec![],
+            TrackInput {
+                carrier_code: "ups".into(),
+                title: "UPS".into(),
+                number: format!("1Z{order_id}"),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    // A first attempt records the shipment, but Walmart answers its shipment with a 503 (nothing
+    // shipped): the shipment waits for the next run.
+    fx.sandboxes
+        .walmart_control()
+        .set_faults(&walmart_sandbox::FaultPlan {
+            burst_5xx: 1,
+            ..walmart_sandbox::FaultPlan::default()
+        })
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(30));
+    let failed = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline()).await;
+    assert!(
+        failed.as_ref().is_ok_and(|r| r.count("shipments_sent") == 0),
+        "{failed:?}"
+    );
+    // The next run claims it, reads Walmart's order (not shipped) and pauses.
+    fx.advance(Duration::from_secs(30));
+    let (slow, hold) = tapped(&fx);
+    let first = tokio::spawn(async move { shipment_sync::run_scheduled(&slow, &Fixture::deadline()).await });
+    hold.reached.notified().await;
+    // Its lease runs out; another run takes the shipment and sends it.
+    fx.advance(Duration::from_secs(120));
+    let second = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+        .await
+        .unwrap();
+    assert_eq!(second.count("shipments_sent"), 1, "{second:?}");
+    // The first wakes up with what it read before: it must not ship again.
+    hold.resume.notify_one();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.count("shipments_sent"), 0, "{first:?}");
+    assert_eq!(first.count("shipments_refused"), 0, "{first:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert_eq!(received.shipments.len(), 1, "{:?}", received.shipments);
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Shipped);
+    assert!(record.problems().is_empty(), "{:?}", record.problems());
     fx.shutdown().await;
 }
