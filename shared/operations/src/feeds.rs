@@ -17,6 +17,7 @@ use ports::{
     ApiError, Claim, ClaimTerms, ClaimToken, Deadline, IdempotencyKey, Query, Records, StoreError, Versioned,
 };
 
+use crate::order_support::caused_by_request;
 use crate::{Channel, OpError, RunReport};
 
 /// State-store calls in flight at once when one run touches many records.
@@ -168,8 +169,8 @@ pub(crate) type OfferSlot<T> = fn(&mut OfferState) -> (&mut Option<Sent<T>>, &mu
 /// the sender sends that newer value again, so whichever call lands last carries the newest value.
 ///
 /// On failure the write-ahead is undone unless someone moved on since (the value before stays
-/// unconfirmed: the failed call may have landed); a refusal that will repeat keeps the value, so
-/// the same refused value is not sent every run. Either way the offer carries Walmart's reason.
+/// unconfirmed: the failed call may have landed); Walmart's refusal of the value itself keeps it,
+/// so the same refused value is not sent every run. Either way the offer carries Walmart's reason.
 /// `what` names the value in the problem.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_single<T, C, F>(
@@ -224,7 +225,10 @@ where
             Ok(SingleSend::Sent)
         }
         Err(e) => {
-            let retry = e.is_retryable();
+            // Only a refusal of the value itself repeats when the same value is sent again: it is
+            // kept (not sent every run). Anything else (a timeout, a 5xx, credentials Walmart
+            // rejected) says nothing about the value, which then does not count as sent.
+            let retry = !caused_by_request(&e);
             let issue = ListingIssue::new(
                 format!("CM_WALMART_{}", e.kind.as_str().to_uppercase()),
                 e.message.clone(),

@@ -12,7 +12,8 @@ use commerce_sandbox::{PriceChange, StockChange};
 use domain::{ChannelId, ChannelSettings, Money, Operation, Sku, Timestamp};
 use operations::testkit::{Sandboxes, drain, seed_catalog, seed_live_listings};
 use operations::{Channel, inventory_sync, price_sync};
-use ports::{Clock, Deadline, ManualClock};
+use ports::records::offer_key;
+use ports::{Clock, Deadline, ManualClock, Records};
 use walmart_tap::{Hold, Tap};
 
 const START: Timestamp = Timestamp::from_millis(1_800_000_000_000);
@@ -22,6 +23,7 @@ struct Fixture {
     sandboxes: Sandboxes,
     channel: Arc<Channel>,
     hold: Arc<Hold>,
+    tap: Arc<Tap>,
     sku: String,
 }
 
@@ -34,14 +36,15 @@ async fn fixture(prefix: &str) -> Fixture {
     let (mut channel, _queues) = sandboxes.embedded_channel(settings, clock.clone() as Arc<dyn Clock>);
     let seeded = seed_catalog(&sandboxes, prefix, 1, 0, 0).await;
     seed_live_listings(&sandboxes, &channel, &seeded.matching, 10).await;
-    let tap = Tap::new(channel.walmart.clone());
+    let tap = Arc::new(Tap::new(channel.walmart.clone()));
     let hold = tap.hold.clone();
-    channel.walmart = Arc::new(tap);
+    channel.walmart = tap.clone();
     Fixture {
         clock,
         sandboxes,
         channel: Arc::new(channel),
         hold,
+        tap,
         sku: seeded.matching[0].clone(),
     }
 }
@@ -151,5 +154,45 @@ async fn a_scheduled_run_and_an_urgent_message_at_once_leave_walmart_at_commerce
         control.price_of(&f.sku).await.unwrap(),
         Some(Money::from_cents(1500))
     );
+    f.sandboxes.shutdown().await;
+}
+
+/// Walmart rejects the credentials of one update (an access token expired under the call): that
+/// says nothing of the quantity, which is sent again by the next run instead of counting as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quantity_whose_update_failed_for_credentials_is_sent_again() {
+    let f = fixture("CAU-").await;
+    f.hold.used.store(true, std::sync::atomic::Ordering::SeqCst);
+    *f.tap.fail_next_update.lock().unwrap() = Some(ports::ApiErrorKind::Auth);
+    set_stock(&f, 6.0).await;
+    f.clock.advance(Duration::from_secs(300));
+    let failed = inventory_sync::run_scheduled(&f.channel, &deadline())
+        .await
+        .unwrap();
+    assert_eq!(failed.problems.len(), 1, "{failed:?}");
+    let control = f.sandboxes.walmart_control();
+    assert_eq!(control.inventory_of(&f.sku).await.unwrap(), Some(10));
+    let offer = f
+        .channel
+        .store
+        .load::<domain::OfferState>(&offer_key(
+            &f.channel.settings.id,
+            &Sku::new(f.sku.as_str()).unwrap(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    assert_eq!(
+        offer.quantity_change(6),
+        Some(6),
+        "6 does not count as sent: {offer:?}"
+    );
+    f.clock.advance(Duration::from_secs(300));
+    let again = inventory_sync::run_scheduled(&f.channel, &deadline())
+        .await
+        .unwrap();
+    assert_eq!(again.count("quantities_sent_single"), 1, "{again:?}");
+    assert_eq!(control.inventory_of(&f.sku).await.unwrap(), Some(6));
     f.sandboxes.shutdown().await;
 }

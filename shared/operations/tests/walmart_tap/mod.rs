@@ -11,7 +11,7 @@ use ports::walmart::{
     OrdersPage, OrdersQuery, RefundLine, ReturnsPage, ReturnsQuery, SellerItem, ShipLine, Walmart,
     WalmartOrder, WalmartReturn,
 };
-use ports::{ApiError, Deadline};
+use ports::{Api, ApiError, ApiErrorKind, Deadline};
 
 /// Holds the first quantity or price update before it reaches Walmart, until `resume`.
 #[derive(Default)]
@@ -40,6 +40,8 @@ pub struct Tap {
     /// caller goes on with what Walmart showed before the pause.
     pub hold_order_read: Arc<Hold>,
     pub crash_after_ship: AtomicBool,
+    /// The next quantity update fails with this kind of error, without reaching Walmart.
+    pub fail_next_update: std::sync::Mutex<Option<ApiErrorKind>>,
 }
 
 impl Tap {
@@ -51,6 +53,7 @@ impl Tap {
             hold: Arc::new(Hold::default()),
             hold_order_read: Arc::new(hold_order_read),
             crash_after_ship: AtomicBool::new(false),
+            fail_next_update: std::sync::Mutex::new(None),
         }
     }
 }
@@ -59,6 +62,10 @@ impl Tap {
 impl Walmart for Tap {
     async fn update_inventory(&self, sku: &Sku, quantity: u32, d: &Deadline) -> Result<(), ApiError> {
         self.hold.maybe_wait().await;
+        let failure = self.fail_next_update.lock().unwrap().take();
+        if let Some(kind) = failure {
+            return Err(ApiError::new(Api::Walmart, kind, "failed by the test"));
+        }
         self.inner.update_inventory(sku, quantity, d).await
     }
     async fn update_price(&self, sku: &Sku, price: Money, d: &Deadline) -> Result<(), ApiError> {
