@@ -52,7 +52,7 @@ use crate::order_support::{
     Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
 };
 use crate::registry::Message;
-use crate::{Channel, OpError, RunReport, cancellation_sync};
+use crate::{Channel, OpError, RunReport, cancellation_sync, shipment_sync};
 
 /// Idempotency operation name of order creation.
 const CLAIM: &str = "order-create";
@@ -330,6 +330,14 @@ pub async fn create_order_reporting(
         Err(e) => return Err(e),
     }
     tracing::info!(order_id = %link.order_id, increment_id = %link.increment_id, recovered, "Commerce order linked");
+    if recovered {
+        // Placed by an earlier attempt that died before linking it: the merchant may have shipped
+        // it since, unseen by shipment-sync (no channel order then).
+        match shipment_sync::sync_shipments_of(ch, link.order_id, record.imported_at, deadline).await {
+            Ok(sent) => report.add("late_shipments_sent", sent),
+            Err(e) => tracing::warn!(error = %e, "shipments of a late-linked order not checked"),
+        }
+    }
     enqueue_urgent_inventory(ch, placed.order.lines.iter().map(|l| &l.sku)).await;
     finish(ch, po, deadline).await?;
     Ok(CreateOutcome::Created { link, recovered })

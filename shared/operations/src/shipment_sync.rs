@@ -186,6 +186,36 @@ fn shipment_key(ch: &Channel, po: &PurchaseOrderId, id: CommerceShipmentId) -> K
     Key::new(order_pk(&ch.settings.id, po), format!("SHIPMENT#{id}"))
 }
 
+/// Sends the shipments a Commerce order already has when the channel links it late: an
+/// order-create holder placed it and died before linking it, the merchant shipped meanwhile, and
+/// shipment-sync's window, which found no channel order for those shipments then, has passed
+/// them. Reads the shipments changed since `since` (the purchase order's import, less the
+/// overlap). Returns how many were sent now.
+pub async fn sync_shipments_of(
+    ch: &Channel,
+    order_id: domain::CommerceOrderId,
+    since: domain::Timestamp,
+    deadline: &Deadline,
+) -> Result<u64, OpError> {
+    let mut request = PageRequest::first(PAGE_SIZE);
+    let mut sent = 0;
+    loop {
+        let page = ch
+            .commerce
+            .shipments_page(since.minus(OVERLAP), request, deadline)
+            .await?;
+        for shipment in page.items.iter().filter(|s| s.order_id == order_id.0) {
+            if let ShipmentOutcome::Sent { .. } = sync_shipment(ch, shipment, deadline).await? {
+                sent += 1;
+            }
+        }
+        if !page.has_more(request) {
+            return Ok(sent);
+        }
+        request = request.next();
+    }
+}
+
 /// Sends one Commerce shipment to Walmart if it belongs to a channel order and was not sent yet.
 pub async fn sync_shipment(
     ch: &Channel,

@@ -305,3 +305,49 @@ async fn a_buyer_cancellation_before_the_commerce_order_exists_reaches_commerce(
     );
     fx.shutdown().await;
 }
+
+/// An order-create invocation places the Commerce order and dies before linking it; the merchant
+/// ships it in Commerce at once, and shipment-sync, finding no channel order for that shipment,
+/// moves on. When the next order-create links the order (long after), the shipment still reaches
+/// Walmart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_made_before_its_order_is_linked_reaches_walmart() {
+    let fx = Fixture::start().await;
+    let sku = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&sku, 1, 1999)]).await;
+    fx.import().await;
+    let record = fx.record(&po).await;
+    let placement = OrderPlacement::from_settings(&fx.ch.settings.orders, &record.order.method_code);
+    fx.ch
+        .commerce
+        .create_order_for(&record.order_to_place(), &placement, &Fixture::deadline())
+        .await
+        .unwrap();
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    fx.sandboxes
+        .commerce_control()
+        .ship(
+            order_id,
+            vec![],
+            TrackInput {
+                carrier_code: "ups".into(),
+                title: "UPS".into(),
+                number: format!("1Z{order_id}"),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        fx.advance(Duration::from_secs(3600));
+        let report = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
+            .await
+            .unwrap();
+        assert_eq!(report.count("shipments_sent"), 0, "{report:?}");
+    }
+    assert_eq!(fx.drain_creations().await, (1, 0));
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert_eq!(received.shipments.len(), 1, "{:?}", received.shipments);
+    assert_eq!(fx.record(&po).await.line(LineNumber(1)).unwrap().shipped, 1);
+    fx.shutdown().await;
+}
