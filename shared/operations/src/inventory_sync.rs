@@ -367,7 +367,7 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::InventorySync);
     let Some(lease) = Lease::take(ch, OPERATION, "scheduled-run", deadline).await? else {
-        report.add("run_in_progress_elsewhere", 1);
+        report.add(crate::RUN_IN_PROGRESS_ELSEWHERE, 1);
         return Ok(report);
     };
     let outcome = run_locked(ch, deadline, &mut report).await;

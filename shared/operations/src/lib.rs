@@ -111,6 +111,10 @@ impl<E: Into<OpError>> From<UpdateError<E>> for OpError {
     }
 }
 
+/// The count a scheduled run reports when another run of its operation holds the run lease: it did
+/// nothing else.
+pub const RUN_IN_PROGRESS_ELSEWHERE: &str = "run_in_progress_elsewhere";
+
 /// What a scheduled run did, returned as the Lambda's answer and logged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
