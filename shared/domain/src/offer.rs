@@ -21,16 +21,36 @@ pub struct Sent<T> {
     pub at: Timestamp,
     #[serde(flatten)]
     pub via: SentVia,
-    /// Written ahead of a single call and not yet confirmed: an invocation that died between the
-    /// write and Walmart's answer left it here without Walmart having it, so it counts as not sent.
+    /// When the value was read from Commerce: a value read earlier never replaces it, so two
+    /// invocations at once cannot leave an older value recorded (and sent) after a newer one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Timestamp>,
+    /// Written ahead of a single call whose success is not known yet, or whose call may have landed
+    /// before another invocation's older call did: Walmart may not hold this value, so the next
+    /// evaluation sends it again whatever it finds.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub in_flight: bool,
+    pub unconfirmed: bool,
 }
 
 impl<T> Sent<T> {
+    pub fn new(value: T, via: SentVia, at: Timestamp) -> Self {
+        Self {
+            value,
+            at,
+            via,
+            read_at: None,
+            unconfirmed: false,
+        }
+    }
+
     /// Whether this value went out in `feed`.
     pub fn in_feed(&self, feed: &FeedId) -> bool {
         matches!(&self.via, SentVia::Feed { feed_id } if feed_id == feed)
+    }
+
+    /// Whether this value was read from Commerce after `read_at`: it is newer than a value read then.
+    pub fn read_after(&self, read_at: Timestamp) -> bool {
+        self.read_at.is_some_and(|r| r > read_at)
     }
 }
 
@@ -68,23 +88,13 @@ impl OfferState {
 
     /// A quantity went to Walmart.
     pub fn quantity_sent(&mut self, value: u32, via: SentVia, at: Timestamp) {
-        self.quantity = Some(Sent {
-            value,
-            at,
-            via,
-            in_flight: false,
-        });
+        self.quantity = Some(Sent::new(value, via, at));
         self.quantity_issue = None;
     }
 
     /// A price went to Walmart.
     pub fn price_sent(&mut self, value: Money, via: SentVia, at: Timestamp) {
-        self.price = Some(Sent {
-            value,
-            at,
-            via,
-            in_flight: false,
-        });
+        self.price = Some(Sent::new(value, via, at));
         self.price_issue = None;
     }
 
@@ -114,18 +124,19 @@ impl OfferState {
         true
     }
 
-    /// The quantity to send, if it differs from what Walmart was last told.
+    /// The quantity to send, if it differs from what Walmart was last told or Walmart may not
+    /// hold what was last sent (unconfirmed).
     pub fn quantity_change(&self, wanted: u32) -> Option<u32> {
         match &self.quantity {
-            Some(sent) if sent.value == wanted && !sent.in_flight => None,
+            Some(sent) if sent.value == wanted && !sent.unconfirmed => None,
             _ => Some(wanted),
         }
     }
 
-    /// The price to send, if it differs from what Walmart was last told.
+    /// As [`Self::quantity_change`], for prices.
     pub fn price_change(&self, wanted: Money) -> Option<Money> {
         match &self.price {
-            Some(sent) if sent.value == wanted && !sent.in_flight => None,
+            Some(sent) if sent.value == wanted && !sent.unconfirmed => None,
             _ => Some(wanted),
         }
     }
@@ -338,20 +349,13 @@ mod tests {
     fn only_differences_are_sent() {
         let mut offer = OfferState::new(ChannelId::new("main").unwrap(), Sku::new("A").unwrap());
         assert_eq!(offer.quantity_change(0), Some(0), "never sent: send even zero");
-        offer.quantity = Some(Sent {
-            value: 5,
-            at: Timestamp::EPOCH,
-            via: SentVia::Single,
-            in_flight: true,
-        });
-        assert_eq!(
-            offer.quantity_change(5),
-            Some(5),
-            "written ahead, never confirmed: send again"
-        );
-        offer.quantity.as_mut().unwrap().in_flight = false;
+        offer.quantity = Some(Sent::new(5, SentVia::Single, Timestamp::EPOCH));
         assert_eq!(offer.quantity_change(5), None);
         assert_eq!(offer.quantity_change(4), Some(4));
+        if let Some(sent) = offer.quantity.as_mut() {
+            sent.unconfirmed = true;
+        }
+        assert_eq!(offer.quantity_change(5), Some(5), "unconfirmed: sent again");
         assert_eq!(
             offer.price_change(Money::from_cents(100)),
             Some(Money::from_cents(100))

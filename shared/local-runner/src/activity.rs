@@ -74,12 +74,19 @@ impl Activity {
         started_at: Timestamp,
         outcome: Result<&RunReport, String>,
     ) {
+        // A run that found another holding the run lease did no work: it does not count as a run
+        // after the settle phase's quiet point (the holder may have read the world before it).
+        let did_work = outcome.as_ref().map_or(true, |report| {
+            report.count(operations::RUN_IN_PROGRESS_ELSEWHERE) == 0
+        });
         self.with(op, |a| {
             a.scheduled_runs += 1;
-            a.last_finished_run_started_at = Some(
-                a.last_finished_run_started_at
-                    .map_or(started_at, |t| t.max(started_at)),
-            );
+            if did_work {
+                a.last_finished_run_started_at = Some(
+                    a.last_finished_run_started_at
+                        .map_or(started_at, |t| t.max(started_at)),
+                );
+            }
             match outcome {
                 Ok(report) => {
                     if !report.complete {
@@ -153,6 +160,23 @@ mod tests {
         assert_eq!(import.problems["PO 1: bad line"], 2);
         assert_eq!(import.failures["scheduled run failed: boom"], 1);
         assert_eq!(import.last_finished_run_started_at, Some(t));
+        // A run that found the run lease held did no work: it is not a run after `t`.
+        let mut skipped = RunReport::new(Operation::InventorySync);
+        skipped.add(operations::RUN_IN_PROGRESS_ELSEWHERE, 1);
+        activity.scheduled_run_finished(
+            Operation::InventorySync,
+            t,
+            Ok(&RunReport::new(Operation::InventorySync)),
+        );
+        activity.scheduled_run_finished(
+            Operation::InventorySync,
+            t.plus(std::time::Duration::from_secs(60)),
+            Ok(&skipped),
+        );
+        assert_eq!(
+            activity.of(Operation::InventorySync).last_finished_run_started_at,
+            Some(t)
+        );
         assert_eq!(activity.of(Operation::OrderCreate).total_failures(), 1);
     }
 

@@ -7,9 +7,12 @@
 //!
 //! What is injected is drawn from the seed: the sandbox faults step by step of the scenario clock,
 //! the engine's choices from one random sequence per operation and trigger (so one operation's
-//! traffic does not shift another's draws). Where a kill lands inside an invocation depends on wall
-//! time, as a real crash does. Faults stop when the day ends; the settle phase then runs clean, dead
-//! letters are redriven once the queues are quiet, and the invariants are checked at the end.
+//! traffic does not shift another's draws). A kill lands at a point drawn from the seed too: right
+//! before the invocation's k-th call to the state store ([`kill_point`]), that is right after the
+//! Walmart or Commerce call before it whose outcome the invocation was about to record, never at a
+//! moment that depends on how fast the machine is. Faults stop when the day ends; the settle phase
+//! then runs clean, dead letters are redriven once the queues are quiet, and the invariants are
+//! checked at the end.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,9 +25,9 @@ use rand::{RngExt, SeedableRng};
 use sandbox_kit::FaultPlan;
 use serde::Serialize;
 
-/// Longest wall time a kill waits after an invocation starts: most invocations of the demo take a
-/// few to a few hundred milliseconds, so kills land anywhere from the first call to the last.
-const KILL_WITHIN: Duration = Duration::from_millis(400);
+/// A kill lands before one of the invocation's first this many state store calls (an invocation of
+/// the demo makes from a few to a few hundred): from the first call to well into the work.
+const KILL_WITHIN_CALLS: u32 = 60;
 /// A cut deadline leaves the invocation this much wall time, or less.
 const CUT_DEADLINE_WITHIN: Duration = Duration::from_millis(800);
 /// A hung request answers (504) after this much wall time: past any cut deadline.
@@ -72,8 +75,8 @@ const ODDS: Odds = Odds {
 /// What the engine does to one invocation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InvocationFate {
-    /// Abort the invocation this long (wall time) after it starts, if it is still running.
-    pub kill_after: Option<Duration>,
+    /// Abort the invocation right before its k-th state store call, if it makes that many.
+    pub kill_at_call: Option<u32>,
     /// Give the invocation this deadline (wall time) instead of its function's.
     pub deadline: Option<Duration>,
     /// Schedules: start a second invocation at the same time.
@@ -191,14 +194,14 @@ impl Chaos {
     }
 
     fn invocation(rng: &mut StdRng) -> InvocationFate {
-        let kill_after = rng
+        let kill_at_call = rng
             .random_bool(ODDS.kill)
-            .then(|| KILL_WITHIN.mul_f64(rng.random_range(0.0..1.0)));
+            .then(|| rng.random_range(1..=KILL_WITHIN_CALLS));
         let deadline = rng
             .random_bool(ODDS.cut_deadline)
             .then(|| CUT_DEADLINE_WITHIN.mul_f64(rng.random_range(0.05..1.0)));
         InvocationFate {
-            kill_after,
+            kill_at_call,
             deadline,
             concurrent: false,
             tick_twice: false,
@@ -298,6 +301,61 @@ impl Chaos {
         if let Err(e) = sandboxes.walmart_control().reset_rate_limits().await {
             tracing::warn!(error = %e, "chaos: rate limits not reset");
         }
+    }
+}
+
+/// Where an invocation dies: before its k-th state store call. Set for the invocation's task by
+/// [`KillSwitch::scope`]; the store calls [`kill_point`].
+#[derive(Debug)]
+pub struct KillSwitch {
+    calls_left: std::sync::atomic::AtomicU32,
+    fired: tokio::sync::Notify,
+}
+
+tokio::task_local! {
+    static KILL_SWITCH: Arc<KillSwitch>;
+}
+
+impl KillSwitch {
+    pub fn at_call(k: u32) -> Arc<Self> {
+        Arc::new(Self {
+            calls_left: std::sync::atomic::AtomicU32::new(k),
+            fired: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Runs `work` with this switch: its store calls count down to the kill.
+    pub fn scope<F: std::future::Future>(
+        self: Arc<Self>,
+        work: F,
+    ) -> tokio::task::futures::TaskLocalFuture<Arc<KillSwitch>, F> {
+        KILL_SWITCH.scope(self, work)
+    }
+
+    /// Resolves once the invocation reached its kill point (it then waits forever to be aborted).
+    pub async fn fired(&self) {
+        self.fired.notified().await;
+    }
+}
+
+/// Called by the runner's state store before every call: an invocation whose kill switch counts
+/// down to this call stops here for good (the engine aborts it). Outside an invocation with a
+/// kill switch, nothing happens.
+pub async fn kill_point() {
+    let Ok(switch) = KILL_SWITCH.try_with(Arc::clone) else {
+        return;
+    };
+    let reached = switch
+        .calls_left
+        .fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |left| left.checked_sub(1),
+        )
+        .is_ok_and(|before| before == 1);
+    if reached {
+        switch.fired.notify_one();
+        std::future::pending::<()>().await;
     }
 }
 
@@ -465,7 +523,7 @@ mod tests {
         assert!(
             fates
                 .iter()
-                .any(|(s, _)| s.kill_after.is_some() && s.concurrent || s.tick_twice)
+                .any(|(s, _)| s.kill_at_call.is_some() && s.concurrent || s.tick_twice)
         );
         assert!(fates.iter().any(|(_, m)| m.duplicate));
         assert!(
@@ -473,6 +531,33 @@ mod tests {
             "periods end"
         );
         assert!(report.count(kind::DUPLICATED) > 0);
+    }
+
+    #[tokio::test]
+    async fn a_kill_lands_right_before_the_kth_store_call_whatever_the_timing() {
+        let switch = KillSwitch::at_call(3);
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let work = {
+            let calls = calls.clone();
+            async move {
+                for _ in 0..10 {
+                    kill_point().await;
+                    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        let task = tokio::spawn(switch.clone().scope(work));
+        switch.fired().await;
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+        assert_eq!(
+            calls.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "two calls made, the third never"
+        );
+        // Outside an invocation with a switch, store calls are never stopped.
+        kill_point().await;
     }
 
     #[test]

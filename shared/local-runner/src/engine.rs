@@ -27,7 +27,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tracing::Instrument;
 
 use crate::activity::Activity;
-use crate::chaos::{Chaos, InvocationFate, kind};
+use crate::chaos::{Chaos, InvocationFate, KillSwitch, kind};
 use crate::observe::OPERATION;
 use crate::plan::{OperationPlan, Plan, QueueTriggerPlan};
 
@@ -240,12 +240,15 @@ async fn timer(
                 .deadline
                 .map_or_else(|| config.deadline(plan.timeout), Deadline::after);
             let span = tracing::info_span!("scheduled run", operation = op.function_name());
-            let task = tokio::spawn(
-                OPERATION
-                    .scope(op, run(config.channel.clone(), deadline))
-                    .instrument(span),
-            );
-            if let Some(outcome) = invoke(&config, fate, task).await {
+            let switch = fate.kill_at_call.map(KillSwitch::at_call);
+            let work = OPERATION
+                .scope(op, run(config.channel.clone(), deadline))
+                .instrument(span);
+            let task = match &switch {
+                Some(switch) => tokio::spawn(switch.clone().scope(work)),
+                None => tokio::spawn(work),
+            };
+            if let Some(outcome) = invoke(&config, switch, task).await {
                 record_run(&config, op, started_at, outcome);
             }
             if let Some((started_at, twin)) = twin {
@@ -260,19 +263,19 @@ async fn timer(
     }
 }
 
-/// Awaits an invocation, killing it first if its fate says so (`None`: killed, as a Lambda timeout
-/// or crash would: whatever it did so far stays done, nothing after).
+/// Awaits an invocation, killing it if it reaches its kill switch's point (`None`: killed, as a
+/// Lambda timeout or crash would: whatever it did so far stays done, nothing after).
 async fn invoke<T>(
     config: &EngineConfig,
-    fate: InvocationFate,
+    switch: Option<Arc<KillSwitch>>,
     mut task: tokio::task::JoinHandle<T>,
 ) -> Option<Result<T, tokio::task::JoinError>> {
-    let Some(after) = fate.kill_after else {
+    let Some(switch) = switch else {
         return Some(task.await);
     };
-    match tokio::time::timeout(after, &mut task).await {
-        Ok(outcome) => Some(outcome),
-        Err(_) => {
+    tokio::select! {
+        outcome = &mut task => Some(outcome),
+        () = switch.fired() => {
             task.abort();
             let _ = task.await;
             if let Some(chaos) = &config.chaos {
@@ -435,16 +438,19 @@ async fn process_batch(
             message_id = %delivery.message_id,
             receive_count = delivery.receive_count
         );
-        let task = tokio::spawn(
-            OPERATION
-                .scope(op, handle(config.channel.clone(), message, deadline))
-                .instrument(span),
-        );
-        running.push((delivery, fate, task));
+        let switch = fate.kill_at_call.map(KillSwitch::at_call);
+        let work = OPERATION
+            .scope(op, handle(config.channel.clone(), message, deadline))
+            .instrument(span);
+        let task = match &switch {
+            Some(switch) => tokio::spawn(switch.clone().scope(work)),
+            None => tokio::spawn(work),
+        };
+        running.push((delivery, switch, task));
     }
     let mut outcomes = Vec::with_capacity(running.len());
-    for (delivery, fate, task) in running {
-        outcomes.push((delivery, invoke(config, fate, task).await));
+    for (delivery, switch, task) in running {
+        outcomes.push((delivery, invoke(config, switch, task).await));
     }
     heartbeat.abort();
     for (delivery, outcome) in outcomes {

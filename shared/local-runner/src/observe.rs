@@ -91,11 +91,13 @@ impl ObservedStore {
 #[async_trait]
 impl StateStore for ObservedStore {
     async fn get(&self, key: &Key) -> Result<Option<ports::Stored>, StoreError> {
+        crate::chaos::kill_point().await;
         self.touch(&key.pk);
         self.inner.get(key).await
     }
 
     async fn put(&self, item: Item, expect: Expect) -> Result<Version, StoreError> {
+        crate::chaos::kill_point().await;
         let key = item.key.clone();
         self.touch(&key.pk);
         let version = self.inner.put(item, expect).await?;
@@ -104,11 +106,13 @@ impl StateStore for ObservedStore {
     }
 
     async fn delete(&self, key: &Key, expect: Expect) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.touch(&key.pk);
         self.inner.delete(key, expect).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        crate::chaos::kill_point().await;
         match &query.target {
             QueryTarget::Partition(pk) | QueryTarget::StatusIndex(pk) => self.touch(pk),
         }
@@ -116,6 +120,7 @@ impl StateStore for ObservedStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         let keys: Vec<Key> = writes
             .iter()
             .filter(|w| matches!(w, Write::Put { .. }))
@@ -130,6 +135,7 @@ impl StateStore for ObservedStore {
     }
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         let keys: Vec<Key> = items.iter().map(|i| i.key.clone()).collect();
         for key in &keys {
             self.touch(&key.pk);
@@ -140,6 +146,7 @@ impl StateStore for ObservedStore {
     }
 
     async fn claim(&self, key: &IdempotencyKey, terms: ClaimTerms) -> Result<Claim, StoreError> {
+        crate::chaos::kill_point().await;
         self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.claim(key, terms).await
     }
@@ -151,6 +158,7 @@ impl StateStore for ObservedStore {
         result: Value,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.complete(key, token, result, expires_at).await
     }
@@ -161,11 +169,13 @@ impl StateStore for ObservedStore {
         token: &ClaimToken,
         in_progress_until: Timestamp,
     ) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.renew(key, token, in_progress_until).await
     }
 
     async fn release(&self, key: &IdempotencyKey, token: &ClaimToken) -> Result<(), StoreError> {
+        crate::chaos::kill_point().await;
         self.touch(&format!("IDEMPOTENCY#{}", key.0));
         self.inner.release(key, token).await
     }

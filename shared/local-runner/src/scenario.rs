@@ -474,6 +474,22 @@ impl Scenario {
                 let sku = self.journal.products[pick % self.journal.products.len()]
                     .sku
                     .clone();
+                // The merchant does not count away units buyers already bought on Walmart that
+                // Commerce holds no order for yet (as SPARE_UNITS: no overselling races).
+                let owed: u32 = self
+                    .journal
+                    .orders
+                    .iter()
+                    .filter(|o| {
+                        self.stories
+                            .get(&o.purchase_order_id)
+                            .is_some_and(|s| matches!(s.step, Step::AwaitCommerceOrder))
+                    })
+                    .flat_map(|o| o.lines.iter())
+                    .filter(|l| l.sku == sku)
+                    .map(|l| l.quantity)
+                    .sum();
+                let quantity = quantity.max(owed);
                 self.commerce
                     .set_stock(&[StockChange {
                         sku: sku.clone(),

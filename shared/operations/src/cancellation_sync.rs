@@ -39,8 +39,8 @@ use tracing::Instrument;
 
 use crate::dashboard::load_order;
 use crate::order_support::{
-    Claimed, StreamWindow, caused_by_request, claim, enqueue_urgent_inventory, note_unknown_values,
-    report_skipped, unknown_values_change, worth_retrying,
+    Claimed, Lease, StreamWindow, caused_by_request, claim, claim_lost, enqueue_urgent_inventory,
+    note_unknown_values, report_skipped, unknown_values_change, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
 
@@ -269,17 +269,20 @@ async fn cancel_on_walmart(
         Claimed::Acquired(lease) => lease,
         Claimed::InProgress { .. } | Claimed::Completed => return Ok(ToWalmart::Busy),
     };
-    match cancel_claimed(ch, po, order, deadline).await {
+    match cancel_claimed(ch, &lease, po, order, deadline).await {
         Ok(outcome) => {
             lease.release(ch).await?;
             Ok(outcome)
         }
+        // The lease ran out and another invocation took the work: it sends, not us.
+        Err(e) if claim_lost(&e) => Ok(ToWalmart::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
 
 async fn cancel_claimed(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     order: &Order,
     deadline: &Deadline,
@@ -298,6 +301,9 @@ async fn cancel_claimed(
     let (mut to_send, mut to_record, mut stranded) =
         plan_walmart_cancellation(&record, &on_walmart, &wanted, seller_reason);
     let now = ch.clock.now();
+    if !to_send.is_empty() {
+        lease.keep_for_action(ch, deadline).await?;
+    }
     if !to_send.is_empty()
         && let Err(e) = ch.walmart.cancel_lines(po, &to_send, deadline).await
     {
@@ -679,8 +685,8 @@ pub async fn reflect_in_commerce(
         Claimed::Acquired(lease) => lease,
         Claimed::InProgress { .. } | Claimed::Completed => return Ok(Reflection::Busy),
     };
-    let reflected = match note_cancel_request(ch, po, deadline).await {
-        Ok(noted) => reflect_claimed(ch, po, deadline)
+    let reflected = match note_cancel_request(ch, &lease, po, deadline).await {
+        Ok(noted) => reflect_claimed(ch, &lease, po, deadline)
             .await
             .map(|reflection| match reflection {
                 Reflection::Nothing if noted => Reflection::RequestNoted,
@@ -693,6 +699,7 @@ pub async fn reflect_in_commerce(
             lease.release(ch).await?;
             Ok(reflection)
         }
+        Err(e) if claim_lost(&e) => Ok(Reflection::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
@@ -701,6 +708,7 @@ pub async fn reflect_in_commerce(
 /// earlier attempt's comment is looked for first). Returns whether it noted one now.
 async fn note_cancel_request(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     deadline: &Deadline,
 ) -> Result<bool, OpError> {
@@ -726,6 +734,7 @@ async fn note_cancel_request(
     );
     let order = ch.commerce.get_order(link.order_id, deadline).await?;
     if !order.status_histories.iter().any(|h| h.comment == comment) {
+        lease.keep_for_action(ch, deadline).await?;
         ch.commerce
             .add_order_comment(link.order_id, &comment, deadline)
             .await?;
@@ -743,6 +752,7 @@ async fn note_cancel_request(
 
 async fn reflect_claimed(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     deadline: &Deadline,
 ) -> Result<Reflection, OpError> {
@@ -764,6 +774,7 @@ async fn reflect_claimed(
         let cancelled = if order.state == "canceled" {
             Ok(true)
         } else {
+            lease.keep_for_action(ch, deadline).await?;
             match ch.commerce.cancel_order(link.order_id, deadline).await {
                 Ok(done) => Ok(done),
                 Err(e) if caused_by_request(&e) => Err(e.message),
@@ -801,6 +812,7 @@ async fn reflect_claimed(
         )
     };
     if !order.status_histories.iter().any(|h| h.comment == comment) {
+        lease.keep_for_action(ch, deadline).await?;
         ch.commerce
             .add_order_comment(link.order_id, &comment, deadline)
             .await?;

@@ -18,6 +18,7 @@ use ports::{
     StoreError, Versioned,
 };
 
+use crate::order_support::caused_by_request;
 use crate::{Channel, OpError, RunReport, SKIPPED_WALMART_RECORDS, UNKNOWN_WALMART_VALUES};
 
 /// State-store calls in flight at once when one run touches many records.
@@ -158,77 +159,152 @@ pub(crate) enum SingleSend {
 pub(crate) type OfferSlot<T> = fn(&mut OfferState) -> (&mut Option<Sent<T>>, &mut Option<ListingIssue>);
 
 /// Sends one value (a quantity or a price) in a single call, written ahead: `record_sent` marks it
-/// sent (in flight) in the offer, which is saved with its version before `call` runs, so a
-/// concurrent run or a redelivery never sends it twice; Walmart's acceptance then confirms it, so a
-/// crash between the two leaves a value the next run sends again, not one lost. On failure the write-ahead is undone unless someone moved on
-/// since; a refusal that will repeat keeps the value, so the same refused value is not sent every
-/// run. Either way the offer carries Walmart's reason. `what` names the value in the problem.
+/// sent in the offer (with `read_at`, when Commerce's value was read, and unconfirmed), which is
+/// saved with its version before the call runs, so a concurrent run or a redelivery never sends the
+/// same value twice and a value read earlier never replaces one read later.
+///
+/// Two invocations' calls can still reach Walmart in either order (a slow answer, a retry after a
+/// lost one). So after its call succeeds, the sender looks again: when the offer still holds its
+/// value, it is confirmed (unless it replaced another unconfirmed value, whose call may still land:
+/// then it stays unconfirmed and the next evaluation sends it again); when someone wrote since,
+/// the sender sends that newer value again, so whichever call lands last carries the newest value.
+///
+/// On failure the write-ahead is undone unless someone moved on since (the value before stays
+/// unconfirmed: the failed call may have landed); Walmart's refusal of the value itself keeps it,
+/// so the same refused value is not sent every run. Either way the offer carries Walmart's reason.
+/// `what` names the value in the problem.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn send_single<T, C, F>(
     ch: &Channel,
     mut offer: Versioned<OfferState>,
     slot: OfferSlot<T>,
-    record_sent: impl FnOnce(&mut OfferState),
+    read_at: Timestamp,
+    record_sent: impl Fn(&mut OfferState),
     call: C,
     what: String,
 ) -> Result<SingleSend, OpError>
 where
     T: Clone + PartialEq + Send + Sync,
-    C: FnOnce() -> F,
+    C: Fn(T) -> F,
     F: Future<Output = Result<(), ApiError>>,
 {
-    let before = slot(&mut offer.record).0.clone();
-    record_sent(&mut offer.record);
-    // In flight until Walmart's answer is confirmed below: a crash in between leaves a value the
-    // next run sends again rather than one it takes as sent.
-    if let Some(sent) = slot(&mut offer.record).0 {
-        sent.in_flight = true;
-    }
-    let written = slot(&mut offer.record).0.clone();
-    match ch.store.save(&mut offer).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { .. }) => return Ok(SingleSend::Raced),
-        Err(e) => return Err(e.into()),
-    }
-    let Err(e) = call().await else {
-        let confirmed = update_offer(ch, &offer.record.sku, |o| match slot(o).0 {
-            Some(sent) if Some(&*sent) == written.as_ref() => {
-                sent.in_flight = false;
-                true
+    let sku = offer.record.sku.clone();
+    let key = offer_key(&ch.settings.id, &sku);
+    let mut races = 0;
+    let (before, written) = loop {
+        let before = slot(&mut offer.record).0.clone();
+        if before.as_ref().is_some_and(|b| b.read_after(read_at)) {
+            return Ok(SingleSend::Raced);
+        }
+        record_sent(&mut offer.record);
+        if let Some(sent) = slot(&mut offer.record).0.as_mut() {
+            sent.read_at = Some(read_at);
+            sent.unconfirmed = true;
+        }
+        let written = slot(&mut offer.record).0.clone();
+        match ch.store.save(&mut offer).await {
+            Ok(()) => break (before, written),
+            // Someone wrote first: ours still goes if theirs was read earlier.
+            Err(StoreError::ConditionFailed { .. }) if races < 4 => {
+                races += 1;
+                offer =
+                    ch.store.load::<OfferState>(&key).await?.unwrap_or_else(|| {
+                        Versioned::new(OfferState::new(ch.settings.id.clone(), sku.clone()))
+                    });
             }
-            // Moved on since: the newer value has its own confirmation.
-            _ => false,
-        })
-        .await;
-        if let Err(e) = confirmed {
-            // Sent again by the next run: the same value, harmless.
-            tracing::warn!(error = %e, "{what}: sent, but not confirmed in the offer");
+            Err(StoreError::ConditionFailed { .. }) => return Ok(SingleSend::Raced),
+            Err(e) => return Err(e.into()),
         }
-        return Ok(SingleSend::Sent);
     };
-    let retry = e.is_retryable();
-    let issue = ListingIssue::new(
-        format!("CM_WALMART_{}", e.kind.as_str().to_uppercase()),
-        e.message.clone(),
-    );
-    update_offer(ch, &offer.record.sku, |o| {
-        let (value, issue_slot) = slot(o);
-        if *value != written {
-            return false;
+    let Some(value) = written.as_ref().map(|w| w.value.clone()) else {
+        return Ok(SingleSend::Raced);
+    };
+    match call(value).await {
+        Ok(()) => {
+            let contested = before.as_ref().is_some_and(|b| b.unconfirmed);
+            confirm(ch, &sku, slot, written, contested, &call).await?;
+            Ok(SingleSend::Sent)
         }
-        if retry {
-            *value = before.clone();
-        } else if let Some(refused) = value {
-            // Kept, so the same refused value is not sent every run.
-            refused.in_flight = false;
+        Err(e) => {
+            // Only a refusal of the value itself repeats when the same value is sent again: it is
+            // kept (not sent every run). Anything else (a timeout, a 5xx, credentials Walmart
+            // rejected) says nothing about the value, which then does not count as sent.
+            let retry = !caused_by_request(&e);
+            let issue = ListingIssue::new(
+                format!("CM_WALMART_{}", e.kind.as_str().to_uppercase()),
+                e.message.clone(),
+            );
+            update_offer(ch, &sku, |o| {
+                let (value, issue_slot) = slot(o);
+                if *value != written {
+                    return false;
+                }
+                if retry {
+                    // The failed call may have landed: what was there before is not known to hold.
+                    *value = before.clone().map(|mut b| {
+                        b.unconfirmed = true;
+                        b
+                    });
+                } else if let Some(v) = value.as_mut() {
+                    v.unconfirmed = false;
+                }
+                *issue_slot = Some(issue.clone());
+                true
+            })
+            .await?;
+            Ok(SingleSend::Failed {
+                retry,
+                problem: format!("{what} not sent: {e}"),
+            })
         }
-        *issue_slot = Some(issue.clone());
-        true
-    })
-    .await?;
-    Ok(SingleSend::Failed {
-        retry,
-        problem: format!("{what} not sent: {e}"),
-    })
+    }
+}
+
+/// After a successful single call of `written`: confirms it if the offer still holds it, or sends
+/// the value written since again (a few rounds; what is left stays unconfirmed for the next run).
+async fn confirm<T, C, F>(
+    ch: &Channel,
+    sku: &Sku,
+    slot: OfferSlot<T>,
+    written: Option<Sent<T>>,
+    contested: bool,
+    call: &C,
+) -> Result<(), OpError>
+where
+    T: Clone + PartialEq + Send + Sync,
+    C: Fn(T) -> F,
+    F: Future<Output = Result<(), ApiError>>,
+{
+    let mut last_sent = written;
+    for round in 0..3 {
+        let mut newer = None;
+        update_offer(ch, sku, |o| {
+            let current = slot(o).0;
+            if *current == last_sent {
+                if round == 0
+                    && !contested
+                    && let Some(c) = current.as_mut()
+                {
+                    c.unconfirmed = false;
+                    return true;
+                }
+                return false;
+            }
+            newer = current.clone();
+            false
+        })
+        .await?;
+        let Some(newer) = newer else {
+            return Ok(());
+        };
+        let value = newer.value.clone();
+        last_sent = Some(newer);
+        if let Err(e) = call(value).await {
+            tracing::info!(sku = %sku, error = %e, "a newer value written meanwhile was not sent again");
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- leases

@@ -143,6 +143,8 @@ pub struct QuantityChange {
     pub quantity: u32,
     /// What Walmart was last told, if anything.
     pub previous: Option<u32>,
+    /// When Commerce's salable quantity was read.
+    pub read_at: Timestamp,
 }
 
 impl QuantityChange {
@@ -385,7 +387,7 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::InventorySync);
     let Some(lease) = Lease::take(ch, OPERATION, "scheduled-run", deadline).await? else {
-        report.add("run_in_progress_elsewhere", 1);
+        report.add(crate::RUN_IN_PROGRESS_ELSEWHERE, 1);
         return Ok(report);
     };
     let outcome = run_locked(ch, deadline, &mut report).await;
@@ -632,6 +634,7 @@ async fn evaluate(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<Evalua
     let Some(listing) = listing.filter(|l| l.record.is_live_on_walmart()) else {
         return Ok(Evaluation::NotLive);
     };
+    let read_at = ch.clock.now();
     let salable = salable_of(ch, sku, deadline).await?;
     let wanted = advertised(ch, &listing.record, salable);
     let offer = ch
@@ -639,6 +642,15 @@ async fn evaluate(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<Evalua
         .load::<OfferState>(&offer_key(&ch.settings.id, sku))
         .await?
         .unwrap_or_else(|| Versioned::new(OfferState::new(ch.settings.id.clone(), sku.clone())));
+    // A value read after ours was recorded meanwhile: it is the newer one.
+    if offer
+        .record
+        .quantity
+        .as_ref()
+        .is_some_and(|q| q.read_after(read_at))
+    {
+        return Ok(Evaluation::Unchanged);
+    }
     Ok(match offer.record.quantity_change(wanted) {
         None => Evaluation::Unchanged,
         Some(quantity) => Evaluation::Changed(Box::new((
@@ -646,6 +658,7 @@ async fn evaluate(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<Evalua
                 sku: sku.clone(),
                 quantity,
                 previous: offer.record.quantity.as_ref().map(|q| q.value),
+                read_at,
             },
             offer,
         ))),
@@ -800,11 +813,9 @@ async fn send_single(
         ch,
         offer,
         quantity_slot,
+        change.read_at,
         |o| o.quantity_sent(change.quantity, SentVia::Single, now),
-        || {
-            ch.walmart
-                .update_inventory(&change.sku, change.quantity, deadline)
-        },
+        |quantity| ch.walmart.update_inventory(&change.sku, quantity, deadline),
         format!("{}: quantity {}", change.sku, change.quantity),
     )
     .await
@@ -868,19 +879,26 @@ async fn record_in_feed(
     now: Timestamp,
 ) -> Result<Sku, OpError> {
     let via = SentVia::Feed { feed_id };
-    if let Some(mut offer) = offer {
-        offer.record.quantity_sent(change.quantity, via.clone(), now);
+    let record = |o: &mut OfferState| {
+        if o.quantity.as_ref().is_some_and(|q| q.read_after(change.read_at)) {
+            return false;
+        }
+        o.quantity_sent(change.quantity, via.clone(), now);
+        if let Some(q) = o.quantity.as_mut() {
+            q.read_at = Some(change.read_at);
+        }
+        true
+    };
+    if let Some(mut offer) = offer
+        && record(&mut offer.record)
+    {
         match ch.store.save(&mut offer).await {
             Ok(()) => return Ok(change.sku),
             Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    feeds::update_offer(ch, &change.sku, |o| {
-        o.quantity_sent(change.quantity, via.clone(), now);
-        true
-    })
-    .await?;
+    feeds::update_offer(ch, &change.sku, record).await?;
     Ok(change.sku)
 }
 
@@ -1086,6 +1104,7 @@ mod tests {
             sku: Sku::new(sku).unwrap(),
             quantity,
             previous,
+            read_at: Timestamp::EPOCH,
         }
     }
 

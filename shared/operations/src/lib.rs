@@ -115,6 +115,9 @@ impl<E: Into<OpError>> From<UpdateError<E>> for OpError {
 /// of the page was processed), and values of Walmart enums the channel does not know.
 pub const SKIPPED_WALMART_RECORDS: &str = "skipped_walmart_records";
 pub const UNKNOWN_WALMART_VALUES: &str = "unknown_walmart_values";
+/// The count a scheduled run reports when another run of its operation holds the run lease: it did
+/// nothing else.
+pub const RUN_IN_PROGRESS_ELSEWHERE: &str = "run_in_progress_elsewhere";
 
 /// What a scheduled run did, returned as the Lambda's answer and logged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -36,7 +36,7 @@
 //! 5xx, throttling) fail the message so SQS redelivers it.
 
 use domain::{
-    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
+    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money, Operation,
     OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::StoreCall;
@@ -50,9 +50,11 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use crate::dashboard::{CommerceOrderIndex, load_order};
-use crate::order_support::{Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory};
+use crate::order_support::{
+    Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
+};
 use crate::registry::Message;
-use crate::{Channel, OpError, cancellation_sync};
+use crate::{Channel, OpError, RunReport, cancellation_sync, shipment_sync};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): the order record and the
@@ -139,12 +141,43 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
     let po = request.purchase_order_id;
     let span =
         tracing::info_span!("order_create", purchase_order = %po, receive_count = message.receive_count);
-    let outcome = create_order(ch, &po, deadline).instrument(span.clone()).await?;
-    span.in_scope(|| tracing::info!(?outcome, "order-create handled"));
-    if let CreateOutcome::InProgressElsewhere { until } = outcome {
-        defer(ch, &po, until).await?;
+    let mut report = RunReport::new(Operation::OrderCreate);
+    let outcome = create_order_reporting(ch, &po, deadline, &mut report)
+        .instrument(span.clone())
+        .await?;
+    span.in_scope(|| tracing::info!(?outcome, counts = ?report.counts, "order-create handled"));
+    match outcome {
+        CreateOutcome::InProgressElsewhere { until } => defer(ch, &po, until).await?,
+        // A Walmart cancellation recorded while the order had no Commerce order yet is reflected
+        // once it has one; cancellation-sync's cursor may have passed it, so this message comes
+        // back until it is.
+        CreateOutcome::Created { .. } | CreateOutcome::AlreadyCreated
+            if cancellation_still_pending(ch, &po).await? =>
+        {
+            span.in_scope(|| {
+                tracing::info!("Walmart cancellation not yet reflected in Commerce; asked again later")
+            });
+            defer(ch, &po, ch.clock.now().plus(CANCELLATION_RETRY)).await?;
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// How long a created order whose Walmart cancellation could not be reflected yet waits before
+/// order-create tries again.
+const CANCELLATION_RETRY: Duration = Duration::from_secs(300);
+
+async fn cancellation_still_pending(ch: &Channel, po: &PurchaseOrderId) -> Result<bool, OpError> {
+    Ok(load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .is_some_and(|r| cancellation_pending(&r.record)))
+}
+
+fn cancellation_pending(record: &OrderRecord) -> bool {
+    record.commerce_link().is_some()
+        && (!record.cancellations_pending_in_commerce().is_empty()
+            || record.cancel_request_pending_in_commerce())
 }
 
 /// Sends the request again, delayed until `until` (at most SQS's longest delay; a claim held
@@ -162,6 +195,17 @@ pub async fn create_order(
     ch: &Channel,
     po: &PurchaseOrderId,
     deadline: &Deadline,
+) -> Result<CreateOutcome, OpError> {
+    create_order_reporting(ch, po, deadline, &mut RunReport::new(Operation::OrderCreate)).await
+}
+
+/// As [`create_order`], counting in `report` the duplicate Commerce orders it cancelled
+/// (`duplicates_cancelled`) or could not cancel (`duplicates_left_open`).
+pub async fn create_order_reporting(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+    report: &mut RunReport,
 ) -> Result<CreateOutcome, OpError> {
     let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
         .await?
@@ -220,7 +264,7 @@ pub async fn create_order(
             let until = ch
                 .clock
                 .now()
-                .plus(ch.clock.elapsed_during(deadline.remaining() + settle));
+                .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), settle));
             match lease.hold_until(ch, until).await {
                 Ok(()) => {}
                 Err(e) if claim_lost(&e) => {
@@ -266,7 +310,10 @@ pub async fn create_order(
                     // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce
                     // may still apply the placement. Not released: the claim is kept until that
                     // would have happened, so the next attempt's look-up finds it.
-                    let until = ch.clock.now().plus(ch.clock.elapsed_during(settle));
+                    let until = ch
+                        .clock
+                        .now()
+                        .plus(hold_for(ch.clock.as_ref(), Duration::ZERO, settle));
                     if let Err(hold) = lease.hold_until(ch, until).await {
                         tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
                     }
@@ -283,14 +330,14 @@ pub async fn create_order(
     };
     if kept != placed.link {
         // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
-        cancel_duplicate(ch, po, &kept, &placed.link, deadline).await;
+        cancel_duplicate(ch, po, &kept, &placed.link, deadline, report).await;
         lease.release(ch).await?;
         finish(ch, po, false, deadline).await?;
         return Ok(CreateOutcome::AlreadyCreated);
     }
     for duplicate in &duplicates {
         match duplicate_link(duplicate) {
-            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline).await,
+            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline, report).await,
             Err(e) => tracing::warn!(error = %e, "duplicate Commerce order without ids; not cancelled"),
         }
     }
@@ -306,6 +353,14 @@ pub async fn create_order(
         Err(e) => return Err(e),
     }
     tracing::info!(order_id = %link.order_id, increment_id = %link.increment_id, recovered, "Commerce order linked");
+    if recovered {
+        // Placed by an earlier attempt that died before linking it: the merchant may have shipped
+        // it since, unseen by shipment-sync (no channel order then).
+        match shipment_sync::sync_shipments_of(ch, link.order_id, record.imported_at, deadline).await {
+            Ok(sent) => report.add("late_shipments_sent", sent),
+            Err(e) => tracing::warn!(error = %e, "shipments of a late-linked order not checked"),
+        }
+    }
     enqueue_urgent_inventory(ch, placed.order.lines.iter().map(|l| &l.sku)).await;
     finish(ch, po, !recovered, deadline).await?;
     Ok(CreateOutcome::Created { link, recovered })
@@ -333,6 +388,7 @@ async fn cancel_duplicate(
     kept: &CommerceOrderLink,
     duplicate: &CommerceOrderLink,
     deadline: &Deadline,
+    report: &mut RunReport,
 ) {
     let comment = format!(
         "Duplicate of order {} for Walmart purchase order {po}: cancelled by Channel Manager.",
@@ -357,6 +413,14 @@ async fn cancel_duplicate(
             duplicate.increment_id
         )),
     };
+    report.add(
+        if problem.is_none() {
+            "duplicates_cancelled"
+        } else {
+            "duplicates_left_open"
+        },
+        1,
+    );
     match &problem {
         None => tracing::warn!(
             purchase_order = %po,
@@ -550,10 +614,10 @@ async fn finish(
     deadline: &Deadline,
 ) -> Result<(), OpError> {
     let record = acknowledge_once(ch, po, !placed_now, deadline).await?;
-    if !record.cancellations_pending_in_commerce().is_empty()
+    if cancellation_pending(&record)
         && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await
     {
-        // cancellation-sync tries again on its next run.
+        // The message handler asks again later (the record still shows it pending).
         tracing::warn!(error = %e, "Walmart cancellation not yet reflected in Commerce");
     }
     Ok(())

@@ -18,6 +18,23 @@ use crate::{Channel, OpError, RunReport};
 /// function's timeout) is the lease.
 const MAX_LEASE: Duration = Duration::from_secs(15 * 60);
 
+/// The longest a holder keeps a claim for its own remaining time, in clock time. No deployment
+/// comes near it (a Lambda runs at most [`MAX_LEASE`]), so there it changes nothing. Under a
+/// compressed clock (the local runner), where CPU and HTTP time do not compress and invocations
+/// get stretched deadlines, it still lets a live holder's slow work finish (a placement of eight
+/// calls slowed to minutes each), while a killed holder's claim frees within hours of scenario
+/// time instead of the months its stretched deadline would give.
+const LONGEST_HOLD: Duration = Duration::from_secs(90 * 60);
+
+/// The clock time a holder keeps a claim for `remaining` (its invocation's time left) plus
+/// `settle` (how long the other side may still apply a request the client gave up on). `settle`
+/// is a property of the other side's servers, a wall-clock span a compressed clock must not
+/// stretch (30 s x 720 is six hours of scenario time). In a deployment this is exactly
+/// `remaining + settle`.
+pub(crate) fn hold_for(clock: &dyn ports::Clock, remaining: Duration, settle: Duration) -> Duration {
+    clock.elapsed_during(remaining).min(LONGEST_HOLD) + clock.elapsed_during(settle).min(settle)
+}
+
 /// How long a completed claim is honoured. Business records (shipment, return) keep the outcome
 /// for good; the claim only has to outlive retries and overlap windows.
 const COMPLETED_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -82,6 +99,18 @@ impl Lease {
     pub(crate) async fn hold_until(&self, ch: &Channel, until: Timestamp) -> Result<(), OpError> {
         ch.store.renew(&self.key, &self.token, until).await?;
         Ok(())
+    }
+
+    /// Right before a side effect that must happen once (a shipment, a cancellation, a refund, a
+    /// return request): keeps the claim for the rest of this invocation. Fails with
+    /// [`StoreError::ClaimLost`] if the lease ran out and another invocation took the work: the
+    /// caller must then not act (the new holder re-reads and does it).
+    pub(crate) async fn keep_for_action(&self, ch: &Channel, deadline: &Deadline) -> Result<(), OpError> {
+        let until = ch
+            .clock
+            .now()
+            .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), Duration::ZERO));
+        self.hold_until(ch, until).await
     }
 
     /// Gives the claim back. A claim another invocation took meanwhile is not ours to give back:
@@ -333,5 +362,29 @@ mod tests {
 
         assert!(note_unknown_values(&mut record, &walmart(&[]), now));
         assert!(record.problems().is_empty());
+    }
+
+    #[test]
+    fn a_claim_is_held_for_the_holders_time_left_and_the_other_sides_settle_time() {
+        let settle = Duration::from_secs(30);
+        // A deployment: wall time, at most 15 minutes left.
+        let wall = ports::SystemClock;
+        assert_eq!(
+            hold_for(&wall, Duration::from_secs(600), settle),
+            Duration::from_secs(630)
+        );
+        // The local runner: x720, a 30 s function given 6 h of wall time to finish.
+        let compressed = ports::ScaledClock::new(Timestamp::EPOCH, 720.0);
+        assert_eq!(
+            hold_for(&compressed, Duration::from_secs(30 * 720), settle),
+            LONGEST_HOLD + settle,
+            "not 180 days of scenario time"
+        );
+        assert_eq!(
+            hold_for(&compressed, Duration::from_secs(5), settle),
+            Duration::from_secs(3600) + settle,
+            "Commerce's settle time is not stretched to six hours"
+        );
+        assert_eq!(hold_for(&compressed, Duration::ZERO, settle), settle);
     }
 }

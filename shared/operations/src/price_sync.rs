@@ -116,6 +116,8 @@ pub struct PriceChange {
     pub sku: Sku,
     pub price: Money,
     pub previous: Option<Money>,
+    /// When Commerce's product was read.
+    pub read_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -158,6 +160,7 @@ struct Candidate {
 async fn evaluate(
     ch: &Channel,
     product: &Product,
+    read_at: Timestamp,
     now: Timestamp,
     zone: &StoreTimeZone,
 ) -> Result<Option<Candidate>, OpError> {
@@ -184,11 +187,18 @@ async fn evaluate(
         .load::<OfferState>(&offer_key(&ch.settings.id, &sku))
         .await?
         .unwrap_or_else(|| Versioned::new(OfferState::new(ch.settings.id.clone(), sku.clone())));
-    let change = offer.record.price_change(price).map(|price| PriceChange {
-        sku,
-        price,
-        previous: offer.record.price.as_ref().map(|p| p.value),
-    });
+    // A price read after ours was recorded meanwhile: it is the newer one.
+    let newer_recorded = offer.record.price.as_ref().is_some_and(|p| p.read_after(read_at));
+    let change = offer
+        .record
+        .price_change(price)
+        .filter(|_| !newer_recorded)
+        .map(|price| PriceChange {
+            sku,
+            price,
+            previous: offer.record.price.as_ref().map(|p| p.value),
+            read_at,
+        });
     Ok(Some(Candidate { change, due, offer }))
 }
 
@@ -211,6 +221,7 @@ impl Found {
         &mut self,
         ch: &Channel,
         products: Vec<Product>,
+        read_at: Timestamp,
         report: &mut RunReport,
     ) -> Result<(), OpError> {
         let now = ch.clock.now();
@@ -222,7 +233,7 @@ impl Found {
         let zone = &self.zone;
         let evaluated = concurrently(products, STORE_CONCURRENCY, |product| async move {
             let span = tracing::debug_span!("price", sku = %product.sku);
-            let candidate = evaluate(ch, &product, now, zone).instrument(span).await;
+            let candidate = evaluate(ch, &product, read_at, now, zone).instrument(span).await;
             (product.sku, candidate)
         })
         .await;
@@ -253,8 +264,9 @@ impl Found {
             return Ok(());
         }
         let skus: Vec<Sku> = skus.into_iter().collect();
+        let read_at = ch.clock.now();
         let products = ch.commerce.products_by_skus(&skus, deadline).await?;
-        self.evaluate(ch, products, report).await
+        self.evaluate(ch, products, read_at, report).await
     }
 }
 
@@ -283,7 +295,7 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::PriceSync);
     let Some(lease) = Lease::take(ch, OPERATION, "scheduled-run", deadline).await? else {
-        report.add("run_in_progress_elsewhere", 1);
+        report.add(crate::RUN_IN_PROGRESS_ELSEWHERE, 1);
         return Ok(report);
     };
     let outcome = run_locked(ch, deadline, &mut report).await;
@@ -393,6 +405,7 @@ async fn read_changed_products(
             // Everything before `from` was read; the next run starts there.
             return Ok(newest.map(|_| from).or(since));
         }
+        let read_at = ch.clock.now();
         let page = ch
             .commerce
             .products_page(&ProductQuery::UpdatedSince(from), request, deadline)
@@ -400,7 +413,7 @@ async fn read_changed_products(
         report.add("products_read", page.items.len() as u64);
         let page_newest = page.items.iter().filter_map(Product::updated_at_ts).max();
         let has_more = page.has_more(request);
-        found.evaluate(ch, page.items, report).await?;
+        found.evaluate(ch, page.items, read_at, report).await?;
         newest = newest.max(page_newest);
         if !has_more {
             return Ok(newest);
@@ -526,11 +539,12 @@ async fn send_single(
         ch,
         offer,
         price_slot,
+        change.read_at,
         |o| {
             o.price_sent(change.price, SentVia::Single, now);
             o.price_due_at = due;
         },
-        || ch.walmart.update_price(&change.sku, change.price, deadline),
+        |price| ch.walmart.update_price(&change.sku, price, deadline),
         format!("{}: price {}", change.sku, change.price),
     )
     .await
@@ -599,22 +613,28 @@ async fn record_in_feed(
 ) -> Result<(), OpError> {
     let via = SentVia::Feed { feed_id };
     let mut due = None;
-    if let Some((mut offer, due_at)) = offer {
-        due = due_at;
-        offer.record.price_sent(change.price, via.clone(), now);
-        offer.record.price_due_at = due_at;
-        match ch.store.save(&mut offer).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => {}
-            Err(e) => return Err(e.into()),
+    let record = |o: &mut OfferState, due: Option<Timestamp>| {
+        if o.price.as_ref().is_some_and(|p| p.read_after(change.read_at)) {
+            return false;
         }
-    }
-    feeds::update_offer(ch, &change.sku, |o| {
         o.price_sent(change.price, via.clone(), now);
+        if let Some(p) = o.price.as_mut() {
+            p.read_at = Some(change.read_at);
+        }
         o.price_due_at = due;
         true
-    })
-    .await?;
+    };
+    if let Some((mut offer, due_at)) = offer {
+        due = due_at;
+        if record(&mut offer.record, due) {
+            match ch.store.save(&mut offer).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    feeds::update_offer(ch, &change.sku, |o| record(o, due)).await?;
     Ok(())
 }
 
@@ -687,6 +707,7 @@ mod tests {
             sku: Sku::new(sku).unwrap(),
             price: Money::from_cents(cents),
             previous: None,
+            read_at: Timestamp::EPOCH,
         }
     }
 

@@ -37,7 +37,8 @@ use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
 use crate::order_support::{
-    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, report_skipped, save_both, worth_retrying,
+    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, report_skipped,
+    save_both, worth_retrying,
 };
 use crate::{Channel, OpError, RunReport};
 
@@ -65,6 +66,10 @@ const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);
 /// Clock skew between us and the store, and slow commits.
 const MEMO_OVERLAP: Duration = Duration::from_secs(10 * 60);
 const RETURNS_PAGE: u32 = 50;
+/// How long a return waits for the shipment it returns to be recorded (shipment-sync may record a
+/// shipment Walmart already shows after the buyer returned it: a cut invocation, a slow run) before
+/// it shows Error.
+pub const SHIPMENT_WAIT: Duration = Duration::from_secs(6 * 3600);
 const MEMO_PAGE: u32 = 100;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
@@ -115,6 +120,10 @@ async fn pull_returns(ch: &Channel, deadline: &Deadline, report: &mut RunReport)
                     report.add("busy", 1);
                     window.hold(None);
                 }
+                Ok(ReturnOutcome::WaitingForShipment) => {
+                    report.add("returns_waiting_for_shipment", 1);
+                    window.hold(None);
+                }
                 Ok(ReturnOutcome::Failed(reason)) => {
                     report.add("returns_failed", 1);
                     report.problem(format!("return {id}: {reason}"));
@@ -149,6 +158,9 @@ pub enum ReturnOutcome {
     Requested,
     AlreadyRequested,
     Busy,
+    /// The order does not count the returned units as shipped yet: asked again next run, for at
+    /// most [`SHIPMENT_WAIT`].
+    WaitingForShipment,
     /// Recorded as Error with the reason.
     Failed(String),
 }
@@ -242,7 +254,7 @@ async fn request_return(
         Claimed::InProgress { .. } => return Ok(ReturnOutcome::Busy),
         Claimed::Completed => return Ok(ReturnOutcome::AlreadyRequested),
     };
-    match request_claimed(ch, id, may_exist, deadline).await {
+    match request_claimed(ch, &lease, id, may_exist, deadline).await {
         Ok(ReturnOutcome::Requested) => {
             lease
                 .complete(ch, serde_json::json!({ "requested": true }))
@@ -253,12 +265,15 @@ async fn request_return(
             lease.release(ch).await?;
             Ok(other)
         }
+        // The lease ran out and another invocation took the return: it requests it, not us.
+        Err(e) if claim_lost(&e) => Ok(ReturnOutcome::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
 
 async fn request_claimed(
     ch: &Channel,
+    lease: &Lease,
     id: &ReturnOrderId,
     may_exist: bool,
     deadline: &Deadline,
@@ -281,6 +296,23 @@ async fn request_claimed(
         fail_return(ch, id, Some(&po), reason.clone()).await?;
         return Ok(ReturnOutcome::Failed(reason));
     };
+    // Walmart shows a return only of shipped units; the order must count them shipped before the
+    // return is requested, or the merchant's refund would find no returned units to refund.
+    if !order.record.returns().contains(id)
+        && let Err(unfit) = fits_shipped_units(&order.record, &record)
+    {
+        let waited = ch.clock.now().since(record.received_at);
+        if waited < SHIPMENT_WAIT {
+            tracing::info!(return_order = %id, %unfit, "return waits for its shipment to be recorded");
+            return Ok(ReturnOutcome::WaitingForShipment);
+        }
+        let reason = format!(
+            "return {id} does not fit the order's shipped units after waiting {} min for the shipment: {unfit}",
+            waited.as_secs() / 60
+        );
+        fail_return(ch, id, Some(&po), reason.clone()).await?;
+        return Ok(ReturnOutcome::Failed(reason));
+    }
     let request = match return_request(&ch.settings.orders, &order.record, &record, link.order_id) {
         Ok(request) => request,
         Err(reason) => {
@@ -293,6 +325,9 @@ async fn request_claimed(
     } else {
         None
     };
+    if found.is_none() {
+        lease.keep_for_action(ch, deadline).await?;
+    }
     let recorded = match found {
         Some(recorded) => recorded,
         None => match ch.commerce.request_return(&request, deadline).await {
@@ -345,6 +380,17 @@ async fn request_claimed(
     Err(OpError::Busy(format!(
         "order {po} kept changing while recording return {id}"
     )))
+}
+
+/// Whether the order counts every returned unit of `ret` as shipped and not returned yet.
+fn fits_shipped_units(order: &OrderRecord, ret: &ReturnRecord) -> Result<(), String> {
+    let mut trial = order.clone();
+    for line in &ret.lines {
+        trial
+            .return_requested(line.order_line, line.quantity, ret.received_at)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// A request an earlier attempt made: an RMA whose comments name the return, or (without the RMA
@@ -579,7 +625,7 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
         Claimed::InProgress { .. } => return Ok(RefundOutcome::Busy),
         Claimed::Completed => return Ok(RefundOutcome::AlreadyReported),
     };
-    match report_claimed(ch, &po, memo, memo_id, deadline).await {
+    match report_claimed(ch, &lease, &po, memo, memo_id, deadline).await {
         Ok(outcome @ RefundOutcome::Reported { .. }) => {
             lease
                 .complete(ch, serde_json::json!({ "purchase_order": po }))
@@ -590,6 +636,8 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
             lease.release(ch).await?;
             Ok(other)
         }
+        // The lease ran out and another invocation took the memo: it reports it, not us.
+        Err(e) if claim_lost(&e) => Ok(RefundOutcome::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
@@ -615,6 +663,7 @@ async fn load_returns(ch: &Channel, order: &OrderRecord) -> Result<Vec<ReturnRec
 
 async fn report_claimed(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     memo: &CreditMemo,
     memo_id: CreditMemoId,
@@ -651,6 +700,7 @@ async fn report_claimed(
     for ret in covered {
         let lines: Vec<u32> = ret.lines.iter().map(|l| l.return_line).collect();
         let customer_order = order.order.customer_order_id.clone();
+        lease.keep_for_action(ch, deadline).await?;
         if let Err(e) = ch
             .walmart
             .refund_return(&ret.return_order_id, &customer_order, &lines, deadline)

@@ -38,7 +38,8 @@ use walmart_client::api::orders::KNOWN_CARRIERS;
 
 use crate::dashboard::{load_order, purchase_order_of};
 use crate::order_support::{
-    Claimed, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, save_both, worth_retrying,
+    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, save_both,
+    worth_retrying,
 };
 use crate::{Channel, OpError, RunReport, order_create};
 
@@ -330,6 +331,36 @@ fn shipment_key(ch: &Channel, po: &PurchaseOrderId, id: CommerceShipmentId) -> K
     Key::new(order_pk(&ch.settings.id, po), format!("SHIPMENT#{id}"))
 }
 
+/// Sends the shipments a Commerce order already has when the channel links it late: an
+/// order-create holder placed it and died before linking it, the merchant shipped meanwhile, and
+/// shipment-sync's window, which found no channel order for those shipments then, has passed
+/// them. Reads the shipments changed since `since` (the purchase order's import, less the
+/// overlap). Returns how many were sent now.
+pub async fn sync_shipments_of(
+    ch: &Channel,
+    order_id: domain::CommerceOrderId,
+    since: domain::Timestamp,
+    deadline: &Deadline,
+) -> Result<u64, OpError> {
+    let mut request = PageRequest::first(PAGE_SIZE);
+    let mut sent = 0;
+    loop {
+        let page = ch
+            .commerce
+            .shipments_page(since.minus(OVERLAP), request, deadline)
+            .await?;
+        for shipment in page.items.iter().filter(|s| s.order_id == order_id.0) {
+            if let ShipmentOutcome::Sent { .. } = sync_shipment(ch, shipment, deadline).await? {
+                sent += 1;
+            }
+        }
+        if !page.has_more(request) {
+            return Ok(sent);
+        }
+        request = request.next();
+    }
+}
+
 /// Sends one Commerce shipment to Walmart if it belongs to a channel order and was not sent yet.
 pub async fn sync_shipment(
     ch: &Channel,
@@ -364,7 +395,7 @@ pub async fn sync_shipment(
         Claimed::InProgress { .. } => return Ok(ShipmentOutcome::Busy),
         Claimed::Completed => return Ok(ShipmentOutcome::AlreadySent),
     };
-    match sync_claimed(ch, &po, shipment, shipment_id, &key, deadline).await {
+    match sync_claimed(ch, &lease, &po, shipment, shipment_id, &key, deadline).await {
         Ok(outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent)) => {
             lease
                 .complete(ch, serde_json::json!({ "purchase_order": po }))
@@ -375,12 +406,15 @@ pub async fn sync_shipment(
             lease.release(ch).await?;
             Ok(other)
         }
+        // The lease ran out and another invocation took the shipment: it sends it, not us.
+        Err(e) if claim_lost(&e) => Ok(ShipmentOutcome::Busy),
         Err(e) => lease.release_after(ch, e).await,
     }
 }
 
 async fn sync_claimed(
     ch: &Channel,
+    lease: &Lease,
     po: &PurchaseOrderId,
     shipment: &Shipment,
     shipment_id: CommerceShipmentId,
@@ -438,6 +472,7 @@ async fn sync_claimed(
                     })
                     .collect()
             };
+            lease.keep_for_action(ch, deadline).await?;
             let mut sent = ch
                 .walmart
                 .ship(po, &ship_lines(order.record.cancel_requested()), deadline)
@@ -478,6 +513,7 @@ async fn sync_claimed(
         tracing::info!(units, tracking_number = %record.record.tracking.number, "shipment sent to Walmart");
     }
     if !record.record.invoiced {
+        lease.keep_for_action(ch, deadline).await?;
         invoice_shipment(ch, po, &link, shipment, shipment_id, &mut record, deadline).await?;
     }
     Ok(if sent_now {
