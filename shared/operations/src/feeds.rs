@@ -557,6 +557,37 @@ pub(crate) async fn adopt_lost_submission(
     Ok(Some((feed_id, skus)))
 }
 
+/// The results already recorded for `skus` in a feed's chunks: what an adopted feed's poll applied
+/// (or passed by, for listings its dead sender never marked) before the adoption.
+pub(crate) async fn recorded_results(
+    ch: &Channel,
+    feed_id: &FeedId,
+    skus: &[Sku],
+) -> Result<Vec<ItemResult>, OpError> {
+    let mut results = Vec::new();
+    let mut index = 0;
+    while let Some(chunk) = load_chunk(ch, feed_id, index).await? {
+        let first = index.saturating_mul(u32::try_from(domain::FEED_CHUNK_ITEMS).unwrap_or(u32::MAX));
+        for (at, entry) in chunk.record.entries.iter().enumerate() {
+            let Some(outcome) = entry.outcome else {
+                continue;
+            };
+            if !skus.contains(&entry.sku) {
+                continue;
+            }
+            results.push(ItemResult {
+                position: first.saturating_add(u32::try_from(at).unwrap_or(u32::MAX)),
+                entry: entry.clone(),
+                outcome,
+                wpid: entry.wpid.clone(),
+                issues: entry.issues.clone(),
+            });
+        }
+        index += 1;
+    }
+    Ok(results)
+}
+
 /// The submission of a `kind` feed is finished with (its items marked as sent).
 pub(crate) async fn forget_submission(ch: &Channel, kind: FeedKind) -> Result<(), OpError> {
     ch.store

@@ -187,6 +187,13 @@ async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunRe
         for result in marked {
             result?;
         }
+        // The feed may have been polled while these listings were still drafts (their sender died
+        // before marking them): its results passed them by, so the recorded ones apply now.
+        let recorded = feeds::recorded_results(ch, &feed_id, &skus).await?;
+        if !recorded.is_empty() {
+            report.add("adopted_results_applied", recorded.len() as u64);
+            apply_results(ch, &feed_id, &recorded, report).await?;
+        }
         feeds::forget_submission(ch, FeedKind::ItemMatch).await?;
     }
     let feed_items = max_items(feeds::feed_type(FeedKind::ItemMatch));

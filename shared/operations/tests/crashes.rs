@@ -449,6 +449,20 @@ impl CatalogWorld {
         assert_eq!(sent, self.skus.len(), "{label}: products sent in match feeds");
         let items = control.seller_items().await.unwrap();
         assert_eq!(items.len(), self.skus.len(), "{label}: seller items on Walmart");
+        // The channel knows it too: no listing left waiting for results that passed it by.
+        let mut waiting = Vec::new();
+        for sku in &self.skus {
+            let key = listing_key(&self.channel.settings.id, &Sku::new(sku.as_str()).unwrap());
+            let listing = self.channel.store.load::<Listing>(&key).await.unwrap();
+            let status = listing.map(|l| l.record.status());
+            if !matches!(status, Some(ListingStatus::Match | ListingStatus::StagedForMatch)) {
+                waiting.push(format!("{sku}: {status:?}"));
+            }
+        }
+        assert!(
+            waiting.is_empty(),
+            "{label}: listings not matched in the channel: {waiting:?}"
+        );
         json!({"sent": sent, "seller_items": items.len()})
     }
 }
@@ -501,6 +515,35 @@ impl CrashScenario for ListingMatch {
         let _ = deliver_one(&world.channel, channel, Operation::ListingMatch).await;
     }
     async fn recover(&self, world: &CatalogWorld) {
+        world.run_again(&[Operation::ListingMatch]).await;
+    }
+    async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
+        world.assert_each_matched_once(label).await
+    }
+    async fn finish(&self, world: CatalogWorld) {
+        world.sandboxes.shutdown().await;
+    }
+}
+
+/// As [`ListingMatch`], but Walmart processes the feed before anything runs again: the next
+/// scheduled run reads the feed's results before it adopts the feed the crashed invocation sent,
+/// so listings that invocation never marked must still get their results.
+struct ListingMatchFeedProcessedFirst;
+
+#[async_trait(?Send)]
+impl CrashScenario for ListingMatchFeedProcessedFirst {
+    type World = CatalogWorld;
+    async fn prepare(&self) -> CatalogWorld {
+        ListingMatch.prepare().await
+    }
+    fn channel(world: &CatalogWorld) -> &Channel {
+        &world.channel
+    }
+    async fn invoke(&self, world: &CatalogWorld, channel: Arc<Channel>) {
+        ListingMatch.invoke(world, channel).await;
+    }
+    async fn recover(&self, world: &CatalogWorld) {
+        world.clock.advance(Duration::from_secs(3_600));
         world.run_again(&[Operation::ListingMatch]).await;
     }
     async fn check(&self, world: &CatalogWorld, label: &str) -> Value {
@@ -738,6 +781,15 @@ async fn catalog_import_crashed_after_any_call_sends_each_product_to_walmart_onc
 async fn listing_match_crashed_after_any_call_sends_each_product_to_walmart_once() {
     let calls = crash_at_every_step(&ListingMatch).await;
     eprintln!("listing-match: crashed after each of {} port calls", calls.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_match_crashed_after_any_call_then_its_feed_processed_leaves_no_listing_waiting() {
+    let calls = crash_at_every_step(&ListingMatchFeedProcessedFirst).await;
+    eprintln!(
+        "listing-match, feed processed first: crashed after each of {} port calls",
+        calls.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
