@@ -31,7 +31,7 @@ use domain::{
 use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::walmart::{ReturnsQuery, WalmartReturn};
-use ports::{Deadline, PageRequest, Records, Versioned};
+use ports::{Deadline, PageRequest, Query, Records, Versioned};
 use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
@@ -490,6 +490,10 @@ async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
                     report.add("busy", 1);
                     window.hold(hold_here);
                 }
+                Ok(RefundOutcome::WaitingForReturn) => {
+                    report.add("credit_memos_waiting_for_return", 1);
+                    window.hold(hold_here);
+                }
                 Ok(RefundOutcome::Failed(reason)) => {
                     report.add("refunds_failed", 1);
                     report.problem(format!("credit memo {:?}: {reason}", memo.entity_id));
@@ -513,10 +517,15 @@ async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
 /// What became of one credit memo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOutcome {
-    Reported { returns: u64 },
+    Reported {
+        returns: u64,
+    },
     AlreadyReported,
     NotChannel,
     NoReturn,
+    /// A Walmart return of the order is still on its way into Commerce (received, not yet
+    /// requested: its holder is slow or died): the memo is read again once it is.
+    WaitingForReturn,
     Busy,
     Failed(String),
 }
@@ -618,6 +627,9 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
     let refunds = memo_refunds_by_line(&order, &memo.items);
     let (covered, partial) = match_returns(&awaiting, &refunds);
     if covered.is_empty() && partial.is_empty() {
+        if return_on_its_way(ch, &po).await? {
+            return Ok(RefundOutcome::WaitingForReturn);
+        }
         return Ok(RefundOutcome::NoReturn);
     }
     let lease = match claim(ch, "refund", &memo_id.to_string(), deadline).await? {
@@ -644,6 +656,28 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
 
 fn refunded_by(ret: &ReturnRecord, memo: CreditMemoId) -> bool {
     matches!(ret.status(), domain::ReturnStatus::Refunded { credit_memo, .. } if *credit_memo == memo)
+}
+
+/// Whether a Walmart return of `po` is recorded as received but not yet requested in Commerce: the
+/// merchant may refund it before it is (its holder was slow or died). Received returns are few and
+/// indexed by status, so this reads only them.
+async fn return_on_its_way(ch: &Channel, po: &PurchaseOrderId) -> Result<bool, OpError> {
+    let received = format!(
+        "CH#{}#RETURN#{}",
+        ch.settings.id,
+        domain::ReturnStatus::Received.as_str()
+    );
+    let mut query = Query::status_index(received).limit(100);
+    loop {
+        let (page, next) = ch.store.query_records::<ReturnRecord>(&query).await?;
+        if page.iter().any(|r| &r.record.purchase_order == po) {
+            return Ok(true);
+        }
+        match next {
+            Some(token) => query = query.after(Some(token)),
+            None => return Ok(false),
+        }
+    }
 }
 
 async fn load_returns(ch: &Channel, order: &OrderRecord) -> Result<Vec<ReturnRecord>, OpError> {

@@ -351,3 +351,63 @@ async fn a_shipment_made_before_its_order_is_linked_reaches_walmart() {
     assert_eq!(fx.record(&po).await.line(LineNumber(1)).unwrap().shipped, 1);
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_while_its_return_is_still_on_its_way_waits_for_it_and_reaches_walmart() {
+    let fx = Fixture::start().await;
+    let sku = fx.skus[0].clone();
+    let (po, order_id) = orders_fixture::shipped_order(&fx, &[(&sku, 1, 1999)]).await;
+    let id = orders_fixture::walmart_return(&fx, &po, &[(1, 1)]).await;
+    // An invocation recorded the return, took its claim and died before asking Commerce.
+    let now = fx.ch.clock.now();
+    let held = fx
+        .ch
+        .store
+        .claim(
+            &IdempotencyKey::new("return-request", &fx.ch.settings.id, id.as_str()),
+            ClaimTerms {
+                now,
+                in_progress_until: now.plus(Duration::from_secs(600)),
+                expires_at: now.plus(Duration::from_secs(3600)),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(held, Claim::Acquired(_)));
+    let blocked = returns(&fx).await;
+    assert_eq!(
+        return_status(&fx, &id).await,
+        ReturnStatus::Received,
+        "{blocked:?}"
+    );
+
+    // The merchant refunds at once (the buyer's parcel arrived), before the return is requested.
+    orders_fixture::refund(&fx, order_id, &[(&sku, 1.0)]).await;
+    let early = returns(&fx).await;
+    assert_eq!(early.count("credit_memos_waiting_for_return"), 1, "{early:?}");
+    assert_eq!(early.count("credit_memos_without_return"), 0, "{early:?}");
+    assert!(
+        fx.sandboxes
+            .walmart_control()
+            .received()
+            .await
+            .unwrap()
+            .return_refunds
+            .is_empty()
+    );
+
+    // Once the dead holder's claim ran out, the return is requested and the waiting memo refunds it.
+    fx.advance(Duration::from_secs(11 * 60));
+    let late = returns(&fx).await;
+    assert_eq!(late.count("returns_requested"), 1, "{late:?}");
+    assert_eq!(late.count("returns_refunded"), 1, "{late:?}");
+    let again = returns(&fx).await;
+    assert_eq!(again.count("returns_refunded"), 0, "{again:?}");
+    let received = fx.sandboxes.walmart_control().received().await.unwrap();
+    assert_eq!(received.return_refunds.len(), 1);
+    assert!(matches!(
+        return_status(&fx, &id).await,
+        ReturnStatus::Refunded { .. }
+    ));
+    fx.shutdown().await;
+}
