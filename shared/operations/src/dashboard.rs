@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use domain::{
     ChannelId, CommerceOrderId, Money, OrderRecord, OrderSummary, PurchaseOrderId, ReturnRecord, Timestamp,
 };
-use ports::records::{channel_pk, order_key, order_status_pk};
+use ports::records::{channel_pk, order_key, order_status_pk, return_status_pk};
 use ports::{Key, PageToken, Query, Record, Records, SortRange, StateStore, StoreError, Versioned};
 use serde::{Deserialize, Serialize};
 
@@ -262,7 +262,7 @@ pub async fn returns(
     limit: u32,
     after: Option<PageToken>,
 ) -> Result<RowsPage<ReturnRecord>, StoreError> {
-    let query = Query::status_index(format!("CH#{channel}#RETURN#{}", bucket.as_str()))
+    let query = Query::status_index(return_status_pk(channel, bucket.as_str()))
         .range(range.sort_range())
         .limit(limit)
         .descending()

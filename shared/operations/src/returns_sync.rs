@@ -30,6 +30,7 @@ use domain::{
 };
 use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
+use ports::records::return_status_pk;
 use ports::walmart::{ReturnsQuery, WalmartReturn};
 use ports::{Deadline, PageRequest, Query, Records, Versioned};
 use ports::{QueueName, StoreCall};
@@ -662,11 +663,7 @@ fn refunded_by(ret: &ReturnRecord, memo: CreditMemoId) -> bool {
 /// merchant may refund it before it is (its holder was slow or died). Received returns are few and
 /// indexed by status, so this reads only them.
 async fn return_on_its_way(ch: &Channel, po: &PurchaseOrderId) -> Result<bool, OpError> {
-    let received = format!(
-        "CH#{}#RETURN#{}",
-        ch.settings.id,
-        domain::ReturnStatus::Received.as_str()
-    );
+    let received = return_status_pk(&ch.settings.id, domain::ReturnStatus::Received.as_str());
     let mut query = Query::status_index(received).limit(100);
     loop {
         let (page, next) = ch.store.query_records::<ReturnRecord>(&query).await?;

@@ -227,13 +227,18 @@ impl Record for CancellationRecord {
     }
 }
 
+/// The status index partition of returns in one status (`ReturnStatus::as_str`).
+pub fn return_status_pk(channel: &ChannelId, status: &str) -> String {
+    format!("CH#{channel}#RETURN#{status}")
+}
+
 impl Record for ReturnRecord {
     fn key(&self) -> Key {
         Key::new(channel_pk(&self.channel, "RETURN"), self.return_order_id.as_str())
     }
     fn index(&self) -> Option<IndexKey> {
         Some(IndexKey::new(
-            format!("CH#{}#RETURN#{}", self.channel, self.status().as_str()),
+            return_status_pk(&self.channel, self.status().as_str()),
             format!("{}#{}", self.received_at.to_rfc3339(), self.return_order_id),
         ))
     }
