@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use commerce_sandbox::TrackInput;
 use domain::{OrderSummary, PurchaseOrderId};
 use operations::{Channel, RunReport, cancellation_sync, order_create, shipment_sync};
 use orders_fixture::Fixture;
@@ -117,20 +116,7 @@ async fn a_shipment_holder_that_lost_its_claim_does_not_ship_again() {
     let po = fx.buyer_orders(&[(&a, 1, 1999)]).await;
     fx.import_and_create().await;
     let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
-    fx.sandboxes
-        .commerce_control()
-        .ship(
-            order_id,
-            vec![],
-            TrackInput {
-                carrier_code: "ups".into(),
-                title: "UPS".into(),
-                number: format!("1Z{order_id}"),
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    orders_fixture::ship_in_commerce(&fx, order_id).await;
     // A first attempt records the shipment, but Walmart answers its shipment with a 503 (nothing
     // shipped): the shipment waits for the next run.
     fx.sandboxes

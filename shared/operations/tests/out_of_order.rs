@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use commerce_sandbox::{RefundRequest, ShipLine as CommerceShipLine, TrackInput};
+use commerce_sandbox::{RefundRequest, ShipLine as CommerceShipLine};
 use domain::{Carrier, LineNumber, OrderSummary, ReturnOrderId, ReturnRecord, ReturnStatus, Tracking};
 use operations::dashboard::return_key;
 use operations::{Channel, RunReport, cancellation_sync, returns_sync, shipment_sync};
 use orders_fixture::Fixture;
+use ports::Records;
 use ports::commerce::OrderPlacement;
 use ports::walmart::ShipLine;
-use ports::{Claim, ClaimTerms, IdempotencyKey, Records};
 use walmart_sandbox::{BuyerCancellation, LineQuantitySpec, NewReturn};
 use walmart_tap::Tap;
 
@@ -48,21 +48,7 @@ async fn a_return_that_arrives_before_its_shipment_is_recorded_waits_and_is_refu
     fx.import_and_create().await;
     let commerce_order = fx.commerce_order(&po).await;
     let order_id = fx.commerce_order_id(&commerce_order);
-    let tracking_number = format!("1Z{order_id}");
-    fx.sandboxes
-        .commerce_control()
-        .ship(
-            order_id,
-            vec![],
-            TrackInput {
-                carrier_code: "ups".into(),
-                title: "UPS".into(),
-                number: tracking_number.clone(),
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    orders_fixture::ship_in_commerce(&fx, order_id).await;
     // shipment-sync tells Walmart, then its invocation dies before it records the shipment.
     let tap = Tap::new(fx.ch.walmart.clone());
     tap.crash_after_ship.store(true, Ordering::SeqCst);
@@ -254,21 +240,7 @@ async fn a_buyer_cancellation_before_the_commerce_order_exists_reaches_commerce(
             .unwrap();
     }
     // Another invocation holds the reflection in Commerce (and will die with it).
-    let now = fx.ch.clock.now();
-    let held = fx
-        .ch
-        .store
-        .claim(
-            &IdempotencyKey::new("cancel-in-commerce", &fx.ch.settings.id, po.as_str()),
-            ClaimTerms {
-                now,
-                in_progress_until: now.plus(Duration::from_secs(600)),
-                expires_at: now.plus(Duration::from_secs(3600)),
-            },
-        )
-        .await
-        .unwrap();
-    assert!(matches!(held, Claim::Acquired(_)));
+    orders_fixture::hold_claim(&fx, "cancel-in-commerce", po.as_str()).await;
     assert_eq!(fx.drain_creations().await, (1, 0));
     assert!(fx.record(&po).await.commerce_link().is_some());
     assert!(
@@ -324,20 +296,7 @@ async fn a_shipment_made_before_its_order_is_linked_reaches_walmart() {
         .await
         .unwrap();
     let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
-    fx.sandboxes
-        .commerce_control()
-        .ship(
-            order_id,
-            vec![],
-            TrackInput {
-                carrier_code: "ups".into(),
-                title: "UPS".into(),
-                number: format!("1Z{order_id}"),
-            },
-            false,
-        )
-        .await
-        .unwrap();
+    orders_fixture::ship_in_commerce(&fx, order_id).await;
     for _ in 0..2 {
         fx.advance(Duration::from_secs(3600));
         let report = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
@@ -359,21 +318,7 @@ async fn a_refund_made_while_its_return_is_still_on_its_way_waits_for_it_and_rea
     let (po, order_id) = orders_fixture::shipped_order(&fx, &[(&sku, 1, 1999)]).await;
     let id = orders_fixture::walmart_return(&fx, &po, &[(1, 1)]).await;
     // An invocation recorded the return, took its claim and died before asking Commerce.
-    let now = fx.ch.clock.now();
-    let held = fx
-        .ch
-        .store
-        .claim(
-            &IdempotencyKey::new("return-request", &fx.ch.settings.id, id.as_str()),
-            ClaimTerms {
-                now,
-                in_progress_until: now.plus(Duration::from_secs(600)),
-                expires_at: now.plus(Duration::from_secs(3600)),
-            },
-        )
-        .await
-        .unwrap();
-    assert!(matches!(held, Claim::Acquired(_)));
+    orders_fixture::hold_claim(&fx, "return-request", id.as_str()).await;
     let blocked = returns(&fx).await;
     assert_eq!(
         return_status(&fx, &id).await,

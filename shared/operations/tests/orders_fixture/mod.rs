@@ -13,7 +13,7 @@ use domain::{
 use operations::registry::Message;
 use operations::testkit::{CommerceSandboxSettings, Sandboxes, WalmartSandboxSettings};
 use operations::{Channel, RunReport, order_create, shipment_sync};
-use ports::{Clock, Deadline, ManualClock, QueueName, WorkQueue};
+use ports::{Claim, ClaimTerms, Clock, Deadline, IdempotencyKey, ManualClock, QueueName, WorkQueue};
 use serde_json::Value;
 use walmart_sandbox::{LineQuantitySpec, NewOrder, NewOrderLine, NewReturn, ShipToSpec};
 
@@ -202,10 +202,8 @@ impl Fixture {
 }
 
 /// An order of `lines`, created, shipped completely and synced to Walmart.
-pub async fn shipped_order(fx: &Fixture, lines: &[(&str, u32, i64)]) -> (PurchaseOrderId, u64) {
-    let po = fx.buyer_orders(lines).await;
-    fx.import_and_create().await;
-    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+/// The merchant ships the whole Commerce order with UPS tracking `1Z{order_id}`.
+pub async fn ship_in_commerce(fx: &Fixture, order_id: u64) {
     fx.sandboxes
         .commerce_control()
         .ship(
@@ -220,6 +218,32 @@ pub async fn shipped_order(fx: &Fixture, lines: &[(&str, u32, i64)]) -> (Purchas
         )
         .await
         .unwrap();
+}
+
+/// Another invocation holds the `name` claim on `key` for ten minutes (and will die with it).
+pub async fn hold_claim(fx: &Fixture, name: &str, key: &str) {
+    let now = fx.ch.clock.now();
+    let held = fx
+        .ch
+        .store
+        .claim(
+            &IdempotencyKey::new(name, &fx.ch.settings.id, key),
+            ClaimTerms {
+                now,
+                in_progress_until: now.plus(Duration::from_secs(600)),
+                expires_at: now.plus(Duration::from_secs(3600)),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(held, Claim::Acquired(_)));
+}
+
+pub async fn shipped_order(fx: &Fixture, lines: &[(&str, u32, i64)]) -> (PurchaseOrderId, u64) {
+    let po = fx.buyer_orders(lines).await;
+    fx.import_and_create().await;
+    let order_id = fx.commerce_order_id(&fx.commerce_order(&po).await);
+    ship_in_commerce(fx, order_id).await;
     fx.advance(Duration::from_secs(10));
     shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
         .await
