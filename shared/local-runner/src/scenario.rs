@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use commerce_client::wire::{CreditMemo, Order as CommerceOrder, Rma, Shipment};
 use commerce_sandbox::{PriceChange, RefundRequest, ShipLine, StockChange, TrackInput};
 use domain::{Money, Timestamp};
 use operations::testkit::{Sandboxes, seed_catalog};
-use ports::commerce::model::{CreditMemo, Order as CommerceOrder, Rma, Shipment};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{RngExt, SeedableRng};

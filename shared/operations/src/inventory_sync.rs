@@ -488,22 +488,14 @@ async fn order_activity(
         }
         let page = ch.commerce.orders_page(from, &filter, request, deadline).await?;
         report.add("orders_read", page.items.len() as u64);
-        let page_newest = page
-            .items
-            .iter()
-            .filter_map(|o| {
-                o.updated_at
-                    .as_deref()
-                    .and_then(ports::commerce::model::parse_commerce_date)
-            })
-            .max();
+        let page_newest = page.items.iter().filter_map(|o| o.updated_at).max();
         for order in &page.items {
             for item in &order.items {
-                if let Ok(sku) = Sku::new(item.sku.as_str())
-                    && snapshot.is_tracked(&sku)
+                if let Some(sku) = &item.sku
+                    && snapshot.is_tracked(sku)
                 {
-                    snapshot.mark_recheck(&sku);
-                    urgent.insert(sku);
+                    snapshot.mark_recheck(sku);
+                    urgent.insert(sku.clone());
                 }
             }
         }
@@ -527,7 +519,7 @@ async fn order_activity(
 fn source_fingerprint(items: &[ports::commerce::model::SourceItem]) -> f64 {
     items
         .iter()
-        .map(|i| if i.status == 1 { i.quantity } else { -0.001 })
+        .map(|i| if i.in_stock { i.quantity } else { -0.001 })
         .sum()
 }
 
@@ -609,13 +601,11 @@ enum Evaluation {
 async fn salable_of(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<f64, OpError> {
     let answer = match ch.settings.stock {
         StockSource::Msi { stock_id } => ch.commerce.salable_quantity(sku, stock_id, deadline).await,
-        StockSource::Legacy => ch.commerce.legacy_stock_item(sku, deadline).await.map(|item| {
-            if item.is_in_stock {
-                item.qty.unwrap_or(0.0)
-            } else {
-                0.0
-            }
-        }),
+        StockSource::Legacy => ch
+            .commerce
+            .legacy_stock_item(sku, deadline)
+            .await
+            .map(|item| item.salable()),
     };
     match answer {
         Ok(quantity) => Ok(quantity),
@@ -1152,7 +1142,7 @@ mod tests {
             sku: "A".into(),
             source_code: "default".into(),
             quantity: q,
-            status,
+            in_stock: status == 1,
         };
         assert_eq!(source_fingerprint(&[item(3.0, 1), item(2.0, 1)]), 5.0);
         assert_ne!(
