@@ -177,7 +177,7 @@ pub fn seller_cancellation_reason(histories: &[StatusHistory]) -> CancellationRe
         .iter()
         .filter(|h| !h.comment.trim_start().starts_with(OWN_COMMENT_PREFIX))
         .collect();
-    comments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    comments.sort_by_key(|h| std::cmp::Reverse(h.created_at));
     for history in comments {
         let text = history.comment.to_ascii_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| text.contains(w));

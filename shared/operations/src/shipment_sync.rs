@@ -818,4 +818,45 @@ mod tests {
         assert!(shipped_lines(&shipped, &shipment(&[(70, "A", 2)])).is_err());
         assert!(shipped_lines(&r, &shipment(&[])).is_err());
     }
+
+    #[test]
+    fn units_of_an_item_the_order_does_not_hold_are_refused_by_name() {
+        let r = record();
+        let unknown = shipped_lines(&r, &shipment(&[(99, "Z", 1)])).unwrap_err();
+        assert!(unknown.contains("1 unit(s) of Z"), "{unknown}");
+        // A SKU the channel cannot carry is named as unknown.
+        let mut odd = shipment(&[(99, "Z", 1)]);
+        odd.items[0].sku = None;
+        let unnamed = shipped_lines(&r, &odd).unwrap_err();
+        assert!(unnamed.contains("of an unknown item"), "{unnamed}");
+    }
+
+    #[test]
+    fn only_shipped_units_not_yet_invoiced_are_invoiced_and_counted_once() {
+        use ports::commerce::model::{OrderItem, OrderState};
+        let order = Order {
+            entity_id: CommerceOrderId(9),
+            increment_id: domain::IncrementId::new("000000009").unwrap(),
+            state: OrderState::Processing,
+            status: "processing".into(),
+            updated_at: None,
+            items: vec![OrderItem {
+                item_id: Some(70),
+                qty_ordered: 3,
+                qty_shipped: 2,
+                qty_invoiced: 1,
+                ..OrderItem::default()
+            }],
+            po_number: None,
+            totals: None,
+            status_histories: Vec::new(),
+        };
+        assert_eq!(invoiced_of(&order, 70), 1);
+        assert_eq!(
+            invoiced_of(&order, 80),
+            0,
+            "an item the order lacks has nothing invoiced"
+        );
+        assert_eq!(order.items[0].invoiceable_shipped(), 1);
+    }
 }

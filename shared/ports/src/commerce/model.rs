@@ -313,6 +313,51 @@ mod tests {
         );
     }
 
+    fn product() -> Product {
+        Product {
+            id: Some(CommerceProductId(5)),
+            sku: "MUG-1".into(),
+            name: "Mug".into(),
+            status: ProductStatus::Disabled,
+            product_type: ProductType::Simple,
+            price: Some(Money::from_cents(1200)),
+            weight_lb: Some(1.5),
+            special_price: Some(SpecialPriceDays {
+                price: Money::from_cents(999),
+                from: StoreDate::parse("2026-01-01").ok(),
+                to: None,
+            }),
+            updated_at: Timestamp::parse_commerce("2026-01-02 03:04:05").ok(),
+            website_ids: Vec::new(),
+            attributes: BTreeMap::from([("upc".to_owned(), "036000291452".to_owned())]),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_keeps_what_the_channel_needs_of_a_product() {
+        let chicago = StoreTimeZone::named("America/Chicago").unwrap();
+        let snapshot = product().to_snapshot("upc", &chicago);
+        assert_eq!(snapshot.product_id, CommerceProductId(5));
+        assert_eq!(snapshot.raw_identifier.as_deref(), Some("036000291452"));
+        assert!(!snapshot.enabled, "a disabled product is kept as disabled");
+        assert_eq!(snapshot.weight_lb, Some(1.5));
+        let special = snapshot.special_price.unwrap();
+        assert_eq!(special.price, Money::from_cents(999));
+        assert_eq!(
+            special.from,
+            Timestamp::parse_commerce("2026-01-01 06:00:00").ok()
+        );
+        assert_eq!(product().to_snapshot("gtin", &chicago).raw_identifier, None);
+    }
+
+    #[test]
+    fn a_product_without_listed_websites_is_taken_as_in_every_website() {
+        let mut product = product();
+        assert!(product.in_website(1));
+        product.website_ids = vec![2];
+        assert!(!product.in_website(1) && product.in_website(2));
+    }
+
     #[test]
     fn a_legacy_stock_item_out_of_stock_sells_nothing() {
         let item = StockItem {
