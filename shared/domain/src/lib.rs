@@ -5,6 +5,7 @@
 
 mod budget;
 mod channel;
+mod commerce;
 mod cursor;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
@@ -23,6 +24,7 @@ mod transition;
 
 pub use budget::*;
 pub use channel::*;
+pub use commerce::*;
 pub use cursor::*;
 pub use fulfilment::*;
 pub use ids::*;

@@ -29,8 +29,9 @@ use domain::{
     CancelReason, CancellationRecord, Delivery, LineNumber, LineQuantity, Operation, OrderRecord, Origin,
     PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
 };
+use domain::{WalmartLineUnits, cancelled_in_commerce_only};
 use ports::commerce::OrderFilter;
-use ports::commerce::model::{Order, OrderItem, StatusHistory, parse_commerce_date};
+use ports::commerce::model::{Order, OrderState, StatusHistory};
 use ports::records::{order_key, order_pk};
 use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
 use ports::{Deadline, PageRequest, Query, Records, SortRange};
@@ -121,7 +122,7 @@ async fn commerce_to_walmart(
             }
         };
         for order in &page.items {
-            let updated = order.updated_at.as_deref().and_then(parse_commerce_date);
+            let updated = order.updated_at;
             if deadline.is_past() {
                 report.complete = false;
                 window.hold(updated.or(Some(window.from)));
@@ -167,42 +168,6 @@ enum ToWalmart {
     Refused(String),
 }
 
-/// Units of each line Commerce cancelled that the record does not know as cancelled in Commerce:
-/// per order item, its cancelled quantity less what the record counts (its Walmart cancellations
-/// not yet reflected in Commerce excluded), spread over the item's open lines in line order.
-pub fn cancelled_in_commerce_only(record: &OrderRecord, items: &[OrderItem]) -> Vec<LineQuantity> {
-    let mut out = Vec::new();
-    for item in items.iter().filter(|i| i.parent_item_id.is_none()) {
-        let cancelled = item.qty_canceled.unwrap_or(0.0).max(0.0) as u32;
-        if cancelled == 0 {
-            continue;
-        }
-        let sku = Sku::new(item.sku.clone()).ok();
-        let lines = record.lines_of_item(item.item_id, sku.as_ref());
-        let known: u32 = lines
-            .iter()
-            .filter_map(|n| record.line(*n))
-            .map(|l| l.cancelled - l.cancel_pending_in_commerce)
-            .sum();
-        let mut left = cancelled.saturating_sub(known);
-        for number in lines {
-            if left == 0 {
-                break;
-            }
-            let open = record.line(number).map_or(0, |l| l.open());
-            let take = open.min(left);
-            if take > 0 {
-                out.push(LineQuantity {
-                    line: number,
-                    quantity: take,
-                });
-                left -= take;
-            }
-        }
-    }
-    out
-}
-
 /// The seller's Walmart reason for a cancellation made in Commerce, from the merchant's order
 /// comments (newest first, ours skipped), in the terms of Adobe's cancellation reasons. Never the
 /// customer-requested reason: Walmart accepts that only for lines the customer asked to cancel
@@ -212,7 +177,7 @@ pub fn seller_cancellation_reason(histories: &[StatusHistory]) -> CancellationRe
         .iter()
         .filter(|h| !h.comment.trim_start().starts_with(OWN_COMMENT_PREFIX))
         .collect();
-    comments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    comments.sort_by_key(|h| std::cmp::Reverse(h.created_at));
     for history in comments {
         let text = history.comment.to_ascii_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
@@ -378,50 +343,34 @@ async fn cancel_claimed(
     Ok(ToWalmart::Cancelled(u64::from(units)))
 }
 
-/// Splits the wanted cancellations: units still open on Walmart are sent (with the customer's
-/// reason on lines the customer asked to cancel, the seller's otherwise); units Walmart already
-/// shows cancelled are only recorded; units Walmart shows shipped cannot be cancelled (reported).
+/// [`domain::plan_walmart_cancellation`] against the order Walmart shows, in Walmart's terms: the
+/// units to send carry the customer's reason on lines the customer asked to cancel, the seller's
+/// otherwise.
 pub fn plan_walmart_cancellation(
     record: &OrderRecord,
     on_walmart: &WalmartOrder,
     wanted: &[LineQuantity],
     seller_reason: CancellationReason,
 ) -> (Vec<CancelLine>, Vec<LineQuantity>, Option<String>) {
-    let mut to_send = Vec::new();
-    let mut to_record = Vec::new();
-    let mut stranded = Vec::new();
-    for w in wanted {
-        let open = on_walmart.quantity_in(w.line, LineState::Created)
-            + on_walmart.quantity_in(w.line, LineState::Acknowledged);
-        let cancelled_there = on_walmart.quantity_in(w.line, LineState::Cancelled);
-        let recorded = record.line(w.line).map_or(0, |l| l.cancelled);
-        let send = w.quantity.min(open);
-        let already = cancelled_there.saturating_sub(recorded).min(w.quantity - send);
-        if send > 0 {
-            to_send.push(CancelLine {
-                line: w.line,
-                quantity: send,
-                reason: reason_for_line(record, w.line, seller_reason),
-            });
-        }
-        if send + already > 0 {
-            to_record.push(LineQuantity {
-                line: w.line,
-                quantity: send + already,
-            });
-        }
-        let missing = w.quantity - send - already;
-        if missing > 0 {
-            stranded.push(format!("line {}: {missing} unit(s)", w.line));
-        }
-    }
-    let stranded = (!stranded.is_empty()).then(|| {
-        format!(
-            "cancelled in Commerce but shipped on Walmart, so not cancellable there: {}",
-            stranded.join(", ")
-        )
-    });
-    (to_send, to_record, stranded)
+    let plan = domain::plan_walmart_cancellation(
+        record,
+        |line| WalmartLineUnits {
+            open: on_walmart.quantity_in(line, LineState::Created)
+                + on_walmart.quantity_in(line, LineState::Acknowledged),
+            cancelled: on_walmart.quantity_in(line, LineState::Cancelled),
+        },
+        wanted,
+    );
+    let to_send = plan
+        .to_send
+        .iter()
+        .map(|send| CancelLine {
+            line: send.line,
+            quantity: send.quantity,
+            reason: reason_for_line(record, send.line, seller_reason),
+        })
+        .collect();
+    (to_send, plan.to_record, plan.stranded)
 }
 
 fn skus_of<'a>(record: &'a OrderRecord, lines: &[LineQuantity]) -> Vec<&'a Sku> {
@@ -771,7 +720,7 @@ async fn reflect_claimed(
     let nothing_left = record.lines().iter().all(|l| l.open() == 0);
     let described = describe_lines(&record, &pending);
     let (reflection, comment) = if nothing_left {
-        let cancelled = if order.state == "canceled" {
+        let cancelled = if order.state == OrderState::Canceled {
             Ok(true)
         } else {
             lease.keep_for_action(ch, deadline).await?;
@@ -894,16 +843,6 @@ mod tests {
         created_record(order, &[(1, 70), (2, 80), (3, 70)])
     }
 
-    fn item(id: u64, sku: &str, ordered: f64, cancelled: f64) -> OrderItem {
-        OrderItem {
-            item_id: Some(id),
-            sku: sku.into(),
-            qty_ordered: Some(ordered),
-            qty_canceled: Some(cancelled),
-            ..OrderItem::default()
-        }
-    }
-
     fn walmart(statuses: &[(u32, LineState, u32)]) -> WalmartOrder {
         WalmartOrder {
             order: record().order,
@@ -920,60 +859,6 @@ mod tests {
             intent_to_cancel: Vec::new(),
             unknown_values: Vec::new(),
         }
-    }
-
-    #[test]
-    fn commerce_cancellations_spread_over_lines_sharing_an_item() {
-        let r = record();
-        let wanted = cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 3.0), item(80, "B", 1.0, 0.0)]);
-        assert_eq!(
-            wanted,
-            vec![
-                LineQuantity {
-                    line: LineNumber(1),
-                    quantity: 2
-                },
-                LineQuantity {
-                    line: LineNumber(3),
-                    quantity: 1
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn walmart_cancellations_noted_in_commerce_are_not_sent_back() {
-        let now = Timestamp::from_millis(2);
-        let mut r = record();
-        // The buyer cancelled one unit of line 1 on Walmart; reflected by a comment only.
-        r.cancelled_on_walmart(LineNumber(1), 1, now).unwrap();
-        assert!(cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 0.0)]).is_empty());
-        r.cancellations_reflected(Some("noted".into()), now);
-        // Later the merchant cancels the whole Commerce order: 3 units of item 70, one of which
-        // Walmart cancelled already.
-        let wanted = cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 3.0), item(80, "B", 1.0, 1.0)]);
-        assert_eq!(
-            wanted,
-            vec![
-                LineQuantity {
-                    line: LineNumber(1),
-                    quantity: 1
-                },
-                LineQuantity {
-                    line: LineNumber(3),
-                    quantity: 1
-                },
-                LineQuantity {
-                    line: LineNumber(2),
-                    quantity: 1
-                },
-            ]
-        );
-        // Reflected by cancelling the Commerce order: nothing comes back.
-        let mut whole = record();
-        whole.cancelled_on_walmart(LineNumber(2), 1, now).unwrap();
-        whole.cancellations_reflected(None, now);
-        assert!(cancelled_in_commerce_only(&whole, &[item(80, "B", 1.0, 1.0)]).is_empty());
     }
 
     #[test]
@@ -1052,8 +937,7 @@ mod tests {
     fn reasons_come_from_the_merchants_comments() {
         let h = |comment: &str, at: &str| StatusHistory {
             comment: comment.into(),
-            created_at: Some(at.into()),
-            ..StatusHistory::default()
+            created_at: Timestamp::parse_commerce(at).ok(),
         };
         assert_eq!(
             seller_cancellation_reason(&[]),

@@ -207,7 +207,7 @@ async fn import_query(
 }
 
 fn newest_change(products: &[Product]) -> Option<Timestamp> {
-    products.iter().filter_map(Product::updated_at_ts).max()
+    products.iter().filter_map(|p| p.updated_at).max()
 }
 
 /// Tells listing-match that drafts are waiting (one small message; it batches them into feeds).
@@ -347,10 +347,7 @@ async fn simple_products(
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(simples.len());
     for product in simples {
-        let in_website = product
-            .extension_attributes
-            .as_ref()
-            .is_none_or(|e| e.website_ids.is_empty() || e.website_ids.contains(&website));
+        let in_website = product.in_website(website);
         if !in_website {
             report.add("not_in_website", 1);
             continue;

@@ -488,22 +488,14 @@ async fn order_activity(
         }
         let page = ch.commerce.orders_page(from, &filter, request, deadline).await?;
         report.add("orders_read", page.items.len() as u64);
-        let page_newest = page
-            .items
-            .iter()
-            .filter_map(|o| {
-                o.updated_at
-                    .as_deref()
-                    .and_then(ports::commerce::model::parse_commerce_date)
-            })
-            .max();
+        let page_newest = page.items.iter().filter_map(|o| o.updated_at).max();
         for order in &page.items {
             for item in &order.items {
-                if let Ok(sku) = Sku::new(item.sku.as_str())
-                    && snapshot.is_tracked(&sku)
+                if let Some(sku) = &item.sku
+                    && snapshot.is_tracked(sku)
                 {
-                    snapshot.mark_recheck(&sku);
-                    urgent.insert(sku);
+                    snapshot.mark_recheck(sku);
+                    urgent.insert(sku.clone());
                 }
             }
         }
@@ -527,7 +519,7 @@ async fn order_activity(
 fn source_fingerprint(items: &[ports::commerce::model::SourceItem]) -> f64 {
     items
         .iter()
-        .map(|i| if i.status == 1 { i.quantity } else { -0.001 })
+        .map(|i| if i.in_stock { i.quantity } else { -0.001 })
         .sum()
 }
 
@@ -609,13 +601,11 @@ enum Evaluation {
 async fn salable_of(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<f64, OpError> {
     let answer = match ch.settings.stock {
         StockSource::Msi { stock_id } => ch.commerce.salable_quantity(sku, stock_id, deadline).await,
-        StockSource::Legacy => ch.commerce.legacy_stock_item(sku, deadline).await.map(|item| {
-            if item.is_in_stock {
-                item.qty.unwrap_or(0.0)
-            } else {
-                0.0
-            }
-        }),
+        StockSource::Legacy => ch
+            .commerce
+            .legacy_stock_item(sku, deadline)
+            .await
+            .map(|item| item.salable()),
     };
     match answer {
         Ok(quantity) => Ok(quantity),
@@ -1006,47 +996,13 @@ async fn reconcile(
     let wanted = share
         .clamp(1, RECONCILE_PER_RUN)
         .min(u32::try_from(tracked).unwrap_or(u32::MAX));
-    let mut left = feeds::reserve(ch, BudgetedCall::InventoryRead, wanted).await? as usize;
-    let mut order: Vec<(Option<Timestamp>, u32)> = snapshot
-        .chunks
-        .values()
-        .filter(|c| !c.record.entries.is_empty())
-        .map(|c| (c.record.reconciled_at, c.record.chunk))
-        .collect();
-    order.sort();
-    let mut slices: Vec<(u32, Vec<Sku>, bool)> = Vec::new();
-    for (_, n) in order {
-        if left == 0 {
-            break;
-        }
-        if let Some(chunk) = snapshot.chunks.get(&n) {
-            let (slice, finishes) = chunk.record.reconciliation_slice(left);
-            left -= slice.len();
-            slices.push((n, slice, finishes));
-        }
-    }
+    let left = feeds::reserve(ch, BudgetedCall::InventoryRead, wanted).await? as usize;
+    let slices = snapshot.reconciliation_slices(left);
     let skus: Vec<Sku> = slices.iter().flat_map(|(_, s, _)| s.iter().cloned()).collect();
     if skus.is_empty() {
         return Ok(());
     }
-    let offers = concurrently(skus, STORE_CONCURRENCY, |sku| async move {
-        let offer = ch
-            .store
-            .load::<OfferState>(&offer_key(&ch.settings.id, &sku))
-            .await;
-        (sku, offer)
-    })
-    .await;
-    let mut sent_values = Vec::new();
-    for (sku, offer) in offers {
-        let Some(sent) = offer?.and_then(|o| o.record.quantity) else {
-            continue;
-        };
-        let in_feed_in_flight = matches!(&sent.via, SentVia::Feed { feed_id } if in_flight.contains(feed_id));
-        if !in_feed_in_flight {
-            sent_values.push((sku, sent));
-        }
-    }
+    let sent_values = sent_quantities(ch, skus, in_flight).await?;
     let read = concurrently(sent_values, 4, |(sku, sent)| async move {
         let on_walmart = ch.walmart.get_inventory(&sku, deadline).await;
         (sku, sent, on_walmart)
@@ -1085,7 +1041,58 @@ async fn reconcile(
     }
 }
 
+/// The quantities last sent for these SKUs, but for those never sent or still in a feed in flight.
+async fn sent_quantities(
+    ch: &Channel,
+    skus: Vec<Sku>,
+    in_flight: &BTreeSet<FeedId>,
+) -> Result<Vec<(Sku, domain::Sent<u32>)>, OpError> {
+    let offers = concurrently(skus, STORE_CONCURRENCY, |sku| async move {
+        let offer = ch
+            .store
+            .load::<OfferState>(&offer_key(&ch.settings.id, &sku))
+            .await;
+        (sku, offer)
+    })
+    .await;
+    let mut sent_values = Vec::new();
+    for (sku, offer) in offers {
+        let Some(sent) = offer?.and_then(|o| o.record.quantity) else {
+            continue;
+        };
+        let in_feed_in_flight = matches!(&sent.via, SentVia::Feed { feed_id } if in_flight.contains(feed_id));
+        if !in_feed_in_flight {
+            sent_values.push((sku, sent));
+        }
+    }
+    Ok(sent_values)
+}
+
 impl Snapshot {
+    /// The next SKUs of the reconciliation pass, at most `left`: chunk after chunk, the chunk whose
+    /// last pass is oldest first; per chunk, its number, its SKUs and whether they finish its pass.
+    fn reconciliation_slices(&self, mut left: usize) -> Vec<(u32, Vec<Sku>, bool)> {
+        let mut order: Vec<(Option<Timestamp>, u32)> = self
+            .chunks
+            .values()
+            .filter(|c| !c.record.entries.is_empty())
+            .map(|c| (c.record.reconciled_at, c.record.chunk))
+            .collect();
+        order.sort();
+        let mut slices = Vec::new();
+        for (_, n) in order {
+            if left == 0 {
+                break;
+            }
+            if let Some(chunk) = self.chunks.get(&n) {
+                let (slice, finishes) = chunk.record.reconciliation_slice(left);
+                left -= slice.len();
+                slices.push((n, slice, finishes));
+            }
+        }
+        slices
+    }
+
     fn change_chunk(&mut self, n: u32, f: impl FnOnce(&mut StockChunk) -> bool) {
         if let Some(chunk) = self.chunks.get_mut(&n)
             && f(&mut chunk.record)
@@ -1152,7 +1159,7 @@ mod tests {
             sku: "A".into(),
             source_code: "default".into(),
             quantity: q,
-            status,
+            in_stock: status == 1,
         };
         assert_eq!(source_fingerprint(&[item(3.0, 1), item(2.0, 1)]), 5.0);
         assert_ne!(

@@ -36,8 +36,8 @@
 //! 5xx, throttling) fail the message so SQS redelivers it.
 
 use domain::{
-    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money, Operation,
-    OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
+    ChannelId, CommerceOrderLink, CreationState, LineNumber, Money, Operation, OrderRecord, OrderSummary,
+    OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::StoreCall;
 use ports::commerce::model::Order;
@@ -336,10 +336,7 @@ pub async fn create_order_reporting(
         return Ok(CreateOutcome::AlreadyCreated);
     }
     for duplicate in &duplicates {
-        match duplicate_link(duplicate) {
-            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline, report).await,
-            Err(e) => tracing::warn!(error = %e, "duplicate Commerce order without ids; not cancelled"),
-        }
+        cancel_duplicate(ch, po, &kept, &duplicate_link(duplicate), deadline, report).await;
     }
     let link = placed.link.clone();
     let result = serde_json::json!({ "order_id": link.order_id, "increment_id": link.increment_id });
@@ -366,16 +363,11 @@ pub async fn create_order_reporting(
     Ok(CreateOutcome::Created { link, recovered })
 }
 
-fn duplicate_link(order: &Order) -> Result<CommerceOrderLink, OpError> {
-    let order_id = order
-        .entity_id
-        .ok_or_else(|| OpError::Invalid("Commerce order without entity_id".into()))?;
-    let increment_id = IncrementId::new(order.increment_id.clone())
-        .map_err(|e| OpError::Invalid(format!("Commerce order {order_id}: {e}")))?;
-    Ok(CommerceOrderLink {
-        order_id: CommerceOrderId(order_id),
-        increment_id,
-    })
+fn duplicate_link(order: &Order) -> CommerceOrderLink {
+    CommerceOrderLink {
+        order_id: order.entity_id,
+        increment_id: order.increment_id.clone(),
+    }
 }
 
 /// Cancels `duplicate`, a second Commerce order of `po`, so it holds no stock: a comment naming
@@ -465,11 +457,6 @@ struct Placed {
 /// The placement an existing Commerce order shows: its items by SKU (a cart holds one item per SKU),
 /// their quantities spread over the Walmart lines of that SKU in line order.
 fn placed_from_existing(record: &OrderRecord, order: &Order) -> Result<Placed, OpError> {
-    let order_id = order
-        .entity_id
-        .ok_or_else(|| OpError::Invalid("Commerce order without entity_id".into()))?;
-    let increment_id = IncrementId::new(order.increment_id.clone())
-        .map_err(|e| OpError::Invalid(format!("Commerce order {order_id}: {e}")))?;
     let mut placed = record.order.clone();
     let mut lines = Vec::new();
     let mut left: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
@@ -477,30 +464,29 @@ fn placed_from_existing(record: &OrderRecord, order: &Order) -> Result<Placed, O
         let item = order
             .items
             .iter()
-            .find(|i| i.sku == line.sku.as_str() && i.parent_item_id.is_none())
-            .or_else(|| order.items.iter().find(|i| i.sku == line.sku.as_str()));
+            .find(|i| i.sku.as_ref() == Some(&line.sku) && i.parent_item_id.is_none())
+            .or_else(|| order.items.iter().find(|i| i.sku.as_ref() == Some(&line.sku)));
         let remaining = left
             .entry(line.sku.as_str().to_owned())
-            .or_insert_with(|| item.and_then(|i| i.qty_ordered).unwrap_or(0.0).max(0.0) as u32);
+            .or_insert_with(|| item.map_or(0, |i| i.qty_ordered));
         let quantity = line.quantity.min(*remaining);
         *remaining -= quantity;
         line.quantity = quantity;
         lines.push((
             line.number,
             item.and_then(|i| i.item_id),
-            item.and_then(|i| i.price)
-                .and_then(|p| Money::from_decimal(p).ok()),
+            item.and_then(|i| i.price),
         ));
     }
     placed.lines.retain(|l| l.quantity > 0);
     Ok(Placed {
         link: CommerceOrderLink {
-            order_id: CommerceOrderId(order_id),
-            increment_id,
+            order_id: order.entity_id,
+            increment_id: order.increment_id.clone(),
         },
         lines,
         order: placed,
-        commerce_totals: order.totals(),
+        commerce_totals: order.totals,
     })
 }
 

@@ -174,7 +174,7 @@ async fn evaluate(
     if !listing.is_some_and(|l| l.record.is_live_on_walmart()) {
         return Ok(None);
     }
-    let Some(base) = product.price_money() else {
+    let Some(base) = product.price else {
         return Err(OpError::Invalid(format!(
             "{sku}: the product has no price in Commerce"
         )));
@@ -411,7 +411,7 @@ async fn read_changed_products(
             .products_page(&ProductQuery::UpdatedSince(from), request, deadline)
             .await?;
         report.add("products_read", page.items.len() as u64);
-        let page_newest = page.items.iter().filter_map(Product::updated_at_ts).max();
+        let page_newest = page.items.iter().filter_map(|p| p.updated_at).max();
         let has_more = page.has_more(request);
         found.evaluate(ch, page.items, read_at, report).await?;
         newest = newest.max(page_newest);

@@ -26,9 +26,9 @@ use std::time::Duration;
 
 use domain::{
     CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
-    Sku, Stream, SyncTask,
+    Stream, SyncTask,
 };
-use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
+use ports::commerce::model::{CreditMemo, CreditMemoItem};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::records::return_status_pk;
 use ports::walmart::{ReturnsQuery, WalmartReturn};
@@ -408,7 +408,7 @@ async fn find_request(
         Ok(rmas
             .iter()
             .find(|rma| rma.comments.iter().any(|c| c.comment.contains(&marker)))
-            .map(|rma| ReturnRecorded::Rma(domain::RmaId(rma.entity_id))))
+            .map(|rma| ReturnRecorded::Rma(rma.entity_id)))
     } else {
         let order = ch.commerce.get_order(order_id, deadline).await?;
         Ok(order
@@ -468,14 +468,18 @@ async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
             }
         };
         for memo in &page.items {
-            let updated = memo.updated_at.as_deref().and_then(parse_commerce_date);
+            let updated = memo.updated_at;
             let hold_here = updated.or(Some(window.from));
             if deadline.is_past() {
                 report.complete = false;
                 window.hold(hold_here);
                 break 'pages;
             }
-            let span = tracing::info_span!("refund", credit_memo = memo.entity_id, order_id = memo.order_id);
+            let span = tracing::info_span!(
+                "refund",
+                credit_memo = memo.entity_id.0,
+                order_id = memo.order_id.0
+            );
             match report_memo(ch, memo, deadline).instrument(span).await {
                 Ok(RefundOutcome::Reported { returns }) => report.add("returns_refunded", returns),
                 Ok(RefundOutcome::AlreadyReported) => report.add("credit_memos_known", 1),
@@ -483,7 +487,7 @@ async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
                 Ok(RefundOutcome::NoReturn) => {
                     report.add("credit_memos_without_return", 1);
                     report.problem(format!(
-                        "credit memo {:?} refunds no Walmart return awaiting a refund; report it on Walmart by hand if needed",
+                        "credit memo {} refunds no Walmart return awaiting a refund; report it on Walmart by hand if needed",
                         memo.entity_id
                     ));
                 }
@@ -497,10 +501,10 @@ async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
                 }
                 Ok(RefundOutcome::Failed(reason)) => {
                     report.add("refunds_failed", 1);
-                    report.problem(format!("credit memo {:?}: {reason}", memo.entity_id));
+                    report.problem(format!("credit memo {}: {reason}", memo.entity_id));
                 }
                 Err(e) => {
-                    report.problem(format!("credit memo {:?}: {e}", memo.entity_id));
+                    report.problem(format!("credit memo {}: {e}", memo.entity_id));
                     if worth_retrying(&e) {
                         window.hold(hold_here);
                     }
@@ -539,18 +543,13 @@ pub fn memo_refunds_by_line(
 ) -> BTreeMap<LineNumber, (u32, Money)> {
     let mut out: BTreeMap<LineNumber, (u32, Money)> = BTreeMap::new();
     for item in items {
-        let qty = item.qty.max(0.0) as u32;
+        let qty = item.qty;
         if qty == 0 {
             continue;
         }
-        let unit = item
-            .price
-            .or_else(|| item.row_total.map(|t| t / f64::from(qty)))
-            .and_then(|p| Money::from_decimal(p).ok())
-            .unwrap_or(Money::ZERO);
-        let sku = item.sku.as_deref().and_then(|s| Sku::new(s).ok());
+        let unit = item.unit_price.unwrap_or(Money::ZERO);
         let mut left = qty;
-        for number in order.lines_of_item(item.order_item_id, sku.as_ref()) {
+        for number in order.lines_of_item(item.order_item_id, item.sku.as_ref()) {
             if left == 0 {
                 break;
             }
@@ -603,17 +602,8 @@ pub fn match_returns<'a>(
 }
 
 async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Result<RefundOutcome, OpError> {
-    let memo_id = memo
-        .entity_id
-        .map(CreditMemoId)
-        .ok_or_else(|| OpError::Invalid("credit memo without entity_id".into()))?;
-    let Some(po) = purchase_order_of(
-        ch.store.as_ref(),
-        &ch.settings.id,
-        domain::CommerceOrderId(memo.order_id),
-    )
-    .await?
-    else {
+    let memo_id = memo.entity_id;
+    let Some(po) = purchase_order_of(ch.store.as_ref(), &ch.settings.id, memo.order_id).await? else {
         return Ok(RefundOutcome::NotChannel);
     };
     let order = load_order(ch.store.as_ref(), &ch.settings.id, &po)
@@ -850,7 +840,7 @@ async fn mark_order_problem(
 mod tests {
     use super::*;
     use domain::fixtures::{created_record, purchase_order};
-    use domain::{ChannelId, CommerceOrderId, ReturnLine, RmaId, Timestamp, WalmartLineStatus};
+    use domain::{ChannelId, CommerceOrderId, ReturnLine, RmaId, Sku, Timestamp, WalmartLineStatus};
 
     fn order() -> OrderRecord {
         let order = purchase_order(
@@ -888,11 +878,11 @@ mod tests {
         r
     }
 
-    fn memo_item(item: u64, qty: f64, price: f64) -> CreditMemoItem {
+    fn memo_item(item: u64, qty: u32, price: f64) -> CreditMemoItem {
         CreditMemoItem {
             order_item_id: Some(item),
             qty,
-            price: Some(price),
+            unit_price: Money::from_decimal(price).ok(),
             ..CreditMemoItem::default()
         }
     }
@@ -931,24 +921,24 @@ mod tests {
         let r2 = walmart_return("R2", &[(1, 1, 1), (2, 2, 1)]);
         let awaiting = vec![r1, r2];
 
-        let one = memo_refunds_by_line(&o, &[memo_item(70, 1.0, 10.0)]);
+        let one = memo_refunds_by_line(&o, &[memo_item(70, 1, 10.0)]);
         assert_eq!(one[&LineNumber(1)], (1, Money::from_cents(1000)));
         let (covered, partial) = match_returns(&awaiting, &one);
         assert_eq!(covered.len(), 1);
         assert_eq!(covered[0].return_order_id.as_str(), "R1");
         assert!(partial.is_empty());
 
-        let all = memo_refunds_by_line(&o, &[memo_item(70, 2.0, 10.0), memo_item(80, 1.0, 10.0)]);
+        let all = memo_refunds_by_line(&o, &[memo_item(70, 2, 10.0), memo_item(80, 1, 10.0)]);
         let (covered, partial) = match_returns(&awaiting, &all);
         assert_eq!(covered.len(), 2);
         assert!(partial.is_empty());
 
-        let short = memo_refunds_by_line(&o, &[memo_item(80, 1.0, 10.0)]);
+        let short = memo_refunds_by_line(&o, &[memo_item(80, 1, 10.0)]);
         let (covered, partial) = match_returns(&awaiting, &short);
         assert!(covered.is_empty());
         assert_eq!(partial.len(), 1, "R2 only in part");
 
-        let more_than_returned = memo_refunds_by_line(&o, &[memo_item(70, 5.0, 10.0)]);
+        let more_than_returned = memo_refunds_by_line(&o, &[memo_item(70, 5, 10.0)]);
         assert_eq!(more_than_returned[&LineNumber(1)].0, 2);
     }
 }

@@ -24,11 +24,11 @@
 use std::time::Duration;
 
 use domain::{
-    Carrier, CommerceOrderId, CommerceOrderLink, CommerceShipmentId, Delivery, LineNumber, LineQuantity,
-    Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, StillWaiting, SyncTask,
-    Timestamp, Tracking, TrackingWait,
+    Carrier, CommerceOrderLink, CommerceShipmentId, Delivery, LineNumber, LineQuantity, Operation,
+    OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, StillWaiting, SyncTask, Timestamp,
+    Tracking, TrackingWait,
 };
-use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
+use ports::commerce::model::{ItemQuantity, Order, Shipment, ShipmentTrack};
 use ports::records::order_pk;
 use ports::walmart::{LineState, ShipLine};
 use ports::{Deadline, Expect, Key, PageRequest, Query, Records, Versioned};
@@ -83,7 +83,7 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
             }
         };
         for shipment in &page.items {
-            let updated = shipment.updated_at.as_deref().and_then(parse_commerce_date);
+            let updated = shipment.updated_at;
             let hold_here = updated.or(Some(window.from));
             if deadline.is_past() {
                 report.complete = false;
@@ -92,8 +92,8 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
             }
             let span = tracing::info_span!(
                 "shipment_sync",
-                shipment_id = shipment.entity_id,
-                order_id = shipment.order_id
+                shipment_id = shipment.entity_id.0,
+                order_id = shipment.order_id.0
             );
             match sync_shipment(ch, shipment, deadline).instrument(span).await {
                 Ok(ShipmentOutcome::Sent { units }) => {
@@ -104,9 +104,8 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
                 Ok(ShipmentOutcome::NotChannel) => report.add("not_channel_orders", 1),
                 Ok(ShipmentOutcome::AwaitingTracking(po)) => {
                     report.add("awaiting_tracking", 1);
-                    if let Some(id) = shipment.entity_id
-                        && let Err(e) = remember_wait(ch, &po, CommerceShipmentId(id)).await
-                    {
+                    let id = shipment.entity_id;
+                    if let Err(e) = remember_wait(ch, &po, id).await {
                         report.problem(format!(
                             "shipment {id}: not remembered as waiting for tracking: {e}"
                         ));
@@ -119,10 +118,10 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
                 }
                 Ok(ShipmentOutcome::Refused(reason)) => {
                     report.add("shipments_refused", 1);
-                    report.problem(format!("shipment {:?}: {reason}", shipment.entity_id));
+                    report.problem(format!("shipment {}: {reason}", shipment.entity_id));
                 }
                 Err(e) => {
-                    report.problem(format!("shipment {:?}: {e}", shipment.entity_id));
+                    report.problem(format!("shipment {}: {e}", shipment.entity_id));
                     if worth_retrying(&e) {
                         window.hold(hold_here);
                     }
@@ -177,7 +176,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
             break;
         }
         let shipment_id = wait.record.shipment_id;
-        let Some(shipment) = shipments.iter().find(|s| s.entity_id == Some(shipment_id.0)) else {
+        let Some(shipment) = shipments.iter().find(|s| s.entity_id == shipment_id) else {
             // Deleted in Commerce: nothing left to send.
             forget_wait(ch, &wait).await?;
             continue;
@@ -185,7 +184,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
         let span = tracing::info_span!(
             "shipment_sync",
             shipment_id = shipment_id.0,
-            order_id = shipment.order_id
+            order_id = shipment.order_id.0
         );
         match sync_shipment(ch, shipment, deadline).instrument(span).await {
             Ok(ShipmentOutcome::AwaitingTracking(_)) => match wait.record.still_waiting(now) {
@@ -294,25 +293,23 @@ pub fn carrier_for(settings: &OrderSettings, track: &ShipmentTrack) -> Carrier {
 pub fn shipped_lines(record: &OrderRecord, shipment: &Shipment) -> Result<Vec<LineQuantity>, String> {
     let mut lines: Vec<LineQuantity> = Vec::new();
     for item in &shipment.items {
-        let qty = item.qty.max(0.0) as u32;
+        let qty = item.qty;
         if qty == 0 {
             continue;
         }
-        let sku = item.sku.as_deref().and_then(|s| Sku::new(s).ok());
+        let sku = item.sku.as_ref();
         // Units allocated to earlier items of this shipment are no longer open.
         let mut view = record.clone();
         for lq in &lines {
             view.ship(lq.line, lq.quantity, record.updated_at)
                 .map_err(|e| e.to_string())?;
         }
-        let allocated = view
-            .allocate_open(item.order_item_id, sku.as_ref(), qty)
-            .map_err(|_| {
-                format!(
-                    "shipment ships {qty} unit(s) of {} but the order has fewer open units",
-                    item.sku.as_deref().unwrap_or("an unknown item")
-                )
-            })?;
+        let allocated = view.allocate_open(item.order_item_id, sku, qty).map_err(|_| {
+            format!(
+                "shipment ships {qty} unit(s) of {} but the order has fewer open units",
+                item.sku.as_ref().map_or("an unknown item", Sku::as_str)
+            )
+        })?;
         for lq in allocated {
             match lines.iter_mut().find(|l| l.line == lq.line) {
                 Some(existing) => existing.quantity += lq.quantity,
@@ -349,7 +346,7 @@ pub async fn sync_shipments_of(
             .commerce
             .shipments_page(since.minus(OVERLAP), request, deadline)
             .await?;
-        for shipment in page.items.iter().filter(|s| s.order_id == order_id.0) {
+        for shipment in page.items.iter().filter(|s| s.order_id == order_id) {
             if let ShipmentOutcome::Sent { .. } = sync_shipment(ch, shipment, deadline).await? {
                 sent += 1;
             }
@@ -367,17 +364,8 @@ pub async fn sync_shipment(
     shipment: &Shipment,
     deadline: &Deadline,
 ) -> Result<ShipmentOutcome, OpError> {
-    let shipment_id = shipment
-        .entity_id
-        .map(CommerceShipmentId)
-        .ok_or_else(|| OpError::Invalid("Commerce shipment without entity_id".into()))?;
-    let Some(po) = purchase_order_of(
-        ch.store.as_ref(),
-        &ch.settings.id,
-        CommerceOrderId(shipment.order_id),
-    )
-    .await?
-    else {
+    let shipment_id = shipment.entity_id;
+    let Some(po) = purchase_order_of(ch.store.as_ref(), &ch.settings.id, shipment.order_id).await? else {
         return Ok(ShipmentOutcome::NotChannel);
     };
     let key = shipment_key(ch, &po, shipment_id);
@@ -535,11 +523,7 @@ fn new_shipment_record(
         .iter()
         .find(|t| !t.track_number.trim().is_empty())
         .ok_or("shipment has no tracking number")?;
-    let shipped_at = shipment
-        .created_at
-        .as_deref()
-        .and_then(parse_commerce_date)
-        .unwrap_or_else(|| ch.clock.now());
+    let shipped_at = shipment.created_at.unwrap_or_else(|| ch.clock.now());
     Ok(ShipmentRecord {
         channel: ch.settings.id.clone(),
         shipment_id,
@@ -659,11 +643,8 @@ async fn invoice_shipment(
                 .items
                 .iter()
                 .find(|i| i.item_id.is_some() && i.item_id == shipped.order_item_id)?;
-            let invoiced = item.qty_invoiced.unwrap_or(0.0);
-            let uninvoiced_shipped = item.qty_shipped.unwrap_or(0.0) - invoiced;
-            let invoiceable = item.qty_ordered.unwrap_or(0.0) - invoiced - item.qty_canceled.unwrap_or(0.0);
-            let qty = shipped.qty.min(uninvoiced_shipped).min(invoiceable);
-            (qty > 0.0).then_some(ItemQuantity {
+            let qty = shipped.qty.min(item.invoiceable_shipped());
+            (qty > 0).then_some(ItemQuantity {
                 order_item_id: item.item_id?,
                 qty,
             })
@@ -682,7 +663,7 @@ async fn invoice_shipment(
             let after = ch.commerce.get_order(link.order_id, deadline).await?;
             let landed = items.iter().all(|wanted| {
                 let before = invoiced_of(&order, wanted.order_item_id);
-                invoiced_of(&after, wanted.order_item_id) >= before + wanted.qty - 1e-9
+                invoiced_of(&after, wanted.order_item_id) >= before + wanted.qty
             });
             if !landed {
                 return Err(e.into());
@@ -698,13 +679,12 @@ async fn invoice_shipment(
     }
 }
 
-fn invoiced_of(order: &ports::commerce::model::Order, item_id: u64) -> f64 {
+fn invoiced_of(order: &Order, item_id: u64) -> u32 {
     order
         .items
         .iter()
         .find(|i| i.item_id == Some(item_id))
-        .and_then(|i| i.qty_invoiced)
-        .unwrap_or(0.0)
+        .map_or(0, |i| i.qty_invoiced)
 }
 
 async fn mark_problem(
@@ -726,6 +706,7 @@ async fn mark_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::CommerceOrderId;
     use domain::fixtures::{created_record, purchase_order};
     use domain::{LineNumber, WalmartLineStatus};
     use ports::commerce::model::ShipmentItem;
@@ -778,21 +759,21 @@ mod tests {
         created_record(order, &[(1, 70), (2, 80), (3, 70)])
     }
 
-    fn shipment(items: &[(u64, &str, f64)]) -> Shipment {
+    fn shipment(items: &[(u64, &str, u32)]) -> Shipment {
         Shipment {
-            entity_id: Some(5),
-            order_id: 9,
+            entity_id: CommerceShipmentId(5),
+            order_id: CommerceOrderId(9),
+            created_at: None,
+            updated_at: None,
             items: items
                 .iter()
                 .map(|(id, sku, qty)| ShipmentItem {
                     order_item_id: Some(*id),
-                    sku: Some((*sku).into()),
+                    sku: Sku::new(*sku).ok(),
                     qty: *qty,
-                    ..ShipmentItem::default()
                 })
                 .collect(),
             tracks: vec![track("ups", "UPS")],
-            ..Shipment::default()
         }
     }
 
@@ -800,7 +781,7 @@ mod tests {
     fn partial_shipments_ship_only_their_units() {
         let r = record();
         assert_eq!(
-            shipped_lines(&r, &shipment(&[(70, "A", 3.0)])).unwrap(),
+            shipped_lines(&r, &shipment(&[(70, "A", 3)])).unwrap(),
             vec![
                 LineQuantity {
                     line: LineNumber(1),
@@ -813,7 +794,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            shipped_lines(&r, &shipment(&[(80, "B", 1.0), (70, "A", 1.0)])).unwrap(),
+            shipped_lines(&r, &shipment(&[(80, "B", 1), (70, "A", 1)])).unwrap(),
             vec![
                 LineQuantity {
                     line: LineNumber(1),
@@ -828,13 +809,54 @@ mod tests {
         let mut shipped = r.clone();
         shipped.ship(LineNumber(1), 2, Timestamp::from_millis(2)).unwrap();
         assert_eq!(
-            shipped_lines(&shipped, &shipment(&[(70, "A", 1.0)])).unwrap(),
+            shipped_lines(&shipped, &shipment(&[(70, "A", 1)])).unwrap(),
             vec![LineQuantity {
                 line: LineNumber(3),
                 quantity: 1
             }]
         );
-        assert!(shipped_lines(&shipped, &shipment(&[(70, "A", 2.0)])).is_err());
+        assert!(shipped_lines(&shipped, &shipment(&[(70, "A", 2)])).is_err());
         assert!(shipped_lines(&r, &shipment(&[])).is_err());
+    }
+
+    #[test]
+    fn units_of_an_item_the_order_does_not_hold_are_refused_by_name() {
+        let r = record();
+        let unknown = shipped_lines(&r, &shipment(&[(99, "Z", 1)])).unwrap_err();
+        assert!(unknown.contains("1 unit(s) of Z"), "{unknown}");
+        // A SKU the channel cannot carry is named as unknown.
+        let mut odd = shipment(&[(99, "Z", 1)]);
+        odd.items[0].sku = None;
+        let unnamed = shipped_lines(&r, &odd).unwrap_err();
+        assert!(unnamed.contains("of an unknown item"), "{unnamed}");
+    }
+
+    #[test]
+    fn only_shipped_units_not_yet_invoiced_are_invoiced_and_counted_once() {
+        use ports::commerce::model::{OrderItem, OrderState};
+        let order = Order {
+            entity_id: CommerceOrderId(9),
+            increment_id: domain::IncrementId::new("000000009").unwrap(),
+            state: OrderState::Processing,
+            status: "processing".into(),
+            updated_at: None,
+            items: vec![OrderItem {
+                item_id: Some(70),
+                qty_ordered: 3,
+                qty_shipped: 2,
+                qty_invoiced: 1,
+                ..OrderItem::default()
+            }],
+            po_number: None,
+            totals: None,
+            status_histories: Vec::new(),
+        };
+        assert_eq!(invoiced_of(&order, 70), 1);
+        assert_eq!(
+            invoiced_of(&order, 80),
+            0,
+            "an item the order lacks has nothing invoiced"
+        );
+        assert_eq!(order.items[0].invoiceable_shipped(), 1);
     }
 }
