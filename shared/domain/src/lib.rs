@@ -7,7 +7,7 @@ mod budget;
 mod channel;
 mod commerce;
 mod cursor;
-#[cfg(feature = "fixtures")]
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod fulfilment;
 mod ids;
