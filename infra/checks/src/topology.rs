@@ -4,6 +4,7 @@
 //! delays live in `domain::Operation`, timers in the template.
 
 use ports::QueueName;
+pub use sam_template::{pascal_case, queue_logical_id};
 
 use domain::Operation;
 
@@ -151,25 +152,6 @@ pub const CONSUMER_QUEUE_ACTIONS: [&str; 4] = [
     "sqs:ChangeMessageVisibility",
     "sqs:GetQueueAttributes",
 ];
-
-/// `catalog-import` -> `CatalogImport`.
-pub fn pascal_case(kebab: &str) -> String {
-    kebab
-        .split('-')
-        .map(|word| {
-            let mut chars = word.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
-/// The template's logical id for a queue (`CatalogImportQueue`).
-pub fn queue_logical_id(queue: QueueName) -> String {
-    format!("{}Queue", pascal_case(queue.as_str()))
-}
 
 #[cfg(test)]
 mod tests {
