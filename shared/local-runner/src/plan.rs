@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use domain::Operation;
+use ports::{QueueName, QueueSettings};
 use sam_template::model::{FunctionSpec, as_u64};
 use sam_template::{Stack, queue_logical_id};
-use ports::{QueueName, QueueSettings};
 use serde_json::Value;
 
 /// The template the Lambdas deploy with.
