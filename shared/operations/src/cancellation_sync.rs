@@ -39,6 +39,7 @@ use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::dashboard::load_order;
+use crate::declaration::Declaration;
 use crate::order_support::{
     Claimed, Lease, StreamWindow, caused_by_request, claim, claim_lost, enqueue_urgent_inventory,
     note_unknown_values, report_skipped, unknown_values_change, worth_retrying,
@@ -59,9 +60,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a cancelled
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): a cancelled
 /// line changes stock: urgent inventory update.
 pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "cancellation-sync",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Re-read before each Commerce cursor: clock skew between us and the store, and slow commits.
 const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);

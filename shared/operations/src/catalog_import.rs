@@ -21,11 +21,12 @@ use ports::StoreCall;
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
 use ports::records::listing_key;
-use ports::{Deadline, OutgoingMessage, PageRequest, QueueName, Records, StoreError, Versioned};
-use serde::{Deserialize, Serialize};
+use ports::{Deadline, PageRequest, QueueName, Records, StoreError, Versioned};
 
+use crate::declaration::Declaration;
 use crate::feeds::{self, STORE_CONCURRENCY, concurrently, running_out};
-use crate::registry::Message;
+use crate::messages::{self, Received};
+pub use crate::messages::{ImportRequest, request_import};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -35,10 +36,21 @@ use crate::{Channel, OpError, RunReport};
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::PutMany];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a long import
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): a long import
 /// fans its pages out to itself, and hands new listings to matching
 /// (`listing_match::request_match`).
 pub const SENDS_TO: &[QueueName] = &[QueueName::CatalogImport, QueueName::ListingMatch];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "catalog-import",
+    consumes: Some(QueueName::CatalogImport),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Products per Commerce page (the REST input limit many stores keep).
 pub const PAGE_SIZE: u32 = 300;
@@ -50,43 +62,6 @@ const OVERLAP: Duration = Duration::from_secs(120);
 /// New listings per batch write.
 const WRITE_BATCH: usize = 500;
 
-/// SKUs per message when a caller asks for many.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the catalog-import queue (JSON, tagged by `kind`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ImportRequest {
-    /// Import these products now: `{"kind": "skus", "skus": ["MUG-1", ...]}`.
-    Skus { skus: Vec<Sku> },
-    /// Import every product of the channel's selection: `{"kind": "selection"}`.
-    Selection,
-    /// One page of a catalog read (fanned out by a run): the selection's products changed since
-    /// `changed_since` (all of them when absent), page `page` of `size`.
-    Page {
-        #[serde(default)]
-        changed_since: Option<Timestamp>,
-        page: u32,
-        size: u32,
-    },
-}
-
-/// Queues an import of `skus` (for the CLI, the dashboard and the API).
-pub async fn request_import(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let messages = skus
-        .chunks(SKUS_PER_MESSAGE)
-        .map(|chunk| encode(&ImportRequest::Skus { skus: chunk.to_vec() }))
-        .collect::<Result<Vec<_>, _>>()?;
-    ch.queues.send_all(QueueName::CatalogImport, messages).await?;
-    Ok(())
-}
-
-fn encode(request: &ImportRequest) -> Result<OutgoingMessage, OpError> {
-    serde_json::to_string(request)
-        .map(OutgoingMessage::new)
-        .map_err(|e| OpError::Invalid(format!("cannot encode an import request: {e}")))
-}
-
 fn selected(ch: &Channel, changed_since: Option<Timestamp>) -> ProductQuery {
     ProductQuery::Selected {
         selection: ch.settings.selection.clone(),
@@ -95,9 +70,12 @@ fn selected(ch: &Channel, changed_since: Option<Timestamp>) -> ProductQuery {
 }
 
 /// Handles one message of the catalog-import queue.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request: ImportRequest = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("catalog-import message {}: {e}", message.message_id)))?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<ImportRequest>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let request = message.body.clone();
     let mut report = RunReport::new(Operation::CatalogImport);
     match request {
         ImportRequest::Skus { skus } => {
@@ -173,29 +151,26 @@ async fn import_query(
             page: pages,
             size: PAGE_SIZE,
         };
-        let messages = (2..pages)
-            .map(|page| {
-                encode(&ImportRequest::Page {
-                    changed_since: since,
-                    page,
-                    size: PAGE_SIZE,
-                })
+        let messages: Vec<ImportRequest> = (2..pages)
+            .map(|page| ImportRequest::Page {
+                changed_since: since,
+                page,
+                size: PAGE_SIZE,
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect();
         // Fanned out before the last page is read: whatever happens next, every page is queued.
         report.add("pages_fanned_out", messages.len() as u64);
-        ch.queues.send_all(QueueName::CatalogImport, messages).await?;
+        messages::send_all(ch, &messages).await?;
         if running_out(deadline) {
-            ch.queues
-                .send(
-                    QueueName::CatalogImport,
-                    encode(&ImportRequest::Page {
-                        changed_since: since,
-                        page: pages,
-                        size: PAGE_SIZE,
-                    })?,
-                )
-                .await?;
+            messages::send_all(
+                ch,
+                &[ImportRequest::Page {
+                    changed_since: since,
+                    page: pages,
+                    size: PAGE_SIZE,
+                }],
+            )
+            .await?;
             report.add("pages_fanned_out", 1);
         } else {
             let tail = ch.commerce.products_page(&query, last, deadline).await?;
@@ -213,7 +188,7 @@ fn newest_change(products: &[Product]) -> Option<Timestamp> {
 /// Tells listing-match that drafts are waiting (one small message; it batches them into feeds).
 async fn nudge_matching(ch: &Channel, report: &RunReport) -> Result<(), OpError> {
     if report.count("drafts") > 0 {
-        crate::listing_match::request_match(ch, &[]).await?;
+        messages::request_match(ch, &[]).await?;
     }
     Ok(())
 }

@@ -119,6 +119,22 @@ pub(crate) async fn reserve(ch: &Channel, call: BudgetedCall, wanted: u32) -> Re
 
 // ---------------------------------------------------------------- offers
 
+/// Records a price Walmart was given outside price-sync (the match feed of a new listing).
+pub async fn record_price(
+    ch: &Channel,
+    sku: &Sku,
+    price: domain::Money,
+    via: domain::SentVia,
+) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    update_offer(ch, sku, |offer| {
+        offer.price_sent(price, via.clone(), now);
+        true
+    })
+    .await?;
+    Ok(())
+}
+
 /// Reads, changes and writes a SKU's offer state (a fresh one when none is stored), retrying lost
 /// races. `change` returns false to write nothing. Returns the state as written (or as read).
 pub(crate) async fn update_offer<F>(ch: &Channel, sku: &Sku, mut change: F) -> Result<OfferState, OpError>

@@ -40,18 +40,18 @@ use ports::StoreCall;
 use ports::commerce::OrderFilter;
 use ports::records::{channel_pk, listing_key, listing_status_pk, load_cursor, offer_key};
 use ports::{
-    ApiErrorKind, Deadline, OutgoingMessage, PageRequest, Query, QueueName, Records, SortRange, StoreError,
-    Versioned,
+    ApiErrorKind, Deadline, PageRequest, Query, QueueName, Records, SortRange, StoreError, Versioned,
 };
-use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use walmart_client::feeds::{InventoryEntry, inventory_feeds};
 
+use crate::declaration::Declaration;
 use crate::feeds::{
     self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
     cursor_since, running_out,
 };
-use crate::registry::Message;
+use crate::messages::Received;
+pub use crate::messages::{UrgentSkus, enqueue_urgent};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -69,9 +69,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: urgent
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none: urgent
 /// changes come from others (`enqueue_urgent`).
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "inventory-sync",
+    consumes: Some(QueueName::InventorySync),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 pub const OPERATION: &str = "inventory-sync";
 
@@ -103,36 +114,6 @@ const LEGACY_CHUNKS_PER_RUN: u32 = 4;
 
 /// SKUs evaluated per step of a run, between deadline checks.
 const RECHECK_BATCH: usize = 500;
-
-/// SKUs per urgent message.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the inventory-sync queue: SKUs whose salable quantity just changed (after an order
-/// or a cancellation), JSON `{"skus": [...]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UrgentSkus {
-    pub skus: Vec<Sku>,
-}
-
-/// Queues an urgent inventory sync of `skus` (order-create after placing an order,
-/// cancellation-sync after a cancellation).
-pub async fn enqueue_urgent(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let unique: BTreeSet<&Sku> = skus.iter().collect();
-    let unique: Vec<Sku> = unique.into_iter().cloned().collect();
-    let messages = unique
-        .chunks(SKUS_PER_MESSAGE)
-        .map(|chunk| {
-            serde_json::to_string(&UrgentSkus { skus: chunk.to_vec() })
-                .map(OutgoingMessage::new)
-                .map_err(|e| OpError::Invalid(format!("cannot encode urgent SKUs: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if !messages.is_empty() {
-        ch.queues.send_all(QueueName::InventorySync, messages).await?;
-    }
-    Ok(())
-}
 
 // ---------------------------------------------------------------- the plan (pure)
 
@@ -346,12 +327,16 @@ impl Snapshot {
 /// Handles one urgent message: the SKUs' quantities are checked now and changes sent as single
 /// calls while the budget allows. What the budget does not allow is left to the schedule, which
 /// finds the same SKUs through the orders that changed them.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let urgent: UrgentSkus = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("inventory-sync message {}: {e}", message.message_id)))?;
-    let skus: Vec<Sku> = urgent
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<UrgentSkus>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let skus: Vec<Sku> = message
+        .body
         .skus
-        .into_iter()
+        .iter()
+        .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -15,14 +15,19 @@
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
+//! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
+//! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
+//! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
 pub mod dashboard;
+pub mod declaration;
 mod feeds;
 pub mod health;
 pub mod inventory_sync;
 pub mod listing_match;
+pub mod messages;
 pub mod order_create;
 pub mod order_import;
 mod order_support;

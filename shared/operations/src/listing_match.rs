@@ -22,13 +22,14 @@ use domain::{
 };
 use ports::StoreCall;
 use ports::records::{listing_key, listing_status_pk};
-use ports::{Deadline, OutgoingMessage, Query, QueueName, Records, StoreError, Versioned};
-use serde::{Deserialize, Serialize};
+use ports::{Deadline, Query, QueueName, Records, StoreError, Versioned};
 use tracing::Instrument;
 use walmart_client::feeds::{ItemMatchEntry, item_match_feeds, max_items};
 
+use crate::declaration::Declaration;
 use crate::feeds::{self, ItemResult, Lease, STORE_CONCURRENCY, concurrently, running_out};
-use crate::registry::Message;
+use crate::messages::Received;
+pub use crate::messages::{MatchRequest, request_match};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -47,9 +48,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): listings to
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): listings to
 /// send are queued to itself.
 pub const SENDS_TO: &[QueueName] = &[QueueName::ListingMatch];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "listing-match",
+    consumes: Some(QueueName::ListingMatch),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 pub const OPERATION: &str = "listing-match";
 
@@ -59,40 +71,13 @@ pub const MIN_DRAFT_AGE: Duration = Duration::from_secs(60);
 /// A partial feed goes at most this often: 20 feeds an hour.
 pub const PARTIAL_FEED_PACE: Duration = Duration::from_secs(180);
 
-/// SKUs per message when a caller asks for many.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the listing-match queue: `{"skus": [...]}`, SKUs of failed listings to match
-/// again; `{}` or `{"skus": []}` only says drafts are waiting.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchRequest {
-    #[serde(default)]
-    pub skus: Vec<Sku>,
-}
-
-/// Queues a match request (SKUs to retry; none: "drafts are waiting").
-pub async fn request_match(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let encode = |skus: &[Sku]| {
-        serde_json::to_string(&MatchRequest { skus: skus.to_vec() })
-            .map(OutgoingMessage::new)
-            .map_err(|e| OpError::Invalid(format!("cannot encode a match request: {e}")))
-    };
-    let messages = if skus.is_empty() {
-        vec![encode(&[])?]
-    } else {
-        skus.chunks(SKUS_PER_MESSAGE)
-            .map(encode)
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    ch.queues.send_all(QueueName::ListingMatch, messages).await?;
-    Ok(())
-}
-
 /// Handles one message: resubmits the failed listings it names, then builds a feed if one is due.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request: MatchRequest = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("listing-match message {}: {e}", message.message_id)))?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<MatchRequest>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let request = &message.body;
     let mut report = RunReport::new(Operation::ListingMatch);
     for sku in &request.skus {
         resubmit(ch, sku, &mut report).await?;
@@ -411,7 +396,7 @@ async fn apply_results(
             let via = domain::SentVia::Feed {
                 feed_id: feed_id.clone(),
             };
-            crate::price_sync::record_price(ch, &result.entry.sku, price, via).await?;
+            feeds::record_price(ch, &result.entry.sku, price, via).await?;
         }
         Ok::<_, OpError>(moved_to)
     })

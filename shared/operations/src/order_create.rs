@@ -36,24 +36,25 @@
 //! 5xx, throttling) fail the message so SQS redelivers it.
 
 use domain::{
-    ChannelId, CommerceOrderLink, CreationState, LineNumber, Money, Operation, OrderRecord, OrderSummary,
-    OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
+    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
+    Operation, OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask,
+    Timestamp,
 };
 use ports::StoreCall;
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
 use ports::records::order_key;
-use ports::walmart::LineState;
-use ports::{ApiErrorKind, Deadline, OutgoingMessage, QueueName, Records, Versioned};
-use serde::{Deserialize, Serialize};
+use ports::{ApiErrorKind, Deadline, QueueName, Records, Versioned};
 use std::time::Duration;
 use tracing::Instrument;
 
 use crate::dashboard::{CommerceOrderIndex, load_order};
+use crate::declaration::Declaration;
+pub use crate::messages::CreateOrder;
+use crate::messages::{self, Received};
 use crate::order_support::{
-    Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
+    self, Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
 };
-use crate::registry::Message;
 use crate::{Channel, OpError, RunReport, cancellation_sync, shipment_sync};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -71,39 +72,24 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a created
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): a created
 /// order changes stock (urgent inventory update, `order_support::enqueue_urgent_inventory`); a
 /// request whose claim another invocation holds is sent again, delayed, instead of failing.
 pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync, QueueName::OrderCreate];
 
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "order-create",
+    consumes: Some(QueueName::OrderCreate),
+    scheduled: false,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
+
 /// Idempotency operation name of order creation.
 const CLAIM: &str = "order-create";
-
-/// The order-create queue's message: create the Commerce order of this purchase order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateOrder {
-    pub channel: ChannelId,
-    pub purchase_order_id: PurchaseOrderId,
-}
-
-impl CreateOrder {
-    pub fn new(ch: &Channel, purchase_order_id: PurchaseOrderId) -> Self {
-        Self {
-            channel: ch.settings.id.clone(),
-            purchase_order_id,
-        }
-    }
-
-    pub fn message(&self) -> Result<OutgoingMessage, OpError> {
-        serde_json::to_string(self)
-            .map(OutgoingMessage::new)
-            .map_err(|e| OpError::Invalid(format!("create-order message not serialised: {e}")))
-    }
-
-    pub fn parse(body: &str) -> Result<Self, OpError> {
-        serde_json::from_str(body).map_err(|e| OpError::Invalid(format!("not a create-order message: {e}")))
-    }
-}
 
 /// What one creation attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +116,12 @@ const MAX_DEFER: Duration = Duration::from_secs(900);
 const MIN_DEFER: Duration = Duration::from_secs(30);
 
 /// The SQS handler: one message, one purchase order.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request = CreateOrder::parse(&message.body)?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<CreateOrder>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let request = message.body.clone();
     if request.channel != ch.settings.id {
         return Err(OpError::Invalid(format!(
             "message for channel {} reached channel {}",
@@ -185,9 +175,7 @@ fn cancellation_pending(record: &OrderRecord) -> bool {
 /// holder costs none of its receives, so it never reaches the dead-letter queue for that.
 async fn defer(ch: &Channel, po: &PurchaseOrderId, until: Timestamp) -> Result<(), OpError> {
     let delay = until.since(ch.clock.now()).clamp(MIN_DEFER, MAX_DEFER);
-    let message = CreateOrder::new(ch, po.clone()).message()?.delayed(delay);
-    ch.queues.send(QueueName::OrderCreate, message).await?;
-    Ok(())
+    messages::send_delayed(ch, &CreateOrder::new(ch, po.clone()), delay).await
 }
 
 /// Creates the Commerce order of `po` if it does not exist, then finishes what follows creation.
@@ -599,7 +587,7 @@ async fn finish(
     placed_now: bool,
     deadline: &Deadline,
 ) -> Result<(), OpError> {
-    let record = acknowledge_once(ch, po, !placed_now, deadline).await?;
+    let record = order_support::acknowledge_once(ch, po, !placed_now, deadline).await?;
     if cancellation_pending(&record)
         && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await
     {
@@ -607,81 +595,6 @@ async fn finish(
         tracing::warn!(error = %e, "Walmart cancellation not yet reflected in Commerce");
     }
     Ok(())
-}
-
-/// Acknowledges the order on Walmart if it is not yet. Walmart accepts repeated acknowledgements,
-/// so no claim is needed; a refused one is recorded on the order.
-pub async fn acknowledge(
-    ch: &Channel,
-    po: &PurchaseOrderId,
-    deadline: &Deadline,
-) -> Result<OrderRecord, OpError> {
-    acknowledge_once(ch, po, false, deadline).await
-}
-
-/// As [`acknowledge`]; with `read_first` (an earlier invocation may have acknowledged and died
-/// before recording it), Walmart's order is read first and an order with no unit left in `Created`
-/// is recorded as acknowledged without acknowledging it again.
-async fn acknowledge_once(
-    ch: &Channel,
-    po: &PurchaseOrderId,
-    read_first: bool,
-    deadline: &Deadline,
-) -> Result<OrderRecord, OpError> {
-    let key = order_key(&ch.settings.id, po);
-    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?
-        .record;
-    if record.acknowledged_at().is_some() || record.summary() == OrderSummary::Canceled {
-        return Ok(record);
-    }
-    let already = read_first
-        && match ch.walmart.get_order(po, deadline).await {
-            // Nothing left to acknowledge and something acknowledged (an order Walmart cancelled
-            // whole is acknowledged as before, and Walmart's answer recorded).
-            Ok(order) => {
-                let lines = &order.order.lines;
-                let past = [LineState::Acknowledged, LineState::Shipped, LineState::Delivered];
-                lines
-                    .iter()
-                    .all(|l| order.quantity_in(l.number, LineState::Created) == 0)
-                    && lines
-                        .iter()
-                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, s.clone()) > 0))
-            }
-            // Acknowledging again is harmless; reading was only to spare it.
-            Err(_) => false,
-        };
-    let outcome = if already {
-        Ok(())
-    } else {
-        ch.walmart.acknowledge(po, deadline).await.map(|_| ())
-    };
-    let now = ch.clock.now();
-    let refused = match &outcome {
-        Ok(_) => None,
-        Err(e) if caused_by_request(e) => Some(format!("Walmart refused the acknowledgement: {e}")),
-        Err(e) => return Err(e.clone().into()),
-    };
-    let updated = ch
-        .store
-        .update::<OrderRecord, OpError, _>(&key, |r| {
-            match &refused {
-                None => {
-                    if r.acknowledged_at().is_some() {
-                        return Ok(false);
-                    }
-                    r.acknowledged(now)?;
-                    r.sync_recovered(&SyncTask::Acknowledge, now);
-                }
-                Some(reason) => r.sync_failed(SyncTask::Acknowledge, reason.clone(), now),
-            }
-            Ok(true)
-        })
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
-    Ok(updated)
 }
 
 /// The merchant fixed the cause of a failed creation: try again from zero attempts, now.
@@ -694,18 +607,13 @@ pub async fn redrive(ch: &Channel, po: &PurchaseOrderId) -> Result<(), OpError> 
         })
         .await?
         .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?;
-    ch.queues
-        .send(
-            QueueName::OrderCreate,
-            CreateOrder::new(ch, po.clone()).message()?,
-        )
-        .await?;
-    Ok(())
+    messages::send_all(ch, &[CreateOrder::new(ch, po.clone())]).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::ChannelId;
 
     #[test]
     fn messages_round_trip_and_bad_bodies_are_invalid() {

@@ -28,7 +28,8 @@ use ports::{Deadline, OutgoingMessage, QueueName, Records};
 use tracing::Instrument;
 
 use crate::dashboard::{all_orders_in, load_order};
-use crate::order_create::CreateOrder;
+use crate::declaration::Declaration;
+use crate::messages::CreateOrder;
 use crate::order_support::{
     StreamWindow, caused_by_request, note_unknown_values, report_skipped, worth_retrying,
 };
@@ -40,9 +41,20 @@ use crate::{Channel, OpError, RunReport};
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): each new order
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): each new order
 /// goes to order-create.
 pub const SENDS_TO: &[QueueName] = &[QueueName::OrderCreate];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "order-import",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Pending orders untouched this long are queued again (a lost or dead-lettered message).
 /// Shorter than the documented creation delay, so a lost message still makes the delay.

@@ -1,16 +1,18 @@
 //! Plumbing the order operations share: idempotency leases, stream cursors with an overlap window,
-//! saving two records in one transaction, and the urgent inventory message.
+//! saving two records in one transaction, the urgent inventory message, and the order's
+//! acknowledgement on Walmart (order-create after placing it, shipment-sync before shipping it).
 
 use std::time::Duration;
 
-use domain::{OrderRecord, Stream, SyncCursor, SyncTask, Timestamp};
-use ports::records::load_cursor;
-use ports::walmart::{SkippedRecord, WalmartOrder};
+use domain::{OrderRecord, OrderSummary, PurchaseOrderId, Stream, SyncCursor, SyncTask, Timestamp};
+use ports::records::{load_cursor, order_key};
+use ports::walmart::{LineState, SkippedRecord, WalmartOrder};
 use ports::{
     ApiError, ApiErrorKind, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, Item, Record,
     Records, StoreError, Versioned, Write,
 };
 
+use crate::dashboard::load_order;
 use crate::{Channel, OpError, RunReport};
 
 /// No Lambda runs longer than 15 minutes, so no claim needs a longer lease; tests and tools with
@@ -272,7 +274,7 @@ pub(crate) async fn enqueue_urgent_inventory<'a>(
     if skus.is_empty() {
         return;
     }
-    if let Err(e) = crate::inventory_sync::enqueue_urgent(ch, &skus).await {
+    if let Err(e) = crate::messages::enqueue_urgent(ch, &skus).await {
         tracing::warn!(error = %e, "urgent inventory update not queued; reconciliation will send it");
     }
 }
@@ -324,6 +326,81 @@ pub(crate) fn note_unknown_values(
         }
     }
     true
+}
+
+/// Acknowledges the order on Walmart if it is not yet. Walmart accepts repeated acknowledgements,
+/// so no claim is needed; a refused one is recorded on the order.
+pub(crate) async fn acknowledge(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<OrderRecord, OpError> {
+    acknowledge_once(ch, po, false, deadline).await
+}
+
+/// As [`acknowledge`]; with `read_first` (an earlier invocation may have acknowledged and died
+/// before recording it), Walmart's order is read first and an order with no unit left in `Created`
+/// is recorded as acknowledged without acknowledging it again.
+pub(crate) async fn acknowledge_once(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    read_first: bool,
+    deadline: &Deadline,
+) -> Result<OrderRecord, OpError> {
+    let key = order_key(&ch.settings.id, po);
+    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?
+        .record;
+    if record.acknowledged_at().is_some() || record.summary() == OrderSummary::Canceled {
+        return Ok(record);
+    }
+    let already = read_first
+        && match ch.walmart.get_order(po, deadline).await {
+            // Nothing left to acknowledge and something acknowledged (an order Walmart cancelled
+            // whole is acknowledged as before, and Walmart's answer recorded).
+            Ok(order) => {
+                let lines = &order.order.lines;
+                let past = [LineState::Acknowledged, LineState::Shipped, LineState::Delivered];
+                lines
+                    .iter()
+                    .all(|l| order.quantity_in(l.number, LineState::Created) == 0)
+                    && lines
+                        .iter()
+                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, s.clone()) > 0))
+            }
+            // Acknowledging again is harmless; reading was only to spare it.
+            Err(_) => false,
+        };
+    let outcome = if already {
+        Ok(())
+    } else {
+        ch.walmart.acknowledge(po, deadline).await.map(|_| ())
+    };
+    let now = ch.clock.now();
+    let refused = match &outcome {
+        Ok(_) => None,
+        Err(e) if caused_by_request(e) => Some(format!("Walmart refused the acknowledgement: {e}")),
+        Err(e) => return Err(e.clone().into()),
+    };
+    let updated = ch
+        .store
+        .update::<OrderRecord, OpError, _>(&key, |r| {
+            match &refused {
+                None => {
+                    if r.acknowledged_at().is_some() {
+                        return Ok(false);
+                    }
+                    r.acknowledged(now)?;
+                    r.sync_recovered(&SyncTask::Acknowledge, now);
+                }
+                Some(reason) => r.sync_failed(SyncTask::Acknowledge, reason.clone(), now),
+            }
+            Ok(true)
+        })
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+    Ok(updated)
 }
 
 #[cfg(test)]

@@ -29,18 +29,17 @@ use ports::StoreCall;
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
 use ports::records::{listing_key, listing_status_pk, offer_key, offer_price_due_pk};
-use ports::{
-    Deadline, OutgoingMessage, PageRequest, Query, QueueName, Records, SortRange, StoreError, Versioned,
-};
-use serde::{Deserialize, Serialize};
+use ports::{Deadline, PageRequest, Query, QueueName, Records, SortRange, StoreError, Versioned};
 use tracing::Instrument;
 use walmart_client::feeds::{PriceEntry, price_feeds};
 
+use crate::declaration::Declaration;
 use crate::feeds::{
     self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
     cursor_since, running_out,
 };
-use crate::registry::Message;
+use crate::messages::Received;
+pub use crate::messages::{PriceSkus, enqueue_prices as enqueue};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -57,9 +56,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: the
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none: the
 /// queue is fed by others (`enqueue`).
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "price-sync",
+    consumes: Some(QueueName::PriceSync),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 pub const OPERATION: &str = "price-sync";
 
@@ -72,41 +82,6 @@ const PAGE_SIZE: u32 = 300;
 /// Most single `PUT /v3/price` calls one run sends: Walmart allows 100 an hour, and runs come every
 /// two minutes; more changes than this go in a feed.
 pub const MAX_SINGLES_PER_RUN: u32 = 20;
-
-/// SKUs per message.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the price-sync queue: SKUs to price now, JSON `{"skus": [...]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriceSkus {
-    pub skus: Vec<Sku>,
-}
-
-/// Queues SKUs to be priced now.
-pub async fn enqueue(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let messages = skus
-        .chunks(SKUS_PER_MESSAGE)
-        .map(|chunk| {
-            serde_json::to_string(&PriceSkus { skus: chunk.to_vec() })
-                .map(OutgoingMessage::new)
-                .map_err(|e| OpError::Invalid(format!("cannot encode price SKUs: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    ch.queues.send_all(QueueName::PriceSync, messages).await?;
-    Ok(())
-}
-
-/// Records a price Walmart was given outside price-sync (the match feed of a new listing).
-pub async fn record_price(ch: &Channel, sku: &Sku, price: Money, via: SentVia) -> Result<(), OpError> {
-    let now = ch.clock.now();
-    feeds::update_offer(ch, sku, |offer| {
-        offer.price_sent(price, via.clone(), now);
-        true
-    })
-    .await?;
-    Ok(())
-}
 
 // ---------------------------------------------------------------- the plan (pure)
 
@@ -273,13 +248,20 @@ impl Found {
 // ---------------------------------------------------------------- runs
 
 /// Prices the message's SKUs now. Changes no budget allows fail the message, which comes back later.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request: PriceSkus = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("price-sync message {}: {e}", message.message_id)))?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<PriceSkus>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
     let mut report = RunReport::new(Operation::PriceSync);
     let mut found = Found::for_store(ch, deadline).await?;
     found
-        .evaluate_skus(ch, request.skus.into_iter().collect(), deadline, &mut report)
+        .evaluate_skus(
+            ch,
+            message.body.skus.iter().cloned().collect(),
+            deadline,
+            &mut report,
+        )
         .await?;
     let deferred = send(ch, found, deadline, &mut report).await?;
     tracing::info!(message_id = %message.message_id, counts = ?report.counts, "price message handled");

@@ -37,6 +37,7 @@ use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::dashboard::{load_order, purchase_order_of, return_key};
+use crate::declaration::Declaration;
 use crate::order_support::{
     Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, report_skipped,
     save_both, worth_retrying,
@@ -59,8 +60,19 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none.
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "returns-sync",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Walmart's return creation times can lag; returns are few, so a generous overlap is cheap.
 const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);

@@ -37,11 +37,12 @@ use tracing::Instrument;
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
 use crate::dashboard::{load_order, purchase_order_of};
+use crate::declaration::Declaration;
 use crate::order_support::{
     Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, save_both,
     worth_retrying,
 };
-use crate::{Channel, OpError, RunReport, order_create};
+use crate::{Channel, OpError, RunReport, order_support};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): shipment and order records, the
@@ -59,8 +60,19 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none.
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "shipment-sync",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
 const OVERLAP: Duration = Duration::from_secs(10 * 60);
@@ -441,7 +453,7 @@ async fn sync_claimed(
     if !record.record.delivery.is_sent() {
         if order.record.acknowledged_at().is_none() {
             // Walmart ships only acknowledged units.
-            order_create::acknowledge(ch, po, deadline).await?;
+            order_support::acknowledge(ch, po, deadline).await?;
         }
         let already_on_walmart = !fresh && walmart_shows(ch, po, &record.record, deadline).await?;
         if !already_on_walmart {

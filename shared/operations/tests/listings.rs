@@ -395,16 +395,15 @@ async fn malformed_messages_are_refused_and_asking_again_for_a_healthy_listing_i
         body: r#"{"skus": 5}"#.into(),
         receive_count: 1,
     };
-    let err = listing_match::handle_message(&f.channel, &message, &deadline())
-        .await
-        .unwrap_err();
+    // Malformed bodies never reach a handler: decoding them is a per-message invalid input.
+    let err = message.decode::<listing_match::MatchRequest>().unwrap_err();
     assert!(matches!(err, operations::OpError::Invalid(_)), "{err}");
     let bad_import = operations::registry::Message {
         body: r#"{"kind": "everything"}"#.into(),
         ..message
     };
     assert!(matches!(
-        catalog_import::handle_message(&f.channel, &bad_import, &deadline()).await,
+        bad_import.decode::<catalog_import::ImportRequest>(),
         Err(operations::OpError::Invalid(_))
     ));
     // Resubmitting a listing that is not in Error is reported, not an error.

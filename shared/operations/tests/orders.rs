@@ -451,7 +451,12 @@ async fn deliver_concurrently(ch: &Arc<Channel>, po: &PurchaseOrderId, n: usize)
                 receive_count: 1,
             };
             tokio::spawn(async move {
-                order_create::handle_message(&ch, &message, &Deadline::after(Duration::from_secs(30))).await
+                order_create::handle_message(
+                    &ch,
+                    &message.decode()?,
+                    &Deadline::after(Duration::from_secs(30)),
+                )
+                .await
             })
         })
         .collect();
