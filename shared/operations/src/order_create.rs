@@ -36,9 +36,8 @@
 //! 5xx, throttling) fail the message so SQS redelivers it.
 
 use domain::{
-    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money,
-    Operation, OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask,
-    Timestamp,
+    CommerceOrderLink, CreationState, LineNumber, Money, Operation, OrderRecord, OrderTotals, PurchaseOrder,
+    PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::StoreCall;
 use ports::commerce::model::Order;

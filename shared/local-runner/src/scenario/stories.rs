@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use commerce_client::wire::{CreditMemo, Order as CommerceOrder, Rma, Shipment};
 use commerce_sandbox::{RefundRequest, ShipLine, TrackInput};
 use domain::Timestamp;
-use commerce_client::wire::{CreditMemo, Order as CommerceOrder, Rma, Shipment};
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
 use walmart_sandbox::{BuyerCancellation, LineQuantitySpec, NewReturn};
