@@ -34,16 +34,19 @@ use ports::commerce::OrderFilter;
 use ports::commerce::model::{Order, OrderState, StatusHistory};
 use ports::records::{order_key, order_pk};
 use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
-use ports::{Deadline, PageRequest, Query, Records, SortRange};
+use ports::{Deadline, Query, Records, SortRange};
 use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::load_order;
 use crate::declaration::Declaration;
 use crate::order_support::{
-    Claimed, Lease, StreamWindow, caused_by_request, claim, claim_lost, enqueue_urgent_inventory,
-    note_unknown_values, report_skipped, unknown_values_change, worth_retrying,
+    StreamWindow, caused_by_request, enqueue_urgent_inventory, note_unknown_values, report_skipped,
+    unknown_values_change, worth_retrying,
 };
+use crate::scan::{Seen, StreamScan, scan};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -110,7 +113,6 @@ async fn commerce_to_walmart(
     deadline: &Deadline,
     report: &mut RunReport,
 ) -> Result<(), OpError> {
-    let mut window = StreamWindow::open(ch, Stream::CommerceOrders, COMMERCE_OVERLAP).await?;
     let filter = OrderFilter {
         states: STATES_WITH_CANCELLATIONS
             .iter()
@@ -118,58 +120,39 @@ async fn commerce_to_walmart(
             .collect(),
         statuses: Vec::new(),
     };
-    let mut request = PageRequest::first(PAGE_SIZE);
-    loop {
-        let page = match ch
-            .commerce
-            .orders_page(window.from, &filter, request, deadline)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Commerce orders not read: {e}"));
-                window.hold(None);
-                window.close(ch).await?;
-                return Err(e.into());
-            }
-        };
-        for order in &page.items {
-            let updated = order.updated_at;
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(updated.or(Some(window.from)));
-                return window.close(ch).await;
-            }
+    let orders = StreamScan {
+        stream: Stream::CommerceOrders,
+        overlap: COMMERCE_OVERLAP,
+        page_size: PAGE_SIZE,
+        what: "orders",
+    };
+    scan(
+        ch,
+        orders,
+        deadline,
+        report,
+        |from, request| ch.commerce.orders_page(from, &filter, request, deadline),
+        |order: &Order| order.updated_at,
+        |order| async move {
             let Some(po) = order.po_number().and_then(|p| PurchaseOrderId::new(p).ok()) else {
-                continue;
+                return Seen::nothing();
             };
             let span = tracing::info_span!("cancel_on_walmart", purchase_order = %po);
-            match cancel_on_walmart(ch, &po, order, deadline).instrument(span).await {
-                Ok(ToWalmart::Cancelled(units)) => report.add("units_cancelled_on_walmart", units),
-                Ok(ToWalmart::Nothing) => {}
-                Ok(ToWalmart::NotChannel) => report.add("orders_not_in_channel", 1),
-                Ok(ToWalmart::Busy) => {
-                    report.add("busy", 1);
-                    window.hold(updated.or(Some(window.from)));
-                }
-                Ok(ToWalmart::Refused(reason)) => {
-                    report.add("cancellations_refused", 1);
-                    report.problem(format!("purchase order {po}: {reason}"));
-                }
-                Err(e) => {
-                    report.problem(format!("purchase order {po}: {e}"));
-                    if worth_retrying(&e) {
-                        window.hold(updated.or(Some(window.from)));
-                    }
-                }
+            match cancel_on_walmart(ch, &po, &order, deadline)
+                .instrument(span)
+                .await
+            {
+                Ok(ToWalmart::Cancelled(units)) => Seen::count(Counter::UnitsCancelledOnWalmart, units),
+                Ok(ToWalmart::Nothing) => Seen::nothing(),
+                Ok(ToWalmart::NotChannel) => Seen::count(Counter::OrdersNotInChannel, 1),
+                Ok(ToWalmart::Busy) => Seen::count(Counter::Busy, 1).held(),
+                Ok(ToWalmart::Refused(reason)) => Seen::count(Counter::CancellationsRefused, 1)
+                    .problem(format!("purchase order {po}: {reason}")),
+                Err(e) => Seen::failed(format_args!("purchase order {po}"), &e),
             }
-        }
-        if !page.has_more(request) {
-            break;
-        }
-        request = request.next();
-    }
-    window.close(ch).await
+        },
+    )
+    .await
 }
 
 enum ToWalmart {
@@ -242,19 +225,19 @@ async fn cancel_on_walmart(
     if cancelled_in_commerce_only(&record.record, &order.items).is_empty() {
         return Ok(ToWalmart::Nothing);
     }
-    let lease = match claim(ch, "cancel-on-walmart", po.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } | Claimed::Completed => return Ok(ToWalmart::Busy),
-    };
-    match cancel_claimed(ch, &lease, po, order, deadline).await {
-        Ok(outcome) => {
-            lease.release(ch).await?;
-            Ok(outcome)
-        }
-        // The lease ran out and another invocation took the work: it sends, not us.
-        Err(e) if claim_lost(&e) => Ok(ToWalmart::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let sent = with_claim(
+        ch,
+        ClaimKind::CancelOnWalmart,
+        po.as_str(),
+        deadline,
+        |lease| async move {
+            cancel_claimed(ch, &lease, po, order, deadline)
+                .await
+                .map(AfterWork::Release)
+        },
+    )
+    .await?;
+    Ok(sent.or(ToWalmart::Busy, ToWalmart::Busy))
 }
 
 async fn cancel_claimed(
@@ -314,8 +297,7 @@ async fn cancel_claimed(
                 let open = r.line(lq.line).map_or(0, |l| l.open());
                 let n = lq.quantity.min(open);
                 if n > 0 {
-                    r.cancel(lq.line, n, now)
-                        .map_err(|e| OpError::Invalid(e.to_string()))?;
+                    r.cancel(lq.line, n, now)?;
                     changed = true;
                 }
             }
@@ -454,19 +436,21 @@ async fn walmart_to_commerce(
                         requested,
                         reflection,
                     }) => {
-                        report.add("units_cancelled_on_walmart_side", u64::from(recorded));
-                        report.add("cancellation_requests_recorded", u64::from(requested));
+                        report.add(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded));
+                        report.add(Counter::CancellationRequestsRecorded, u64::from(requested));
                         match reflection {
                             Reflection::Nothing => {}
-                            Reflection::CommerceOrderCancelled => report.add("commerce_orders_cancelled", 1),
-                            Reflection::Commented => report.add("partial_cancellations_commented", 1),
-                            Reflection::RequestNoted => report.add("cancellation_requests_noted", 1),
+                            Reflection::CommerceOrderCancelled => {
+                                report.add(Counter::CommerceOrdersCancelled, 1)
+                            }
+                            Reflection::Commented => report.add(Counter::PartialCancellationsCommented, 1),
+                            Reflection::RequestNoted => report.add(Counter::CancellationRequestsNoted, 1),
                             Reflection::CannotCancel(reason) => {
-                                report.add("commerce_cancellations_refused", 1);
+                                report.add(Counter::CommerceCancellationsRefused, 1);
                                 report.problem(format!("purchase order {po}: {reason}"));
                             }
                             Reflection::Busy => {
-                                report.add("busy", 1);
+                                report.add(Counter::Busy, 1);
                                 window.hold(None);
                             }
                         }
@@ -568,8 +552,7 @@ async fn walmart_cancellations(
             .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
                 lines = cancelled_on_walmart_only(r, on_walmart);
                 for lq in &lines {
-                    r.cancelled_on_walmart(lq.line, lq.quantity, now)
-                        .map_err(|e| OpError::Invalid(e.to_string()))?;
+                    r.cancelled_on_walmart(lq.line, lq.quantity, now)?;
                 }
                 Ok(!lines.is_empty())
             })
@@ -642,27 +625,23 @@ pub async fn reflect_in_commerce(
     if !pending || record.record.commerce_link().is_none() {
         return Ok(Reflection::Nothing);
     }
-    let lease = match claim(ch, "cancel-in-commerce", po.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } | Claimed::Completed => return Ok(Reflection::Busy),
-    };
-    let reflected = match note_cancel_request(ch, &lease, po, deadline).await {
-        Ok(noted) => reflect_claimed(ch, &lease, po, deadline)
-            .await
-            .map(|reflection| match reflection {
-                Reflection::Nothing if noted => Reflection::RequestNoted,
-                other => other,
-            }),
-        Err(e) => Err(e),
-    };
-    match reflected {
-        Ok(reflection) => {
-            lease.release(ch).await?;
-            Ok(reflection)
-        }
-        Err(e) if claim_lost(&e) => Ok(Reflection::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let reflected = with_claim(
+        ch,
+        ClaimKind::CancelInCommerce,
+        po.as_str(),
+        deadline,
+        |lease| async move {
+            let noted = note_cancel_request(ch, &lease, po, deadline).await?;
+            Ok(AfterWork::Release(
+                match reflect_claimed(ch, &lease, po, deadline).await? {
+                    Reflection::Nothing if noted => Reflection::RequestNoted,
+                    other => other,
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok(reflected.or(Reflection::Busy, Reflection::Busy))
 }
 
 /// The comment on the Commerce order for a customer's request to cancel on Walmart, once (an

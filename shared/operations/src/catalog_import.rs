@@ -23,6 +23,7 @@ use ports::commerce::model::Product;
 use ports::records::listing_key;
 use ports::{Deadline, PageRequest, QueueName, Records, StoreError, Versioned};
 
+use crate::Counter;
 use crate::declaration::Declaration;
 use crate::feeds::{self, STORE_CONCURRENCY, concurrently, running_out};
 use crate::messages::{self, Received};
@@ -138,7 +139,7 @@ async fn import_query(
     let query = selected(ch, since);
     let first = PageRequest::first(PAGE_SIZE);
     let page = ch.commerce.products_page(&query, first, deadline).await?;
-    report.add("products_matching", page.total_count);
+    report.add(Counter::ProductsMatching, page.total_count);
     if page.total_count == 0 {
         return Ok(None);
     }
@@ -159,7 +160,7 @@ async fn import_query(
             })
             .collect();
         // Fanned out before the last page is read: whatever happens next, every page is queued.
-        report.add("pages_fanned_out", messages.len() as u64);
+        report.add(Counter::PagesFannedOut, messages.len() as u64);
         messages::send_all(ch, &messages).await?;
         if running_out(deadline) {
             messages::send_all(
@@ -171,7 +172,7 @@ async fn import_query(
                 }],
             )
             .await?;
-            report.add("pages_fanned_out", 1);
+            report.add(Counter::PagesFannedOut, 1);
         } else {
             let tail = ch.commerce.products_page(&query, last, deadline).await?;
             newest = newest.max(newest_change(&tail.items));
@@ -187,7 +188,7 @@ fn newest_change(products: &[Product]) -> Option<Timestamp> {
 
 /// Tells listing-match that drafts are waiting (one small message; it batches them into feeds).
 async fn nudge_matching(ch: &Channel, report: &RunReport) -> Result<(), OpError> {
-    if report.count("drafts") > 0 {
+    if report.count(Counter::Drafts) > 0 {
         messages::request_match(ch, &[]).await?;
     }
     Ok(())
@@ -220,23 +221,23 @@ pub async fn import_products(
         match existing? {
             None => {
                 let listing = Listing::import(ch.settings.id.clone(), sku, snapshot, now);
-                report.add("listings_created", 1);
+                report.add(Counter::ListingsCreated, 1);
                 count_status(&listing, report);
                 created.push(listing);
             }
             Some(mut current) if current.record.product != snapshot => {
                 let before = current.record.status();
                 let resend = current.record.product_changed(snapshot, now);
-                report.add("listings_updated", 1);
+                report.add(Counter::ListingsUpdated, 1);
                 if resend {
-                    report.add("drafts", 1);
+                    report.add(Counter::Drafts, 1);
                 }
                 if current.record.status() == ListingStatus::Error && before != ListingStatus::Error {
-                    report.add("listing_errors", 1);
+                    report.add(Counter::ListingErrors, 1);
                 }
                 changed.push(current);
             }
-            Some(_) => report.add("unchanged", 1),
+            Some(_) => report.add(Counter::Unchanged, 1),
         }
     }
     for batch in created.chunks(WRITE_BATCH) {
@@ -254,9 +255,9 @@ pub async fn import_products(
 
 fn count_status(listing: &Listing, report: &mut RunReport) {
     match listing.status() {
-        ListingStatus::Draft => report.add("drafts", 1),
+        ListingStatus::Draft => report.add(Counter::Drafts, 1),
         ListingStatus::Error => {
-            report.add("listing_errors", 1);
+            report.add(Counter::ListingErrors, 1);
             if let Some(issue) = listing.issues.first() {
                 tracing::info!(sku = %listing.sku, code = %issue.code, "listing imported with an error");
             }
@@ -308,7 +309,7 @@ async fn simple_products(
             };
             match ch.commerce.configurable_children(&parent, deadline).await {
                 Ok(children) => {
-                    report.add("configurable_parents", 1);
+                    report.add(Counter::ConfigurableParents, 1);
                     simples.extend(children);
                 }
                 Err(e) if e.is_retryable() => return Err(e.into()),
@@ -324,7 +325,7 @@ async fn simple_products(
     for product in simples {
         let in_website = product.in_website(website);
         if !in_website {
-            report.add("not_in_website", 1);
+            report.add(Counter::NotInWebsite, 1);
             continue;
         }
         match Sku::new(product.sku.as_str()) {

@@ -45,6 +45,7 @@ use ports::{
 use tracing::Instrument;
 use walmart_client::feeds::{InventoryEntry, inventory_feeds};
 
+use crate::Counter;
 use crate::declaration::Declaration;
 use crate::feeds::{
     self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
@@ -317,7 +318,7 @@ impl Snapshot {
             }
             self.chunks.insert(chunk.record.chunk, chunk);
         }
-        report.add("snapshot_chunks_written", dirty.len() as u64);
+        report.add(Counter::SnapshotChunksWritten, dirty.len() as u64);
         Ok(())
     }
 }
@@ -350,8 +351,8 @@ pub async fn handle_message(
                 offers.insert(sku, offer);
                 changes.push(change);
             }
-            Ok(Evaluation::Unchanged) => report.add("unchanged", 1),
-            Ok(Evaluation::NotLive) => report.add("not_live", 1),
+            Ok(Evaluation::Unchanged) => report.add(Counter::Unchanged, 1),
+            Ok(Evaluation::NotLive) => report.add(Counter::NotLive, 1),
             // Nothing is sent when the store is misconfigured: its answers say nothing of stock.
             Err(e) if e.is_retryable() || e.configuration_problem().is_some() => return Err(e),
             Err(e) => report.problem(format!("{sku}: {e}")),
@@ -362,7 +363,7 @@ pub async fn handle_message(
         .available(ch.clock.now())
         .min(MAX_SINGLES_PER_RUN);
     let plan = plan(changes, available, false);
-    report.add("deferred", plan.deferred.len() as u64);
+    report.add(Counter::Deferred, plan.deferred.len() as u64);
     send_singles(ch, plan.singles, &mut offers, None, deadline, &mut report).await?;
     tracing::info!(message_id = %message.message_id, counts = ?report.counts, "urgent inventory handled");
     Ok(())
@@ -408,7 +409,7 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     }
     reconcile(ch, &mut snapshot, &in_flight, deadline, report).await?;
     process_rechecks(ch, &mut snapshot, &urgent, deadline, report).await?;
-    report.add("tracked", snapshot.tracked().len() as u64);
+    report.add(Counter::Tracked, snapshot.tracked().len() as u64);
     snapshot.save(ch, report).await?;
     // Cursors move only once what they found is saved as marks in the snapshot.
     if let Some(seen) = listings_seen {
@@ -438,7 +439,7 @@ async fn track_new_listings(
             for listing in page {
                 newest = newest.max(Some(listing.record.status_changed_at));
                 if snapshot.track(&listing.record.sku) {
-                    report.add("listings_followed", 1);
+                    report.add(Counter::ListingsFollowed, 1);
                 }
             }
             match next {
@@ -472,7 +473,7 @@ async fn order_activity(
             return Ok((urgent, Some(from).filter(|f| *f > since)));
         }
         let page = ch.commerce.orders_page(from, &filter, request, deadline).await?;
-        report.add("orders_read", page.items.len() as u64);
+        report.add(Counter::OrdersRead, page.items.len() as u64);
         let page_newest = page.items.iter().filter_map(|o| o.updated_at).max();
         for order in &page.items {
             for item in &order.items {
@@ -486,7 +487,7 @@ async fn order_activity(
         }
         newest = newest.max(page_newest);
         if !page.has_more(request) {
-            report.add("order_skus", urgent.len() as u64);
+            report.add(Counter::OrderSkus, urgent.len() as u64);
             return Ok((urgent, newest));
         }
         match page_newest {
@@ -561,7 +562,7 @@ async fn scan_sources(
             }
         }
     }
-    report.add("source_pages", read);
+    report.add(Counter::SourcePages, read);
     let mut changed = 0;
     for sku in snapshot.tracked() {
         let fingerprint = by_sku
@@ -571,7 +572,7 @@ async fn scan_sources(
             changed += 1;
         }
     }
-    report.add("source_changes", changed);
+    report.add(Counter::SourceChanges, changed);
     Ok(())
 }
 
@@ -672,15 +673,15 @@ async fn process_rechecks(
             break;
         }
         for (sku, evaluation) in evaluate_all(ch, batch.to_vec(), deadline).await {
-            report.add("rechecked", 1);
+            report.add(Counter::Rechecked, 1);
             match evaluation {
                 Ok(Evaluation::NotLive) => {
                     snapshot.untrack(&sku);
-                    report.add("not_live", 1);
+                    report.add(Counter::NotLive, 1);
                 }
                 Ok(Evaluation::Unchanged) => {
                     snapshot.rechecked(&sku);
-                    report.add("unchanged", 1);
+                    report.add(Counter::Unchanged, 1);
                 }
                 Ok(Evaluation::Changed(changed)) => {
                     let (change, offer) = *changed;
@@ -710,7 +711,7 @@ async fn process_rechecks(
         .available(now)
         > 0;
     let plan = plan(changes, singles, feed_allowed);
-    report.add("deferred", plan.deferred.len() as u64);
+    report.add(Counter::Deferred, plan.deferred.len() as u64);
     send_singles(
         ch,
         plan.singles,
@@ -742,7 +743,7 @@ async fn send_singles(
     for (i, change) in singles.into_iter().enumerate() {
         match offers.remove(&change.sku) {
             Some(offer) if i < granted => work.push((change, offer)),
-            _ => report.add("deferred", 1),
+            _ => report.add(Counter::Deferred, 1),
         }
     }
     let outcomes = concurrently(work, COMMERCE_CONCURRENCY, |(change, offer)| async move {
@@ -760,7 +761,7 @@ async fn send_singles(
                     s.rechecked(&change.sku);
                 }
             }
-            SingleSend::Raced => report.add("raced", 1),
+            SingleSend::Raced => report.add(Counter::Raced, 1),
             SingleSend::Failed { retry, problem } => {
                 if !retry && let Some(s) = snapshot.as_deref_mut() {
                     s.rechecked(&change.sku);
@@ -769,7 +770,7 @@ async fn send_singles(
             }
         }
     }
-    report.add("quantities_sent_single", sent);
+    report.add(Counter::QuantitiesSentSingle, sent);
     Ok(sent)
 }
 
@@ -815,12 +816,15 @@ async fn send_feed(
             quantity: c.quantity,
         })
         .collect();
-    let files = inventory_feeds(&entries).map_err(|e| OpError::Invalid(format!("inventory feed: {e}")))?;
+    let files = inventory_feeds(&entries).map_err(|source| OpError::Feed {
+        what: "inventory",
+        source,
+    })?;
     let mut changes = changes.into_iter();
     for file in files {
         let batch: Vec<QuantityChange> = changes.by_ref().take(file.skus.len()).collect();
         if running_out(deadline) || feeds::reserve(ch, BudgetedCall::InventoryFeed, 1).await? == 0 {
-            report.add("deferred", batch.len() as u64);
+            report.add(Counter::Deferred, batch.len() as u64);
             continue;
         }
         let items = batch
@@ -828,8 +832,8 @@ async fn send_feed(
             .map(|c| FeedEntry::new(c.sku.clone(), FeedValue::Quantity { quantity: c.quantity }))
             .collect();
         let feed_id = feeds::submit(ch, FeedKind::Inventory, &file.payload, items, deadline).await?;
-        report.add("inventory_feeds", 1);
-        report.add("quantities_sent_feed", batch.len() as u64);
+        report.add(Counter::InventoryFeeds, 1);
+        report.add(Counter::QuantitiesSentFeed, batch.len() as u64);
         let now = ch.clock.now();
         let work: Vec<(QuantityChange, Option<Versioned<OfferState>>)> = batch
             .into_iter()
@@ -921,16 +925,16 @@ async fn poll_feeds(
                         }
                         report.add(
                             if transient {
-                                "feed_items_retried"
+                                Counter::FeedItemsRetried
                             } else {
-                                "feed_items_refused"
+                                Counter::FeedItemsRefused
                             },
                             1,
                         );
                     }
                     feeds::record_results(ch, &mut feed, &results).await?;
                     if feed.record.is_settled() {
-                        report.add("feeds_settled", 1);
+                        report.add(Counter::FeedsSettled, 1);
                         break;
                     }
                 }
@@ -993,7 +997,7 @@ async fn reconcile(
         (sku, sent, on_walmart)
     })
     .await;
-    report.add("reconciled", read.len() as u64);
+    report.add(Counter::Reconciled, read.len() as u64);
     for (sku, sent, on_walmart) in read {
         match on_walmart {
             Ok(quantity) if quantity == sent.value => {}
@@ -1008,7 +1012,7 @@ async fn reconcile(
                 })
                 .await?;
                 snapshot.mark_recheck(&sku);
-                report.add("drift_found", 1);
+                report.add(Counter::DriftFound, 1);
             }
             Err(e) => report.problem(format!("{sku}: Walmart quantity not read: {e}")),
         }

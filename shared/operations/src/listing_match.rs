@@ -26,6 +26,7 @@ use ports::{Deadline, Query, QueueName, Records, StoreError, Versioned};
 use tracing::Instrument;
 use walmart_client::feeds::{ItemMatchEntry, item_match_feeds, max_items};
 
+use crate::Counter;
 use crate::declaration::Declaration;
 use crate::feeds::{self, ItemResult, Lease, STORE_CONCURRENCY, concurrently, running_out};
 use crate::messages::Received;
@@ -114,7 +115,7 @@ async fn resubmit(ch: &Channel, sku: &Sku, report: &mut RunReport) -> Result<(),
         .await?;
     match (found, outcome) {
         (None, _) => report.problem(format!("{sku}: no such listing")),
-        (Some(_), Some(true)) => report.add("resubmitted", 1),
+        (Some(_), Some(true)) => report.add(Counter::Resubmitted, 1),
         (Some(listing), _) => report.problem(format!(
             "{sku}: cannot be matched again as it is ({})",
             listing
@@ -131,7 +132,7 @@ async fn resubmit(ch: &Channel, sku: &Sku, report: &mut RunReport) -> Result<(),
 /// Builds and sends the feeds that are due, under the channel's match-feed lease.
 async fn send_due_feeds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
     let Some(lease) = Lease::take(ch, OPERATION, "match-feed", deadline).await? else {
-        report.add("feed_builder_busy", 1);
+        report.add(Counter::FeedBuilderBusy, 1);
         return Ok(());
     };
     let sent = send_feeds_locked(ch, deadline, report).await;
@@ -158,7 +159,7 @@ async fn oldest_drafts(ch: &Channel, max: usize) -> Result<Vec<Versioned<Listing
 
 async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
     if let Some((feed_id, skus)) = feeds::adopt_lost_submission(ch, FeedKind::ItemMatch, deadline).await? {
-        report.add("match_feeds_adopted", 1);
+        report.add(Counter::MatchFeedsAdopted, 1);
         let now = ch.clock.now();
         let drafts = oldest_drafts(ch, usize::MAX).await?;
         let sent: Vec<_> = drafts
@@ -176,7 +177,7 @@ async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunRe
         // before marking them): its results passed them by, so the recorded ones apply now.
         let recorded = feeds::recorded_results(ch, &feed_id, &skus).await?;
         if !recorded.is_empty() {
-            report.add("adopted_results_applied", recorded.len() as u64);
+            report.add(Counter::AdoptedResultsApplied, recorded.len() as u64);
             apply_results(ch, &feed_id, &recorded, report).await?;
         }
         feeds::forget_submission(ch, FeedKind::ItemMatch).await?;
@@ -200,7 +201,7 @@ async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunRe
                 .last_grant_at();
             let paced = last_feed.is_none_or(|at| now.since(at) >= PARTIAL_FEED_PACE);
             if waited < MIN_DRAFT_AGE || !paced {
-                report.add("drafts_waiting", drafts.len() as u64);
+                report.add(Counter::DraftsWaiting, drafts.len() as u64);
                 return Ok(());
             }
         }
@@ -241,13 +242,16 @@ async fn send_feed(
             )),
         }
     }
-    let files = item_match_feeds(&entries).map_err(|e| OpError::Invalid(format!("match feed: {e}")))?;
+    let files = item_match_feeds(&entries).map_err(|source| OpError::Feed {
+        what: "match",
+        source,
+    })?;
     let mut drafts = sendable.into_iter();
     for file in files {
         let batch: Vec<(Versioned<Listing>, domain::Money)> = drafts.by_ref().take(file.skus.len()).collect();
         if feeds::reserve(ch, feeds::feed_budget(FeedKind::ItemMatch), 1).await? == 0 {
-            report.add("feed_budget_exhausted", 1);
-            report.add("drafts_waiting", batch.len() as u64);
+            report.add(Counter::FeedBudgetExhausted, 1);
+            report.add(Counter::DraftsWaiting, batch.len() as u64);
             return Ok(false);
         }
         let items: Vec<FeedEntry> = batch
@@ -255,8 +259,8 @@ async fn send_feed(
             .map(|(l, price)| FeedEntry::new(l.record.sku.clone(), FeedValue::Match { price: *price }))
             .collect();
         let feed_id = feeds::submit(ch, FeedKind::ItemMatch, &file.payload, items, deadline).await?;
-        report.add("match_feeds", 1);
-        report.add("listings_sent", batch.len() as u64);
+        report.add(Counter::MatchFeeds, 1);
+        report.add(Counter::ListingsSent, batch.len() as u64);
         let marked = concurrently(batch, STORE_CONCURRENCY, |(listing, _)| {
             mark_submitted(ch, listing, feed_id.clone(), now)
         })
@@ -322,14 +326,14 @@ async fn poll_feed(
         }
         match feeds::next_results(ch, &mut feed, deadline, report).await {
             Ok(None) => {
-                report.add("feeds_processing", 1);
+                report.add(Counter::FeedsProcessing, 1);
                 return Ok(true);
             }
             Ok(Some(results)) => {
                 apply_results(ch, &feed.record.feed_id, &results, report).await?;
                 feeds::record_results(ch, &mut feed, &results).await?;
                 if feed.record.is_settled() {
-                    report.add("feeds_settled", 1);
+                    report.add(Counter::FeedsSettled, 1);
                     return Ok(true);
                 }
             }
@@ -403,10 +407,10 @@ async fn apply_results(
     .await;
     for outcome in applied {
         match outcome? {
-            Some(ListingStatus::Match | ListingStatus::StagedForMatch) => report.add("matched", 1),
-            Some(ListingStatus::Error) => report.add("match_errors", 1),
-            Some(ListingStatus::Draft) => report.add("requeued", 1),
-            _ => report.add("results_stale", 1),
+            Some(ListingStatus::Match | ListingStatus::StagedForMatch) => report.add(Counter::Matched, 1),
+            Some(ListingStatus::Error) => report.add(Counter::MatchErrors, 1),
+            Some(ListingStatus::Draft) => report.add(Counter::Requeued, 1),
+            _ => report.add(Counter::ResultsStale, 1),
         }
     }
     Ok(())
@@ -442,7 +446,7 @@ async fn publish_staged(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
         .await;
         for result in published {
             if result? {
-                report.add("published", 1);
+                report.add(Counter::Published, 1);
             }
         }
         // Pages go on from the last key read, so an index entry that lags behind its item is

@@ -47,18 +47,18 @@ use ports::{ApiErrorKind, Deadline, QueueName, Records, Versioned};
 use std::time::Duration;
 use tracing::Instrument;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Claimed, Lease, hold_for, with_claim};
 use crate::dashboard::{CommerceOrderIndex, load_order};
 use crate::declaration::Declaration;
 pub use crate::messages::CreateOrder;
 use crate::messages::{self, Received};
-use crate::order_support::{
-    self, Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
-};
+use crate::order_support::{self, caused_by_request, enqueue_urgent_inventory};
 use crate::{Channel, OpError, RunReport, cancellation_sync, shipment_sync};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): the order record and the
-/// Commerce order index; the per-order claim (`order_support::claim`), completed, renewed or
+/// Commerce order index; the per-order claim (`claim::with_claim`), completed, renewed or
 /// released; the configuration check.
 pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Get,
@@ -86,9 +86,6 @@ pub const DECLARATION: Declaration = Declaration {
     sends_to: SENDS_TO,
     store_calls: STORE_CALLS,
 };
-
-/// Idempotency operation name of order creation.
-const CLAIM: &str = "order-create";
 
 /// What one creation attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,143 +208,170 @@ pub async fn create_order_reporting(
     if record.order_to_place().lines.is_empty() {
         return Ok(CreateOutcome::Skipped("every unit was cancelled on Walmart"));
     }
-    let lease = match claim(ch, CLAIM, po.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { until } => return Ok(CreateOutcome::InProgressElsewhere { until }),
+    let placing = with_claim(ch, ClaimKind::OrderCreate, po.as_str(), deadline, |lease| {
+        place_claimed(ch, lease, po, deadline, &mut *report)
+    })
+    .await?;
+    let (placed, recovered, imported_at) = match placing {
+        Claimed::Ran(Placing::Linked {
+            placed,
+            recovered,
+            imported_at,
+        }) => (placed, recovered, imported_at),
+        Claimed::Ran(Placing::AlreadyLinked) => {
+            finish(ch, po, false, deadline).await?;
+            return Ok(CreateOutcome::AlreadyCreated);
+        }
+        Claimed::Ran(Placing::Refused(outcome)) => return Ok(outcome),
+        Claimed::HeldElsewhere { until } => return Ok(CreateOutcome::InProgressElsewhere { until }),
         // Completed since we read the record: the record has the link now.
-        Claimed::Completed => return link_without_claim(ch, po, deadline).await,
-    };
-    // Re-read under the claim: a holder that finished just before us saved the link.
-    let record = match load_order(ch.store.as_ref(), &ch.settings.id, po).await {
-        Ok(Some(v)) => v.record,
-        Ok(None) => {
-            return lease
-                .release_after(ch, OpError::Invalid(format!("purchase order {po} vanished")))
-                .await;
-        }
-        Err(e) => return lease.release_after(ch, e.into()).await,
-    };
-    if record.commerce_link().is_some() {
-        lease.release(ch).await?;
-        finish(ch, po, false, deadline).await?;
-        return Ok(CreateOutcome::AlreadyCreated);
-    }
-    let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
-    let lookup = OrderLookup::for_purchase_order(&record.order, &placement);
-    let found = match ch.commerce.orders_for_purchase_order(po, &lookup, deadline).await {
-        Ok(found) => found,
-        Err(e) => return lease.release_after(ch, e.into()).await,
-    };
-    let (placed, recovered, duplicates) = match found.split_first() {
-        // The oldest is kept; any other is a duplicate, cancelled once the link is saved.
-        Some((kept, others)) => match placed_from_existing(&record, kept) {
-            Ok(placed) => (placed, true, others.to_vec()),
-            Err(e) => return lease.release_after(ch, e).await,
-        },
-        None => {
-            // Hold the claim for as long as this placement can land (see the module docs); if
-            // another invocation took it meanwhile, it does the work and we place nothing.
-            let settle = ch.commerce.write_settle_time();
-            let until = ch
-                .clock
-                .now()
-                .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), settle));
-            match lease.hold_until(ch, until).await {
-                Ok(()) => {}
-                Err(e) if claim_lost(&e) => {
-                    tracing::warn!("the creation claim was taken over before placing; not placing");
-                    return Ok(CreateOutcome::InProgressElsewhere {
-                        until: ch.clock.now(),
-                    });
-                }
-                Err(e) => return lease.release_after(ch, e).await,
-            }
-            let to_place = record.order_to_place();
-            match ch
-                .commerce
-                .create_order_for(&to_place, &placement, deadline)
-                .await
-            {
-                Ok(order) => (
-                    Placed {
-                        link: order.link(),
-                        lines: order
-                            .lines
-                            .iter()
-                            .map(|l| (l.line, l.order_item_id, l.commerce_unit_price))
-                            .collect(),
-                        order: to_place,
-                        commerce_totals: order.commerce_totals,
-                    },
-                    order.recovered,
-                    Vec::new(),
-                ),
-                // The store refused before placing (the payment method is off): nothing can land,
-                // so the claim goes back and the configuration problem is reported as such.
-                Err(e) if e.kind == ApiErrorKind::Configuration => {
-                    return lease.release_after(ch, e.into()).await;
-                }
-                Err(e) if caused_by_request(&e) => {
-                    let reason = format!("Commerce refused the order: {}", e.message);
-                    let outcome = record_failure(ch, po, reason).await;
-                    lease.release(ch).await?;
-                    return outcome;
-                }
-                Err(e) => {
-                    // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce
-                    // may still apply the placement. Not released: the claim is kept until that
-                    // would have happened, so the next attempt's look-up finds it.
-                    let until = ch
-                        .clock
-                        .now()
-                        .plus(hold_for(ch.clock.as_ref(), Duration::ZERO, settle));
-                    if let Err(hold) = lease.hold_until(ch, until).await {
-                        tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
-                    }
-                    return Err(e.into());
-                }
-            }
+        Claimed::Done => return link_without_claim(ch, po, deadline).await,
+        Claimed::Lost => {
+            tracing::warn!("the creation claim was taken over before placing; not placing");
+            return Ok(CreateOutcome::InProgressElsewhere {
+                until: ch.clock.now(),
+            });
         }
     };
-    // The order exists in Commerce from here on: if saving the link fails, the claim is given back
-    // and the next attempt finds the order instead of placing another.
-    let kept = match save_link(ch, po, &placed).await {
-        Ok(kept) => kept,
-        Err(e) => return lease.release_after(ch, e).await,
-    };
-    if kept != placed.link {
-        // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
-        cancel_duplicate(ch, po, &kept, &placed.link, deadline, report).await;
-        lease.release(ch).await?;
-        finish(ch, po, false, deadline).await?;
-        return Ok(CreateOutcome::AlreadyCreated);
-    }
-    for duplicate in &duplicates {
-        cancel_duplicate(ch, po, &kept, &duplicate_link(duplicate), deadline, report).await;
-    }
     let link = placed.link.clone();
-    let result = serde_json::json!({ "order_id": link.order_id, "increment_id": link.increment_id });
-    match lease.complete(ch, result).await {
-        Ok(()) => {}
-        // The link is saved; the claim only outlived its lease. Nothing is placed again: the next
-        // holder re-reads the record and finds the link.
-        Err(e) if claim_lost(&e) => {
-            tracing::warn!("the creation claim ran out before it was completed; the link is saved")
-        }
-        Err(e) => return Err(e),
-    }
     tracing::info!(order_id = %link.order_id, increment_id = %link.increment_id, recovered, "Commerce order linked");
     if recovered {
         // Placed by an earlier attempt that died before linking it: the merchant may have shipped
         // it since, unseen by shipment-sync (no channel order then).
-        match shipment_sync::sync_shipments_of(ch, link.order_id, record.imported_at, deadline).await {
-            Ok(sent) => report.add("late_shipments_sent", sent),
+        match shipment_sync::sync_shipments_of(ch, link.order_id, imported_at, deadline).await {
+            Ok(sent) => report.add(Counter::LateShipmentsSent, sent),
             Err(e) => tracing::warn!(error = %e, "shipments of a late-linked order not checked"),
         }
     }
     enqueue_urgent_inventory(ch, placed.order.lines.iter().map(|l| &l.sku)).await;
     finish(ch, po, !recovered, deadline).await?;
     Ok(CreateOutcome::Created { link, recovered })
+}
+
+/// What the claimed part of order creation came to.
+enum Placing {
+    /// A holder that finished just before us, or a duplicate linked meanwhile, left the link.
+    AlreadyLinked,
+    /// Commerce refused the order; recorded on the order as this outcome.
+    Refused(CreateOutcome),
+    /// The Commerce order is linked now: found (`recovered`, an earlier attempt placed it) or placed.
+    Linked {
+        placed: Box<Placed>,
+        recovered: bool,
+        imported_at: Timestamp,
+    },
+}
+
+/// Under the creation claim: re-reads the record, finds the Commerce order an earlier attempt
+/// placed or places it, saves the link and cancels duplicates.
+async fn place_claimed(
+    ch: &Channel,
+    lease: Lease,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<AfterWork<Placing>, OpError> {
+    // Re-read under the claim: a holder that finished just before us saved the link.
+    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?
+        .record;
+    if record.commerce_link().is_some() {
+        return Ok(AfterWork::Release(Placing::AlreadyLinked));
+    }
+    let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
+    let lookup = OrderLookup::for_purchase_order(&record.order, &placement);
+    let found = ch
+        .commerce
+        .orders_for_purchase_order(po, &lookup, deadline)
+        .await?;
+    let (placed, recovered, duplicates) = match found.split_first() {
+        // The oldest is kept; any other is a duplicate, cancelled once the link is saved.
+        Some((kept, others)) => (placed_from_existing(&record, kept)?, true, others.to_vec()),
+        None => match place_new(ch, &lease, po, &record, &placement, deadline).await? {
+            Ok(placed) => placed,
+            Err(stop) => return Ok(stop),
+        },
+    };
+    // The order exists in Commerce from here on: if saving the link fails, the claim is given back
+    // and the next attempt finds the order instead of placing another.
+    let kept = save_link(ch, po, &placed).await?;
+    if kept != placed.link {
+        // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
+        cancel_duplicate(ch, po, &kept, &placed.link, deadline, report).await;
+        return Ok(AfterWork::Release(Placing::AlreadyLinked));
+    }
+    for duplicate in &duplicates {
+        cancel_duplicate(ch, po, &kept, &duplicate_link(duplicate), deadline, report).await;
+    }
+    let link = &placed.link;
+    let result = serde_json::json!({ "order_id": link.order_id, "increment_id": link.increment_id });
+    Ok(AfterWork::Complete(
+        Placing::Linked {
+            placed: Box::new(placed),
+            recovered,
+            imported_at: record.imported_at,
+        },
+        result,
+    ))
+}
+
+/// Places the Commerce order no earlier attempt placed: `Ok(Err(..))` says how the claim ends
+/// instead when Commerce refused or the answer was ambiguous.
+async fn place_new(
+    ch: &Channel,
+    lease: &Lease,
+    po: &PurchaseOrderId,
+    record: &OrderRecord,
+    placement: &OrderPlacement,
+    deadline: &Deadline,
+) -> Result<Result<(Placed, bool, Vec<Order>), AfterWork<Placing>>, OpError> {
+    // Hold the claim for as long as this placement can land (see the module docs); if another
+    // invocation took it meanwhile (`ClaimLost`), it does the work and we place nothing.
+    let settle = ch.commerce.write_settle_time();
+    let until = ch
+        .clock
+        .now()
+        .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), settle));
+    lease.hold_until(ch, until).await?;
+    let to_place = record.order_to_place();
+    match ch.commerce.create_order_for(&to_place, placement, deadline).await {
+        Ok(order) => Ok(Ok((
+            Placed {
+                link: order.link(),
+                lines: order
+                    .lines
+                    .iter()
+                    .map(|l| (l.line, l.order_item_id, l.commerce_unit_price))
+                    .collect(),
+                order: to_place,
+                commerce_totals: order.commerce_totals,
+            },
+            order.recovered,
+            Vec::new(),
+        ))),
+        // The store refused before placing (the payment method is off): nothing can land, so the
+        // claim goes back and the configuration problem is reported as such.
+        Err(e) if e.kind == ApiErrorKind::Configuration => Err(e.into()),
+        Err(e) if caused_by_request(&e) => {
+            let reason = format!("Commerce refused the order: {}", e.message);
+            let outcome = record_failure(ch, po, reason).await?;
+            Ok(Err(AfterWork::Release(Placing::Refused(outcome))))
+        }
+        Err(e) => {
+            // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce may
+            // still apply the placement. Not released: the claim is kept until that would have
+            // happened, so the next attempt's look-up finds it.
+            let until = ch
+                .clock
+                .now()
+                .plus(hold_for(ch.clock.as_ref(), Duration::ZERO, settle));
+            if let Err(hold) = lease.hold_until(ch, until).await {
+                tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
+            }
+            Ok(Err(AfterWork::Keep(e.into())))
+        }
+    }
 }
 
 fn duplicate_link(order: &Order) -> CommerceOrderLink {
@@ -394,9 +418,9 @@ async fn cancel_duplicate(
     };
     report.add(
         if problem.is_none() {
-            "duplicates_cancelled"
+            Counter::DuplicatesCancelled
         } else {
-            "duplicates_left_open"
+            Counter::DuplicatesLeftOpen
         },
         1,
     );
@@ -498,9 +522,7 @@ async fn save_link(
             kept = placed.link.clone();
             record.created_from(placed.link.clone(), &placed.order, now)?;
             for (line, item, price) in &placed.lines {
-                record
-                    .link_line(*line, *item, *price, now)
-                    .map_err(|e| OpError::Invalid(e.to_string()))?;
+                record.link_line(*line, *item, *price, now)?;
             }
             if let Some(totals) = placed.commerce_totals {
                 record.compare_totals(&placed.order, totals, now);

@@ -33,6 +33,7 @@ use ports::{Deadline, PageRequest, Query, QueueName, Records, SortRange, StoreEr
 use tracing::Instrument;
 use walmart_client::feeds::{PriceEntry, price_feeds};
 
+use crate::Counter;
 use crate::declaration::Declaration;
 use crate::feeds::{
     self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
@@ -215,12 +216,12 @@ impl Found {
         for (sku, candidate) in evaluated {
             match candidate {
                 Ok(Some(candidate)) => {
-                    report.add("live_products_checked", 1);
+                    report.add(Counter::LiveProductsChecked, 1);
                     if let Ok(sku) = Sku::new(sku) {
                         self.candidates.insert(sku, candidate);
                     }
                 }
-                Ok(None) => report.add("not_listed", 1),
+                Ok(None) => report.add(Counter::NotListed, 1),
                 Err(OpError::Invalid(problem)) => report.problem(problem),
                 Err(e) => return Err(e),
             }
@@ -292,7 +293,7 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     let (listings_cursor, listings_since) =
         cursor_since(ch, Stream::PriceListings, OVERLAP, Stamps::Ours).await?;
     let (new_live, listings_seen) = new_listings(ch, listings_since).await?;
-    report.add("listings_went_live", new_live.len() as u64);
+    report.add(Counter::ListingsWentLive, new_live.len() as u64);
     again.extend(new_live);
     // Changed products first: a product read there is not asked for again by SKU.
     let (products_cursor, products_since) =
@@ -337,7 +338,7 @@ async fn due_offers(ch: &Channel, report: &mut RunReport) -> Result<BTreeSet<Sku
             None => break,
         }
     }
-    report.add("special_prices_due", due.len() as u64);
+    report.add(Counter::SpecialPricesDue, due.len() as u64);
     Ok(due)
 }
 
@@ -392,7 +393,7 @@ async fn read_changed_products(
             .commerce
             .products_page(&ProductQuery::UpdatedSince(from), request, deadline)
             .await?;
-        report.add("products_read", page.items.len() as u64);
+        report.add(Counter::ProductsRead, page.items.len() as u64);
         let page_newest = page.items.iter().filter_map(|p| p.updated_at).max();
         let has_more = page.has_more(request);
         found.evaluate(ch, page.items, read_at, report).await?;
@@ -431,7 +432,7 @@ async fn send(
             None if candidate.offer.record.price_due_at != candidate.due => {
                 due_only.push((candidate.offer, candidate.due));
             }
-            None => report.add("unchanged", 1),
+            None => report.add(Counter::Unchanged, 1),
         }
     }
     let moved = concurrently(due_only, STORE_CONCURRENCY, |(mut offer, due)| async move {
@@ -457,7 +458,7 @@ async fn send(
     let mut deferred = plan.deferred.len() as u64;
     deferred += send_singles(ch, plan.singles, &mut offers, deadline, report).await?;
     deferred += send_feeds(ch, plan.feed, &mut offers, deadline, report).await?;
-    report.add("deferred", deferred);
+    report.add(Counter::Deferred, deferred);
     Ok(deferred)
 }
 
@@ -494,14 +495,14 @@ async fn send_singles(
     for outcome in outcomes {
         match outcome? {
             SingleSend::Sent => sent += 1,
-            SingleSend::Raced => report.add("raced", 1),
+            SingleSend::Raced => report.add(Counter::Raced, 1),
             SingleSend::Failed { retry, problem } => {
                 waiting += u64::from(retry);
                 report.problem(problem);
             }
         }
     }
-    report.add("prices_sent_single", sent);
+    report.add(Counter::PricesSentSingle, sent);
     Ok(waiting)
 }
 
@@ -551,7 +552,10 @@ async fn send_feeds(
             price: c.price,
         })
         .collect();
-    let files = price_feeds(&entries).map_err(|e| OpError::Invalid(format!("price feed: {e}")))?;
+    let files = price_feeds(&entries).map_err(|source| OpError::Feed {
+        what: "price",
+        source,
+    })?;
     let mut changes = changes.into_iter();
     let mut waiting = 0;
     for file in files {
@@ -565,8 +569,8 @@ async fn send_feeds(
             .map(|c| FeedEntry::new(c.sku.clone(), FeedValue::Price { price: c.price }))
             .collect();
         let feed_id = feeds::submit(ch, FeedKind::Price, &file.payload, items, deadline).await?;
-        report.add("price_feeds", 1);
-        report.add("prices_sent_feed", batch.len() as u64);
+        report.add(Counter::PriceFeeds, 1);
+        report.add(Counter::PricesSentFeed, batch.len() as u64);
         let now = ch.clock.now();
         let work: Vec<_> = batch
             .into_iter()
@@ -656,16 +660,16 @@ async fn poll_feeds(
                         }
                         report.add(
                             if transient {
-                                "feed_items_retried"
+                                Counter::FeedItemsRetried
                             } else {
-                                "feed_items_refused"
+                                Counter::FeedItemsRefused
                             },
                             1,
                         );
                     }
                     feeds::record_results(ch, &mut feed, &results).await?;
                     if feed.record.is_settled() {
-                        report.add("feeds_settled", 1);
+                        report.add(Counter::FeedsSettled, 1);
                         break;
                     }
                 }

@@ -36,12 +36,12 @@ use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::{load_order, purchase_order_of};
 use crate::declaration::Declaration;
-use crate::order_support::{
-    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, save_both,
-    worth_retrying,
-};
+use crate::order_support::{RACE_ATTEMPTS, caused_by_request, save_both};
+use crate::scan::{Seen, StreamScan, scan};
 use crate::{Channel, OpError, RunReport, order_support};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -82,70 +82,51 @@ const WAITS_PER_RUN: usize = 100;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::ShipmentSync);
-    let mut window = StreamWindow::open(ch, domain::Stream::CommerceShipments, OVERLAP).await?;
-    let mut request = PageRequest::first(PAGE_SIZE);
-    'pages: loop {
-        let page = match ch.commerce.shipments_page(window.from, request, deadline).await {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Commerce shipments not read: {e}"));
-                window.hold(None);
-                window.close(ch).await?;
-                return Err(e.into());
-            }
-        };
-        for shipment in &page.items {
-            let updated = shipment.updated_at;
-            let hold_here = updated.or(Some(window.from));
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(hold_here);
-                break 'pages;
-            }
+    let shipments = StreamScan {
+        stream: domain::Stream::CommerceShipments,
+        overlap: OVERLAP,
+        page_size: PAGE_SIZE,
+        what: "shipments",
+    };
+    scan(
+        ch,
+        shipments,
+        deadline,
+        &mut report,
+        |from, request| ch.commerce.shipments_page(from, request, deadline),
+        |shipment: &Shipment| shipment.updated_at,
+        |shipment| async move {
             let span = tracing::info_span!(
                 "shipment_sync",
                 shipment_id = shipment.entity_id.0,
                 order_id = shipment.order_id.0
             );
-            match sync_shipment(ch, shipment, deadline).instrument(span).await {
+            match sync_shipment(ch, &shipment, deadline).instrument(span).await {
                 Ok(ShipmentOutcome::Sent { units }) => {
-                    report.add("shipments_sent", 1);
-                    report.add("units_shipped", u64::from(units));
+                    Seen::count(Counter::ShipmentsSent, 1).and(Counter::UnitsShipped, u64::from(units))
                 }
-                Ok(ShipmentOutcome::AlreadySent) => report.add("already_sent", 1),
-                Ok(ShipmentOutcome::NotChannel) => report.add("not_channel_orders", 1),
+                Ok(ShipmentOutcome::AlreadySent) => Seen::count(Counter::AlreadySent, 1),
+                Ok(ShipmentOutcome::NotChannel) => Seen::count(Counter::NotChannelOrders, 1),
                 Ok(ShipmentOutcome::AwaitingTracking(po)) => {
-                    report.add("awaiting_tracking", 1);
+                    let seen = Seen::count(Counter::AwaitingTracking, 1);
                     let id = shipment.entity_id;
-                    if let Err(e) = remember_wait(ch, &po, id).await {
-                        report.problem(format!(
-                            "shipment {id}: not remembered as waiting for tracking: {e}"
-                        ));
-                        window.hold(hold_here);
+                    match remember_wait(ch, &po, id).await {
+                        Ok(()) => seen,
+                        Err(e) => seen
+                            .problem(format!(
+                                "shipment {id}: not remembered as waiting for tracking: {e}"
+                            ))
+                            .held(),
                     }
                 }
-                Ok(ShipmentOutcome::Busy) => {
-                    report.add("busy", 1);
-                    window.hold(hold_here);
-                }
-                Ok(ShipmentOutcome::Refused(reason)) => {
-                    report.add("shipments_refused", 1);
-                    report.problem(format!("shipment {}: {reason}", shipment.entity_id));
-                }
-                Err(e) => {
-                    report.problem(format!("shipment {}: {e}", shipment.entity_id));
-                    if worth_retrying(&e) {
-                        window.hold(hold_here);
-                    }
-                }
+                Ok(ShipmentOutcome::Busy) => Seen::count(Counter::Busy, 1).held(),
+                Ok(ShipmentOutcome::Refused(reason)) => Seen::count(Counter::ShipmentsRefused, 1)
+                    .problem(format!("shipment {:?}: {reason}", shipment.entity_id)),
+                Err(e) => Seen::failed(format_args!("shipment {:?}", shipment.entity_id), &e),
             }
-        }
-        if !page.has_more(request) {
-            break;
-        }
-        request = request.next();
-    }
-    window.close(ch).await?;
+        },
+    )
+    .await?;
     if !deadline.is_past() {
         recheck_waiting(ch, &mut report, deadline).await?;
     }
@@ -169,7 +150,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
     }
     due.sort_by_key(|w| w.record.next_check);
     due.truncate(WAITS_PER_RUN);
-    report.add("awaiting_tracking_due", due.len() as u64);
+    report.add(Counter::AwaitingTrackingDue, due.len() as u64);
     if due.is_empty() {
         return Ok(());
     }
@@ -217,9 +198,9 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
             Ok(ShipmentOutcome::Busy) => {}
             Ok(outcome) => {
                 if let ShipmentOutcome::Sent { units } = outcome {
-                    report.add("shipments_sent", 1);
-                    report.add("units_shipped", u64::from(units));
-                    report.add("tracking_added_later", 1);
+                    report.add(Counter::ShipmentsSent, 1);
+                    report.add(Counter::UnitsShipped, u64::from(units));
+                    report.add(Counter::TrackingAddedLater, 1);
                 }
                 forget_wait(ch, &wait).await?;
             }
@@ -390,26 +371,27 @@ pub async fn sync_shipment(
     if !shipment.tracks.iter().any(|t| !t.track_number.trim().is_empty()) {
         return Ok(ShipmentOutcome::AwaitingTracking(po));
     }
-    let lease = match claim(ch, "shipment-sync", &shipment_id.to_string(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } => return Ok(ShipmentOutcome::Busy),
-        Claimed::Completed => return Ok(ShipmentOutcome::AlreadySent),
-    };
-    match sync_claimed(ch, &lease, &po, shipment, shipment_id, &key, deadline).await {
-        Ok(outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent)) => {
-            lease
-                .complete(ch, serde_json::json!({ "purchase_order": po }))
-                .await?;
-            Ok(outcome)
-        }
-        Ok(other) => {
-            lease.release(ch).await?;
-            Ok(other)
-        }
-        // The lease ran out and another invocation took the shipment: it sends it, not us.
-        Err(e) if claim_lost(&e) => Ok(ShipmentOutcome::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let synced = with_claim(
+        ch,
+        ClaimKind::ShipmentSync,
+        &shipment_id.to_string(),
+        deadline,
+        |lease| {
+            let (po, key) = (&po, &key);
+            async move {
+                Ok(
+                    match sync_claimed(ch, &lease, po, shipment, shipment_id, key, deadline).await? {
+                        outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent) => {
+                            AfterWork::Complete(outcome, serde_json::json!({ "purchase_order": po }))
+                        }
+                        other => AfterWork::Release(other),
+                    },
+                )
+            }
+        },
+    )
+    .await?;
+    Ok(synced.or(ShipmentOutcome::AlreadySent, ShipmentOutcome::Busy))
 }
 
 async fn sync_claimed(
@@ -456,57 +438,11 @@ async fn sync_claimed(
             order_support::acknowledge(ch, po, deadline).await?;
         }
         let already_on_walmart = !fresh && walmart_shows(ch, po, &record.record, deadline).await?;
-        if !already_on_walmart {
-            // The merchant shipped in Commerce: lines the customer asked to cancel ship anyway.
-            let ship_lines = |requested: &[LineNumber]| -> Vec<ShipLine> {
-                record
-                    .record
-                    .lines
-                    .iter()
-                    .map(|lq| ShipLine {
-                        line: lq.line,
-                        quantity: lq.quantity,
-                        seller_order_id: link.increment_id.to_string(),
-                        tracking: record.record.tracking.clone(),
-                        intent_to_cancel_override: requested.contains(&lq.line),
-                    })
-                    .collect()
-            };
-            lease.keep_for_action(ch, deadline).await?;
-            let mut sent = ch
-                .walmart
-                .ship(po, &ship_lines(order.record.cancel_requested()), deadline)
-                .await;
-            if let Err(e) = &sent
-                && caused_by_request(e)
-            {
-                // The customer may have asked to cancel since the record last heard from Walmart:
-                // the units left in a package already, so they ship with the override.
-                let on_walmart = ch.walmart.get_order(po, deadline).await?;
-                let newly_requested = on_walmart
-                    .intent_to_cancel
-                    .iter()
-                    .any(|n| !order.record.cancel_requested().contains(n));
-                if newly_requested {
-                    sent = ch
-                        .walmart
-                        .ship(po, &ship_lines(&on_walmart.intent_to_cancel), deadline)
-                        .await;
-                }
-            }
-            if let Err(e) = sent {
-                if caused_by_request(&e) {
-                    let reason = format!("Walmart refused shipment {shipment_id}: {e}");
-                    record_delivery(ch, po, key, Err(reason.clone())).await?;
-                    return Ok(ShipmentOutcome::Refused(reason));
-                }
-                // Ambiguous (timeout, 5xx, lost answer): Walmart's order says whether it shipped;
-                // it is never sent again on a guess.
-                if !walmart_shows(ch, po, &record.record, deadline).await? {
-                    return Err(e.into());
-                }
-                tracing::info!(error = %e, "shipment's answer was lost, but Walmart shows it shipped");
-            }
+        if !already_on_walmart
+            && let Some(reason) =
+                ship_on_walmart(ch, lease, &order.record, &record.record, &link, deadline).await?
+        {
+            return Ok(ShipmentOutcome::Refused(reason));
         }
         record = record_delivery(ch, po, key, Ok(())).await?;
         sent_now = true;
@@ -521,6 +457,71 @@ async fn sync_claimed(
     } else {
         ShipmentOutcome::AlreadySent
     })
+}
+
+/// Sends the shipment to Walmart, once: the claim is kept first, and after an ambiguous answer
+/// Walmart's order says whether it shipped (it is never sent again on a guess). Returns Walmart's
+/// refusal, recorded on the shipment.
+async fn ship_on_walmart(
+    ch: &Channel,
+    lease: &Lease,
+    order: &OrderRecord,
+    shipment: &ShipmentRecord,
+    link: &CommerceOrderLink,
+    deadline: &Deadline,
+) -> Result<Option<String>, OpError> {
+    let po = &shipment.purchase_order;
+    let key = shipment_key(ch, po, shipment.shipment_id);
+    // The merchant shipped in Commerce: lines the customer asked to cancel ship anyway.
+    let ship_lines = |requested: &[LineNumber]| -> Vec<ShipLine> {
+        shipment
+            .lines
+            .iter()
+            .map(|lq| ShipLine {
+                line: lq.line,
+                quantity: lq.quantity,
+                seller_order_id: link.increment_id.to_string(),
+                tracking: shipment.tracking.clone(),
+                intent_to_cancel_override: requested.contains(&lq.line),
+            })
+            .collect()
+    };
+    lease.keep_for_action(ch, deadline).await?;
+    let mut sent = ch
+        .walmart
+        .ship(po, &ship_lines(order.cancel_requested()), deadline)
+        .await;
+    if let Err(e) = &sent
+        && caused_by_request(e)
+    {
+        // The customer may have asked to cancel since the record last heard from Walmart:
+        // the units left in a package already, so they ship with the override.
+        let on_walmart = ch.walmart.get_order(po, deadline).await?;
+        let newly_requested = on_walmart
+            .intent_to_cancel
+            .iter()
+            .any(|n| !order.cancel_requested().contains(n));
+        if newly_requested {
+            sent = ch
+                .walmart
+                .ship(po, &ship_lines(&on_walmart.intent_to_cancel), deadline)
+                .await;
+        }
+    }
+    if let Err(e) = sent {
+        if caused_by_request(&e) {
+            let reason = format!("Walmart refused shipment {}: {e}", shipment.shipment_id);
+            record_delivery(ch, po, &key, Err(reason.clone())).await?;
+            return Ok(Some(reason));
+        }
+        // Ambiguous (timeout, 5xx, lost answer): Walmart's order says whether it shipped;
+        // it is never sent again on a guess.
+        if !walmart_shows(ch, po, shipment, deadline).await? {
+            return Err(e.into());
+        }
+        tracing::info!(error = %e, "shipment's answer was lost, but Walmart shows it shipped");
+    }
+    Ok(None)
 }
 
 fn new_shipment_record(
