@@ -107,15 +107,28 @@ fn sku(raw: Option<&str>) -> Option<Sku> {
     raw.and_then(|s| Sku::new(s).ok())
 }
 
-/// Converts every item of a page; the first that does not convert fails the page.
+/// Converts the items of a page. One that does not convert (say an order of a decimal-quantity
+/// product sold in another channel) is logged with its record and field and left out, so that it
+/// never stops the rest of the stream: as on the Walmart side, one bad record concerns only itself.
 pub fn page<W, D>(
     page: SearchPage<W>,
-    convert: impl FnMut(W) -> Result<D, ConvertError>,
-) -> Result<SearchPage<D>, ConvertError> {
-    Ok(SearchPage {
-        items: all(page.items, convert)?,
+    mut convert: impl FnMut(W) -> Result<D, ConvertError>,
+) -> SearchPage<D> {
+    let items = page
+        .items
+        .into_iter()
+        .filter_map(|record| match convert(record) {
+            Ok(converted) => Some(converted),
+            Err(error) => {
+                tracing::warn!(%error, "Commerce record left out of its page: the channel cannot hold it");
+                None
+            }
+        })
+        .collect();
+    SearchPage {
+        items,
         total_count: page.total_count,
-    })
+    }
 }
 
 /// Converts every record of a list.
@@ -398,6 +411,22 @@ mod tests {
         let mut without_id = wire_order(serde_json::json!([]));
         without_id.entity_id = None;
         assert_eq!(order(without_id).unwrap_err().problem, Unrepresentable::Missing);
+    }
+
+    #[test]
+    fn a_record_that_does_not_convert_is_left_out_of_its_page_alone() {
+        let whole = wire_order(serde_json::json!([{"item_id": 7, "sku": "MUG-1", "qty_ordered": 2}]));
+        let fractional = wire_order(serde_json::json!([{"item_id": 8, "sku": "ROPE", "qty_ordered": "1.5"}]));
+        let converted = page(
+            SearchPage {
+                items: vec![fractional, whole],
+                total_count: 2,
+            },
+            order,
+        );
+        assert_eq!(converted.items.len(), 1);
+        assert_eq!(converted.items[0].items[0].qty_ordered, 2);
+        assert_eq!(converted.total_count, 2);
     }
 
     #[test]

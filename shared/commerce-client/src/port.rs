@@ -166,7 +166,7 @@ impl Commerce for CommerceClient {
             .orders_updated_since(since, filter)
             .page(page, deadline)
             .await?;
-        Ok(convert::page(orders, convert::order).map_err(CommerceError::from)?)
+        Ok(convert::page(orders, convert::order))
     }
 
     async fn get_order(&self, order_id: CommerceOrderId, deadline: &Deadline) -> Result<Order, ApiError> {
@@ -204,7 +204,7 @@ impl Commerce for CommerceClient {
         deadline: &Deadline,
     ) -> Result<SearchPage<Shipment>, ApiError> {
         let shipments = self.shipments_updated_since(since).page(page, deadline).await?;
-        Ok(convert::page(shipments, convert::shipment).map_err(CommerceError::from)?)
+        Ok(convert::page(shipments, convert::shipment))
     }
 
     async fn shipments_by_ids(&self, ids: &[u64], deadline: &Deadline) -> Result<Vec<Shipment>, ApiError> {
@@ -245,7 +245,7 @@ impl Commerce for CommerceClient {
             .credit_memos_updated_since(since)
             .page(page, deadline)
             .await?;
-        Ok(convert::page(memos, convert::credit_memo).map_err(CommerceError::from)?)
+        Ok(convert::page(memos, convert::credit_memo))
     }
 
     async fn refund_order_offline(
