@@ -655,3 +655,77 @@ async fn actions_queue_their_work_refuse_what_does_not_apply_and_are_audited() {
     );
     fx.shutdown().await;
 }
+
+/// The dashboard function's role follows from `merchant::STORE_CALLS`: every query and action
+/// calls only those store methods.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_calls_only_the_store_methods_it_declares() {
+    let fx = Fixture::start().await;
+    let from = fx.ch.clock.now().minus(Duration::from_secs(60));
+    let po = fx.buyer_orders(&[(&fx.skus[0], 1, 1999)]).await;
+    fx.import_and_create().await;
+    let recording = Arc::new(ports::RecordingStore::new(fx.ch.store.clone()));
+    let mut ch = (*fx.ch).clone();
+    ch.store = recording.clone();
+    let ch = Arc::new(ch);
+    let actor = merchant();
+    let sku = Sku::new(fx.skus[0].as_str()).unwrap();
+
+    overview(&ch).await.unwrap();
+    listing_counts(&ch, Duration::ZERO).await.unwrap();
+    listing_counts(&ch, Duration::from_secs(60)).await.unwrap();
+    for filter in [
+        ListingFilter::All,
+        ListingFilter::AwaitingSelection,
+        ListingFilter::Status(ListingStatus::Error),
+    ] {
+        for sort in [ListingSort::SkuAscending, ListingSort::ChangedNewest] {
+            listings(&ch, filter, sort, Some("ORD"), 10, None).await.unwrap();
+            listings(&ch, filter, sort, None, 10, None).await.unwrap();
+        }
+    }
+    listing_detail(&ch, &sku).await.unwrap();
+    order_rows(&ch, None, DateRange::default(), 10, None)
+        .await
+        .unwrap();
+    find_order(&ch, po.as_str()).await.unwrap();
+    find_order(&ch, "000000001").await.unwrap();
+    return_rows(&ch, None, DateRange::default(), 10, None)
+        .await
+        .unwrap();
+    merchant::recent_actions(ch.store.as_ref(), &ch.settings.id, 10, None)
+        .await
+        .unwrap();
+    merchant::set_match_mode(&ch, &actor, MatchMode::Manual)
+        .await
+        .unwrap();
+    merchant::send_to_match(&ch, &actor, std::slice::from_ref(&sku))
+        .await
+        .unwrap();
+    let _ = merchant::retry_match(&ch, &actor, &sku).await;
+    let _ = merchant::resync_sku(&ch, &actor, &sku).await;
+    let _ = merchant::retry_order(&ch, &actor, &po).await;
+    let _ = merchant::retry_return(&ch, &actor, &domain::ReturnOrderId::new("R1").unwrap()).await;
+    merchant::redrive_dead_letters(&ch, &actor, QueueName::OrderCreate)
+        .await
+        .unwrap();
+    merchant::pause(&ch, &actor, Operation::ShipmentSync)
+        .await
+        .unwrap();
+    merchant::resume(&ch, &actor, Operation::ShipmentSync)
+        .await
+        .unwrap();
+    let to = ch.clock.now();
+    merchant::reimport_orders(&ch, &actor, from, to, &Fixture::deadline())
+        .await
+        .unwrap();
+
+    let made = recording.take();
+    let undeclared: Vec<&str> = made
+        .iter()
+        .filter(|c| !merchant::STORE_CALLS.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(undeclared.is_empty(), "undeclared store calls: {undeclared:?}");
+    fx.shutdown().await;
+}
