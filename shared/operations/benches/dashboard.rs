@@ -4,7 +4,8 @@
 //! `cargo bench -p operations --bench dashboard`. The moto half runs when `MOTO_ENDPOINT` is set
 //! (a serialized moto: `tests/moto_serialized.py`), and says so when it is not.
 //! `DASHBOARD_BENCH_LISTINGS`, `DASHBOARD_BENCH_ORDERS` and `DASHBOARD_BENCH_RUNS` change the sizes
-//! and the calls per query (default 100,000, 10,000 and 30; 5 calls per query on moto).
+//! and the calls per query (default 100,000, 10,000 and 30); `DASHBOARD_BENCH_MOTO_LISTINGS`,
+//! `_MOTO_ORDERS` and `_MOTO_RUNS` those of the moto half (default the same sizes, 5 calls).
 //!
 //! Server time is the wall time of the `operations` call, store round trips included: what the
 //! dashboard's handler waits for before it renders. The data: listings 80% Match (with the offer
@@ -395,11 +396,13 @@ fn main() {
                 let store: Arc<dyn StateStore> = Arc::new(adapters_aws::DynamoDbStore::new(dynamo, table));
                 let queues: Arc<dyn WorkQueue> = Arc::new(adapters_aws::SqsQueues::new(sqs, urls));
                 let ch = Arc::new(sandboxes.channel(settings.clone(), store.clone(), queues, dyn_clock));
+                let listings_count = env_usize("DASHBOARD_BENCH_MOTO_LISTINGS", listings_count);
+                let orders_count = env_usize("DASHBOARD_BENCH_MOTO_ORDERS", orders_count);
                 let started = Instant::now();
                 seed_listings(store.as_ref(), &settings.id, listings_count).await;
                 let (pos, numbers) = seed_orders(store.as_ref(), &settings.id, orders_count).await;
                 println!(
-                    "\nmoto ({endpoint}) seeded in {:.1} s",
+                    "\nmoto ({endpoint}): {listings_count} listings and {orders_count} orders seeded in {:.1} s",
                     started.elapsed().as_secs_f64()
                 );
                 let runs = env_usize("DASHBOARD_BENCH_MOTO_RUNS", 5);
