@@ -369,7 +369,7 @@ async fn send_to_match_now(ch: &Channel, skus: &[Sku]) -> Result<SendToMatchOutc
         }
     }
     if !outcome.sent.is_empty() {
-        crate::listing_match::request_match(ch, &[]).await?;
+        crate::messages::request_match(ch, &[]).await?;
     }
     Ok(outcome)
 }
@@ -393,7 +393,7 @@ async fn retry_match_now(ch: &Channel, sku: &Sku) -> Result<((), String), OpErro
             listing.status().as_str()
         )));
     }
-    crate::listing_match::request_match(ch, std::slice::from_ref(sku)).await?;
+    crate::messages::request_match(ch, std::slice::from_ref(sku)).await?;
     Ok(((), "queued for matching again".to_owned()))
 }
 
@@ -417,8 +417,8 @@ async fn resync_now(ch: &Channel, sku: &Sku) -> Result<((), String), OpError> {
         )));
     }
     let skus = std::slice::from_ref(sku);
-    crate::inventory_sync::enqueue_urgent(ch, skus).await?;
-    crate::price_sync::enqueue(ch, skus).await?;
+    crate::messages::enqueue_urgent(ch, skus).await?;
+    crate::messages::enqueue_prices(ch, skus).await?;
     Ok(((), "stock and price queued".to_owned()))
 }
 
@@ -648,9 +648,8 @@ async fn reimport_now(
                 Ok(crate::order_import::Imported::New { queue }) => {
                     report.imported += 1;
                     if queue {
-                        messages.push(
-                            crate::order_create::CreateOrder::new(ch, order.order.id.clone()).message()?,
-                        );
+                        messages
+                            .push(crate::messages::CreateOrder::new(ch, order.order.id.clone()).message()?);
                     }
                 }
                 Ok(crate::order_import::Imported::Known) => report.already_known += 1,

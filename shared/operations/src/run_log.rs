@@ -140,7 +140,7 @@ pub trait Outcome: Sized {
 }
 
 /// The count a scheduled run reports when the merchant paused its operation.
-pub const PAUSED_BY_MERCHANT: &str = "paused_by_merchant";
+pub const PAUSED_BY_MERCHANT: crate::Counter = crate::Counter::PausedByMerchant;
 
 impl Outcome for RunReport {
     const TRIGGER: Trigger = Trigger::Schedule;
