@@ -18,17 +18,21 @@
 //! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
 //! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
+//! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
+//! | `run_log`           | each operation's last run and recent failures, for the overview       |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
 mod claim;
 mod counter;
 pub mod dashboard;
+mod dashboard_hooks;
 pub mod declaration;
 mod feeds;
 pub mod health;
 pub mod inventory_sync;
 pub mod listing_match;
+pub mod merchant;
 pub mod messages;
 pub mod order_create;
 pub mod order_import;
@@ -36,6 +40,7 @@ mod order_support;
 pub mod price_sync;
 pub mod registry;
 pub mod returns_sync;
+pub mod run_log;
 mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
