@@ -21,6 +21,7 @@ use std::sync::Arc;
 use domain::Timestamp;
 use http::{Method, Request, Response, StatusCode, header};
 use operations::Channel;
+use ports::{Clock, SystemClock};
 
 use crate::auth::{Credentials, LOGIN_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, Session};
 use crate::html::{Nav, Viewer};
@@ -37,12 +38,16 @@ const APP_CSS: &str = include_str!("../assets/app.css");
 pub struct ClientAddr(pub String);
 
 /// How the dashboard is served.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Cookies get `Secure` and answers HSTS: true everywhere but plain-http loopback.
     pub https: bool,
     /// Rows per page of the listings, orders and returns tables.
     pub page_size: u32,
+    /// The people's clock: sessions, forms and login throttling run on it. The wall clock, also
+    /// where the channel runs on compressed scenario time (the local demo), so a session lasts
+    /// its hours for the person using it.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for Options {
@@ -50,6 +55,7 @@ impl Default for Options {
         Self {
             https: true,
             page_size: 50,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -123,7 +129,7 @@ impl Dashboard {
     }
 
     async fn route(&self, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let now = self.channel.clock.now();
+        let now = self.options.clock.now();
         let lang = Lang::negotiate(
             request
                 .headers()

@@ -34,6 +34,8 @@ pub struct LiveOptions {
     pub duration: Option<Duration>,
     pub handlers: HandlerTable,
     pub progress: Progress,
+    /// Serve the dashboard over the channel while it runs.
+    pub dashboard: Option<crate::serve::DashboardSlot>,
 }
 
 impl LiveOptions {
@@ -44,6 +46,7 @@ impl LiveOptions {
             duration: None,
             handlers: operations::registry::handlers,
             progress: Progress::silent(),
+            dashboard: None,
         }
     }
 }
@@ -116,6 +119,7 @@ pub async fn run(
         commerce: apis.commerce,
         clock: clock.clone(),
     });
+    crate::serve::start_into(options.dashboard.as_ref(), channel.clone()).await?;
     options.progress.say(&format!(
         "local-runner run: channel {} against Walmart {} and Commerce {}; state in {}",
         settings.id,

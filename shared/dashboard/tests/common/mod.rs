@@ -35,6 +35,7 @@ pub async fn world() -> World {
         Options {
             https: true,
             page_size: 50,
+            clock: clock.clone(),
         },
     );
     World {
