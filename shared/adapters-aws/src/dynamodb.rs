@@ -30,8 +30,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, Projection, ProjectionType, PutRequest, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
-    Update, WriteRequest,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, Select, TimeToLiveSpecification,
+    TransactWriteItem, Update, WriteRequest,
 };
 use serde_json::Value;
 
@@ -370,6 +370,37 @@ fn decode_token(token: &PageToken) -> Result<HashMap<String, AttributeValue>, St
     Ok(map.into_iter().map(|(k, v)| (k, s(v))).collect())
 }
 
+/// The index (none: the table), key condition and its values of a query.
+fn key_condition(query: &Query) -> (Option<&'static str>, String, HashMap<String, AttributeValue>) {
+    let (index, hash, range) = match &query.target {
+        QueryTarget::Partition(pk) => (None, ("pk", pk), "sk"),
+        QueryTarget::StatusIndex(pk) => (Some(STATUS_INDEX), ("gsi1pk", pk), "gsi1sk"),
+    };
+    let mut values = HashMap::from([(":h".to_owned(), s(hash.1))]);
+    let mut expression = format!("{} = :h", hash.0);
+    match &query.range {
+        SortRange::All => {}
+        SortRange::Prefix(p) => {
+            expression.push_str(&format!(" AND begins_with({range}, :a)"));
+            values.insert(":a".into(), s(p));
+        }
+        SortRange::Between(lo, hi) => {
+            expression.push_str(&format!(" AND {range} BETWEEN :a AND :b"));
+            values.insert(":a".into(), s(lo));
+            values.insert(":b".into(), s(hi));
+        }
+        SortRange::From(lo) => {
+            expression.push_str(&format!(" AND {range} >= :a"));
+            values.insert(":a".into(), s(lo));
+        }
+        SortRange::To(hi) => {
+            expression.push_str(&format!(" AND {range} <= :b"));
+            values.insert(":b".into(), s(hi));
+        }
+    }
+    (index, expression, values)
+}
+
 #[async_trait]
 impl StateStore for DynamoDbStore {
     async fn get(&self, key: &Key) -> Result<Option<Stored>, StoreError> {
@@ -447,28 +478,7 @@ impl StateStore for DynamoDbStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let (index, hash, range) = match &query.target {
-            QueryTarget::Partition(pk) => (None, ("pk", pk), "sk"),
-            QueryTarget::StatusIndex(pk) => (Some(STATUS_INDEX), ("gsi1pk", pk), "gsi1sk"),
-        };
-        let mut values = HashMap::from([(":h".to_owned(), s(hash.1))]);
-        let mut expression = format!("{} = :h", hash.0);
-        match &query.range {
-            SortRange::All => {}
-            SortRange::Prefix(p) => {
-                expression.push_str(&format!(" AND begins_with({range}, :a)"));
-                values.insert(":a".into(), s(p));
-            }
-            SortRange::Between(lo, hi) => {
-                expression.push_str(&format!(" AND {range} BETWEEN :a AND :b"));
-                values.insert(":a".into(), s(lo));
-                values.insert(":b".into(), s(hi));
-            }
-            SortRange::From(lo) => {
-                expression.push_str(&format!(" AND {range} >= :a"));
-                values.insert(":a".into(), s(lo));
-            }
-        }
+        let (index, expression, values) = key_condition(query);
         let start = query.after.as_ref().map(decode_token).transpose()?;
         let out = self
             .client
@@ -491,6 +501,32 @@ impl StateStore for DynamoDbStore {
             .filter(|_| !items.is_empty())
             .map(encode_token);
         Ok(Page { items, next })
+    }
+
+    /// `Select: COUNT`, page by page (each page reads up to 1 MB of items; none is sent back).
+    async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        let (index, expression, values) = key_condition(query);
+        let mut start = None;
+        let mut n = 0u64;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(&expression)
+                .set_expression_attribute_values(Some(values.clone()))
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            n += u64::try_from(out.count).unwrap_or(0);
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(n),
+            }
+        }
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {

@@ -11,7 +11,9 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName, SendMes
 use tokio::sync::OnceCell;
 
 use ports::queue::{MAX_BATCH, check_message};
-use ports::{Delivery, OutgoingMessage, QueueCall, QueueError, QueueName, QueueSettings, WorkQueue};
+use ports::{
+    Delivery, OutgoingMessage, QueueCall, QueueDepth, QueueError, QueueName, QueueSettings, WorkQueue,
+};
 
 /// The IAM actions each queue method below issues, on the queue it names (`dead_letters`: on the
 /// queue and its dead-letter queue), so that send grants follow from the code (`infra/checks`).
@@ -23,6 +25,15 @@ pub fn iam_actions(call: QueueCall) -> &'static [&'static str] {
         QueueCall::Delete => &["sqs:DeleteMessage"],
         QueueCall::ChangeVisibility => &["sqs:ChangeMessageVisibility"],
         QueueCall::DeadLetters => &["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        QueueCall::Depth => &["sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        // Received and deleted on the dead-letter queue, sent to the queue.
+        QueueCall::Redrive => &[
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:SendMessage",
+        ],
     }
 }
 
@@ -99,6 +110,17 @@ fn backend<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: Sdk
     } else {
         QueueError::Backend(format!("{code}: {message}"))
     }
+}
+
+/// One approximate count of a queue's attributes (absent or unreadable counts as zero).
+fn count_of(
+    attributes: Option<&std::collections::HashMap<QueueAttributeName, String>>,
+    name: &QueueAttributeName,
+) -> u64 {
+    attributes
+        .and_then(|a| a.get(name))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn secs(d: Duration) -> i32 {
@@ -301,5 +323,90 @@ impl WorkQueue for SqsQueues {
             .await
             .map_err(backend)?;
         Ok(out.messages().iter().filter_map(to_delivery).collect())
+    }
+
+    async fn depth(&self, queue: QueueName) -> Result<QueueDepth, QueueError> {
+        let url = self.url(queue)?;
+        let dlq = self.dlq_url(queue).await?;
+        let main = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .map_err(backend)?;
+        let dead = self
+            .client
+            .get_queue_attributes()
+            .queue_url(dlq)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(QueueDepth {
+            waiting: count_of(
+                main.attributes(),
+                &QueueAttributeName::ApproximateNumberOfMessages,
+            ),
+            in_flight: count_of(
+                main.attributes(),
+                &QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            ),
+            delayed: count_of(
+                main.attributes(),
+                &QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+            ),
+            dead_letters: count_of(
+                dead.attributes(),
+                &QueueAttributeName::ApproximateNumberOfMessages,
+            ),
+        })
+    }
+
+    /// Receives from the dead-letter queue, sends each body to the queue, then deletes it from the
+    /// dead-letter queue (a crash in between moves it twice: handlers are idempotent). A message
+    /// received here is hidden for a minute, so two re-drives at once do not move it twice.
+    async fn redrive(&self, queue: QueueName, max: usize) -> Result<usize, QueueError> {
+        let url = self.url(queue)?.to_owned();
+        let dlq = self.dlq_url(queue).await?.to_owned();
+        let mut moved = 0;
+        while moved < max {
+            let out = self
+                .client
+                .receive_message()
+                .queue_url(&dlq)
+                .max_number_of_messages(i32::try_from((max - moved).clamp(1, MAX_BATCH)).unwrap_or(10))
+                .visibility_timeout(60)
+                .send()
+                .await
+                .map_err(backend)?;
+            if out.messages().is_empty() {
+                break;
+            }
+            for message in out.messages() {
+                let (Some(body), Some(receipt)) = (message.body(), message.receipt_handle()) else {
+                    continue;
+                };
+                self.client
+                    .send_message()
+                    .queue_url(&url)
+                    .message_body(body)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                self.client
+                    .delete_message()
+                    .queue_url(&dlq)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                moved += 1;
+            }
+        }
+        Ok(moved)
     }
 }

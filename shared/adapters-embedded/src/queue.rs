@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 use domain::Timestamp;
 use ports::queue::{MAX_BATCH, check_message};
-use ports::{Clock, Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings, WorkQueue};
+use ports::{Clock, Delivery, OutgoingMessage, QueueDepth, QueueError, QueueName, QueueSettings, WorkQueue};
 
 use crate::journal::{Journal, JournalError};
 
@@ -190,9 +190,20 @@ impl EmbeddedQueues {
     /// Moves every message of the queue's dead-letter queue back to the queue, received zero times
     /// (as SQS's dead-letter queue redrive does); returns how many.
     pub fn redrive_dead_letters(&self, queue: QueueName) -> Result<usize, QueueError> {
+        self.redrive_at_most(queue, usize::MAX)
+    }
+
+    /// As [`Self::redrive_dead_letters`], the oldest `max` dead letters only.
+    fn redrive_at_most(&self, queue: QueueName, max: usize) -> Result<usize, QueueError> {
         self.settings(queue)?;
         let mut g = self.lock()?;
-        let ids: Vec<String> = g.lane(queue).dead.iter().map(|m| m.id.clone()).collect();
+        let ids: Vec<String> = g
+            .lane(queue)
+            .dead
+            .iter()
+            .take(max)
+            .map(|m| m.id.clone())
+            .collect();
         for id in &ids {
             let entry = Entry::Redrive {
                 queue,
@@ -373,5 +384,30 @@ impl WorkQueue for EmbeddedQueues {
                 receive_count: m.receive_count,
             })
             .collect())
+    }
+
+    async fn depth(&self, queue: QueueName) -> Result<QueueDepth, QueueError> {
+        self.settings(queue)?;
+        let now = self.clock.now();
+        let mut g = self.lock()?;
+        let lane = g.lane(queue);
+        let mut depth = QueueDepth {
+            dead_letters: lane.dead.len() as u64,
+            ..QueueDepth::default()
+        };
+        for m in &lane.ready {
+            if m.visible_at <= now {
+                depth.waiting += 1;
+            } else if m.receipt.is_some() {
+                depth.in_flight += 1;
+            } else {
+                depth.delayed += 1;
+            }
+        }
+        Ok(depth)
+    }
+
+    async fn redrive(&self, queue: QueueName, max: usize) -> Result<usize, QueueError> {
+        self.redrive_at_most(queue, max)
     }
 }

@@ -312,6 +312,27 @@ impl StateStore for EmbeddedStore {
         Ok(Page { items, next })
     }
 
+    async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        let g = self.lock()?;
+        let n = match &query.target {
+            QueryTarget::Partition(pk) => g
+                .tables
+                .items
+                .range(Key::new(pk.clone(), String::new())..)
+                .take_while(|(k, _)| &k.pk == pk)
+                .filter(|(k, _)| query.range.contains(&k.sk))
+                .count(),
+            QueryTarget::StatusIndex(ipk) => g
+                .tables
+                .index
+                .range((ipk.clone(), String::new(), String::new(), String::new())..)
+                .take_while(|e| &e.0 == ipk)
+                .filter(|e| query.range.contains(&e.1))
+                .count(),
+        };
+        Ok(n as u64)
+    }
+
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         if writes.len() > ports::state::MAX_TRANSACTION_ITEMS {
             return Err(StoreError::Invalid(format!(

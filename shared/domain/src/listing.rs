@@ -142,6 +142,10 @@ pub struct Listing {
     /// The MP_ITEM_MATCH feed the listing was last sent in.
     pub feed_id: Option<FeedId>,
     pub status_changed_at: Timestamp,
+    /// Imported while the channel matches by hand (Adobe's "Match products on Walmart"): a draft
+    /// waits until the merchant selects it and sends it to match.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    awaiting_selection: bool,
 }
 
 /// Our own issue codes, beside Walmart's.
@@ -174,7 +178,31 @@ impl Listing {
             issues,
             feed_id: None,
             status_changed_at: now,
+            awaiting_selection: false,
         }
+    }
+
+    /// The listing waits for the merchant to select it before it is sent to match (manual match
+    /// mode). It keeps waiting through product changes until selected.
+    pub fn hold_for_selection(&mut self) {
+        self.awaiting_selection = true;
+    }
+
+    /// A draft the merchant has not selected for matching yet (listing-match leaves it alone).
+    pub fn awaits_selection(&self) -> bool {
+        self.awaiting_selection && self.status == ListingStatus::Draft
+    }
+
+    /// The merchant selected the listing and sent it to match: a waiting draft becomes an ordinary
+    /// draft, counted as new from now (so a partial feed still waits for its neighbours). Returns
+    /// whether it was waiting; a listing in Error stays there with its reason but no longer waits.
+    pub fn select_for_matching(&mut self, now: Timestamp) -> bool {
+        let was_waiting = self.awaits_selection();
+        self.awaiting_selection = false;
+        if was_waiting {
+            self.status_changed_at = now;
+        }
+        was_waiting
     }
 
     fn check_product(product: &ProductSnapshot) -> (Option<Gtin>, Vec<ListingIssue>) {
@@ -312,6 +340,8 @@ impl Listing {
     /// The merchant asks to match a failed listing again (after fixing something outside the
     /// product, e.g. on Walmart's side). Our own checks still apply: returns whether it is a Draft now.
     pub fn resubmit(&mut self, now: Timestamp) -> bool {
+        // Asking for a match again is a selection.
+        self.awaiting_selection = false;
         if self.status != ListingStatus::Error {
             return self.status == ListingStatus::Draft;
         }

@@ -264,6 +264,7 @@ pub async fn import_products(
             Some(_) => report.add("unchanged", 1),
         }
     }
+    crate::merchant::hold_new_listings(ch, &mut created).await?;
     for batch in created.chunks(WRITE_BATCH) {
         ch.store.save_all(batch).await?;
     }

@@ -7,6 +7,11 @@
 //! so "errors of last week" is one query; the index entry moves whenever the summary changes
 //! because every write goes through `Records::save`/`update`.
 
+pub mod listings;
+pub mod order_list;
+pub mod overview;
+pub mod return_list;
+
 use std::collections::BTreeMap;
 
 use domain::{
@@ -24,12 +29,26 @@ pub struct CommerceOrderIndex {
     pub channel: ChannelId,
     pub order_id: CommerceOrderId,
     pub purchase_order: PurchaseOrderId,
+    /// The Commerce order number the merchant sees: indexed, so the dashboard finds an order by it
+    /// with one index query (links written before it was recorded have none).
+    #[serde(default)]
+    pub increment_id: Option<domain::IncrementId>,
 }
 
 impl Record for CommerceOrderIndex {
     fn key(&self) -> Key {
         commerce_order_key(&self.channel, self.order_id)
     }
+    fn index(&self) -> Option<ports::IndexKey> {
+        self.increment_id
+            .as_ref()
+            .map(|number| ports::IndexKey::new(commerce_number_pk(&self.channel), number.to_string()))
+    }
+}
+
+/// The index partition of Commerce order numbers (`{increment id}` → the link above).
+pub fn commerce_number_pk(channel: &ChannelId) -> String {
+    channel_pk(channel, "CORDER_NUMBER")
 }
 
 pub fn commerce_order_key(channel: &ChannelId, order_id: CommerceOrderId) -> Key {

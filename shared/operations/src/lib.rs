@@ -15,20 +15,25 @@
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
+//! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
+//! | `run_log`           | each operation's last run and recent failures, for the overview       |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
 pub mod dashboard;
+mod dashboard_hooks;
 mod feeds;
 pub mod health;
 pub mod inventory_sync;
 pub mod listing_match;
+pub mod merchant;
 pub mod order_create;
 pub mod order_import;
 mod order_support;
 pub mod price_sync;
 pub mod registry;
 pub mod returns_sync;
+pub mod run_log;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;

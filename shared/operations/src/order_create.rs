@@ -543,6 +543,7 @@ async fn save_link(
         channel: ch.settings.id.clone(),
         order_id: placed.link.order_id,
         purchase_order: po.clone(),
+        increment_id: Some(placed.link.increment_id.clone()),
     });
     match ch.store.save(&mut index).await {
         Ok(()) => Ok(kept),

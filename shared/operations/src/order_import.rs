@@ -67,7 +67,7 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
     Ok(report)
 }
 
-enum Imported {
+pub(crate) enum Imported {
     /// Recorded now; queue it unless Walmart cancelled everything.
     New {
         queue: bool,
@@ -161,7 +161,11 @@ async fn send_creations(ch: &Channel, messages: Vec<OutgoingMessage>, report: &m
     }
 }
 
-async fn import_one(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> Result<Imported, OpError> {
+pub(crate) async fn import_one(
+    ch: &Channel,
+    order: &WalmartOrder,
+    deadline: &Deadline,
+) -> Result<Imported, OpError> {
     let po = &order.order.id;
     if load_order(ch.store.as_ref(), &ch.settings.id, po)
         .await?

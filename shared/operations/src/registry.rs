@@ -34,16 +34,19 @@ pub struct Handlers {
 /// Runs an operation's work once the Commerce store's set-up is known to be right, and records a
 /// configuration problem the work itself ran into (see [`crate::health`]): a misconfigured store
 /// stops every operation before it sends anything to Walmart.
-async fn guarded<T>(
+async fn guarded<T: crate::run_log::Outcome>(
     ch: &Channel,
     operation: Operation,
     deadline: &Deadline,
     work: impl Future<Output = Result<T, OpError>>,
 ) -> Result<T, OpError> {
-    let readiness = crate::health::commerce_ready(ch, operation, deadline).await?;
-    let outcome = work.await;
-    crate::health::work_finished(ch, operation, readiness, &outcome).await;
-    outcome
+    crate::dashboard_hooks::guarded(ch, operation, async {
+        let readiness = crate::health::commerce_ready(ch, operation, deadline).await?;
+        let outcome = work.await;
+        crate::health::work_finished(ch, operation, readiness, &outcome).await;
+        outcome
+    })
+    .await
 }
 
 /// The handlers of an operation.

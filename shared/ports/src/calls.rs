@@ -95,6 +95,10 @@ pub enum QueueCall {
     Delete,
     ChangeVisibility,
     DeadLetters,
+    /// [`crate::WorkQueue::depth`].
+    Depth,
+    /// [`crate::WorkQueue::redrive`].
+    Redrive,
 }
 
 impl QueueCall {
@@ -149,6 +153,11 @@ impl StateStore for RecordingStore {
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.record(StoreCall::Query);
         self.inner.query(query).await
+    }
+
+    async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        self.record(StoreCall::Query);
+        self.inner.count(query).await
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {

@@ -48,6 +48,7 @@ pub async fn state_store(store: Arc<dyn StateStore>) {
     deletes(store.as_ref()).await;
     partition_queries(store.as_ref()).await;
     status_index(store.as_ref()).await;
+    counts_and_upper_bounds(store.as_ref()).await;
     transactions(store.as_ref()).await;
     bulk_writes(store.as_ref()).await;
     limits(store.as_ref()).await;
@@ -191,6 +192,50 @@ async fn status_index(store: &dyn StateStore) {
     .await
     .unwrap();
     assert_eq!(order(dated), ["z"]);
+}
+
+/// `count` matches what paging through the same query returns; `SortRange::To` bounds from above.
+async fn counts_and_upper_bounds(store: &dyn StateStore) {
+    let pk = prefix();
+    let ipk = format!("{pk}#index");
+    let mut items = Vec::new();
+    for n in 0..7 {
+        let mut it = item(&pk, &format!("k{n}"), n);
+        if n % 2 == 0 {
+            it.index = Some(IndexKey::new(&ipk, format!("i{n}")));
+        }
+        items.push(it);
+    }
+    store.put_many(items).await.unwrap();
+    assert_eq!(store.count(&Query::partition(&pk)).await.unwrap(), 7);
+    assert_eq!(
+        store
+            .count(&Query::partition(&pk).range(SortRange::To("k3".into())))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(store.count(&Query::status_index(&ipk)).await.unwrap(), 4);
+    assert_eq!(
+        store
+            .count(&Query::status_index(&ipk).range(SortRange::Between("i2".into(), "i4".into())))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.count(&Query::partition(prefix())).await.unwrap(), 0);
+    let below: Vec<String> = query_all(
+        store,
+        Query::partition(&pk)
+            .range(SortRange::To("k2".into()))
+            .descending(),
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|s| s.item.key.sk)
+    .collect();
+    assert_eq!(below, ["k2", "k1", "k0"]);
 }
 
 async fn transactions(store: &dyn StateStore) {
@@ -484,6 +529,7 @@ pub async fn work_queue(queue: Arc<dyn WorkQueue>) {
     send_receive_delete(q).await;
     visibility_and_receive_count(q).await;
     dead_letter_after_max_receives(q).await;
+    depth_and_redrive(q).await;
     batches(q).await;
     too_large(q).await;
 }
@@ -561,6 +607,58 @@ async fn dead_letter_after_max_receives(q: &dyn WorkQueue) {
         dead.iter().any(|d| d.body == body),
         "the poison message waits in the DLQ"
     );
+}
+
+/// Depth counts waiting, in-flight and dead messages; a re-drive moves dead letters back as new.
+async fn depth_and_redrive(q: &dyn WorkQueue) {
+    let name = QueueName::ListingMatch;
+    drain(q, name).await;
+    let dead_before = q.depth(name).await.unwrap().dead_letters;
+    assert!(
+        dead_before >= 1,
+        "the poison message of the dead-letter check is counted"
+    );
+    q.send(name, OutgoingMessage::new("one")).await.unwrap();
+    q.send(name, OutgoingMessage::new("two")).await.unwrap();
+    let depth = q.depth(name).await.unwrap();
+    assert_eq!((depth.waiting, depth.in_flight), (2, 0), "{depth:?}");
+    let got = q.receive(name, 1, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let depth = q.depth(name).await.unwrap();
+    assert_eq!((depth.waiting, depth.in_flight), (1, 1), "{depth:?}");
+    q.delete(name, &got[0].receipt).await.unwrap();
+    drain(q, name).await;
+
+    let dead: BTreeSet<String> = q
+        .dead_letters(name, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.body)
+        .collect();
+    let moved = q.redrive(name, 100).await.unwrap();
+    assert_eq!(moved as u64, dead_before);
+    assert_eq!(q.depth(name).await.unwrap().dead_letters, 0);
+    let mut back = BTreeSet::new();
+    for _ in 0..10 {
+        let got = q.receive(name, 10, Duration::from_millis(500)).await.unwrap();
+        for d in &got {
+            assert_eq!(
+                d.receive_count, 1,
+                "a re-driven message starts its receives again"
+            );
+            back.insert(d.body.clone());
+            q.delete(name, &d.receipt).await.unwrap();
+        }
+        if back.len() >= dead.len() {
+            break;
+        }
+    }
+    assert!(
+        dead.is_subset(&back),
+        "every dead letter is back: {dead:?} vs {back:?}"
+    );
+    assert_eq!(q.redrive(name, 100).await.unwrap(), 0, "nothing left to move");
 }
 
 async fn batches(q: &dyn WorkQueue) {

@@ -131,6 +131,11 @@ impl StateStore for CountingStore {
         Ok(page)
     }
 
+    async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        bump(&self.counters.queries, 1);
+        self.inner.count(query).await
+    }
+
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         bump(&self.counters.transaction_items, writes.len() as u64);
         self.inner.transact(writes).await

@@ -24,7 +24,7 @@ pub use calls::{QueueCall, RecordingStore, StoreCall};
 pub use clock::{BoxFuture, Clock, ManualClock, ScaledClock, SystemClock};
 pub use commerce::Commerce;
 pub use counting::{CountingStore, StoreCounts};
-pub use queue::{Delivery, OutgoingMessage, QueueError, QueueName, QueueSettings, WorkQueue};
+pub use queue::{Delivery, OutgoingMessage, QueueDepth, QueueError, QueueName, QueueSettings, WorkQueue};
 pub use records::{Record, Records, UpdateError, Versioned};
 pub use retry::{Backoff, Deadline};
 pub use state::{

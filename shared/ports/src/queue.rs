@@ -137,6 +137,19 @@ pub fn check_message(msg: &OutgoingMessage) -> Result<(), QueueError> {
     Ok(())
 }
 
+/// How many messages a queue holds, as SQS's approximate attributes count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueDepth {
+    /// Ready to be received (`ApproximateNumberOfMessages`).
+    pub waiting: u64,
+    /// Received and not yet deleted (`ApproximateNumberOfMessagesNotVisible`).
+    pub in_flight: u64,
+    /// Sent with a delay that has not passed yet (`ApproximateNumberOfMessagesDelayed`).
+    pub delayed: u64,
+    /// In the queue's dead-letter queue.
+    pub dead_letters: u64,
+}
+
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn send(&self, queue: QueueName, message: OutgoingMessage) -> Result<(), QueueError>;
@@ -165,4 +178,24 @@ pub trait WorkQueue: Send + Sync {
 
     /// Messages waiting in the queue's dead-letter queue (for alarms, dashboards and tests).
     async fn dead_letters(&self, queue: QueueName, max: usize) -> Result<Vec<Delivery>, QueueError>;
+
+    /// How many messages the queue and its dead-letter queue hold (approximately, as SQS counts).
+    /// Wrappers that do not forward it report it unsupported.
+    async fn depth(&self, queue: QueueName) -> Result<QueueDepth, QueueError> {
+        Err(QueueError::Backend(format!(
+            "queue depth of {} is not available from this queue",
+            queue.as_str()
+        )))
+    }
+
+    /// Moves up to `max` messages of the queue's dead-letter queue back to the queue, received zero
+    /// times; returns how many moved. At least once: a message may be moved twice after a crash
+    /// (every handler is idempotent).
+    async fn redrive(&self, queue: QueueName, max: usize) -> Result<usize, QueueError> {
+        let _ = max;
+        Err(QueueError::Backend(format!(
+            "re-driving the dead letters of {} is not available from this queue",
+            queue.as_str()
+        )))
+    }
 }

@@ -5,7 +5,7 @@
 //!
 //! | record          | pk                          | sk                  | status index pk                | index sk                  |
 //! |-----------------|-----------------------------|---------------------|--------------------------------|---------------------------|
-//! | Listing         | `CH#{ch}#LISTING`           | `{sku}`             | `CH#{ch}#LISTING#{status}`     | `{status time}#{sku}`     |
+//! | Listing         | `CH#{ch}#LISTING`           | `{sku}`             | `CH#{ch}#LISTING#{status}` (`#awaiting_selection` for drafts the merchant has not selected) | `{status time}#{sku}` |
 //! | OfferState      | `CH#{ch}#OFFER`             | `{sku}`             | `CH#{ch}#OFFER#price_due` (when set) | `{due}#{sku}`       |
 //! | FeedRecord      | `CH#{ch}#FEED`              | `{feed id}`         | `CH#{ch}#FEED#{done/pending}`  | `{submitted}#{feed id}`   |
 //! | FeedChunk       | `CH#{ch}#FEED#{feed id}`    | `ITEMS#{n:05}`      | -                              | -                         |
@@ -15,6 +15,8 @@
 //! | ShipmentRecord  | `CH#{ch}#ORDER#{po}`        | `SHIPMENT#{id}`     | -                              | -                         |
 //! | Cancellation    | `CH#{ch}#ORDER#{po}`        | `CANCEL#{origin}#{lines}` | -                        | -                         |
 //! | ReturnRecord    | `CH#{ch}#RETURN`            | `{return order id}` | `CH#{ch}#RETURN#{status}`      | `{received}#{id}`         |
+//! | CommerceOrderIndex (operations) | `CH#{ch}#CORDER`  | `{order id}`        | `CH#{ch}#CORDER_NUMBER`        | `{increment id}`          |
+//! | dashboard and merchant records (operations: `run_log`, `merchant`, `dashboard::listings`) | `CH#{ch}#RUN`, `CH#{ch}#RUN_FAILURE#{function}`, `CH#{ch}#MERCHANT`, `CH#{ch}#AUDIT`, `CH#{ch}#DASHBOARD` | see the modules | - | - |
 //! | SyncCursor      | `CH#{ch}#CURSOR`            | `{stream}`          | -                              | -                         |
 //! | idempotency     | `IDEMPOTENCY#{key}`         | `IDEMPOTENCY`       | -                              | -                         |
 
@@ -66,11 +68,22 @@ impl Record for Listing {
         listing_key(&self.channel, &self.sku)
     }
     fn index(&self) -> Option<IndexKey> {
+        let pk = if self.awaits_selection() {
+            listing_awaiting_selection_pk(&self.channel)
+        } else {
+            listing_status_pk(&self.channel, self.status())
+        };
         Some(IndexKey::new(
-            listing_status_pk(&self.channel, self.status()),
+            pk,
             format!("{}#{}", self.status_changed_at.to_rfc3339(), self.sku),
         ))
     }
+}
+
+/// Drafts waiting for the merchant's selection (manual match mode) have their own index partition,
+/// so listing-match, which reads the draft partition, never sends them.
+pub fn listing_awaiting_selection_pk(channel: &ChannelId) -> String {
+    format!("CH#{channel}#LISTING#awaiting_selection")
 }
 
 pub fn listing_key(channel: &ChannelId, sku: &Sku) -> Key {

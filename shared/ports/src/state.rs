@@ -133,6 +133,8 @@ pub enum SortRange {
     Between(String, String),
     /// Inclusive.
     From(String),
+    /// Inclusive upper bound.
+    To(String),
 }
 
 impl SortRange {
@@ -142,6 +144,7 @@ impl SortRange {
             SortRange::Prefix(p) => sk.starts_with(p.as_str()),
             SortRange::Between(lo, hi) => lo.as_str() <= sk && sk <= hi.as_str(),
             SortRange::From(lo) => lo.as_str() <= sk,
+            SortRange::To(hi) => sk <= hi.as_str(),
         }
     }
 }
@@ -319,6 +322,25 @@ pub trait StateStore: Send + Sync {
 
     /// Reads one page of a partition or of the status index.
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    /// How many items the query matches over all its pages (its `limit`, `after` and direction do
+    /// not matter). For dashboards' counts; DynamoDB still reads every matching item (`Select:
+    /// COUNT` only saves sending them), so it is not for operations. Wrappers may keep this
+    /// default, which pages through `query`.
+    async fn count(&self, query: &Query) -> Result<u64, StoreError> {
+        let mut q = query.clone();
+        q.after = None;
+        q.limit = 1_000;
+        let mut n = 0u64;
+        loop {
+            let page = self.query(&q).await?;
+            n += page.items.len() as u64;
+            match page.next {
+                Some(next) => q.after = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
 
     /// All-or-nothing writes (at most [`MAX_TRANSACTION_ITEMS`], distinct keys).
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;

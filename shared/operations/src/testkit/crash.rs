@@ -498,6 +498,14 @@ impl WorkQueue for CrashingQueues {
             .call("queue.dead_letters", self.inner.dead_letters(queue, max))
             .await
     }
+    async fn depth(&self, queue: QueueName) -> Result<ports::QueueDepth, QueueError> {
+        self.plan.call("queue.depth", self.inner.depth(queue)).await
+    }
+    async fn redrive(&self, queue: QueueName, max: usize) -> Result<usize, QueueError> {
+        self.plan
+            .call("queue.redrive", self.inner.redrive(queue, max))
+            .await
+    }
 }
 
 struct CrashingWalmart {
