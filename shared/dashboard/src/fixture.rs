@@ -11,6 +11,7 @@ use domain::{
     ReturnRecord, Sku, Timestamp, WalmartLineStatus, Wpid, walmart_issue,
 };
 use operations::Channel;
+use operations::dashboard::CommerceOrderIndex;
 use ports::Records;
 
 use crate::auth::{LoginSecret, UserEntry};
@@ -140,14 +141,20 @@ pub async fn seed(ch: &Channel, listings: usize, orders: usize, now: Timestamp) 
             }
         } else if i % 6 != 4 {
             let increment = format!("{:09}", 100_000 + i);
-            r.created(
-                CommerceOrderLink {
-                    order_id: CommerceOrderId(1_000 + i as u64),
-                    increment_id: IncrementId::new(&increment).expect("valid increment id"),
-                },
-                step(2),
-            )
-            .expect("created");
+            let link = CommerceOrderLink {
+                order_id: CommerceOrderId(1_000 + i as u64),
+                increment_id: IncrementId::new(&increment).expect("valid increment id"),
+            };
+            r.created(link.clone(), step(2)).expect("created");
+            ch.store
+                .insert_new(&CommerceOrderIndex {
+                    channel: channel.clone(),
+                    order_id: link.order_id,
+                    purchase_order: r.order.id.clone(),
+                    increment_id: Some(link.increment_id.clone()),
+                })
+                .await
+                .expect("link saved");
             let _ = r.acknowledged(step(3));
             match i % 6 {
                 1 => {

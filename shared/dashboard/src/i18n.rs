@@ -74,6 +74,10 @@ impl Lang {
         }
     }
 
+    pub fn order_state(self, state: operations::dashboard::order_list::OrderState) -> &'static str {
+        self.order_status(state.summaries()[0])
+    }
+
     /// Adobe's name of the operation (its seed table), in this language.
     pub fn operation(self, op: Operation) -> &'static str {
         match (self, op) {
@@ -152,7 +156,7 @@ texts! {
     product_name: "Product name", "Produktnamn";
     sku: "SKU (Unique ID)", "SKU (unikt id)";
     walmart_item: "Walmart item", "Walmart-artikel";
-    quantity: "Quantity (Walmart / Commerce)", "Antal (Walmart / Commerce)";
+    quantity: "Advertised quantity", "Annonserat antal";
     price: "Price (Walmart / Commerce)", "Pris (Walmart / Commerce)";
     status: "Status", "Status";
     error_description: "Error description", "Felbeskrivning";
@@ -220,6 +224,19 @@ texts! {
     result: "Result", "Resultat";
     redrive: "Send dead letters back", "Skicka döda meddelanden igen";
     done: "Done.", "Klart.";
+    select_listings: "Select listings first.", "Välj produktlistor först.";
+    incomplete: "stopped at its deadline, continues next run", "stoppad vid tidsgränsen, fortsätter nästa körning";
+    target_delay_note: "No delay documented by Adobe: the channel's own target.", "Ingen fördröjning dokumenterad av Adobe: kanalens eget mål.";
+    remaining: "Remaining", "Kvar";
+    limit: "Limit per window", "Gräns per period";
+    awaiting_selection: "Awaiting selection", "Väntar på val";
+    steps: "How long each step took", "Hur lång tid varje steg tog";
+    step: "Step", "Steg";
+    bound: "Expected within", "Förväntat inom";
+    shipments: "Shipments", "Leveranser";
+    tracking: "Tracking", "Spårning";
+    on_walmart: "On Walmart", "På Walmart";
+    status_changed: "Status changed", "Status ändrad";
 }
 
 #[cfg(test)]

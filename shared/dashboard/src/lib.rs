@@ -8,7 +8,6 @@
 //! held to them: [`auth`].
 
 pub mod auth;
-pub mod data;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod html;

@@ -237,7 +237,10 @@ mod tests {
             })
         );
         assert_eq!(parse(&args("demo")).unwrap(), Command::Demo(DemoArgs::default()));
-        assert!(matches!(parse(&args("demo --serve")).unwrap(), Command::Demo(DemoArgs { serve: true, .. })));
+        assert!(matches!(
+            parse(&args("demo --serve")).unwrap(),
+            Command::Demo(DemoArgs { serve: true, .. })
+        ));
     }
 
     #[test]

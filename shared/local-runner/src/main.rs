@@ -156,7 +156,10 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
         }
         demo::DemoOutcome::Interrupted { .. } => {}
     }
-    let server = dashboard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    let server = dashboard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
     if let Some(server) = server
         && args.serve
         && !matches!(outcome, demo::DemoOutcome::Interrupted { .. })

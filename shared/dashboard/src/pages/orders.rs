@@ -1,20 +1,17 @@
 //! Orders: Adobe's status cards, a filter by state and order date, search by purchase order or
-//! Commerce order number, and each order's detail: both sides' totals, its lines, and its history
-//! with how long each step took. No buyer name, address, phone or e-mail is shown anywhere.
+//! Commerce order number, and each order's detail: both sides' totals, its lines, shipments, its
+//! history and how long each step took. No buyer name, address, phone or e-mail is shown anywhere.
 
 use std::fmt::Write as _;
 
-use domain::{OrderEvent, OrderRecord, OrderSummary, Timestamp};
+use domain::{OrderSummary, PurchaseOrderId, Timestamp};
+use operations::dashboard::order_list::{OrderDetail, OrderState, find_order, order_detail, order_rows};
 use operations::dashboard::{DateRange, OrderRow};
 use ports::PageToken;
 
 use super::PageResult;
+use crate::Ctx;
 use crate::html::{Nav, action_button, duration, esc, q, when};
-use crate::{Ctx, data};
-
-fn parse_status(raw: &str) -> Option<OrderSummary> {
-    OrderSummary::parse(raw)
-}
 
 /// `YYYY-MM-DD` as the start (or end) of that day, UTC.
 fn day(raw: Option<&str>, end: bool) -> Option<Timestamp> {
@@ -26,30 +23,29 @@ fn day(raw: Option<&str>, end: bool) -> Option<Timestamp> {
 pub async fn list(ctx: &Ctx<'_>) -> PageResult {
     let t = ctx.lang.text();
     let ch = ctx.channel();
-    if let Some(term) = ctx.param("q") {
-        let found = data::find_order(ch, term).await?;
-        if let Some(order) = found {
-            return Ok(crate::html::redirect(&format!(
-                "/orders/{}",
-                q(order.order.id.as_str())
-            )));
-        }
+    if let Some(term) = ctx.param("q")
+        && let Some(found) = find_order(ch, term).await?
+    {
+        return Ok(crate::html::redirect(&format!(
+            "/orders/{}",
+            q(found.row.walmart_order.as_str())
+        )));
     }
-    let status = ctx.param("status").and_then(parse_status);
+    let status = ctx.param("status").and_then(OrderState::parse);
     let range = DateRange {
         from: day(ctx.param("from"), false),
         to: day(ctx.param("to"), true),
     };
     let after = ctx.param("after").map(|a| PageToken(a.to_owned()));
     let counts = operations::dashboard::order_counts(ch.store.as_ref(), &ch.settings.id, range).await?;
-    let page = data::orders(ch, status, range, ctx.page_size(), after.clone()).await?;
+    let page = order_rows(ch, status, range, ctx.page_size(), after.clone()).await?;
     let searched_nothing = ctx.param("q").is_some();
     Ok(ctx.page(t.orders, Nav::Orders, |viewer| {
         let mut out = String::new();
         if searched_nothing {
             let _ = write!(out, "<p class=\"error\" role=\"alert\">{}</p>", t.not_found);
         }
-        let count = |s: OrderSummary| counts.get(s.as_str()).copied().unwrap_or(0);
+        let count = |s: OrderState| s.summaries().iter().map(|x| counts.get(x.as_str()).copied().unwrap_or(0)).sum::<u64>();
         let mut dates = String::new();
         for (name, value) in [("from", ctx.param("from")), ("to", ctx.param("to"))] {
             if let Some(v) = value {
@@ -65,19 +61,15 @@ pub async fn list(ctx: &Ctx<'_>) -> PageResult {
             dates.trim_start_matches("&amp;"),
             t.all
         );
-        for s in data::ORDER_STATUSES {
-            let n = if s == OrderSummary::Open {
-                count(s) + count(OrderSummary::Pending)
-            } else {
-                count(s)
-            };
+        for s in OrderState::ALL {
+            let n = count(s);
             let _ = write!(
                 out,
                 "<a class=\"card status-{}{}\" href=\"/orders?status={}{dates}\"><span>{}</span><strong>{n}</strong></a>",
                 s.as_str(),
                 if status == Some(s) { " current" } else { "" },
                 s.as_str(),
-                ctx.lang.order_status(s)
+                ctx.lang.order_state(s)
             );
         }
         out.push_str("</div>");
@@ -92,13 +84,13 @@ pub async fn list(ctx: &Ctx<'_>) -> PageResult {
             "<form method=\"get\" action=\"/orders\" class=\"filter\"><label>{}<select name=\"status\" data-autosubmit><option value=\"\">{}</option>",
             t.status, t.all
         );
-        for s in data::ORDER_STATUSES {
+        for s in OrderState::ALL {
             let _ = write!(
                 out,
                 "<option value=\"{}\"{}>{}</option>",
                 s.as_str(),
                 if status == Some(s) { " selected" } else { "" },
-                ctx.lang.order_status(s)
+                ctx.lang.order_state(s)
             );
         }
         let _ = write!(
@@ -118,8 +110,7 @@ pub async fn list(ctx: &Ctx<'_>) -> PageResult {
         if page.rows.is_empty() {
             let _ = write!(out, "<tr><td colspan=\"10\">{}</td></tr>", t.no_rows);
         }
-        for record in &page.rows {
-            let row = OrderRow::of(record);
+        for row in &page.rows {
             let po = esc(row.walmart_order.as_str());
             let _ = write!(
                 out,
@@ -134,7 +125,7 @@ pub async fn list(ctx: &Ctx<'_>) -> PageResult {
                 when(row.last_update),
                 row.status.as_str(),
                 ctx.lang.order_status(row.status),
-                status_detail(&row, ctx)
+                status_detail(row, ctx)
             );
         }
         out.push_str("</tbody></table><nav class=\"pages\">");
@@ -186,19 +177,23 @@ pub async fn detail(ctx: &Ctx<'_>, po: &str) -> PageResult {
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    let Some(record) = data::order(ctx.channel(), &po).await? else {
+    let found = match PurchaseOrderId::new(&po) {
+        Ok(po) => order_detail(ctx.channel(), &po).await?,
+        Err(_) => None,
+    };
+    let Some(detail) = found else {
         return Ok(crate::html::html(
             http::StatusCode::NOT_FOUND,
             crate::html::layout(ctx.lang, t.not_found, Nav::Orders, None, None, ""),
         ));
     };
-    let row = OrderRow::of(&record);
+    let row = &detail.row;
     let title = format!("{} {}", t.order_detail, row.walmart_order);
     Ok(ctx.page(&title, Nav::Orders, |viewer| {
         let mut out = String::new();
         let _ = write!(
             out,
-            "<dl class=\"facts\"><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd id=\"commerce-number\">{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd><span class=\"status status-{}\">{}</span> {}</dd></dl>",
+            "<dl class=\"facts\"><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd id=\"commerce-number\">{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd><span class=\"status status-{}\" id=\"order-status\">{}</span> {}</dd></dl>",
             t.walmart_order,
             esc(row.walmart_order.as_str()),
             t.customer_order,
@@ -209,6 +204,8 @@ pub async fn detail(ctx: &Ctx<'_>, po: &str) -> PageResult {
             when(row.ordered_at),
             t.ship_method,
             esc(&row.ship_method),
+            t.last_update,
+            when(row.last_update),
             t.status,
             row.status.as_str(),
             ctx.lang.order_status(row.status),
@@ -223,9 +220,11 @@ pub async fn detail(ctx: &Ctx<'_>, po: &str) -> PageResult {
                 &format!("/orders/{}", row.walmart_order.as_str()),
             ));
         }
-        out.push_str(&totals(ctx, &row));
-        out.push_str(&lines(ctx, &record));
-        out.push_str(&history(ctx, &record));
+        out.push_str(&totals(ctx, row));
+        out.push_str(&lines(ctx, &detail));
+        out.push_str(&steps(ctx, &detail));
+        out.push_str(&shipments(ctx, &detail));
+        out.push_str(&history(ctx, &detail));
         out
     }))
 }
@@ -265,7 +264,7 @@ fn totals(ctx: &Ctx<'_>, row: &OrderRow) -> String {
     out
 }
 
-fn lines(ctx: &Ctx<'_>, record: &OrderRecord) -> String {
+fn lines(ctx: &Ctx<'_>, detail: &OrderDetail) -> String {
     let t = ctx.lang.text();
     let mut out = format!(
         "<h2>{}</h2><table class=\"grid\"><thead><tr><th>{}</th><th>SKU</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
@@ -276,22 +275,71 @@ fn lines(ctx: &Ctx<'_>, record: &OrderRecord) -> String {
         t.cancelled_qty,
         t.returned_qty,
         t.refunded_qty,
-        t.order_value
+        t.price
     );
-    for line in &record.order.lines {
-        let progress = record.line(line.number);
-        let n = |f: fn(&domain::LineProgress) -> u32| progress.map_or(0, f);
+    for line in &detail.lines {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td></tr>",
             line.number,
             esc(line.sku.as_str()),
-            line.quantity,
-            n(|p| p.shipped),
-            n(|p| p.cancelled),
-            n(|p| p.returned),
-            n(|p| p.refunded),
-            line.total()
+            line.ordered,
+            line.shipped,
+            line.cancelled,
+            line.returned,
+            line.refunded,
+            line.unit_price,
+            line.commerce_unit_price
+                .map_or_else(|| "—".to_owned(), |p| p.to_string())
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn steps(ctx: &Ctx<'_>, detail: &OrderDetail) -> String {
+    let t = ctx.lang.text();
+    if detail.steps.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<h2>{}</h2><table class=\"grid\" id=\"steps\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t.steps, t.step, t.when, t.took, t.bound
+    );
+    for s in &detail.steps {
+        let late = if s.took > s.bound { " class=\"error\"" } else { "" };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td{late}>{}</td><td>{}</td></tr>",
+            esc(&s.step.replace('_', " ")),
+            when(s.to),
+            duration(s.took),
+            duration(s.bound)
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn shipments(ctx: &Ctx<'_>, detail: &OrderDetail) -> String {
+    let t = ctx.lang.text();
+    if detail.shipments.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<h2>{}</h2><table class=\"grid\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t.shipments, t.when, t.tracking, t.lines, t.on_walmart
+    );
+    for s in &detail.shipments {
+        let lines: Vec<String> = s.lines.iter().map(|(l, n)| format!("{l}×{n}")).collect();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+            when(s.shipped_at),
+            esc(&s.carrier),
+            esc(&s.tracking_number),
+            esc(&lines.join(", ")),
+            s.on_walmart_at.map_or_else(|| "—".to_owned(), when)
         );
     }
     out.push_str("</tbody></table>");
@@ -299,59 +347,28 @@ fn lines(ctx: &Ctx<'_>, record: &OrderRecord) -> String {
 }
 
 /// The history, each entry with the time since the one before (how long the step took).
-fn history(ctx: &Ctx<'_>, record: &OrderRecord) -> String {
+fn history(ctx: &Ctx<'_>, detail: &OrderDetail) -> String {
     let t = ctx.lang.text();
     let mut out = format!(
         "<h2>{}</h2><table class=\"grid\" id=\"history\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t.history, t.when, t.line, t.event, t.took
     );
-    let mut previous = record.order.order_date;
-    for entry in &record.history {
+    let mut previous = detail.row.ordered_at;
+    for entry in &detail.history {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
             when(entry.at),
             entry.line.map_or_else(String::new, |l| l.to_string()),
-            esc(&describe(&entry.event)),
+            esc(&entry.event.replace('_', " ")),
+            entry
+                .detail
+                .as_deref()
+                .map_or_else(String::new, |d| format!(": {}", esc(d))),
             duration(entry.at.since(previous))
         );
         previous = entry.at;
     }
     out.push_str("</tbody></table>");
     out
-}
-
-/// An event in words (English: these are the record's own terms).
-fn describe(event: &OrderEvent) -> String {
-    match event {
-        OrderEvent::Imported => "imported from Walmart".into(),
-        OrderEvent::Acknowledged => "acknowledged on Walmart".into(),
-        OrderEvent::Created { increment_id } => format!("Commerce order {increment_id} created"),
-        OrderEvent::PriceDifference { walmart, commerce } => {
-            format!("price differs: Walmart {walmart}, Commerce {commerce}")
-        }
-        OrderEvent::TotalsDifference { walmart, commerce } => format!(
-            "totals differ: Walmart {}, Commerce {}",
-            walmart.total(),
-            commerce.total()
-        ),
-        OrderEvent::Shipped { quantity } => format!("{quantity} shipped"),
-        OrderEvent::Cancelled { quantity } => format!("{quantity} cancelled"),
-        OrderEvent::ReturnRequested { quantity } => format!("{quantity} return requested"),
-        OrderEvent::Refunded { quantity, amount } => format!("{quantity} refunded ({amount})"),
-        OrderEvent::Failed { reason } => format!("failed: {reason}"),
-        OrderEvent::Redriven => "retried".into(),
-        OrderEvent::CommerceOrderCancelled => "Commerce order cancelled".into(),
-        OrderEvent::CancellationNoted { reason } => {
-            format!("cancellation noted on the Commerce order: {reason}")
-        }
-        OrderEvent::CancellationRequested => "customer asked to cancel".into(),
-        OrderEvent::CancellationRequestNoted => "cancellation request noted on the Commerce order".into(),
-        OrderEvent::ReturnLinked { return_order_id } => format!("return {return_order_id}"),
-        OrderEvent::SyncFailed { task, reason } => format!("{task:?} failed: {reason}"),
-        OrderEvent::SyncRecovered { task } => format!("{task:?} recovered"),
-        OrderEvent::DuplicateCancelled { increment_id } => {
-            format!("duplicate Commerce order {increment_id} cancelled")
-        }
-    }
 }
