@@ -8,8 +8,10 @@
 //! - [`eval`]: evaluates intrinsics (parameters, conditions, `Fn::Sub`) as CloudFormation would.
 //! - [`checks`]: every rule, each returning the violations it finds.
 //! - [`permissions`]: each role's table actions, derived from the store calls its operation declares.
+//! - [`dashboard`]: the merchant's dashboard function, which is not an operation.
 
 pub mod checks;
+pub mod dashboard;
 pub mod delays;
 pub mod eval;
 pub mod model;

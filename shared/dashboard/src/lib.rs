@@ -10,6 +10,7 @@
 pub mod auth;
 #[cfg(feature = "fixture")]
 pub mod fixture;
+pub mod function_url;
 pub mod html;
 pub mod i18n;
 pub mod pages;
@@ -27,6 +28,16 @@ use crate::html::{Nav, Viewer};
 use crate::i18n::Lang;
 
 pub use crate::auth::{LoginSecret, LoginSecretError};
+pub use http;
+
+/// The state-store methods the dashboard calls (pages, sign-in, and the merchant's actions through
+/// `operations::merchant`): its function's table actions follow from these (`infra/checks`), and
+/// `tests/declared_calls.rs` holds them to the calls really made.
+pub const STORE_CALLS: &[ports::StoreCall] = &[
+    ports::StoreCall::Get,
+    ports::StoreCall::Put,
+    ports::StoreCall::Query,
+];
 
 const APP_JS: &str = include_str!("../assets/app.js");
 const APP_CSS: &str = include_str!("../assets/app.css");
