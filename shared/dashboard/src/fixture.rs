@@ -52,7 +52,7 @@ pub fn login_secret() -> LoginSecret {
     }
 }
 
-fn product(i: usize, price_cents: i64) -> ProductSnapshot {
+fn product(i: usize, price_cents: i64, updated_at: Timestamp) -> ProductSnapshot {
     ProductSnapshot {
         product_id: CommerceProductId(i as u64 + 1),
         name: format!("Trail mug {i:03}"),
@@ -61,7 +61,7 @@ fn product(i: usize, price_cents: i64) -> ProductSnapshot {
         weight_lb: Some(1.0),
         special_price: None,
         enabled: true,
-        updated_at: Timestamp::from_millis(0),
+        updated_at,
     }
 }
 
@@ -74,7 +74,13 @@ pub async fn seed(ch: &Channel, listings: usize, orders: usize, now: Timestamp) 
     for i in 0..listings {
         let sku = Sku::new(format!("MUG-{i:06}")).expect("valid sku");
         let at = now.minus(std::time::Duration::from_secs(60 * (listings - i) as u64));
-        let mut l = Listing::import(channel.clone(), sku.clone(), product(i, 1_000 + i as i64), at);
+        let changed = at.minus(std::time::Duration::from_secs(90));
+        let mut l = Listing::import(
+            channel.clone(),
+            sku.clone(),
+            product(i, 1_000 + i as i64, changed),
+            at,
+        );
         let feed = FeedId::new(format!("FEED{}", i / 100)).expect("valid feed id");
         match i % 5 {
             0 => {}

@@ -67,10 +67,14 @@ impl Drop for DashboardServer {
     }
 }
 
-/// Starts the dashboard over `channel` on `127.0.0.1:port` (0 for any free port).
-pub async fn start(channel: Arc<Channel>, port: u16) -> Result<DashboardServer, RunnerError> {
-    let password = std::env::var(PASSWORD_VAR)
-        .ok()
+/// Starts the dashboard over `channel` on `127.0.0.1:port` (0 for any free port), with `password`
+/// for the user (a generated one when `None`).
+pub async fn start(
+    channel: Arc<Channel>,
+    port: u16,
+    password: Option<String>,
+) -> Result<DashboardServer, RunnerError> {
+    let password = password
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| random_id()[..16].to_owned());
     let secret = LoginSecret {
@@ -140,7 +144,7 @@ pub async fn start_into(slot: Option<&DashboardSlot>, channel: Arc<Channel>) -> 
     let Some(slot) = slot else {
         return Ok(());
     };
-    let server = start(channel, 0).await?;
+    let server = start(channel, 0, std::env::var(PASSWORD_VAR).ok()).await?;
     eprintln!("{}", server.announcement());
     *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(server);
     Ok(())
