@@ -2,6 +2,7 @@
 //! status index, transactions, idempotency), in memory, journaled to disk when given a directory.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -13,7 +14,7 @@ use domain::Timestamp;
 use ports::state::check_item;
 use ports::{
     Claim, ClaimTerms, ClaimToken, Expect, IdempotencyKey, IndexKey, Item, Key, Page, PageToken, Query,
-    QueryTarget, StateStore, StoreError, Stored, Version, Write,
+    QueryTarget, SortRange, StateStore, StoreError, Stored, Version, Write,
 };
 
 use crate::journal::{Journal, JournalError};
@@ -197,6 +198,49 @@ struct IdempotencyRecord {
     token: Option<String>,
 }
 
+/// The sort-key bounds of a range, as `Bound`s of the sort key alone: an inclusive upper bound `hi`
+/// becomes "below `hi` followed by NUL", which every key up to `hi` (and no key above it) is; a
+/// prefix is bounded above by the prefix with its last character incremented.
+fn sort_bounds(range: &SortRange) -> (Option<Bound<String>>, Option<Bound<String>>) {
+    let through = |hi: &str| Bound::Excluded(format!("{hi}\0"));
+    match range {
+        SortRange::All => (None, None),
+        SortRange::Prefix(p) => (
+            Some(Bound::Included(p.clone())),
+            prefix_end(p).map(Bound::Excluded),
+        ),
+        SortRange::Between(lo, hi) => (Some(Bound::Included(lo.clone())), Some(through(hi))),
+        SortRange::From(lo) => (Some(Bound::Included(lo.clone())), None),
+        SortRange::To(hi) => (None, Some(through(hi))),
+    }
+}
+
+/// The smallest string above every string starting with `prefix` (`None`: there is none).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) + 1 {
+            0xD800 => 0xE000,
+            n => n,
+        };
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Whether a range with these bounds can hold anything (`BTreeMap::range` panics otherwise).
+fn bounds_ordered<T: Ord>(lower: &Bound<T>, upper: &Bound<T>) -> bool {
+    match (lower, upper) {
+        (Bound::Included(l), Bound::Included(u)) => l <= u,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
+        | (Bound::Excluded(l), Bound::Included(u)) => l < u,
+        _ => true,
+    }
+}
+
 fn decode_token(token: &PageToken) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(&token.0).map_err(|e| StoreError::Invalid(format!("bad page token: {e}")))
 }
@@ -237,35 +281,43 @@ impl StateStore for EmbeddedStore {
         Ok(())
     }
 
+    /// Walks only the keys the query can return: the partition's (or index partition's) sort-key
+    /// range, continued after the token, in either direction, so a page costs its own size and not
+    /// the partition's.
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let g = self.lock()?;
         let after = query.after.as_ref().map(decode_token).transpose()?;
         let limit = query.limit.max(1) as usize;
+        let (lo, hi) = sort_bounds(&query.range);
         let mut items = Vec::new();
         let mut last: Option<Vec<String>> = None;
         let mut more = false;
         match &query.target {
             QueryTarget::Partition(pk) => {
-                let lo = Key::new(pk.clone(), String::new());
-                let range = g.tables.items.range(lo..).take_while(|(k, _)| &k.pk == pk);
-                let candidates: Vec<_> = if query.descending {
-                    range.collect::<Vec<_>>().into_iter().rev().collect()
+                let key = |sk: String| Key::new(pk.clone(), sk);
+                let mut lower = lo.map_or(Bound::Included(key(String::new())), |b| b.map(key));
+                let mut upper = hi.map_or(Bound::Excluded(Key::new(format!("{pk}\0"), String::new())), |b| {
+                    b.map(key)
+                });
+                if let Some(a) = after.as_ref().and_then(|a| a.first()) {
+                    if query.descending {
+                        upper = Bound::Excluded(key(a.clone()));
+                    } else {
+                        lower = Bound::Excluded(key(a.clone()));
+                    }
+                }
+                if !bounds_ordered(&lower, &upper) {
+                    return Ok(Page { items, next: None });
+                }
+                let range = g.tables.items.range((lower, upper));
+                let candidates: Box<dyn Iterator<Item = (&Key, &Stored)>> = if query.descending {
+                    Box::new(range.rev())
                 } else {
-                    range.collect()
+                    Box::new(range)
                 };
                 for (k, stored) in candidates {
                     if !query.range.contains(&k.sk) {
                         continue;
-                    }
-                    if let Some(a) = &after {
-                        let past = if query.descending {
-                            k.sk < a[0]
-                        } else {
-                            k.sk > a[0]
-                        };
-                        if !past {
-                            continue;
-                        }
                     }
                     if items.len() == limit {
                         more = true;
@@ -276,23 +328,33 @@ impl StateStore for EmbeddedStore {
                 }
             }
             QueryTarget::StatusIndex(ipk) => {
-                let lo = (ipk.clone(), String::new(), String::new(), String::new());
-                let range = g.tables.index.range(lo..).take_while(|e| &e.0 == ipk);
-                let candidates: Vec<_> = if query.descending {
-                    range.collect::<Vec<_>>().into_iter().rev().collect()
-                } else {
-                    range.collect()
-                };
+                let entry = |isk: String| (ipk.clone(), isk, String::new(), String::new());
+                let mut lower = lo.map_or(Bound::Included(entry(String::new())), |b| b.map(entry));
+                let mut upper = hi.map_or(
+                    Bound::Excluded((format!("{ipk}\0"), String::new(), String::new(), String::new())),
+                    |b| b.map(entry),
+                );
+                if let Some([isk, pk, sk]) = after.as_deref() {
+                    let position = (ipk.clone(), isk.clone(), pk.clone(), sk.clone());
+                    if query.descending {
+                        upper = Bound::Excluded(position);
+                    } else {
+                        lower = Bound::Excluded(position);
+                    }
+                }
+                if !bounds_ordered(&lower, &upper) {
+                    return Ok(Page { items, next: None });
+                }
+                let range = g.tables.index.range((lower, upper));
+                let candidates: Box<dyn Iterator<Item = &(String, String, String, String)>> =
+                    if query.descending {
+                        Box::new(range.rev())
+                    } else {
+                        Box::new(range)
+                    };
                 for (_, isk, pk, sk) in candidates {
                     if !query.range.contains(isk) {
                         continue;
-                    }
-                    let pos = vec![isk.clone(), pk.clone(), sk.clone()];
-                    if let Some(a) = &after {
-                        let past = if query.descending { pos < *a } else { pos > *a };
-                        if !past {
-                            continue;
-                        }
                     }
                     if items.len() == limit {
                         more = true;
@@ -301,7 +363,7 @@ impl StateStore for EmbeddedStore {
                     if let Some(stored) = g.tables.items.get(&Key::new(pk.clone(), sk.clone())) {
                         items.push(stored.clone());
                     }
-                    last = Some(pos);
+                    last = Some(vec![isk.clone(), pk.clone(), sk.clone()]);
                 }
             }
         }

@@ -23,14 +23,37 @@ use domain::{
 use ports::records::{channel_pk, cursor_key, listing_key, order_key};
 use ports::walmart::OrdersQuery;
 use ports::{
-    ClaimToken, Deadline, Key, PageToken, Query, QueueName, Record, Records, StateStore, StoreError,
-    Versioned,
+    ClaimToken, Deadline, Key, PageToken, Query, QueueCall, QueueName, Record, Records, StateStore,
+    StoreCall, StoreError, Versioned,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::dashboard::{RowsPage, return_key};
 use crate::run_log::Outcome;
 use crate::{Channel, OpError};
+
+/// The state-store methods the dashboard's queries (`dashboard::*`) and these actions call, for the
+/// dashboard function's role (as each operation declares its own): records read, written (audit
+/// entries, switches, kept counts, re-imported orders) and queried (counts are queries).
+pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
+
+/// The queues the actions send to: urgent stock and price, match requests, re-driven and
+/// re-imported orders. Re-driving dead letters ([`QUEUE_CALLS`]) reaches every queue.
+pub const SENDS_TO: &[QueueName] = &[
+    QueueName::ListingMatch,
+    QueueName::InventorySync,
+    QueueName::PriceSync,
+    QueueName::OrderCreate,
+];
+
+/// The queue methods the dashboard calls: sends ([`SENDS_TO`]), and on every queue its depth
+/// (overview) and the re-drive of its dead letters.
+pub const QUEUE_CALLS: &[QueueCall] = &[
+    QueueCall::Send,
+    QueueCall::SendAll,
+    QueueCall::Depth,
+    QueueCall::Redrive,
+];
 
 /// How imported products reach matching.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

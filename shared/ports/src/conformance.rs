@@ -236,6 +236,52 @@ async fn counts_and_upper_bounds(store: &dyn StateStore) {
     .map(|s| s.item.key.sk)
     .collect();
     assert_eq!(below, ["k2", "k1", "k0"]);
+
+    // Pages of every size, both directions, bounded ranges: the same keys as one read.
+    let sks = |items: Vec<crate::state::Stored>| -> Vec<String> {
+        items.into_iter().map(|s| s.item.key.sk).collect()
+    };
+    let isks = |items: Vec<crate::state::Stored>| -> Vec<String> {
+        items
+            .into_iter()
+            .filter_map(|s| s.item.index.map(|i| i.sk))
+            .collect()
+    };
+    for limit in 1..4 {
+        for descending in [false, true] {
+            for range in [
+                SortRange::All,
+                SortRange::Prefix("k".into()),
+                SortRange::Between("k1".into(), "k5".into()),
+                SortRange::From("k4".into()),
+                SortRange::To("k4".into()),
+            ] {
+                let mut q = Query::partition(&pk).range(range.clone()).limit(limit);
+                let mut expected: Vec<String> = (0..7)
+                    .map(|n| format!("k{n}"))
+                    .filter(|k| range.contains(k))
+                    .collect();
+                if descending {
+                    q = q.descending();
+                    expected.reverse();
+                }
+                assert_eq!(
+                    sks(query_all(store, q).await.unwrap()),
+                    expected,
+                    "{range:?} {limit} {descending}"
+                );
+                let mut q = Query::status_index(&ipk)
+                    .range(SortRange::Between("i1".into(), "i6".into()))
+                    .limit(limit);
+                let mut expected = vec!["i2".to_owned(), "i4".into(), "i6".into()];
+                if descending {
+                    q = q.descending();
+                    expected.reverse();
+                }
+                assert_eq!(isks(query_all(store, q).await.unwrap()), expected);
+            }
+        }
+    }
 }
 
 async fn transactions(store: &dyn StateStore) {
