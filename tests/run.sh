@@ -52,6 +52,26 @@ python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 echo "moto listening on $MOTO_ENDPOINT"
 
+step "Chromium and chromedriver (the dashboard's browser test)"
+# Debian's packages; installed when missing and this runs as root with apt-get. Without them the
+# browser test is skipped with a message, except in CI, where it fails.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+            >"$work/apt.log" 2>&1 || { echo "apt-get could not install chromium and chromium-driver:" >&2; tail -20 "$work/apt.log" >&2; }
+    fi
+fi
+if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+    export CHROMIUM="$(command -v chromium)" CHROMEDRIVER="$(command -v chromedriver)"
+    echo "browser test with $("$CHROMIUM" --version 2>/dev/null || echo chromium)"
+elif [ -n "${CI:-}" ]; then
+    echo "CI must run the dashboard's browser test, but chromium and chromium-driver cannot be installed" >&2
+    exit 1
+else
+    echo "NOTE: chromium and chromium-driver are missing and cannot be installed here (apt-get as root):"
+    echo "      the dashboard's browser test (shared/local-runner/tests/dashboard_browser.rs) will be SKIPPED."
+fi
+
 step "Format"
 cargo fmt --all -- --check
 

@@ -57,6 +57,7 @@ pub fn check_all(stack: &Stack, function_crates: &[String]) -> Vec<Violation> {
     out.extend(check_environment(stack));
     out.extend(check_table(stack));
     out.extend(check_alarms(stack));
+    out.extend(crate::dashboard::check_dashboard(stack));
     out
 }
 
@@ -720,7 +721,7 @@ const ORDER_SAMPLE_KEYS: [&str; 5] = [
 
 /// The patterns of a statement's `ForAllValues:StringLike` `dynamodb:LeadingKeys` condition, as
 /// written (plain strings or `!Sub` templates); `None` without one.
-fn leading_keys(statement: &crate::model::Statement) -> Option<BTreeSet<String>> {
+pub(crate) fn leading_keys(statement: &crate::model::Statement) -> Option<BTreeSet<String>> {
     let values = statement
         .condition
         .as_ref()?

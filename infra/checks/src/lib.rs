@@ -7,8 +7,10 @@
 //!   `domain::Operation`'s delays.
 //! - [`checks`]: every rule, each returning the violations it finds.
 //! - [`permissions`]: each role's table actions, derived from the store calls its operation declares.
+//! - [`dashboard`]: the merchant's dashboard function, which is not an operation.
 
 pub mod checks;
+pub mod dashboard;
 pub mod delays;
 pub mod permissions;
 pub mod topology;

@@ -66,7 +66,13 @@ fn the_template_passes_every_check() {
 fn every_function_crate_and_every_operation_is_deployed() {
     let stack = stack();
     let crates = crates();
-    assert_eq!(crates.len(), Operation::ALL.len(), "functions/: {crates:?}");
+    // One per operation, and the dashboard (infra_checks::dashboard).
+    assert_eq!(crates.len(), Operation::ALL.len() + 1, "functions/: {crates:?}");
+    assert!(
+        stack
+            .function_for_binary(infra_checks::dashboard::BINARY)
+            .is_some()
+    );
     for op in Operation::ALL {
         let f = stack
             .function_for_binary(op.function_name())
@@ -472,4 +478,71 @@ fn the_readme_shows_the_current_delay_table() {
         readme.contains(&table),
         "infra/README.md's delay table is out of date; replace it with:\n{table}"
     );
+}
+
+#[test]
+fn the_dashboards_privileges_beyond_its_code_are_caught() {
+    let statements = |document: &mut Value| -> Vec<Value> {
+        resource(document, "DashboardRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .cloned()
+            .unwrap()
+    };
+    let set = |document: &mut Value, list: Vec<Value>| {
+        resource(document, "DashboardRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] =
+            Value::Array(list);
+    };
+    // Reaching the operations' idempotency records.
+    let v = violations_after(|d| {
+        let mut list = statements(d);
+        let state = list.iter_mut().find(|s| s["Sid"] == "State").unwrap();
+        state["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Fn::Sub": "IDEMPOTENCY#*"}));
+        set(d, list);
+    });
+    assert_caught(&v, "dashboard", "DashboardFunction", "LeadingKeys");
+    // Deleting items, which none of its store calls does.
+    let v = violations_after(|d| {
+        let mut list = statements(d);
+        let state = list.iter_mut().find(|s| s["Sid"] == "State").unwrap();
+        state["Action"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("dynamodb:DeleteItem"));
+        set(d, list);
+    });
+    assert_caught(&v, "dashboard", "DashboardFunction", "STORE_CALLS");
+    // Taking the operations' work from their queues.
+    let v = violations_after(|d| {
+        let mut list = statements(d);
+        let redrive = list
+            .iter_mut()
+            .find(|s| s["Sid"] == "RedriveDeadLetters")
+            .unwrap();
+        redrive["Resource"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Fn::GetAtt": ["OrderCreateQueue", "Arn"]}));
+        set(d, list);
+    });
+    assert_caught(&v, "dashboard", "DashboardFunction", "sqs:ReceiveMessage");
+    // Another function reading the login secret.
+    let v = violations_after(|d| {
+        let role = resource(d, "OrderImportRole");
+        role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Sid": "Login", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": {"Ref": "DashboardLoginSecret"}}));
+    });
+    assert_caught(&v, "dashboard", "OrderImportFunction", "login secret");
+    // No URL.
+    let v = violations_after(|d| {
+        resource(d, "DashboardFunction")["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("FunctionUrlConfig");
+    });
+    assert_caught(&v, "dashboard", "DashboardFunction", "FunctionUrlConfig");
 }

@@ -52,7 +52,18 @@ pub enum ColdStartError {
 pub async fn cold_start(operation: Operation) -> Result<Runtime, ColdStartError> {
     logging::init();
     let queues = operations::registry::queue_urls(operation);
-    let config = FunctionConfig::from_env(&queues)
+    let (channel, _) = connect_channel(operation.function_name(), &queues).await?;
+    Ok(Runtime { operation, channel })
+}
+
+/// The channel a function works on, from its environment: configuration (with the URLs of
+/// `queues`), credentials from the secret, DynamoDB and SQS adapters, the API clients. Also the SDK
+/// config, for a function that needs more AWS clients (the dashboard reads its login secret).
+pub async fn connect_channel(
+    function: &str,
+    queues: &[ports::QueueName],
+) -> Result<(Arc<Channel>, aws_config::SdkConfig), ColdStartError> {
+    let config = FunctionConfig::from_env(queues)
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = adapters_aws::sdk::load().await;
     let secrets = secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), &config.secret_arn)
@@ -79,11 +90,8 @@ pub async fn cold_start(operation: Operation) -> Result<Runtime, ColdStartError>
         commerce: apis.commerce,
         clock,
     };
-    tracing::info!(function = operation.function_name(), channel = %channel.settings.id, "cold start complete");
-    Ok(Runtime {
-        operation,
-        channel: Arc::new(channel),
-    })
+    tracing::info!(function, channel = %channel.settings.id, "cold start complete");
+    Ok((Arc::new(channel), sdk))
 }
 
 /// Deadlines before this (2001-09-09, in epoch ms) are not absolute times: `cargo lambda watch` sends

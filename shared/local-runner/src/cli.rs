@@ -25,6 +25,7 @@ DEMO OPTIONS:
     --chaos SEED       inject faults, kills, redeliveries and doubled ticks drawn from SEED (a
                        Chaos section in the summary; the invariants must still hold)
     --quiet            no progress lines
+    --serve            keep serving the dashboard after the summary, until Ctrl-C
 
 CHAOS OPTIONS:
     --seeds N          how many seeds (default 10)
@@ -41,6 +42,8 @@ RUN OPTIONS:
                        .local-state/run-<date>-<time>)
     --quiet            no progress lines
 
+`demo` and `run` serve the merchant's dashboard on 127.0.0.1 (address, user and a one-time password
+printed at start; CHANNEL_DASHBOARD_PASSWORD sets the password instead).
 Progress goes to stderr, the summary to stdout, logs to <state-dir>/runner.log (RUST_LOG filters).
 Exit codes: 0 done, 1 an invariant broke, 2 bad usage or configuration, 3 the runner failed,
 130 interrupted (Ctrl-C).";
@@ -56,6 +59,8 @@ pub struct DemoArgs {
     pub state_dir: Option<PathBuf>,
     pub quiet: bool,
     pub chaos: Option<u64>,
+    /// `--serve`: the dashboard keeps serving after the summary until Ctrl-C.
+    pub serve: bool,
 }
 
 /// `chaos` options as given.
@@ -138,6 +143,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                     "--state-dir" => d.state_dir = Some(PathBuf::from(value(&mut it, flag)?)),
                     "--quiet" => d.quiet = true,
                     "--chaos" => d.chaos = Some(number(value(&mut it, flag)?, flag)?),
+                    "--serve" => d.serve = true,
                     "--help" | "-h" => return Ok(Command::Help),
                     other => return Err(UsageError(format!("demo does not take {other:?}"))),
                 }
@@ -218,6 +224,7 @@ mod tests {
                 state_dir: Some(PathBuf::from("/tmp/x")),
                 quiet: true,
                 chaos: Some(4),
+                serve: false,
             })
         );
         assert_eq!(
@@ -230,6 +237,10 @@ mod tests {
             })
         );
         assert_eq!(parse(&args("demo")).unwrap(), Command::Demo(DemoArgs::default()));
+        assert!(matches!(
+            parse(&args("demo --serve")).unwrap(),
+            Command::Demo(DemoArgs { serve: true, .. })
+        ));
     }
 
     #[test]

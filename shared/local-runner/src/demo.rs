@@ -57,6 +57,8 @@ pub struct DemoOptions {
     /// Filled, when the demo finishes, with the partitions each operation touched (for tests that
     /// hold the deployed roles' key conditions to the code).
     pub partitions_touched: Option<Arc<std::sync::Mutex<PartitionsByOperation>>>,
+    /// Serve the dashboard over the channel into this slot (it outlives the run: `--serve`).
+    pub dashboard: Option<crate::serve::DashboardSlot>,
 }
 
 impl DemoOptions {
@@ -81,6 +83,7 @@ impl DemoOptions {
             chaos: None,
             sandbox_faults: sandbox_kit::FaultPlan::default(),
             partitions_touched: None,
+            dashboard: None,
         })
     }
 }
@@ -274,6 +277,7 @@ impl Demo {
         )?);
         let channel =
             Arc::new(sandboxes.channel(settings.clone(), store.clone(), queues.clone(), clock.clone()));
+        crate::serve::start_into(options.dashboard.as_ref(), channel.clone()).await?;
 
         let start = clock.now();
         announce(options, &dir, &sandboxes);

@@ -14,6 +14,7 @@
 //! | `plan`       | periods, timeouts, batch sizes and queue settings, read from `infra/template.yaml`   |
 //! | `engine`     | timers and queue consumers with Lambda's semantics, dispatching through the registry |
 //! | `activity`   | what the engine saw: runs, messages, failures, the operations' report counts         |
+//! | `serve`      | the merchant's dashboard on loopback over the running channel                        |
 //! | `scenario`   | the demo's merchant and buyers, acting through the sandboxes' control APIs           |
 //! | `observe`    | a store decorator noting when listings are first written (for latencies)             |
 //! | `evidence`   | the end state: channel records, both sandboxes, the scenario's journal               |
@@ -37,6 +38,7 @@ pub mod observe;
 pub mod plan;
 pub mod progress;
 pub mod scenario;
+pub mod serve;
 pub mod state_dir;
 pub mod summary;
 

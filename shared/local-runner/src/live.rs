@@ -36,6 +36,8 @@ pub struct LiveOptions {
     pub duration: Option<Duration>,
     pub handlers: HandlerTable,
     pub progress: Progress,
+    /// Serve the dashboard over the channel while it runs.
+    pub dashboard: Option<crate::serve::DashboardSlot>,
 }
 
 impl LiveOptions {
@@ -46,6 +48,7 @@ impl LiveOptions {
             duration: None,
             handlers: operations::registry::handlers,
             progress: Progress::silent(),
+            dashboard: None,
         }
     }
 }
@@ -91,6 +94,7 @@ pub async fn run(
     )?);
     let channel = connect(&options.config, store.clone(), queues.clone(), clock.clone())?;
     announce(&mut options, &dir);
+    crate::serve::start_into(options.dashboard.as_ref(), channel.clone()).await?;
     let activity = Activity::new();
     let engine = Engine::start(EngineConfig {
         channel,

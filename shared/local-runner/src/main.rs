@@ -145,6 +145,8 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
     let mut options = demo::DemoOptions::new(params, time_scale, state_dir)?;
     options.progress = progress(args.quiet, PROGRESS_EVERY);
     options.chaos = args.chaos;
+    let dashboard = local_runner::serve::slot();
+    options.dashboard = Some(dashboard.clone());
     let outcome = demo::run(options, interrupt()).await?;
     match &outcome {
         demo::DemoOutcome::Finished(summary) => print!("{}", summary.render()),
@@ -153,6 +155,17 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
             print!("{summary}");
         }
         demo::DemoOutcome::Interrupted { .. } => {}
+    }
+    let server = dashboard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    if let Some(server) = server
+        && args.serve
+        && !matches!(outcome, demo::DemoOutcome::Interrupted { .. })
+    {
+        eprintln!("{}; serving until Ctrl-C", server.announcement());
+        interrupt().await;
     }
     Ok(outcome.exit_code())
 }
@@ -240,6 +253,7 @@ async fn run_live(args: RunArgs) -> Result<i32, RunnerError> {
     options.duration = args.hours.map(|h| Duration::from_secs_f64(h * 3600.0));
     // A real store can hold a whole catalog: count it less often.
     options.progress = progress(args.quiet, LIVE_RECORDS_EVERY);
+    options.dashboard = Some(local_runner::serve::slot());
     let outcome = live::run(options, interrupt()).await?;
     print!("{}", outcome.summary.render());
     Ok(outcome.exit_code())
