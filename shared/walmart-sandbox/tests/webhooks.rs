@@ -242,6 +242,13 @@ impl Setup {
         panic!("{what}: not reached; log: {log:#?}");
     }
 
+    /// Nothing was queued for delivery (events are queued as the world changes, so this holds
+    /// at once) and nothing is on the wire.
+    async fn assert_nothing_queued(&self) {
+        let status = self.control.webhook_status().await.expect("status");
+        assert_eq!((status.pending, status.in_flight), (0, 0), "{status:?}");
+    }
+
     /// Every recorded exchange against Walmart's specs (notifications.json included): a request
     /// the spec calls invalid must have been refused (4xx), and every answer must be valid.
     fn assert_exchanges_valid(&self) {
@@ -411,6 +418,7 @@ async fn a_delivery_answered_500_is_retried_after_the_back_off_on_the_sandbox_cl
     assert!(log[0].will_retry);
 
     // Nothing happens until the back-off has passed on the sandbox clock.
+    assert_eq!(s.control.webhook_status().await.expect("status").pending, 1);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
         receiver.deliveries().len(),
@@ -552,8 +560,16 @@ async fn out_of_order_mode_lets_a_later_event_overtake_a_held_back_one() {
     let early = s
         .log_until("the events not held back", |log| !log.is_empty())
         .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let early_count = s.control.webhook_deliveries().await.expect("log").len();
+    // Settled for now: every event delivered or held back, nothing on the wire.
+    let mut early_count = 0;
+    for _ in 0..2_000 {
+        let status = s.control.webhook_status().await.expect("status");
+        early_count = status.delivered;
+        if status.in_flight == 0 && status.delivered + status.pending == 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert!(
         (1..10).contains(&early_count),
         "some held back, some not: {early_count} of 10 ({early:?})"
@@ -679,7 +695,7 @@ async fn legacy_subscriptions_get_their_standalone_event_until_2026_12_15() {
     s.clock
         .set(Timestamp::parse_rfc3339("2026-12-15T00:00:00Z").expect("date"));
     s.order(1).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.assert_nothing_queued().await;
     assert_eq!(
         receiver.deliveries().len(),
         1,
@@ -850,7 +866,7 @@ async fn the_subscriptions_api_refuses_what_walmart_refuses() {
 
     // An inactive subscription gets nothing.
     s.order(1).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.assert_nothing_queued().await;
     assert!(receiver.deliveries().is_empty());
 
     // List with filters.
@@ -983,11 +999,50 @@ async fn a_lost_subscription_gets_nothing_and_its_pending_retries_are_forgotten(
     assert_eq!(s.control.webhook_status().await.expect("status").pending, 0);
     s.clock.advance(Duration::from_secs(3600));
     s.order(1).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.assert_nothing_queued().await;
     assert_eq!(receiver.deliveries().len(), 1);
     let (_, listed) = s
         .call(reqwest::Method::GET, "/v3/webhooks/subscriptions", None)
         .await;
     assert_eq!(listed["events"], json!([]));
     drop(receiver.server);
+}
+
+#[tokio::test]
+async fn delivery_settings_change_through_the_sandbox_settings_too_and_bad_rates_are_refused() {
+    let s = setup().await;
+    let settings = s
+        .control
+        .update_settings(&json!({ "webhooks": { "drop_rate": 0.2, "seed": 9 } }))
+        .await
+        .expect("settings");
+    assert_eq!(settings.webhooks.drop_rate, 0.2);
+    assert_eq!(settings.webhooks.seed, 9);
+    assert_eq!(
+        settings.webhooks.timeout_ms, 5_000,
+        "members not named keep their value"
+    );
+    assert_eq!(s.control.webhook_settings().await.expect("settings").seed, 9);
+    assert!(
+        s.control
+            .update_settings(&json!({ "webhooks": { "drop_rate": 1.5 } }))
+            .await
+            .is_err()
+    );
+    assert!(
+        s.control
+            .update_webhook_settings(&json!({ "duplicate_rate": -0.1 }))
+            .await
+            .is_err()
+    );
+    assert!(
+        s.control
+            .update_webhook_settings(&json!({ "dropRate": 0.1 }))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        s.control.webhook_settings().await.expect("settings").drop_rate,
+        0.2
+    );
 }
