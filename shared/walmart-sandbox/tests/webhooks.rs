@@ -66,6 +66,7 @@ struct ReceiverState {
     deliveries: Mutex<Vec<Delivery>>,
     /// Answers to the next requests, in order; 200 once empty.
     plan: Mutex<VecDeque<Answer>>,
+    token_requests: Mutex<Vec<Delivery>>,
 }
 
 struct Receiver {
@@ -98,11 +99,31 @@ async fn receive(
     }
 }
 
+/// An OAuth token endpoint: records the request, answers a token.
+async fn issue_token(
+    State(state): State<Arc<ReceiverState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let headers = headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    state
+        .token_requests
+        .lock()
+        .expect("lock")
+        .push(Delivery { headers, body });
+    axum::Json(json!({ "access_token": "receiver-token", "token_type": "Bearer", "expires_in": 3600 }))
+        .into_response()
+}
+
 impl Receiver {
     async fn start() -> Self {
         let state = Arc::new(ReceiverState::default());
         let router = axum::Router::new()
             .route("/events", axum::routing::post(receive))
+            .route("/token", axum::routing::post(issue_token))
             .with_state(state.clone());
         let server = sandbox_kit::serve(router, "127.0.0.1:0".parse().expect("address"))
             .await
@@ -1044,5 +1065,30 @@ async fn delivery_settings_change_through_the_sandbox_settings_too_and_bad_rates
     assert_eq!(
         s.control.webhook_settings().await.expect("settings").drop_rate,
         0.2
+    );
+}
+
+#[tokio::test]
+async fn oauth_deliveries_fetch_a_token_from_the_auth_url_first() {
+    let s = setup().await;
+    let receiver = Receiver::start().await;
+    let auth_url = receiver.url.replace("/events", "/token");
+    let auth = json!({
+        "authMethod": "OAUTH", "authUrl": auth_url, "clientId": "walmart", "clientSecret": "oauth-secret",
+        "authHeaderName": "Authorization",
+    });
+    let (status, body) = s.subscribe(order_updates(&receiver.url, auth)).await;
+    assert_eq!(status, 200, "{body}");
+    s.order(1).await;
+    s.log_until("delivered", |log| delivered(log).len() == 1).await;
+    let token_request = receiver.state.token_requests.lock().expect("lock")[0].clone();
+    assert_eq!(
+        token_request.header("authorization"),
+        Some(basic_credentials("walmart", "oauth-secret").as_str())
+    );
+    assert_eq!(&token_request.body[..], b"grant_type=client_credentials");
+    assert_eq!(
+        receiver.deliveries()[0].header("authorization"),
+        Some("Bearer receiver-token")
     );
 }
