@@ -75,15 +75,27 @@ struct Receiver {
     server: sandbox_kit::RunningServer,
 }
 
+/// Header names (lower case) with their values, repeated ones joined with ", ".
+fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .keys()
+        .map(|name| {
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default())
+                .collect();
+            (name.as_str().to_owned(), values.join(", "))
+        })
+        .collect()
+}
+
 async fn receive(
     State(state): State<Arc<ReceiverState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    let headers = headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
+    let headers = header_map(&headers);
     state
         .deliveries
         .lock()
@@ -105,10 +117,7 @@ async fn issue_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    let headers = headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
+    let headers = header_map(&headers);
     state
         .token_requests
         .lock()

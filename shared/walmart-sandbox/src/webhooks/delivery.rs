@@ -16,6 +16,7 @@ use base64::Engine;
 use domain::Timestamp;
 use hmac::{Hmac, KeyInit, Mac};
 use ports::Clock;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -113,12 +114,17 @@ pub async fn post(
     body: &[u8],
     timeout: Duration,
 ) -> DeliveryOutcome {
-    let mut request = http
-        .post(&target.event_url)
-        .timeout(timeout)
-        .header("Content-Type", "application/json");
+    // One value per header: the subscription's own headers (its `content-type` included) replace
+    // ours, and the authentication header replaces theirs.
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in &target.headers {
-        request = request.header(name.as_str(), value.as_str());
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
     }
     if let Some(auth) = &target.auth {
         let value = match auth.method {
@@ -132,9 +138,26 @@ pub async fn post(
                 Err(message) => return DeliveryOutcome::Failed { message },
             },
         };
-        request = request.header(auth.header_name.as_str(), value);
+        match (
+            HeaderName::from_bytes(auth.header_name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.insert(name, value);
+            }
+            _ => {
+                return DeliveryOutcome::Failed {
+                    message: format!("{:?} cannot carry the credential", auth.header_name),
+                };
+            }
+        }
     }
-    match request.body(body.to_vec()).send().await {
+    let request = http
+        .post(&target.event_url)
+        .timeout(timeout)
+        .headers(headers)
+        .body(body.to_vec());
+    match request.send().await {
         Ok(response) if response.status().is_success() => DeliveryOutcome::Delivered {
             status: response.status().as_u16(),
         },

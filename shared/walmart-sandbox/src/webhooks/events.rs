@@ -156,8 +156,15 @@ pub fn legacy(event_id: &str, event_time: Timestamp, event_type: &str, summary: 
     })
 }
 
-/// The sample `POST /v3/webhooks/test` sends for an event type: its envelope around a made-up order.
+/// The sample `POST /v3/webhooks/test` sends for an event type: an order event's envelope around
+/// a made-up order; for the other resources, the legacy-style envelope around a sample marker.
 pub fn sample(event_id: &str, event_time: Timestamp, partner_id: &str, event_type: &str) -> Value {
+    let order_event =
+        super::subscriptions::event_type(event_type).is_some_and(|spec| spec.resource_name == "ORDER");
+    if !order_event {
+        let payload = json!({ "partnerId": partner_id, "sample": true });
+        return legacy(event_id, event_time, event_type, &payload);
+    }
     let summary = json!({
         "partnerId": partner_id,
         "purchaseOrderId": "1796000000000",

@@ -225,7 +225,8 @@ pub fn not_found(id: &str) -> WalmartFault {
 fn string_member(object: &Map<String, Value>, name: &str, at: &str) -> Result<Option<String>, WalmartFault> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        // Kept as sent: a secret's spaces are part of its key.
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
         Some(_) => Err(fault(
             &format!("{at}{name}"),
             format!("{name} must be a non-empty string"),
