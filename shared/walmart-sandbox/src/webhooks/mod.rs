@@ -320,7 +320,12 @@ impl Hub {
             given_up: self
                 .log
                 .iter()
-                .filter(|a| !a.outcome.delivered() && a.attempt > 0 && !a.will_retry)
+                .filter(|a| {
+                    !a.outcome.delivered()
+                        && a.outcome != DeliveryOutcome::SubscriptionGone
+                        && a.attempt > 0
+                        && !a.will_retry
+                })
                 .count(),
         }
     }
