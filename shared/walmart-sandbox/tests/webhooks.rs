@@ -1101,3 +1101,22 @@ async fn oauth_deliveries_fetch_a_token_from_the_auth_url_first() {
         Some("Bearer receiver-token")
     );
 }
+
+#[tokio::test]
+async fn the_first_attempt_waits_the_configured_lag_on_the_sandbox_clock() {
+    let s = setup().await;
+    s.control
+        .update_webhook_settings(&json!({ "delivery_delay_secs": 5 }))
+        .await
+        .expect("settings");
+    let receiver = Receiver::start().await;
+    s.subscribe(order_updates(&receiver.url, hmac_auth())).await;
+    s.order(1).await;
+    assert_eq!(s.control.webhook_status().await.expect("status").pending, 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(receiver.deliveries().is_empty(), "not before 5 s of sandbox time");
+    s.clock.advance(Duration::from_secs(5));
+    let log = s.log_until("delivered", |log| delivered(log).len() == 1).await;
+    assert_eq!(log[0].event_time, START);
+    assert_eq!(log[0].sent_at, START.plus(Duration::from_secs(5)));
+}

@@ -207,10 +207,11 @@ impl Hub {
             return;
         }
         job.duplicate_follows = draw(settings.seed, seq, DUPLICATE) < settings.duplicate_rate;
+        let first = now.plus(Duration::from_secs(settings.delivery_delay_secs));
         let due = if draw(settings.seed, seq, REORDER) < settings.out_of_order_rate {
-            now.plus(Duration::from_secs(settings.out_of_order_delay_secs))
+            first.plus(Duration::from_secs(settings.out_of_order_delay_secs))
         } else {
-            now
+            first
         };
         self.pending.insert((due, seq), job);
         self.wake.notify_one();

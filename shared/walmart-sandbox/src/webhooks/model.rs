@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct WebhookSettings {
     /// Seed of the drop, duplicate and out-of-order choices.
     pub seed: u64,
+    /// Sandbox seconds between an event and its first delivery attempt (Walmart's own lag;
+    /// "near real time", no figure published).
+    pub delivery_delay_secs: u64,
     /// Share of deliveries (0..=1) never sent at all (Walmart's "events can be lost").
     pub drop_rate: f64,
     /// Share of deliveries sent twice with the same `eventId` (the second copy after the first
@@ -33,6 +36,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
             seed: 0,
+            delivery_delay_secs: 0,
             drop_rate: 0.0,
             duplicate_rate: 0.0,
             duplicate_delay_secs: 0,
