@@ -13,8 +13,8 @@ use crate::delays::{secs, timings};
 use crate::eval::{Bindings, Evaluator};
 use crate::model::{FunctionSpec, QUEUE_TYPE, Stack, referenced_id};
 use crate::topology::{
-    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, consumes, glob_matches, is_catalog, is_scheduled,
-    leading_key_patterns, queue_logical_id, queue_urls, send_actions, sends_to,
+    COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, declaration_of, declarations, glob_matches, is_catalog,
+    leading_key_patterns, queue_logical_id, send_actions,
 };
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
@@ -50,6 +50,7 @@ pub fn check_all(stack: &Stack, function_crates: &[String]) -> Vec<Violation> {
     out.extend(check_schedules(stack));
     out.extend(check_queues(stack));
     out.extend(check_queue_wiring(stack));
+    out.extend(check_function_urls(stack));
     out.extend(check_no_wildcards(stack));
     out.extend(check_state_access(stack));
     out.extend(crate::permissions::check_table_actions(stack));
@@ -103,12 +104,21 @@ pub fn check_function_crates(stack: &Stack, function_crates: &[String]) -> Vec<V
             ));
         }
     }
-    for op in Operation::ALL {
-        if !crates.contains(op.function_name()) {
+    for declaration in declarations() {
+        if !crates.contains(declaration.function) {
             out.push(violation(
                 CHECK,
-                op.function_name(),
-                "is in domain::Operation::ALL but functions/ has no such crate",
+                declaration.function,
+                "is declared (operations::registry::FUNCTIONS) but functions/ has no such crate",
+            ));
+        }
+    }
+    for binary in built.keys() {
+        if declaration_of(binary).is_none() {
+            out.push(violation(
+                CHECK,
+                *binary,
+                "has no declaration in operations::registry::FUNCTIONS (its triggers and queues)",
             ));
         }
     }
@@ -206,23 +216,29 @@ pub fn check_delays(stack: &Stack) -> Vec<Violation> {
 pub fn check_schedules(stack: &Stack) -> Vec<Violation> {
     const CHECK: &str = "schedules";
     let mut out = Vec::new();
-    for op in Operation::ALL {
-        let Some(f) = stack.function_for_binary(op.function_name()) else {
+    for declaration in declarations() {
+        let Some(f) = stack.function_for_binary(declaration.function) else {
             continue; // reported by function-crates
         };
         let id = &f.logical_id;
-        if is_scheduled(op) && f.schedules.is_empty() {
+        if declaration.scheduled && f.schedules.is_empty() {
             out.push(violation(
                 CHECK,
                 id,
-                "has no schedule, but its operation declares a schedule handler (operations::registry)",
+                format!(
+                    "has no schedule, but the declaration of {} says `scheduled: true`",
+                    declaration.function
+                ),
             ));
         }
-        if !is_scheduled(op) && !f.schedules.is_empty() {
+        if !declaration.scheduled && !f.schedules.is_empty() {
             out.push(violation(
                 CHECK,
                 id,
-                "has a schedule, but its operation declares no schedule handler (operations::registry)",
+                format!(
+                    "has a schedule, but the declaration of {} says `scheduled: false`",
+                    declaration.function
+                ),
             ));
         }
         for s in &f.schedules {
@@ -259,14 +275,13 @@ pub fn check_schedules(stack: &Stack) -> Vec<Violation> {
                         .and_then(Value::as_str)
                         .map(str::to_owned)
                 });
-            if named.as_deref() != Some(op.function_name()) {
+            if named.as_deref() != Some(declaration.function) {
                 out.push(violation(
                     CHECK,
                     &subject,
                     format!(
                         "Input must be a JSON event whose detail.operation is {:?}, found {:?}",
-                        op.function_name(),
-                        s.input
+                        declaration.function, s.input
                     ),
                 ));
             }
@@ -405,13 +420,14 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
             ));
         }
     }
-    for op in Operation::ALL {
-        let Some(f) = stack.function_for_binary(op.function_name()) else {
+    for declaration in declarations() {
+        let Some(f) = stack.function_for_binary(declaration.function) else {
             continue;
         };
         let fid = &f.logical_id;
+        let name = declaration.function;
         let consumed: Vec<Option<String>> = f.queue_triggers.iter().map(|t| t.queue.clone()).collect();
-        let expected_consumed = consumes(op).map(queue_logical_id);
+        let expected_consumed = declaration.consumes.map(queue_logical_id);
         if consumed
             != expected_consumed
                 .clone()
@@ -423,12 +439,16 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
                 CHECK,
                 fid,
                 format!(
-                    "consumes {consumed:?}, but its operation declares {expected_consumed:?} (its queue handler in operations::registry)"
+                    "consumes {consumed:?}, but the declaration of {name} says `consumes: {expected_consumed:?}`"
                 ),
             ));
         }
 
-        let expected_sends: BTreeSet<String> = sends_to(op).iter().map(|q| queue_logical_id(*q)).collect();
+        let expected_sends: BTreeSet<String> = declaration
+            .sends_to
+            .iter()
+            .map(|q| queue_logical_id(*q))
+            .collect();
         for action in send_actions() {
             let granted_sends: BTreeSet<String> = grants(f, action);
             if granted_sends != expected_sends {
@@ -436,7 +456,7 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
                     CHECK,
                     fid,
                     format!(
-                        "may send to {granted_sends:?}, but its operation declares it sends to {expected_sends:?} (SENDS_TO)"
+                        "may send to {granted_sends:?}, but the declaration of {name} says `sends_to: {expected_sends:?}`"
                     ),
                 ));
             }
@@ -455,7 +475,7 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
 
         for queue in QueueName::ALL {
             let var = queue.url_env_var();
-            let uses = queue_urls(op).contains(&queue);
+            let uses = declaration.queue_urls().contains(&queue);
             match (f.environment.get(var), uses) {
                 (None, true) => out.push(violation(
                     CHECK,
@@ -480,6 +500,39 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
                 }
                 (None, false) => {}
             }
+        }
+    }
+    out
+}
+
+/// A function has a Function URL exactly when its declaration says so, with the declared auth type.
+pub fn check_function_urls(stack: &Stack) -> Vec<Violation> {
+    const CHECK: &str = "function-urls";
+    let mut out = Vec::new();
+    for declaration in declarations() {
+        let Some(f) = stack.function_for_binary(declaration.function) else {
+            continue;
+        };
+        let declared = declaration.function_url.map(|auth| auth.as_str());
+        let found = f
+            .function_url
+            .as_ref()
+            .map(|url| url.auth_type.as_deref().unwrap_or("(none)"));
+        let name = declaration.function;
+        let problem = match (found, declared) {
+            (Some(found), Some(declared)) if found != declared => Some(format!(
+                "has a Function URL with AuthType {found}, but the declaration of {name} says {declared}"
+            )),
+            (Some(found), None) => Some(format!(
+                "has a Function URL (AuthType {found}), but the declaration of {name} says `function_url: None`"
+            )),
+            (None, Some(declared)) => Some(format!(
+                "has no Function URL, but the declaration of {name} says one with AuthType {declared}"
+            )),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            out.push(violation(CHECK, &f.logical_id, problem));
         }
     }
     out

@@ -1,24 +1,35 @@
-//! How the functions are wired, as the operations declare it (`operations::registry`): which
-//! operation runs on a timer, which queue each consumes and sends to (its table actions:
-//! `permissions`). The template is checked against this; the numbers (delays, timers) are not here:
+//! How the functions are wired, as each declares it (`operations::declaration`, gathered in
+//! `operations::registry::FUNCTIONS`): which runs on a timer, which queue each consumes and sends
+//! to, which answers through a Function URL (its table actions: `permissions`). The template is checked against this; the numbers (delays, timers) are not here:
 //! delays live in `domain::Operation`, timers in the template.
 
 use ports::QueueName;
+pub use sam_template::{pascal_case, queue_logical_id};
 
 use domain::Operation;
+use operations::declaration::Declaration;
 
-/// Whether the operation runs on an EventBridge schedule (it has a schedule handler in
-/// `operations::registry`).
+/// Every function's declaration.
+pub fn declarations() -> impl Iterator<Item = &'static Declaration> {
+    operations::registry::FUNCTIONS.iter().copied()
+}
+
+/// The declaration of the function that runs `binary`.
+pub fn declaration_of(binary: &str) -> Option<&'static Declaration> {
+    operations::registry::declaration_of_function(binary)
+}
+
+/// Whether the operation runs on an EventBridge schedule (its declaration).
 pub fn is_scheduled(op: Operation) -> bool {
     operations::registry::is_scheduled(op)
 }
 
-/// The queue an operation's function consumes, if any (its queue handler in `operations::registry`).
+/// The queue an operation's function consumes, if any (its declaration).
 pub fn consumes(op: Operation) -> Option<QueueName> {
     operations::registry::consumes(op)
 }
 
-/// The queues an operation's function sends to (its module's `SENDS_TO`).
+/// The queues an operation's function sends to (its declaration).
 pub fn sends_to(op: Operation) -> &'static [QueueName] {
     operations::registry::sends_to(op)
 }
@@ -151,25 +162,6 @@ pub const CONSUMER_QUEUE_ACTIONS: [&str; 4] = [
     "sqs:ChangeMessageVisibility",
     "sqs:GetQueueAttributes",
 ];
-
-/// `catalog-import` -> `CatalogImport`.
-pub fn pascal_case(kebab: &str) -> String {
-    kebab
-        .split('-')
-        .map(|word| {
-            let mut chars = word.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
-/// The template's logical id for a queue (`CatalogImportQueue`).
-pub fn queue_logical_id(queue: QueueName) -> String {
-    format!("{}Queue", pascal_case(queue.as_str()))
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
-//! The template is held to the topology the operations declare (`operations::registry`: the queue
-//! each consumes and whether it runs on a schedule; each module's `SENDS_TO`): a copy of the real
-//! template with a queue missing, a queue too many or a wrong schedule fails with a message naming
-//! the function and the declaration.
+//! The template is held to the topology each function declares (`operations::declaration`: the
+//! queue it consumes, whether it runs on a schedule, its Function URL, the queues it sends to): a
+//! copy of the real template with a queue missing, a queue too many, a wrong schedule or an
+//! undeclared Function URL fails with a message naming the function and its declaration.
 
 use serde_json::{Value, json};
 
@@ -50,14 +50,12 @@ fn a_missing_queue_is_caught() {
     });
     assert_eq!(
         messages(&v, "queue-wiring", "OrderCreateFunction"),
-        vec![
-            "consumes [], but its operation declares Some(\"OrderCreateQueue\") (its queue handler in operations::registry)"
-        ],
+        vec!["consumes [], but the declaration of order-create says `consumes: Some(\"OrderCreateQueue\")`"],
         "{v:#?}"
     );
     assert_eq!(
         messages(&v, "queue-wiring", "OrderImportFunction"),
-        vec!["may send to {}, but its operation declares it sends to {\"OrderCreateQueue\"} (SENDS_TO)"],
+        vec!["may send to {}, but the declaration of order-import says `sends_to: {\"OrderCreateQueue\"}`"],
         "{v:#?}"
     );
 }
@@ -83,7 +81,7 @@ fn an_extra_queue_is_caught() {
     assert_eq!(
         messages(&v, "queue-wiring", "PriceSyncFunction"),
         vec![
-            "may send to {\"InventorySyncQueue\"}, but its operation declares it sends to {} (SENDS_TO)",
+            "may send to {\"InventorySyncQueue\"}, but the declaration of price-sync says `sends_to: {}`",
             "has INVENTORY_SYNC_QUEUE_URL but neither sends to nor consumes inventory-sync",
         ],
         "{v:#?}"
@@ -101,15 +99,32 @@ fn a_wrong_schedule_is_caught() {
     });
     assert_eq!(
         messages(&v, "schedules", "ShipmentSyncFunction"),
-        vec!["has no schedule, but its operation declares a schedule handler (operations::registry)"],
+        vec!["has no schedule, but the declaration of shipment-sync says `scheduled: true`"],
         "{v:#?}"
     );
     let order_create = messages(&v, "schedules", "OrderCreateFunction");
     assert!(
         order_create
             .iter()
-            .any(|m| m
-                == "has a schedule, but its operation declares no schedule handler (operations::registry)"),
+            .any(|m| m == "has a schedule, but the declaration of order-create says `scheduled: false`"),
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn an_undeclared_function_url_is_caught() {
+    // No function declares a Function URL today.
+    let v = violations_after(|d| {
+        d.pointer_mut("/Resources/OrderImportFunction/Properties")
+            .and_then(Value::as_object_mut)
+            .expect("OrderImportFunction's properties")
+            .insert("FunctionUrlConfig".to_owned(), json!({"AuthType": "NONE"}));
+    });
+    assert_eq!(
+        messages(&v, "function-urls", "OrderImportFunction"),
+        vec![
+            "has a Function URL (AuthType NONE), but the declaration of order-import says `function_url: None`"
+        ],
         "{v:#?}"
     );
 }

@@ -95,6 +95,10 @@ pub enum CommerceError {
     /// The request could not be built from the inputs (e.g. an unmapped country, an empty cart).
     #[error("cannot build the Commerce request: {0}")]
     Input(String),
+    /// A 2xx whose values the channel's terms cannot hold (a fractional or negative unit count,
+    /// an invalid id): see [`crate::convert`].
+    #[error("Commerce sent a value the channel cannot represent: {0}")]
+    Unrepresentable(#[from] crate::convert::ConvertError),
 }
 
 impl CommerceError {
@@ -135,6 +139,7 @@ impl CommerceError {
             CommerceError::DeadlineExceeded { .. } => "deadline_exceeded",
             CommerceError::CannotCancel { .. } => "cannot_cancel",
             CommerceError::Input(_) => "input",
+            CommerceError::Unrepresentable(_) => "unrepresentable",
         }
     }
 }

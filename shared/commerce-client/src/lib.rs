@@ -16,8 +16,8 @@
 //! * catalog: [`CommerceClient::products_updated_since`], [`CommerceClient::products_by_skus`],
 //!   [`CommerceClient::products_in_category`], [`CommerceClient::products_with_attribute`],
 //!   [`CommerceClient::products_selected`], [`CommerceClient::product`],
-//!   [`CommerceClient::configurable_children`]; [`wire::Product::to_snapshot`] and
-//!   [`wire::Product::special_price`] convert;
+//!   [`CommerceClient::configurable_children`]; [`convert`] turns Magento's payloads ([`wire`])
+//!   into the port's terms (`ports::commerce::model`), refusing what those cannot represent;
 //! * stock: [`CommerceClient::salable_quantity`], [`CommerceClient::are_products_salable`],
 //!   [`CommerceClient::source_items`], [`CommerceClient::stock_for_website`],
 //!   [`CommerceClient::legacy_stock_item`];
@@ -83,6 +83,7 @@
 pub mod address;
 mod client;
 pub mod config;
+pub mod convert;
 pub mod error;
 pub mod fulfilment;
 pub mod oauth;
@@ -92,8 +93,7 @@ pub mod products;
 pub mod search;
 pub mod setup;
 mod stock;
-/// The Commerce payload types, owned by the Commerce port.
-pub use ports::commerce::model as wire;
+pub mod wire;
 
 pub use client::{CommerceClient, Paged};
 

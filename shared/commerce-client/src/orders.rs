@@ -133,6 +133,47 @@ impl CommerceClient {
         let address = cart_address(&po.ship_to, &email)?;
 
         let cart = self.open_cart(&placement.customer, deadline).await?;
+        self.add_cart_items(&cart, po, deadline).await?;
+        let info = ShippingInformation {
+            shipping_address: address.clone(),
+            billing_address: address,
+            shipping_method_code: method.to_owned(),
+            shipping_carrier_code: carrier.to_owned(),
+        };
+        let payment_details = self.set_shipping_information(&cart, &info, deadline).await?;
+        check_payment_method(&payment_details, &placement.payment_method)?;
+        self.note_check_passed(crate::client::payment_method_check(&placement.payment_method));
+
+        let payment = PaymentMethod {
+            method: placement.payment_method.clone(),
+            po_number: Some(po.id.as_str().to_owned()),
+        };
+        let placed = self.place_cart(&cart, &payment, deadline).await;
+        let (order, recovered) = self.placed_or_found(po, placement, placed, deadline).await?;
+        let placed = placed_order(po, &order, recovered)?;
+        // A recovered order may come from an attempt that stopped before commenting.
+        let marker = format!("Walmart purchase order {}", po.id);
+        if !order.status_histories.iter().any(|h| h.comment.contains(&marker)) {
+            self.post_order_comment(
+                placed.order_id,
+                &current_status(&order),
+                &creation_comment(po, &placed),
+                deadline,
+            )
+            .await?;
+        }
+        tracing::info!(purchase_order = %po.id, order_id = placed.order_id.0, recovered,
+            price_differences = placed.price_differences().count(), "Commerce order placed");
+        Ok(placed)
+    }
+
+    /// Adds the purchase order's units to the cart, one item per SKU.
+    async fn add_cart_items(
+        &self,
+        cart: &Cart,
+        po: &PurchaseOrder,
+        deadline: &Deadline,
+    ) -> Result<(), CommerceError> {
         for (sku, qty) in quantities_by_sku(po) {
             let item = CartItem {
                 sku: Some(sku.as_str().to_owned()),
@@ -141,7 +182,7 @@ impl CommerceClient {
                 ..CartItem::default()
             };
             let body = json!({ "cartItem": item });
-            let call = match &cart {
+            let call = match cart {
                 Cart::Guest(id) => Call::send(
                     Method::POST,
                     "POST /V1/guest-carts/{cartId}/items",
@@ -157,14 +198,19 @@ impl CommerceClient {
             };
             let _added: CartItem = self.execute(&call, deadline).await?;
         }
-        let info = ShippingInformation {
-            shipping_address: address.clone(),
-            billing_address: address,
-            shipping_method_code: method.to_owned(),
-            shipping_carrier_code: carrier.to_owned(),
-        };
+        Ok(())
+    }
+
+    /// Sets the cart's addresses and shipping method; returns Magento's payment details (the
+    /// payment methods the cart offers).
+    async fn set_shipping_information(
+        &self,
+        cart: &Cart,
+        info: &ShippingInformation,
+        deadline: &Deadline,
+    ) -> Result<serde_json::Value, CommerceError> {
         let body = json!({ "addressInformation": info });
-        let call = match &cart {
+        let call = match cart {
             Cart::Guest(id) => Call::send(
                 Method::POST,
                 "POST /V1/guest-carts/{cartId}/shipping-information",
@@ -178,16 +224,18 @@ impl CommerceClient {
                 &body,
             ),
         };
-        let payment_details: serde_json::Value = self.execute(&call, deadline).await?;
-        check_payment_method(&payment_details, &placement.payment_method)?;
-        self.note_check_passed(crate::client::payment_method_check(&placement.payment_method));
+        self.execute(&call, deadline).await
+    }
 
-        let payment = PaymentMethod {
-            method: placement.payment_method.clone(),
-            po_number: Some(po.id.as_str().to_owned()),
-        };
+    /// Places the cart's order with the payment; the placed order's entity id.
+    async fn place_cart(
+        &self,
+        cart: &Cart,
+        payment: &PaymentMethod,
+        deadline: &Deadline,
+    ) -> Result<u64, CommerceError> {
         let body = json!({ "paymentMethod": payment });
-        let call = match &cart {
+        let call = match cart {
             Cart::Guest(id) => Call::send(
                 Method::PUT,
                 "PUT /V1/guest-carts/{cartId}/order",
@@ -201,12 +249,22 @@ impl CommerceClient {
                 &body,
             ),
         };
-        let placed: Result<u64, CommerceError> = self
-            .execute::<Number<u64>>(&call, deadline)
+        self.execute::<Number<u64>>(&call, deadline)
             .await
-            .map(|Number(id)| id);
-        let (order, recovered) = match placed {
-            Ok(order_id) => (self.get_order(CommerceOrderId(order_id), deadline).await?, false),
+            .map(|Number(id)| id)
+    }
+
+    /// The order a placement answered with, or, after an answer that may hide a placed order, the
+    /// order found for the purchase order (`true`: recovered).
+    async fn placed_or_found(
+        &self,
+        po: &PurchaseOrder,
+        placement: &OrderPlacement,
+        placed: Result<u64, CommerceError>,
+        deadline: &Deadline,
+    ) -> Result<(Order, bool), CommerceError> {
+        match placed {
+            Ok(order_id) => Ok((self.get_order(CommerceOrderId(order_id), deadline).await?, false)),
             // A timeout, 5xx or garbled answer may hide a placed order; a retry of a placed cart
             // answers 404 (the cart is no longer active). Either way, look before reporting failure.
             Err(error)
@@ -223,27 +281,12 @@ impl CommerceClient {
                     .find_order_for_purchase_order(&po.id, &lookup, deadline)
                     .await
                 {
-                    Ok(Some(order)) => (order, true),
-                    _ => return Err(error),
+                    Ok(Some(order)) => Ok((order, true)),
+                    _ => Err(error),
                 }
             }
-            Err(error) => return Err(error),
-        };
-        let placed = placed_order(po, &order, recovered)?;
-        // A recovered order may come from an attempt that stopped before commenting.
-        let marker = format!("Walmart purchase order {}", po.id);
-        if !order.status_histories.iter().any(|h| h.comment.contains(&marker)) {
-            self.post_order_comment(
-                placed.order_id,
-                &current_status(&order),
-                &creation_comment(po, &placed),
-                deadline,
-            )
-            .await?;
+            Err(error) => Err(error),
         }
-        tracing::info!(purchase_order = %po.id, order_id = placed.order_id.0, recovered,
-            price_differences = placed.price_differences().count(), "Commerce order placed");
-        Ok(placed)
     }
 
     async fn open_cart(

@@ -9,8 +9,11 @@ use ports::commerce::{
 use ports::{Api, ApiError, ApiErrorKind, Deadline, PageRequest, SearchPage};
 
 use crate::CommerceClient;
+use crate::convert;
 use crate::error::CommerceError;
-use crate::wire::{CreditMemo, ItemQuantity, Order, Product, Rma, Shipment, SourceItem, Stock, StockItem};
+use ports::commerce::model::{
+    CreditMemo, ItemQuantity, Order, Product, Rma, Shipment, SourceItem, Stock, StockItem,
+};
 
 impl From<CommerceError> for ApiError {
     fn from(e: CommerceError) -> Self {
@@ -26,7 +29,9 @@ impl From<CommerceError> for ApiError {
             CommerceError::Transport { .. } => ApiErrorKind::Transport,
             // Magento's REST API does not redirect: the base URL points at something else.
             CommerceError::Redirected { .. } => ApiErrorKind::Configuration,
-            CommerceError::ResponseTooLarge { .. } => ApiErrorKind::Malformed,
+            CommerceError::ResponseTooLarge { .. } | CommerceError::Unrepresentable(_) => {
+                ApiErrorKind::Malformed
+            }
             CommerceError::DeadlineExceeded { .. } => ApiErrorKind::DeadlineExceeded,
             CommerceError::CannotCancel { .. } => ApiErrorKind::CannotCancel,
             CommerceError::Input(_) => ApiErrorKind::Input,
@@ -67,15 +72,21 @@ impl Commerce for CommerceClient {
                 changed_since,
             } => self.products_selected(selection, *changed_since),
         };
-        Ok(search.page(page, deadline).await?)
+        let products = search.page(page, deadline).await?;
+        Ok(SearchPage {
+            items: products.items.into_iter().map(convert::product).collect(),
+            total_count: products.total_count,
+        })
     }
 
     async fn products_by_skus(&self, skus: &[Sku], deadline: &Deadline) -> Result<Vec<Product>, ApiError> {
-        Ok(CommerceClient::products_by_skus(self, skus, deadline).await?)
+        let products = CommerceClient::products_by_skus(self, skus, deadline).await?;
+        Ok(products.into_iter().map(convert::product).collect())
     }
 
     async fn configurable_children(&self, sku: &Sku, deadline: &Deadline) -> Result<Vec<Product>, ApiError> {
-        Ok(CommerceClient::configurable_children(self, sku, deadline).await?)
+        let children = CommerceClient::configurable_children(self, sku, deadline).await?;
+        Ok(children.into_iter().map(convert::product).collect())
     }
 
     async fn salable_quantity(&self, sku: &Sku, stock_id: u32, deadline: &Deadline) -> Result<f64, ApiError> {
@@ -92,15 +103,23 @@ impl Commerce for CommerceClient {
             Some(skus) => self.source_items_for(skus),
             None => self.source_items(),
         };
-        Ok(search.page(page, deadline).await?)
+        let items = search.page(page, deadline).await?;
+        Ok(SearchPage {
+            items: items.items.into_iter().map(convert::source_item).collect(),
+            total_count: items.total_count,
+        })
     }
 
     async fn stock_for_website(&self, website_code: &str, deadline: &Deadline) -> Result<Stock, ApiError> {
-        Ok(CommerceClient::stock_for_website(self, website_code, deadline).await?)
+        Ok(convert::stock(
+            CommerceClient::stock_for_website(self, website_code, deadline).await?,
+        ))
     }
 
     async fn legacy_stock_item(&self, sku: &Sku, deadline: &Deadline) -> Result<StockItem, ApiError> {
-        Ok(CommerceClient::legacy_stock_item(self, sku, deadline).await?)
+        Ok(convert::stock_item(
+            CommerceClient::legacy_stock_item(self, sku, deadline).await?,
+        ))
     }
 
     async fn create_order_for(
@@ -128,7 +147,8 @@ impl Commerce for CommerceClient {
         lookup: &OrderLookup,
         deadline: &Deadline,
     ) -> Result<Vec<Order>, ApiError> {
-        Ok(CommerceClient::orders_for_purchase_order(self, po, lookup, deadline).await?)
+        let orders = CommerceClient::orders_for_purchase_order(self, po, lookup, deadline).await?;
+        Ok(convert::all(orders, convert::order).map_err(CommerceError::from)?)
     }
 
     fn write_settle_time(&self) -> std::time::Duration {
@@ -142,14 +162,16 @@ impl Commerce for CommerceClient {
         page: PageRequest,
         deadline: &Deadline,
     ) -> Result<SearchPage<Order>, ApiError> {
-        Ok(self
+        let orders = self
             .orders_updated_since(since, filter)
             .page(page, deadline)
-            .await?)
+            .await?;
+        Ok(convert::page(orders, convert::order).map_err(CommerceError::from)?)
     }
 
     async fn get_order(&self, order_id: CommerceOrderId, deadline: &Deadline) -> Result<Order, ApiError> {
-        Ok(CommerceClient::get_order(self, order_id, deadline).await?)
+        let order = CommerceClient::get_order(self, order_id, deadline).await?;
+        Ok(convert::order(order).map_err(CommerceError::from)?)
     }
 
     async fn add_order_comment(
@@ -167,7 +189,8 @@ impl Commerce for CommerceClient {
         items: &[ItemQuantity],
         deadline: &Deadline,
     ) -> Result<u64, ApiError> {
-        Ok(CommerceClient::invoice_order(self, order_id, items, deadline).await?)
+        let items = convert::item_quantities(items);
+        Ok(CommerceClient::invoice_order(self, order_id, &items, deadline).await?)
     }
 
     async fn cancel_order(&self, order_id: CommerceOrderId, deadline: &Deadline) -> Result<bool, ApiError> {
@@ -180,11 +203,13 @@ impl Commerce for CommerceClient {
         page: PageRequest,
         deadline: &Deadline,
     ) -> Result<SearchPage<Shipment>, ApiError> {
-        Ok(self.shipments_updated_since(since).page(page, deadline).await?)
+        let shipments = self.shipments_updated_since(since).page(page, deadline).await?;
+        Ok(convert::page(shipments, convert::shipment).map_err(CommerceError::from)?)
     }
 
     async fn shipments_by_ids(&self, ids: &[u64], deadline: &Deadline) -> Result<Vec<Shipment>, ApiError> {
-        Ok(CommerceClient::shipments_by_ids(self, ids, deadline).await?)
+        let shipments = CommerceClient::shipments_by_ids(self, ids, deadline).await?;
+        Ok(convert::all(shipments, convert::shipment).map_err(CommerceError::from)?)
     }
 
     async fn returns_supported(&self, deadline: &Deadline) -> Result<bool, ApiError> {
@@ -204,9 +229,10 @@ impl Commerce for CommerceClient {
         order_id: CommerceOrderId,
         deadline: &Deadline,
     ) -> Result<Vec<Rma>, ApiError> {
-        Ok(CommerceClient::returns_for_order(self, order_id)
+        let rmas = CommerceClient::returns_for_order(self, order_id)
             .collect_all(deadline)
-            .await?)
+            .await?;
+        Ok(convert::all(rmas, convert::rma).map_err(CommerceError::from)?)
     }
 
     async fn credit_memos_page(
@@ -215,10 +241,11 @@ impl Commerce for CommerceClient {
         page: PageRequest,
         deadline: &Deadline,
     ) -> Result<SearchPage<CreditMemo>, ApiError> {
-        Ok(self
+        let memos = self
             .credit_memos_updated_since(since)
             .page(page, deadline)
-            .await?)
+            .await?;
+        Ok(convert::page(memos, convert::credit_memo).map_err(CommerceError::from)?)
     }
 
     async fn refund_order_offline(
@@ -229,6 +256,10 @@ impl Commerce for CommerceClient {
         comment: Option<&str>,
         deadline: &Deadline,
     ) -> Result<CreditMemoId, ApiError> {
-        Ok(CommerceClient::refund_order_offline(self, order_id, items, arguments, comment, deadline).await?)
+        let items = convert::item_quantities(items);
+        Ok(
+            CommerceClient::refund_order_offline(self, order_id, &items, arguments, comment, deadline)
+                .await?,
+        )
     }
 }

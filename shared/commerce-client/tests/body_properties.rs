@@ -1,18 +1,19 @@
 //! Any body a Commerce store could send gives the client a typed error or a value, never a panic:
 //! arbitrary bytes, and bodies the sandbox renders (a product, an order, a search page of them) with
-//! any member replaced by any JSON value or removed, read as the client reads them (the model's
-//! types, then the model's own accessors).
+//! any member replaced by any JSON value or removed, read as the client reads them (the wire
+//! types, their accessors, then their conversion to the port's terms).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use commerce_client::convert;
+use commerce_client::wire::{
+    CreditMemo, Order, Product, Rma, SearchResults, Shipment, SourceItem, Stock, StockItem, StoreConfig,
+};
 use commerce_sandbox::SandboxSettings;
 use common::{deadline, product, purchase_order, start, start_time, walmart_line};
 use domain::CustomerMapping;
 use ports::commerce::OrderPlacement;
-use ports::commerce::model::{
-    CreditMemo, Order, Product, Rma, SearchResults, Shipment, SourceItem, Stock, StockItem, StoreConfig,
-};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde::de::DeserializeOwned;
@@ -31,11 +32,10 @@ fn use_product(p: &Product) {
     );
     let _ = (
         p.special_price(&domain::StoreTimeZone::utc()),
-        p.updated_at_ts(),
         p.child_ids(),
         p.category_ids(),
     );
-    let _ = p.to_snapshot("upc", &domain::StoreTimeZone::utc());
+    let _ = convert::product(p.clone()).to_snapshot("upc", &domain::StoreTimeZone::utc());
 }
 
 /// Every model type the client reads, and what the channel asks of a product and an order.
@@ -48,18 +48,28 @@ fn read_everything(body: &str) {
     }
     if let Some(o) = read::<Order>(body) {
         let _ = o.po_number();
+        let _ = convert::order(o);
     }
     if let Some(page) = read::<SearchResults<Order>>(body) {
         page.items.iter().for_each(|o| {
             let _ = o.po_number();
         });
+        let _ = convert::all(page.items, convert::order);
     }
-    let _ = read::<SearchResults<Shipment>>(body);
-    let _ = read::<SearchResults<CreditMemo>>(body);
-    let _ = read::<SearchResults<SourceItem>>(body);
-    let _ = read::<Vec<Rma>>(body);
-    let _ = read::<Stock>(body);
-    let _ = read::<StockItem>(body);
+    if let Some(page) = read::<SearchResults<Shipment>>(body) {
+        let _ = convert::all(page.items, convert::shipment);
+    }
+    if let Some(page) = read::<SearchResults<CreditMemo>>(body) {
+        let _ = convert::all(page.items, convert::credit_memo);
+    }
+    if let Some(page) = read::<SearchResults<SourceItem>>(body) {
+        let _ = page.items.into_iter().map(convert::source_item).count();
+    }
+    if let Some(rmas) = read::<Vec<Rma>>(body) {
+        let _ = convert::all(rmas, convert::rma);
+    }
+    let _ = read::<Stock>(body).map(convert::stock);
+    let _ = read::<StockItem>(body).map(convert::stock_item);
     let _ = read::<Vec<StoreConfig>>(body);
     let _ = read::<f64>(body);
     let _ = read::<bool>(body);

@@ -169,7 +169,7 @@ async fn selections_by_skus_category_and_attribute() {
 
     let mug = h.client.product(&Sku::new("MUG-1").unwrap(), &d).await.unwrap();
     let zone = h.client.store_setup(false, &d).await.unwrap().timezone;
-    let snapshot = mug.to_snapshot("upc", &zone);
+    let snapshot = commerce_client::convert::product(mug.clone()).to_snapshot("upc", &zone);
     assert_eq!(snapshot.price, Some(Money::from_cents(1200)));
     assert!(snapshot.enabled);
     assert!(domain::Gtin::parse(snapshot.raw_identifier.as_deref().unwrap()).is_ok());

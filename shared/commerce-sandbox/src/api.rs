@@ -79,13 +79,31 @@ macro_rules! route {
     };
 }
 
+/// ACL resources named in 401 answers.
+const CATALOG: Option<&str> = Some("Magento_Catalog::products");
+const INVENTORY: Option<&str> = Some("Magento_InventoryApi::inventory");
+const CART: Option<&str> = Some("Magento_Cart::manage");
+const SALES: Option<&str> = Some("Magento_Sales::sales");
+const RMA: Option<&str> = Some("Magento_Rma::magento_rma");
+
+/// Every route, in matching order.
 fn routes() -> Vec<Route> {
+    [
+        catalog_routes(),
+        inventory_routes(),
+        guest_cart_routes(),
+        cart_routes(),
+        sales_routes(),
+        rma_routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The store configuration and the catalog.
+fn catalog_routes() -> Vec<Route> {
     use Module::*;
-    const CATALOG: Option<&str> = Some("Magento_Catalog::products");
-    const INVENTORY: Option<&str> = Some("Magento_InventoryApi::inventory");
-    const CART: Option<&str> = Some("Magento_Cart::manage");
-    const SALES: Option<&str> = Some("Magento_Sales::sales");
-    const RMA: Option<&str> = Some("Magento_Rma::magento_rma");
     vec![
         route!(
             GET,
@@ -119,6 +137,13 @@ fn routes() -> Vec<Route> {
             Core,
             configurable_children
         ),
+    ]
+}
+
+/// MSI and the legacy stock item.
+fn inventory_routes() -> Vec<Route> {
+    use Module::*;
+    vec![
         route!(
             GET,
             ["inventory", "get-product-salable-quantity", "{}", "{}"],
@@ -175,6 +200,13 @@ fn routes() -> Vec<Route> {
             Core,
             legacy_stock_item
         ),
+    ]
+}
+
+/// Guest carts, and placing their orders.
+fn guest_cart_routes() -> Vec<Route> {
+    use Module::*;
+    vec![
         route!(
             POST,
             ["guest-carts"],
@@ -215,6 +247,13 @@ fn routes() -> Vec<Route> {
             Core,
             place_guest_order
         ),
+    ]
+}
+
+/// Carts of the integration (anonymous or a customer's), and placing their orders.
+fn cart_routes() -> Vec<Route> {
+    use Module::*;
+    vec![
         route!(
             POST,
             ["carts", ""],
@@ -279,6 +318,13 @@ fn routes() -> Vec<Route> {
             Core,
             place_cart_order
         ),
+    ]
+}
+
+/// Orders, invoices, refunds, shipments and credit memos.
+fn sales_routes() -> Vec<Route> {
+    use Module::*;
+    vec![
         route!(GET, ["orders"], "GET /V1/orders", SALES, Core, search_orders),
         route!(
             GET,
@@ -336,6 +382,13 @@ fn routes() -> Vec<Route> {
             Core,
             search_credit_memos
         ),
+    ]
+}
+
+/// Returns (Adobe Commerce RMA).
+fn rma_routes() -> Vec<Route> {
+    use Module::*;
+    vec![
         route!(GET, ["returns"], "GET /V1/returns", RMA, Rma, search_returns),
         route!(POST, ["returns"], "POST /V1/returns", RMA, Rma, create_return),
         route!(

@@ -5,8 +5,9 @@
 
 mod budget;
 mod channel;
+mod commerce;
 mod cursor;
-#[cfg(feature = "fixtures")]
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod fulfilment;
 mod ids;
@@ -23,6 +24,7 @@ mod transition;
 
 pub use budget::*;
 pub use channel::*;
+pub use commerce::*;
 pub use cursor::*;
 pub use fulfilment::*;
 pub use ids::*;

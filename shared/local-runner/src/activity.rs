@@ -144,7 +144,7 @@ mod tests {
     fn runs_and_messages_are_tallied_with_reasons() {
         let activity = Activity::new();
         let mut report = RunReport::new(Operation::OrderImport);
-        report.add("orders_imported", 2);
+        report.add(operations::Counter::OrdersImported, 2);
         report.problem("PO 1: bad line");
         report.complete = false;
         let t = Timestamp::from_millis(5);

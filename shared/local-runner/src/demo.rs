@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_embedded::{EmbeddedQueues, EmbeddedStore};
-use domain::{ChannelId, ChannelSettings, Timestamp};
+use domain::{ChannelId, ChannelSettings, Operation, Timestamp};
 use operations::testkit::{CommerceSandboxSettings, Sandboxes, WalmartSandboxSettings};
 use ports::records::channel_pk;
 use ports::{Clock, QueueName, ScaledClock, SystemClock, WorkQueue};
@@ -112,7 +112,7 @@ impl DemoOutcome {
 
 /// Prepares the directory: a finished demo is reported as it was; an interrupted one is moved aside
 /// and replayed with its own parameters (see `state_dir` for why a demo cannot continue).
-fn prepare(dir: &StateDir, options: &DemoOptions) -> Result<Option<DemoOutcome>, RunnerError> {
+fn prepare_state_dir(dir: &StateDir, options: &DemoOptions) -> Result<Option<DemoOutcome>, RunnerError> {
     let attempts = match dir.manifest()? {
         None => {
             if dir.path().join("state.jsonl").exists() {
@@ -198,36 +198,374 @@ pub async fn run(
 ) -> Result<DemoOutcome, RunnerError> {
     let wall_start = Instant::now();
     let dir = StateDir::open(&options.state_dir)?;
-    if let Some(done) = prepare(&dir, &options)? {
+    if let Some(done) = prepare_state_dir(&dir, &options)? {
         return Ok(done);
     }
-    let scaled = Arc::new(ScaledClock::new(SystemClock.now(), options.time_scale));
-    let clock: Arc<dyn Clock> = scaled.clone();
-    let sandboxes = Sandboxes::start(
-        clock.clone(),
-        options.walmart_sandbox.clone(),
-        options.commerce_sandbox.clone(),
-    )
-    .await
-    .map_err(RunnerError::Sandbox)?;
-    sandboxes.walmart.faults().set(options.sandbox_faults.clone());
-    sandboxes.commerce.faults().set(options.sandbox_faults.clone());
-    let plan = Plan::from_embedded_template()?;
-    let settings = options.settings.clone();
-    let embedded = Arc::new(EmbeddedStore::open(dir.path())?);
-    let store = Arc::new(ObservedStore::new(
-        embedded.clone(),
-        clock.clone(),
-        vec![channel_pk(&settings.id, "LISTING")],
-    ));
-    let queues = Arc::new(EmbeddedQueues::open(
-        dir.path(),
-        plan.queues.clone(),
-        clock.clone(),
-    )?);
-    let channel = Arc::new(sandboxes.channel(settings.clone(), store.clone(), queues.clone(), clock.clone()));
+    let (mut demo, engine) = Demo::prepare(dir, &mut options).await?;
+    let settled = demo.play(&mut options, interrupt).await;
+    demo.stop(engine).await;
+    let Some(settled) = settled else {
+        return demo.interrupted(&mut options).await;
+    };
+    let summary = demo.summarise(&options, settled, wall_start).await?;
+    demo.finish(&options, summary).await
+}
 
-    let start = clock.now();
+/// A demo under way: the sandboxes, the channel's adapters and the scenario driving them.
+struct Demo {
+    dir: StateDir,
+    sandboxes: Sandboxes,
+    clock: Arc<dyn Clock>,
+    plan: Plan,
+    settings: ChannelSettings,
+    embedded: Arc<EmbeddedStore>,
+    store: Arc<ObservedStore>,
+    queues: Arc<EmbeddedQueues>,
+    scenario: Scenario,
+    activity: Activity,
+    chaos: Option<Chaos>,
+    /// What the engine could not wire, reported in the summary.
+    not_wired: Vec<String>,
+    /// The operations running on a schedule: the settle phase waits for each to run once more.
+    wired_schedules: Vec<Operation>,
+    /// Problems worth a line in the summary.
+    notes: Vec<String>,
+    start: Timestamp,
+    day_end: Timestamp,
+    settle_end: Timestamp,
+    settle: SettleState,
+}
+
+/// Where the settle phase stands.
+#[derive(Default)]
+struct SettleState {
+    /// Since when everything has been quiet.
+    quiet_since: Option<Timestamp>,
+    /// Whether chaos has been calmed for the settle phase.
+    calmed: bool,
+}
+
+impl Demo {
+    /// Starts the sandboxes, opens the adapters, begins the scenario and starts the engine.
+    async fn prepare(dir: StateDir, options: &mut DemoOptions) -> Result<(Self, Engine), RunnerError> {
+        let scaled = Arc::new(ScaledClock::new(SystemClock.now(), options.time_scale));
+        let clock: Arc<dyn Clock> = scaled.clone();
+        let sandboxes = Sandboxes::start(
+            clock.clone(),
+            options.walmart_sandbox.clone(),
+            options.commerce_sandbox.clone(),
+        )
+        .await
+        .map_err(RunnerError::Sandbox)?;
+        sandboxes.walmart.faults().set(options.sandbox_faults.clone());
+        sandboxes.commerce.faults().set(options.sandbox_faults.clone());
+        let plan = Plan::from_embedded_template()?;
+        let settings = options.settings.clone();
+        let embedded = Arc::new(EmbeddedStore::open(dir.path())?);
+        let store = Arc::new(ObservedStore::new(
+            embedded.clone(),
+            clock.clone(),
+            vec![channel_pk(&settings.id, "LISTING")],
+        ));
+        let queues = Arc::new(EmbeddedQueues::open(
+            dir.path(),
+            plan.queues.clone(),
+            clock.clone(),
+        )?);
+        let channel =
+            Arc::new(sandboxes.channel(settings.clone(), store.clone(), queues.clone(), clock.clone()));
+
+        let start = clock.now();
+        announce(options, &dir, &sandboxes);
+        let scenario = Scenario::begin(&sandboxes, options.params.clone(), start).await?;
+        let activity = Activity::new();
+        let chaos = options.chaos.map(Chaos::new);
+        let engine = Engine::start(EngineConfig {
+            channel,
+            clock: scaled.clone(),
+            plan: plan.clone(),
+            handlers: options.handlers,
+            activity: activity.clone(),
+            chaos: chaos.clone(),
+        });
+        let not_wired = Summary::not_wired(engine.wiring());
+        for line in &not_wired {
+            options.progress.say(&format!("not running yet: {line}"));
+        }
+        let wired_schedules = engine
+            .wiring()
+            .iter()
+            .filter(|w| !w.schedules.is_empty())
+            .map(|w| w.operation)
+            .collect();
+        let day_end = start.plus(options.params.day());
+        let demo = Demo {
+            dir,
+            sandboxes,
+            clock,
+            plan,
+            settings,
+            embedded,
+            store,
+            queues,
+            scenario,
+            activity,
+            chaos,
+            not_wired,
+            wired_schedules,
+            notes: Vec::new(),
+            start,
+            day_end,
+            settle_end: day_end.plus(options.settle_cap),
+            settle: SettleState::default(),
+        };
+        Ok((demo, engine))
+    }
+
+    /// Plays the day, then settles: one step a minute of scenario time. `None` when interrupted,
+    /// else whether everything settled before the cap.
+    async fn play(&mut self, options: &mut DemoOptions, interrupt: impl Future<Output = ()>) -> Option<bool> {
+        tokio::pin!(interrupt);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut interrupt => return None,
+                () = self.clock.sleep(STEP) => {}
+            }
+            let now = self.clock.now();
+            self.play_step(now).await;
+            let settling = now >= self.day_end;
+            if settling && let Some(settled) = self.settle_step(now).await {
+                return Some(settled);
+            }
+            let placed = self.scenario.journal().orders.len();
+            options
+                .progress
+                .tick(ProgressView {
+                    start: self.start,
+                    now,
+                    phase: if settling { "settling" } else { "active" },
+                    activity: &self.activity,
+                    store: self.store.as_ref(),
+                    settings: &self.settings,
+                    queues: &self.queues,
+                    extra: format!("buyers placed {placed}"),
+                })
+                .await;
+        }
+    }
+
+    /// The scenario acts; during the day chaos strikes.
+    async fn play_step(&mut self, now: Timestamp) {
+        if let Err(e) = self.scenario.advance(&self.sandboxes, now).await {
+            // A control call failing (the sandbox is local, so this is rare) skips this step only.
+            tracing::warn!(error = %e, "scenario step failed");
+            if self.notes.len() < 20 {
+                self.notes.push(format!(
+                    "scenario step at {} failed: {e}",
+                    clock_at(self.start, now)
+                ));
+            }
+        }
+        if let Some(chaos) = &self.chaos
+            && now < self.day_end
+        {
+            chaos.step(&self.sandboxes).await;
+        }
+    }
+
+    /// After the day: calms chaos, then waits for quiet. `Some(true)` once settled, `Some(false)` at
+    /// the cap, `None` to keep waiting.
+    async fn settle_step(&mut self, now: Timestamp) -> Option<bool> {
+        if let Some(chaos) = &self.chaos
+            && !self.settle.calmed
+        {
+            chaos.calm(&self.sandboxes).await;
+            self.settle.calmed = true;
+        }
+        let quiet = self.quiet().await;
+        self.settle.quiet_since = if quiet {
+            self.settle.quiet_since.or(Some(now))
+        } else {
+            None
+        };
+        // Quiet, and every schedule has run once more since: nothing is left in flight.
+        if let Some(since) = self.settle.quiet_since
+            && self.every_schedule_ran_since(since)
+        {
+            // Chaos: what the channel gave up on honestly goes back to its queue, once the
+            // rest is quiet, and the settling starts over; an operator would redrive it so.
+            let redriven = match &self.chaos {
+                Some(chaos) => {
+                    let redriven = redrive_dead_letters(self.queues.as_ref());
+                    chaos.note(kind::REDRIVEN, redriven as u64);
+                    redriven
+                }
+                None => 0,
+            };
+            if redriven == 0 {
+                return Some(true);
+            }
+            self.settle.quiet_since = None;
+        }
+        (now >= self.settle_end).then_some(false)
+    }
+
+    /// The scenario is done, no story waits, no feed is pending and every queue is empty.
+    async fn quiet(&self) -> bool {
+        let feeds_pending = self
+            .sandboxes
+            .walmart_control()
+            .state()
+            .await
+            .map_or(1, |s| s.feeds_pending);
+        self.scenario.timeline_done()
+            && self.scenario.unfinished_stories().next().is_none()
+            && feeds_pending == 0
+            && QueueName::ALL.into_iter().all(|q| self.queues.depth(q) == 0)
+    }
+
+    fn every_schedule_ran_since(&self, since: Timestamp) -> bool {
+        self.wired_schedules.iter().all(|op| {
+            self.activity
+                .of(*op)
+                .last_finished_run_started_at
+                .is_some_and(|t| t >= since)
+        })
+    }
+
+    /// Stops the engine; every run is bounded by its deadline (the function's timeout), so it
+    /// finishes within that.
+    async fn stop(&mut self, engine: Engine) {
+        let grace = self.plan.longest_timeout() + Duration::from_secs(1);
+        let stopped = engine.stop(grace).await;
+        if stopped.aborted > 0 {
+            self.notes.push(format!(
+                "{} runs were still going {} s after the stop and were aborted",
+                stopped.aborted,
+                grace.as_secs()
+            ));
+        }
+    }
+
+    /// Records the interruption; the demo is played again from the start on the next run.
+    async fn interrupted(self, options: &mut DemoOptions) -> Result<DemoOutcome, RunnerError> {
+        set_status(&self.dir, options, Status::Interrupted, None)?;
+        self.sandboxes.shutdown().await;
+        options.progress.say(&format!(
+            "interrupted; rerun with --state-dir {} to play this demo again",
+            self.dir.path().display()
+        ));
+        Ok(DemoOutcome::Interrupted {
+            state_dir: self.dir.path().to_owned(),
+        })
+    }
+
+    /// Gathers the evidence from both sandboxes and the store, and sums it up.
+    async fn summarise(
+        &mut self,
+        options: &DemoOptions,
+        settled: bool,
+        wall_start: Instant,
+    ) -> Result<Summary, RunnerError> {
+        let evidence = Evidence::gather(
+            &self.settings,
+            self.clock.now(),
+            self.scenario.journal().clone(),
+            &self.store,
+            &self.sandboxes.walmart_control(),
+            &self.sandboxes.commerce_control(),
+        )
+        .await?;
+        self.note_unfinished_stories();
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.extend(
+            evidence
+                .journal
+                .refused_actions
+                .iter()
+                .map(|r| format!("a sandbox refused: {r}")),
+        );
+        notes.extend(
+            evidence
+                .records
+                .unreadable
+                .iter()
+                .map(|r| format!("unreadable record {r}")),
+        );
+        let mut orders = OrderCounts::from_records(&evidence.records);
+        orders.placed = Some(evidence.journal.orders.len());
+        orders.not_placed = Some(evidence.journal.orders_not_placed);
+        Ok(Summary {
+            configuration: Summary::configuration_lines(&evidence.records),
+            facts: RunFacts {
+                title: format!(
+                    "demo, {} products, {} orders, seed {}, x{}{}",
+                    options.params.products,
+                    options.params.orders,
+                    options.params.seed,
+                    options.time_scale,
+                    options.chaos.map(|c| format!(", chaos {c}")).unwrap_or_default()
+                ),
+                state_dir: self.dir.path().display().to_string(),
+                scenario_time: self.clock.now().since(self.start),
+                wall_time: wall_start.elapsed(),
+                time_scale: options.time_scale,
+                settled: Some(settled),
+            },
+            listings: ListingCounts::from_records(&evidence.records),
+            orders,
+            activity: self.activity.snapshot(),
+            not_wired: std::mem::take(&mut self.not_wired),
+            dead_letters: dead_letters(self.queues.as_ref()).await,
+            notes,
+            latency: latency::measure(&evidence),
+            api: Some(ApiCounts::from_evidence(&evidence)),
+            invariants: invariants::check(&evidence),
+            chaos: self.chaos.as_ref().map(|c| c.report()),
+        })
+    }
+
+    /// One note per story that did not reach its end.
+    fn note_unfinished_stories(&mut self) {
+        for story in self.scenario.unfinished_stories() {
+            let since = clock_at(self.start, story.since);
+            self.notes.push(match &story.step {
+                step if step.waits_on_channel() => format!(
+                    "PO {} ({:?}): still waiting for {} since {since}",
+                    story.purchase_order_id,
+                    story.story,
+                    step.waiting_for()
+                ),
+                Step::Done => continue,
+                step => format!(
+                    "PO {} ({:?}): {} not reached before the end",
+                    story.purchase_order_id,
+                    story.story,
+                    step.waiting_for()
+                ),
+            });
+        }
+    }
+
+    /// Saves the summary, marks the demo finished and stops the sandboxes.
+    async fn finish(self, options: &DemoOptions, summary: Summary) -> Result<DemoOutcome, RunnerError> {
+        if let Some(slot) = &options.partitions_touched {
+            *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                self.store.partitions_by_operation();
+        }
+        // Earlier versions of records (orders as imported, with the buyer's address) leave the disk.
+        self.embedded.compact(self.clock.now())?;
+        let json = serde_json::to_value(&summary).unwrap_or_default();
+        self.dir.write_summary(&summary.render(), &json)?;
+        set_status(&self.dir, options, Status::Finished, Some(summary.exit_code()))?;
+        self.sandboxes.shutdown().await;
+        Ok(DemoOutcome::Finished(Box::new(summary)))
+    }
+}
+
+/// The opening progress lines: what is played, and where the sandboxes listen.
+fn announce(options: &mut DemoOptions, dir: &StateDir, sandboxes: &Sandboxes) {
     options.progress.say(&format!(
         "local-runner demo: {} products, {} orders, {} h of scenario time at x{} (about {:.0} s); state in {}",
         options.params.products,
@@ -242,216 +580,6 @@ pub async fn run(
         sandboxes.walmart.base_url(),
         sandboxes.commerce.base_url()
     ));
-    let mut scenario = Scenario::begin(&sandboxes, options.params.clone(), start).await?;
-    let activity = Activity::new();
-    let chaos = options.chaos.map(Chaos::new);
-    let engine = Engine::start(EngineConfig {
-        channel,
-        clock: scaled.clone(),
-        plan: plan.clone(),
-        handlers: options.handlers,
-        activity: activity.clone(),
-        chaos: chaos.clone(),
-    });
-    let not_wired = Summary::not_wired(engine.wiring());
-    for line in &not_wired {
-        options.progress.say(&format!("not running yet: {line}"));
-    }
-
-    let day_end = start.plus(options.params.day());
-    let settle_end = day_end.plus(options.settle_cap);
-    let mut quiet_since: Option<Timestamp> = None;
-    let mut calmed = false;
-    let mut notes = Vec::new();
-    let wired_schedules: Vec<_> = engine
-        .wiring()
-        .iter()
-        .filter(|w| !w.schedules.is_empty())
-        .map(|w| w.operation)
-        .collect();
-    tokio::pin!(interrupt);
-    let settled = loop {
-        tokio::select! {
-            biased;
-            () = &mut interrupt => break None,
-            () = clock.sleep(STEP) => {}
-        }
-        let now = clock.now();
-        if let Err(e) = scenario.advance(&sandboxes, now).await {
-            // A control call failing (the sandbox is local, so this is rare) skips this step only.
-            tracing::warn!(error = %e, "scenario step failed");
-            if notes.len() < 20 {
-                notes.push(format!("scenario step at {} failed: {e}", clock_at(start, now)));
-            }
-        }
-        let settling = now >= day_end;
-        if let Some(chaos) = &chaos {
-            if !settling {
-                chaos.step(&sandboxes).await;
-            } else if !calmed {
-                chaos.calm(&sandboxes).await;
-                calmed = true;
-            }
-        }
-        if settling {
-            let feeds_pending = sandboxes
-                .walmart_control()
-                .state()
-                .await
-                .map_or(1, |s| s.feeds_pending);
-            let quiet = scenario.timeline_done()
-                && scenario.unfinished_stories().next().is_none()
-                && feeds_pending == 0
-                && QueueName::ALL.into_iter().all(|q| queues.depth(q) == 0);
-            quiet_since = if quiet { quiet_since.or(Some(now)) } else { None };
-            // Quiet, and every schedule has run once more since: nothing is left in flight.
-            if let Some(since) = quiet_since
-                && wired_schedules.iter().all(|op| {
-                    activity
-                        .of(*op)
-                        .last_finished_run_started_at
-                        .is_some_and(|t| t >= since)
-                })
-            {
-                // Chaos: what the channel gave up on honestly goes back to its queue, once the
-                // rest is quiet, and the settling starts over; an operator would redrive it so.
-                let redriven = match &chaos {
-                    Some(chaos) => {
-                        let redriven = redrive_dead_letters(queues.as_ref());
-                        chaos.note(kind::REDRIVEN, redriven as u64);
-                        redriven
-                    }
-                    None => 0,
-                };
-                if redriven == 0 {
-                    break Some(true);
-                }
-                quiet_since = None;
-            }
-            if now >= settle_end {
-                break Some(false);
-            }
-        }
-        let placed = scenario.journal().orders.len();
-        options
-            .progress
-            .tick(ProgressView {
-                start,
-                now,
-                phase: if settling { "settling" } else { "active" },
-                activity: &activity,
-                store: store.as_ref(),
-                settings: &settings,
-                queues: &queues,
-                extra: format!("buyers placed {placed}"),
-            })
-            .await;
-    };
-
-    // Every run is bounded by its deadline (the function's timeout): it finishes within that.
-    let grace = plan.longest_timeout() + Duration::from_secs(1);
-    let stopped = engine.stop(grace).await;
-    if stopped.aborted > 0 {
-        notes.push(format!(
-            "{} runs were still going {} s after the stop and were aborted",
-            stopped.aborted,
-            grace.as_secs()
-        ));
-    }
-    let Some(settled) = settled else {
-        set_status(&dir, &options, Status::Interrupted, None)?;
-        sandboxes.shutdown().await;
-        options.progress.say(&format!(
-            "interrupted; rerun with --state-dir {} to play this demo again",
-            dir.path().display()
-        ));
-        return Ok(DemoOutcome::Interrupted {
-            state_dir: dir.path().to_owned(),
-        });
-    };
-
-    let evidence = Evidence::gather(
-        &settings,
-        clock.now(),
-        scenario.journal().clone(),
-        &store,
-        &sandboxes.walmart_control(),
-        &sandboxes.commerce_control(),
-    )
-    .await?;
-    for story in scenario.unfinished_stories() {
-        let since = clock_at(start, story.since);
-        notes.push(match &story.step {
-            step if step.waits_on_channel() => format!(
-                "PO {} ({:?}): still waiting for {} since {since}",
-                story.purchase_order_id,
-                story.story,
-                step.waiting_for()
-            ),
-            Step::Done => continue,
-            step => format!(
-                "PO {} ({:?}): {} not reached before the end",
-                story.purchase_order_id,
-                story.story,
-                step.waiting_for()
-            ),
-        });
-    }
-    notes.extend(
-        evidence
-            .journal
-            .refused_actions
-            .iter()
-            .map(|r| format!("a sandbox refused: {r}")),
-    );
-    notes.extend(
-        evidence
-            .records
-            .unreadable
-            .iter()
-            .map(|r| format!("unreadable record {r}")),
-    );
-    let mut orders = OrderCounts::from_records(&evidence.records);
-    orders.placed = Some(evidence.journal.orders.len());
-    orders.not_placed = Some(evidence.journal.orders_not_placed);
-    let summary = Summary {
-        configuration: Summary::configuration_lines(&evidence.records),
-        facts: RunFacts {
-            title: format!(
-                "demo, {} products, {} orders, seed {}, x{}{}",
-                options.params.products,
-                options.params.orders,
-                options.params.seed,
-                options.time_scale,
-                options.chaos.map(|c| format!(", chaos {c}")).unwrap_or_default()
-            ),
-            state_dir: dir.path().display().to_string(),
-            scenario_time: clock.now().since(start),
-            wall_time: wall_start.elapsed(),
-            time_scale: options.time_scale,
-            settled: Some(settled),
-        },
-        listings: ListingCounts::from_records(&evidence.records),
-        orders,
-        activity: activity.snapshot(),
-        not_wired,
-        dead_letters: dead_letters(queues.as_ref()).await,
-        notes,
-        latency: latency::measure(&evidence),
-        api: Some(ApiCounts::from_evidence(&evidence)),
-        invariants: invariants::check(&evidence),
-        chaos: chaos.map(|c| c.report()),
-    };
-    if let Some(slot) = &options.partitions_touched {
-        *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = store.partitions_by_operation();
-    }
-    // Earlier versions of records (orders as imported, with the buyer's address) leave the disk.
-    embedded.compact(clock.now())?;
-    let json = serde_json::to_value(&summary).unwrap_or_default();
-    dir.write_summary(&summary.render(), &json)?;
-    set_status(&dir, &options, Status::Finished, Some(summary.exit_code()))?;
-    sandboxes.shutdown().await;
-    Ok(DemoOutcome::Finished(Box::new(summary)))
 }
 
 fn clock_at(start: Timestamp, at: Timestamp) -> String {

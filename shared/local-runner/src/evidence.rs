@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use commerce_client::wire::{CreditMemo, Order as CommerceOrder, Product, Rma, Shipment};
 use domain::{ChannelSettings, Listing, Money, OrderRecord, OrderSummary, ReturnRecord, Timestamp};
 use operations::health::{ConfigurationHealth, configuration_problem};
-use ports::commerce::model::{CreditMemo, Order as CommerceOrder, Product, Rma, Shipment};
 use ports::records::{channel_pk, listing_key, order_status_pk};
 use ports::{Query, StateStore, StoreError, query_all};
 use serde::de::DeserializeOwned;

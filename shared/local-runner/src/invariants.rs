@@ -324,8 +324,8 @@ mod tests {
     use crate::scenario::{
         BuyerCancelled, Journal, MerchantCancelled, OrderPlaced, PlacedLine, RefundMade, ReturnOpened, Story,
     };
+    use commerce_client::wire::{Order, OrderPayment, Product, Shipment, ShipmentItem, ShipmentTrack};
     use domain::{ChannelId, ChannelSettings, Money, Timestamp};
-    use ports::commerce::model::{Order, OrderPayment, Product, Shipment, ShipmentItem, ShipmentTrack};
     use walmart_sandbox::{CancellationRecord, ReturnRefundRecord, ShipmentRecord};
 
     const T: Timestamp = Timestamp::from_millis(1_800_000_000_000);

@@ -3,14 +3,16 @@
 //! scenario and no invariants: the channel runs with live progress until Ctrl-C (or `--hours`),
 //! and a restart with the same state directory continues where it stopped.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_embedded::{EmbeddedQueues, EmbeddedStore};
+use domain::ChannelSettings;
 use operations::Channel;
-use ports::{Clock, ScaledClock, StateStore, SystemClock};
+use ports::{Clock, QueueName, ScaledClock, StateStore, SystemClock};
 use tokio::time::Instant;
 
 use crate::RunnerError;
@@ -73,27 +75,8 @@ pub async fn run(
     let wall_start = Instant::now();
     let settings = options.config.settings.clone();
     let dir = StateDir::open(&options.state_dir)?;
-    match dir.manifest()? {
-        Some(Manifest::Demo { .. }) => {
-            return Err(RunnerError::Config(format!(
-                "{} holds a demo; `run` needs its own --state-dir",
-                dir.path().display()
-            )));
-        }
-        Some(Manifest::Run { channel, .. }) if channel != settings.id.as_str() => {
-            return Err(RunnerError::Config(format!(
-                "{} holds channel {channel}, not {}",
-                dir.path().display(),
-                settings.id
-            )));
-        }
-        _ => {}
-    }
-    let manifest = |status| Manifest::Run {
-        channel: settings.id.as_str().to_owned(),
-        status,
-    };
-    dir.write_manifest(&manifest(Status::Running))?;
+    check_state_dir(&dir, &settings)?;
+    dir.write_manifest(&manifest(&settings, Status::Running))?;
 
     // Real endpoints live in real time: scale 1.
     let scaled = Arc::new(ScaledClock::new(SystemClock.now(), 1.0));
@@ -106,23 +89,8 @@ pub async fn run(
         plan.queues.clone(),
         clock.clone(),
     )?);
-    let apis =
-        operations::wiring::connect(&options.config.endpoints, &options.config.secrets, clock.clone())?;
-    let channel = Arc::new(Channel {
-        settings: settings.clone(),
-        store: store.clone(),
-        queues: queues.clone(),
-        walmart: apis.walmart,
-        commerce: apis.commerce,
-        clock: clock.clone(),
-    });
-    options.progress.say(&format!(
-        "local-runner run: channel {} against Walmart {} and Commerce {}; state in {}",
-        settings.id,
-        options.config.endpoints.walmart_base_url,
-        options.config.endpoints.commerce_base_url,
-        dir.path().display()
-    ));
+    let channel = connect(&options.config, store.clone(), queues.clone(), clock.clone())?;
+    announce(&mut options, &dir);
     let activity = Activity::new();
     let engine = Engine::start(EngineConfig {
         channel,
@@ -165,47 +133,124 @@ pub async fn run(
     let stopped = engine.stop(plan.longest_timeout() + Duration::from_secs(1)).await;
 
     let records = ChannelRecords::load(store.as_ref(), &settings).await?;
-    let mut notes: Vec<String> = records
-        .unreadable
-        .iter()
-        .map(|r| format!("unreadable record {r}"))
-        .collect();
-    if stopped.aborted > 0 {
-        notes.push(format!("{} runs were aborted at the stop", stopped.aborted));
-    }
-    let summary = Summary {
-        configuration: Summary::configuration_lines(&records),
-        facts: RunFacts {
-            title: format!("run, channel {}", settings.id),
-            state_dir: dir.path().display().to_string(),
-            scenario_time: clock.now().since(start),
-            wall_time: wall_start.elapsed(),
-            time_scale: 1.0,
-            settled: None,
-        },
-        listings: ListingCounts::from_records(&records),
-        orders: OrderCounts::from_records(&records),
-        activity: activity.snapshot(),
-        not_wired,
-        dead_letters: dead_letters(queues.as_ref()).await,
-        notes,
-        latency: Vec::new(),
-        api: None,
-        invariants: Vec::new(),
-        chaos: None,
+    let facts = RunFacts {
+        title: format!("run, channel {}", settings.id),
+        state_dir: dir.path().display().to_string(),
+        scenario_time: clock.now().since(start),
+        wall_time: wall_start.elapsed(),
+        time_scale: 1.0,
+        settled: None,
     };
+    let summary = summarise(
+        &records,
+        facts,
+        &activity,
+        not_wired,
+        dead_letters(queues.as_ref()).await,
+        stopped.aborted,
+    );
     // Earlier versions of records (orders as imported, with the buyer's address) leave the disk,
     // and settled records past their retention go, as the table's TTL deletes them.
     embedded.compact(clock.now())?;
     let json = serde_json::to_value(&summary).unwrap_or_default();
     dir.write_summary(&summary.render(), &json)?;
-    dir.write_manifest(&manifest(if interrupted {
-        Status::Interrupted
-    } else {
-        Status::Finished
-    }))?;
+    dir.write_manifest(&manifest(
+        &settings,
+        if interrupted {
+            Status::Interrupted
+        } else {
+            Status::Finished
+        },
+    ))?;
     Ok(LiveOutcome {
         summary: Box::new(summary),
         interrupted,
     })
+}
+
+fn manifest(settings: &ChannelSettings, status: Status) -> Manifest {
+    Manifest::Run {
+        channel: settings.id.as_str().to_owned(),
+        status,
+    }
+}
+
+/// The opening progress line: which channel runs against which endpoints.
+fn announce(options: &mut LiveOptions, dir: &StateDir) {
+    options.progress.say(&format!(
+        "local-runner run: channel {} against Walmart {} and Commerce {}; state in {}",
+        options.config.settings.id,
+        options.config.endpoints.walmart_base_url,
+        options.config.endpoints.commerce_base_url,
+        dir.path().display()
+    ));
+}
+
+/// A `run` needs a state directory of its own channel (or a new one).
+fn check_state_dir(dir: &StateDir, settings: &ChannelSettings) -> Result<(), RunnerError> {
+    match dir.manifest()? {
+        Some(Manifest::Demo { .. }) => Err(RunnerError::Config(format!(
+            "{} holds a demo; `run` needs its own --state-dir",
+            dir.path().display()
+        ))),
+        Some(Manifest::Run { channel, .. }) if channel != settings.id.as_str() => {
+            Err(RunnerError::Config(format!(
+                "{} holds channel {channel}, not {}",
+                dir.path().display(),
+                settings.id
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The channel on the embedded adapters, talking to the configured Walmart and Commerce.
+fn connect(
+    config: &LiveConfig,
+    store: Arc<dyn StateStore>,
+    queues: Arc<EmbeddedQueues>,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Channel>, RunnerError> {
+    let apis = operations::wiring::connect(&config.endpoints, &config.secrets, clock.clone())?;
+    Ok(Arc::new(Channel {
+        settings: config.settings.clone(),
+        store,
+        queues,
+        walmart: apis.walmart,
+        commerce: apis.commerce,
+        clock,
+    }))
+}
+
+/// The run's summary: what the records show and what the engine did (no latencies, no invariants).
+fn summarise(
+    records: &ChannelRecords,
+    facts: RunFacts,
+    activity: &Activity,
+    not_wired: Vec<String>,
+    dead_letters: BTreeMap<QueueName, Vec<String>>,
+    aborted: usize,
+) -> Summary {
+    let mut notes: Vec<String> = records
+        .unreadable
+        .iter()
+        .map(|r| format!("unreadable record {r}"))
+        .collect();
+    if aborted > 0 {
+        notes.push(format!("{aborted} runs were aborted at the stop"));
+    }
+    Summary {
+        configuration: Summary::configuration_lines(records),
+        facts,
+        listings: ListingCounts::from_records(records),
+        orders: OrderCounts::from_records(records),
+        activity: activity.snapshot(),
+        not_wired,
+        dead_letters,
+        notes,
+        latency: Vec::new(),
+        api: None,
+        invariants: Vec::new(),
+        chaos: None,
+    }
 }

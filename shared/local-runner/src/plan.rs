@@ -1,15 +1,14 @@
 //! When and how each function runs, read from the SAM template (`infra/template.yaml`, embedded at
-//! build time) through `infra-checks`' model, so the runner's timers, timeouts, batch sizes and
+//! build time) through `sam-template`'s model, so the runner's timers, timeouts, batch sizes and
 //! queue settings are the deployment's and are never restated here.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use domain::Operation;
-use infra_checks::Stack;
-use infra_checks::model::{FunctionSpec, as_u64};
-use infra_checks::topology::queue_logical_id;
 use ports::{QueueName, QueueSettings};
+use sam_template::model::{FunctionSpec, as_u64};
+use sam_template::{Stack, queue_logical_id};
 use serde_json::Value;
 
 /// The template the Lambdas deploy with.
@@ -20,10 +19,8 @@ const RECEIVE_LIMIT: usize = ports::queue::MAX_BATCH;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("the embedded SAM template is not valid YAML: {0}")]
-    Yaml(String),
     #[error(transparent)]
-    Template(#[from] infra_checks::TemplateError),
+    Template(#[from] sam_template::TemplateError),
     #[error("the SAM template has no function for {operation:?} (binary {binary})")]
     MissingFunction {
         operation: Operation,
@@ -77,10 +74,7 @@ pub struct Plan {
 impl Plan {
     /// The plan of the template this binary was built with.
     pub fn from_embedded_template() -> Result<Self, PlanError> {
-        let yaml: serde_yaml::Value =
-            serde_yaml::from_str(TEMPLATE).map_err(|e| PlanError::Yaml(e.to_string()))?;
-        let stack = Stack::from_template(infra_checks::Template::from_yaml(yaml)?);
-        Self::from_stack(&stack)
+        Self::from_stack(&sam_template::parse_stack(TEMPLATE)?)
     }
 
     pub fn from_stack(stack: &Stack) -> Result<Self, PlanError> {
@@ -215,7 +209,7 @@ mod tests {
     #[test]
     fn the_plan_agrees_with_the_template_file_the_checks_read() {
         // The embedded copy is the file in the repository (a stale build would disagree).
-        let from_file = Plan::from_stack(&infra_checks::load_stack().unwrap()).unwrap();
+        let from_file = Plan::from_stack(&sam_template::load_stack().unwrap()).unwrap();
         assert_eq!(Plan::from_embedded_template().unwrap(), from_file);
     }
 }

@@ -255,6 +255,19 @@ impl Summary {
     /// The summary as the terminal shows it.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        self.render_facts(&mut out);
+        self.render_listings(&mut out);
+        self.render_orders(&mut out);
+        self.render_failures(&mut out);
+        self.render_runs(&mut out);
+        self.render_latency(&mut out);
+        self.render_api_and_chaos(&mut out);
+        self.render_invariants(&mut out);
+        out
+    }
+
+    /// What was run, for how long, and where its state is.
+    fn render_facts(&self, out: &mut String) {
         let f = &self.facts;
         let _ = writeln!(out, "Channel Manager local runner: {}", f.title);
         let _ = writeln!(
@@ -273,7 +286,10 @@ impl Summary {
                 "(the final settle phase hit its cap before the channel was quiet)"
             );
         }
+    }
 
+    /// Listings by status, and why those not matched were not.
+    fn render_listings(&self, out: &mut String) {
         let l = &self.listings;
         let _ = writeln!(out, "\nListings: {}", l.total);
         for (status, n) in &l.by_status {
@@ -285,7 +301,10 @@ impl Summary {
                 let _ = writeln!(out, "    {:>5}  {:<24} e.g. {}", r.count, r.code, r.example);
             }
         }
+    }
 
+    /// Orders placed, and what became of them.
+    fn render_orders(&self, out: &mut String) {
         let o = &self.orders;
         let _ = writeln!(out, "\nOrders");
         if let Some(placed) = o.placed {
@@ -316,7 +335,12 @@ impl Summary {
             let states: Vec<String> = o.by_summary.iter().map(|(s, n)| format!("{s} {n}")).collect();
             let _ = writeln!(out, "  dashboard: {}", states.join(", "));
         }
+    }
 
+    /// Every failure with its reason: failed runs and messages, reported problems, dead letters
+    /// and notes.
+    fn render_failures(&self, out: &mut String) {
+        let o = &self.orders;
         let _ = writeln!(out, "\nFailures");
         let mut any_failure = false;
         for (op, a) in &self.activity {
@@ -349,7 +373,10 @@ impl Summary {
         for line in &self.not_wired {
             let _ = writeln!(out, "  (not running) {line}");
         }
+    }
 
+    /// Runs per function.
+    fn render_runs(&self, out: &mut String) {
         let _ = writeln!(out, "\nRuns");
         for (op, a) in &self.activity {
             let _ = writeln!(
@@ -363,7 +390,10 @@ impl Summary {
                 a.batches
             );
         }
+    }
 
+    /// The observed latency of each seed operation beside its documented delay.
+    fn render_latency(&self, out: &mut String) {
         if !self.latency.is_empty() {
             let _ = writeln!(
                 out,
@@ -403,7 +433,10 @@ impl Summary {
                 self.facts.time_scale / 1000.0
             );
         }
+    }
 
+    /// API calls and 429s, and what chaos injected.
+    fn render_api_and_chaos(&self, out: &mut String) {
         if let Some(api) = &self.api {
             let _ = writeln!(
                 out,
@@ -423,7 +456,10 @@ impl Summary {
                 let _ = writeln!(out, "  {n:>6}  {kind}");
             }
         }
+    }
 
+    /// Each invariant, whether it holds, and how it broke.
+    fn render_invariants(&self, out: &mut String) {
         if !self.invariants.is_empty() {
             let _ = writeln!(out, "\nInvariants");
             for check in &self.invariants {
@@ -443,7 +479,6 @@ impl Summary {
                 }
             );
         }
-        out
     }
 }
 

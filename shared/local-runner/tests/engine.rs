@@ -115,7 +115,7 @@ fn long_run(ch: Arc<Channel>, _deadline: Deadline) -> BoxFuture<'static, Result<
         RUNNING.fetch_sub(1, Ordering::SeqCst);
         RUNS.fetch_add(1, Ordering::SeqCst);
         let mut report = RunReport::new(Operation::OrderImport);
-        report.add("orders_imported", 2);
+        report.add(operations::Counter::OrdersImported, 2);
         report.problem("PO 7: a problem worth reporting");
         Ok(report)
     })

@@ -179,12 +179,12 @@ async fn until_settled(
         }
         .expect("scheduled run");
         let busy = !report.complete
-            || report.count("deferred") > 0
-            || report.count("feeds_processing") > 0
-            || report.count("drafts_waiting") > 0
-            || report.count("match_feeds") > 0
-            || report.count("inventory_feeds") > 0
-            || report.count("price_feeds") > 0;
+            || report.count(operations::Counter::Deferred) > 0
+            || report.count(operations::Counter::FeedsProcessing) > 0
+            || report.count(operations::Counter::DraftsWaiting) > 0
+            || report.count(operations::Counter::MatchFeeds) > 0
+            || report.count(operations::Counter::InventoryFeeds) > 0
+            || report.count(operations::Counter::PriceFeeds) > 0;
         reports.push(report);
         if !busy {
             break;
@@ -311,7 +311,10 @@ async fn bench(n: usize) {
             reports
         })
         .await;
-    let matched: u64 = reports.iter().map(|r| r.count("matched")).sum();
+    let matched: u64 = reports
+        .iter()
+        .map(|r| r.count(operations::Counter::Matched))
+        .sum();
     assert_eq!(matched, total, "every SKU matched");
     row(
         "listing-match: whole catalog",

@@ -130,7 +130,7 @@ impl Bench {
                     body: d.body.clone(),
                     receive_count: d.receive_count,
                 };
-                order_create::handle_message(&self.ch, &message, &Self::deadline())
+                order_create::handle_message(&self.ch, &message.decode().unwrap(), &Self::deadline())
                     .await
                     .unwrap();
                 self.queues

@@ -29,19 +29,24 @@ use domain::{
     CancelReason, CancellationRecord, Delivery, LineNumber, LineQuantity, Operation, OrderRecord, Origin,
     PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
 };
+use domain::{WalmartLineUnits, cancelled_in_commerce_only};
 use ports::commerce::OrderFilter;
-use ports::commerce::model::{Order, OrderItem, StatusHistory, parse_commerce_date};
+use ports::commerce::model::{Order, OrderState, StatusHistory};
 use ports::records::{order_key, order_pk};
 use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
-use ports::{Deadline, PageRequest, Query, Records, SortRange};
+use ports::{Deadline, Query, Records, SortRange};
 use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::load_order;
+use crate::declaration::Declaration;
 use crate::order_support::{
-    Claimed, Lease, StreamWindow, caused_by_request, claim, claim_lost, enqueue_urgent_inventory,
-    note_unknown_values, report_skipped, unknown_values_change, worth_retrying,
+    StreamWindow, caused_by_request, enqueue_urgent_inventory, note_unknown_values, report_skipped,
+    unknown_values_change, worth_retrying,
 };
+use crate::scan::{Seen, StreamScan, scan};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -58,9 +63,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a cancelled
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): a cancelled
 /// line changes stock: urgent inventory update.
 pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "cancellation-sync",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Re-read before each Commerce cursor: clock skew between us and the store, and slow commits.
 const COMMERCE_OVERLAP: Duration = Duration::from_secs(10 * 60);
@@ -97,7 +113,6 @@ async fn commerce_to_walmart(
     deadline: &Deadline,
     report: &mut RunReport,
 ) -> Result<(), OpError> {
-    let mut window = StreamWindow::open(ch, Stream::CommerceOrders, COMMERCE_OVERLAP).await?;
     let filter = OrderFilter {
         states: STATES_WITH_CANCELLATIONS
             .iter()
@@ -105,58 +120,39 @@ async fn commerce_to_walmart(
             .collect(),
         statuses: Vec::new(),
     };
-    let mut request = PageRequest::first(PAGE_SIZE);
-    loop {
-        let page = match ch
-            .commerce
-            .orders_page(window.from, &filter, request, deadline)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Commerce orders not read: {e}"));
-                window.hold(None);
-                window.close(ch).await?;
-                return Err(e.into());
-            }
-        };
-        for order in &page.items {
-            let updated = order.updated_at.as_deref().and_then(parse_commerce_date);
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(updated.or(Some(window.from)));
-                return window.close(ch).await;
-            }
+    let orders = StreamScan {
+        stream: Stream::CommerceOrders,
+        overlap: COMMERCE_OVERLAP,
+        page_size: PAGE_SIZE,
+        what: "orders",
+    };
+    scan(
+        ch,
+        orders,
+        deadline,
+        report,
+        |from, request| ch.commerce.orders_page(from, &filter, request, deadline),
+        |order: &Order| order.updated_at,
+        |order| async move {
             let Some(po) = order.po_number().and_then(|p| PurchaseOrderId::new(p).ok()) else {
-                continue;
+                return Seen::nothing();
             };
             let span = tracing::info_span!("cancel_on_walmart", purchase_order = %po);
-            match cancel_on_walmart(ch, &po, order, deadline).instrument(span).await {
-                Ok(ToWalmart::Cancelled(units)) => report.add("units_cancelled_on_walmart", units),
-                Ok(ToWalmart::Nothing) => {}
-                Ok(ToWalmart::NotChannel) => report.add("orders_not_in_channel", 1),
-                Ok(ToWalmart::Busy) => {
-                    report.add("busy", 1);
-                    window.hold(updated.or(Some(window.from)));
-                }
-                Ok(ToWalmart::Refused(reason)) => {
-                    report.add("cancellations_refused", 1);
-                    report.problem(format!("purchase order {po}: {reason}"));
-                }
-                Err(e) => {
-                    report.problem(format!("purchase order {po}: {e}"));
-                    if worth_retrying(&e) {
-                        window.hold(updated.or(Some(window.from)));
-                    }
-                }
+            match cancel_on_walmart(ch, &po, &order, deadline)
+                .instrument(span)
+                .await
+            {
+                Ok(ToWalmart::Cancelled(units)) => Seen::count(Counter::UnitsCancelledOnWalmart, units),
+                Ok(ToWalmart::Nothing) => Seen::nothing(),
+                Ok(ToWalmart::NotChannel) => Seen::count(Counter::OrdersNotInChannel, 1),
+                Ok(ToWalmart::Busy) => Seen::count(Counter::Busy, 1).held(),
+                Ok(ToWalmart::Refused(reason)) => Seen::count(Counter::CancellationsRefused, 1)
+                    .problem(format!("purchase order {po}: {reason}")),
+                Err(e) => Seen::failed(format_args!("purchase order {po}"), &e),
             }
-        }
-        if !page.has_more(request) {
-            break;
-        }
-        request = request.next();
-    }
-    window.close(ch).await
+        },
+    )
+    .await
 }
 
 enum ToWalmart {
@@ -165,42 +161,6 @@ enum ToWalmart {
     NotChannel,
     Busy,
     Refused(String),
-}
-
-/// Units of each line Commerce cancelled that the record does not know as cancelled in Commerce:
-/// per order item, its cancelled quantity less what the record counts (its Walmart cancellations
-/// not yet reflected in Commerce excluded), spread over the item's open lines in line order.
-pub fn cancelled_in_commerce_only(record: &OrderRecord, items: &[OrderItem]) -> Vec<LineQuantity> {
-    let mut out = Vec::new();
-    for item in items.iter().filter(|i| i.parent_item_id.is_none()) {
-        let cancelled = item.qty_canceled.unwrap_or(0.0).max(0.0) as u32;
-        if cancelled == 0 {
-            continue;
-        }
-        let sku = Sku::new(item.sku.clone()).ok();
-        let lines = record.lines_of_item(item.item_id, sku.as_ref());
-        let known: u32 = lines
-            .iter()
-            .filter_map(|n| record.line(*n))
-            .map(|l| l.cancelled - l.cancel_pending_in_commerce)
-            .sum();
-        let mut left = cancelled.saturating_sub(known);
-        for number in lines {
-            if left == 0 {
-                break;
-            }
-            let open = record.line(number).map_or(0, |l| l.open());
-            let take = open.min(left);
-            if take > 0 {
-                out.push(LineQuantity {
-                    line: number,
-                    quantity: take,
-                });
-                left -= take;
-            }
-        }
-    }
-    out
 }
 
 /// The seller's Walmart reason for a cancellation made in Commerce, from the merchant's order
@@ -212,7 +172,7 @@ pub fn seller_cancellation_reason(histories: &[StatusHistory]) -> CancellationRe
         .iter()
         .filter(|h| !h.comment.trim_start().starts_with(OWN_COMMENT_PREFIX))
         .collect();
-    comments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    comments.sort_by_key(|h| std::cmp::Reverse(h.created_at));
     for history in comments {
         let text = history.comment.to_ascii_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
@@ -265,19 +225,19 @@ async fn cancel_on_walmart(
     if cancelled_in_commerce_only(&record.record, &order.items).is_empty() {
         return Ok(ToWalmart::Nothing);
     }
-    let lease = match claim(ch, "cancel-on-walmart", po.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } | Claimed::Completed => return Ok(ToWalmart::Busy),
-    };
-    match cancel_claimed(ch, &lease, po, order, deadline).await {
-        Ok(outcome) => {
-            lease.release(ch).await?;
-            Ok(outcome)
-        }
-        // The lease ran out and another invocation took the work: it sends, not us.
-        Err(e) if claim_lost(&e) => Ok(ToWalmart::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let sent = with_claim(
+        ch,
+        ClaimKind::CancelOnWalmart,
+        po.as_str(),
+        deadline,
+        |lease| async move {
+            cancel_claimed(ch, &lease, po, order, deadline)
+                .await
+                .map(AfterWork::Release)
+        },
+    )
+    .await?;
+    Ok(sent.or(ToWalmart::Busy, ToWalmart::Busy))
 }
 
 async fn cancel_claimed(
@@ -337,8 +297,7 @@ async fn cancel_claimed(
                 let open = r.line(lq.line).map_or(0, |l| l.open());
                 let n = lq.quantity.min(open);
                 if n > 0 {
-                    r.cancel(lq.line, n, now)
-                        .map_err(|e| OpError::Invalid(e.to_string()))?;
+                    r.cancel(lq.line, n, now)?;
                     changed = true;
                 }
             }
@@ -378,50 +337,34 @@ async fn cancel_claimed(
     Ok(ToWalmart::Cancelled(u64::from(units)))
 }
 
-/// Splits the wanted cancellations: units still open on Walmart are sent (with the customer's
-/// reason on lines the customer asked to cancel, the seller's otherwise); units Walmart already
-/// shows cancelled are only recorded; units Walmart shows shipped cannot be cancelled (reported).
+/// [`domain::plan_walmart_cancellation`] against the order Walmart shows, in Walmart's terms: the
+/// units to send carry the customer's reason on lines the customer asked to cancel, the seller's
+/// otherwise.
 pub fn plan_walmart_cancellation(
     record: &OrderRecord,
     on_walmart: &WalmartOrder,
     wanted: &[LineQuantity],
     seller_reason: CancellationReason,
 ) -> (Vec<CancelLine>, Vec<LineQuantity>, Option<String>) {
-    let mut to_send = Vec::new();
-    let mut to_record = Vec::new();
-    let mut stranded = Vec::new();
-    for w in wanted {
-        let open = on_walmart.quantity_in(w.line, LineState::Created)
-            + on_walmart.quantity_in(w.line, LineState::Acknowledged);
-        let cancelled_there = on_walmart.quantity_in(w.line, LineState::Cancelled);
-        let recorded = record.line(w.line).map_or(0, |l| l.cancelled);
-        let send = w.quantity.min(open);
-        let already = cancelled_there.saturating_sub(recorded).min(w.quantity - send);
-        if send > 0 {
-            to_send.push(CancelLine {
-                line: w.line,
-                quantity: send,
-                reason: reason_for_line(record, w.line, seller_reason),
-            });
-        }
-        if send + already > 0 {
-            to_record.push(LineQuantity {
-                line: w.line,
-                quantity: send + already,
-            });
-        }
-        let missing = w.quantity - send - already;
-        if missing > 0 {
-            stranded.push(format!("line {}: {missing} unit(s)", w.line));
-        }
-    }
-    let stranded = (!stranded.is_empty()).then(|| {
-        format!(
-            "cancelled in Commerce but shipped on Walmart, so not cancellable there: {}",
-            stranded.join(", ")
-        )
-    });
-    (to_send, to_record, stranded)
+    let plan = domain::plan_walmart_cancellation(
+        record,
+        |line| WalmartLineUnits {
+            open: on_walmart.quantity_in(line, LineState::Created)
+                + on_walmart.quantity_in(line, LineState::Acknowledged),
+            cancelled: on_walmart.quantity_in(line, LineState::Cancelled),
+        },
+        wanted,
+    );
+    let to_send = plan
+        .to_send
+        .iter()
+        .map(|send| CancelLine {
+            line: send.line,
+            quantity: send.quantity,
+            reason: reason_for_line(record, send.line, seller_reason),
+        })
+        .collect();
+    (to_send, plan.to_record, plan.stranded)
 }
 
 fn skus_of<'a>(record: &'a OrderRecord, lines: &[LineQuantity]) -> Vec<&'a Sku> {
@@ -493,19 +436,21 @@ async fn walmart_to_commerce(
                         requested,
                         reflection,
                     }) => {
-                        report.add("units_cancelled_on_walmart_side", u64::from(recorded));
-                        report.add("cancellation_requests_recorded", u64::from(requested));
+                        report.add(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded));
+                        report.add(Counter::CancellationRequestsRecorded, u64::from(requested));
                         match reflection {
                             Reflection::Nothing => {}
-                            Reflection::CommerceOrderCancelled => report.add("commerce_orders_cancelled", 1),
-                            Reflection::Commented => report.add("partial_cancellations_commented", 1),
-                            Reflection::RequestNoted => report.add("cancellation_requests_noted", 1),
+                            Reflection::CommerceOrderCancelled => {
+                                report.add(Counter::CommerceOrdersCancelled, 1)
+                            }
+                            Reflection::Commented => report.add(Counter::PartialCancellationsCommented, 1),
+                            Reflection::RequestNoted => report.add(Counter::CancellationRequestsNoted, 1),
                             Reflection::CannotCancel(reason) => {
-                                report.add("commerce_cancellations_refused", 1);
+                                report.add(Counter::CommerceCancellationsRefused, 1);
                                 report.problem(format!("purchase order {po}: {reason}"));
                             }
                             Reflection::Busy => {
-                                report.add("busy", 1);
+                                report.add(Counter::Busy, 1);
                                 window.hold(None);
                             }
                         }
@@ -607,8 +552,7 @@ async fn walmart_cancellations(
             .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
                 lines = cancelled_on_walmart_only(r, on_walmart);
                 for lq in &lines {
-                    r.cancelled_on_walmart(lq.line, lq.quantity, now)
-                        .map_err(|e| OpError::Invalid(e.to_string()))?;
+                    r.cancelled_on_walmart(lq.line, lq.quantity, now)?;
                 }
                 Ok(!lines.is_empty())
             })
@@ -681,27 +625,23 @@ pub async fn reflect_in_commerce(
     if !pending || record.record.commerce_link().is_none() {
         return Ok(Reflection::Nothing);
     }
-    let lease = match claim(ch, "cancel-in-commerce", po.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } | Claimed::Completed => return Ok(Reflection::Busy),
-    };
-    let reflected = match note_cancel_request(ch, &lease, po, deadline).await {
-        Ok(noted) => reflect_claimed(ch, &lease, po, deadline)
-            .await
-            .map(|reflection| match reflection {
-                Reflection::Nothing if noted => Reflection::RequestNoted,
-                other => other,
-            }),
-        Err(e) => Err(e),
-    };
-    match reflected {
-        Ok(reflection) => {
-            lease.release(ch).await?;
-            Ok(reflection)
-        }
-        Err(e) if claim_lost(&e) => Ok(Reflection::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let reflected = with_claim(
+        ch,
+        ClaimKind::CancelInCommerce,
+        po.as_str(),
+        deadline,
+        |lease| async move {
+            let noted = note_cancel_request(ch, &lease, po, deadline).await?;
+            Ok(AfterWork::Release(
+                match reflect_claimed(ch, &lease, po, deadline).await? {
+                    Reflection::Nothing if noted => Reflection::RequestNoted,
+                    other => other,
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok(reflected.or(Reflection::Busy, Reflection::Busy))
 }
 
 /// The comment on the Commerce order for a customer's request to cancel on Walmart, once (an
@@ -771,7 +711,7 @@ async fn reflect_claimed(
     let nothing_left = record.lines().iter().all(|l| l.open() == 0);
     let described = describe_lines(&record, &pending);
     let (reflection, comment) = if nothing_left {
-        let cancelled = if order.state == "canceled" {
+        let cancelled = if order.state == OrderState::Canceled {
             Ok(true)
         } else {
             lease.keep_for_action(ch, deadline).await?;
@@ -894,16 +834,6 @@ mod tests {
         created_record(order, &[(1, 70), (2, 80), (3, 70)])
     }
 
-    fn item(id: u64, sku: &str, ordered: f64, cancelled: f64) -> OrderItem {
-        OrderItem {
-            item_id: Some(id),
-            sku: sku.into(),
-            qty_ordered: Some(ordered),
-            qty_canceled: Some(cancelled),
-            ..OrderItem::default()
-        }
-    }
-
     fn walmart(statuses: &[(u32, LineState, u32)]) -> WalmartOrder {
         WalmartOrder {
             order: record().order,
@@ -920,60 +850,6 @@ mod tests {
             intent_to_cancel: Vec::new(),
             unknown_values: Vec::new(),
         }
-    }
-
-    #[test]
-    fn commerce_cancellations_spread_over_lines_sharing_an_item() {
-        let r = record();
-        let wanted = cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 3.0), item(80, "B", 1.0, 0.0)]);
-        assert_eq!(
-            wanted,
-            vec![
-                LineQuantity {
-                    line: LineNumber(1),
-                    quantity: 2
-                },
-                LineQuantity {
-                    line: LineNumber(3),
-                    quantity: 1
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn walmart_cancellations_noted_in_commerce_are_not_sent_back() {
-        let now = Timestamp::from_millis(2);
-        let mut r = record();
-        // The buyer cancelled one unit of line 1 on Walmart; reflected by a comment only.
-        r.cancelled_on_walmart(LineNumber(1), 1, now).unwrap();
-        assert!(cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 0.0)]).is_empty());
-        r.cancellations_reflected(Some("noted".into()), now);
-        // Later the merchant cancels the whole Commerce order: 3 units of item 70, one of which
-        // Walmart cancelled already.
-        let wanted = cancelled_in_commerce_only(&r, &[item(70, "A", 3.0, 3.0), item(80, "B", 1.0, 1.0)]);
-        assert_eq!(
-            wanted,
-            vec![
-                LineQuantity {
-                    line: LineNumber(1),
-                    quantity: 1
-                },
-                LineQuantity {
-                    line: LineNumber(3),
-                    quantity: 1
-                },
-                LineQuantity {
-                    line: LineNumber(2),
-                    quantity: 1
-                },
-            ]
-        );
-        // Reflected by cancelling the Commerce order: nothing comes back.
-        let mut whole = record();
-        whole.cancelled_on_walmart(LineNumber(2), 1, now).unwrap();
-        whole.cancellations_reflected(None, now);
-        assert!(cancelled_in_commerce_only(&whole, &[item(80, "B", 1.0, 1.0)]).is_empty());
     }
 
     #[test]
@@ -1052,8 +928,7 @@ mod tests {
     fn reasons_come_from_the_merchants_comments() {
         let h = |comment: &str, at: &str| StatusHistory {
             comment: comment.into(),
-            created_at: Some(at.into()),
-            ..StatusHistory::default()
+            created_at: Timestamp::parse_commerce(at).ok(),
         };
         assert_eq!(
             seller_cancellation_reason(&[]),

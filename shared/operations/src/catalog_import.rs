@@ -21,11 +21,13 @@ use ports::StoreCall;
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
 use ports::records::listing_key;
-use ports::{Deadline, OutgoingMessage, PageRequest, QueueName, Records, StoreError, Versioned};
-use serde::{Deserialize, Serialize};
+use ports::{Deadline, PageRequest, QueueName, Records, StoreError, Versioned};
 
+use crate::Counter;
+use crate::declaration::Declaration;
 use crate::feeds::{self, STORE_CONCURRENCY, concurrently, running_out};
-use crate::registry::Message;
+use crate::messages::{self, Received};
+pub use crate::messages::{ImportRequest, request_import};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -35,10 +37,21 @@ use crate::{Channel, OpError, RunReport};
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::PutMany];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a long import
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): a long import
 /// fans its pages out to itself, and hands new listings to matching
 /// (`listing_match::request_match`).
 pub const SENDS_TO: &[QueueName] = &[QueueName::CatalogImport, QueueName::ListingMatch];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "catalog-import",
+    consumes: Some(QueueName::CatalogImport),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Products per Commerce page (the REST input limit many stores keep).
 pub const PAGE_SIZE: u32 = 300;
@@ -50,43 +63,6 @@ const OVERLAP: Duration = Duration::from_secs(120);
 /// New listings per batch write.
 const WRITE_BATCH: usize = 500;
 
-/// SKUs per message when a caller asks for many.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the catalog-import queue (JSON, tagged by `kind`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ImportRequest {
-    /// Import these products now: `{"kind": "skus", "skus": ["MUG-1", ...]}`.
-    Skus { skus: Vec<Sku> },
-    /// Import every product of the channel's selection: `{"kind": "selection"}`.
-    Selection,
-    /// One page of a catalog read (fanned out by a run): the selection's products changed since
-    /// `changed_since` (all of them when absent), page `page` of `size`.
-    Page {
-        #[serde(default)]
-        changed_since: Option<Timestamp>,
-        page: u32,
-        size: u32,
-    },
-}
-
-/// Queues an import of `skus` (for the CLI, the dashboard and the API).
-pub async fn request_import(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let messages = skus
-        .chunks(SKUS_PER_MESSAGE)
-        .map(|chunk| encode(&ImportRequest::Skus { skus: chunk.to_vec() }))
-        .collect::<Result<Vec<_>, _>>()?;
-    ch.queues.send_all(QueueName::CatalogImport, messages).await?;
-    Ok(())
-}
-
-fn encode(request: &ImportRequest) -> Result<OutgoingMessage, OpError> {
-    serde_json::to_string(request)
-        .map(OutgoingMessage::new)
-        .map_err(|e| OpError::Invalid(format!("cannot encode an import request: {e}")))
-}
-
 fn selected(ch: &Channel, changed_since: Option<Timestamp>) -> ProductQuery {
     ProductQuery::Selected {
         selection: ch.settings.selection.clone(),
@@ -95,9 +71,12 @@ fn selected(ch: &Channel, changed_since: Option<Timestamp>) -> ProductQuery {
 }
 
 /// Handles one message of the catalog-import queue.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request: ImportRequest = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("catalog-import message {}: {e}", message.message_id)))?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<ImportRequest>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let request = message.body.clone();
     let mut report = RunReport::new(Operation::CatalogImport);
     match request {
         ImportRequest::Skus { skus } => {
@@ -160,7 +139,7 @@ async fn import_query(
     let query = selected(ch, since);
     let first = PageRequest::first(PAGE_SIZE);
     let page = ch.commerce.products_page(&query, first, deadline).await?;
-    report.add("products_matching", page.total_count);
+    report.add(Counter::ProductsMatching, page.total_count);
     if page.total_count == 0 {
         return Ok(None);
     }
@@ -173,30 +152,27 @@ async fn import_query(
             page: pages,
             size: PAGE_SIZE,
         };
-        let messages = (2..pages)
-            .map(|page| {
-                encode(&ImportRequest::Page {
-                    changed_since: since,
-                    page,
-                    size: PAGE_SIZE,
-                })
+        let messages: Vec<ImportRequest> = (2..pages)
+            .map(|page| ImportRequest::Page {
+                changed_since: since,
+                page,
+                size: PAGE_SIZE,
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect();
         // Fanned out before the last page is read: whatever happens next, every page is queued.
-        report.add("pages_fanned_out", messages.len() as u64);
-        ch.queues.send_all(QueueName::CatalogImport, messages).await?;
+        report.add(Counter::PagesFannedOut, messages.len() as u64);
+        messages::send_all(ch, &messages).await?;
         if running_out(deadline) {
-            ch.queues
-                .send(
-                    QueueName::CatalogImport,
-                    encode(&ImportRequest::Page {
-                        changed_since: since,
-                        page: pages,
-                        size: PAGE_SIZE,
-                    })?,
-                )
-                .await?;
-            report.add("pages_fanned_out", 1);
+            messages::send_all(
+                ch,
+                &[ImportRequest::Page {
+                    changed_since: since,
+                    page: pages,
+                    size: PAGE_SIZE,
+                }],
+            )
+            .await?;
+            report.add(Counter::PagesFannedOut, 1);
         } else {
             let tail = ch.commerce.products_page(&query, last, deadline).await?;
             newest = newest.max(newest_change(&tail.items));
@@ -207,13 +183,13 @@ async fn import_query(
 }
 
 fn newest_change(products: &[Product]) -> Option<Timestamp> {
-    products.iter().filter_map(Product::updated_at_ts).max()
+    products.iter().filter_map(|p| p.updated_at).max()
 }
 
 /// Tells listing-match that drafts are waiting (one small message; it batches them into feeds).
 async fn nudge_matching(ch: &Channel, report: &RunReport) -> Result<(), OpError> {
-    if report.count("drafts") > 0 {
-        crate::listing_match::request_match(ch, &[]).await?;
+    if report.count(Counter::Drafts) > 0 {
+        messages::request_match(ch, &[]).await?;
     }
     Ok(())
 }
@@ -245,23 +221,23 @@ pub async fn import_products(
         match existing? {
             None => {
                 let listing = Listing::import(ch.settings.id.clone(), sku, snapshot, now);
-                report.add("listings_created", 1);
+                report.add(Counter::ListingsCreated, 1);
                 count_status(&listing, report);
                 created.push(listing);
             }
             Some(mut current) if current.record.product != snapshot => {
                 let before = current.record.status();
                 let resend = current.record.product_changed(snapshot, now);
-                report.add("listings_updated", 1);
+                report.add(Counter::ListingsUpdated, 1);
                 if resend {
-                    report.add("drafts", 1);
+                    report.add(Counter::Drafts, 1);
                 }
                 if current.record.status() == ListingStatus::Error && before != ListingStatus::Error {
-                    report.add("listing_errors", 1);
+                    report.add(Counter::ListingErrors, 1);
                 }
                 changed.push(current);
             }
-            Some(_) => report.add("unchanged", 1),
+            Some(_) => report.add(Counter::Unchanged, 1),
         }
     }
     for batch in created.chunks(WRITE_BATCH) {
@@ -279,9 +255,9 @@ pub async fn import_products(
 
 fn count_status(listing: &Listing, report: &mut RunReport) {
     match listing.status() {
-        ListingStatus::Draft => report.add("drafts", 1),
+        ListingStatus::Draft => report.add(Counter::Drafts, 1),
         ListingStatus::Error => {
-            report.add("listing_errors", 1);
+            report.add(Counter::ListingErrors, 1);
             if let Some(issue) = listing.issues.first() {
                 tracing::info!(sku = %listing.sku, code = %issue.code, "listing imported with an error");
             }
@@ -333,7 +309,7 @@ async fn simple_products(
             };
             match ch.commerce.configurable_children(&parent, deadline).await {
                 Ok(children) => {
-                    report.add("configurable_parents", 1);
+                    report.add(Counter::ConfigurableParents, 1);
                     simples.extend(children);
                 }
                 Err(e) if e.is_retryable() => return Err(e.into()),
@@ -347,12 +323,9 @@ async fn simple_products(
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(simples.len());
     for product in simples {
-        let in_website = product
-            .extension_attributes
-            .as_ref()
-            .is_none_or(|e| e.website_ids.is_empty() || e.website_ids.contains(&website));
+        let in_website = product.in_website(website);
         if !in_website {
-            report.add("not_in_website", 1);
+            report.add(Counter::NotInWebsite, 1);
             continue;
         }
         match Sku::new(product.sku.as_str()) {

@@ -12,14 +12,14 @@ use domain::{
 };
 use futures::{StreamExt, stream};
 use ports::records::{budget_key, channel_pk, feed_chunk_key, feed_status_pk, load_cursor, offer_key};
-use ports::walmart::{FeedItemResult, FeedType, IngestionStatus};
+use ports::walmart::{FeedItemResult, FeedStatusPage, FeedType, IngestionStatus, SkippedRecord};
 use ports::{
     ApiError, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, Item, Key, Query, Records,
     StoreError, Versioned,
 };
 
 use crate::order_support::caused_by_request;
-use crate::{Channel, OpError, RunReport, SKIPPED_WALMART_RECORDS, UNKNOWN_WALMART_VALUES};
+use crate::{Channel, Counter, OpError, RunReport, SKIPPED_WALMART_RECORDS, UNKNOWN_WALMART_VALUES};
 
 /// State-store calls in flight at once when one run touches many records.
 pub(crate) const STORE_CONCURRENCY: usize = 16;
@@ -33,7 +33,7 @@ pub(crate) const COMMERCE_CONCURRENCY: usize = 8;
 pub(crate) const DETAILS_PAGE: u32 = 1000;
 
 /// Run report count: feed status calls that fell back to the spec's details page.
-pub const FEED_DETAILS_PAGE_FALLBACKS: &str = "feed_details_page_fallbacks";
+pub const FEED_DETAILS_PAGE_FALLBACKS: Counter = Counter::FeedDetailsPageFallbacks;
 
 /// Time kept back at the end of a run to save what it did.
 pub(crate) const SAVE_MARGIN: Duration = Duration::from_secs(5);
@@ -118,6 +118,22 @@ pub(crate) async fn reserve(ch: &Channel, call: BudgetedCall, wanted: u32) -> Re
 }
 
 // ---------------------------------------------------------------- offers
+
+/// Records a price Walmart was given outside price-sync (the match feed of a new listing).
+pub async fn record_price(
+    ch: &Channel,
+    sku: &Sku,
+    price: domain::Money,
+    via: domain::SentVia,
+) -> Result<(), OpError> {
+    let now = ch.clock.now();
+    update_offer(ch, sku, |offer| {
+        offer.price_sent(price, via.clone(), now);
+        true
+    })
+    .await?;
+    Ok(())
+}
 
 /// Reads, changes and writes a SKU's offer state (a fresh one when none is stored), retrying lost
 /// races. `change` returns false to write nothing. Returns the state as written (or as read).
@@ -490,8 +506,10 @@ struct SubmissionIntent {
 }
 
 async fn save_intent(ch: &Channel, kind: FeedKind, intent: &SubmissionIntent) -> Result<(), OpError> {
-    let body =
-        serde_json::to_value(intent).map_err(|e| OpError::Invalid(format!("feed submission intent: {e}")))?;
+    let body = serde_json::to_value(intent).map_err(|source| OpError::Encoding {
+        what: "a feed submission intent",
+        source,
+    })?;
     ch.store
         .put(
             Item {
@@ -523,8 +541,11 @@ pub(crate) async fn adopt_lost_submission(
     let Some(stored) = ch.store.get(&key).await? else {
         return Ok(None);
     };
-    let intent: SubmissionIntent = serde_json::from_value(stored.item.body)
-        .map_err(|e| OpError::Invalid(format!("feed submission intent: {e}")))?;
+    let intent: SubmissionIntent =
+        serde_json::from_value(stored.item.body).map_err(|source| OpError::Unreadable {
+            what: "a feed submission intent",
+            source,
+        })?;
     // Walmart's answer recorded in the intent, or (lost with the invocation) the feed Walmart lists
     // that nothing recorded.
     let sent = match intent.feed_id.clone() {
@@ -711,27 +732,7 @@ pub(crate) async fn next_results(
         report.add(FEED_DETAILS_PAGE_FALLBACKS, 1);
     }
     let record = &mut feed.record;
-    if let FeedStatus::Other(raw) = &page.status {
-        report.add(UNKNOWN_WALMART_VALUES, 1);
-        report.problem(format!(
-            "feed {}: Walmart reports status {raw:?}, which the channel does not know; polled again later",
-            record.feed_id
-        ));
-    }
-    for item in &page.items {
-        if let IngestionStatus::Other(raw) = &item.status {
-            report.add(UNKNOWN_WALMART_VALUES, 1);
-            report.problem(format!(
-                "feed {} item {}: ingestion status {raw:?} is not one the channel knows",
-                record.feed_id,
-                item.sku.as_ref().map_or("?", |s| s.as_str())
-            ));
-        }
-    }
-    for skipped in &page.skipped {
-        report.add(SKIPPED_WALMART_RECORDS, 1);
-        report.problem(format!("feed {} item details: {skipped}", record.feed_id));
-    }
+    report_unusual(&record.feed_id, &page, report);
     record.status = page.status.clone();
     record.checked_at = Some(ch.clock.now());
     record.items_succeeded = page.items_succeeded;
@@ -781,55 +782,91 @@ pub(crate) async fn next_results(
             while reported.peek().is_some_and(|(p, _)| *p < position) {
                 reported.next();
             }
-            let result = match reported.peek() {
-                Some((p, item)) if *p == position => {
-                    let (outcome, issues) = outcome_of(item);
-                    ItemResult {
-                        position,
-                        entry,
-                        outcome,
-                        wpid: item.wpid.clone(),
-                        issues,
-                    }
-                }
-                // Walmart's result for this item could not be read: the item alone goes to Error.
-                _ if let Some(skipped) = unreadable.iter().find(|s| offset + s.index == position) => {
-                    ItemResult {
-                        position,
-                        entry,
-                        outcome: ItemOutcome::Rejected,
-                        wpid: None,
-                        issues: vec![ListingIssue::new(
-                            domain::ISSUE_WALMART_UNREADABLE,
-                            format!(
-                                "Walmart's result for the item could not be read: {}",
-                                skipped.reason
-                            ),
-                        )],
-                    }
-                }
-                _ if !record.feed_errors.is_empty() => ItemResult {
-                    position,
-                    entry,
-                    outcome: ItemOutcome::Rejected,
-                    wpid: None,
-                    issues: record.feed_errors.clone(),
-                },
-                _ => ItemResult {
-                    position,
-                    entry,
-                    outcome: ItemOutcome::Retried,
-                    wpid: None,
-                    issues: vec![ListingIssue::new(
-                        domain::ISSUE_WALMART_RETRY,
-                        "Walmart reported no result for the item; it is sent again.",
-                    )],
-                },
-            };
+            let walmart_result = reported
+                .peek()
+                .filter(|(p, _)| *p == position)
+                .map(|(_, item)| *item);
+            let unread = unreadable.iter().find(|s| offset + s.index == position);
+            let result = result_at(position, entry, walmart_result, unread, &record.feed_errors);
             results.push(result);
         }
     }
     Ok(Some(results))
+}
+
+/// Counts and names, for the operator, what of a status page the channel could not use: statuses
+/// it does not know and item details that could not be read.
+fn report_unusual(feed_id: &FeedId, page: &FeedStatusPage, report: &mut RunReport) {
+    if let FeedStatus::Other(raw) = &page.status {
+        report.add(UNKNOWN_WALMART_VALUES, 1);
+        report.problem(format!(
+            "feed {feed_id}: Walmart reports status {raw:?}, which the channel does not know; polled again later"
+        ));
+    }
+    for item in &page.items {
+        if let IngestionStatus::Other(raw) = &item.status {
+            report.add(UNKNOWN_WALMART_VALUES, 1);
+            report.problem(format!(
+                "feed {feed_id} item {}: ingestion status {raw:?} is not one the channel knows",
+                item.sku.as_ref().map_or("?", |s| s.as_str())
+            ));
+        }
+    }
+    for skipped in &page.skipped {
+        report.add(SKIPPED_WALMART_RECORDS, 1);
+        report.problem(format!("feed {feed_id} item details: {skipped}"));
+    }
+}
+
+/// The result of the item sent at `position`: Walmart's own, or the item goes to Error when its
+/// result could not be read (`unread`) or the whole feed failed (`feed_errors`), or it is sent
+/// again when Walmart reported nothing for it.
+fn result_at(
+    position: u32,
+    entry: FeedEntry,
+    walmart_result: Option<&FeedItemResult>,
+    unread: Option<&SkippedRecord>,
+    feed_errors: &[ListingIssue],
+) -> ItemResult {
+    if let Some(item) = walmart_result {
+        let (outcome, issues) = outcome_of(item);
+        return ItemResult {
+            position,
+            entry,
+            outcome,
+            wpid: item.wpid.clone(),
+            issues,
+        };
+    }
+    let (outcome, issues) = if let Some(skipped) = unread {
+        (
+            ItemOutcome::Rejected,
+            vec![ListingIssue::new(
+                domain::ISSUE_WALMART_UNREADABLE,
+                format!(
+                    "Walmart's result for the item could not be read: {}",
+                    skipped.reason
+                ),
+            )],
+        )
+    } else if !feed_errors.is_empty() {
+        (ItemOutcome::Rejected, feed_errors.to_vec())
+    } else {
+        (
+            ItemOutcome::Retried,
+            vec![ListingIssue::new(
+                domain::ISSUE_WALMART_RETRY,
+                "Walmart reported no result for the item; it is sent again.",
+            )],
+        )
+    };
+    ItemResult {
+        position,
+        entry,
+        outcome,
+        wpid: None,
+        issues,
+    }
 }
 
 /// Stores the outcomes of `results` with the feed's items and moves the feed past them; the feed

@@ -40,18 +40,19 @@ use ports::StoreCall;
 use ports::commerce::OrderFilter;
 use ports::records::{channel_pk, listing_key, listing_status_pk, load_cursor, offer_key};
 use ports::{
-    ApiErrorKind, Deadline, OutgoingMessage, PageRequest, Query, QueueName, Records, SortRange, StoreError,
-    Versioned,
+    ApiErrorKind, Deadline, PageRequest, Query, QueueName, Records, SortRange, StoreError, Versioned,
 };
-use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use walmart_client::feeds::{InventoryEntry, inventory_feeds};
 
+use crate::Counter;
+use crate::declaration::Declaration;
 use crate::feeds::{
     self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
     cursor_since, running_out,
 };
-use crate::registry::Message;
+use crate::messages::Received;
+pub use crate::messages::{UrgentSkus, enqueue_urgent};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -69,9 +70,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: urgent
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none: urgent
 /// changes come from others (`enqueue_urgent`).
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "inventory-sync",
+    consumes: Some(QueueName::InventorySync),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 pub const OPERATION: &str = "inventory-sync";
 
@@ -103,36 +115,6 @@ const LEGACY_CHUNKS_PER_RUN: u32 = 4;
 
 /// SKUs evaluated per step of a run, between deadline checks.
 const RECHECK_BATCH: usize = 500;
-
-/// SKUs per urgent message.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the inventory-sync queue: SKUs whose salable quantity just changed (after an order
-/// or a cancellation), JSON `{"skus": [...]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UrgentSkus {
-    pub skus: Vec<Sku>,
-}
-
-/// Queues an urgent inventory sync of `skus` (order-create after placing an order,
-/// cancellation-sync after a cancellation).
-pub async fn enqueue_urgent(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let unique: BTreeSet<&Sku> = skus.iter().collect();
-    let unique: Vec<Sku> = unique.into_iter().cloned().collect();
-    let messages = unique
-        .chunks(SKUS_PER_MESSAGE)
-        .map(|chunk| {
-            serde_json::to_string(&UrgentSkus { skus: chunk.to_vec() })
-                .map(OutgoingMessage::new)
-                .map_err(|e| OpError::Invalid(format!("cannot encode urgent SKUs: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if !messages.is_empty() {
-        ch.queues.send_all(QueueName::InventorySync, messages).await?;
-    }
-    Ok(())
-}
 
 // ---------------------------------------------------------------- the plan (pure)
 
@@ -336,7 +318,7 @@ impl Snapshot {
             }
             self.chunks.insert(chunk.record.chunk, chunk);
         }
-        report.add("snapshot_chunks_written", dirty.len() as u64);
+        report.add(Counter::SnapshotChunksWritten, dirty.len() as u64);
         Ok(())
     }
 }
@@ -346,12 +328,16 @@ impl Snapshot {
 /// Handles one urgent message: the SKUs' quantities are checked now and changes sent as single
 /// calls while the budget allows. What the budget does not allow is left to the schedule, which
 /// finds the same SKUs through the orders that changed them.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let urgent: UrgentSkus = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("inventory-sync message {}: {e}", message.message_id)))?;
-    let skus: Vec<Sku> = urgent
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<UrgentSkus>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let skus: Vec<Sku> = message
+        .body
         .skus
-        .into_iter()
+        .iter()
+        .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -365,8 +351,8 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
                 offers.insert(sku, offer);
                 changes.push(change);
             }
-            Ok(Evaluation::Unchanged) => report.add("unchanged", 1),
-            Ok(Evaluation::NotLive) => report.add("not_live", 1),
+            Ok(Evaluation::Unchanged) => report.add(Counter::Unchanged, 1),
+            Ok(Evaluation::NotLive) => report.add(Counter::NotLive, 1),
             // Nothing is sent when the store is misconfigured: its answers say nothing of stock.
             Err(e) if e.is_retryable() || e.configuration_problem().is_some() => return Err(e),
             Err(e) => report.problem(format!("{sku}: {e}")),
@@ -377,7 +363,7 @@ pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline
         .available(ch.clock.now())
         .min(MAX_SINGLES_PER_RUN);
     let plan = plan(changes, available, false);
-    report.add("deferred", plan.deferred.len() as u64);
+    report.add(Counter::Deferred, plan.deferred.len() as u64);
     send_singles(ch, plan.singles, &mut offers, None, deadline, &mut report).await?;
     tracing::info!(message_id = %message.message_id, counts = ?report.counts, "urgent inventory handled");
     Ok(())
@@ -423,7 +409,7 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     }
     reconcile(ch, &mut snapshot, &in_flight, deadline, report).await?;
     process_rechecks(ch, &mut snapshot, &urgent, deadline, report).await?;
-    report.add("tracked", snapshot.tracked().len() as u64);
+    report.add(Counter::Tracked, snapshot.tracked().len() as u64);
     snapshot.save(ch, report).await?;
     // Cursors move only once what they found is saved as marks in the snapshot.
     if let Some(seen) = listings_seen {
@@ -453,7 +439,7 @@ async fn track_new_listings(
             for listing in page {
                 newest = newest.max(Some(listing.record.status_changed_at));
                 if snapshot.track(&listing.record.sku) {
-                    report.add("listings_followed", 1);
+                    report.add(Counter::ListingsFollowed, 1);
                 }
             }
             match next {
@@ -487,29 +473,21 @@ async fn order_activity(
             return Ok((urgent, Some(from).filter(|f| *f > since)));
         }
         let page = ch.commerce.orders_page(from, &filter, request, deadline).await?;
-        report.add("orders_read", page.items.len() as u64);
-        let page_newest = page
-            .items
-            .iter()
-            .filter_map(|o| {
-                o.updated_at
-                    .as_deref()
-                    .and_then(ports::commerce::model::parse_commerce_date)
-            })
-            .max();
+        report.add(Counter::OrdersRead, page.items.len() as u64);
+        let page_newest = page.items.iter().filter_map(|o| o.updated_at).max();
         for order in &page.items {
             for item in &order.items {
-                if let Ok(sku) = Sku::new(item.sku.as_str())
-                    && snapshot.is_tracked(&sku)
+                if let Some(sku) = &item.sku
+                    && snapshot.is_tracked(sku)
                 {
-                    snapshot.mark_recheck(&sku);
-                    urgent.insert(sku);
+                    snapshot.mark_recheck(sku);
+                    urgent.insert(sku.clone());
                 }
             }
         }
         newest = newest.max(page_newest);
         if !page.has_more(request) {
-            report.add("order_skus", urgent.len() as u64);
+            report.add(Counter::OrderSkus, urgent.len() as u64);
             return Ok((urgent, newest));
         }
         match page_newest {
@@ -527,7 +505,7 @@ async fn order_activity(
 fn source_fingerprint(items: &[ports::commerce::model::SourceItem]) -> f64 {
     items
         .iter()
-        .map(|i| if i.status == 1 { i.quantity } else { -0.001 })
+        .map(|i| if i.in_stock { i.quantity } else { -0.001 })
         .sum()
 }
 
@@ -584,7 +562,7 @@ async fn scan_sources(
             }
         }
     }
-    report.add("source_pages", read);
+    report.add(Counter::SourcePages, read);
     let mut changed = 0;
     for sku in snapshot.tracked() {
         let fingerprint = by_sku
@@ -594,7 +572,7 @@ async fn scan_sources(
             changed += 1;
         }
     }
-    report.add("source_changes", changed);
+    report.add(Counter::SourceChanges, changed);
     Ok(())
 }
 
@@ -609,13 +587,11 @@ enum Evaluation {
 async fn salable_of(ch: &Channel, sku: &Sku, deadline: &Deadline) -> Result<f64, OpError> {
     let answer = match ch.settings.stock {
         StockSource::Msi { stock_id } => ch.commerce.salable_quantity(sku, stock_id, deadline).await,
-        StockSource::Legacy => ch.commerce.legacy_stock_item(sku, deadline).await.map(|item| {
-            if item.is_in_stock {
-                item.qty.unwrap_or(0.0)
-            } else {
-                0.0
-            }
-        }),
+        StockSource::Legacy => ch
+            .commerce
+            .legacy_stock_item(sku, deadline)
+            .await
+            .map(|item| item.salable()),
     };
     match answer {
         Ok(quantity) => Ok(quantity),
@@ -697,15 +673,15 @@ async fn process_rechecks(
             break;
         }
         for (sku, evaluation) in evaluate_all(ch, batch.to_vec(), deadline).await {
-            report.add("rechecked", 1);
+            report.add(Counter::Rechecked, 1);
             match evaluation {
                 Ok(Evaluation::NotLive) => {
                     snapshot.untrack(&sku);
-                    report.add("not_live", 1);
+                    report.add(Counter::NotLive, 1);
                 }
                 Ok(Evaluation::Unchanged) => {
                     snapshot.rechecked(&sku);
-                    report.add("unchanged", 1);
+                    report.add(Counter::Unchanged, 1);
                 }
                 Ok(Evaluation::Changed(changed)) => {
                     let (change, offer) = *changed;
@@ -735,7 +711,7 @@ async fn process_rechecks(
         .available(now)
         > 0;
     let plan = plan(changes, singles, feed_allowed);
-    report.add("deferred", plan.deferred.len() as u64);
+    report.add(Counter::Deferred, plan.deferred.len() as u64);
     send_singles(
         ch,
         plan.singles,
@@ -767,7 +743,7 @@ async fn send_singles(
     for (i, change) in singles.into_iter().enumerate() {
         match offers.remove(&change.sku) {
             Some(offer) if i < granted => work.push((change, offer)),
-            _ => report.add("deferred", 1),
+            _ => report.add(Counter::Deferred, 1),
         }
     }
     let outcomes = concurrently(work, COMMERCE_CONCURRENCY, |(change, offer)| async move {
@@ -785,7 +761,7 @@ async fn send_singles(
                     s.rechecked(&change.sku);
                 }
             }
-            SingleSend::Raced => report.add("raced", 1),
+            SingleSend::Raced => report.add(Counter::Raced, 1),
             SingleSend::Failed { retry, problem } => {
                 if !retry && let Some(s) = snapshot.as_deref_mut() {
                     s.rechecked(&change.sku);
@@ -794,7 +770,7 @@ async fn send_singles(
             }
         }
     }
-    report.add("quantities_sent_single", sent);
+    report.add(Counter::QuantitiesSentSingle, sent);
     Ok(sent)
 }
 
@@ -840,12 +816,15 @@ async fn send_feed(
             quantity: c.quantity,
         })
         .collect();
-    let files = inventory_feeds(&entries).map_err(|e| OpError::Invalid(format!("inventory feed: {e}")))?;
+    let files = inventory_feeds(&entries).map_err(|source| OpError::Feed {
+        what: "inventory",
+        source,
+    })?;
     let mut changes = changes.into_iter();
     for file in files {
         let batch: Vec<QuantityChange> = changes.by_ref().take(file.skus.len()).collect();
         if running_out(deadline) || feeds::reserve(ch, BudgetedCall::InventoryFeed, 1).await? == 0 {
-            report.add("deferred", batch.len() as u64);
+            report.add(Counter::Deferred, batch.len() as u64);
             continue;
         }
         let items = batch
@@ -853,8 +832,8 @@ async fn send_feed(
             .map(|c| FeedEntry::new(c.sku.clone(), FeedValue::Quantity { quantity: c.quantity }))
             .collect();
         let feed_id = feeds::submit(ch, FeedKind::Inventory, &file.payload, items, deadline).await?;
-        report.add("inventory_feeds", 1);
-        report.add("quantities_sent_feed", batch.len() as u64);
+        report.add(Counter::InventoryFeeds, 1);
+        report.add(Counter::QuantitiesSentFeed, batch.len() as u64);
         let now = ch.clock.now();
         let work: Vec<(QuantityChange, Option<Versioned<OfferState>>)> = batch
             .into_iter()
@@ -946,16 +925,16 @@ async fn poll_feeds(
                         }
                         report.add(
                             if transient {
-                                "feed_items_retried"
+                                Counter::FeedItemsRetried
                             } else {
-                                "feed_items_refused"
+                                Counter::FeedItemsRefused
                             },
                             1,
                         );
                     }
                     feeds::record_results(ch, &mut feed, &results).await?;
                     if feed.record.is_settled() {
-                        report.add("feeds_settled", 1);
+                        report.add(Counter::FeedsSettled, 1);
                         break;
                     }
                 }
@@ -1006,29 +985,57 @@ async fn reconcile(
     let wanted = share
         .clamp(1, RECONCILE_PER_RUN)
         .min(u32::try_from(tracked).unwrap_or(u32::MAX));
-    let mut left = feeds::reserve(ch, BudgetedCall::InventoryRead, wanted).await? as usize;
-    let mut order: Vec<(Option<Timestamp>, u32)> = snapshot
-        .chunks
-        .values()
-        .filter(|c| !c.record.entries.is_empty())
-        .map(|c| (c.record.reconciled_at, c.record.chunk))
-        .collect();
-    order.sort();
-    let mut slices: Vec<(u32, Vec<Sku>, bool)> = Vec::new();
-    for (_, n) in order {
-        if left == 0 {
-            break;
-        }
-        if let Some(chunk) = snapshot.chunks.get(&n) {
-            let (slice, finishes) = chunk.record.reconciliation_slice(left);
-            left -= slice.len();
-            slices.push((n, slice, finishes));
-        }
-    }
+    let left = feeds::reserve(ch, BudgetedCall::InventoryRead, wanted).await? as usize;
+    let slices = snapshot.reconciliation_slices(left);
     let skus: Vec<Sku> = slices.iter().flat_map(|(_, s, _)| s.iter().cloned()).collect();
     if skus.is_empty() {
         return Ok(());
     }
+    let sent_values = sent_quantities(ch, skus, in_flight).await?;
+    let read = concurrently(sent_values, 4, |(sku, sent)| async move {
+        let on_walmart = ch.walmart.get_inventory(&sku, deadline).await;
+        (sku, sent, on_walmart)
+    })
+    .await;
+    report.add(Counter::Reconciled, read.len() as u64);
+    for (sku, sent, on_walmart) in read {
+        match on_walmart {
+            Ok(quantity) if quantity == sent.value => {}
+            Ok(quantity) => {
+                tracing::info!(sku = %sku, sent = sent.value, on_walmart = quantity, "inventory drift");
+                feeds::update_offer(ch, &sku, |o| {
+                    if o.quantity.as_ref() != Some(&sent) {
+                        return false;
+                    }
+                    o.quantity = None;
+                    true
+                })
+                .await?;
+                snapshot.mark_recheck(&sku);
+                report.add(Counter::DriftFound, 1);
+            }
+            Err(e) => report.problem(format!("{sku}: Walmart quantity not read: {e}")),
+        }
+    }
+    for (n, slice, finishes) in &slices {
+        snapshot.change_chunk(*n, |c| {
+            c.reconciled(slice, *finishes, now);
+            true
+        });
+    }
+    pass.record.advance(now, now);
+    match ch.store.save(&mut pass).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The quantities last sent for these SKUs, but for those never sent or still in a feed in flight.
+async fn sent_quantities(
+    ch: &Channel,
+    skus: Vec<Sku>,
+    in_flight: &BTreeSet<FeedId>,
+) -> Result<Vec<(Sku, domain::Sent<u32>)>, OpError> {
     let offers = concurrently(skus, STORE_CONCURRENCY, |sku| async move {
         let offer = ch
             .store
@@ -1047,45 +1054,34 @@ async fn reconcile(
             sent_values.push((sku, sent));
         }
     }
-    let read = concurrently(sent_values, 4, |(sku, sent)| async move {
-        let on_walmart = ch.walmart.get_inventory(&sku, deadline).await;
-        (sku, sent, on_walmart)
-    })
-    .await;
-    report.add("reconciled", read.len() as u64);
-    for (sku, sent, on_walmart) in read {
-        match on_walmart {
-            Ok(quantity) if quantity == sent.value => {}
-            Ok(quantity) => {
-                tracing::info!(sku = %sku, sent = sent.value, on_walmart = quantity, "inventory drift");
-                feeds::update_offer(ch, &sku, |o| {
-                    if o.quantity.as_ref() != Some(&sent) {
-                        return false;
-                    }
-                    o.quantity = None;
-                    true
-                })
-                .await?;
-                snapshot.mark_recheck(&sku);
-                report.add("drift_found", 1);
-            }
-            Err(e) => report.problem(format!("{sku}: Walmart quantity not read: {e}")),
-        }
-    }
-    for (n, slice, finishes) in &slices {
-        snapshot.change_chunk(*n, |c| {
-            c.reconciled(slice, *finishes, now);
-            true
-        });
-    }
-    pass.record.advance(now, now);
-    match ch.store.save(&mut pass).await {
-        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(sent_values)
 }
 
 impl Snapshot {
+    /// The next SKUs of the reconciliation pass, at most `left`: chunk after chunk, the chunk whose
+    /// last pass is oldest first; per chunk, its number, its SKUs and whether they finish its pass.
+    fn reconciliation_slices(&self, mut left: usize) -> Vec<(u32, Vec<Sku>, bool)> {
+        let mut order: Vec<(Option<Timestamp>, u32)> = self
+            .chunks
+            .values()
+            .filter(|c| !c.record.entries.is_empty())
+            .map(|c| (c.record.reconciled_at, c.record.chunk))
+            .collect();
+        order.sort();
+        let mut slices = Vec::new();
+        for (_, n) in order {
+            if left == 0 {
+                break;
+            }
+            if let Some(chunk) = self.chunks.get(&n) {
+                let (slice, finishes) = chunk.record.reconciliation_slice(left);
+                left -= slice.len();
+                slices.push((n, slice, finishes));
+            }
+        }
+        slices
+    }
+
     fn change_chunk(&mut self, n: u32, f: impl FnOnce(&mut StockChunk) -> bool) {
         if let Some(chunk) = self.chunks.get_mut(&n)
             && f(&mut chunk.record)
@@ -1152,7 +1148,7 @@ mod tests {
             sku: "A".into(),
             source_code: "default".into(),
             quantity: q,
-            status,
+            in_stock: status == 1,
         };
         assert_eq!(source_fingerprint(&[item(3.0, 1), item(2.0, 1)]), 5.0);
         assert_ne!(

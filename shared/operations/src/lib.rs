@@ -15,24 +15,34 @@
 //! | `returns_sync`      | Walmart returns become Commerce returns; refunds go back to Walmart   |
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
+//! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
+//! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
+//! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
+mod claim;
+mod counter;
 pub mod dashboard;
+pub mod declaration;
 mod feeds;
 pub mod health;
 pub mod inventory_sync;
 pub mod listing_match;
+pub mod messages;
 pub mod order_create;
 pub mod order_import;
 mod order_support;
 pub mod price_sync;
 pub mod registry;
 pub mod returns_sync;
+mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod wiring;
+
+pub use counter::Counter;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -67,6 +77,40 @@ pub enum OpError {
     /// A message or record that can never be processed as it is (malformed body, unknown ids).
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// A change the order's rules refuse (more units than the line has open, an unknown line):
+    /// the input asked for it, so it fails as bad input does.
+    #[error("invalid input: {0}")]
+    Order(#[from] domain::OrderError),
+    /// A message on a queue that is not what its operation reads: bad input.
+    #[error("invalid input: {what}: {source}")]
+    BadMessage {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A stored record the channel wrote that no longer reads back (a format changed under it).
+    #[error("{what} stored in a form this version cannot read: {source}")]
+    Unreadable {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A value of our own could not be encoded (a message, a stored intent): a defect here, not bad
+    /// input, and retrying cannot help.
+    #[error("cannot encode {what}: {source}")]
+    Encoding {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A feed could not be built: an entry Walmart would refuse is bad input; a feed that cannot be
+    /// serialised is a defect.
+    #[error("{what} feed: {source}")]
+    Feed {
+        what: &'static str,
+        #[source]
+        source: walmart_client::feeds::FeedError,
+    },
     /// Another invocation holds the work right now; retry later.
     #[error("{0} is in progress elsewhere; retry later")]
     Busy(String),
@@ -85,7 +129,13 @@ impl OpError {
             OpError::Queue(e) => matches!(e, QueueError::Unavailable(_) | QueueError::PartialSend { .. }),
             OpError::Api(e) => e.is_retryable(),
             OpError::Busy(_) => true,
-            OpError::Illegal(_) | OpError::Invalid(_) => false,
+            OpError::Illegal(_)
+            | OpError::Invalid(_)
+            | OpError::Order(_)
+            | OpError::BadMessage { .. }
+            | OpError::Unreadable { .. }
+            | OpError::Encoding { .. }
+            | OpError::Feed { .. } => false,
         }
     }
 
@@ -96,7 +146,14 @@ impl OpError {
             OpError::Queue(_) => "QueueError",
             OpError::Api(_) => "ApiError",
             OpError::Illegal(_) => "IllegalTransition",
-            OpError::Invalid(_) => "InvalidInput",
+            OpError::Invalid(_) | OpError::Order(_) | OpError::BadMessage { .. } => "InvalidInput",
+            OpError::Feed {
+                source: walmart_client::feeds::FeedError::Serialise(_),
+                ..
+            }
+            | OpError::Encoding { .. } => "EncodingError",
+            OpError::Feed { .. } => "InvalidInput",
+            OpError::Unreadable { .. } => "UnreadableRecord",
             OpError::Busy(_) => "Busy",
         }
     }
@@ -113,17 +170,17 @@ impl<E: Into<OpError>> From<UpdateError<E>> for OpError {
 
 /// Run report counts: records of a Walmart page that could not be read and were skipped (the rest
 /// of the page was processed), and values of Walmart enums the channel does not know.
-pub const SKIPPED_WALMART_RECORDS: &str = "skipped_walmart_records";
-pub const UNKNOWN_WALMART_VALUES: &str = "unknown_walmart_values";
+pub const SKIPPED_WALMART_RECORDS: Counter = Counter::SkippedWalmartRecords;
+pub const UNKNOWN_WALMART_VALUES: Counter = Counter::UnknownWalmartValues;
 /// The count a scheduled run reports when another run of its operation holds the run lease: it did
 /// nothing else.
-pub const RUN_IN_PROGRESS_ELSEWHERE: &str = "run_in_progress_elsewhere";
+pub const RUN_IN_PROGRESS_ELSEWHERE: Counter = Counter::RunInProgressElsewhere;
 
 /// What a scheduled run did, returned as the Lambda's answer and logged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
     pub operation: Option<Operation>,
-    /// Counts by outcome, e.g. `{"orders_imported": 3, "already_known": 10}`.
+    /// Counts by outcome, e.g. `{"orders_imported": 3, "already_known": 10}`, named by [`Counter`].
     pub counts: BTreeMap<String, u64>,
     /// False when the run stopped at its deadline with work left (the next run continues).
     pub complete: bool,
@@ -141,12 +198,12 @@ impl RunReport {
         }
     }
 
-    pub fn add(&mut self, what: &str, n: u64) {
-        *self.counts.entry(what.to_owned()).or_default() += n;
+    pub fn add(&mut self, what: Counter, n: u64) {
+        *self.counts.entry(what.as_str().to_owned()).or_default() += n;
     }
 
-    pub fn count(&self, what: &str) -> u64 {
-        self.counts.get(what).copied().unwrap_or(0)
+    pub fn count(&self, what: Counter) -> u64 {
+        self.counts.get(what.as_str()).copied().unwrap_or(0)
     }
 
     pub fn problem(&mut self, problem: impl Into<String>) {

@@ -22,13 +22,15 @@ use domain::{
 };
 use ports::StoreCall;
 use ports::records::{listing_key, listing_status_pk};
-use ports::{Deadline, OutgoingMessage, Query, QueueName, Records, StoreError, Versioned};
-use serde::{Deserialize, Serialize};
+use ports::{Deadline, Query, QueueName, Records, StoreError, Versioned};
 use tracing::Instrument;
 use walmart_client::feeds::{ItemMatchEntry, item_match_feeds, max_items};
 
+use crate::Counter;
+use crate::declaration::Declaration;
 use crate::feeds::{self, ItemResult, Lease, STORE_CONCURRENCY, concurrently, running_out};
-use crate::registry::Message;
+use crate::messages::Received;
+pub use crate::messages::{MatchRequest, request_match};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -47,9 +49,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): listings to
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): listings to
 /// send are queued to itself.
 pub const SENDS_TO: &[QueueName] = &[QueueName::ListingMatch];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "listing-match",
+    consumes: Some(QueueName::ListingMatch),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 pub const OPERATION: &str = "listing-match";
 
@@ -59,40 +72,13 @@ pub const MIN_DRAFT_AGE: Duration = Duration::from_secs(60);
 /// A partial feed goes at most this often: 20 feeds an hour.
 pub const PARTIAL_FEED_PACE: Duration = Duration::from_secs(180);
 
-/// SKUs per message when a caller asks for many.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the listing-match queue: `{"skus": [...]}`, SKUs of failed listings to match
-/// again; `{}` or `{"skus": []}` only says drafts are waiting.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchRequest {
-    #[serde(default)]
-    pub skus: Vec<Sku>,
-}
-
-/// Queues a match request (SKUs to retry; none: "drafts are waiting").
-pub async fn request_match(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let encode = |skus: &[Sku]| {
-        serde_json::to_string(&MatchRequest { skus: skus.to_vec() })
-            .map(OutgoingMessage::new)
-            .map_err(|e| OpError::Invalid(format!("cannot encode a match request: {e}")))
-    };
-    let messages = if skus.is_empty() {
-        vec![encode(&[])?]
-    } else {
-        skus.chunks(SKUS_PER_MESSAGE)
-            .map(encode)
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    ch.queues.send_all(QueueName::ListingMatch, messages).await?;
-    Ok(())
-}
-
 /// Handles one message: resubmits the failed listings it names, then builds a feed if one is due.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request: MatchRequest = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("listing-match message {}: {e}", message.message_id)))?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<MatchRequest>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let request = &message.body;
     let mut report = RunReport::new(Operation::ListingMatch);
     for sku in &request.skus {
         resubmit(ch, sku, &mut report).await?;
@@ -129,7 +115,7 @@ async fn resubmit(ch: &Channel, sku: &Sku, report: &mut RunReport) -> Result<(),
         .await?;
     match (found, outcome) {
         (None, _) => report.problem(format!("{sku}: no such listing")),
-        (Some(_), Some(true)) => report.add("resubmitted", 1),
+        (Some(_), Some(true)) => report.add(Counter::Resubmitted, 1),
         (Some(listing), _) => report.problem(format!(
             "{sku}: cannot be matched again as it is ({})",
             listing
@@ -146,7 +132,7 @@ async fn resubmit(ch: &Channel, sku: &Sku, report: &mut RunReport) -> Result<(),
 /// Builds and sends the feeds that are due, under the channel's match-feed lease.
 async fn send_due_feeds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
     let Some(lease) = Lease::take(ch, OPERATION, "match-feed", deadline).await? else {
-        report.add("feed_builder_busy", 1);
+        report.add(Counter::FeedBuilderBusy, 1);
         return Ok(());
     };
     let sent = send_feeds_locked(ch, deadline, report).await;
@@ -173,7 +159,7 @@ async fn oldest_drafts(ch: &Channel, max: usize) -> Result<Vec<Versioned<Listing
 
 async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
     if let Some((feed_id, skus)) = feeds::adopt_lost_submission(ch, FeedKind::ItemMatch, deadline).await? {
-        report.add("match_feeds_adopted", 1);
+        report.add(Counter::MatchFeedsAdopted, 1);
         let now = ch.clock.now();
         let drafts = oldest_drafts(ch, usize::MAX).await?;
         let sent: Vec<_> = drafts
@@ -191,7 +177,7 @@ async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunRe
         // before marking them): its results passed them by, so the recorded ones apply now.
         let recorded = feeds::recorded_results(ch, &feed_id, &skus).await?;
         if !recorded.is_empty() {
-            report.add("adopted_results_applied", recorded.len() as u64);
+            report.add(Counter::AdoptedResultsApplied, recorded.len() as u64);
             apply_results(ch, &feed_id, &recorded, report).await?;
         }
         feeds::forget_submission(ch, FeedKind::ItemMatch).await?;
@@ -215,7 +201,7 @@ async fn send_feeds_locked(ch: &Channel, deadline: &Deadline, report: &mut RunRe
                 .last_grant_at();
             let paced = last_feed.is_none_or(|at| now.since(at) >= PARTIAL_FEED_PACE);
             if waited < MIN_DRAFT_AGE || !paced {
-                report.add("drafts_waiting", drafts.len() as u64);
+                report.add(Counter::DraftsWaiting, drafts.len() as u64);
                 return Ok(());
             }
         }
@@ -256,13 +242,16 @@ async fn send_feed(
             )),
         }
     }
-    let files = item_match_feeds(&entries).map_err(|e| OpError::Invalid(format!("match feed: {e}")))?;
+    let files = item_match_feeds(&entries).map_err(|source| OpError::Feed {
+        what: "match",
+        source,
+    })?;
     let mut drafts = sendable.into_iter();
     for file in files {
         let batch: Vec<(Versioned<Listing>, domain::Money)> = drafts.by_ref().take(file.skus.len()).collect();
         if feeds::reserve(ch, feeds::feed_budget(FeedKind::ItemMatch), 1).await? == 0 {
-            report.add("feed_budget_exhausted", 1);
-            report.add("drafts_waiting", batch.len() as u64);
+            report.add(Counter::FeedBudgetExhausted, 1);
+            report.add(Counter::DraftsWaiting, batch.len() as u64);
             return Ok(false);
         }
         let items: Vec<FeedEntry> = batch
@@ -270,8 +259,8 @@ async fn send_feed(
             .map(|(l, price)| FeedEntry::new(l.record.sku.clone(), FeedValue::Match { price: *price }))
             .collect();
         let feed_id = feeds::submit(ch, FeedKind::ItemMatch, &file.payload, items, deadline).await?;
-        report.add("match_feeds", 1);
-        report.add("listings_sent", batch.len() as u64);
+        report.add(Counter::MatchFeeds, 1);
+        report.add(Counter::ListingsSent, batch.len() as u64);
         let marked = concurrently(batch, STORE_CONCURRENCY, |(listing, _)| {
             mark_submitted(ch, listing, feed_id.clone(), now)
         })
@@ -337,14 +326,14 @@ async fn poll_feed(
         }
         match feeds::next_results(ch, &mut feed, deadline, report).await {
             Ok(None) => {
-                report.add("feeds_processing", 1);
+                report.add(Counter::FeedsProcessing, 1);
                 return Ok(true);
             }
             Ok(Some(results)) => {
                 apply_results(ch, &feed.record.feed_id, &results, report).await?;
                 feeds::record_results(ch, &mut feed, &results).await?;
                 if feed.record.is_settled() {
-                    report.add("feeds_settled", 1);
+                    report.add(Counter::FeedsSettled, 1);
                     return Ok(true);
                 }
             }
@@ -411,17 +400,17 @@ async fn apply_results(
             let via = domain::SentVia::Feed {
                 feed_id: feed_id.clone(),
             };
-            crate::price_sync::record_price(ch, &result.entry.sku, price, via).await?;
+            feeds::record_price(ch, &result.entry.sku, price, via).await?;
         }
         Ok::<_, OpError>(moved_to)
     })
     .await;
     for outcome in applied {
         match outcome? {
-            Some(ListingStatus::Match | ListingStatus::StagedForMatch) => report.add("matched", 1),
-            Some(ListingStatus::Error) => report.add("match_errors", 1),
-            Some(ListingStatus::Draft) => report.add("requeued", 1),
-            _ => report.add("results_stale", 1),
+            Some(ListingStatus::Match | ListingStatus::StagedForMatch) => report.add(Counter::Matched, 1),
+            Some(ListingStatus::Error) => report.add(Counter::MatchErrors, 1),
+            Some(ListingStatus::Draft) => report.add(Counter::Requeued, 1),
+            _ => report.add(Counter::ResultsStale, 1),
         }
     }
     Ok(())
@@ -457,7 +446,7 @@ async fn publish_staged(ch: &Channel, deadline: &Deadline, report: &mut RunRepor
         .await;
         for result in published {
             if result? {
-                report.add("published", 1);
+                report.add(Counter::Published, 1);
             }
         }
         // Pages go on from the last key read, so an index entry that lags behind its item is

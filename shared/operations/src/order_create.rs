@@ -36,29 +36,29 @@
 //! 5xx, throttling) fail the message so SQS redelivers it.
 
 use domain::{
-    ChannelId, CommerceOrderId, CommerceOrderLink, CreationState, IncrementId, LineNumber, Money, Operation,
-    OrderRecord, OrderSummary, OrderTotals, PurchaseOrder, PurchaseOrderId, SyncTask, Timestamp,
+    CommerceOrderLink, CreationState, LineNumber, Money, Operation, OrderRecord, OrderTotals, PurchaseOrder,
+    PurchaseOrderId, SyncTask, Timestamp,
 };
 use ports::StoreCall;
 use ports::commerce::model::Order;
 use ports::commerce::{OrderLookup, OrderPlacement};
 use ports::records::order_key;
-use ports::walmart::LineState;
-use ports::{ApiErrorKind, Deadline, OutgoingMessage, QueueName, Records, Versioned};
-use serde::{Deserialize, Serialize};
+use ports::{ApiErrorKind, Deadline, QueueName, Records, Versioned};
 use std::time::Duration;
 use tracing::Instrument;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Claimed, Lease, hold_for, with_claim};
 use crate::dashboard::{CommerceOrderIndex, load_order};
-use crate::order_support::{
-    Claimed, caused_by_request, claim, claim_lost, enqueue_urgent_inventory, hold_for,
-};
-use crate::registry::Message;
+use crate::declaration::Declaration;
+pub use crate::messages::CreateOrder;
+use crate::messages::{self, Received};
+use crate::order_support::{self, caused_by_request, enqueue_urgent_inventory};
 use crate::{Channel, OpError, RunReport, cancellation_sync, shipment_sync};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): the order record and the
-/// Commerce order index; the per-order claim (`order_support::claim`), completed, renewed or
+/// Commerce order index; the per-order claim (`claim::with_claim`), completed, renewed or
 /// released; the configuration check.
 pub const STORE_CALLS: &[StoreCall] = &[
     StoreCall::Get,
@@ -71,39 +71,21 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): a created
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): a created
 /// order changes stock (urgent inventory update, `order_support::enqueue_urgent_inventory`); a
 /// request whose claim another invocation holds is sent again, delayed, instead of failing.
 pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync, QueueName::OrderCreate];
 
-/// Idempotency operation name of order creation.
-const CLAIM: &str = "order-create";
-
-/// The order-create queue's message: create the Commerce order of this purchase order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateOrder {
-    pub channel: ChannelId,
-    pub purchase_order_id: PurchaseOrderId,
-}
-
-impl CreateOrder {
-    pub fn new(ch: &Channel, purchase_order_id: PurchaseOrderId) -> Self {
-        Self {
-            channel: ch.settings.id.clone(),
-            purchase_order_id,
-        }
-    }
-
-    pub fn message(&self) -> Result<OutgoingMessage, OpError> {
-        serde_json::to_string(self)
-            .map(OutgoingMessage::new)
-            .map_err(|e| OpError::Invalid(format!("create-order message not serialised: {e}")))
-    }
-
-    pub fn parse(body: &str) -> Result<Self, OpError> {
-        serde_json::from_str(body).map_err(|e| OpError::Invalid(format!("not a create-order message: {e}")))
-    }
-}
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "order-create",
+    consumes: Some(QueueName::OrderCreate),
+    scheduled: false,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// What one creation attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +112,12 @@ const MAX_DEFER: Duration = Duration::from_secs(900);
 const MIN_DEFER: Duration = Duration::from_secs(30);
 
 /// The SQS handler: one message, one purchase order.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request = CreateOrder::parse(&message.body)?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<CreateOrder>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    let request = message.body.clone();
     if request.channel != ch.settings.id {
         return Err(OpError::Invalid(format!(
             "message for channel {} reached channel {}",
@@ -185,9 +171,7 @@ fn cancellation_pending(record: &OrderRecord) -> bool {
 /// holder costs none of its receives, so it never reaches the dead-letter queue for that.
 async fn defer(ch: &Channel, po: &PurchaseOrderId, until: Timestamp) -> Result<(), OpError> {
     let delay = until.since(ch.clock.now()).clamp(MIN_DEFER, MAX_DEFER);
-    let message = CreateOrder::new(ch, po.clone()).message()?.delayed(delay);
-    ch.queues.send(QueueName::OrderCreate, message).await?;
-    Ok(())
+    messages::send_delayed(ch, &CreateOrder::new(ch, po.clone()), delay).await
 }
 
 /// Creates the Commerce order of `po` if it does not exist, then finishes what follows creation.
@@ -224,140 +208,38 @@ pub async fn create_order_reporting(
     if record.order_to_place().lines.is_empty() {
         return Ok(CreateOutcome::Skipped("every unit was cancelled on Walmart"));
     }
-    let lease = match claim(ch, CLAIM, po.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { until } => return Ok(CreateOutcome::InProgressElsewhere { until }),
+    let placing = with_claim(ch, ClaimKind::OrderCreate, po.as_str(), deadline, |lease| {
+        place_claimed(ch, lease, po, deadline, &mut *report)
+    })
+    .await?;
+    let (placed, recovered, imported_at) = match placing {
+        Claimed::Ran(Placing::Linked {
+            placed,
+            recovered,
+            imported_at,
+        }) => (placed, recovered, imported_at),
+        Claimed::Ran(Placing::AlreadyLinked) => {
+            finish(ch, po, false, deadline).await?;
+            return Ok(CreateOutcome::AlreadyCreated);
+        }
+        Claimed::Ran(Placing::Refused(outcome)) => return Ok(outcome),
+        Claimed::HeldElsewhere { until } => return Ok(CreateOutcome::InProgressElsewhere { until }),
         // Completed since we read the record: the record has the link now.
-        Claimed::Completed => return link_without_claim(ch, po, deadline).await,
-    };
-    // Re-read under the claim: a holder that finished just before us saved the link.
-    let record = match load_order(ch.store.as_ref(), &ch.settings.id, po).await {
-        Ok(Some(v)) => v.record,
-        Ok(None) => {
-            return lease
-                .release_after(ch, OpError::Invalid(format!("purchase order {po} vanished")))
-                .await;
-        }
-        Err(e) => return lease.release_after(ch, e.into()).await,
-    };
-    if record.commerce_link().is_some() {
-        lease.release(ch).await?;
-        finish(ch, po, false, deadline).await?;
-        return Ok(CreateOutcome::AlreadyCreated);
-    }
-    let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
-    let lookup = OrderLookup::for_purchase_order(&record.order, &placement);
-    let found = match ch.commerce.orders_for_purchase_order(po, &lookup, deadline).await {
-        Ok(found) => found,
-        Err(e) => return lease.release_after(ch, e.into()).await,
-    };
-    let (placed, recovered, duplicates) = match found.split_first() {
-        // The oldest is kept; any other is a duplicate, cancelled once the link is saved.
-        Some((kept, others)) => match placed_from_existing(&record, kept) {
-            Ok(placed) => (placed, true, others.to_vec()),
-            Err(e) => return lease.release_after(ch, e).await,
-        },
-        None => {
-            // Hold the claim for as long as this placement can land (see the module docs); if
-            // another invocation took it meanwhile, it does the work and we place nothing.
-            let settle = ch.commerce.write_settle_time();
-            let until = ch
-                .clock
-                .now()
-                .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), settle));
-            match lease.hold_until(ch, until).await {
-                Ok(()) => {}
-                Err(e) if claim_lost(&e) => {
-                    tracing::warn!("the creation claim was taken over before placing; not placing");
-                    return Ok(CreateOutcome::InProgressElsewhere {
-                        until: ch.clock.now(),
-                    });
-                }
-                Err(e) => return lease.release_after(ch, e).await,
-            }
-            let to_place = record.order_to_place();
-            match ch
-                .commerce
-                .create_order_for(&to_place, &placement, deadline)
-                .await
-            {
-                Ok(order) => (
-                    Placed {
-                        link: order.link(),
-                        lines: order
-                            .lines
-                            .iter()
-                            .map(|l| (l.line, l.order_item_id, l.commerce_unit_price))
-                            .collect(),
-                        order: to_place,
-                        commerce_totals: order.commerce_totals,
-                    },
-                    order.recovered,
-                    Vec::new(),
-                ),
-                // The store refused before placing (the payment method is off): nothing can land,
-                // so the claim goes back and the configuration problem is reported as such.
-                Err(e) if e.kind == ApiErrorKind::Configuration => {
-                    return lease.release_after(ch, e.into()).await;
-                }
-                Err(e) if caused_by_request(&e) => {
-                    let reason = format!("Commerce refused the order: {}", e.message);
-                    let outcome = record_failure(ch, po, reason).await;
-                    lease.release(ch).await?;
-                    return outcome;
-                }
-                Err(e) => {
-                    // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce
-                    // may still apply the placement. Not released: the claim is kept until that
-                    // would have happened, so the next attempt's look-up finds it.
-                    let until = ch
-                        .clock
-                        .now()
-                        .plus(hold_for(ch.clock.as_ref(), Duration::ZERO, settle));
-                    if let Err(hold) = lease.hold_until(ch, until).await {
-                        tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
-                    }
-                    return Err(e.into());
-                }
-            }
+        Claimed::Done => return link_without_claim(ch, po, deadline).await,
+        Claimed::Lost => {
+            tracing::warn!("the creation claim was taken over before placing; not placing");
+            return Ok(CreateOutcome::InProgressElsewhere {
+                until: ch.clock.now(),
+            });
         }
     };
-    // The order exists in Commerce from here on: if saving the link fails, the claim is given back
-    // and the next attempt finds the order instead of placing another.
-    let kept = match save_link(ch, po, &placed).await {
-        Ok(kept) => kept,
-        Err(e) => return lease.release_after(ch, e).await,
-    };
-    if kept != placed.link {
-        // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
-        cancel_duplicate(ch, po, &kept, &placed.link, deadline, report).await;
-        lease.release(ch).await?;
-        finish(ch, po, false, deadline).await?;
-        return Ok(CreateOutcome::AlreadyCreated);
-    }
-    for duplicate in &duplicates {
-        match duplicate_link(duplicate) {
-            Ok(link) => cancel_duplicate(ch, po, &kept, &link, deadline, report).await,
-            Err(e) => tracing::warn!(error = %e, "duplicate Commerce order without ids; not cancelled"),
-        }
-    }
     let link = placed.link.clone();
-    let result = serde_json::json!({ "order_id": link.order_id, "increment_id": link.increment_id });
-    match lease.complete(ch, result).await {
-        Ok(()) => {}
-        // The link is saved; the claim only outlived its lease. Nothing is placed again: the next
-        // holder re-reads the record and finds the link.
-        Err(e) if claim_lost(&e) => {
-            tracing::warn!("the creation claim ran out before it was completed; the link is saved")
-        }
-        Err(e) => return Err(e),
-    }
     tracing::info!(order_id = %link.order_id, increment_id = %link.increment_id, recovered, "Commerce order linked");
     if recovered {
         // Placed by an earlier attempt that died before linking it: the merchant may have shipped
         // it since, unseen by shipment-sync (no channel order then).
-        match shipment_sync::sync_shipments_of(ch, link.order_id, record.imported_at, deadline).await {
-            Ok(sent) => report.add("late_shipments_sent", sent),
+        match shipment_sync::sync_shipments_of(ch, link.order_id, imported_at, deadline).await {
+            Ok(sent) => report.add(Counter::LateShipmentsSent, sent),
             Err(e) => tracing::warn!(error = %e, "shipments of a late-linked order not checked"),
         }
     }
@@ -366,16 +248,137 @@ pub async fn create_order_reporting(
     Ok(CreateOutcome::Created { link, recovered })
 }
 
-fn duplicate_link(order: &Order) -> Result<CommerceOrderLink, OpError> {
-    let order_id = order
-        .entity_id
-        .ok_or_else(|| OpError::Invalid("Commerce order without entity_id".into()))?;
-    let increment_id = IncrementId::new(order.increment_id.clone())
-        .map_err(|e| OpError::Invalid(format!("Commerce order {order_id}: {e}")))?;
-    Ok(CommerceOrderLink {
-        order_id: CommerceOrderId(order_id),
-        increment_id,
-    })
+/// What the claimed part of order creation came to.
+enum Placing {
+    /// A holder that finished just before us, or a duplicate linked meanwhile, left the link.
+    AlreadyLinked,
+    /// Commerce refused the order; recorded on the order as this outcome.
+    Refused(CreateOutcome),
+    /// The Commerce order is linked now: found (`recovered`, an earlier attempt placed it) or placed.
+    Linked {
+        placed: Box<Placed>,
+        recovered: bool,
+        imported_at: Timestamp,
+    },
+}
+
+/// Under the creation claim: re-reads the record, finds the Commerce order an earlier attempt
+/// placed or places it, saves the link and cancels duplicates.
+async fn place_claimed(
+    ch: &Channel,
+    lease: Lease,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<AfterWork<Placing>, OpError> {
+    // Re-read under the claim: a holder that finished just before us saved the link.
+    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?
+        .record;
+    if record.commerce_link().is_some() {
+        return Ok(AfterWork::Release(Placing::AlreadyLinked));
+    }
+    let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
+    let lookup = OrderLookup::for_purchase_order(&record.order, &placement);
+    let found = ch
+        .commerce
+        .orders_for_purchase_order(po, &lookup, deadline)
+        .await?;
+    let (placed, recovered, duplicates) = match found.split_first() {
+        // The oldest is kept; any other is a duplicate, cancelled once the link is saved.
+        Some((kept, others)) => (placed_from_existing(&record, kept)?, true, others.to_vec()),
+        None => match place_new(ch, &lease, po, &record, &placement, deadline).await? {
+            Ok(placed) => placed,
+            Err(stop) => return Ok(stop),
+        },
+    };
+    // The order exists in Commerce from here on: if saving the link fails, the claim is given back
+    // and the next attempt finds the order instead of placing another.
+    let kept = save_link(ch, po, &placed).await?;
+    if kept != placed.link {
+        // Linked to another Commerce order meanwhile (a duplicate slipped through): ours goes.
+        cancel_duplicate(ch, po, &kept, &placed.link, deadline, report).await;
+        return Ok(AfterWork::Release(Placing::AlreadyLinked));
+    }
+    for duplicate in &duplicates {
+        cancel_duplicate(ch, po, &kept, &duplicate_link(duplicate), deadline, report).await;
+    }
+    let link = &placed.link;
+    let result = serde_json::json!({ "order_id": link.order_id, "increment_id": link.increment_id });
+    Ok(AfterWork::Complete(
+        Placing::Linked {
+            placed: Box::new(placed),
+            recovered,
+            imported_at: record.imported_at,
+        },
+        result,
+    ))
+}
+
+/// Places the Commerce order no earlier attempt placed: `Ok(Err(..))` says how the claim ends
+/// instead when Commerce refused or the answer was ambiguous.
+async fn place_new(
+    ch: &Channel,
+    lease: &Lease,
+    po: &PurchaseOrderId,
+    record: &OrderRecord,
+    placement: &OrderPlacement,
+    deadline: &Deadline,
+) -> Result<Result<(Placed, bool, Vec<Order>), AfterWork<Placing>>, OpError> {
+    // Hold the claim for as long as this placement can land (see the module docs); if another
+    // invocation took it meanwhile (`ClaimLost`), it does the work and we place nothing.
+    let settle = ch.commerce.write_settle_time();
+    let until = ch
+        .clock
+        .now()
+        .plus(hold_for(ch.clock.as_ref(), deadline.remaining(), settle));
+    lease.hold_until(ch, until).await?;
+    let to_place = record.order_to_place();
+    match ch.commerce.create_order_for(&to_place, placement, deadline).await {
+        Ok(order) => Ok(Ok((
+            Placed {
+                link: order.link(),
+                lines: order
+                    .lines
+                    .iter()
+                    .map(|l| (l.line, l.order_item_id, l.commerce_unit_price))
+                    .collect(),
+                order: to_place,
+                commerce_totals: order.commerce_totals,
+            },
+            order.recovered,
+            Vec::new(),
+        ))),
+        // The store refused before placing (the payment method is off): nothing can land, so the
+        // claim goes back and the configuration problem is reported as such.
+        Err(e) if e.kind == ApiErrorKind::Configuration => Err(e.into()),
+        Err(e) if caused_by_request(&e) => {
+            let reason = format!("Commerce refused the order: {}", e.message);
+            let outcome = record_failure(ch, po, reason).await?;
+            Ok(Err(AfterWork::Release(Placing::Refused(outcome))))
+        }
+        Err(e) => {
+            // Ambiguous (timeout, 5xx, lost answer the client could not resolve): Commerce may
+            // still apply the placement. Not released: the claim is kept until that would have
+            // happened, so the next attempt's look-up finds it.
+            let until = ch
+                .clock
+                .now()
+                .plus(hold_for(ch.clock.as_ref(), Duration::ZERO, settle));
+            if let Err(hold) = lease.hold_until(ch, until).await {
+                tracing::warn!(error = %hold, "could not shorten the claim after an ambiguous placement; it expires with its lease");
+            }
+            Ok(Err(AfterWork::Keep(e.into())))
+        }
+    }
+}
+
+fn duplicate_link(order: &Order) -> CommerceOrderLink {
+    CommerceOrderLink {
+        order_id: order.entity_id,
+        increment_id: order.increment_id.clone(),
+    }
 }
 
 /// Cancels `duplicate`, a second Commerce order of `po`, so it holds no stock: a comment naming
@@ -415,9 +418,9 @@ async fn cancel_duplicate(
     };
     report.add(
         if problem.is_none() {
-            "duplicates_cancelled"
+            Counter::DuplicatesCancelled
         } else {
-            "duplicates_left_open"
+            Counter::DuplicatesLeftOpen
         },
         1,
     );
@@ -465,11 +468,6 @@ struct Placed {
 /// The placement an existing Commerce order shows: its items by SKU (a cart holds one item per SKU),
 /// their quantities spread over the Walmart lines of that SKU in line order.
 fn placed_from_existing(record: &OrderRecord, order: &Order) -> Result<Placed, OpError> {
-    let order_id = order
-        .entity_id
-        .ok_or_else(|| OpError::Invalid("Commerce order without entity_id".into()))?;
-    let increment_id = IncrementId::new(order.increment_id.clone())
-        .map_err(|e| OpError::Invalid(format!("Commerce order {order_id}: {e}")))?;
     let mut placed = record.order.clone();
     let mut lines = Vec::new();
     let mut left: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
@@ -477,30 +475,29 @@ fn placed_from_existing(record: &OrderRecord, order: &Order) -> Result<Placed, O
         let item = order
             .items
             .iter()
-            .find(|i| i.sku == line.sku.as_str() && i.parent_item_id.is_none())
-            .or_else(|| order.items.iter().find(|i| i.sku == line.sku.as_str()));
+            .find(|i| i.sku.as_ref() == Some(&line.sku) && i.parent_item_id.is_none())
+            .or_else(|| order.items.iter().find(|i| i.sku.as_ref() == Some(&line.sku)));
         let remaining = left
             .entry(line.sku.as_str().to_owned())
-            .or_insert_with(|| item.and_then(|i| i.qty_ordered).unwrap_or(0.0).max(0.0) as u32);
+            .or_insert_with(|| item.map_or(0, |i| i.qty_ordered));
         let quantity = line.quantity.min(*remaining);
         *remaining -= quantity;
         line.quantity = quantity;
         lines.push((
             line.number,
             item.and_then(|i| i.item_id),
-            item.and_then(|i| i.price)
-                .and_then(|p| Money::from_decimal(p).ok()),
+            item.and_then(|i| i.price),
         ));
     }
     placed.lines.retain(|l| l.quantity > 0);
     Ok(Placed {
         link: CommerceOrderLink {
-            order_id: CommerceOrderId(order_id),
-            increment_id,
+            order_id: order.entity_id,
+            increment_id: order.increment_id.clone(),
         },
         lines,
         order: placed,
-        commerce_totals: order.totals(),
+        commerce_totals: order.totals,
     })
 }
 
@@ -525,9 +522,7 @@ async fn save_link(
             kept = placed.link.clone();
             record.created_from(placed.link.clone(), &placed.order, now)?;
             for (line, item, price) in &placed.lines {
-                record
-                    .link_line(*line, *item, *price, now)
-                    .map_err(|e| OpError::Invalid(e.to_string()))?;
+                record.link_line(*line, *item, *price, now)?;
             }
             if let Some(totals) = placed.commerce_totals {
                 record.compare_totals(&placed.order, totals, now);
@@ -613,7 +608,7 @@ async fn finish(
     placed_now: bool,
     deadline: &Deadline,
 ) -> Result<(), OpError> {
-    let record = acknowledge_once(ch, po, !placed_now, deadline).await?;
+    let record = order_support::acknowledge_once(ch, po, !placed_now, deadline).await?;
     if cancellation_pending(&record)
         && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await
     {
@@ -621,81 +616,6 @@ async fn finish(
         tracing::warn!(error = %e, "Walmart cancellation not yet reflected in Commerce");
     }
     Ok(())
-}
-
-/// Acknowledges the order on Walmart if it is not yet. Walmart accepts repeated acknowledgements,
-/// so no claim is needed; a refused one is recorded on the order.
-pub async fn acknowledge(
-    ch: &Channel,
-    po: &PurchaseOrderId,
-    deadline: &Deadline,
-) -> Result<OrderRecord, OpError> {
-    acknowledge_once(ch, po, false, deadline).await
-}
-
-/// As [`acknowledge`]; with `read_first` (an earlier invocation may have acknowledged and died
-/// before recording it), Walmart's order is read first and an order with no unit left in `Created`
-/// is recorded as acknowledged without acknowledging it again.
-async fn acknowledge_once(
-    ch: &Channel,
-    po: &PurchaseOrderId,
-    read_first: bool,
-    deadline: &Deadline,
-) -> Result<OrderRecord, OpError> {
-    let key = order_key(&ch.settings.id, po);
-    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?
-        .record;
-    if record.acknowledged_at().is_some() || record.summary() == OrderSummary::Canceled {
-        return Ok(record);
-    }
-    let already = read_first
-        && match ch.walmart.get_order(po, deadline).await {
-            // Nothing left to acknowledge and something acknowledged (an order Walmart cancelled
-            // whole is acknowledged as before, and Walmart's answer recorded).
-            Ok(order) => {
-                let lines = &order.order.lines;
-                let past = [LineState::Acknowledged, LineState::Shipped, LineState::Delivered];
-                lines
-                    .iter()
-                    .all(|l| order.quantity_in(l.number, LineState::Created) == 0)
-                    && lines
-                        .iter()
-                        .any(|l| past.iter().any(|s| order.quantity_in(l.number, s.clone()) > 0))
-            }
-            // Acknowledging again is harmless; reading was only to spare it.
-            Err(_) => false,
-        };
-    let outcome = if already {
-        Ok(())
-    } else {
-        ch.walmart.acknowledge(po, deadline).await.map(|_| ())
-    };
-    let now = ch.clock.now();
-    let refused = match &outcome {
-        Ok(_) => None,
-        Err(e) if caused_by_request(e) => Some(format!("Walmart refused the acknowledgement: {e}")),
-        Err(e) => return Err(e.clone().into()),
-    };
-    let updated = ch
-        .store
-        .update::<OrderRecord, OpError, _>(&key, |r| {
-            match &refused {
-                None => {
-                    if r.acknowledged_at().is_some() {
-                        return Ok(false);
-                    }
-                    r.acknowledged(now)?;
-                    r.sync_recovered(&SyncTask::Acknowledge, now);
-                }
-                Some(reason) => r.sync_failed(SyncTask::Acknowledge, reason.clone(), now),
-            }
-            Ok(true)
-        })
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
-    Ok(updated)
 }
 
 /// The merchant fixed the cause of a failed creation: try again from zero attempts, now.
@@ -708,18 +628,13 @@ pub async fn redrive(ch: &Channel, po: &PurchaseOrderId) -> Result<(), OpError> 
         })
         .await?
         .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?;
-    ch.queues
-        .send(
-            QueueName::OrderCreate,
-            CreateOrder::new(ch, po.clone()).message()?,
-        )
-        .await?;
-    Ok(())
+    messages::send_all(ch, &[CreateOrder::new(ch, po.clone())]).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::ChannelId;
 
     #[test]
     fn messages_round_trip_and_bad_bodies_are_invalid() {

@@ -27,8 +27,10 @@ use ports::walmart::{LineState, OrdersQuery, WalmartOrder};
 use ports::{Deadline, OutgoingMessage, QueueName, Records};
 use tracing::Instrument;
 
+use crate::Counter;
 use crate::dashboard::{all_orders_in, load_order};
-use crate::order_create::CreateOrder;
+use crate::declaration::Declaration;
+use crate::messages::CreateOrder;
 use crate::order_support::{
     StreamWindow, caused_by_request, note_unknown_values, report_skipped, worth_retrying,
 };
@@ -40,9 +42,20 @@ use crate::{Channel, OpError, RunReport};
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): each new order
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): each new order
 /// goes to order-create.
 pub const SENDS_TO: &[QueueName] = &[QueueName::OrderCreate];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "order-import",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Pending orders untouched this long are queued again (a lost or dead-lettered message).
 /// Shorter than the documented creation delay, so a lost message still makes the delay.
@@ -56,8 +69,8 @@ const RETRY_CAP: Duration = Duration::from_secs(60 * 60);
 const SWEEP_RESERVE: Duration = Duration::from_secs(10);
 
 /// Names of the counts the alarms watch (CloudWatch metrics through the run report).
-pub const ORDERS_PENDING_CREATION: &str = "OrdersPendingCreation";
-pub const ORDERS_FAILED: &str = "OrdersFailed";
+pub const ORDERS_PENDING_CREATION: Counter = Counter::OrdersPendingCreation;
+pub const ORDERS_FAILED: Counter = Counter::OrdersFailed;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::OrderImport);
@@ -112,16 +125,16 @@ async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunRepo
             }
             match import_one(ch, order, deadline).instrument(span).await {
                 Ok(Imported::New { queue }) => {
-                    report.add("orders_imported", 1);
+                    report.add(Counter::OrdersImported, 1);
                     if queue {
                         messages.push(CreateOrder::new(ch, po).message()?);
                     } else {
-                        report.add("imported_cancelled", 1);
+                        report.add(Counter::ImportedCancelled, 1);
                     }
                 }
-                Ok(Imported::Known) => report.add("already_known", 1),
+                Ok(Imported::Known) => report.add(Counter::AlreadyKnown, 1),
                 Err(e) => {
-                    report.add("import_failures", 1);
+                    report.add(Counter::ImportFailures, 1);
                     report.problem(format!("purchase order {po}: {e}"));
                     if worth_retrying(&e) {
                         window.hold(None);
@@ -154,7 +167,7 @@ async fn send_creations(ch: &Channel, messages: Vec<OutgoingMessage>, report: &m
     }
     let n = messages.len() as u64;
     match ch.queues.send_all(QueueName::OrderCreate, messages).await {
-        Ok(()) => report.add("orders_queued", n),
+        Ok(()) => report.add(Counter::OrdersQueued, n),
         Err(e) => report.problem(format!(
             "order creations not queued (the sweep queues them again): {e}"
         )),
@@ -175,9 +188,7 @@ async fn import_one(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> 
         let cancelled = order.quantity_in(line.number, LineState::Cancelled);
         let open = record.line(line.number).map_or(0, |l| l.open());
         if cancelled > 0 && open > 0 {
-            record
-                .cancel(line.number, cancelled.min(open), now)
-                .map_err(|e| OpError::Invalid(e.to_string()))?;
+            record.cancel(line.number, cancelled.min(open), now)?;
         }
     }
     // A cancellation the customer asked for before import; the comment follows the Commerce order.
@@ -296,9 +307,9 @@ async fn sweep(ch: &Channel, report: &mut RunReport) -> Result<(), OpError> {
                 SweepDecision::Requeue => {
                     report.add(
                         if status == OrderSummary::Error {
-                            "orders_retried"
+                            Counter::OrdersRetried
                         } else {
-                            "orders_requeued"
+                            Counter::OrdersRequeued
                         },
                         1,
                     );

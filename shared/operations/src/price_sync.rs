@@ -29,18 +29,18 @@ use ports::StoreCall;
 use ports::commerce::ProductQuery;
 use ports::commerce::model::Product;
 use ports::records::{listing_key, listing_status_pk, offer_key, offer_price_due_pk};
-use ports::{
-    Deadline, OutgoingMessage, PageRequest, Query, QueueName, Records, SortRange, StoreError, Versioned,
-};
-use serde::{Deserialize, Serialize};
+use ports::{Deadline, PageRequest, Query, QueueName, Records, SortRange, StoreError, Versioned};
 use tracing::Instrument;
 use walmart_client::feeds::{PriceEntry, price_feeds};
 
+use crate::Counter;
+use crate::declaration::Declaration;
 use crate::feeds::{
     self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
     cursor_since, running_out,
 };
-use crate::registry::Message;
+use crate::messages::Received;
+pub use crate::messages::{PriceSkus, enqueue_prices as enqueue};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -57,9 +57,20 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none: the
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none: the
 /// queue is fed by others (`enqueue`).
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "price-sync",
+    consumes: Some(QueueName::PriceSync),
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 pub const OPERATION: &str = "price-sync";
 
@@ -72,41 +83,6 @@ const PAGE_SIZE: u32 = 300;
 /// Most single `PUT /v3/price` calls one run sends: Walmart allows 100 an hour, and runs come every
 /// two minutes; more changes than this go in a feed.
 pub const MAX_SINGLES_PER_RUN: u32 = 20;
-
-/// SKUs per message.
-const SKUS_PER_MESSAGE: usize = 1_000;
-
-/// A message of the price-sync queue: SKUs to price now, JSON `{"skus": [...]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriceSkus {
-    pub skus: Vec<Sku>,
-}
-
-/// Queues SKUs to be priced now.
-pub async fn enqueue(ch: &Channel, skus: &[Sku]) -> Result<(), OpError> {
-    let messages = skus
-        .chunks(SKUS_PER_MESSAGE)
-        .map(|chunk| {
-            serde_json::to_string(&PriceSkus { skus: chunk.to_vec() })
-                .map(OutgoingMessage::new)
-                .map_err(|e| OpError::Invalid(format!("cannot encode price SKUs: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    ch.queues.send_all(QueueName::PriceSync, messages).await?;
-    Ok(())
-}
-
-/// Records a price Walmart was given outside price-sync (the match feed of a new listing).
-pub async fn record_price(ch: &Channel, sku: &Sku, price: Money, via: SentVia) -> Result<(), OpError> {
-    let now = ch.clock.now();
-    feeds::update_offer(ch, sku, |offer| {
-        offer.price_sent(price, via.clone(), now);
-        true
-    })
-    .await?;
-    Ok(())
-}
 
 // ---------------------------------------------------------------- the plan (pure)
 
@@ -174,7 +150,7 @@ async fn evaluate(
     if !listing.is_some_and(|l| l.record.is_live_on_walmart()) {
         return Ok(None);
     }
-    let Some(base) = product.price_money() else {
+    let Some(base) = product.price else {
         return Err(OpError::Invalid(format!(
             "{sku}: the product has no price in Commerce"
         )));
@@ -240,12 +216,12 @@ impl Found {
         for (sku, candidate) in evaluated {
             match candidate {
                 Ok(Some(candidate)) => {
-                    report.add("live_products_checked", 1);
+                    report.add(Counter::LiveProductsChecked, 1);
                     if let Ok(sku) = Sku::new(sku) {
                         self.candidates.insert(sku, candidate);
                     }
                 }
-                Ok(None) => report.add("not_listed", 1),
+                Ok(None) => report.add(Counter::NotListed, 1),
                 Err(OpError::Invalid(problem)) => report.problem(problem),
                 Err(e) => return Err(e),
             }
@@ -273,13 +249,20 @@ impl Found {
 // ---------------------------------------------------------------- runs
 
 /// Prices the message's SKUs now. Changes no budget allows fail the message, which comes back later.
-pub async fn handle_message(ch: &Channel, message: &Message, deadline: &Deadline) -> Result<(), OpError> {
-    let request: PriceSkus = serde_json::from_str(&message.body)
-        .map_err(|e| OpError::Invalid(format!("price-sync message {}: {e}", message.message_id)))?;
+pub async fn handle_message(
+    ch: &Channel,
+    message: &Received<PriceSkus>,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
     let mut report = RunReport::new(Operation::PriceSync);
     let mut found = Found::for_store(ch, deadline).await?;
     found
-        .evaluate_skus(ch, request.skus.into_iter().collect(), deadline, &mut report)
+        .evaluate_skus(
+            ch,
+            message.body.skus.iter().cloned().collect(),
+            deadline,
+            &mut report,
+        )
         .await?;
     let deferred = send(ch, found, deadline, &mut report).await?;
     tracing::info!(message_id = %message.message_id, counts = ?report.counts, "price message handled");
@@ -310,7 +293,7 @@ async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -
     let (listings_cursor, listings_since) =
         cursor_since(ch, Stream::PriceListings, OVERLAP, Stamps::Ours).await?;
     let (new_live, listings_seen) = new_listings(ch, listings_since).await?;
-    report.add("listings_went_live", new_live.len() as u64);
+    report.add(Counter::ListingsWentLive, new_live.len() as u64);
     again.extend(new_live);
     // Changed products first: a product read there is not asked for again by SKU.
     let (products_cursor, products_since) =
@@ -355,7 +338,7 @@ async fn due_offers(ch: &Channel, report: &mut RunReport) -> Result<BTreeSet<Sku
             None => break,
         }
     }
-    report.add("special_prices_due", due.len() as u64);
+    report.add(Counter::SpecialPricesDue, due.len() as u64);
     Ok(due)
 }
 
@@ -410,8 +393,8 @@ async fn read_changed_products(
             .commerce
             .products_page(&ProductQuery::UpdatedSince(from), request, deadline)
             .await?;
-        report.add("products_read", page.items.len() as u64);
-        let page_newest = page.items.iter().filter_map(Product::updated_at_ts).max();
+        report.add(Counter::ProductsRead, page.items.len() as u64);
+        let page_newest = page.items.iter().filter_map(|p| p.updated_at).max();
         let has_more = page.has_more(request);
         found.evaluate(ch, page.items, read_at, report).await?;
         newest = newest.max(page_newest);
@@ -449,7 +432,7 @@ async fn send(
             None if candidate.offer.record.price_due_at != candidate.due => {
                 due_only.push((candidate.offer, candidate.due));
             }
-            None => report.add("unchanged", 1),
+            None => report.add(Counter::Unchanged, 1),
         }
     }
     let moved = concurrently(due_only, STORE_CONCURRENCY, |(mut offer, due)| async move {
@@ -475,7 +458,7 @@ async fn send(
     let mut deferred = plan.deferred.len() as u64;
     deferred += send_singles(ch, plan.singles, &mut offers, deadline, report).await?;
     deferred += send_feeds(ch, plan.feed, &mut offers, deadline, report).await?;
-    report.add("deferred", deferred);
+    report.add(Counter::Deferred, deferred);
     Ok(deferred)
 }
 
@@ -512,14 +495,14 @@ async fn send_singles(
     for outcome in outcomes {
         match outcome? {
             SingleSend::Sent => sent += 1,
-            SingleSend::Raced => report.add("raced", 1),
+            SingleSend::Raced => report.add(Counter::Raced, 1),
             SingleSend::Failed { retry, problem } => {
                 waiting += u64::from(retry);
                 report.problem(problem);
             }
         }
     }
-    report.add("prices_sent_single", sent);
+    report.add(Counter::PricesSentSingle, sent);
     Ok(waiting)
 }
 
@@ -569,7 +552,10 @@ async fn send_feeds(
             price: c.price,
         })
         .collect();
-    let files = price_feeds(&entries).map_err(|e| OpError::Invalid(format!("price feed: {e}")))?;
+    let files = price_feeds(&entries).map_err(|source| OpError::Feed {
+        what: "price",
+        source,
+    })?;
     let mut changes = changes.into_iter();
     let mut waiting = 0;
     for file in files {
@@ -583,8 +569,8 @@ async fn send_feeds(
             .map(|c| FeedEntry::new(c.sku.clone(), FeedValue::Price { price: c.price }))
             .collect();
         let feed_id = feeds::submit(ch, FeedKind::Price, &file.payload, items, deadline).await?;
-        report.add("price_feeds", 1);
-        report.add("prices_sent_feed", batch.len() as u64);
+        report.add(Counter::PriceFeeds, 1);
+        report.add(Counter::PricesSentFeed, batch.len() as u64);
         let now = ch.clock.now();
         let work: Vec<_> = batch
             .into_iter()
@@ -674,16 +660,16 @@ async fn poll_feeds(
                         }
                         report.add(
                             if transient {
-                                "feed_items_retried"
+                                Counter::FeedItemsRetried
                             } else {
-                                "feed_items_refused"
+                                Counter::FeedItemsRefused
                             },
                             1,
                         );
                     }
                     feeds::record_results(ch, &mut feed, &results).await?;
                     if feed.record.is_settled() {
-                        report.add("feeds_settled", 1);
+                        report.add(Counter::FeedsSettled, 1);
                         break;
                     }
                 }

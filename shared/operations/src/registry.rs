@@ -7,16 +7,10 @@ use std::sync::Arc;
 use domain::Operation;
 use ports::{BoxFuture, Deadline, QueueName, StoreCall};
 
+use crate::declaration::Declaration;
 use crate::{Channel, OpError, RunReport};
 
-/// A queued message as any queue delivers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub message_id: String,
-    pub body: String,
-    /// 1 on first delivery.
-    pub receive_count: u32,
-}
+pub use crate::messages::Message;
 
 /// Handles one message of the operation's queue.
 pub type MessageHandler = fn(Arc<Channel>, Message, Deadline) -> BoxFuture<'static, Result<(), OpError>>;
@@ -46,229 +40,153 @@ async fn guarded<T>(
     outcome
 }
 
-/// The handlers of an operation.
+/// A message handler of the operation `$op`: decodes the delivery into the message its queue
+/// carries, then hands it to `$module::handle_message` (in [`guarded`]).
+macro_rules! on_message {
+    ($op:expr, $module:ident) => {{
+        let handler: MessageHandler = |ch, message, deadline| {
+            Box::pin(async move {
+                guarded(&ch, $op, &deadline, async {
+                    let message = message.decode()?;
+                    crate::$module::handle_message(&ch, &message, &deadline).await
+                })
+                .await
+            })
+        };
+        Some(handler)
+    }};
+}
+
+/// The schedule handler of the operation `$op`: `$module::run_scheduled` (in [`guarded`]).
+macro_rules! on_schedule {
+    ($op:expr, $module:ident) => {{
+        let handler: ScheduleHandler = |ch, deadline| {
+            Box::pin(async move {
+                guarded(&ch, $op, &deadline, crate::$module::run_scheduled(&ch, &deadline)).await
+            })
+        };
+        Some(handler)
+    }};
+}
+
+/// Each operation's module, with the handlers it has; which of them run is its declaration's.
+fn module_handlers(operation: Operation) -> (Option<MessageHandler>, Option<ScheduleHandler>) {
+    use Operation as Op;
+    match operation {
+        Op::CatalogImport => (
+            on_message!(Op::CatalogImport, catalog_import),
+            on_schedule!(Op::CatalogImport, catalog_import),
+        ),
+        Op::ListingMatch => (
+            on_message!(Op::ListingMatch, listing_match),
+            on_schedule!(Op::ListingMatch, listing_match),
+        ),
+        Op::InventorySync => (
+            on_message!(Op::InventorySync, inventory_sync),
+            on_schedule!(Op::InventorySync, inventory_sync),
+        ),
+        Op::PriceSync => (
+            on_message!(Op::PriceSync, price_sync),
+            on_schedule!(Op::PriceSync, price_sync),
+        ),
+        Op::OrderImport => (None, on_schedule!(Op::OrderImport, order_import)),
+        Op::OrderCreate => (on_message!(Op::OrderCreate, order_create), None),
+        Op::ShipmentSync => (None, on_schedule!(Op::ShipmentSync, shipment_sync)),
+        Op::CancellationSync => (None, on_schedule!(Op::CancellationSync, cancellation_sync)),
+        Op::ReturnsSync => (None, on_schedule!(Op::ReturnsSync, returns_sync)),
+    }
+}
+
+/// The handlers of an operation: those its declaration wires.
 pub fn handlers(operation: Operation) -> Handlers {
-    match operation {
-        // Each operation's arm is filled in with its issue.
-        Operation::OrderImport => Handlers {
-            queue: None,
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::OrderImport,
-                        &deadline,
-                        crate::order_import::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::OrderCreate => Handlers {
-            queue: Some((QueueName::OrderCreate, |ch, message, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::OrderCreate,
-                        &deadline,
-                        crate::order_create::handle_message(&ch, &message, &deadline),
-                    )
-                    .await
-                })
-            })),
-            schedule: None,
-        },
-        Operation::ShipmentSync => Handlers {
-            queue: None,
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::ShipmentSync,
-                        &deadline,
-                        crate::shipment_sync::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::CancellationSync => Handlers {
-            queue: None,
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::CancellationSync,
-                        &deadline,
-                        crate::cancellation_sync::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::ReturnsSync => Handlers {
-            queue: None,
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::ReturnsSync,
-                        &deadline,
-                        crate::returns_sync::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::CatalogImport => Handlers {
-            queue: Some((QueueName::CatalogImport, |ch, message, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::CatalogImport,
-                        &deadline,
-                        crate::catalog_import::handle_message(&ch, &message, &deadline),
-                    )
-                    .await
-                })
-            })),
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::CatalogImport,
-                        &deadline,
-                        crate::catalog_import::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::ListingMatch => Handlers {
-            queue: Some((QueueName::ListingMatch, |ch, message, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::ListingMatch,
-                        &deadline,
-                        crate::listing_match::handle_message(&ch, &message, &deadline),
-                    )
-                    .await
-                })
-            })),
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::ListingMatch,
-                        &deadline,
-                        crate::listing_match::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::InventorySync => Handlers {
-            queue: Some((QueueName::InventorySync, |ch, message, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::InventorySync,
-                        &deadline,
-                        crate::inventory_sync::handle_message(&ch, &message, &deadline),
-                    )
-                    .await
-                })
-            })),
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::InventorySync,
-                        &deadline,
-                        crate::inventory_sync::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
-        Operation::PriceSync => Handlers {
-            queue: Some((QueueName::PriceSync, |ch, message, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::PriceSync,
-                        &deadline,
-                        crate::price_sync::handle_message(&ch, &message, &deadline),
-                    )
-                    .await
-                })
-            })),
-            schedule: Some(|ch, deadline| {
-                Box::pin(async move {
-                    guarded(
-                        &ch,
-                        Operation::PriceSync,
-                        &deadline,
-                        crate::price_sync::run_scheduled(&ch, &deadline),
-                    )
-                    .await
-                })
-            }),
-        },
+    let declaration = declaration(operation);
+    let (on_message, on_schedule) = module_handlers(operation);
+    Handlers {
+        queue: declaration.consumes.zip(on_message),
+        schedule: on_schedule.filter(|_| declaration.scheduled),
     }
 }
 
-/// The state-store methods the operation's function calls, as each operation module declares them
-/// (`STORE_CALLS`): what its role on the state table is derived from.
+/// Every function's declaration: Adobe's operations, then the functions that are not one.
+pub const FUNCTIONS: &[&Declaration] = &[
+    &crate::catalog_import::DECLARATION,
+    &crate::listing_match::DECLARATION,
+    &crate::inventory_sync::DECLARATION,
+    &crate::price_sync::DECLARATION,
+    &crate::order_import::DECLARATION,
+    &crate::order_create::DECLARATION,
+    &crate::shipment_sync::DECLARATION,
+    &crate::cancellation_sync::DECLARATION,
+    &crate::returns_sync::DECLARATION,
+];
+
+/// The declaration of an operation's function.
+pub fn declaration(operation: Operation) -> &'static Declaration {
+    match operation {
+        Operation::CatalogImport => &crate::catalog_import::DECLARATION,
+        Operation::ListingMatch => &crate::listing_match::DECLARATION,
+        Operation::InventorySync => &crate::inventory_sync::DECLARATION,
+        Operation::PriceSync => &crate::price_sync::DECLARATION,
+        Operation::OrderImport => &crate::order_import::DECLARATION,
+        Operation::OrderCreate => &crate::order_create::DECLARATION,
+        Operation::ShipmentSync => &crate::shipment_sync::DECLARATION,
+        Operation::CancellationSync => &crate::cancellation_sync::DECLARATION,
+        Operation::ReturnsSync => &crate::returns_sync::DECLARATION,
+    }
+}
+
+/// The declaration of the function built from `functions/<name>`.
+pub fn declaration_of_function(name: &str) -> Option<&'static Declaration> {
+    FUNCTIONS.iter().copied().find(|d| d.function == name)
+}
+
+/// The state-store methods the operation's function calls (its declaration's): what its role on
+/// the state table is derived from.
 pub fn store_calls(operation: Operation) -> &'static [StoreCall] {
-    match operation {
-        Operation::CatalogImport => crate::catalog_import::STORE_CALLS,
-        Operation::ListingMatch => crate::listing_match::STORE_CALLS,
-        Operation::InventorySync => crate::inventory_sync::STORE_CALLS,
-        Operation::PriceSync => crate::price_sync::STORE_CALLS,
-        Operation::OrderImport => crate::order_import::STORE_CALLS,
-        Operation::OrderCreate => crate::order_create::STORE_CALLS,
-        Operation::ShipmentSync => crate::shipment_sync::STORE_CALLS,
-        Operation::CancellationSync => crate::cancellation_sync::STORE_CALLS,
-        Operation::ReturnsSync => crate::returns_sync::STORE_CALLS,
-    }
+    declaration(operation).store_calls
 }
 
-/// The queues the operation's function sends to, as each operation module declares them
-/// (`SENDS_TO`).
+/// The queues the operation's function sends to (its declaration's).
 pub fn sends_to(operation: Operation) -> &'static [QueueName] {
-    match operation {
-        Operation::CatalogImport => crate::catalog_import::SENDS_TO,
-        Operation::ListingMatch => crate::listing_match::SENDS_TO,
-        Operation::InventorySync => crate::inventory_sync::SENDS_TO,
-        Operation::PriceSync => crate::price_sync::SENDS_TO,
-        Operation::OrderImport => crate::order_import::SENDS_TO,
-        Operation::OrderCreate => crate::order_create::SENDS_TO,
-        Operation::ShipmentSync => crate::shipment_sync::SENDS_TO,
-        Operation::CancellationSync => crate::cancellation_sync::SENDS_TO,
-        Operation::ReturnsSync => crate::returns_sync::SENDS_TO,
-    }
+    declaration(operation).sends_to
 }
 
-/// The queue the operation's function consumes: the one it has a handler for.
+/// The queue the operation's function consumes (its declaration's).
 pub fn consumes(operation: Operation) -> Option<QueueName> {
-    handlers(operation).queue.map(|(queue, _)| queue)
+    declaration(operation).consumes
 }
 
-/// Whether the operation runs on a schedule: it has a schedule handler.
+/// Whether the operation runs on a schedule (its declaration's).
 pub fn is_scheduled(operation: Operation) -> bool {
-    handlers(operation).schedule.is_some()
+    declaration(operation).scheduled
 }
 
-/// The queues whose URL the operation's function needs at cold start: the one it consumes (the
-/// glue changes a record's visibility through it) and those it sends to.
+/// The queues whose URL the operation's function needs at cold start.
 pub fn queue_urls(operation: Operation) -> Vec<QueueName> {
-    let mut queues: Vec<QueueName> = consumes(operation).into_iter().collect();
-    for queue in sends_to(operation) {
-        if !queues.contains(queue) {
-            queues.push(*queue);
+    declaration(operation).queue_urls()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A declaration names its operation's function, and has a handler for each trigger it
+    /// declares and a trigger for each handler its module has.
+    #[test]
+    fn declarations_match_the_modules_handlers() {
+        for operation in Operation::ALL {
+            let declaration = declaration(operation);
+            assert_eq!(declaration.function, operation.function_name());
+            assert_eq!(declaration_of_function(declaration.function), Some(declaration));
+            let (on_message, on_schedule) = module_handlers(operation);
+            assert_eq!(
+                declaration.consumes.is_some(),
+                on_message.is_some(),
+                "{operation:?}"
+            );
+            assert_eq!(declaration.scheduled, on_schedule.is_some(), "{operation:?}");
+            assert_eq!(declaration.function_url, None, "{operation:?}");
         }
+        assert_eq!(FUNCTIONS.len(), Operation::ALL.len());
     }
-    queues
 }

@@ -26,21 +26,24 @@ use std::time::Duration;
 
 use domain::{
     CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
-    Sku, Stream, SyncTask,
+    Stream, SyncTask,
 };
-use ports::commerce::model::{CreditMemo, CreditMemoItem, parse_commerce_date};
+use ports::commerce::model::{CreditMemo, CreditMemoItem};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
 use ports::records::return_status_pk;
 use ports::walmart::{ReturnsQuery, WalmartReturn};
-use ports::{Deadline, PageRequest, Query, Records, Versioned};
+use ports::{Deadline, Query, Records, Versioned};
 use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::{load_order, purchase_order_of, return_key};
+use crate::declaration::Declaration;
 use crate::order_support::{
-    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, report_skipped,
-    save_both, worth_retrying,
+    RACE_ATTEMPTS, StreamWindow, caused_by_request, report_skipped, save_both, worth_retrying,
 };
+use crate::scan::{Seen, StreamScan, scan};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -59,8 +62,19 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none.
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "returns-sync",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Walmart's return creation times can lag; returns are few, so a generous overlap is cheap.
 const RETURNS_OVERLAP: Duration = Duration::from_secs(60 * 60);
@@ -115,18 +129,18 @@ async fn pull_returns(ch: &Channel, deadline: &Deadline, report: &mut RunReport)
                 .instrument(span)
                 .await
             {
-                Ok(ReturnOutcome::Requested) => report.add("returns_requested", 1),
-                Ok(ReturnOutcome::AlreadyRequested) => report.add("returns_known", 1),
+                Ok(ReturnOutcome::Requested) => report.add(Counter::ReturnsRequested, 1),
+                Ok(ReturnOutcome::AlreadyRequested) => report.add(Counter::ReturnsKnown, 1),
                 Ok(ReturnOutcome::Busy) => {
-                    report.add("busy", 1);
+                    report.add(Counter::Busy, 1);
                     window.hold(None);
                 }
                 Ok(ReturnOutcome::WaitingForShipment) => {
-                    report.add("returns_waiting_for_shipment", 1);
+                    report.add(Counter::ReturnsWaitingForShipment, 1);
                     window.hold(None);
                 }
                 Ok(ReturnOutcome::Failed(reason)) => {
-                    report.add("returns_failed", 1);
+                    report.add(Counter::ReturnsFailed, 1);
                     report.problem(format!("return {id}: {reason}"));
                 }
                 Err(e) => {
@@ -250,26 +264,25 @@ async fn request_return(
         );
         ch.store.insert_new(&record).await?;
     }
-    let lease = match claim(ch, "return-request", id.as_str(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } => return Ok(ReturnOutcome::Busy),
-        Claimed::Completed => return Ok(ReturnOutcome::AlreadyRequested),
-    };
-    match request_claimed(ch, &lease, id, may_exist, deadline).await {
-        Ok(ReturnOutcome::Requested) => {
-            lease
-                .complete(ch, serde_json::json!({ "requested": true }))
-                .await?;
-            Ok(ReturnOutcome::Requested)
-        }
-        Ok(other) => {
-            lease.release(ch).await?;
-            Ok(other)
-        }
-        // The lease ran out and another invocation took the return: it requests it, not us.
-        Err(e) if claim_lost(&e) => Ok(ReturnOutcome::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let requested = with_claim(
+        ch,
+        ClaimKind::ReturnRequest,
+        id.as_str(),
+        deadline,
+        |lease| async move {
+            Ok(
+                match request_claimed(ch, &lease, id, may_exist, deadline).await? {
+                    ReturnOutcome::Requested => AfterWork::Complete(
+                        ReturnOutcome::Requested,
+                        serde_json::json!({ "requested": true }),
+                    ),
+                    other => AfterWork::Release(other),
+                },
+            )
+        },
+    )
+    .await?;
+    Ok(requested.or(ReturnOutcome::AlreadyRequested, ReturnOutcome::Busy))
 }
 
 async fn request_claimed(
@@ -341,9 +354,21 @@ async fn request_claimed(
             Err(e) => return Err(e.into()),
         },
     };
+    record_requested(ch, id, &po, &recorded).await
+}
+
+/// Records the request Commerce holds for return `id` on the return and the order, saved together;
+/// retried while the order changes under it.
+async fn record_requested(
+    ch: &Channel,
+    id: &ReturnOrderId,
+    po: &PurchaseOrderId,
+    recorded: &ReturnRecorded,
+) -> Result<ReturnOutcome, OpError> {
+    let key = return_key(&ch.settings.id, id);
     for _ in 0..RACE_ATTEMPTS {
         let now = ch.clock.now();
-        let mut order = load_order(ch.store.as_ref(), &ch.settings.id, &po)
+        let mut order = load_order(ch.store.as_ref(), &ch.settings.id, po)
             .await?
             .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
         let mut ret = ch
@@ -408,7 +433,7 @@ async fn find_request(
         Ok(rmas
             .iter()
             .find(|rma| rma.comments.iter().any(|c| c.comment.contains(&marker)))
-            .map(|rma| ReturnRecorded::Rma(domain::RmaId(rma.entity_id))))
+            .map(|rma| ReturnRecorded::Rma(rma.entity_id)))
     } else {
         let order = ch.commerce.get_order(order_id, deadline).await?;
         Ok(order
@@ -451,68 +476,38 @@ async fn fail_return(
 // ------------------------------------------------------------------ credit memos → Walmart refunds
 
 async fn report_refunds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
-    let mut window = StreamWindow::open(ch, Stream::CommerceCreditMemos, MEMO_OVERLAP).await?;
-    let mut request = PageRequest::first(MEMO_PAGE);
-    'pages: loop {
-        let page = match ch
-            .commerce
-            .credit_memos_page(window.from, request, deadline)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Commerce credit memos not read: {e}"));
-                window.hold(None);
-                window.close(ch).await?;
-                return Err(e.into());
+    let memos = StreamScan {
+        stream: Stream::CommerceCreditMemos,
+        overlap: MEMO_OVERLAP,
+        page_size: MEMO_PAGE,
+        what: "credit memos",
+    };
+    scan(
+        ch,
+        memos,
+        deadline,
+        report,
+        |from, request| ch.commerce.credit_memos_page(from, request, deadline),
+        |memo: &CreditMemo| memo.updated_at,
+        |memo| async move {
+            let span = tracing::info_span!("refund", credit_memo = memo.entity_id.0, order_id = memo.order_id.0);
+            match report_memo(ch, &memo, deadline).instrument(span).await {
+                Ok(RefundOutcome::Reported { returns }) => Seen::count(Counter::ReturnsRefunded, returns),
+                Ok(RefundOutcome::AlreadyReported) => Seen::count(Counter::CreditMemosKnown, 1),
+                Ok(RefundOutcome::NotChannel) => Seen::count(Counter::NotChannelOrders, 1),
+                Ok(RefundOutcome::NoReturn) => Seen::count(Counter::CreditMemosWithoutReturn, 1).problem(format!(
+                    "credit memo {} refunds no Walmart return awaiting a refund; report it on Walmart by hand if needed",
+                    memo.entity_id
+                )),
+                Ok(RefundOutcome::Busy) => Seen::count(Counter::Busy, 1).held(),
+                Ok(RefundOutcome::WaitingForReturn) => Seen::count(Counter::CreditMemosWaitingForReturn, 1).held(),
+                Ok(RefundOutcome::Failed(reason)) => Seen::count(Counter::RefundsFailed, 1)
+                    .problem(format!("credit memo {}: {reason}", memo.entity_id)),
+                Err(e) => Seen::failed(format_args!("credit memo {}", memo.entity_id), &e),
             }
-        };
-        for memo in &page.items {
-            let updated = memo.updated_at.as_deref().and_then(parse_commerce_date);
-            let hold_here = updated.or(Some(window.from));
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(hold_here);
-                break 'pages;
-            }
-            let span = tracing::info_span!("refund", credit_memo = memo.entity_id, order_id = memo.order_id);
-            match report_memo(ch, memo, deadline).instrument(span).await {
-                Ok(RefundOutcome::Reported { returns }) => report.add("returns_refunded", returns),
-                Ok(RefundOutcome::AlreadyReported) => report.add("credit_memos_known", 1),
-                Ok(RefundOutcome::NotChannel) => report.add("not_channel_orders", 1),
-                Ok(RefundOutcome::NoReturn) => {
-                    report.add("credit_memos_without_return", 1);
-                    report.problem(format!(
-                        "credit memo {:?} refunds no Walmart return awaiting a refund; report it on Walmart by hand if needed",
-                        memo.entity_id
-                    ));
-                }
-                Ok(RefundOutcome::Busy) => {
-                    report.add("busy", 1);
-                    window.hold(hold_here);
-                }
-                Ok(RefundOutcome::WaitingForReturn) => {
-                    report.add("credit_memos_waiting_for_return", 1);
-                    window.hold(hold_here);
-                }
-                Ok(RefundOutcome::Failed(reason)) => {
-                    report.add("refunds_failed", 1);
-                    report.problem(format!("credit memo {:?}: {reason}", memo.entity_id));
-                }
-                Err(e) => {
-                    report.problem(format!("credit memo {:?}: {e}", memo.entity_id));
-                    if worth_retrying(&e) {
-                        window.hold(hold_here);
-                    }
-                }
-            }
-        }
-        if !page.has_more(request) {
-            break;
-        }
-        request = request.next();
-    }
-    window.close(ch).await
+        },
+    )
+    .await
 }
 
 /// What became of one credit memo.
@@ -539,18 +534,13 @@ pub fn memo_refunds_by_line(
 ) -> BTreeMap<LineNumber, (u32, Money)> {
     let mut out: BTreeMap<LineNumber, (u32, Money)> = BTreeMap::new();
     for item in items {
-        let qty = item.qty.max(0.0) as u32;
+        let qty = item.qty;
         if qty == 0 {
             continue;
         }
-        let unit = item
-            .price
-            .or_else(|| item.row_total.map(|t| t / f64::from(qty)))
-            .and_then(|p| Money::from_decimal(p).ok())
-            .unwrap_or(Money::ZERO);
-        let sku = item.sku.as_deref().and_then(|s| Sku::new(s).ok());
+        let unit = item.unit_price.unwrap_or(Money::ZERO);
         let mut left = qty;
-        for number in order.lines_of_item(item.order_item_id, sku.as_ref()) {
+        for number in order.lines_of_item(item.order_item_id, item.sku.as_ref()) {
             if left == 0 {
                 break;
             }
@@ -603,17 +593,8 @@ pub fn match_returns<'a>(
 }
 
 async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Result<RefundOutcome, OpError> {
-    let memo_id = memo
-        .entity_id
-        .map(CreditMemoId)
-        .ok_or_else(|| OpError::Invalid("credit memo without entity_id".into()))?;
-    let Some(po) = purchase_order_of(
-        ch.store.as_ref(),
-        &ch.settings.id,
-        domain::CommerceOrderId(memo.order_id),
-    )
-    .await?
-    else {
+    let memo_id = memo.entity_id;
+    let Some(po) = purchase_order_of(ch.store.as_ref(), &ch.settings.id, memo.order_id).await? else {
         return Ok(RefundOutcome::NotChannel);
     };
     let order = load_order(ch.store.as_ref(), &ch.settings.id, &po)
@@ -633,26 +614,21 @@ async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Re
         }
         return Ok(RefundOutcome::NoReturn);
     }
-    let lease = match claim(ch, "refund", &memo_id.to_string(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } => return Ok(RefundOutcome::Busy),
-        Claimed::Completed => return Ok(RefundOutcome::AlreadyReported),
-    };
-    match report_claimed(ch, &lease, &po, memo, memo_id, deadline).await {
-        Ok(outcome @ RefundOutcome::Reported { .. }) => {
-            lease
-                .complete(ch, serde_json::json!({ "purchase_order": po }))
-                .await?;
-            Ok(outcome)
+    let reported = with_claim(ch, ClaimKind::Refund, &memo_id.to_string(), deadline, |lease| {
+        let po = &po;
+        async move {
+            Ok(
+                match report_claimed(ch, &lease, po, memo, memo_id, deadline).await? {
+                    outcome @ RefundOutcome::Reported { .. } => {
+                        AfterWork::Complete(outcome, serde_json::json!({ "purchase_order": po }))
+                    }
+                    other => AfterWork::Release(other),
+                },
+            )
         }
-        Ok(other) => {
-            lease.release(ch).await?;
-            Ok(other)
-        }
-        // The lease ran out and another invocation took the memo: it reports it, not us.
-        Err(e) if claim_lost(&e) => Ok(RefundOutcome::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    })
+    .await?;
+    Ok(reported.or(RefundOutcome::AlreadyReported, RefundOutcome::Busy))
 }
 
 fn refunded_by(ret: &ReturnRecord, memo: CreditMemoId) -> bool {
@@ -850,7 +826,7 @@ async fn mark_order_problem(
 mod tests {
     use super::*;
     use domain::fixtures::{created_record, purchase_order};
-    use domain::{ChannelId, CommerceOrderId, ReturnLine, RmaId, Timestamp, WalmartLineStatus};
+    use domain::{ChannelId, CommerceOrderId, ReturnLine, RmaId, Sku, Timestamp, WalmartLineStatus};
 
     fn order() -> OrderRecord {
         let order = purchase_order(
@@ -888,11 +864,11 @@ mod tests {
         r
     }
 
-    fn memo_item(item: u64, qty: f64, price: f64) -> CreditMemoItem {
+    fn memo_item(item: u64, qty: u32, price: f64) -> CreditMemoItem {
         CreditMemoItem {
             order_item_id: Some(item),
             qty,
-            price: Some(price),
+            unit_price: Money::from_decimal(price).ok(),
             ..CreditMemoItem::default()
         }
     }
@@ -931,24 +907,24 @@ mod tests {
         let r2 = walmart_return("R2", &[(1, 1, 1), (2, 2, 1)]);
         let awaiting = vec![r1, r2];
 
-        let one = memo_refunds_by_line(&o, &[memo_item(70, 1.0, 10.0)]);
+        let one = memo_refunds_by_line(&o, &[memo_item(70, 1, 10.0)]);
         assert_eq!(one[&LineNumber(1)], (1, Money::from_cents(1000)));
         let (covered, partial) = match_returns(&awaiting, &one);
         assert_eq!(covered.len(), 1);
         assert_eq!(covered[0].return_order_id.as_str(), "R1");
         assert!(partial.is_empty());
 
-        let all = memo_refunds_by_line(&o, &[memo_item(70, 2.0, 10.0), memo_item(80, 1.0, 10.0)]);
+        let all = memo_refunds_by_line(&o, &[memo_item(70, 2, 10.0), memo_item(80, 1, 10.0)]);
         let (covered, partial) = match_returns(&awaiting, &all);
         assert_eq!(covered.len(), 2);
         assert!(partial.is_empty());
 
-        let short = memo_refunds_by_line(&o, &[memo_item(80, 1.0, 10.0)]);
+        let short = memo_refunds_by_line(&o, &[memo_item(80, 1, 10.0)]);
         let (covered, partial) = match_returns(&awaiting, &short);
         assert!(covered.is_empty());
         assert_eq!(partial.len(), 1, "R2 only in part");
 
-        let more_than_returned = memo_refunds_by_line(&o, &[memo_item(70, 5.0, 10.0)]);
+        let more_than_returned = memo_refunds_by_line(&o, &[memo_item(70, 5, 10.0)]);
         assert_eq!(more_than_returned[&LineNumber(1)].0, 2);
     }
 }

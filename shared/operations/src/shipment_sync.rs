@@ -24,11 +24,11 @@
 use std::time::Duration;
 
 use domain::{
-    Carrier, CommerceOrderId, CommerceOrderLink, CommerceShipmentId, Delivery, LineNumber, LineQuantity,
-    Operation, OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, StillWaiting, SyncTask,
-    Timestamp, Tracking, TrackingWait,
+    Carrier, CommerceOrderLink, CommerceShipmentId, Delivery, LineNumber, LineQuantity, Operation,
+    OrderRecord, OrderSettings, PurchaseOrderId, ShipmentRecord, Sku, StillWaiting, SyncTask, Timestamp,
+    Tracking, TrackingWait,
 };
-use ports::commerce::model::{ItemQuantity, Shipment, ShipmentTrack, parse_commerce_date};
+use ports::commerce::model::{ItemQuantity, Order, Shipment, ShipmentTrack};
 use ports::records::order_pk;
 use ports::walmart::{LineState, ShipLine};
 use ports::{Deadline, Expect, Key, PageRequest, Query, Records, Versioned};
@@ -36,12 +36,13 @@ use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
+use crate::Counter;
+use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::{load_order, purchase_order_of};
-use crate::order_support::{
-    Claimed, Lease, RACE_ATTEMPTS, StreamWindow, caused_by_request, claim, claim_lost, save_both,
-    worth_retrying,
-};
-use crate::{Channel, OpError, RunReport, order_create};
+use crate::declaration::Declaration;
+use crate::order_support::{RACE_ATTEMPTS, caused_by_request, save_both};
+use crate::scan::{Seen, StreamScan, scan};
+use crate::{Channel, OpError, RunReport, order_support};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): shipment and order records, the
@@ -59,8 +60,19 @@ pub const STORE_CALLS: &[StoreCall] = &[
 ];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
-/// what it consumes and whether it runs on a schedule are its `registry::handlers`): none.
+/// what it consumes and whether it runs on a schedule are its `DECLARATION`): none.
 pub const SENDS_TO: &[QueueName] = &[];
+
+/// This function's wiring (`declaration`): the registry, the Lambda's cold start, `infra/checks`
+/// and the local runner read it.
+pub const DECLARATION: Declaration = Declaration {
+    function: "shipment-sync",
+    consumes: None,
+    scheduled: true,
+    function_url: None,
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
 const OVERLAP: Duration = Duration::from_secs(10 * 60);
@@ -70,71 +82,51 @@ const WAITS_PER_RUN: usize = 100;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::ShipmentSync);
-    let mut window = StreamWindow::open(ch, domain::Stream::CommerceShipments, OVERLAP).await?;
-    let mut request = PageRequest::first(PAGE_SIZE);
-    'pages: loop {
-        let page = match ch.commerce.shipments_page(window.from, request, deadline).await {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Commerce shipments not read: {e}"));
-                window.hold(None);
-                window.close(ch).await?;
-                return Err(e.into());
-            }
-        };
-        for shipment in &page.items {
-            let updated = shipment.updated_at.as_deref().and_then(parse_commerce_date);
-            let hold_here = updated.or(Some(window.from));
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(hold_here);
-                break 'pages;
-            }
+    let shipments = StreamScan {
+        stream: domain::Stream::CommerceShipments,
+        overlap: OVERLAP,
+        page_size: PAGE_SIZE,
+        what: "shipments",
+    };
+    scan(
+        ch,
+        shipments,
+        deadline,
+        &mut report,
+        |from, request| ch.commerce.shipments_page(from, request, deadline),
+        |shipment: &Shipment| shipment.updated_at,
+        |shipment| async move {
             let span = tracing::info_span!(
                 "shipment_sync",
-                shipment_id = shipment.entity_id,
-                order_id = shipment.order_id
+                shipment_id = shipment.entity_id.0,
+                order_id = shipment.order_id.0
             );
-            match sync_shipment(ch, shipment, deadline).instrument(span).await {
+            match sync_shipment(ch, &shipment, deadline).instrument(span).await {
                 Ok(ShipmentOutcome::Sent { units }) => {
-                    report.add("shipments_sent", 1);
-                    report.add("units_shipped", u64::from(units));
+                    Seen::count(Counter::ShipmentsSent, 1).and(Counter::UnitsShipped, u64::from(units))
                 }
-                Ok(ShipmentOutcome::AlreadySent) => report.add("already_sent", 1),
-                Ok(ShipmentOutcome::NotChannel) => report.add("not_channel_orders", 1),
+                Ok(ShipmentOutcome::AlreadySent) => Seen::count(Counter::AlreadySent, 1),
+                Ok(ShipmentOutcome::NotChannel) => Seen::count(Counter::NotChannelOrders, 1),
                 Ok(ShipmentOutcome::AwaitingTracking(po)) => {
-                    report.add("awaiting_tracking", 1);
-                    if let Some(id) = shipment.entity_id
-                        && let Err(e) = remember_wait(ch, &po, CommerceShipmentId(id)).await
-                    {
-                        report.problem(format!(
-                            "shipment {id}: not remembered as waiting for tracking: {e}"
-                        ));
-                        window.hold(hold_here);
+                    let seen = Seen::count(Counter::AwaitingTracking, 1);
+                    let id = shipment.entity_id;
+                    match remember_wait(ch, &po, id).await {
+                        Ok(()) => seen,
+                        Err(e) => seen
+                            .problem(format!(
+                                "shipment {id}: not remembered as waiting for tracking: {e}"
+                            ))
+                            .held(),
                     }
                 }
-                Ok(ShipmentOutcome::Busy) => {
-                    report.add("busy", 1);
-                    window.hold(hold_here);
-                }
-                Ok(ShipmentOutcome::Refused(reason)) => {
-                    report.add("shipments_refused", 1);
-                    report.problem(format!("shipment {:?}: {reason}", shipment.entity_id));
-                }
-                Err(e) => {
-                    report.problem(format!("shipment {:?}: {e}", shipment.entity_id));
-                    if worth_retrying(&e) {
-                        window.hold(hold_here);
-                    }
-                }
+                Ok(ShipmentOutcome::Busy) => Seen::count(Counter::Busy, 1).held(),
+                Ok(ShipmentOutcome::Refused(reason)) => Seen::count(Counter::ShipmentsRefused, 1)
+                    .problem(format!("shipment {:?}: {reason}", shipment.entity_id)),
+                Err(e) => Seen::failed(format_args!("shipment {:?}", shipment.entity_id), &e),
             }
-        }
-        if !page.has_more(request) {
-            break;
-        }
-        request = request.next();
-    }
-    window.close(ch).await?;
+        },
+    )
+    .await?;
     if !deadline.is_past() {
         recheck_waiting(ch, &mut report, deadline).await?;
     }
@@ -158,7 +150,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
     }
     due.sort_by_key(|w| w.record.next_check);
     due.truncate(WAITS_PER_RUN);
-    report.add("awaiting_tracking_due", due.len() as u64);
+    report.add(Counter::AwaitingTrackingDue, due.len() as u64);
     if due.is_empty() {
         return Ok(());
     }
@@ -177,7 +169,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
             break;
         }
         let shipment_id = wait.record.shipment_id;
-        let Some(shipment) = shipments.iter().find(|s| s.entity_id == Some(shipment_id.0)) else {
+        let Some(shipment) = shipments.iter().find(|s| s.entity_id == shipment_id) else {
             // Deleted in Commerce: nothing left to send.
             forget_wait(ch, &wait).await?;
             continue;
@@ -185,7 +177,7 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
         let span = tracing::info_span!(
             "shipment_sync",
             shipment_id = shipment_id.0,
-            order_id = shipment.order_id
+            order_id = shipment.order_id.0
         );
         match sync_shipment(ch, shipment, deadline).instrument(span).await {
             Ok(ShipmentOutcome::AwaitingTracking(_)) => match wait.record.still_waiting(now) {
@@ -206,9 +198,9 @@ async fn recheck_waiting(ch: &Channel, report: &mut RunReport, deadline: &Deadli
             Ok(ShipmentOutcome::Busy) => {}
             Ok(outcome) => {
                 if let ShipmentOutcome::Sent { units } = outcome {
-                    report.add("shipments_sent", 1);
-                    report.add("units_shipped", u64::from(units));
-                    report.add("tracking_added_later", 1);
+                    report.add(Counter::ShipmentsSent, 1);
+                    report.add(Counter::UnitsShipped, u64::from(units));
+                    report.add(Counter::TrackingAddedLater, 1);
                 }
                 forget_wait(ch, &wait).await?;
             }
@@ -294,25 +286,23 @@ pub fn carrier_for(settings: &OrderSettings, track: &ShipmentTrack) -> Carrier {
 pub fn shipped_lines(record: &OrderRecord, shipment: &Shipment) -> Result<Vec<LineQuantity>, String> {
     let mut lines: Vec<LineQuantity> = Vec::new();
     for item in &shipment.items {
-        let qty = item.qty.max(0.0) as u32;
+        let qty = item.qty;
         if qty == 0 {
             continue;
         }
-        let sku = item.sku.as_deref().and_then(|s| Sku::new(s).ok());
+        let sku = item.sku.as_ref();
         // Units allocated to earlier items of this shipment are no longer open.
         let mut view = record.clone();
         for lq in &lines {
             view.ship(lq.line, lq.quantity, record.updated_at)
                 .map_err(|e| e.to_string())?;
         }
-        let allocated = view
-            .allocate_open(item.order_item_id, sku.as_ref(), qty)
-            .map_err(|_| {
-                format!(
-                    "shipment ships {qty} unit(s) of {} but the order has fewer open units",
-                    item.sku.as_deref().unwrap_or("an unknown item")
-                )
-            })?;
+        let allocated = view.allocate_open(item.order_item_id, sku, qty).map_err(|_| {
+            format!(
+                "shipment ships {qty} unit(s) of {} but the order has fewer open units",
+                item.sku.as_ref().map_or("an unknown item", Sku::as_str)
+            )
+        })?;
         for lq in allocated {
             match lines.iter_mut().find(|l| l.line == lq.line) {
                 Some(existing) => existing.quantity += lq.quantity,
@@ -349,7 +339,7 @@ pub async fn sync_shipments_of(
             .commerce
             .shipments_page(since.minus(OVERLAP), request, deadline)
             .await?;
-        for shipment in page.items.iter().filter(|s| s.order_id == order_id.0) {
+        for shipment in page.items.iter().filter(|s| s.order_id == order_id) {
             if let ShipmentOutcome::Sent { .. } = sync_shipment(ch, shipment, deadline).await? {
                 sent += 1;
             }
@@ -367,17 +357,8 @@ pub async fn sync_shipment(
     shipment: &Shipment,
     deadline: &Deadline,
 ) -> Result<ShipmentOutcome, OpError> {
-    let shipment_id = shipment
-        .entity_id
-        .map(CommerceShipmentId)
-        .ok_or_else(|| OpError::Invalid("Commerce shipment without entity_id".into()))?;
-    let Some(po) = purchase_order_of(
-        ch.store.as_ref(),
-        &ch.settings.id,
-        CommerceOrderId(shipment.order_id),
-    )
-    .await?
-    else {
+    let shipment_id = shipment.entity_id;
+    let Some(po) = purchase_order_of(ch.store.as_ref(), &ch.settings.id, shipment.order_id).await? else {
         return Ok(ShipmentOutcome::NotChannel);
     };
     let key = shipment_key(ch, &po, shipment_id);
@@ -390,26 +371,27 @@ pub async fn sync_shipment(
     if !shipment.tracks.iter().any(|t| !t.track_number.trim().is_empty()) {
         return Ok(ShipmentOutcome::AwaitingTracking(po));
     }
-    let lease = match claim(ch, "shipment-sync", &shipment_id.to_string(), deadline).await? {
-        Claimed::Acquired(lease) => lease,
-        Claimed::InProgress { .. } => return Ok(ShipmentOutcome::Busy),
-        Claimed::Completed => return Ok(ShipmentOutcome::AlreadySent),
-    };
-    match sync_claimed(ch, &lease, &po, shipment, shipment_id, &key, deadline).await {
-        Ok(outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent)) => {
-            lease
-                .complete(ch, serde_json::json!({ "purchase_order": po }))
-                .await?;
-            Ok(outcome)
-        }
-        Ok(other) => {
-            lease.release(ch).await?;
-            Ok(other)
-        }
-        // The lease ran out and another invocation took the shipment: it sends it, not us.
-        Err(e) if claim_lost(&e) => Ok(ShipmentOutcome::Busy),
-        Err(e) => lease.release_after(ch, e).await,
-    }
+    let synced = with_claim(
+        ch,
+        ClaimKind::ShipmentSync,
+        &shipment_id.to_string(),
+        deadline,
+        |lease| {
+            let (po, key) = (&po, &key);
+            async move {
+                Ok(
+                    match sync_claimed(ch, &lease, po, shipment, shipment_id, key, deadline).await? {
+                        outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent) => {
+                            AfterWork::Complete(outcome, serde_json::json!({ "purchase_order": po }))
+                        }
+                        other => AfterWork::Release(other),
+                    },
+                )
+            }
+        },
+    )
+    .await?;
+    Ok(synced.or(ShipmentOutcome::AlreadySent, ShipmentOutcome::Busy))
 }
 
 async fn sync_claimed(
@@ -453,60 +435,14 @@ async fn sync_claimed(
     if !record.record.delivery.is_sent() {
         if order.record.acknowledged_at().is_none() {
             // Walmart ships only acknowledged units.
-            order_create::acknowledge(ch, po, deadline).await?;
+            order_support::acknowledge(ch, po, deadline).await?;
         }
         let already_on_walmart = !fresh && walmart_shows(ch, po, &record.record, deadline).await?;
-        if !already_on_walmart {
-            // The merchant shipped in Commerce: lines the customer asked to cancel ship anyway.
-            let ship_lines = |requested: &[LineNumber]| -> Vec<ShipLine> {
-                record
-                    .record
-                    .lines
-                    .iter()
-                    .map(|lq| ShipLine {
-                        line: lq.line,
-                        quantity: lq.quantity,
-                        seller_order_id: link.increment_id.to_string(),
-                        tracking: record.record.tracking.clone(),
-                        intent_to_cancel_override: requested.contains(&lq.line),
-                    })
-                    .collect()
-            };
-            lease.keep_for_action(ch, deadline).await?;
-            let mut sent = ch
-                .walmart
-                .ship(po, &ship_lines(order.record.cancel_requested()), deadline)
-                .await;
-            if let Err(e) = &sent
-                && caused_by_request(e)
-            {
-                // The customer may have asked to cancel since the record last heard from Walmart:
-                // the units left in a package already, so they ship with the override.
-                let on_walmart = ch.walmart.get_order(po, deadline).await?;
-                let newly_requested = on_walmart
-                    .intent_to_cancel
-                    .iter()
-                    .any(|n| !order.record.cancel_requested().contains(n));
-                if newly_requested {
-                    sent = ch
-                        .walmart
-                        .ship(po, &ship_lines(&on_walmart.intent_to_cancel), deadline)
-                        .await;
-                }
-            }
-            if let Err(e) = sent {
-                if caused_by_request(&e) {
-                    let reason = format!("Walmart refused shipment {shipment_id}: {e}");
-                    record_delivery(ch, po, key, Err(reason.clone())).await?;
-                    return Ok(ShipmentOutcome::Refused(reason));
-                }
-                // Ambiguous (timeout, 5xx, lost answer): Walmart's order says whether it shipped;
-                // it is never sent again on a guess.
-                if !walmart_shows(ch, po, &record.record, deadline).await? {
-                    return Err(e.into());
-                }
-                tracing::info!(error = %e, "shipment's answer was lost, but Walmart shows it shipped");
-            }
+        if !already_on_walmart
+            && let Some(reason) =
+                ship_on_walmart(ch, lease, &order.record, &record.record, &link, deadline).await?
+        {
+            return Ok(ShipmentOutcome::Refused(reason));
         }
         record = record_delivery(ch, po, key, Ok(())).await?;
         sent_now = true;
@@ -523,6 +459,71 @@ async fn sync_claimed(
     })
 }
 
+/// Sends the shipment to Walmart, once: the claim is kept first, and after an ambiguous answer
+/// Walmart's order says whether it shipped (it is never sent again on a guess). Returns Walmart's
+/// refusal, recorded on the shipment.
+async fn ship_on_walmart(
+    ch: &Channel,
+    lease: &Lease,
+    order: &OrderRecord,
+    shipment: &ShipmentRecord,
+    link: &CommerceOrderLink,
+    deadline: &Deadline,
+) -> Result<Option<String>, OpError> {
+    let po = &shipment.purchase_order;
+    let key = shipment_key(ch, po, shipment.shipment_id);
+    // The merchant shipped in Commerce: lines the customer asked to cancel ship anyway.
+    let ship_lines = |requested: &[LineNumber]| -> Vec<ShipLine> {
+        shipment
+            .lines
+            .iter()
+            .map(|lq| ShipLine {
+                line: lq.line,
+                quantity: lq.quantity,
+                seller_order_id: link.increment_id.to_string(),
+                tracking: shipment.tracking.clone(),
+                intent_to_cancel_override: requested.contains(&lq.line),
+            })
+            .collect()
+    };
+    lease.keep_for_action(ch, deadline).await?;
+    let mut sent = ch
+        .walmart
+        .ship(po, &ship_lines(order.cancel_requested()), deadline)
+        .await;
+    if let Err(e) = &sent
+        && caused_by_request(e)
+    {
+        // The customer may have asked to cancel since the record last heard from Walmart:
+        // the units left in a package already, so they ship with the override.
+        let on_walmart = ch.walmart.get_order(po, deadline).await?;
+        let newly_requested = on_walmart
+            .intent_to_cancel
+            .iter()
+            .any(|n| !order.cancel_requested().contains(n));
+        if newly_requested {
+            sent = ch
+                .walmart
+                .ship(po, &ship_lines(&on_walmart.intent_to_cancel), deadline)
+                .await;
+        }
+    }
+    if let Err(e) = sent {
+        if caused_by_request(&e) {
+            let reason = format!("Walmart refused shipment {}: {e}", shipment.shipment_id);
+            record_delivery(ch, po, &key, Err(reason.clone())).await?;
+            return Ok(Some(reason));
+        }
+        // Ambiguous (timeout, 5xx, lost answer): Walmart's order says whether it shipped;
+        // it is never sent again on a guess.
+        if !walmart_shows(ch, po, shipment, deadline).await? {
+            return Err(e.into());
+        }
+        tracing::info!(error = %e, "shipment's answer was lost, but Walmart shows it shipped");
+    }
+    Ok(None)
+}
+
 fn new_shipment_record(
     ch: &Channel,
     order: &OrderRecord,
@@ -535,11 +536,7 @@ fn new_shipment_record(
         .iter()
         .find(|t| !t.track_number.trim().is_empty())
         .ok_or("shipment has no tracking number")?;
-    let shipped_at = shipment
-        .created_at
-        .as_deref()
-        .and_then(parse_commerce_date)
-        .unwrap_or_else(|| ch.clock.now());
+    let shipped_at = shipment.created_at.unwrap_or_else(|| ch.clock.now());
     Ok(ShipmentRecord {
         channel: ch.settings.id.clone(),
         shipment_id,
@@ -659,11 +656,8 @@ async fn invoice_shipment(
                 .items
                 .iter()
                 .find(|i| i.item_id.is_some() && i.item_id == shipped.order_item_id)?;
-            let invoiced = item.qty_invoiced.unwrap_or(0.0);
-            let uninvoiced_shipped = item.qty_shipped.unwrap_or(0.0) - invoiced;
-            let invoiceable = item.qty_ordered.unwrap_or(0.0) - invoiced - item.qty_canceled.unwrap_or(0.0);
-            let qty = shipped.qty.min(uninvoiced_shipped).min(invoiceable);
-            (qty > 0.0).then_some(ItemQuantity {
+            let qty = shipped.qty.min(item.invoiceable_shipped());
+            (qty > 0).then_some(ItemQuantity {
                 order_item_id: item.item_id?,
                 qty,
             })
@@ -682,7 +676,7 @@ async fn invoice_shipment(
             let after = ch.commerce.get_order(link.order_id, deadline).await?;
             let landed = items.iter().all(|wanted| {
                 let before = invoiced_of(&order, wanted.order_item_id);
-                invoiced_of(&after, wanted.order_item_id) >= before + wanted.qty - 1e-9
+                invoiced_of(&after, wanted.order_item_id) >= before + wanted.qty
             });
             if !landed {
                 return Err(e.into());
@@ -698,13 +692,12 @@ async fn invoice_shipment(
     }
 }
 
-fn invoiced_of(order: &ports::commerce::model::Order, item_id: u64) -> f64 {
+fn invoiced_of(order: &Order, item_id: u64) -> u32 {
     order
         .items
         .iter()
         .find(|i| i.item_id == Some(item_id))
-        .and_then(|i| i.qty_invoiced)
-        .unwrap_or(0.0)
+        .map_or(0, |i| i.qty_invoiced)
 }
 
 async fn mark_problem(
@@ -726,6 +719,7 @@ async fn mark_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::CommerceOrderId;
     use domain::fixtures::{created_record, purchase_order};
     use domain::{LineNumber, WalmartLineStatus};
     use ports::commerce::model::ShipmentItem;
@@ -778,21 +772,21 @@ mod tests {
         created_record(order, &[(1, 70), (2, 80), (3, 70)])
     }
 
-    fn shipment(items: &[(u64, &str, f64)]) -> Shipment {
+    fn shipment(items: &[(u64, &str, u32)]) -> Shipment {
         Shipment {
-            entity_id: Some(5),
-            order_id: 9,
+            entity_id: CommerceShipmentId(5),
+            order_id: CommerceOrderId(9),
+            created_at: None,
+            updated_at: None,
             items: items
                 .iter()
                 .map(|(id, sku, qty)| ShipmentItem {
                     order_item_id: Some(*id),
-                    sku: Some((*sku).into()),
+                    sku: Sku::new(*sku).ok(),
                     qty: *qty,
-                    ..ShipmentItem::default()
                 })
                 .collect(),
             tracks: vec![track("ups", "UPS")],
-            ..Shipment::default()
         }
     }
 
@@ -800,7 +794,7 @@ mod tests {
     fn partial_shipments_ship_only_their_units() {
         let r = record();
         assert_eq!(
-            shipped_lines(&r, &shipment(&[(70, "A", 3.0)])).unwrap(),
+            shipped_lines(&r, &shipment(&[(70, "A", 3)])).unwrap(),
             vec![
                 LineQuantity {
                     line: LineNumber(1),
@@ -813,7 +807,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            shipped_lines(&r, &shipment(&[(80, "B", 1.0), (70, "A", 1.0)])).unwrap(),
+            shipped_lines(&r, &shipment(&[(80, "B", 1), (70, "A", 1)])).unwrap(),
             vec![
                 LineQuantity {
                     line: LineNumber(1),
@@ -828,13 +822,54 @@ mod tests {
         let mut shipped = r.clone();
         shipped.ship(LineNumber(1), 2, Timestamp::from_millis(2)).unwrap();
         assert_eq!(
-            shipped_lines(&shipped, &shipment(&[(70, "A", 1.0)])).unwrap(),
+            shipped_lines(&shipped, &shipment(&[(70, "A", 1)])).unwrap(),
             vec![LineQuantity {
                 line: LineNumber(3),
                 quantity: 1
             }]
         );
-        assert!(shipped_lines(&shipped, &shipment(&[(70, "A", 2.0)])).is_err());
+        assert!(shipped_lines(&shipped, &shipment(&[(70, "A", 2)])).is_err());
         assert!(shipped_lines(&r, &shipment(&[])).is_err());
+    }
+
+    #[test]
+    fn units_of_an_item_the_order_does_not_hold_are_refused_by_name() {
+        let r = record();
+        let unknown = shipped_lines(&r, &shipment(&[(99, "Z", 1)])).unwrap_err();
+        assert!(unknown.contains("1 unit(s) of Z"), "{unknown}");
+        // A SKU the channel cannot carry is named as unknown.
+        let mut odd = shipment(&[(99, "Z", 1)]);
+        odd.items[0].sku = None;
+        let unnamed = shipped_lines(&r, &odd).unwrap_err();
+        assert!(unnamed.contains("of an unknown item"), "{unnamed}");
+    }
+
+    #[test]
+    fn only_shipped_units_not_yet_invoiced_are_invoiced_and_counted_once() {
+        use ports::commerce::model::{OrderItem, OrderState};
+        let order = Order {
+            entity_id: CommerceOrderId(9),
+            increment_id: domain::IncrementId::new("000000009").unwrap(),
+            state: OrderState::Processing,
+            status: "processing".into(),
+            updated_at: None,
+            items: vec![OrderItem {
+                item_id: Some(70),
+                qty_ordered: 3,
+                qty_shipped: 2,
+                qty_invoiced: 1,
+                ..OrderItem::default()
+            }],
+            po_number: None,
+            totals: None,
+            status_histories: Vec::new(),
+        };
+        assert_eq!(invoiced_of(&order, 70), 1);
+        assert_eq!(
+            invoiced_of(&order, 80),
+            0,
+            "an item the order lacks has nothing invoiced"
+        );
+        assert_eq!(order.items[0].invoiceable_shipped(), 1);
     }
 }

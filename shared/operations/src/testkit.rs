@@ -328,7 +328,10 @@ pub async fn seed_live_listings(sandboxes: &Sandboxes, channel: &Channel, skus: 
         .iter()
         .map(|p| walmart_sandbox::SellerItemSpec {
             sku: p.sku.clone(),
-            gtin: p.attribute(&channel.settings.gtin_attribute).expect("seeded UPC"),
+            gtin: p
+                .attribute(&channel.settings.gtin_attribute)
+                .expect("seeded UPC")
+                .to_owned(),
             price: Some(price),
             quantity: Some(quantity),
         })

@@ -70,7 +70,11 @@ async fn an_order_cancelled_in_commerce_is_cancelled_on_walmart_once_never_as_cu
     assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
 
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart"), 3, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmart),
+        3,
+        "{report:?}"
+    );
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     let mut sent: Vec<_> = received
         .cancellations
@@ -94,7 +98,7 @@ async fn an_order_cancelled_in_commerce_is_cancelled_on_walmart_once_never_as_cu
     assert!(urgent[0].contains(&a) && urgent[0].contains(&b));
 
     let again = sync(&fx).await;
-    assert_eq!(again.count("units_cancelled_on_walmart"), 0);
+    assert_eq!(again.count(operations::Counter::UnitsCancelledOnWalmart), 0);
     assert_eq!(
         fx.sandboxes
             .walmart_control()
@@ -142,7 +146,11 @@ async fn after_a_partial_shipment_only_the_unshipped_units_are_cancelled() {
         "the unshipped unit is cancellable"
     );
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmart),
+        1,
+        "{report:?}"
+    );
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.cancellations.len(), 1);
     assert_eq!(received.cancellations[0].quantity, 1);
@@ -165,8 +173,12 @@ async fn a_walmart_cancellation_of_everything_cancels_the_commerce_order() {
     buyer_cancels(&fx, &po, &[(1, 2), (2, 1)]).await;
 
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart_side"), 3, "{report:?}");
-    assert_eq!(report.count("commerce_orders_cancelled"), 1);
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmartSide),
+        3,
+        "{report:?}"
+    );
+    assert_eq!(report.count(operations::Counter::CommerceOrdersCancelled), 1);
     let order = fx.commerce_order(&po).await;
     assert_eq!(order["state"], "canceled");
     assert!(
@@ -192,8 +204,12 @@ async fn a_walmart_cancellation_of_everything_cancels_the_commerce_order() {
     );
 
     let again = sync(&fx).await;
-    assert_eq!(again.count("units_cancelled_on_walmart"), 0, "{again:?}");
-    assert_eq!(again.count("commerce_orders_cancelled"), 0);
+    assert_eq!(
+        again.count(operations::Counter::UnitsCancelledOnWalmart),
+        0,
+        "{again:?}"
+    );
+    assert_eq!(again.count(operations::Counter::CommerceOrdersCancelled), 0);
     assert_eq!(
         comments(&fx.commerce_order(&po).await)
             .iter()
@@ -213,7 +229,11 @@ async fn a_walmart_cancellation_of_one_line_is_noted_in_commerce_and_the_rest_ca
     buyer_cancels(&fx, &po, &[(2, 1)]).await;
 
     let report = sync(&fx).await;
-    assert_eq!(report.count("partial_cancellations_commented"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::PartialCancellationsCommented),
+        1,
+        "{report:?}"
+    );
     let order = fx.commerce_order(&po).await;
     assert_ne!(order["state"], "canceled", "Commerce cancels whole orders only");
     assert!(comments(&order).iter().any(|c| c.contains("do not ship")));
@@ -231,7 +251,11 @@ async fn a_walmart_cancellation_of_one_line_is_noted_in_commerce_and_the_rest_ca
     let order_id = fx.commerce_order_id(&order);
     assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart"), 2, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmart),
+        2,
+        "{report:?}"
+    );
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     let by_seller: Vec<_> = received
         .cancellations
@@ -255,7 +279,11 @@ async fn an_order_commerce_cannot_cancel_shows_an_error_and_a_comment() {
     buyer_cancels(&fx, &po, &[(1, 1)]).await;
 
     let report = sync(&fx).await;
-    assert_eq!(report.count("commerce_cancellations_refused"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::CommerceCancellationsRefused),
+        1,
+        "{report:?}"
+    );
     let record = fx.record(&po).await;
     assert_eq!(record.summary(), OrderSummary::Error);
     assert!(matches!(record.problems()[0].task, SyncTask::CancelInCommerce));
@@ -273,7 +301,11 @@ async fn a_walmart_cancellation_before_creation_leaves_the_units_out() {
     fx.import().await;
     buyer_cancels(&fx, &po, &[(2, 1)]).await;
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart_side"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmartSide),
+        1,
+        "{report:?}"
+    );
     fx.drain_creations().await;
     let order = fx.commerce_order(&po).await;
     let items = order["items"].as_array().unwrap();
@@ -308,10 +340,22 @@ async fn a_cancellation_whose_answer_is_lost_is_sent_once() {
         .await
         .unwrap();
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart"), 2, "{report:?}");
-    assert_eq!(report.count("cancellations_refused"), 0, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmart),
+        2,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(operations::Counter::CancellationsRefused),
+        0,
+        "{report:?}"
+    );
     let again = sync(&fx).await;
-    assert_eq!(again.count("units_cancelled_on_walmart"), 0, "{again:?}");
+    assert_eq!(
+        again.count(operations::Counter::UnitsCancelledOnWalmart),
+        0,
+        "{again:?}"
+    );
     let received = walmart.received().await.unwrap();
     assert_eq!(received.cancellations.len(), 1, "one cancellation per order line");
     assert_eq!(received.cancellations[0].quantity, 2);
@@ -338,8 +382,16 @@ async fn a_customer_request_to_cancel_is_noted_once_and_only_that_order_is_cance
         .unwrap();
 
     let report = sync(&fx).await;
-    assert_eq!(report.count("cancellation_requests_recorded"), 1, "{report:?}");
-    assert_eq!(report.count("cancellation_requests_noted"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::CancellationRequestsRecorded),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(operations::Counter::CancellationRequestsNoted),
+        1,
+        "{report:?}"
+    );
     let record = fx.record(&asked).await;
     assert_eq!(record.cancel_requested(), &[LineNumber(1)]);
     let row = operations::dashboard::OrderRow::of(&record);
@@ -375,8 +427,16 @@ async fn a_customer_request_to_cancel_is_noted_once_and_only_that_order_is_cance
         assert!(fx.sandboxes.commerce_control().cancel(order_id).await.unwrap());
     }
     let report = sync(&fx).await;
-    assert_eq!(report.count("units_cancelled_on_walmart"), 3, "{report:?}");
-    assert_eq!(report.count("cancellations_refused"), 0, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmart),
+        3,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(operations::Counter::CancellationsRefused),
+        0,
+        "{report:?}"
+    );
     let received = walmart.received().await.unwrap();
     let reason_of = |po: &PurchaseOrderId| {
         received
@@ -415,7 +475,11 @@ async fn a_commerce_cancellation_and_comment_whose_answers_are_lost_happen_once(
         .await
         .unwrap();
     let report = sync(&fx).await;
-    assert_eq!(report.count("commerce_orders_cancelled"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::CommerceOrdersCancelled),
+        1,
+        "{report:?}"
+    );
     let order = fx.commerce_order(&po).await;
     assert_eq!(order["state"], "canceled");
     let noted = |order: &serde_json::Value| {
@@ -437,7 +501,11 @@ async fn a_commerce_cancellation_and_comment_whose_answers_are_lost_happen_once(
         .count();
     assert_eq!(cancels, 1, "sent once");
     let again = sync(&fx).await;
-    assert_eq!(again.count("commerce_orders_cancelled"), 0, "{again:?}");
+    assert_eq!(
+        again.count(operations::Counter::CommerceOrdersCancelled),
+        0,
+        "{again:?}"
+    );
     assert_eq!(noted(&fx.commerce_order(&po).await), 1);
     fx.shutdown().await;
 }

@@ -192,7 +192,11 @@ async fn a_quantity_whose_update_failed_for_credentials_is_sent_again() {
     let again = inventory_sync::run_scheduled(&f.channel, &deadline())
         .await
         .unwrap();
-    assert_eq!(again.count("quantities_sent_single"), 1, "{again:?}");
+    assert_eq!(
+        again.count(operations::Counter::QuantitiesSentSingle),
+        1,
+        "{again:?}"
+    );
     assert_eq!(control.inventory_of(&f.sku).await.unwrap(), Some(6));
     f.sandboxes.shutdown().await;
 }

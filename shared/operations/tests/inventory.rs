@@ -91,14 +91,18 @@ fn assert_no_429(stats: &std::collections::BTreeMap<String, walmart_sandbox::End
 async fn stock_changes_reach_walmart_once_and_only_when_they_differ() {
     let f = fixture(settings(), "INV-", 6).await;
     let first = run(&f).await;
-    assert_eq!(first.count("listings_followed"), 6, "{first:?}");
-    assert_eq!(first.count("unchanged"), 6, "already in step: nothing sent");
-    assert_eq!(first.count("quantities_sent_single"), 0);
+    assert_eq!(first.count(operations::Counter::ListingsFollowed), 6, "{first:?}");
+    assert_eq!(
+        first.count(operations::Counter::Unchanged),
+        6,
+        "already in step: nothing sent"
+    );
+    assert_eq!(first.count(operations::Counter::QuantitiesSentSingle), 0);
 
     set_stock(&f, &[(&f.skus[0], 3.0), (&f.skus[1], 0.0)]).await;
     let report = run(&f).await;
-    assert_eq!(report.count("source_changes"), 2, "{report:?}");
-    assert_eq!(report.count("quantities_sent_single"), 2);
+    assert_eq!(report.count(operations::Counter::SourceChanges), 2, "{report:?}");
+    assert_eq!(report.count(operations::Counter::QuantitiesSentSingle), 2);
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(3));
     assert_eq!(on_walmart(&f, &f.skus[1]).await, Some(0));
     let sent = offer(&f, &f.skus[0]).await.quantity.unwrap();
@@ -107,7 +111,8 @@ async fn stock_changes_reach_walmart_once_and_only_when_they_differ() {
     // Reruns and redelivered urgent messages send nothing more.
     let again = run(&f).await;
     assert_eq!(
-        again.count("quantities_sent_single") + again.count("inventory_feeds"),
+        again.count(operations::Counter::QuantitiesSentSingle)
+            + again.count(operations::Counter::InventoryFeeds),
         0,
         "{again:?}"
     );
@@ -135,7 +140,7 @@ async fn the_channels_rules_shape_the_advertised_quantity() {
     let f = fixture(s, "RUL-", 3).await;
     let report = run(&f).await;
     assert_eq!(
-        report.count("quantities_sent_single"),
+        report.count(operations::Counter::QuantitiesSentSingle),
         3,
         "10 - 2 capped at 5: {report:?}"
     );
@@ -185,8 +190,8 @@ async fn orders_reduce_what_walmart_shows_through_reservations() {
         .await
         .unwrap();
     let report = run(&f).await;
-    assert_eq!(report.count("source_changes"), 0, "{report:?}");
-    assert_eq!(report.count("order_skus"), 1);
+    assert_eq!(report.count(operations::Counter::SourceChanges), 0, "{report:?}");
+    assert_eq!(report.count(operations::Counter::OrderSkus), 1);
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(6));
 
     // Order-create's urgent message gets there first when it can.
@@ -223,7 +228,7 @@ async fn orders_reduce_what_walmart_shows_through_reservations() {
     assert_eq!(on_walmart(&f, &f.skus[1]).await, Some(0), "sold out at once");
     let report = run(&f).await;
     assert_eq!(
-        report.count("quantities_sent_single"),
+        report.count(operations::Counter::QuantitiesSentSingle),
         0,
         "already sent: {report:?}"
     );
@@ -240,9 +245,13 @@ async fn many_changes_go_in_one_feed_with_stock_outs_sent_first_as_single_calls(
     }
     set_stock(&f, &changes).await;
     let report = run(&f).await;
-    assert_eq!(report.count("quantities_sent_single"), 5, "{report:?}");
-    assert_eq!(report.count("inventory_feeds"), 1);
-    assert_eq!(report.count("quantities_sent_feed"), 245);
+    assert_eq!(
+        report.count(operations::Counter::QuantitiesSentSingle),
+        5,
+        "{report:?}"
+    );
+    assert_eq!(report.count(operations::Counter::InventoryFeeds), 1);
+    assert_eq!(report.count(operations::Counter::QuantitiesSentFeed), 245);
     let updates = f.sandboxes.walmart_control().inventory_updates().await.unwrap();
     assert_eq!(updates.len(), 5, "the feed is still processing");
     assert!(updates.iter().all(|u| u.value == 0));
@@ -250,9 +259,10 @@ async fn many_changes_go_in_one_feed_with_stock_outs_sent_first_as_single_calls(
     // The feed finishes; its results are applied; nothing is sent twice.
     f.clock.advance(Duration::from_secs(120));
     let after = run(&f).await;
-    assert_eq!(after.count("feeds_settled"), 1, "{after:?}");
+    assert_eq!(after.count(operations::Counter::FeedsSettled), 1, "{after:?}");
     assert_eq!(
-        after.count("quantities_sent_single") + after.count("inventory_feeds"),
+        after.count(operations::Counter::QuantitiesSentSingle)
+            + after.count(operations::Counter::InventoryFeeds),
         0
     );
     assert_eq!(on_walmart(&f, &f.skus[100]).await, Some(7));
@@ -290,21 +300,24 @@ async fn reconciliation_repairs_quantities_changed_outside_commerce() {
     let mut reports = Vec::new();
     for _ in 0..5 {
         let report = run(&f).await;
-        assert_eq!(report.count("reconciled"), 1, "{report:?}");
-        let found = report.count("drift_found") == 1;
+        assert_eq!(report.count(operations::Counter::Reconciled), 1, "{report:?}");
+        let found = report.count(operations::Counter::DriftFound) == 1;
         reports.push(report);
         if found {
             break;
         }
     }
     assert_eq!(
-        reports.last().unwrap().count("quantities_sent_single"),
+        reports
+            .last()
+            .unwrap()
+            .count(operations::Counter::QuantitiesSentSingle),
         1,
         "{reports:?}"
     );
     assert_eq!(on_walmart(&f, &sku).await, Some(10), "repaired in the same run");
     for _ in 0..5 {
-        assert_eq!(run(&f).await.count("drift_found"), 0);
+        assert_eq!(run(&f).await.count(operations::Counter::DriftFound), 0);
     }
     f.sandboxes.shutdown().await;
 }

@@ -39,8 +39,12 @@ async fn more_changed_skus_than_the_call_budgets_sync_without_a_single_429() {
     let first = inventory_sync::run_scheduled(&channel, &deadline())
         .await
         .unwrap();
-    assert_eq!(first.count("listings_followed"), SKUS as u64, "{first:?}");
-    assert_eq!(first.count("unchanged"), SKUS as u64);
+    assert_eq!(
+        first.count(operations::Counter::ListingsFollowed),
+        SKUS as u64,
+        "{first:?}"
+    );
+    assert_eq!(first.count(operations::Counter::Unchanged), SKUS as u64);
 
     // Every SKU's stock and price changes.
     let stock: Vec<StockChange> = skus
@@ -74,19 +78,26 @@ async fn more_changed_skus_than_the_call_budgets_sync_without_a_single_429() {
         .unwrap();
     assert!(inventory.complete, "{inventory:?}");
     let stock_outs = skus.len().div_ceil(7) as u64;
-    assert_eq!(inventory.count("source_changes"), SKUS as u64, "{inventory:?}");
     assert_eq!(
-        inventory.count("quantities_sent_single"),
+        inventory.count(operations::Counter::SourceChanges),
+        SKUS as u64,
+        "{inventory:?}"
+    );
+    assert_eq!(
+        inventory.count(operations::Counter::QuantitiesSentSingle),
         200,
         "stock-outs first, within a minute's budget"
     );
-    assert_eq!(inventory.count("inventory_feeds"), 1);
-    assert_eq!(inventory.count("quantities_sent_feed"), SKUS as u64 - 200);
+    assert_eq!(inventory.count(operations::Counter::InventoryFeeds), 1);
+    assert_eq!(
+        inventory.count(operations::Counter::QuantitiesSentFeed),
+        SKUS as u64 - 200
+    );
     assert!(stock_outs > inventory_sync::MAX_SINGLES_PER_RUN as u64);
 
     let prices = price_sync::run_scheduled(&channel, &deadline()).await.unwrap();
-    assert_eq!(prices.count("price_feeds"), 1, "{prices:?}");
-    assert_eq!(prices.count("prices_sent_feed"), SKUS as u64);
+    assert_eq!(prices.count(operations::Counter::PriceFeeds), 1, "{prices:?}");
+    assert_eq!(prices.count(operations::Counter::PricesSentFeed), SKUS as u64);
 
     // Urgent messages after orders arrive meanwhile, more than a minute's single calls.
     let urgent: Vec<Sku> = skus

@@ -92,10 +92,17 @@ async fn imported_products_are_matched_with_wpids_and_failures_read_clearly() {
     let ch = &f.channel;
 
     let report = catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
-    assert_eq!(report.count("listings_created"), 12, "{report:?}");
-    assert_eq!(report.count("listing_errors"), seeded.bad_gtin.len() as u64);
     assert_eq!(
-        report.count("drafts"),
+        report.count(operations::Counter::ListingsCreated),
+        12,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(operations::Counter::ListingErrors),
+        seeded.bad_gtin.len() as u64
+    );
+    assert_eq!(
+        report.count(operations::Counter::Drafts),
         (seeded.matching.len() + seeded.unknown_on_walmart.len()) as u64
     );
     let bad = listing(ch, &seeded.bad_gtin[0]).await;
@@ -111,17 +118,24 @@ async fn imported_products_are_matched_with_wpids_and_failures_read_clearly() {
         .unwrap();
     assert_eq!(nudges.len(), 1);
     let early = listing_match::run_scheduled(ch, &deadline()).await.unwrap();
-    assert_eq!(early.count("match_feeds"), 0, "{early:?}");
+    assert_eq!(early.count(operations::Counter::MatchFeeds), 0, "{early:?}");
 
     let sent = match_round(&f).await;
-    assert_eq!(sent.count("match_feeds"), 1, "{sent:?}");
-    assert_eq!(sent.count("listings_sent"), 10);
+    assert_eq!(sent.count(operations::Counter::MatchFeeds), 1, "{sent:?}");
+    assert_eq!(sent.count(operations::Counter::ListingsSent), 10);
     assert_eq!(listings_in(ch, ListingStatus::Processing).await.len(), 10);
 
     let done = match_round(&f).await;
-    assert_eq!(done.count("matched"), seeded.matching.len() as u64, "{done:?}");
-    assert_eq!(done.count("match_errors"), seeded.unknown_on_walmart.len() as u64);
-    assert_eq!(done.count("feeds_settled"), 1);
+    assert_eq!(
+        done.count(operations::Counter::Matched),
+        seeded.matching.len() as u64,
+        "{done:?}"
+    );
+    assert_eq!(
+        done.count(operations::Counter::MatchErrors),
+        seeded.unknown_on_walmart.len() as u64
+    );
+    assert_eq!(done.count(operations::Counter::FeedsSettled), 1);
 
     let control = f.sandboxes.walmart_control();
     for s in &seeded.matching {
@@ -182,7 +196,7 @@ async fn imported_products_are_matched_with_wpids_and_failures_read_clearly() {
     // Nothing more to do: reruns send nothing.
     let rerun = match_round(&f).await;
     assert_eq!(
-        rerun.count("match_feeds") + rerun.count("matched"),
+        rerun.count(operations::Counter::MatchFeeds) + rerun.count(operations::Counter::Matched),
         0,
         "{rerun:?}"
     );
@@ -204,7 +218,7 @@ async fn failed_listings_are_retried_once_the_product_changes() {
     // An unchanged product is not resent; a merchant's fix in Commerce is.
     f.clock.advance(Duration::from_secs(120));
     let quiet = catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
-    assert_eq!(quiet.count("drafts"), 0, "{quiet:?}");
+    assert_eq!(quiet.count(operations::Counter::Drafts), 0, "{quiet:?}");
     let fixed_upc = commerce_sandbox::upc_for(77_000_001);
     f.sandboxes
         .walmart_control()
@@ -229,12 +243,12 @@ async fn failed_listings_are_retried_once_the_product_changes() {
         .unwrap();
     f.clock.advance(Duration::from_secs(5));
     let changed = catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
-    assert_eq!(changed.count("drafts"), 1, "{changed:?}");
+    assert_eq!(changed.count(operations::Counter::Drafts), 1, "{changed:?}");
     assert_eq!(listing(ch, failed).await.status(), ListingStatus::Draft);
     f.clock.advance(Duration::from_secs(200));
     listing_match::run_scheduled(ch, &deadline()).await.unwrap();
     let done = match_round(&f).await;
-    assert_eq!(done.count("matched"), 1, "{done:?}");
+    assert_eq!(done.count(operations::Counter::Matched), 1, "{done:?}");
     assert_eq!(listing(ch, failed).await.status(), ListingStatus::Match);
     f.sandboxes.shutdown().await;
 }
@@ -278,7 +292,7 @@ async fn matches_are_staged_while_the_store_is_not_live_and_published_when_it_is
         ..(*f.channel).clone()
     };
     let report = listing_match::run_scheduled(&channel, &deadline()).await.unwrap();
-    assert_eq!(report.count("published"), 3, "{report:?}");
+    assert_eq!(report.count(operations::Counter::Published), 3, "{report:?}");
     assert_eq!(listings_in(&channel, ListingStatus::Match).await.len(), 3);
     f.sandboxes.shutdown().await;
 }
@@ -316,8 +330,12 @@ async fn configurable_products_are_listed_by_their_children_and_skus_import_on_r
     let report = catalog_import::run_scheduled(&f.channel, &deadline())
         .await
         .unwrap();
-    assert_eq!(report.count("configurable_parents"), 1, "{report:?}");
-    assert_eq!(report.count("listings_created"), 3);
+    assert_eq!(
+        report.count(operations::Counter::ConfigurableParents),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(report.count(operations::Counter::ListingsCreated), 3);
     assert!(
         f.channel
             .store
@@ -370,9 +388,21 @@ async fn a_large_selection_fans_out_by_page_and_concurrent_nudges_send_one_feed(
     assert_eq!(created["created"], 1_000);
     let ch = &f.channel;
     let report = catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
-    assert_eq!(report.count("products_matching"), 1_000, "{report:?}");
-    assert_eq!(report.count("pages_fanned_out"), 2, "pages 2 and 3 of 4");
-    assert_eq!(report.count("listings_created"), 400, "pages 1 and 4 in the run");
+    assert_eq!(
+        report.count(operations::Counter::ProductsMatching),
+        1_000,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(operations::Counter::PagesFannedOut),
+        2,
+        "pages 2 and 3 of 4"
+    );
+    assert_eq!(
+        report.count(operations::Counter::ListingsCreated),
+        400,
+        "pages 1 and 4 in the run"
+    );
     assert_eq!(drain(ch, Operation::CatalogImport).await, (2, 0));
     let drafts = listings_in(ch, ListingStatus::Draft).await;
     assert_eq!(drafts.len(), 1_000);
@@ -395,16 +425,15 @@ async fn malformed_messages_are_refused_and_asking_again_for_a_healthy_listing_i
         body: r#"{"skus": 5}"#.into(),
         receive_count: 1,
     };
-    let err = listing_match::handle_message(&f.channel, &message, &deadline())
-        .await
-        .unwrap_err();
+    // Malformed bodies never reach a handler: decoding them is a per-message invalid input.
+    let err = message.decode::<listing_match::MatchRequest>().unwrap_err();
     assert!(matches!(err, operations::OpError::Invalid(_)), "{err}");
     let bad_import = operations::registry::Message {
         body: r#"{"kind": "everything"}"#.into(),
         ..message
     };
     assert!(matches!(
-        catalog_import::handle_message(&f.channel, &bad_import, &deadline()).await,
+        bad_import.decode::<catalog_import::ImportRequest>(),
         Err(operations::OpError::Invalid(_))
     ));
     // Resubmitting a listing that is not in Error is reported, not an error.
@@ -442,7 +471,7 @@ async fn partial_match_feeds_are_paced_within_walmarts_hourly_limit() {
         feeds_sent += listing_match::run_scheduled(ch, &deadline())
             .await
             .unwrap()
-            .count("match_feeds");
+            .count(operations::Counter::MatchFeeds);
     }
     // 25 minutes at one partial feed per 3 minutes at most.
     assert!((8..=9).contains(&feeds_sent), "{feeds_sent} feeds");
@@ -475,12 +504,16 @@ async fn a_feed_whose_answer_is_lost_is_submitted_once() {
         .await
         .unwrap();
     let sent = match_round(&f).await;
-    assert_eq!(sent.count("match_feeds"), 1, "{sent:?}");
+    assert_eq!(sent.count(operations::Counter::MatchFeeds), 1, "{sent:?}");
     assert_eq!(control.feeds().await.unwrap().len(), 1, "submitted once");
     assert_eq!(feeds(ch).await.len(), 1, "the feed Walmart lists is recorded");
     let done = match_round(&f).await;
-    assert_eq!(done.count("match_feeds"), 0, "{done:?}");
-    assert_eq!(done.count("matched"), seeded.matching.len() as u64, "{done:?}");
+    assert_eq!(done.count(operations::Counter::MatchFeeds), 0, "{done:?}");
+    assert_eq!(
+        done.count(operations::Counter::Matched),
+        seeded.matching.len() as u64,
+        "{done:?}"
+    );
     assert_eq!(listings_in(ch, ListingStatus::Match).await.len(), 6);
     assert_eq!(control.feeds().await.unwrap().len(), 1);
     f.sandboxes.shutdown().await;
@@ -498,7 +531,7 @@ async fn an_unknown_ingestion_status_or_a_bad_result_fails_only_its_listing() {
     let ch = &f.channel;
     catalog_import::run_scheduled(ch, &deadline()).await.unwrap();
     let sent = match_round(&f).await;
-    assert_eq!(sent.count("listings_sent"), 6, "{sent:?}");
+    assert_eq!(sent.count(operations::Counter::ListingsSent), 6, "{sent:?}");
     let feed = feeds(ch).await.remove(0);
     let chunk: domain::FeedChunk = ch
         .store
@@ -531,7 +564,7 @@ async fn an_unknown_ingestion_status_or_a_bad_result_fails_only_its_listing() {
         .unwrap();
 
     let done = match_round(&f).await;
-    assert_eq!(done.count("matched"), 4, "{done:?}");
+    assert_eq!(done.count(operations::Counter::Matched), 4, "{done:?}");
     assert_eq!(done.count(operations::UNKNOWN_WALMART_VALUES), 1, "{done:?}");
     assert_eq!(done.count(operations::SKIPPED_WALMART_RECORDS), 1, "{done:?}");
     assert!(

@@ -58,12 +58,20 @@ async fn a_cancellation_holder_that_lost_its_claim_does_not_cancel_again() {
     let second = cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
         .await
         .unwrap();
-    assert_eq!(second.count("units_cancelled_on_walmart"), 2, "{second:?}");
+    assert_eq!(
+        second.count(operations::Counter::UnitsCancelledOnWalmart),
+        2,
+        "{second:?}"
+    );
     // The first wakes up with what it read before: it must not send the cancellation again.
     hold.resume.notify_one();
     let first = first.await.unwrap().unwrap();
-    assert_eq!(first.count("units_cancelled_on_walmart"), 0, "{first:?}");
-    assert_eq!(first.count("busy"), 1, "{first:?}");
+    assert_eq!(
+        first.count(operations::Counter::UnitsCancelledOnWalmart),
+        0,
+        "{first:?}"
+    );
+    assert_eq!(first.count(operations::Counter::Busy), 1, "{first:?}");
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.cancellations.len(), 1, "{:?}", received.cancellations);
     let record = fx.record(&po).await;
@@ -93,8 +101,16 @@ async fn a_duplicate_commerce_order_is_cancelled_and_counted() {
     order_create::create_order_reporting(&fx.ch, &po, &Fixture::deadline(), &mut report)
         .await
         .unwrap();
-    assert_eq!(report.count("duplicates_cancelled"), 1, "{report:?}");
-    assert_eq!(report.count("duplicates_left_open"), 0, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::DuplicatesCancelled),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(operations::Counter::DuplicatesLeftOpen),
+        0,
+        "{report:?}"
+    );
     let states: Vec<String> = fx
         .commerce_orders(&po)
         .await
@@ -130,7 +146,9 @@ async fn a_shipment_holder_that_lost_its_claim_does_not_ship_again() {
     fx.advance(Duration::from_secs(30));
     let failed = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline()).await;
     assert!(
-        failed.as_ref().is_ok_and(|r| r.count("shipments_sent") == 0),
+        failed
+            .as_ref()
+            .is_ok_and(|r| r.count(operations::Counter::ShipmentsSent) == 0),
         "{failed:?}"
     );
     // The next run claims it, reads Walmart's order (not shipped) and pauses.
@@ -143,12 +161,12 @@ async fn a_shipment_holder_that_lost_its_claim_does_not_ship_again() {
     let second = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
         .await
         .unwrap();
-    assert_eq!(second.count("shipments_sent"), 1, "{second:?}");
+    assert_eq!(second.count(operations::Counter::ShipmentsSent), 1, "{second:?}");
     // The first wakes up with what it read before: it must not ship again.
     hold.resume.notify_one();
     let first = first.await.unwrap().unwrap();
-    assert_eq!(first.count("shipments_sent"), 0, "{first:?}");
-    assert_eq!(first.count("shipments_refused"), 0, "{first:?}");
+    assert_eq!(first.count(operations::Counter::ShipmentsSent), 0, "{first:?}");
+    assert_eq!(first.count(operations::Counter::ShipmentsRefused), 0, "{first:?}");
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.shipments.len(), 1, "{:?}", received.shipments);
     let record = fx.record(&po).await;

@@ -37,8 +37,8 @@ async fn each_walmart_order_becomes_one_commerce_order_acknowledged_after_creati
     let po = fx.buyer_orders(&[(&a, 2, 1999), (&b, 1, 2499)]).await;
 
     let report = fx.import().await;
-    assert_eq!(report.count("orders_imported"), 1, "{report:?}");
-    assert_eq!(report.count("orders_queued"), 1);
+    assert_eq!(report.count(operations::Counter::OrdersImported), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::OrdersQueued), 1);
     let recorded = fx.record(&po).await;
     assert_eq!(recorded.summary(), OrderSummary::Pending);
     assert!(fx.commerce_orders(&po).await.is_empty());
@@ -109,7 +109,7 @@ async fn each_walmart_order_becomes_one_commerce_order_acknowledged_after_creati
 
     // Importing again (overlap, released list) and redelivering change nothing.
     let again = fx.import().await;
-    assert_eq!(again.count("orders_imported"), 0);
+    assert_eq!(again.count(operations::Counter::OrdersImported), 0);
     fx.ch
         .queues
         .send(
@@ -240,14 +240,18 @@ async fn orders_commerce_refuses_fail_clearly_alone_are_retried_boundedly_and_ca
 
     // Retried after a delay, then left for a re-drive at the attempt limit.
     let report = fx.import().await;
-    assert_eq!(report.count("orders_retried"), 0, "retry delay not over");
+    assert_eq!(
+        report.count(operations::Counter::OrdersRetried),
+        0,
+        "retry delay not over"
+    );
     fx.advance(Duration::from_secs(5 * 60));
     let report = fx.import().await;
-    assert_eq!(report.count("orders_retried"), 4);
+    assert_eq!(report.count(operations::Counter::OrdersRetried), 4);
     fx.drain_creations().await;
     fx.advance(Duration::from_secs(60 * 60));
     let report = fx.import().await;
-    assert_eq!(report.count("orders_retried"), 0);
+    assert_eq!(report.count(operations::Counter::OrdersRetried), 0);
     assert_eq!(report.count(ORDERS_FAILED), 4);
     assert_eq!(
         report.count(ORDERS_PENDING_CREATION),
@@ -451,7 +455,12 @@ async fn deliver_concurrently(ch: &Arc<Channel>, po: &PurchaseOrderId, n: usize)
                 receive_count: 1,
             };
             tokio::spawn(async move {
-                order_create::handle_message(&ch, &message, &Deadline::after(Duration::from_secs(30))).await
+                order_create::handle_message(
+                    &ch,
+                    &message.decode()?,
+                    &Deadline::after(Duration::from_secs(30)),
+                )
+                .await
             })
         })
         .collect();
@@ -688,12 +697,12 @@ async fn a_lost_message_is_requeued_and_stuck_orders_are_counted() {
     fx.advance(Duration::from_secs(6 * 60));
     let report = fx.import().await;
     assert_eq!(report.count(ORDERS_PENDING_CREATION), 1, "{report:?}");
-    assert_eq!(report.count("orders_requeued"), 1);
+    assert_eq!(report.count(operations::Counter::OrdersRequeued), 1);
     fx.drain_creations().await;
     assert_eq!(fx.commerce_orders(&po).await.len(), 1);
     let report = fx.import().await;
     assert_eq!(report.count(ORDERS_PENDING_CREATION), 0);
-    assert_eq!(report.count("orders_requeued"), 0);
+    assert_eq!(report.count(operations::Counter::OrdersRequeued), 0);
     fx.shutdown().await;
 }
 
@@ -721,7 +730,7 @@ async fn units_walmart_cancels_before_creation_are_not_placed() {
     }
     let report = fx.import().await;
     assert_eq!(
-        report.count("orders_imported"),
+        report.count(operations::Counter::OrdersImported),
         1,
         "the fully cancelled order is no longer released"
     );

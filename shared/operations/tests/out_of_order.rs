@@ -83,7 +83,11 @@ async fn a_return_that_arrives_before_its_shipment_is_recorded_waits_and_is_refu
 
     // returns-sync sees the return first: it waits for the shipment, asks nothing of Commerce.
     let early = returns(&fx).await;
-    assert_eq!(early.count("returns_waiting_for_shipment"), 1, "{early:?}");
+    assert_eq!(
+        early.count(operations::Counter::ReturnsWaitingForShipment),
+        1,
+        "{early:?}"
+    );
     assert_eq!(return_status(&fx, &id).await, ReturnStatus::Received);
     assert!(
         fx.sandboxes
@@ -106,7 +110,11 @@ async fn a_return_that_arrives_before_its_shipment_is_recorded_waits_and_is_refu
         "{shipped:?}"
     );
     let report = returns(&fx).await;
-    assert_eq!(report.count("returns_requested"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRequested),
+        1,
+        "{report:?}"
+    );
     assert_eq!(fx.record(&po).await.summary(), OrderSummary::ReturnRequested);
 
     // The merchant's refund reaches Walmart.
@@ -130,7 +138,11 @@ async fn a_return_that_arrives_before_its_shipment_is_recorded_waits_and_is_refu
         .await
         .unwrap();
     let report = returns(&fx).await;
-    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRefunded),
+        1,
+        "{report:?}"
+    );
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.return_refunds.len(), 1);
     assert!(matches!(
@@ -180,10 +192,15 @@ async fn a_return_whose_shipment_never_comes_shows_error_after_the_wait() {
         .await
         .unwrap();
     let id = ReturnOrderId::new(created.return_order_id).unwrap();
-    assert_eq!(returns(&fx).await.count("returns_waiting_for_shipment"), 1);
+    assert_eq!(
+        returns(&fx)
+            .await
+            .count(operations::Counter::ReturnsWaitingForShipment),
+        1
+    );
     fx.advance(returns_sync::SHIPMENT_WAIT);
     let late = returns(&fx).await;
-    assert_eq!(late.count("returns_failed"), 1, "{late:?}");
+    assert_eq!(late.count(operations::Counter::ReturnsFailed), 1, "{late:?}");
     match return_status(&fx, &id).await {
         ReturnStatus::Error { reason } => assert!(reason.contains("shipped units"), "{reason}"),
         other => panic!("the return shows Error, not {other:?}"),
@@ -230,7 +247,11 @@ async fn a_buyer_cancellation_before_the_commerce_order_exists_reaches_commerce(
     let report = cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
         .await
         .unwrap();
-    assert_eq!(report.count("units_cancelled_on_walmart_side"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::UnitsCancelledOnWalmartSide),
+        1,
+        "{report:?}"
+    );
     // order-create is held up (a claim of a killed holder, deferrals) until cancellation-sync's
     // window has long passed the change.
     for _ in 0..8 {
@@ -302,7 +323,7 @@ async fn a_shipment_made_before_its_order_is_linked_reaches_walmart() {
         let report = shipment_sync::run_scheduled(&fx.ch, &Fixture::deadline())
             .await
             .unwrap();
-        assert_eq!(report.count("shipments_sent"), 0, "{report:?}");
+        assert_eq!(report.count(operations::Counter::ShipmentsSent), 0, "{report:?}");
     }
     assert_eq!(fx.drain_creations().await, (1, 0));
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
@@ -329,8 +350,16 @@ async fn a_refund_made_while_its_return_is_still_on_its_way_waits_for_it_and_rea
     // The merchant refunds at once (the buyer's parcel arrived), before the return is requested.
     orders_fixture::refund(&fx, order_id, &[(&sku, 1.0)]).await;
     let early = returns(&fx).await;
-    assert_eq!(early.count("credit_memos_waiting_for_return"), 1, "{early:?}");
-    assert_eq!(early.count("credit_memos_without_return"), 0, "{early:?}");
+    assert_eq!(
+        early.count(operations::Counter::CreditMemosWaitingForReturn),
+        1,
+        "{early:?}"
+    );
+    assert_eq!(
+        early.count(operations::Counter::CreditMemosWithoutReturn),
+        0,
+        "{early:?}"
+    );
     assert!(
         fx.sandboxes
             .walmart_control()
@@ -344,10 +373,10 @@ async fn a_refund_made_while_its_return_is_still_on_its_way_waits_for_it_and_rea
     // Once the dead holder's claim ran out, the return is requested and the waiting memo refunds it.
     fx.advance(Duration::from_secs(11 * 60));
     let late = returns(&fx).await;
-    assert_eq!(late.count("returns_requested"), 1, "{late:?}");
-    assert_eq!(late.count("returns_refunded"), 1, "{late:?}");
+    assert_eq!(late.count(operations::Counter::ReturnsRequested), 1, "{late:?}");
+    assert_eq!(late.count(operations::Counter::ReturnsRefunded), 1, "{late:?}");
     let again = returns(&fx).await;
-    assert_eq!(again.count("returns_refunded"), 0, "{again:?}");
+    assert_eq!(again.count(operations::Counter::ReturnsRefunded), 0, "{again:?}");
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.return_refunds.len(), 1);
     assert!(matches!(

@@ -86,18 +86,30 @@ async fn offer(f: &Fixture, sku: &str) -> OfferState {
 async fn price_changes_reach_walmart_once() {
     let f = fixture(settings(), "PRC-", 4).await;
     let first = run(&f).await;
-    assert_eq!(first.count("live_products_checked"), 4, "{first:?}");
-    assert_eq!(first.count("prices_sent_single"), 0, "in step already");
+    assert_eq!(
+        first.count(operations::Counter::LiveProductsChecked),
+        4,
+        "{first:?}"
+    );
+    assert_eq!(
+        first.count(operations::Counter::PricesSentSingle),
+        0,
+        "in step already"
+    );
 
     set_price(&f, &f.skus[0], base(24.5)).await;
     let report = run(&f).await;
-    assert_eq!(report.count("prices_sent_single"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::PricesSentSingle),
+        1,
+        "{report:?}"
+    );
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(2450)));
     assert_eq!(offer(&f, &f.skus[0]).await.price.unwrap().via, SentVia::Single);
 
     let again = run(&f).await;
     assert_eq!(
-        again.count("prices_sent_single") + again.count("price_feeds"),
+        again.count(operations::Counter::PricesSentSingle) + again.count(operations::Counter::PriceFeeds),
         0,
         "{again:?}"
     );
@@ -125,7 +137,11 @@ async fn the_channels_rules_apply_markup_rounding_and_minimum() {
     };
     let f = fixture(s, "RLS-", 3).await;
     let report = run(&f).await;
-    assert_eq!(report.count("prices_sent_single"), 3, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::PricesSentSingle),
+        3,
+        "{report:?}"
+    );
     // 19.99 + 10% = 21.989 -> 21.99 -> ends in .99.
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(2199)));
     set_price(&f, &f.skus[1], base(4.0)).await;
@@ -158,7 +174,11 @@ async fn special_prices_start_and_end_on_the_stores_days_without_a_product_chang
     )
     .await;
     let before = run(&f).await;
-    assert_eq!(before.count("prices_sent_single"), 0, "not yet: {before:?}");
+    assert_eq!(
+        before.count(operations::Counter::PricesSentSingle),
+        0,
+        "not yet: {before:?}"
+    );
     let due = offer(&f, &f.skus[0]).await.price_due_at;
     assert_eq!(
         due,
@@ -170,13 +190,21 @@ async fn special_prices_start_and_end_on_the_stores_days_without_a_product_chang
     f.clock
         .set(Timestamp::parse_commerce("2027-01-16 00:00:30").unwrap());
     let utc_midnight = run(&f).await;
-    assert_eq!(utc_midnight.count("prices_sent_single"), 0, "{utc_midnight:?}");
+    assert_eq!(
+        utc_midnight.count(operations::Counter::PricesSentSingle),
+        0,
+        "{utc_midnight:?}"
+    );
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1999)));
 
     f.clock
         .set(Timestamp::parse_commerce("2027-01-16 06:00:30").unwrap());
     let starts = run(&f).await;
-    assert_eq!(starts.count("special_prices_due"), 1, "{starts:?}");
+    assert_eq!(
+        starts.count(operations::Counter::SpecialPricesDue),
+        1,
+        "{starts:?}"
+    );
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1500)));
 
     // The 18th in UTC, still the 17th (the last day) in the store.
@@ -188,7 +216,7 @@ async fn special_prices_start_and_end_on_the_stores_days_without_a_product_chang
     f.clock
         .set(Timestamp::parse_commerce("2027-01-18 06:00:00").unwrap());
     let ends = run(&f).await;
-    assert_eq!(ends.count("special_prices_due"), 1, "{ends:?}");
+    assert_eq!(ends.count(operations::Counter::SpecialPricesDue), 1, "{ends:?}");
     assert_eq!(on_walmart(&f, &f.skus[0]).await, Some(Money::from_cents(1999)));
     assert_eq!(offer(&f, &f.skus[0]).await.price_due_at, None);
     f.sandboxes.shutdown().await;
@@ -202,15 +230,15 @@ async fn many_changes_go_in_one_feed_with_each_sku_once() {
         set_price(&f, sku, base(20.0 + n as f64)).await;
     }
     let report = run(&f).await;
-    assert_eq!(report.count("price_feeds"), 1, "{report:?}");
-    assert_eq!(report.count("prices_sent_feed"), 30);
-    assert_eq!(report.count("prices_sent_single"), 0);
+    assert_eq!(report.count(operations::Counter::PriceFeeds), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::PricesSentFeed), 30);
+    assert_eq!(report.count(operations::Counter::PricesSentSingle), 0);
     let feeds = f.sandboxes.walmart_control().feeds().await.unwrap();
     assert_eq!(feeds.len(), 1);
 
     f.clock.advance(Duration::from_secs(60));
     let after = run(&f).await;
-    assert_eq!(after.count("feeds_settled"), 1, "{after:?}");
+    assert_eq!(after.count(operations::Counter::FeedsSettled), 1, "{after:?}");
     assert_eq!(on_walmart(&f, &f.skus[29]).await, Some(Money::from_cents(4900)));
     let updates = f.sandboxes.walmart_control().price_updates().await.unwrap();
     let skus: std::collections::BTreeSet<&str> = updates.iter().map(|u| u.sku.as_str()).collect();
@@ -228,7 +256,8 @@ async fn single_price_calls_keep_to_walmarts_hourly_budget() {
             set_price(&f, sku, base(10.0 + f64::from(round))).await;
         }
         let report = run(&f).await;
-        let sent = report.count("prices_sent_single") + report.count("prices_sent_feed");
+        let sent = report.count(operations::Counter::PricesSentSingle)
+            + report.count(operations::Counter::PricesSentFeed);
         assert_eq!(sent, 15, "round {round}: {report:?}");
     }
     let stats = f.sandboxes.walmart_control().stats().await.unwrap();

@@ -38,7 +38,11 @@ async fn a_walmart_return_becomes_an_rma_and_its_credit_memo_a_walmart_refund_on
     let id = walmart_return(&fx, &po, &[(1, 1)]).await;
 
     let report = sync(&fx).await;
-    assert_eq!(report.count("returns_requested"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRequested),
+        1,
+        "{report:?}"
+    );
     let rmas = fx.sandboxes.commerce_control().returns().await.unwrap();
     assert_eq!(rmas.len(), 1);
     let rma = &rmas[0];
@@ -78,13 +82,21 @@ async fn a_walmart_return_becomes_an_rma_and_its_credit_memo_a_walmart_refund_on
     .await
     .unwrap();
     assert_eq!(listed.rows.len(), 1);
-    assert_eq!(sync(&fx).await.count("returns_requested"), 0, "requested once");
+    assert_eq!(
+        sync(&fx).await.count(operations::Counter::ReturnsRequested),
+        0,
+        "requested once"
+    );
     assert_eq!(fx.sandboxes.commerce_control().returns().await.unwrap().len(), 1);
 
     // The merchant refunds the returned unit offline.
     let memo = refund(&fx, order_id, &[(&a, 1.0)]).await;
     let report = sync(&fx).await;
-    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRefunded),
+        1,
+        "{report:?}"
+    );
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.return_refunds.len(), 1);
     assert_eq!(received.return_refunds[0].return_order_id, id.as_str());
@@ -102,7 +114,7 @@ async fn a_walmart_return_becomes_an_rma_and_its_credit_memo_a_walmart_refund_on
     assert_eq!(record.line(LineNumber(1)).unwrap().refunded, 1);
 
     let again = sync(&fx).await;
-    assert_eq!(again.count("returns_refunded"), 0, "{again:?}");
+    assert_eq!(again.count(operations::Counter::ReturnsRefunded), 0, "{again:?}");
     assert_eq!(
         fx.sandboxes
             .walmart_control()
@@ -128,7 +140,11 @@ async fn without_the_rma_module_a_return_is_an_order_comment_and_still_refunds()
     let (po, order_id) = shipped_order(&fx, &[(&a, 1, 1999)]).await;
     let id = walmart_return(&fx, &po, &[(1, 1)]).await;
     let report = sync(&fx).await;
-    assert_eq!(report.count("returns_requested"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRequested),
+        1,
+        "{report:?}"
+    );
     let order = fx.commerce_order(&po).await;
     let noted = order["status_histories"]
         .as_array()
@@ -145,7 +161,11 @@ async fn without_the_rma_module_a_return_is_an_order_comment_and_still_refunds()
 
     refund(&fx, order_id, &[(&a, 1.0)]).await;
     let report = sync(&fx).await;
-    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRefunded),
+        1,
+        "{report:?}"
+    );
     assert_eq!(
         fx.sandboxes
             .walmart_control()
@@ -169,7 +189,7 @@ async fn a_credit_memo_covering_part_of_a_return_is_an_error_not_a_wrong_refund(
     sync(&fx).await;
     refund(&fx, order_id, &[(&a, 1.0)]).await;
     let report = sync(&fx).await;
-    assert_eq!(report.count("refunds_failed"), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::RefundsFailed), 1, "{report:?}");
     assert!(
         fx.sandboxes
             .walmart_control()
@@ -204,8 +224,12 @@ async fn a_return_walmart_refunded_itself_is_settled_by_reading_the_return_again
         .unwrap();
     let memo = refund(&fx, order_id, &[(&a, 1.0)]).await;
     let report = sync(&fx).await;
-    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
-    assert_eq!(report.count("refunds_failed"), 0, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRefunded),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(report.count(operations::Counter::RefundsFailed), 0, "{report:?}");
     assert!(
         fx.sandboxes
             .walmart_control()
@@ -243,9 +267,13 @@ async fn a_refund_whose_answer_is_lost_is_paid_once() {
         .await
         .unwrap();
     let report = sync(&fx).await;
-    assert_eq!(report.count("returns_refunded"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ReturnsRefunded),
+        1,
+        "{report:?}"
+    );
     let again = sync(&fx).await;
-    assert_eq!(again.count("returns_refunded"), 0, "{again:?}");
+    assert_eq!(again.count(operations::Counter::ReturnsRefunded), 0, "{again:?}");
     let received = fx.sandboxes.walmart_control().received().await.unwrap();
     assert_eq!(received.return_refunds.len(), 1, "one refund per return");
     assert!(matches!(
@@ -273,9 +301,13 @@ async fn a_return_request_whose_answer_is_lost_opens_one_rma() {
         .await
         .unwrap();
     let first = sync(&fx).await;
-    assert_eq!(first.count("returns_requested"), 0, "{first:?}");
+    assert_eq!(first.count(operations::Counter::ReturnsRequested), 0, "{first:?}");
     let second = sync(&fx).await;
-    assert_eq!(second.count("returns_requested"), 1, "{second:?}");
+    assert_eq!(
+        second.count(operations::Counter::ReturnsRequested),
+        1,
+        "{second:?}"
+    );
     assert_eq!(commerce.returns().await.unwrap().len(), 1, "one RMA");
     assert!(matches!(
         return_record(&fx, &id).await.status(),

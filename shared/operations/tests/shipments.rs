@@ -69,8 +69,8 @@ async fn partial_shipments_reach_walmart_once_with_tracking_and_are_invoiced() {
         .unwrap();
     fx.advance(Duration::from_secs(30));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
-    assert_eq!(report.count("units_shipped"), 1);
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::UnitsShipped), 1);
     let received = walmart.received().await.unwrap();
     assert_eq!(received.shipments.len(), 1);
     let first = &received.shipments[0];
@@ -111,9 +111,9 @@ async fn partial_shipments_reach_walmart_once_with_tracking_and_are_invoiced() {
         .unwrap();
     fx.advance(Duration::from_secs(30));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 1, "{report:?}");
     assert_eq!(
-        report.count("already_sent"),
+        report.count(operations::Counter::AlreadySent),
         1,
         "the first package again, in the overlap"
     );
@@ -138,7 +138,7 @@ async fn partial_shipments_reach_walmart_once_with_tracking_and_are_invoiced() {
 
     fx.advance(Duration::from_secs(60));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_sent"), 0);
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 0);
     assert_eq!(
         walmart.received().await.unwrap().shipments.len(),
         3,
@@ -181,8 +181,12 @@ async fn other_orders_shipments_are_ignored_and_untracked_ones_wait() {
         .await
         .unwrap();
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("not_channel_orders"), 1, "{report:?}");
-    assert_eq!(report.count("awaiting_tracking"), 1);
+    assert_eq!(
+        report.count(operations::Counter::NotChannelOrders),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(report.count(operations::Counter::AwaitingTracking), 1);
     assert!(
         fx.sandboxes
             .walmart_control()
@@ -220,7 +224,11 @@ async fn a_shipment_walmart_refuses_shows_as_an_error_with_the_reason() {
         .await
         .unwrap();
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_refused"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ShipmentsRefused),
+        1,
+        "{report:?}"
+    );
     let record = fx.record(&po).await;
     assert_eq!(record.summary(), OrderSummary::Error);
     assert!(
@@ -408,10 +416,10 @@ async fn a_crash_after_walmart_accepted_a_shipment_does_not_ship_it_twice() {
     // While the dead run's claim lasts, the shipment is left alone; afterwards it is recognised on
     // Walmart by its tracking number and recorded, not sent again.
     let report = sync(&crashing).await;
-    assert_eq!(report.count("busy"), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::Busy), 1, "{report:?}");
     fx.advance(Duration::from_secs(31));
     let report = sync(&crashing).await;
-    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 1, "{report:?}");
     assert_eq!(
         walmart.received().await.unwrap().shipments.len(),
         1,
@@ -446,11 +454,15 @@ async fn a_shipment_whose_answer_is_lost_is_shipped_once() {
         .await
         .unwrap();
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
-    assert_eq!(report.count("shipments_refused"), 0, "{report:?}");
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ShipmentsRefused),
+        0,
+        "{report:?}"
+    );
     fx.advance(Duration::from_secs(60));
     let again = sync(&fx.ch).await;
-    assert_eq!(again.count("shipments_sent"), 0, "{again:?}");
+    assert_eq!(again.count(operations::Counter::ShipmentsSent), 0, "{again:?}");
     let received = walmart.received().await.unwrap();
     assert_eq!(received.shipments.len(), 1, "one shipment per Commerce shipment");
     assert_eq!(received.shipments[0].quantity, 2);
@@ -497,8 +509,12 @@ async fn a_line_the_customer_asked_to_cancel_ships_anyway_with_the_override() {
     }
     fx.advance(Duration::from_secs(10));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_sent"), 2, "{report:?}");
-    assert_eq!(report.count("shipments_refused"), 0, "{report:?}");
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 2, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::ShipmentsRefused),
+        0,
+        "{report:?}"
+    );
     let received = walmart.received().await.unwrap();
     assert_eq!(received.shipments.len(), 3, "every line shipped once");
     for po in [&known, &late] {
@@ -527,11 +543,19 @@ async fn tracking_added_after_the_shipment_reaches_walmart() {
         shipment_ids.push(shipment["entity_id"].as_u64().unwrap());
     }
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("awaiting_tracking"), 2, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::AwaitingTracking),
+        2,
+        "{report:?}"
+    );
     // Well past the cursor's overlap: the cursor alone would never read these shipments again.
     fx.advance(Duration::from_secs(3600));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("awaiting_tracking_due"), 2, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::AwaitingTrackingDue),
+        2,
+        "{report:?}"
+    );
     assert!(walmart.received().await.unwrap().shipments.is_empty());
 
     let before = commerce.shipments().await.unwrap();
@@ -546,7 +570,11 @@ async fn tracking_added_after_the_shipment_reaches_walmart() {
     );
     fx.advance(Duration::from_secs(3600));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("tracking_added_later"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::TrackingAddedLater),
+        1,
+        "{report:?}"
+    );
     let shipped = walmart.received().await.unwrap().shipments;
     assert_eq!(shipped.len(), 1);
     assert_eq!(shipped[0].tracking_number, "1Z-LATE");
@@ -572,12 +600,20 @@ async fn tracking_added_after_the_shipment_reaches_walmart() {
         .unwrap();
     fx.advance(Duration::from_secs(6 * 3600));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("tracking_added_later"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::TrackingAddedLater),
+        1,
+        "{report:?}"
+    );
     assert_eq!(fx.record(&late).await.summary(), OrderSummary::Shipped);
     assert_eq!(walmart.received().await.unwrap().shipments.len(), 2);
     fx.advance(Duration::from_secs(6 * 3600));
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("awaiting_tracking_due"), 0, "nothing waits any more");
+    assert_eq!(
+        report.count(operations::Counter::AwaitingTrackingDue),
+        0,
+        "nothing waits any more"
+    );
     fx.shutdown().await;
 }
 
@@ -609,7 +645,7 @@ async fn an_invoice_whose_answer_is_lost_is_made_once() {
         .await
         .unwrap();
     let report = sync(&fx.ch).await;
-    assert_eq!(report.count("shipments_sent"), 1, "{report:?}");
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 1, "{report:?}");
     fx.advance(Duration::from_secs(60));
     sync(&fx.ch).await;
     let order = fx.commerce_order(&po).await;

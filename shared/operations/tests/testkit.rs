@@ -28,7 +28,7 @@ async fn sandboxes_serve_the_seeded_catalog_through_the_ports() {
         .unwrap();
     assert_eq!(page.total_count, 12);
     let matching = page.items.iter().find(|p| p.sku == seeded.matching[0]).unwrap();
-    let gtin = Gtin::parse(&matching.attribute("upc").unwrap()).unwrap();
+    let gtin = Gtin::parse(matching.attribute("upc").unwrap()).unwrap();
     let found = channel
         .walmart
         .search_catalog_by_gtin(&gtin, &deadline)

@@ -34,7 +34,11 @@ async fn a_buyer_cancellation_of_an_order_older_than_seven_days_reaches_commerce
     let report = cancellation_sync::run_scheduled(&fx.ch, &Fixture::deadline())
         .await
         .unwrap();
-    assert_eq!(report.count("commerce_orders_cancelled"), 1, "{report:?}");
+    assert_eq!(
+        report.count(operations::Counter::CommerceOrdersCancelled),
+        1,
+        "{report:?}"
+    );
     assert_eq!(fx.commerce_order(&po).await["state"], "canceled");
     assert_eq!(fx.record(&po).await.summary(), OrderSummary::Canceled);
     let listed: Vec<_> = fx
@@ -100,7 +104,7 @@ async fn an_unknown_line_status_carrier_or_a_bad_order_concerns_only_its_own_ord
         .unwrap();
 
     let report = fx.import().await;
-    assert_eq!(report.count("orders_imported"), 3, "{report:?}");
+    assert_eq!(report.count(operations::Counter::OrdersImported), 3, "{report:?}");
     assert_eq!(report.count(operations::SKIPPED_WALMART_RECORDS), 1, "{report:?}");
     assert_eq!(report.count(operations::UNKNOWN_WALMART_VALUES), 2, "{report:?}");
     assert!(

@@ -129,16 +129,7 @@ fn operations_of(document: &Value, path: &Path) -> Result<Vec<Operation>, SpecEr
         .get("paths")
         .and_then(Value::as_object)
         .ok_or_else(|| shape("/paths", "missing"))?;
-    let mut converted: BTreeMap<String, Value> = document
-        .get("definitions")
-        .and_then(Value::as_object)
-        .ok_or_else(|| shape("/definitions", "missing"))?
-        .iter()
-        .map(|(name, schema)| (name.clone(), to_json_schema(schema, DEFINITIONS)))
-        .collect();
-    relax_custom_attribute_values(&mut converted);
-    relax_error_parameters(&mut converted);
-    let definitions = Arc::new(Definitions::new(converted));
+    let definitions = Arc::new(definitions(document).ok_or_else(|| shape("/definitions", "missing"))?);
     let lazy = |schema: &Value| {
         LazySchema::new(
             to_json_schema(schema, DEFINITIONS),
@@ -200,23 +191,7 @@ fn operations_of(document: &Value, path: &Path) -> Result<Vec<Operation>, SpecEr
                     None => {}
                 }
             }
-            let responses = operation
-                .get("responses")
-                .and_then(Value::as_object)
-                .map(|responses| {
-                    responses
-                        .iter()
-                        .map(|(status, response)| {
-                            let schema = response.get("schema").map(relax_scalar_number);
-                            let spec = ResponseSpec {
-                                media_types: produces.clone(),
-                                json_schema: schema.as_ref().map(&lazy),
-                            };
-                            (status.clone(), spec)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let responses = responses(operation, &produces, &lazy);
             operations.push(Operation {
                 method: method.to_ascii_uppercase(),
                 template: template.clone(),
@@ -229,6 +204,44 @@ fn operations_of(document: &Value, path: &Path) -> Result<Vec<Operation>, SpecEr
         }
     }
     Ok(operations)
+}
+
+/// The document's definitions as JSON Schema, with the schema's known quirks relaxed.
+fn definitions(document: &Value) -> Option<Definitions> {
+    let mut converted: BTreeMap<String, Value> = document
+        .get("definitions")
+        .and_then(Value::as_object)?
+        .iter()
+        .map(|(name, schema)| (name.clone(), to_json_schema(schema, DEFINITIONS)))
+        .collect();
+    relax_custom_attribute_values(&mut converted);
+    relax_error_parameters(&mut converted);
+    Some(Definitions::new(converted))
+}
+
+/// An operation's responses by status, each with the operation's media types and its schema.
+fn responses(
+    operation: &Value,
+    produces: &[String],
+    lazy: &dyn Fn(&Value) -> LazySchema,
+) -> Vec<(String, ResponseSpec)> {
+    operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .map(|responses| {
+            responses
+                .iter()
+                .map(|(status, response)| {
+                    let schema = response.get("schema").map(relax_scalar_number);
+                    let spec = ResponseSpec {
+                        media_types: produces.to_vec(),
+                        json_schema: schema.as_ref().map(lazy),
+                    };
+                    (status.clone(), spec)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Quirk: an answer that is one integer or number (the order id of `PUT /V1/carts/{id}/order`, an

@@ -169,53 +169,8 @@ fn operations_of(document: &Value, file: &str, path: &Path) -> Result<Vec<Operat
                     params.push(param);
                 }
             }
-            let body = operation.get("requestBody").map(|body| {
-                let content = body.get("content").and_then(Value::as_object);
-                let schema_of = |media: &str| {
-                    content
-                        .and_then(|content| content.iter().find(|(key, _)| media_type_essence(key) == media))
-                        .and_then(|(_, media)| media.get("schema"))
-                        .map(&lazy)
-                };
-                RequestBodySpec {
-                    required: body.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    media_types: content
-                        .map(|content| content.keys().map(|key| media_type_essence(key)).collect())
-                        .unwrap_or_default(),
-                    json_schema: schema_of("application/json"),
-                    form_schema: schema_of("application/x-www-form-urlencoded"),
-                }
-            });
-            let responses = operation
-                .get("responses")
-                .and_then(Value::as_object)
-                .map(|responses| {
-                    responses
-                        .iter()
-                        .map(|(status, response)| {
-                            let content = response.get("content").and_then(Value::as_object);
-                            let json_schema = content
-                                .and_then(|content| {
-                                    content
-                                        .iter()
-                                        .find(|(key, _)| media_type_essence(key).contains("json"))
-                                })
-                                .and_then(|(_, media)| media.get("schema"))
-                                .map(&lazy);
-                            let media_types = content
-                                .map(|content| content.keys().map(|key| media_type_essence(key)).collect())
-                                .unwrap_or_default();
-                            (
-                                status.clone(),
-                                ResponseSpec {
-                                    media_types,
-                                    json_schema,
-                                },
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let body = operation.get("requestBody").map(|body| request_body(body, &lazy));
+            let responses = responses(operation, &lazy);
             operations.push(Operation {
                 method: method.to_ascii_uppercase(),
                 template: template.clone(),
@@ -228,6 +183,60 @@ fn operations_of(document: &Value, file: &str, path: &Path) -> Result<Vec<Operat
         }
     }
     Ok(operations)
+}
+
+/// An operation's `requestBody`: whether it is required, its media types, and its JSON and form
+/// schemas.
+fn request_body(body: &Value, lazy: &dyn Fn(&Value) -> LazySchema) -> RequestBodySpec {
+    let content = body.get("content").and_then(Value::as_object);
+    let schema_of = |media: &str| {
+        content
+            .and_then(|content| content.iter().find(|(key, _)| media_type_essence(key) == media))
+            .and_then(|(_, media)| media.get("schema"))
+            .map(lazy)
+    };
+    RequestBodySpec {
+        required: body.get("required").and_then(Value::as_bool).unwrap_or(false),
+        media_types: content
+            .map(|content| content.keys().map(|key| media_type_essence(key)).collect())
+            .unwrap_or_default(),
+        json_schema: schema_of("application/json"),
+        form_schema: schema_of("application/x-www-form-urlencoded"),
+    }
+}
+
+/// An operation's responses by status: their media types and JSON schema.
+fn responses(operation: &Value, lazy: &dyn Fn(&Value) -> LazySchema) -> Vec<(String, ResponseSpec)> {
+    operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .map(|responses| {
+            responses
+                .iter()
+                .map(|(status, response)| {
+                    let content = response.get("content").and_then(Value::as_object);
+                    let json_schema = content
+                        .and_then(|content| {
+                            content
+                                .iter()
+                                .find(|(key, _)| media_type_essence(key).contains("json"))
+                        })
+                        .and_then(|(_, media)| media.get("schema"))
+                        .map(lazy);
+                    let media_types = content
+                        .map(|content| content.keys().map(|key| media_type_essence(key)).collect())
+                        .unwrap_or_default();
+                    (
+                        status.clone(),
+                        ResponseSpec {
+                            media_types,
+                            json_schema,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn resolve_parameter<'a>(document: &'a Value, param: &'a Value) -> Option<&'a Value> {

@@ -170,67 +170,16 @@ pub(crate) fn order(source: Source<'_>, wire: wire::Order) -> Result<WalmartOrde
             &line.order_line_quantity.amount,
             &format!("orderLineQuantity of {id} line {number}"),
         )?;
-        let (mut unit_price, mut shipping, mut tax) = (Money::ZERO, Money::ZERO, Money::ZERO);
-        for charge in &line.charges.charge {
-            let amount = charge
-                .charge_amount
-                .amount
-                .ok_or_else(|| malformed(endpoint, format!("chargeAmount.amount of {id} line {number}")))?;
-            let amount = money(endpoint, amount, "chargeAmount")?;
-            match charge.charge_type.to_ascii_uppercase().as_str() {
-                "PRODUCT" => unit_price = unit_price + amount,
-                "SHIPPING" => shipping = shipping + amount,
-                other => {
-                    // Counted with shipping, the other charge beside the product, and shown.
-                    unknown_value(source, id.as_str(), "charge type", other);
-                    unknown_values.push(format!(
-                        "line {number}: charge type {:?} is not one the channel knows (counted as shipping)",
-                        charge.charge_type
-                    ));
-                    shipping = shipping + amount;
-                }
-            }
-            if let Some(t) = &charge.tax {
-                // The list schema leaves a tax's amount optional: none is no tax.
-                if let Some(amount) = t.tax_amount.amount {
-                    tax = tax + money(endpoint, amount, "taxAmount")?;
-                }
-            }
-        }
-        let mut states = Vec::new();
-        for status in &line.order_line_statuses.order_line_status {
-            let state = LineState::parse(&status.status);
-            if let LineState::Other(raw) = &state {
-                unknown_value(source, id.as_str(), "line status", raw);
-                unknown_values.push(format!(
-                    "line {number}: Walmart status {raw:?} is not one the channel knows"
-                ));
-            }
-            if let Some(carrier) = status
-                .tracking_info
-                .as_ref()
-                .and_then(|t| t.carrier_name.carrier.as_deref())
-                .filter(|c| !KNOWN_CARRIERS.iter().any(|k| k.eq_ignore_ascii_case(c)))
-            {
-                unknown_value(source, id.as_str(), "carrier", carrier);
-                unknown_values.push(format!(
-                    "line {number}: carrier {carrier:?} is not one of Walmart's carriers the channel knows"
-                ));
-            }
-            let amount = whole_quantity(
-                endpoint,
-                &status.status_quantity.amount,
-                &format!("statusQuantity of {id} line {number}"),
-            )?;
-            states.push((state.clone(), amount));
-            statuses.push(LineStatusQuantity {
-                line: number,
-                state,
-                quantity: amount,
-                cancellation_reason: status.cancellation_reason.clone(),
-                tracking_number: status.tracking_info.as_ref().map(|t| t.tracking_number.clone()),
-            });
-        }
+        let (unit_price, shipping, tax) =
+            line_charges(source, &id, number, &line.charges.charge, &mut unknown_values)?;
+        let states = line_statuses(
+            source,
+            &id,
+            number,
+            &line.order_line_statuses.order_line_status,
+            &mut statuses,
+            &mut unknown_values,
+        )?;
         if line.intent_to_cancel.as_deref().is_some_and(intends_to_cancel) {
             intent_to_cancel.push(number);
         }
@@ -258,6 +207,94 @@ pub(crate) fn order(source: Source<'_>, wire: wire::Order) -> Result<WalmartOrde
         intent_to_cancel,
         unknown_values,
     })
+}
+
+/// A line's product price, shipping and tax, summed over its charges; a charge type the channel
+/// does not know counts as shipping and is reported.
+fn line_charges(
+    source: Source<'_>,
+    id: &PurchaseOrderId,
+    number: LineNumber,
+    charges: &[wire::Charge],
+    unknown_values: &mut Vec<String>,
+) -> Result<(Money, Money, Money), WalmartError> {
+    let endpoint = source.endpoint;
+    let (mut unit_price, mut shipping, mut tax) = (Money::ZERO, Money::ZERO, Money::ZERO);
+    for charge in charges {
+        let amount = charge
+            .charge_amount
+            .amount
+            .ok_or_else(|| malformed(endpoint, format!("chargeAmount.amount of {id} line {number}")))?;
+        let amount = money(endpoint, amount, "chargeAmount")?;
+        match charge.charge_type.to_ascii_uppercase().as_str() {
+            "PRODUCT" => unit_price = unit_price + amount,
+            "SHIPPING" => shipping = shipping + amount,
+            other => {
+                // Counted with shipping, the other charge beside the product, and shown.
+                unknown_value(source, id.as_str(), "charge type", other);
+                unknown_values.push(format!(
+                    "line {number}: charge type {:?} is not one the channel knows (counted as shipping)",
+                    charge.charge_type
+                ));
+                shipping = shipping + amount;
+            }
+        }
+        if let Some(t) = &charge.tax {
+            // The list schema leaves a tax's amount optional: none is no tax.
+            if let Some(amount) = t.tax_amount.amount {
+                tax = tax + money(endpoint, amount, "taxAmount")?;
+            }
+        }
+    }
+    Ok((unit_price, shipping, tax))
+}
+
+/// A line's statuses with their quantities, added to `statuses`; statuses and carriers the channel
+/// does not know are reported.
+fn line_statuses(
+    source: Source<'_>,
+    id: &PurchaseOrderId,
+    number: LineNumber,
+    wire_statuses: &[wire::OrderLineStatus],
+    statuses: &mut Vec<LineStatusQuantity>,
+    unknown_values: &mut Vec<String>,
+) -> Result<Vec<(LineState, u32)>, WalmartError> {
+    let endpoint = source.endpoint;
+    let mut states = Vec::new();
+    for status in wire_statuses {
+        let state = LineState::parse(&status.status);
+        if let LineState::Other(raw) = &state {
+            unknown_value(source, id.as_str(), "line status", raw);
+            unknown_values.push(format!(
+                "line {number}: Walmart status {raw:?} is not one the channel knows"
+            ));
+        }
+        if let Some(carrier) = status
+            .tracking_info
+            .as_ref()
+            .and_then(|t| t.carrier_name.carrier.as_deref())
+            .filter(|c| !KNOWN_CARRIERS.iter().any(|k| k.eq_ignore_ascii_case(c)))
+        {
+            unknown_value(source, id.as_str(), "carrier", carrier);
+            unknown_values.push(format!(
+                "line {number}: carrier {carrier:?} is not one of Walmart's carriers the channel knows"
+            ));
+        }
+        let amount = whole_quantity(
+            endpoint,
+            &status.status_quantity.amount,
+            &format!("statusQuantity of {id} line {number}"),
+        )?;
+        states.push((state.clone(), amount));
+        statuses.push(LineStatusQuantity {
+            line: number,
+            state,
+            quantity: amount,
+            cancellation_reason: status.cancellation_reason.clone(),
+            tracking_number: status.tracking_info.as_ref().map(|t| t.tracking_number.clone()),
+        });
+    }
+    Ok(states)
 }
 
 /// Whether an `intentToCancel` value says the customer asked to cancel. The spec types it as a

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! settings        SandboxSettings: credentials, token TTL, feed durations, rate limits, store live
-//! world           the state: catalog, seller items, inventory, prices, feeds, orders, returns,
-//!                 tokens, and the log of what the seller sent; Walmart's line-status rules
+//! world/          the state (mod.rs: tokens, overrides, what the seller sent) by concern: items
+//!                 (catalog, seller items, inventory, prices), feeds, orders (Walmart's line-status
+//!                 rules), returns
 //! api/            Walmart's paths behind a gateway layer (headers, tokens, rate limits, counters)
 //! render          records as Walmart's JSON
 //! errors          Walmart's three error body forms

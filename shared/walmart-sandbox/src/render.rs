@@ -3,7 +3,9 @@
 use domain::{Money, Timestamp};
 use serde_json::{Value, json};
 
-use crate::world::{CatalogEntry, Feed, FeedPhase, Order, ReturnOrder, SellerItem};
+use crate::world::{
+    CatalogEntry, Feed, FeedPhase, Order, OrderLine, ReturnOrder, SellerItem, StatusQuantity,
+};
 
 fn usd(amount: Money) -> Value {
     json!({ "currency": "USD", "amount": amount.to_decimal() })
@@ -32,96 +34,7 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
         DateStyle::Rfc3339 => json!(order.order_date.to_rfc3339()),
     };
     let day = std::time::Duration::from_secs(24 * 3600);
-    let lines: Vec<Value> = order
-        .lines
-        .iter()
-        .map(|line| {
-            let mut charges = vec![json!({
-                "chargeType": "PRODUCT",
-                "chargeName": "ItemPrice",
-                "chargeAmount": usd(line.unit_price),
-                "tax": { "taxName": "Tax1", "taxAmount": usd(line.tax) },
-            })];
-            if line.shipping != Money::ZERO {
-                charges.push(json!({
-                    "chargeType": "SHIPPING",
-                    "chargeName": "Shipping",
-                    "chargeAmount": usd(line.shipping),
-                }));
-            }
-            let statuses: Vec<Value> = line
-                .statuses
-                .iter()
-                .map(|s| {
-                    let mut status = json!({
-                        "status": s.state.as_str(),
-                        "statusQuantity": quantity(s.quantity),
-                        "cancellationReason": null,
-                        "trackingInfo": null,
-                    });
-                    if let Some(reason) = &s.cancellation_reason {
-                        status["cancellationReason"] = json!(reason);
-                    }
-                    if let Some(t) = &s.tracking {
-                        let mut carrier = json!({});
-                        if let Some(c) = &t.carrier {
-                            carrier["carrier"] = json!(c);
-                        }
-                        if let Some(c) = &t.other_carrier {
-                            carrier["otherCarrier"] = json!(c);
-                        }
-                        let mut info = json!({
-                            "shipDateTime": t.ship_date_time,
-                            "carrierName": carrier,
-                            "methodCode": t.method_code,
-                            "trackingNumber": t.tracking_number,
-                        });
-                        if let Some(url) = &t.tracking_url {
-                            info["trackingURL"] = json!(url);
-                        }
-                        status["trackingInfo"] = info;
-                    }
-                    status
-                })
-                .collect();
-            let mut rendered = json!({
-                "lineNumber": line.number.to_string(),
-                "item": { "productName": line.product_name, "sku": line.sku },
-                "charges": { "charge": charges },
-                "orderLineQuantity": quantity(line.quantity),
-                "statusDate": line.status_date.millis(),
-                "orderLineStatuses": { "orderLineStatus": statuses },
-                "fulfillment": { "fulfillmentOption": "S2H", "shipMethod": order.method_code.to_uppercase() },
-                "refund": null,
-            });
-            if line.intent_to_cancel {
-                rendered["intentToCancel"] = json!("Y");
-            }
-            if !line.refunds.is_empty() {
-                let refund_charges: Vec<Value> = line
-                    .refunds
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "refundReason": r.reason,
-                            "charge": {
-                                "chargeType": "PRODUCT",
-                                "chargeName": "ItemPrice",
-                                "chargeAmount": usd(Money::ZERO - r.amount),
-                                "tax": { "taxName": "Tax1", "taxAmount": usd(Money::ZERO - r.tax) },
-                            },
-                        })
-                    })
-                    .collect();
-                let mut refund = json!({ "refundCharges": { "refundCharge": refund_charges } });
-                if let Some(comments) = line.refunds.iter().rev().find_map(|r| r.comments.clone()) {
-                    refund["refundComments"] = json!(comments);
-                }
-                rendered["refund"] = refund;
-            }
-            rendered
-        })
-        .collect();
+    let lines: Vec<Value> = order.lines.iter().map(|line| order_line(order, line)).collect();
     let total: Money = order
         .lines
         .iter()
@@ -156,6 +69,98 @@ pub fn order(order: &Order, style: DateStyle) -> Value {
         },
         "shipNode": { "type": "SellerFulfilled" },
     })
+}
+
+/// One line of an order: its charges, statuses (with tracking), buyer's intent to cancel and refunds.
+fn order_line(order: &Order, line: &OrderLine) -> Value {
+    let mut charges = vec![json!({
+        "chargeType": "PRODUCT",
+        "chargeName": "ItemPrice",
+        "chargeAmount": usd(line.unit_price),
+        "tax": { "taxName": "Tax1", "taxAmount": usd(line.tax) },
+    })];
+    if line.shipping != Money::ZERO {
+        charges.push(json!({
+            "chargeType": "SHIPPING",
+            "chargeName": "Shipping",
+            "chargeAmount": usd(line.shipping),
+        }));
+    }
+    let statuses: Vec<Value> = line.statuses.iter().map(line_status).collect();
+    let mut rendered = json!({
+        "lineNumber": line.number.to_string(),
+        "item": { "productName": line.product_name, "sku": line.sku },
+        "charges": { "charge": charges },
+        "orderLineQuantity": quantity(line.quantity),
+        "statusDate": line.status_date.millis(),
+        "orderLineStatuses": { "orderLineStatus": statuses },
+        "fulfillment": { "fulfillmentOption": "S2H", "shipMethod": order.method_code.to_uppercase() },
+        "refund": null,
+    });
+    if line.intent_to_cancel {
+        rendered["intentToCancel"] = json!("Y");
+    }
+    if !line.refunds.is_empty() {
+        rendered["refund"] = line_refund(line);
+    }
+    rendered
+}
+
+/// One status of a line's units, with its cancellation reason and tracking.
+fn line_status(s: &StatusQuantity) -> Value {
+    let mut status = json!({
+        "status": s.state.as_str(),
+        "statusQuantity": quantity(s.quantity),
+        "cancellationReason": null,
+        "trackingInfo": null,
+    });
+    if let Some(reason) = &s.cancellation_reason {
+        status["cancellationReason"] = json!(reason);
+    }
+    if let Some(t) = &s.tracking {
+        let mut carrier = json!({});
+        if let Some(c) = &t.carrier {
+            carrier["carrier"] = json!(c);
+        }
+        if let Some(c) = &t.other_carrier {
+            carrier["otherCarrier"] = json!(c);
+        }
+        let mut info = json!({
+            "shipDateTime": t.ship_date_time,
+            "carrierName": carrier,
+            "methodCode": t.method_code,
+            "trackingNumber": t.tracking_number,
+        });
+        if let Some(url) = &t.tracking_url {
+            info["trackingURL"] = json!(url);
+        }
+        status["trackingInfo"] = info;
+    }
+    status
+}
+
+/// A line's refunds as negative charges, with the latest refund comment.
+fn line_refund(line: &OrderLine) -> Value {
+    let refund_charges: Vec<Value> = line
+        .refunds
+        .iter()
+        .map(|r| {
+            json!({
+                "refundReason": r.reason,
+                "charge": {
+                    "chargeType": "PRODUCT",
+                    "chargeName": "ItemPrice",
+                    "chargeAmount": usd(Money::ZERO - r.amount),
+                    "tax": { "taxName": "Tax1", "taxAmount": usd(Money::ZERO - r.tax) },
+                },
+            })
+        })
+        .collect();
+    let mut refund = json!({ "refundCharges": { "refundCharge": refund_charges } });
+    if let Some(comments) = line.refunds.iter().rev().find_map(|r| r.comments.clone()) {
+        refund["refundComments"] = json!(comments);
+    }
+    refund
 }
 
 /// An `ItemResponse`.

@@ -118,7 +118,11 @@ impl Fixture {
                     body: delivery.body.clone(),
                     receive_count: delivery.receive_count,
                 };
-                match order_create::handle_message(&self.ch, &message, &Self::deadline()).await {
+                let handled = match message.decode() {
+                    Ok(message) => order_create::handle_message(&self.ch, &message, &Self::deadline()).await,
+                    Err(e) => Err(e),
+                };
+                match handled {
                     Ok(()) => {
                         ok += 1;
                         self.queues

@@ -1,5 +1,5 @@
-//! The Commerce port: what the channel asks of an Adobe Commerce / Magento store, in the store's own
-//! data model (`model`, named after Adobe's REST schema definitions) and in domain terms.
+//! The Commerce port: what the channel asks of an Adobe Commerce / Magento store, in the channel's
+//! terms (`model`: typed ids, whole unit counts, money, enums for Magento's codes).
 //!
 //! `commerce-client` implements it over REST; operations see only `&dyn Commerce`.
 

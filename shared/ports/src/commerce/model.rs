@@ -1,665 +1,292 @@
-//! Serde types of the Commerce REST payloads, named after the schema definitions they mirror
-//! (`catalog-data-product-interface` → [`Product`], ...). Only the fields the channel uses are typed;
-//! unknown fields are ignored and missing or `null` ones take defaults, because stores add extension
-//! attributes freely and Magento prints `null` for unset columns.
+//! What the Commerce port hands out, in the channel's terms: typed ids, whole unit counts, money,
+//! timestamps, and enums for Magento's codes (an unknown code kept as `Other`). Magento's own
+//! payloads (decimal quantities, numeric strings, `null` columns) stay in `commerce-client`'s
+//! `wire` module; its `convert` module turns them into these types, refusing values these types
+//! cannot represent.
 
-use domain::{CommerceProductId, Money, ProductSnapshot, SpecialPrice, StoreDate, StoreTimeZone, Timestamp};
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
 
-/// Lenient field readers: Magento is consistent per route, but stores with plugins are not.
-///
-/// Numbers in particular: Magento's REST output passes PHP scalars through as they are
-/// (`Webapi/ServiceOutputProcessor`), and ids of freshly saved entities, quantities and amounts are
-/// often PHP strings, so `"123"` arrives where the schema says integer. Every number of every
-/// Commerce wire type is read here, from either form: fields with [`number`], [`opt_number`] and
-/// [`numbers`], whole answers with [`Number`].
-pub mod lenient {
-    use super::*;
+use domain::{
+    CommerceOrderId, CommerceProductId, CommerceShipmentId, CreditMemoId, IncrementId, Money, OrderTotals,
+    ProductSnapshot, RmaId, Sku, SpecialPrice, StoreDate, StoreTimeZone, Timestamp,
+};
 
-    /// `null` → the type's default.
-    pub fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de> + Default,
-    {
-        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-    }
+pub use domain::CommerceOrderItem as OrderItem;
 
-    /// A string, or a number printed as one (ids declared as strings arrive both ways).
-    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::String(s) => s,
-            Value::Null => String::new(),
-            other => other.to_string(),
-        })
-    }
+/// Magento's order state (`sales_order.state`): a fixed set; a state of an extension is `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrderState {
+    New,
+    PendingPayment,
+    Processing,
+    Complete,
+    Closed,
+    Canceled,
+    Holded,
+    PaymentReview,
+    Other(String),
+}
 
-    /// A numeric type Magento may print as a JSON number or as a numeric string.
-    pub trait WireNumber: Sized + Default {
-        const EXPECTED: &'static str;
-        fn from_json(n: &serde_json::Number) -> Option<Self>;
-        fn from_text(text: &str) -> Option<Self>;
-    }
-
-    macro_rules! wire_number {
-        ($($t:ty => $as:ident, $expected:literal;)*) => {$(
-            impl WireNumber for $t {
-                const EXPECTED: &'static str = $expected;
-                fn from_json(n: &serde_json::Number) -> Option<Self> {
-                    n.$as().and_then(|v| <$t>::try_from(v).ok())
-                }
-                fn from_text(text: &str) -> Option<Self> {
-                    text.parse().ok()
-                }
-            }
-        )*};
-    }
-    wire_number! {
-        u64 => as_u64, "a non-negative integer or a string holding one";
-        u32 => as_u64, "a non-negative integer or a string holding one";
-        i64 => as_i64, "an integer or a string holding one";
-    }
-
-    impl WireNumber for f64 {
-        const EXPECTED: &'static str = "a number or a string holding one";
-        fn from_json(n: &serde_json::Number) -> Option<Self> {
-            n.as_f64()
-        }
-        fn from_text(text: &str) -> Option<Self> {
-            text.parse::<f64>().ok().filter(|v| v.is_finite())
+impl OrderState {
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "new" => Self::New,
+            "pending_payment" => Self::PendingPayment,
+            "processing" => Self::Processing,
+            "complete" => Self::Complete,
+            "closed" => Self::Closed,
+            "canceled" => Self::Canceled,
+            "holded" => Self::Holded,
+            "payment_review" => Self::PaymentReview,
+            other => Self::Other(other.to_owned()),
         }
     }
 
-    /// The one reading of a number: a JSON number or a numeric string (`"12"`, `" 12.5000 "`);
-    /// `null` and `""` are `None`; anything else is an error.
-    fn read<T: WireNumber>(value: &Value) -> Result<Option<T>, String> {
-        let parsed = match value {
-            Value::Null => return Ok(None),
-            Value::String(s) if s.trim().is_empty() => return Ok(None),
-            Value::Number(n) => T::from_json(n),
-            // `"12.0000"` for an integer column: PHP's decimal columns print trailing zeros.
-            Value::String(s) => {
-                let text = s.trim();
-                T::from_text(text).or_else(|| {
-                    let whole = text.strip_suffix('0').map(|_| text.trim_end_matches('0'))?;
-                    T::from_text(whole.strip_suffix('.')?)
-                })
-            }
-            _ => None,
-        };
-        parsed
-            .map(Some)
-            .ok_or_else(|| format!("expected {}, found {value}", T::EXPECTED))
-    }
-
-    /// A number; `null` (an unset column) reads as 0, like a missing field with `#[serde(default)]`.
-    pub fn number<'de, D: Deserializer<'de>, T: WireNumber>(d: D) -> Result<T, D::Error> {
-        let value = Value::deserialize(d)?;
-        Ok(read(&value)
-            .map_err(serde::de::Error::custom)?
-            .unwrap_or_default())
-    }
-
-    /// An optional number.
-    pub fn opt_number<'de, D: Deserializer<'de>, T: WireNumber>(d: D) -> Result<Option<T>, D::Error> {
-        let value = Value::deserialize(d)?;
-        read(&value).map_err(serde::de::Error::custom)
-    }
-
-    /// A list of numbers (`website_ids`, `configurable_product_links`); `null` is empty.
-    pub fn numbers<'de, D: Deserializer<'de>, T: WireNumber>(d: D) -> Result<Vec<T>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(Vec::new()),
-            Value::Array(items) => items
-                .iter()
-                .map(|item| {
-                    read(item)
-                        .and_then(|v| v.ok_or_else(|| format!("expected {}, found null", T::EXPECTED)))
-                        .map_err(serde::de::Error::custom)
-                })
-                .collect(),
-            other => Err(serde::de::Error::custom(format!(
-                "expected a list of numbers, found {other}"
-            ))),
-        }
-    }
-
-    /// A whole answer that is one number: the order id `PUT /V1/carts/{id}/order` returns, an
-    /// invoice or credit memo id, a cart id, a salable quantity.
-    #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-    #[serde(transparent)]
-    pub struct Number<T: WireNumber>(#[serde(deserialize_with = "number")] pub T);
-}
-
-/// `error-response`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ErrorResponse {
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Value>,
-}
-
-/// Every `*-search-result(s)-interface`: one page of items and the size of the whole result.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
-pub struct SearchResults<T> {
-    #[serde(default = "Vec::new", deserialize_with = "lenient::or_default")]
-    pub items: Vec<T>,
-    #[serde(deserialize_with = "lenient::number")]
-    pub total_count: u64,
-}
-
-/// `framework-attribute-interface`: a custom attribute. Values are strings for most attributes but
-/// arrays for multi-value ones (e.g. `category_ids`), so the value is kept as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomAttribute {
-    pub attribute_code: String,
-    #[serde(default)]
-    pub value: Value,
-}
-
-impl CustomAttribute {
-    /// The value as text: strings as they are, numbers printed, arrays joined with commas.
-    pub fn text(&self) -> Option<String> {
-        match &self.value {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
-            Value::Array(list) => Some(
-                list.iter()
-                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            Value::Null | Value::Object(_) => None,
+    /// Magento's code of the state.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::New => "new",
+            Self::PendingPayment => "pending_payment",
+            Self::Processing => "processing",
+            Self::Complete => "complete",
+            Self::Closed => "closed",
+            Self::Canceled => "canceled",
+            Self::Holded => "holded",
+            Self::PaymentReview => "payment_review",
+            Self::Other(code) => code,
         }
     }
 }
 
-/// `catalog-data-category-link-interface`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CategoryLink {
-    #[serde(deserialize_with = "lenient::string")]
-    pub category_id: String,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_number"
-    )]
-    pub position: Option<i64>,
+impl fmt::Display for OrderState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
-/// `catalog-data-product-extension-interface` (the parts the channel reads).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ProductExtension {
-    #[serde(default, deserialize_with = "lenient::numbers")]
-    pub website_ids: Vec<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub category_links: Vec<CategoryLink>,
-    /// Entity ids of a configurable product's children.
-    #[serde(default, deserialize_with = "lenient::numbers")]
-    pub configurable_product_links: Vec<u64>,
-}
-
-/// `catalog-data-product-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Product {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub id: Option<u64>,
-    pub sku: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub name: String,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub attribute_set_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub price: Option<f64>,
-    /// 1 enabled, 2 disabled.
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub status: Option<i64>,
-    /// 1 not visible individually, 2 catalog, 3 search, 4 catalog and search.
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub visibility: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub type_id: String,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub weight: Option<f64>,
-    #[serde(default)]
-    pub extension_attributes: Option<ProductExtension>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub custom_attributes: Vec<CustomAttribute>,
-}
-
-/// `store-data-store-config-interface`: what the channel reads of a store view's configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoreConfig {
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub code: String,
-    /// `general/locale/timezone`, an IANA zone name such as `America/Chicago`.
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub timezone: String,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub base_currency_code: String,
-}
-
-/// `inventory-sales-api-data-is-product-salable-result-interface`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IsProductSalableResult {
-    pub sku: String,
-    #[serde(deserialize_with = "lenient::number")]
-    pub stock_id: u64,
-    pub salable: bool,
-}
-
-/// `inventory-api-data-source-item-interface`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourceItem {
-    pub sku: String,
-    pub source_code: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub quantity: f64,
-    /// 1 in stock, 0 out of stock.
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub status: i64,
-}
-
-/// `inventory-api-data-stock-interface`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stock {
-    #[serde(deserialize_with = "lenient::number")]
-    pub stock_id: u64,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub name: String,
-}
-
-/// `catalog-inventory-data-stock-item-interface` (legacy CatalogInventory).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StockItem {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub item_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub product_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub stock_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub qty: Option<f64>,
-    #[serde(default)]
-    pub is_in_stock: bool,
-    #[serde(default)]
-    pub manage_stock: Option<bool>,
-}
-
-/// `quote-data-cart-item-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CartItem {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_number"
-    )]
-    pub item_id: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    #[serde(deserialize_with = "lenient::number")]
-    pub qty: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_number"
-    )]
-    pub price: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_type: Option<String>,
-    #[serde(deserialize_with = "lenient::string")]
-    pub quote_id: String,
-}
-
-/// `quote-data-address-interface`: every field the schema requires is always sent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CartAddress {
-    pub region: String,
-    #[serde(deserialize_with = "lenient::number")]
-    pub region_id: u64,
-    pub region_code: String,
-    pub country_id: String,
-    pub street: Vec<String>,
-    pub telephone: String,
-    pub postcode: String,
-    pub city: String,
-    pub firstname: String,
-    pub lastname: String,
-    pub email: String,
-}
-
-/// `checkout-data-shipping-information-interface`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShippingInformation {
-    pub shipping_address: CartAddress,
-    pub billing_address: CartAddress,
-    pub shipping_method_code: String,
-    pub shipping_carrier_code: String,
-}
-
-/// `quote-data-payment-interface`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentMethod {
-    pub method: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub po_number: Option<String>,
-}
-
-/// `sales-data-order-item-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct OrderItem {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub item_id: Option<u64>,
-    pub sku: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub name: String,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub product_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub product_type: String,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub parent_item_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub original_price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub row_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub qty_ordered: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub qty_invoiced: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub qty_shipped: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub qty_canceled: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub qty_refunded: Option<f64>,
-}
-
-/// `sales-data-order-payment-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct OrderPayment {
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub method: String,
-    #[serde(default)]
-    pub po_number: Option<String>,
-}
-
-/// `sales-data-order-status-history-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One comment of an order's history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusHistory {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
     pub comment: String,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
+    pub created_at: Option<Timestamp>,
 }
 
-/// `sales-data-order-interface` (the parts the channel reads).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A Commerce sales order.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub increment_id: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub state: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub entity_id: CommerceOrderId,
+    pub increment_id: IncrementId,
+    pub state: OrderState,
+    /// The order's status: a label each store defines for itself (`pending`, `processing`, or its
+    /// own), so it stays text.
     pub status: String,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub customer_email: String,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub customer_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub customer_is_guest: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub quote_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub grand_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub subtotal: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub shipping_amount: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub tax_amount: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub total_refunded: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub updated_at: Option<Timestamp>,
     pub items: Vec<OrderItem>,
-    #[serde(default)]
-    pub payment: Option<OrderPayment>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    /// The payment's `po_number`: the Walmart purchase order the channel placed the order for.
+    pub po_number: Option<String>,
+    /// The items, shipping and tax totals, when Commerce rendered them.
+    pub totals: Option<OrderTotals>,
     pub status_histories: Vec<StatusHistory>,
 }
 
 impl Order {
-    /// The order's items (`subtotal`), shipping and tax, when Commerce rendered them.
-    pub fn totals(&self) -> Option<domain::OrderTotals> {
-        let money = |amount: Option<f64>| amount.and_then(|a| Money::from_decimal(a).ok());
-        Some(domain::OrderTotals {
-            items: money(self.subtotal)?,
-            shipping: money(self.shipping_amount)?,
-            tax: money(self.tax_amount.or(Some(0.0)))?,
-        })
-    }
-
-    /// The Walmart purchase order id we stored in the payment's `po_number`.
+    /// The Walmart purchase order id the order was placed for (its payment's `po_number`).
     pub fn po_number(&self) -> Option<&str> {
-        self.payment
-            .as_ref()?
-            .po_number
-            .as_deref()
-            .filter(|s| !s.is_empty())
+        self.po_number.as_deref()
     }
 }
 
-/// `sales-data-order-status-history-interface` as sent to `POST /V1/orders/{id}/comments`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewStatusHistory {
-    pub comment: String,
-    pub is_customer_notified: i64,
-    pub is_visible_on_front: i64,
-    pub parent_id: u64,
-    /// Always the order's current status: without it several 2.4.x releases set the order's status
-    /// to NULL and the order drops out of the admin grid (magento/magento2#34180).
-    pub status: String,
-}
-
-/// `sales-data-shipment-item-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Units of one order item in a shipment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShipmentItem {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub order_item_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub qty: f64,
-    #[serde(default)]
-    pub sku: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
+    pub qty: u32,
+    /// `None` when the item's SKU is not one the channel can carry.
+    pub sku: Option<Sku>,
 }
 
-/// `sales-data-shipment-track-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A tracking number of a shipment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShipmentTrack {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
     pub track_number: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
     pub title: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
     pub carrier_code: String,
-    #[serde(default)]
-    pub created_at: Option<String>,
+    pub created_at: Option<Timestamp>,
 }
 
-/// `sales-data-shipment-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A Commerce shipment with its items and tracks.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shipment {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub increment_id: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub order_id: u64,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub entity_id: CommerceShipmentId,
+    pub order_id: CommerceOrderId,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
     pub items: Vec<ShipmentItem>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
     pub tracks: Vec<ShipmentTrack>,
 }
 
-/// `sales-data-creditmemo-item-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Units of one order item refunded by a credit memo.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreditMemoItem {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
     pub order_item_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub qty: f64,
-    #[serde(default)]
-    pub sku: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub row_total: Option<f64>,
+    pub qty: u32,
+    /// `None` when the item's SKU is not one the channel can carry.
+    pub sku: Option<Sku>,
+    /// What one unit was refunded at: the item's price, or its row total over its units.
+    pub unit_price: Option<Money>,
 }
 
-/// `sales-data-creditmemo-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A Commerce credit memo.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreditMemo {
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub entity_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub increment_id: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub order_id: u64,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub invoice_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub state: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub grand_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub subtotal: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_number")]
-    pub shipping_amount: Option<f64>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub entity_id: CreditMemoId,
+    pub order_id: CommerceOrderId,
+    pub updated_at: Option<Timestamp>,
     pub items: Vec<CreditMemoItem>,
 }
 
-/// `rma-data-item-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RmaItem {
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub entity_id: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub rma_entity_id: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub order_item_id: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub qty_requested: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub qty_authorized: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub qty_approved: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub qty_returned: u64,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub reason: String,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub condition: String,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub resolution: String,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub status: String,
-}
-
-/// `rma-data-comment-interface`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A comment of an RMA.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RmaComment {
-    #[serde(default, deserialize_with = "lenient::string")]
     pub comment: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub rma_entity_id: u64,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub created_at: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub entity_id: u64,
-    #[serde(default)]
-    pub customer_notified: bool,
-    #[serde(default)]
-    pub visible_on_front: bool,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub status: String,
-    #[serde(default)]
-    pub admin: bool,
 }
 
-/// `rma-data-rma-interface`. Every field the schema requires is sent on creation (ids as 0, which
-/// Magento treats as "new").
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// An Adobe Commerce RMA (return), with its comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rma {
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub increment_id: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub entity_id: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub order_id: u64,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub order_increment_id: String,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub store_id: u64,
-    #[serde(default, deserialize_with = "lenient::number")]
-    pub customer_id: u64,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub date_requested: String,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub customer_custom_email: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub items: Vec<RmaItem>,
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub status: String,
-    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub entity_id: RmaId,
+    pub order_id: CommerceOrderId,
     pub comments: Vec<RmaComment>,
-    #[serde(default, deserialize_with = "lenient::or_default")]
-    pub tracks: Vec<Value>,
 }
 
-/// `sales-data-invoice-item-creation-interface` / `sales-data-creditmemo-item-creation-interface`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Units of one order item to invoice or refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemQuantity {
-    #[serde(deserialize_with = "lenient::number")]
     pub order_item_id: u64,
-    #[serde(deserialize_with = "lenient::number")]
-    pub qty: f64,
+    pub qty: u32,
+}
+
+/// A catalog product's status (`1` enabled, `2` disabled; another value is `Other`, and is not
+/// enabled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductStatus {
+    Enabled,
+    Disabled,
+    Other(i64),
+}
+
+/// A catalog product's type (`type_id`); the channel tells configurable products from the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductType {
+    Simple,
+    Configurable,
+    Other(String),
+}
+
+/// A special price with its window as the store writes it: whole days in the store's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialPriceDays {
+    pub price: Money,
+    pub from: Option<StoreDate>,
+    pub to: Option<StoreDate>,
+}
+
+/// A Commerce catalog product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    pub id: Option<CommerceProductId>,
+    /// As Commerce has it: operations report SKUs the channel cannot carry by name.
+    pub sku: String,
+    pub name: String,
+    pub status: ProductStatus,
+    pub product_type: ProductType,
+    pub price: Option<Money>,
+    pub weight_lb: Option<f64>,
+    pub special_price: Option<SpecialPriceDays>,
+    pub updated_at: Option<Timestamp>,
+    /// The websites the product is assigned to; empty when Commerce did not say.
+    pub website_ids: Vec<u64>,
+    /// Custom attributes with a value, as text (lists joined with commas).
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Product {
+    /// A custom attribute's value as text.
+    pub fn attribute(&self, code: &str) -> Option<&str> {
+        self.attributes.get(code).map(String::as_str)
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.status == ProductStatus::Enabled
+    }
+
+    pub fn is_configurable(&self) -> bool {
+        self.product_type == ProductType::Configurable
+    }
+
+    /// Whether the product is sold on the website (taken as yes when Commerce did not list its
+    /// websites).
+    pub fn in_website(&self, website_id: u64) -> bool {
+        self.website_ids.is_empty() || self.website_ids.contains(&website_id)
+    }
+
+    /// The special price with its window resolved in the store's time zone: from the start of the
+    /// first day to the end of the last.
+    pub fn special_price(&self, zone: &StoreTimeZone) -> Option<SpecialPrice> {
+        self.special_price
+            .map(|days| SpecialPrice::on_store_days(days.price, days.from, days.to, zone))
+    }
+
+    /// What the channel keeps of the product at import. `gtin_attribute` is the channel's configured
+    /// UPC/GTIN attribute code; `zone` the store's time zone (special price dates).
+    pub fn to_snapshot(&self, gtin_attribute: &str, zone: &StoreTimeZone) -> ProductSnapshot {
+        ProductSnapshot {
+            product_id: self.id.unwrap_or(CommerceProductId(0)),
+            name: self.name.clone(),
+            raw_identifier: self.attribute(gtin_attribute).map(str::to_owned),
+            price: self.price,
+            weight_lb: self.weight_lb,
+            special_price: self.special_price(zone),
+            enabled: self.is_enabled(),
+            updated_at: self.updated_at.unwrap_or(Timestamp::EPOCH),
+        }
+    }
+}
+
+/// One MSI source item: a SKU's stock at one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceItem {
+    pub sku: String,
+    pub source_code: String,
+    /// Decimal: a store may sell products by weight or length.
+    pub quantity: f64,
+    pub in_stock: bool,
+}
+
+/// An MSI stock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stock {
+    pub stock_id: u64,
+    pub name: String,
+}
+
+/// A SKU's legacy (non-MSI) stock item.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StockItem {
+    pub qty: Option<f64>,
+    pub is_in_stock: bool,
+}
+
+impl StockItem {
+    /// What can be sold of it: its quantity when in stock, nothing when out of stock.
+    pub fn salable(&self) -> f64 {
+        if self.is_in_stock {
+            self.qty.unwrap_or(0.0)
+        } else {
+            0.0
+        }
+    }
 }
 
 #[cfg(test)]
@@ -667,232 +294,84 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tolerates_nulls_unknown_fields_and_stringly_numbers() {
-        let product: Product = serde_json::from_str(
-            r#"{"id":"7","sku":"A","name":null,"price":"12.50","type_id":"simple","custom_attributes":null,
-                "extension_attributes":{"website_ids":[1],"category_links":[{"category_id":3}],"stock_item":{}},
-                "brand_new_field":{"x":1}}"#,
-        )
-        .unwrap();
-        assert_eq!(product.id, Some(7));
-        assert_eq!(product.price, Some(12.5));
-        assert_eq!(product.name, "");
-        assert!(product.custom_attributes.is_empty());
-        assert_eq!(
-            product.extension_attributes.unwrap().category_links[0].category_id,
-            "3"
-        );
-    }
-
-    /// Fact 6 (issue 12): ids, quantities and amounts arrive as JSON numbers or as PHP's numeric
-    /// strings, in any field and in whole answers; everything else is refused.
-    #[test]
-    fn every_number_reads_from_a_number_or_a_numeric_string() {
-        let page: SearchResults<SourceItem> = serde_json::from_str(
-            r#"{"items":[{"sku":"A","source_code":"default","quantity":"3.0000","status":"1"}],"total_count":"1"}"#,
-        )
-        .unwrap();
-        assert_eq!(page.total_count, 1);
-        assert_eq!(page.items[0].quantity, 3.0);
-        assert_eq!(page.items[0].status, 1);
-        let stock: Stock = serde_json::from_str(r#"{"stock_id":"2","name":"US"}"#).unwrap();
-        assert_eq!(stock.stock_id, 2);
-        let extension: ProductExtension =
-            serde_json::from_str(r#"{"website_ids":["1",2],"configurable_product_links":["11","12"]}"#)
-                .unwrap();
-        assert_eq!(extension.website_ids, [1, 2]);
-        assert_eq!(extension.configurable_product_links, [11, 12]);
-        let item: OrderItem =
-            serde_json::from_str(r#"{"item_id":"5","sku":"A","qty_ordered":"2.0000","price":12}"#).unwrap();
-        assert_eq!(
-            (item.item_id, item.qty_ordered, item.price),
-            (Some(5), Some(2.0), Some(12.0))
-        );
-        let rma_item: RmaItem =
-            serde_json::from_str(r#"{"order_item_id":"5","qty_requested":"1.0000","qty_authorized":null}"#)
-                .unwrap();
-        assert_eq!(
-            (
-                rma_item.order_item_id,
-                rma_item.qty_requested,
-                rma_item.qty_authorized
-            ),
-            (5, 1, 0)
-        );
-
-        use lenient::Number;
-        assert_eq!(
-            serde_json::from_str::<Number<u64>>(r#""42""#).unwrap(),
-            Number(42)
-        );
-        assert_eq!(serde_json::from_str::<Number<u64>>("42").unwrap(), Number(42));
-        assert_eq!(
-            serde_json::from_str::<Number<f64>>(r#""7.5""#).unwrap(),
-            Number(7.5)
-        );
-        assert!(serde_json::from_str::<Number<u64>>(r#""forty-two""#).is_err());
-        assert!(serde_json::from_str::<Number<u64>>("-1").is_err());
-        assert!(serde_json::from_str::<Stock>(r#"{"stock_id":"x"}"#).is_err());
-    }
-
-    #[test]
-    fn custom_attribute_values_render_as_text() {
-        let list = CustomAttribute {
-            attribute_code: "category_ids".into(),
-            value: serde_json::json!(["3", "4"]),
-        };
-        assert_eq!(list.text().as_deref(), Some("3,4"));
-        let upc = CustomAttribute {
-            attribute_code: "upc".into(),
-            value: serde_json::json!("036000291452"),
-        };
-        assert_eq!(upc.text().as_deref(), Some("036000291452"));
-    }
-}
-
-/// Magento's `status` of an enabled product.
-pub const STATUS_ENABLED: i64 = 1;
-
-/// Reads a Commerce date: `YYYY-MM-DD HH:MM:SS`, or a bare `YYYY-MM-DD` (special price dates).
-pub fn parse_commerce_date(raw: &str) -> Option<Timestamp> {
-    let raw = raw.trim();
-    Timestamp::parse_commerce(raw)
-        .ok()
-        .or_else(|| Timestamp::parse_commerce(&format!("{raw} 00:00:00")).ok())
-}
-
-impl Product {
-    /// A custom attribute's value as text.
-    pub fn attribute(&self, code: &str) -> Option<String> {
-        self.custom_attributes
-            .iter()
-            .find(|a| a.attribute_code == code)
-            .and_then(|a| a.text())
-            .filter(|v| !v.is_empty())
-    }
-
-    pub fn is_enabled(&self) -> bool {
-        self.status == Some(STATUS_ENABLED)
-    }
-
-    pub fn is_configurable(&self) -> bool {
-        self.type_id == "configurable"
-    }
-
-    pub fn price_money(&self) -> Option<Money> {
-        self.price.and_then(|p| Money::from_decimal(p).ok())
-    }
-
-    /// `special_price` with its `special_from_date` / `special_to_date` window: whole days in the
-    /// store's time zone, from the start of the first to the end of the last.
-    pub fn special_price(&self, zone: &StoreTimeZone) -> Option<SpecialPrice> {
-        let price = self
-            .attribute("special_price")?
-            .parse::<f64>()
-            .ok()
-            .and_then(|p| Money::from_decimal(p).ok())?;
-        let day = |code: &str| {
-            self.attribute(code)
-                .as_deref()
-                .and_then(|raw| StoreDate::parse(raw).ok())
-        };
-        Some(SpecialPrice::on_store_days(
-            price,
-            day("special_from_date"),
-            day("special_to_date"),
-            zone,
-        ))
-    }
-
-    pub fn updated_at_ts(&self) -> Option<Timestamp> {
-        self.updated_at.as_deref().and_then(parse_commerce_date)
-    }
-
-    /// Entity ids of a configurable product's children (from the extension attributes).
-    pub fn child_ids(&self) -> &[u64] {
-        self.extension_attributes
-            .as_ref()
-            .map_or(&[], |e| e.configurable_product_links.as_slice())
-    }
-
-    pub fn category_ids(&self) -> Vec<String> {
-        let from_links: Vec<String> = self
-            .extension_attributes
-            .as_ref()
-            .map(|e| e.category_links.iter().map(|l| l.category_id.clone()).collect())
-            .unwrap_or_default();
-        if !from_links.is_empty() {
-            return from_links;
+    fn order_states_read_back_and_keep_unknown_codes() {
+        for code in [
+            "new",
+            "processing",
+            "complete",
+            "closed",
+            "canceled",
+            "holded",
+            "payment_review",
+        ] {
+            assert_eq!(OrderState::from_code(code).code(), code);
         }
-        self.attribute("category_ids")
-            .map(|v| v.split(',').map(str::to_owned).collect())
-            .unwrap_or_default()
+        assert_eq!(OrderState::from_code("canceled"), OrderState::Canceled);
+        assert_eq!(
+            OrderState::from_code("fulfilled_elsewhere"),
+            OrderState::Other("fulfilled_elsewhere".into())
+        );
     }
 
-    /// What the channel keeps of the product at import. `gtin_attribute` is the channel's configured
-    /// UPC/GTIN attribute code; `zone` the store's time zone (special price dates).
-    pub fn to_snapshot(&self, gtin_attribute: &str, zone: &StoreTimeZone) -> ProductSnapshot {
-        ProductSnapshot {
-            product_id: CommerceProductId(self.id.unwrap_or_default()),
-            name: self.name.clone(),
-            raw_identifier: self.attribute(gtin_attribute),
-            price: self.price_money(),
-            weight_lb: self.weight,
-            special_price: self.special_price(zone),
-            enabled: self.is_enabled(),
-            updated_at: self.updated_at_ts().unwrap_or(Timestamp::EPOCH),
-        }
-    }
-}
-
-#[cfg(test)]
-mod product_tests {
-    use super::*;
-
-    fn attr(code: &str, value: &str) -> CustomAttribute {
-        CustomAttribute {
-            attribute_code: code.into(),
-            value: serde_json::json!(value),
-        }
-    }
-
-    #[test]
-    fn special_price_window_and_snapshot() {
-        let product = Product {
-            id: Some(5),
+    fn product() -> Product {
+        Product {
+            id: Some(CommerceProductId(5)),
             sku: "MUG-1".into(),
             name: "Mug".into(),
-            price: Some(12.0),
-            status: Some(1),
-            updated_at: Some("2026-01-02 03:04:05".into()),
-            custom_attributes: vec![
-                attr("special_price", "9.99"),
-                attr("special_from_date", "2026-01-01 00:00:00"),
-                attr("special_to_date", "2026-01-31"),
-                attr("upc", "036000291452"),
-            ],
-            ..Product::default()
-        };
-        let utc = StoreTimeZone::utc();
-        let sp = product.special_price(&utc).unwrap();
-        assert_eq!(sp.price, Money::from_cents(999));
-        assert_eq!(sp.from, Timestamp::parse_commerce("2026-01-01 00:00:00").ok());
-        assert_eq!(
-            sp.to,
-            Timestamp::parse_commerce("2026-01-31 23:59:59")
-                .ok()
-                .map(|t| t.plus(std::time::Duration::from_millis(999)))
-        );
+            status: ProductStatus::Disabled,
+            product_type: ProductType::Simple,
+            price: Some(Money::from_cents(1200)),
+            weight_lb: Some(1.5),
+            special_price: Some(SpecialPriceDays {
+                price: Money::from_cents(999),
+                from: StoreDate::parse("2026-01-01").ok(),
+                to: None,
+            }),
+            updated_at: Timestamp::parse_commerce("2026-01-02 03:04:05").ok(),
+            website_ids: Vec::new(),
+            attributes: BTreeMap::from([("upc".to_owned(), "036000291452".to_owned())]),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_keeps_what_the_channel_needs_of_a_product() {
         let chicago = StoreTimeZone::named("America/Chicago").unwrap();
-        let sp = product.special_price(&chicago).unwrap();
-        assert_eq!(sp.from, Timestamp::parse_commerce("2026-01-01 06:00:00").ok());
-        let snap = product.to_snapshot("upc", &utc);
-        assert_eq!(snap.raw_identifier.as_deref(), Some("036000291452"));
-        assert_eq!(snap.price, Some(Money::from_cents(1200)));
-        assert!(snap.enabled);
+        let snapshot = product().to_snapshot("upc", &chicago);
+        assert_eq!(snapshot.product_id, CommerceProductId(5));
+        assert_eq!(snapshot.raw_identifier.as_deref(), Some("036000291452"));
+        assert!(!snapshot.enabled, "a disabled product is kept as disabled");
+        assert_eq!(snapshot.weight_lb, Some(1.5));
+        let special = snapshot.special_price.unwrap();
+        assert_eq!(special.price, Money::from_cents(999));
         assert_eq!(
-            snap.updated_at,
-            Timestamp::parse_commerce("2026-01-02 03:04:05").unwrap()
+            special.from,
+            Timestamp::parse_commerce("2026-01-01 06:00:00").ok()
+        );
+        assert_eq!(product().to_snapshot("gtin", &chicago).raw_identifier, None);
+    }
+
+    #[test]
+    fn a_product_without_listed_websites_is_taken_as_in_every_website() {
+        let mut product = product();
+        assert!(product.in_website(1));
+        product.website_ids = vec![2];
+        assert!(!product.in_website(1) && product.in_website(2));
+    }
+
+    #[test]
+    fn a_legacy_stock_item_out_of_stock_sells_nothing() {
+        let item = StockItem {
+            qty: Some(4.0),
+            is_in_stock: false,
+        };
+        assert_eq!(item.salable(), 0.0);
+        assert_eq!(
+            StockItem {
+                is_in_stock: true,
+                ..item
+            }
+            .salable(),
+            4.0
         );
     }
 }

@@ -37,6 +37,8 @@ pub struct FunctionSpec {
     pub external_role: bool,
     pub schedules: Vec<ScheduleSpec>,
     pub queue_triggers: Vec<QueueTrigger>,
+    /// The function's URL (`FunctionUrlConfig`), if it has one.
+    pub function_url: Option<FunctionUrl>,
     /// Other event sources (API, S3, ...): the checks only count them.
     pub other_events: Vec<String>,
     /// Environment variables, Globals merged in.
@@ -72,6 +74,12 @@ pub struct QueueTrigger {
     pub batch_size: Option<u64>,
     pub batching_window: Duration,
     pub response_types: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionUrl {
+    /// `AWS_IAM` or `NONE`, as written.
+    pub auth_type: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -287,6 +295,9 @@ fn read_function(template: &Template, logical_id: &str) -> FunctionSpec {
         external_role,
         schedules,
         queue_triggers,
+        function_url: props.get("FunctionUrlConfig").map(|config| FunctionUrl {
+            auth_type: config.get("AuthType").and_then(Value::as_str).map(str::to_owned),
+        }),
         other_events,
         environment: props
             .pointer("/Environment/Variables")
