@@ -92,15 +92,20 @@ async fn put_settings(State(state): State<AppState>, body: axum::body::Bytes) ->
         _ => return problem(StatusCode::INTERNAL_SERVER_ERROR, "settings do not serialise"),
     };
     for (key, value) in patch {
-        if !current.contains_key(&key) {
-            return problem(StatusCode::BAD_REQUEST, format!("unknown setting {key:?}"));
+        match (current.get_mut(&key), value) {
+            (None, _) => return problem(StatusCode::BAD_REQUEST, format!("unknown setting {key:?}")),
+            // A nested group (`webhooks`) changes only the members named too.
+            (Some(Value::Object(group)), Value::Object(members)) => group.extend(members),
+            (Some(slot), value) => *slot = value,
         }
-        current.insert(key, value);
     }
     let settings: SandboxSettings = match serde_json::from_value(Value::Object(current)) {
         Ok(s) => s,
         Err(e) => return problem(StatusCode::BAD_REQUEST, format!("invalid settings: {e}")),
     };
+    if let Err(message) = crate::webhooks::control::check_settings(&settings.webhooks) {
+        return problem(StatusCode::BAD_REQUEST, message);
+    }
     let live_changed = settings.store_live != world.settings.store_live;
     world.settings = settings;
     if live_changed {

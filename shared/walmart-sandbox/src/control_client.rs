@@ -54,7 +54,7 @@ impl ControlClient {
         &self.base_url
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -102,7 +102,7 @@ impl ControlClient {
         self.call(Method::POST, path, Some(body)).await
     }
 
-    fn segment(raw: &str) -> String {
+    pub(crate) fn segment(raw: &str) -> String {
         url::form_urlencoded::byte_serialize(raw.as_bytes())
             .collect::<String>()
             .replace('+', "%20")

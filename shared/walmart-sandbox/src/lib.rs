@@ -11,6 +11,7 @@
 //! errors          Walmart's three error body forms
 //! limits          published rate limits as token buckets on the sandbox clock
 //! control         /_sandbox/ routes; control_client: the typed ControlClient
+//! webhooks/       notifications: subscriptions API, order events delivered to subscribed URLs
 //! ```
 //!
 //! Recording, fault injection and serving come from `sandbox-kit`: every Walmart exchange is
@@ -24,6 +25,7 @@ pub mod limits;
 pub mod model;
 mod render;
 pub mod settings;
+mod webhooks;
 mod world;
 
 use std::net::SocketAddr;
@@ -37,6 +39,8 @@ pub use control_client::{ControlClient, ControlError};
 pub use model::*;
 pub use sandbox_kit::FaultPlan;
 pub use settings::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxSettings};
+pub use webhooks::delivery::{basic_credentials, hmac_signature};
+pub use webhooks::model::*;
 pub use world::codes as feed_error_codes;
 
 /// The Walmart sandbox.
@@ -56,11 +60,13 @@ impl WalmartSandbox {
             world: Arc::new(Mutex::new(world::World::new(settings))),
             clock,
         };
+        webhooks::delivery::spawn_sender(&state.world, state.clock.clone());
         let recorder = Recorder::new();
         let faults = Faults::new();
         let router = instrument(api::router(state.clone()), recorder.clone(), faults.clone())
             .merge(control_routes(recorder.clone(), faults.clone()))
-            .merge(control::routes(state));
+            .merge(control::routes(state.clone()))
+            .merge(webhooks::control::routes(state));
         SandboxApp {
             router,
             recorder,

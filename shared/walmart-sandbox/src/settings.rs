@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SandboxSettings {
     /// The client credentials `POST /v3/token` accepts.
@@ -30,6 +30,8 @@ pub struct SandboxSettings {
     /// Largest `limit` of `GET /v3/feeds/{feedId}` item details; above it the answer is a 400. The
     /// spec says 50 ("cannot be more than 50"), newer Walmart docs say 1000.
     pub max_feed_detail_page: usize,
+    /// How notifications are delivered: fault modes, retries, timeout (`webhooks/model.rs`).
+    pub webhooks: crate::webhooks::model::WebhookSettings,
 }
 
 impl Default for SandboxSettings {
@@ -45,6 +47,7 @@ impl Default for SandboxSettings {
             require_post_content_type: true,
             explicit_nulls: true,
             max_feed_detail_page: 50,
+            webhooks: crate::webhooks::model::WebhookSettings::default(),
         }
     }
 }

@@ -17,11 +17,12 @@ use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use domain::Timestamp;
 use ports::Clock;
 
 use crate::errors::{ErrorForm, WalmartFault};
+use crate::webhooks;
 use crate::world::World;
 
 pub const TOKEN_ENDPOINT: &str = "POST /v3/token";
@@ -100,6 +101,16 @@ pub fn classify(method: &Method, path: &str, params: &Params) -> Option<&'static
         ["v3", "orders", _, "refund"] if post => "POST /v3/orders/{purchaseOrderId}/refund",
         ["v3", "returns"] if get => "GET /v3/returns",
         ["v3", "returns", _, "refund"] if post => "POST /v3/returns/{returnOrderId}/refund",
+        ["v3", "webhooks", "eventTypes"] if get => "GET /v3/webhooks/eventTypes",
+        ["v3", "webhooks", "subscriptions"] if get => "GET /v3/webhooks/subscriptions",
+        ["v3", "webhooks", "subscriptions"] if post => "POST /v3/webhooks/subscriptions",
+        ["v3", "webhooks", "subscriptions", _] if method == Method::PATCH => {
+            "PATCH /v3/webhooks/subscriptions/{subscriptionId}"
+        }
+        ["v3", "webhooks", "subscriptions", _] if method == Method::DELETE => {
+            "DELETE /v3/webhooks/subscriptions/{subscriptionId}"
+        }
+        ["v3", "webhooks", "test"] if post => "POST /v3/webhooks/test",
         _ => return None,
     })
 }
@@ -281,6 +292,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/orders/{po}/refund", post(orders::refund))
         .route("/v3/returns", get(returns::list))
         .route("/v3/returns/{id}/refund", post(returns::refund))
+        .route("/v3/webhooks/eventTypes", get(webhooks::api::event_types))
+        .route(
+            "/v3/webhooks/subscriptions",
+            get(webhooks::api::list).post(webhooks::api::create),
+        )
+        .route(
+            "/v3/webhooks/subscriptions/{id}",
+            patch(webhooks::api::update).delete(webhooks::api::delete),
+        )
+        .route("/v3/webhooks/test", post(webhooks::api::test))
         .fallback(unknown_path)
         .layer(middleware::from_fn_with_state(state.clone(), gateway))
         .with_state(state)

@@ -67,6 +67,8 @@ pub struct World {
     pub received: Received,
     /// Values put into records as they are rendered (`POST /_sandbox/overrides`).
     pub overrides: Vec<RecordOverride>,
+    /// Notification subscriptions and deliveries (`webhooks/`).
+    pub webhooks: crate::webhooks::Hub,
     next_seq: u64,
 }
 

@@ -288,6 +288,11 @@ impl World {
         self.orders_by_date
             .insert((order_date, seq), purchase_order_id.clone());
         self.orders.insert(purchase_order_id.clone(), order);
+        if let Some(order) = self.orders.get(&purchase_order_id) {
+            let created = crate::webhooks::events::OrderSubEvent::PoCreated;
+            self.webhooks
+                .order_changed(&self.settings.webhooks, created, order, &[], now);
+        }
         Ok(CreatedOrder {
             purchase_order_id,
             customer_order_id,
@@ -451,6 +456,7 @@ impl World {
                 )));
             }
         }
+        let announced: Vec<(u32, String)> = lines.iter().map(|r| (r.line, r.reason.clone())).collect();
         for request in lines {
             let line = order.line_mut(request.line)?;
             line.move_units(
@@ -474,6 +480,10 @@ impl World {
             });
         }
         order.modified_at = now;
+        if by == CancelledBy::Buyer {
+            self.webhooks
+                .walmart_cancelled(&self.settings.webhooks, order, &announced, now);
+        }
         Ok(())
     }
 
@@ -539,21 +549,24 @@ impl World {
         for number in lines {
             order.line_mut(*number)?;
         }
-        let mut changed = false;
+        let mut changed = Vec::new();
         for line in order.lines.iter_mut() {
             let open = line.quantity_in(LineState::Created) + line.quantity_in(LineState::Acknowledged);
             if open > 0 && (lines.is_empty() || lines.contains(&line.number)) && !line.intent_to_cancel {
                 line.intent_to_cancel = true;
                 line.status_date = now;
-                changed = true;
+                changed.push(line.number);
             }
         }
-        if !changed {
+        if changed.is_empty() {
             return Err(order_fault(format!(
                 "Purchase order {id} has no unshipped line to cancel"
             )));
         }
         order.modified_at = now;
+        let intent = crate::webhooks::events::OrderSubEvent::IntentToCancel;
+        self.webhooks
+            .order_changed(&self.settings.webhooks, intent, order, &changed, now);
         Ok(())
     }
 }
