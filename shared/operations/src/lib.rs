@@ -16,12 +16,15 @@
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
 //! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
+//! | `commerce_cancellation` | shared step: Walmart cancellations reflected in Commerce (cancellation-sync, order-create) |
+//! | `walmart_shipment`  | shared step: one Commerce shipment sent to Walmart once (shipment-sync, order-create) |
 //! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
 mod claim;
+mod commerce_cancellation;
 mod counter;
 pub mod dashboard;
 pub mod declaration;
@@ -40,6 +43,8 @@ mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+
+mod walmart_shipment;
 pub mod wiring;
 
 pub use counter::Counter;
