@@ -44,10 +44,10 @@ use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::load_order;
 use crate::declaration::Declaration;
 use crate::order_support::{
-    StreamWindow, caused_by_request, enqueue_urgent_inventory, note_unknown_values, report_skipped,
-    unknown_values_change, worth_retrying,
+    StreamWindow, caused_by_request, enqueue_urgent_inventory, note_unknown_values, unknown_values_change,
 };
 use crate::scan::{Seen, StreamScan, scan};
+use crate::walmart_scan::{Paged, WalmartScan, scan_walmart};
 use crate::{Channel, OpError, RunReport};
 
 pub use crate::commerce_cancellation::{Reflection, reflect_in_commerce};
@@ -407,80 +407,62 @@ async fn walmart_to_commerce(
     let created_since = crate::dashboard::oldest_open_order_date(ch.store.as_ref(), &ch.settings.id)
         .await?
         .map_or(walmart_default, |oldest| oldest.min(walmart_default));
-    'statuses: for status in WALMART_CHANGE_STATUSES {
+    for status in WALMART_CHANGE_STATUSES {
         let query = OrdersQuery {
             modified_end: None,
             status: Some(status),
             ..OrdersQuery::modified_between(created_since, window.from, window.run_started)
         };
-        let mut page = match ch.walmart.list_orders(&query, deadline).await {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Walmart order changes not read: {e}"));
-                return Err(e.into());
-            }
+        let changes = WalmartScan {
+            what: "Walmart order changes",
+            window: &mut window,
         };
-        loop {
-            report_skipped(report, "Walmart order changes", &page.skipped);
-            for order in &page.orders {
-                if deadline.is_past() {
-                    report.complete = false;
-                    window.hold(None);
-                    break 'statuses;
-                }
-                if !order.unknown_values.is_empty() {
-                    report.add(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
-                }
-                let po = order.order.id.clone();
-                let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
-                match walmart_cancellations(ch, order, deadline).instrument(span).await {
-                    Ok(FromWalmart {
-                        recorded,
-                        requested,
-                        reflection,
-                    }) => {
-                        report.add(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded));
-                        report.add(Counter::CancellationRequestsRecorded, u64::from(requested));
-                        match reflection {
-                            Reflection::Nothing => {}
-                            Reflection::CommerceOrderCancelled => {
-                                report.add(Counter::CommerceOrdersCancelled, 1)
-                            }
-                            Reflection::Commented => report.add(Counter::PartialCancellationsCommented, 1),
-                            Reflection::RequestNoted => report.add(Counter::CancellationRequestsNoted, 1),
-                            Reflection::CannotCancel(reason) => {
-                                report.add(Counter::CommerceCancellationsRefused, 1);
-                                report.problem(format!("purchase order {po}: {reason}"));
-                            }
-                            Reflection::Busy => {
-                                report.add(Counter::Busy, 1);
-                                window.hold(None);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        report.problem(format!("purchase order {po}: {e}"));
-                        if worth_retrying(&e) {
-                            window.hold(None);
-                        }
-                    }
-                }
-            }
-            let Some(cursor) = page.next_cursor.take() else {
-                break;
-            };
-            page = match ch.walmart.next_orders(&cursor, deadline).await {
-                Ok(next) => next,
-                Err(e) => {
-                    report.problem(format!("next page of Walmart order changes not read: {e}"));
-                    report.complete = false;
-                    window.hold(None);
-                    break 'statuses;
-                }
-            };
+        let paged = scan_walmart(
+            changes,
+            deadline,
+            report,
+            ch.walmart.list_orders(&query, deadline),
+            |cursor| async move { ch.walmart.next_orders(&cursor, deadline).await },
+            |order| async move { Ok(from_walmart_seen(ch, &order, deadline).await) },
+        )
+        .await?;
+        if paged == Paged::Stopped {
+            break;
         }
     }
     window.close(ch).await
+}
+
+/// What one changed Walmart order came to, Walmart → Commerce.
+async fn from_walmart_seen(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> Seen {
+    let mut seen = Seen::nothing();
+    if !order.unknown_values.is_empty() {
+        seen = seen.and(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
+    }
+    let po = order.order.id.clone();
+    let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
+    match walmart_cancellations(ch, order, deadline).instrument(span).await {
+        Ok(FromWalmart {
+            recorded,
+            requested,
+            reflection,
+        }) => {
+            let seen = seen
+                .and(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded))
+                .and(Counter::CancellationRequestsRecorded, u64::from(requested));
+            match reflection {
+                Reflection::Nothing => seen,
+                Reflection::CommerceOrderCancelled => seen.and(Counter::CommerceOrdersCancelled, 1),
+                Reflection::Commented => seen.and(Counter::PartialCancellationsCommented, 1),
+                Reflection::RequestNoted => seen.and(Counter::CancellationRequestsNoted, 1),
+                Reflection::CannotCancel(reason) => seen
+                    .and(Counter::CommerceCancellationsRefused, 1)
+                    .problem(format!("purchase order {po}: {reason}")),
+                Reflection::Busy => seen.and(Counter::Busy, 1).held(),
+            }
+        }
+        Err(e) => seen.merge(Seen::failed(format_args!("purchase order {po}"), &e)),
+    }
 }
 
 struct FromWalmart {

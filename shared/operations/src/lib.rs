@@ -43,7 +43,7 @@ mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-
+mod walmart_scan;
 mod walmart_shipment;
 pub mod wiring;
 
