@@ -645,10 +645,13 @@ mod tests {
         let body = serde_json::to_string(&message).unwrap();
         assert_eq!(body, r#"{"channel":"main","purchase_order_id":"1796000000001"}"#);
         assert_eq!(CreateOrder::parse(&body).unwrap(), message);
-        assert!(matches!(CreateOrder::parse("{}"), Err(OpError::Invalid(_))));
+        assert!(matches!(
+            CreateOrder::parse("{}"),
+            Err(OpError::BadMessage { .. })
+        ));
         assert!(matches!(
             CreateOrder::parse(r#"{"channel":"main","purchase_order_id":"PO-1"}"#),
-            Err(OpError::Invalid(_))
+            Err(OpError::BadMessage { .. })
         ));
     }
 }
