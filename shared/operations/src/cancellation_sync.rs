@@ -13,9 +13,10 @@
 //! **Walmart → Commerce.** Walmart orders modified since the cursor with a cancelled or an
 //! acknowledged line are compared with the record. A customer's request to cancel
 //! (`intentToCancel`) is recorded on the dashboard record and noted once on the Commerce order
-//! ("customer asked to cancel on Walmart"); the merchant decides. newly cancelled units (buyer cancellation, auto-cancel) are recorded
-//! and reflected in Commerce by [`reflect_in_commerce`]: when nothing of the order is left to ship
-//! the Commerce order is cancelled (Adobe's product only cancels whole orders); a partial
+//! ("customer asked to cancel on Walmart"); the merchant decides. Newly cancelled units (buyer
+//! cancellation, auto-cancel) are recorded and reflected in Commerce by [`reflect_in_commerce`]
+//! (the shared step in `commerce_cancellation`): when nothing of the order is left to ship the
+//! Commerce order is cancelled (Adobe's product only cancels whole orders); a partial
 //! cancellation, or an order Commerce cannot cancel, gets a clear order comment instead, and the
 //! latter an Error status with the reason on the dashboard.
 //!
@@ -27,14 +28,14 @@ use std::time::Duration;
 
 use domain::{
     CancelReason, CancellationRecord, Delivery, LineNumber, LineQuantity, Operation, OrderRecord, Origin,
-    PurchaseOrderId, Sku, Stream, SyncTask, Timestamp,
+    PurchaseOrderId, Sku, Stream, SyncTask,
 };
 use domain::{WalmartLineUnits, cancelled_in_commerce_only};
 use ports::commerce::OrderFilter;
-use ports::commerce::model::{Order, OrderState, StatusHistory};
-use ports::records::{order_key, order_pk};
+use ports::commerce::model::{Order, StatusHistory};
+use ports::records::order_key;
 use ports::walmart::{CancelLine, CancellationReason, LineState, OrdersQuery, WalmartOrder};
-use ports::{Deadline, Query, Records, SortRange};
+use ports::{Deadline, Records};
 use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
@@ -43,11 +44,13 @@ use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::load_order;
 use crate::declaration::Declaration;
 use crate::order_support::{
-    StreamWindow, caused_by_request, enqueue_urgent_inventory, note_unknown_values, report_skipped,
-    unknown_values_change, worth_retrying,
+    StreamWindow, caused_by_request, enqueue_urgent_inventory, note_unknown_values, unknown_values_change,
 };
 use crate::scan::{Seen, StreamScan, scan};
+use crate::walmart_scan::{Paged, WalmartScan, scan_walmart};
 use crate::{Channel, OpError, RunReport};
+
+pub use crate::commerce_cancellation::{Reflection, reflect_in_commerce};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): order and cancellation records;
@@ -404,80 +407,62 @@ async fn walmart_to_commerce(
     let created_since = crate::dashboard::oldest_open_order_date(ch.store.as_ref(), &ch.settings.id)
         .await?
         .map_or(walmart_default, |oldest| oldest.min(walmart_default));
-    'statuses: for status in WALMART_CHANGE_STATUSES {
+    for status in WALMART_CHANGE_STATUSES {
         let query = OrdersQuery {
             modified_end: None,
             status: Some(status),
             ..OrdersQuery::modified_between(created_since, window.from, window.run_started)
         };
-        let mut page = match ch.walmart.list_orders(&query, deadline).await {
-            Ok(page) => page,
-            Err(e) => {
-                report.problem(format!("Walmart order changes not read: {e}"));
-                return Err(e.into());
-            }
+        let changes = WalmartScan {
+            what: "Walmart order changes",
+            window: &mut window,
         };
-        loop {
-            report_skipped(report, "Walmart order changes", &page.skipped);
-            for order in &page.orders {
-                if deadline.is_past() {
-                    report.complete = false;
-                    window.hold(None);
-                    break 'statuses;
-                }
-                if !order.unknown_values.is_empty() {
-                    report.add(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
-                }
-                let po = order.order.id.clone();
-                let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
-                match walmart_cancellations(ch, order, deadline).instrument(span).await {
-                    Ok(FromWalmart {
-                        recorded,
-                        requested,
-                        reflection,
-                    }) => {
-                        report.add(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded));
-                        report.add(Counter::CancellationRequestsRecorded, u64::from(requested));
-                        match reflection {
-                            Reflection::Nothing => {}
-                            Reflection::CommerceOrderCancelled => {
-                                report.add(Counter::CommerceOrdersCancelled, 1)
-                            }
-                            Reflection::Commented => report.add(Counter::PartialCancellationsCommented, 1),
-                            Reflection::RequestNoted => report.add(Counter::CancellationRequestsNoted, 1),
-                            Reflection::CannotCancel(reason) => {
-                                report.add(Counter::CommerceCancellationsRefused, 1);
-                                report.problem(format!("purchase order {po}: {reason}"));
-                            }
-                            Reflection::Busy => {
-                                report.add(Counter::Busy, 1);
-                                window.hold(None);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        report.problem(format!("purchase order {po}: {e}"));
-                        if worth_retrying(&e) {
-                            window.hold(None);
-                        }
-                    }
-                }
-            }
-            let Some(cursor) = page.next_cursor.take() else {
-                break;
-            };
-            page = match ch.walmart.next_orders(&cursor, deadline).await {
-                Ok(next) => next,
-                Err(e) => {
-                    report.problem(format!("next page of Walmart order changes not read: {e}"));
-                    report.complete = false;
-                    window.hold(None);
-                    break 'statuses;
-                }
-            };
+        let paged = scan_walmart(
+            changes,
+            deadline,
+            report,
+            ch.walmart.list_orders(&query, deadline),
+            |cursor| async move { ch.walmart.next_orders(&cursor, deadline).await },
+            |order| async move { Ok(from_walmart_seen(ch, &order, deadline).await) },
+        )
+        .await?;
+        if paged == Paged::Stopped {
+            break;
         }
     }
     window.close(ch).await
+}
+
+/// What one changed Walmart order came to, Walmart → Commerce.
+async fn from_walmart_seen(ch: &Channel, order: &WalmartOrder, deadline: &Deadline) -> Seen {
+    let mut seen = Seen::nothing();
+    if !order.unknown_values.is_empty() {
+        seen = seen.and(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
+    }
+    let po = order.order.id.clone();
+    let span = tracing::info_span!("cancel_in_commerce", purchase_order = %po);
+    match walmart_cancellations(ch, order, deadline).instrument(span).await {
+        Ok(FromWalmart {
+            recorded,
+            requested,
+            reflection,
+        }) => {
+            let seen = seen
+                .and(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded))
+                .and(Counter::CancellationRequestsRecorded, u64::from(requested));
+            match reflection {
+                Reflection::Nothing => seen,
+                Reflection::CommerceOrderCancelled => seen.and(Counter::CommerceOrdersCancelled, 1),
+                Reflection::Commented => seen.and(Counter::PartialCancellationsCommented, 1),
+                Reflection::RequestNoted => seen.and(Counter::CancellationRequestsNoted, 1),
+                Reflection::CannotCancel(reason) => seen
+                    .and(Counter::CommerceCancellationsRefused, 1)
+                    .problem(format!("purchase order {po}: {reason}")),
+                Reflection::Busy => seen.and(Counter::Busy, 1).held(),
+            }
+        }
+        Err(e) => seen.merge(Seen::failed(format_args!("purchase order {po}"), &e)),
+    }
 }
 
 struct FromWalmart {
@@ -593,235 +578,11 @@ async fn walmart_cancellations(
     })
 }
 
-/// How Walmart cancellations were reflected in Commerce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reflection {
-    /// Nothing was pending (or the order is not in Commerce).
-    Nothing,
-    /// Nothing of the order was left to ship: the Commerce order was cancelled.
-    CommerceOrderCancelled,
-    /// A partial cancellation: an order comment tells the merchant not to ship those units.
-    Commented,
-    /// Commerce could not cancel the order: commented, and the order shows Error.
-    CannotCancel(String),
-    /// The customer's request to cancel is on the Commerce order as a comment.
-    RequestNoted,
-    /// Another invocation is at it.
-    Busy,
-}
-
-/// Reflects in Commerce the Walmart cancellations the record holds as pending there. Also called
-/// by order-create when cancellations arrived while the order was being placed.
-pub async fn reflect_in_commerce(
-    ch: &Channel,
-    po: &PurchaseOrderId,
-    deadline: &Deadline,
-) -> Result<Reflection, OpError> {
-    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
-        return Ok(Reflection::Nothing);
-    };
-    let pending = !record.record.cancellations_pending_in_commerce().is_empty()
-        || record.record.cancel_request_pending_in_commerce();
-    if !pending || record.record.commerce_link().is_none() {
-        return Ok(Reflection::Nothing);
-    }
-    let reflected = with_claim(
-        ch,
-        ClaimKind::CancelInCommerce,
-        po.as_str(),
-        deadline,
-        |lease| async move {
-            let noted = note_cancel_request(ch, &lease, po, deadline).await?;
-            Ok(AfterWork::Release(
-                match reflect_claimed(ch, &lease, po, deadline).await? {
-                    Reflection::Nothing if noted => Reflection::RequestNoted,
-                    other => other,
-                },
-            ))
-        },
-    )
-    .await?;
-    Ok(reflected.or(Reflection::Busy, Reflection::Busy))
-}
-
-/// The comment on the Commerce order for a customer's request to cancel on Walmart, once (an
-/// earlier attempt's comment is looked for first). Returns whether it noted one now.
-async fn note_cancel_request(
-    ch: &Channel,
-    lease: &Lease,
-    po: &PurchaseOrderId,
-    deadline: &Deadline,
-) -> Result<bool, OpError> {
-    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
-        return Ok(false);
-    };
-    let record = record.record;
-    let Some(link) = record.commerce_link().cloned() else {
-        return Ok(false);
-    };
-    if !record.cancel_request_pending_in_commerce() {
-        return Ok(false);
-    }
-    let lines: Vec<(LineNumber, u32)> = record
-        .cancel_requested()
-        .iter()
-        .filter_map(|n| record.line(*n).map(|l| (*n, l.ordered)))
-        .collect();
-    let comment = format!(
-        "Walmart purchase order {po}: customer asked to cancel on Walmart ({}). Cancel the order here \
-         to cancel it on Walmart as the customer asked, or ship it anyway.",
-        describe_lines(&record, &lines)
-    );
-    let order = ch.commerce.get_order(link.order_id, deadline).await?;
-    if !order.status_histories.iter().any(|h| h.comment == comment) {
-        lease.keep_for_action(ch, deadline).await?;
-        ch.commerce
-            .add_order_comment(link.order_id, &comment, deadline)
-            .await?;
-    }
-    let now = ch.clock.now();
-    ch.store
-        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
-            r.cancel_request_noted(now);
-            Ok(true)
-        })
-        .await?;
-    tracing::info!("customer's cancellation request noted on the Commerce order");
-    Ok(true)
-}
-
-async fn reflect_claimed(
-    ch: &Channel,
-    lease: &Lease,
-    po: &PurchaseOrderId,
-    deadline: &Deadline,
-) -> Result<Reflection, OpError> {
-    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
-        return Ok(Reflection::Nothing);
-    };
-    let record = record.record;
-    let pending = record.cancellations_pending_in_commerce();
-    let Some(link) = record.commerce_link().cloned() else {
-        return Ok(Reflection::Nothing);
-    };
-    if pending.is_empty() {
-        return Ok(Reflection::Nothing);
-    }
-    let order = ch.commerce.get_order(link.order_id, deadline).await?;
-    let nothing_left = record.lines().iter().all(|l| l.open() == 0);
-    let described = describe_lines(&record, &pending);
-    let (reflection, comment) = if nothing_left {
-        let cancelled = if order.state == OrderState::Canceled {
-            Ok(true)
-        } else {
-            lease.keep_for_action(ch, deadline).await?;
-            match ch.commerce.cancel_order(link.order_id, deadline).await {
-                Ok(done) => Ok(done),
-                Err(e) if caused_by_request(&e) => Err(e.message),
-                Err(e) => return Err(e.into()),
-            }
-        };
-        match cancelled {
-            Ok(true) => (
-                Reflection::CommerceOrderCancelled,
-                format!("Walmart purchase order {po}: cancelled on Walmart ({described}); order cancelled."),
-            ),
-            Ok(false) | Err(_) => {
-                let why = match cancelled {
-                    Err(message) => message,
-                    _ => format!("state {}", order.state),
-                };
-                let reason = format!(
-                    "cancelled on Walmart ({described}) but Commerce could not cancel order {} ({why}); \
-                     do not ship it, and refund or close it by hand",
-                    link.increment_id
-                );
-                (
-                    Reflection::CannotCancel(reason.clone()),
-                    format!("Walmart purchase order {po}: {reason}."),
-                )
-            }
-        }
-    } else {
-        (
-            Reflection::Commented,
-            format!(
-                "Walmart purchase order {po}: {described} cancelled on Walmart. Commerce cancels whole \
-                 orders only: do not ship these units."
-            ),
-        )
-    };
-    if !order.status_histories.iter().any(|h| h.comment == comment) {
-        lease.keep_for_action(ch, deadline).await?;
-        ch.commerce
-            .add_order_comment(link.order_id, &comment, deadline)
-            .await?;
-    }
-    let now = ch.clock.now();
-    ch.store
-        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
-            match &reflection {
-                Reflection::CommerceOrderCancelled => {
-                    r.cancellations_reflected(None, now);
-                    r.sync_recovered(&SyncTask::CancelInCommerce, now);
-                }
-                Reflection::CannotCancel(reason) => {
-                    r.cancellations_reflected(Some(reason.clone()), now);
-                    r.sync_failed(SyncTask::CancelInCommerce, reason.clone(), now);
-                }
-                _ => r.cancellations_reflected(Some("partial cancellation noted on the order".into()), now),
-            }
-            Ok(true)
-        })
-        .await?;
-    mark_walmart_cancellations_delivered(ch, po, now).await?;
-    if reflection == Reflection::CommerceOrderCancelled {
-        // Cancelling released the reservations: Walmart should see the stock again soon.
-        enqueue_urgent_inventory(ch, record.order.lines.iter().map(|l| &l.sku)).await;
-    }
-    tracing::info!(?reflection, "Walmart cancellation reflected in Commerce");
-    Ok(reflection)
-}
-
-fn describe_lines(record: &OrderRecord, lines: &[(domain::LineNumber, u32)]) -> String {
-    lines
-        .iter()
-        .map(|(number, qty)| {
-            let sku = record.order.line(*number).map_or("?", |l| l.sku.as_str());
-            format!("line {number} ({sku}) x{qty}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The Walmart-side cancellation audit entries of the order are delivered to Commerce now.
-async fn mark_walmart_cancellations_delivered(
-    ch: &Channel,
-    po: &PurchaseOrderId,
-    now: Timestamp,
-) -> Result<(), OpError> {
-    let query =
-        Query::partition(order_pk(&ch.settings.id, po)).range(SortRange::Prefix("CANCEL#walmart#".into()));
-    let (entries, _) = ch.store.query_records::<CancellationRecord>(&query).await?;
-    for mut entry in entries {
-        if entry.record.delivery.is_sent() {
-            continue;
-        }
-        entry.record.delivery.mark_sent(now)?;
-        match ch.store.save(&mut entry).await {
-            Ok(()) => {}
-            Err(e) if e.is_condition_failure() => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use domain::fixtures::{created_record, purchase_order};
-    use domain::{LineNumber, WalmartLineStatus};
+    use domain::{LineNumber, Timestamp, WalmartLineStatus};
     use ports::walmart::LineStatusQuantity;
 
     fn record() -> OrderRecord {

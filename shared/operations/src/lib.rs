@@ -16,6 +16,8 @@
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
 //! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
+//! | `commerce_cancellation` | shared step: Walmart cancellations reflected in Commerce (cancellation-sync, order-create) |
+//! | `walmart_shipment`  | shared step: one Commerce shipment sent to Walmart once (shipment-sync, order-create) |
 //! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 //! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
@@ -24,6 +26,7 @@
 pub mod cancellation_sync;
 pub mod catalog_import;
 mod claim;
+mod commerce_cancellation;
 mod counter;
 pub mod dashboard;
 mod dashboard_hooks;
@@ -45,6 +48,8 @@ mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod walmart_scan;
+mod walmart_shipment;
 pub mod wiring;
 
 pub use counter::Counter;

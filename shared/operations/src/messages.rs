@@ -2,7 +2,9 @@
 //! encoded and decoded ([`QueueMessage`]), and how any sender sends many ([`send_all`], the one send
 //! loop). The registry decodes each delivery into its typed message before the operation's handler
 //! sees it ([`Received`], as `aws_lambda_events`' `SqsEventObj<T>` does): no handler parses JSON,
-//! and a malformed body is an [`OpError::Invalid`] that fails its own record only.
+//! and a malformed body is an [`OpError::BadMessage`] (bad input, with serde's error as its source)
+//! that fails its own record only; a message of ours that cannot be encoded is an
+//! [`OpError::Encoding`], a defect.
 //!
 //! The wire format of every message is fixed: messages in flight during a deployment must decode.
 
@@ -28,8 +30,9 @@ pub struct Message {
 impl Message {
     /// The delivery with its body decoded as the message its queue carries.
     pub fn decode<M: QueueMessage>(&self) -> Result<Received<M>, OpError> {
-        let body = serde_json::from_str(&self.body).map_err(|e| {
-            OpError::Invalid(format!("{} message {}: {e}", M::QUEUE.as_str(), self.message_id))
+        let body = serde_json::from_str(&self.body).map_err(|source| OpError::BadMessage {
+            what: format!("{} message {}", M::QUEUE.as_str(), self.message_id),
+            source,
         })?;
         Ok(Received {
             message_id: self.message_id.clone(),
@@ -56,7 +59,10 @@ pub trait QueueMessage: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn encode(&self) -> Result<OutgoingMessage, OpError> {
         serde_json::to_string(self)
             .map(OutgoingMessage::new)
-            .map_err(|e| OpError::Invalid(format!("a {} message not encoded: {e}", Self::QUEUE.as_str())))
+            .map_err(|source| OpError::Encoding {
+                what: Self::QUEUE.as_str(),
+                source,
+            })
     }
 }
 
@@ -243,7 +249,10 @@ impl CreateOrder {
     }
 
     pub fn parse(body: &str) -> Result<Self, OpError> {
-        serde_json::from_str(body).map_err(|e| OpError::Invalid(format!("not a create-order message: {e}")))
+        serde_json::from_str(body).map_err(|source| OpError::BadMessage {
+            what: "not a create-order message".to_owned(),
+            source,
+        })
     }
 }
 
@@ -275,7 +284,7 @@ mod tests {
         assert!(drafts.body.skus.is_empty());
         let err = message(r#"{"skus": 5}"#).decode::<UrgentSkus>().unwrap_err();
         assert!(
-            matches!(&err, OpError::Invalid(m) if m.contains("inventory-sync message m1")),
+            matches!(&err, OpError::BadMessage { what, .. } if what == "inventory-sync message m1"),
             "{err}"
         );
         assert!(

@@ -54,7 +54,7 @@ use crate::declaration::Declaration;
 pub use crate::messages::CreateOrder;
 use crate::messages::{self, Received};
 use crate::order_support::{self, caused_by_request, enqueue_urgent_inventory};
-use crate::{Channel, OpError, RunReport, cancellation_sync, shipment_sync};
+use crate::{Channel, OpError, RunReport, commerce_cancellation, walmart_shipment};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): the order record and the
@@ -238,7 +238,7 @@ pub async fn create_order_reporting(
     if recovered {
         // Placed by an earlier attempt that died before linking it: the merchant may have shipped
         // it since, unseen by shipment-sync (no channel order then).
-        match shipment_sync::sync_shipments_of(ch, link.order_id, imported_at, deadline).await {
+        match walmart_shipment::sync_shipments_of(ch, link.order_id, imported_at, deadline).await {
             Ok(sent) => report.add(Counter::LateShipmentsSent, sent),
             Err(e) => tracing::warn!(error = %e, "shipments of a late-linked order not checked"),
         }
@@ -611,7 +611,7 @@ async fn finish(
 ) -> Result<(), OpError> {
     let record = order_support::acknowledge_once(ch, po, !placed_now, deadline).await?;
     if cancellation_pending(&record)
-        && let Err(e) = cancellation_sync::reflect_in_commerce(ch, po, deadline).await
+        && let Err(e) = commerce_cancellation::reflect_in_commerce(ch, po, deadline).await
     {
         // The message handler asks again later (the record still shows it pending).
         tracing::warn!(error = %e, "Walmart cancellation not yet reflected in Commerce");
@@ -646,10 +646,13 @@ mod tests {
         let body = serde_json::to_string(&message).unwrap();
         assert_eq!(body, r#"{"channel":"main","purchase_order_id":"1796000000001"}"#);
         assert_eq!(CreateOrder::parse(&body).unwrap(), message);
-        assert!(matches!(CreateOrder::parse("{}"), Err(OpError::Invalid(_))));
+        assert!(matches!(
+            CreateOrder::parse("{}"),
+            Err(OpError::BadMessage { .. })
+        ));
         assert!(matches!(
             CreateOrder::parse(r#"{"channel":"main","purchase_order_id":"PO-1"}"#),
-            Err(OpError::Invalid(_))
+            Err(OpError::BadMessage { .. })
         ));
     }
 }

@@ -31,9 +31,9 @@ use crate::Counter;
 use crate::dashboard::{all_orders_in, load_order};
 use crate::declaration::Declaration;
 use crate::messages::CreateOrder;
-use crate::order_support::{
-    StreamWindow, caused_by_request, note_unknown_values, report_skipped, worth_retrying,
-};
+use crate::order_support::{StreamWindow, caused_by_request, note_unknown_values};
+use crate::scan::Seen;
+use crate::walmart_scan::{WalmartScan, scan_walmart_in_batches};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -96,79 +96,60 @@ async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunRepo
         created_end: None,
         ..OrdersQuery::released(window.from, window.run_started)
     };
-    let mut page = match ch.walmart.list_orders(&query, deadline).await {
-        Ok(page) => page,
-        Err(e) => {
-            report.problem(format!("released orders not read: {e}"));
-            return Err(e.into());
-        }
+    let released = WalmartScan {
+        what: "released orders",
+        window: &mut window,
     };
-    'pages: loop {
-        // An order Walmart sent badly is reported and skipped; the rest of its page is imported.
-        report_skipped(report, "released orders", &page.skipped);
-        let mut messages = Vec::new();
-        for order in &page.orders {
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(None);
-                send_creations(ch, messages, report).await;
-                break 'pages;
-            }
+    scan_walmart_in_batches(
+        released,
+        deadline,
+        report,
+        ch.walmart.list_orders(&query, deadline),
+        |cursor| async move { ch.walmart.next_orders(&cursor, deadline).await },
+        |order| async move {
             let po = order.order.id.clone();
             let span = tracing::info_span!("order_import", purchase_order = %po);
+            let mut seen = Seen::nothing();
             if !order.unknown_values.is_empty() {
-                report.add(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64);
-                report.problem(format!(
-                    "purchase order {po}: Walmart sent values the channel does not know: {}",
-                    order.unknown_values.join("; ")
-                ));
+                seen = seen
+                    .and(crate::UNKNOWN_WALMART_VALUES, order.unknown_values.len() as u64)
+                    .problem(format!(
+                        "purchase order {po}: Walmart sent values the channel does not know: {}",
+                        order.unknown_values.join("; ")
+                    ));
             }
-            match import_one(ch, order, deadline).instrument(span).await {
+            Ok(match import_one(ch, &order, deadline).instrument(span).await {
                 Ok(Imported::New { queue }) => {
-                    report.add(Counter::OrdersImported, 1);
+                    let seen = seen.and(Counter::OrdersImported, 1);
                     if queue {
-                        messages.push(CreateOrder::new(ch, po).message()?);
+                        (seen, Some(CreateOrder::new(ch, po).message()?))
                     } else {
-                        report.add(Counter::ImportedCancelled, 1);
+                        (seen.and(Counter::ImportedCancelled, 1), None)
                     }
                 }
-                Ok(Imported::Known) => report.add(Counter::AlreadyKnown, 1),
+                Ok(Imported::Known) => (seen.and(Counter::AlreadyKnown, 1), None),
                 Err(e) => {
-                    report.add(Counter::ImportFailures, 1);
-                    report.problem(format!("purchase order {po}: {e}"));
-                    if worth_retrying(&e) {
-                        window.hold(None);
-                    }
+                    let failed = Seen::failed(format_args!("purchase order {po}"), &e);
+                    (seen.and(Counter::ImportFailures, 1).merge(failed), None)
                 }
-            }
-        }
-        send_creations(ch, messages, report).await;
-        let Some(cursor) = page.next_cursor.take() else {
-            break;
-        };
-        page = match ch.walmart.next_orders(&cursor, deadline).await {
-            Ok(next) => next,
-            Err(e) => {
-                report.problem(format!("next page of released orders not read: {e}"));
-                report.complete = false;
-                window.hold(None);
-                break;
-            }
-        };
-    }
+            })
+        },
+        |messages| send_creations(ch, messages),
+    )
+    .await?;
     window.close(ch).await
 }
 
 /// Queues creations. A failure is reported, not raised: the orders are recorded and the sweep
 /// queues them again.
-async fn send_creations(ch: &Channel, messages: Vec<OutgoingMessage>, report: &mut RunReport) {
+async fn send_creations(ch: &Channel, messages: Vec<OutgoingMessage>) -> Seen {
     if messages.is_empty() {
-        return;
+        return Seen::nothing();
     }
     let n = messages.len() as u64;
     match ch.queues.send_all(QueueName::OrderCreate, messages).await {
-        Ok(()) => report.add(Counter::OrdersQueued, n),
-        Err(e) => report.problem(format!(
+        Ok(()) => Seen::count(Counter::OrdersQueued, n),
+        Err(e) => Seen::nothing().problem(format!(
             "order creations not queued (the sweep queues them again): {e}"
         )),
     }

@@ -40,10 +40,9 @@ use crate::Counter;
 use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
 use crate::dashboard::{load_order, purchase_order_of, return_key};
 use crate::declaration::Declaration;
-use crate::order_support::{
-    RACE_ATTEMPTS, StreamWindow, caused_by_request, report_skipped, save_both, worth_retrying,
-};
+use crate::order_support::{RACE_ATTEMPTS, StreamWindow, caused_by_request, save_both};
 use crate::scan::{Seen, StreamScan, scan};
+use crate::walmart_scan::{WalmartScan, scan_walmart};
 use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -107,63 +106,39 @@ async fn pull_returns(ch: &Channel, deadline: &Deadline, report: &mut RunReport)
         status: None,
         limit: RETURNS_PAGE,
     };
-    let mut page = match ch.walmart.list_returns(&query, deadline).await {
-        Ok(page) => page,
-        Err(e) => {
-            report.problem(format!("Walmart returns not read: {e}"));
-            return Err(e.into());
-        }
+    let returns = WalmartScan {
+        what: "Walmart returns",
+        window: &mut window,
     };
-    'pages: loop {
-        // A return Walmart sent badly is reported and skipped; the rest of its page is read.
-        report_skipped(report, "Walmart returns", &page.skipped);
-        for walmart_return in &page.returns {
-            if deadline.is_past() {
-                report.complete = false;
-                window.hold(None);
-                break 'pages;
-            }
+    scan_walmart(
+        returns,
+        deadline,
+        report,
+        ch.walmart.list_returns(&query, deadline),
+        |cursor| async move { ch.walmart.next_returns(&cursor, deadline).await },
+        |walmart_return| async move {
             let id = walmart_return.return_order_id.clone();
             let span = tracing::info_span!("return_request", return_order = %id);
-            match request_return(ch, walmart_return, deadline)
-                .instrument(span)
-                .await
-            {
-                Ok(ReturnOutcome::Requested) => report.add(Counter::ReturnsRequested, 1),
-                Ok(ReturnOutcome::AlreadyRequested) => report.add(Counter::ReturnsKnown, 1),
-                Ok(ReturnOutcome::Busy) => {
-                    report.add(Counter::Busy, 1);
-                    window.hold(None);
-                }
-                Ok(ReturnOutcome::WaitingForShipment) => {
-                    report.add(Counter::ReturnsWaitingForShipment, 1);
-                    window.hold(None);
-                }
-                Ok(ReturnOutcome::Failed(reason)) => {
-                    report.add(Counter::ReturnsFailed, 1);
-                    report.problem(format!("return {id}: {reason}"));
-                }
-                Err(e) => {
-                    report.problem(format!("return {id}: {e}"));
-                    if worth_retrying(&e) {
-                        window.hold(None);
+            Ok(
+                match request_return(ch, &walmart_return, deadline)
+                    .instrument(span)
+                    .await
+                {
+                    Ok(ReturnOutcome::Requested) => Seen::count(Counter::ReturnsRequested, 1),
+                    Ok(ReturnOutcome::AlreadyRequested) => Seen::count(Counter::ReturnsKnown, 1),
+                    Ok(ReturnOutcome::Busy) => Seen::count(Counter::Busy, 1).held(),
+                    Ok(ReturnOutcome::WaitingForShipment) => {
+                        Seen::count(Counter::ReturnsWaitingForShipment, 1).held()
                     }
-                }
-            }
-        }
-        let Some(cursor) = page.next_cursor.take() else {
-            break;
-        };
-        page = match ch.walmart.next_returns(&cursor, deadline).await {
-            Ok(next) => next,
-            Err(e) => {
-                report.problem(format!("next page of Walmart returns not read: {e}"));
-                report.complete = false;
-                window.hold(None);
-                break;
-            }
-        };
-    }
+                    Ok(ReturnOutcome::Failed(reason)) => {
+                        Seen::count(Counter::ReturnsFailed, 1).problem(format!("return {id}: {reason}"))
+                    }
+                    Err(e) => Seen::failed(format_args!("return {id}"), &e),
+                },
+            )
+        },
+    )
+    .await?;
     window.close(ch).await
 }
 

@@ -17,7 +17,7 @@ use crate::{Channel, Counter, OpError, RunReport};
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
     counts: Vec<(Counter, u64)>,
-    problem: Option<String>,
+    problems: Vec<String>,
     hold: bool,
 }
 
@@ -43,7 +43,7 @@ impl Seen {
     }
 
     pub(crate) fn problem(mut self, problem: String) -> Self {
-        self.problem = Some(problem);
+        self.problems.push(problem);
         self
     }
 
@@ -51,6 +51,25 @@ impl Seen {
     pub(crate) fn failed(what: impl Display, error: &OpError) -> Self {
         let seen = Self::nothing().problem(format!("{what}: {error}"));
         if worth_retrying(error) { seen.held() } else { seen }
+    }
+
+    /// This outcome and then `other`'s.
+    pub(crate) fn merge(mut self, other: Seen) -> Self {
+        self.counts.extend(other.counts);
+        self.problems.extend(other.problems);
+        self.hold |= other.hold;
+        self
+    }
+
+    /// Counts and reports the item's outcome; returns whether it must be read again.
+    pub(crate) fn report_to(self, report: &mut RunReport) -> bool {
+        for (counter, n) in self.counts {
+            report.add(counter, n);
+        }
+        for problem in self.problems {
+            report.problem(problem);
+        }
+        self.hold
     }
 }
 
@@ -101,14 +120,7 @@ where
                 window.hold(hold_here);
                 break 'pages;
             }
-            let seen = handle(item).await;
-            for (counter, n) in seen.counts {
-                report.add(counter, n);
-            }
-            if let Some(problem) = seen.problem {
-                report.problem(problem);
-            }
-            if seen.hold {
+            if handle(item).await.report_to(report) {
                 window.hold(hold_here);
             }
         }

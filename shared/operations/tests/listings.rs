@@ -427,14 +427,14 @@ async fn malformed_messages_are_refused_and_asking_again_for_a_healthy_listing_i
     };
     // Malformed bodies never reach a handler: decoding them is a per-message invalid input.
     let err = message.decode::<listing_match::MatchRequest>().unwrap_err();
-    assert!(matches!(err, operations::OpError::Invalid(_)), "{err}");
+    assert!(matches!(err, operations::OpError::BadMessage { .. }), "{err}");
     let bad_import = operations::registry::Message {
         body: r#"{"kind": "everything"}"#.into(),
         ..message
     };
     assert!(matches!(
         bad_import.decode::<catalog_import::ImportRequest>(),
-        Err(operations::OpError::Invalid(_))
+        Err(operations::OpError::BadMessage { .. })
     ));
     // Resubmitting a listing that is not in Error is reported, not an error.
     catalog_import::run_scheduled(&f.channel, &deadline())
