@@ -59,12 +59,16 @@ pub fn send_actions() -> Vec<&'static str> {
 /// Partition key prefixes a catalog function (catalog-import, listing-match, inventory-sync,
 /// price-sync) reads and writes (`shared/ports/src/records.rs` key patterns; the status index's keys
 /// start the same way): listings, offers, feeds, stock chunks, call budgets, cursors and the
-/// channel's health record. No orders, returns or Commerce order links: they hold buyers' orders.
-pub const CATALOG_KEY_KINDS: [&str; 7] = ["LISTING", "OFFER", "FEED", "STOCK", "BUDGET", "CURSOR", "HEALTH"];
+/// channel's health record, the merchant's switches (pause, match mode) and the run log. No
+/// orders, returns or Commerce order links: they hold buyers' orders.
+pub const CATALOG_KEY_KINDS: [&str; 9] = [
+    "LISTING", "OFFER", "FEED", "STOCK", "BUDGET", "CURSOR", "HEALTH", "MERCHANT", "RUN",
+];
 
 /// Partition key prefixes an order function reads and writes: orders (and their shipments and
-/// cancellations, under the order's partition), Commerce order links, returns, cursors, health.
-pub const ORDER_KEY_KINDS: [&str; 5] = ["ORDER", "CORDER", "RETURN", "CURSOR", "HEALTH"];
+/// cancellations, under the order's partition), Commerce order links, returns, cursors, health,
+/// the merchant's switches and the run log.
+pub const ORDER_KEY_KINDS: [&str; 7] = ["ORDER", "CORDER", "RETURN", "CURSOR", "HEALTH", "MERCHANT", "RUN"];
 
 /// The idempotency claims an operation takes (`IdempotencyKey::new(name, channel, key)`, stored
 /// under `IDEMPOTENCY#{name}#{channel}#{key}`).

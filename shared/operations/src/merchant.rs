@@ -29,6 +29,7 @@ use ports::{
 use serde::{Deserialize, Serialize};
 
 use crate::dashboard::{RowsPage, return_key};
+use crate::declaration::{Declaration, UrlAuth};
 use crate::run_log::Outcome;
 use crate::{Channel, OpError};
 
@@ -45,6 +46,18 @@ pub const SENDS_TO: &[QueueName] = &[
     QueueName::PriceSync,
     QueueName::OrderCreate,
 ];
+
+/// The dashboard function's wiring (`declaration`): behind a Function URL that anyone may reach,
+/// because it signs its merchants in itself (`shared/dashboard`), with no queue or schedule of its
+/// own; the registry, `infra/checks` and the local runner read it like an operation's.
+pub const DECLARATION: Declaration = Declaration {
+    function: "dashboard",
+    consumes: None,
+    scheduled: false,
+    function_url: Some(UrlAuth::None),
+    sends_to: SENDS_TO,
+    store_calls: STORE_CALLS,
+};
 
 /// The queue methods the dashboard calls: sends ([`SENDS_TO`]), and on every queue its depth
 /// (overview) and the re-drive of its dead letters.

@@ -121,6 +121,7 @@ pub const FUNCTIONS: &[&Declaration] = &[
     &crate::shipment_sync::DECLARATION,
     &crate::cancellation_sync::DECLARATION,
     &crate::returns_sync::DECLARATION,
+    &crate::merchant::DECLARATION,
 ];
 
 /// The declaration of an operation's function.
