@@ -191,6 +191,11 @@ mod tests {
             assert_eq!(declaration.scheduled, on_schedule.is_some(), "{operation:?}");
             assert_eq!(declaration.function_url, None, "{operation:?}");
         }
-        assert_eq!(FUNCTIONS.len(), Operation::ALL.len());
+        // Every operation's function, and the dashboard: the one function that is not an operation.
+        assert_eq!(FUNCTIONS.len(), Operation::ALL.len() + 1);
+        assert_eq!(
+            declaration_of_function("dashboard").and_then(|d| d.function_url),
+            Some(crate::declaration::UrlAuth::None)
+        );
     }
 }
