@@ -39,6 +39,7 @@ pub mod merchant;
 pub mod messages;
 pub mod order_create;
 pub mod order_import;
+mod order_intake;
 mod order_support;
 pub mod price_sync;
 pub mod registry;

@@ -476,7 +476,7 @@ async fn retry_order_now(ch: &Channel, po: &PurchaseOrderId) -> Result<(RetryOut
         )));
     }
     if matches!(record.creation(), domain::CreationState::Failed { .. }) {
-        crate::order_create::redrive(ch, po).await?;
+        crate::order_intake::redrive(ch, po).await?;
         return Ok((
             RetryOutcome::Requeued,
             "Commerce order creation queued again".into(),
@@ -657,15 +657,15 @@ async fn reimport_now(
                 break;
             }
             report.listed += 1;
-            match crate::order_import::import_one(ch, order, deadline).await {
-                Ok(crate::order_import::Imported::New { queue }) => {
+            match crate::order_intake::import_one(ch, order, deadline).await {
+                Ok(crate::order_intake::Imported::New { queue }) => {
                     report.imported += 1;
                     if queue {
                         messages
                             .push(crate::messages::CreateOrder::new(ch, order.order.id.clone()).message()?);
                     }
                 }
-                Ok(crate::order_import::Imported::Known) => report.already_known += 1,
+                Ok(crate::order_intake::Imported::Known) => report.already_known += 1,
                 Err(e) => report
                     .failed
                     .push(format!("purchase order {}: {e}", order.order.id)),

@@ -619,18 +619,7 @@ async fn finish(
     Ok(())
 }
 
-/// The merchant fixed the cause of a failed creation: try again from zero attempts, now.
-pub async fn redrive(ch: &Channel, po: &PurchaseOrderId) -> Result<(), OpError> {
-    let now = ch.clock.now();
-    ch.store
-        .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |record| {
-            record.redrive(now)?;
-            Ok(true)
-        })
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?;
-    messages::send_all(ch, &[CreateOrder::new(ch, po.clone())]).await
-}
+pub use crate::order_intake::redrive;
 
 #[cfg(test)]
 mod tests {

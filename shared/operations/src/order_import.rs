@@ -21,17 +21,18 @@
 
 use std::time::Duration;
 
-use domain::{AckPolicy, CreationState, Operation, OrderRecord, OrderSummary, Stream, SyncTask, Timestamp};
+use domain::{CreationState, Operation, OrderRecord, OrderSummary, Stream, Timestamp};
 use ports::StoreCall;
-use ports::walmart::{LineState, OrdersQuery, WalmartOrder};
-use ports::{Deadline, OutgoingMessage, QueueName, Records};
+use ports::walmart::OrdersQuery;
+use ports::{Deadline, OutgoingMessage, QueueName};
 use tracing::Instrument;
 
 use crate::Counter;
-use crate::dashboard::{all_orders_in, load_order};
+use crate::dashboard::all_orders_in;
 use crate::declaration::Declaration;
 use crate::messages::CreateOrder;
-use crate::order_support::{StreamWindow, caused_by_request, note_unknown_values};
+use crate::order_intake::{Imported, import_one};
+use crate::order_support::StreamWindow;
 use crate::scan::Seen;
 use crate::walmart_scan::{WalmartScan, scan_walmart_in_batches};
 use crate::{Channel, OpError, RunReport};
@@ -78,14 +79,6 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
     sweep(ch, &mut report).await?;
     imported?;
     Ok(report)
-}
-
-pub(crate) enum Imported {
-    /// Recorded now; queue it unless Walmart cancelled everything.
-    New {
-        queue: bool,
-    },
-    Known,
 }
 
 async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
@@ -152,73 +145,6 @@ async fn send_creations(ch: &Channel, messages: Vec<OutgoingMessage>) -> Seen {
         Err(e) => Seen::nothing().problem(format!(
             "order creations not queued (the sweep queues them again): {e}"
         )),
-    }
-}
-
-pub(crate) async fn import_one(
-    ch: &Channel,
-    order: &WalmartOrder,
-    deadline: &Deadline,
-) -> Result<Imported, OpError> {
-    let po = &order.order.id;
-    if load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .is_some()
-    {
-        return Ok(Imported::Known);
-    }
-    let now = ch.clock.now();
-    let mut record = OrderRecord::import(ch.settings.id.clone(), order.order.clone(), now);
-    for line in &order.order.lines {
-        let cancelled = order.quantity_in(line.number, LineState::Cancelled);
-        let open = record.line(line.number).map_or(0, |l| l.open());
-        if cancelled > 0 && open > 0 {
-            record.cancel(line.number, cancelled.min(open), now)?;
-        }
-    }
-    // A cancellation the customer asked for before import; the comment follows the Commerce order.
-    record.customer_asked_to_cancel(&order.intent_to_cancel, now);
-    // A value Walmart added since (a line status, a carrier): the order is taken in, and its
-    // record shows Error with what Walmart sent.
-    note_unknown_values(&mut record, order, now);
-    if !ch.store.insert_new(&record).await? {
-        return Ok(Imported::Known);
-    }
-    tracing::info!(lines = order.order.lines.len(), "purchase order recorded");
-    let queue = !record.order_to_place().lines.is_empty();
-    if queue && ch.settings.orders.acknowledge == AckPolicy::OnImport && record.acknowledged_at().is_none() {
-        acknowledge_on_import(ch, &record, deadline).await;
-    }
-    Ok(Imported::New { queue })
-}
-
-/// [`AckPolicy::OnImport`]: acknowledge now. A failure is left to order-create, which acknowledges
-/// whatever is still unacknowledged once the Commerce order exists.
-async fn acknowledge_on_import(ch: &Channel, record: &OrderRecord, deadline: &Deadline) {
-    let po = &record.order.id;
-    let outcome = ch.walmart.acknowledge(po, deadline).await;
-    let key = ports::Record::key(record);
-    let now = ch.clock.now();
-    let saved = ch
-        .store
-        .update::<OrderRecord, OpError, _>(&key, |r| match &outcome {
-            Ok(_) => Ok(r.acknowledged_at().is_none() && r.acknowledged(now).is_ok()),
-            Err(e) if caused_by_request(e) => {
-                r.sync_failed(
-                    SyncTask::Acknowledge,
-                    format!("acknowledgement refused by Walmart: {e}"),
-                    now,
-                );
-                Ok(true)
-            }
-            Err(_) => Ok(false),
-        })
-        .await;
-    if let Err(e) = outcome {
-        tracing::warn!(error = %e, "acknowledgement at import failed; order-create acknowledges later");
-    }
-    if let Err(e) = saved {
-        tracing::warn!(error = %e, "acknowledgement not recorded; order-create acknowledges again");
     }
 }
 

@@ -102,10 +102,7 @@ fn only_the_registry_imports_operation_modules() {
             .with_extension("")
             .to_string_lossy()
             .replace('/', "::");
-        // The merchant's actions drive operations from above, as the registry does: a retried
-        // order is re-driven by order-create's own step, re-imported orders recorded by
-        // order-import's.
-        if module == "registry" || module == "merchant" {
+        if module == "registry" {
             continue;
         }
         let text = std::fs::read_to_string(file).unwrap();
