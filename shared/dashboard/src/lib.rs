@@ -30,15 +30,10 @@ use crate::i18n::Lang;
 pub use crate::auth::{LoginSecret, LoginSecretError};
 pub use http;
 
-/// The state-store methods the dashboard calls: the pages and sign-in here, and the merchant's
-/// actions (`operations::merchant::STORE_CALLS`, which a unit test holds inside this list). Its
-/// function's table actions follow from these (`infra/checks`); `tests/declared_calls.rs` holds
-/// them to the calls really made.
-pub const STORE_CALLS: &[ports::StoreCall] = &[
-    ports::StoreCall::Get,
-    ports::StoreCall::Put,
-    ports::StoreCall::Query,
-];
+/// The state-store methods the dashboard calls (pages, sign-in and the merchant's actions): its
+/// function's declaration (`operations::merchant::DECLARATION`), from which `infra/checks` derives
+/// its table actions; `tests/declared_calls.rs` holds them to the calls really made.
+pub const STORE_CALLS: &[ports::StoreCall] = operations::merchant::DECLARATION.store_calls;
 
 const APP_JS: &str = include_str!("../assets/app.js");
 const APP_CSS: &str = include_str!("../assets/app.css");
@@ -247,14 +242,4 @@ fn asset(body: &'static str, content_type: &'static str) -> Response<Vec<u8>> {
         http::HeaderValue::from_static("public, max-age=300"),
     );
     r
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_declared_store_calls_cover_the_merchants_actions() {
-        for call in operations::merchant::STORE_CALLS {
-            assert!(super::STORE_CALLS.contains(call), "{call:?}");
-        }
-    }
 }

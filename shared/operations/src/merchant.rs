@@ -33,9 +33,10 @@ use crate::declaration::{Declaration, UrlAuth};
 use crate::run_log::Outcome;
 use crate::{Channel, OpError};
 
-/// The state-store methods the dashboard's queries (`dashboard::*`) and these actions call, for the
-/// dashboard function's role (as each operation declares its own): records read, written (audit
-/// entries, switches, kept counts, re-imported orders) and queried (counts are queries).
+/// The state-store methods the dashboard function calls: its queries (`dashboard::*`), these
+/// actions and its sign-in (`shared/dashboard`: sessions' CSRF tokens, failed-login counts), for its
+/// role (as each operation declares its own): records read, written (audit entries, switches, kept
+/// counts, re-imported orders, tokens) and queried (counts are queries).
 pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
 
 /// The queues the actions send to: urgent stock and price, match requests, re-driven and
