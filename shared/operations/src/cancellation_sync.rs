@@ -322,6 +322,8 @@ async fn cancel_claimed(
             reason: domain_reason(reason),
             delivery: Delivery::Sent { at: now },
             recorded_at: now,
+            // Commerce's order changed when it was cancelled there.
+            requested_at: order.updated_at,
             walmart_reason: Some(reason.as_str().to_owned()),
         };
         // An audit entry: one with the same lines exists only if a rerun wrote it.
@@ -564,6 +566,8 @@ async fn walmart_cancellations(
                 },
                 delivery: Delivery::Pending,
                 recorded_at: now,
+                // Walmart's order lines carry no time: the channel saw it now.
+                requested_at: None,
                 walmart_reason,
             };
             let _ = ch.store.insert_new(&audit).await?;

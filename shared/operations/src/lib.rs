@@ -22,6 +22,7 @@
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 //! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
 //! | `run_log`           | each operation's last run and recent failures, for the overview       |
+//! | `latency`           | p50/p99 of a path's delays against the documented delay (overview and local runner) |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
@@ -34,6 +35,7 @@ pub mod declaration;
 mod feeds;
 pub mod health;
 pub mod inventory_sync;
+pub mod latency;
 pub mod listing_match;
 pub mod merchant;
 pub mod messages;

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use domain::{
     CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
-    Stream, SyncTask,
+    Stream, SyncTask, Timestamp,
 };
 use ports::commerce::model::{CreditMemo, CreditMemoItem};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
@@ -230,13 +230,14 @@ async fn request_return(
                 "Walmart's return names no purchase order; it is not recorded".to_owned(),
             ));
         };
-        let record = ReturnRecord::receive(
+        let mut record = ReturnRecord::receive(
             ch.settings.id.clone(),
             id.clone(),
             po,
             walmart_return.lines.clone(),
             ch.clock.now(),
         );
+        record.opened_at = walmart_return.returned_at;
         ch.store.insert_new(&record).await?;
     }
     let requested = with_claim(
@@ -706,7 +707,15 @@ async fn report_claimed(
             tracing::info!(return_order = %ret.return_order_id, error = %e,
                 "Walmart shows the return refunded already; recorded as done");
         }
-        record_refund(ch, po, &ret.return_order_id, memo_id, &unit_amounts).await?;
+        record_refund(
+            ch,
+            po,
+            &ret.return_order_id,
+            memo_id,
+            memo.updated_at,
+            &unit_amounts,
+        )
+        .await?;
         reported += 1;
     }
     if reported == 0 {
@@ -731,12 +740,14 @@ async fn refunded_on_walmart(
 }
 
 /// The return is Refunded with the credit memo's amount for its lines; the order counts the
-/// refunded units and amounts. One transaction, redone on a lost race.
+/// refunded units and amounts. One transaction, redone on a lost race. `memo_at` is the credit
+/// memo's time in Commerce (when the merchant refunded), for the refund's delay.
 async fn record_refund(
     ch: &Channel,
     po: &PurchaseOrderId,
     id: &ReturnOrderId,
     memo_id: CreditMemoId,
+    memo_at: Option<Timestamp>,
     unit_amounts: &BTreeMap<LineNumber, Money>,
 ) -> Result<(), OpError> {
     let key = return_key(&ch.settings.id, id);
@@ -766,6 +777,7 @@ async fn record_refund(
             }
         }
         ret.record.refunded(memo_id, total, now)?;
+        ret.record.refund_issued_at = memo_at;
         if total != ret.record.refund_total() {
             tracing::info!(commerce = %total, walmart = %ret.record.refund_total(),
                 "credit memo amount differs from Walmart's refund amount of the return");
