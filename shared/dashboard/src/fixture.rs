@@ -1,14 +1,16 @@
 //! A small channel world for the dashboard's tests, the browser test and the screenshots
 //! (feature `fixture`): listings in every status (errors with Walmart's reasons), orders in every
-//! state (one failed in Commerce), returns, and buyers whose names, addresses and e-mails must
-//! never reach a page.
+//! state (one failed in Commerce) with their shipments and cancellations sent to Walmart, a return
+//! requested in Commerce, and buyers whose names, addresses and e-mails must never reach a page.
 #![allow(clippy::expect_used)]
 
 use domain::fixtures::purchase_order;
 use domain::{
-    ChannelId, CommerceOrderId, CommerceOrderLink, CommerceProductId, CustomerOrderId, FeedId, IncrementId,
-    LineNumber, Listing, Money, OrderRecord, ProductSnapshot, PurchaseOrderId, ReturnLine, ReturnOrderId,
-    ReturnRecord, Sku, Timestamp, WalmartLineStatus, Wpid, walmart_issue,
+    CancelReason, CancellationRecord, Carrier, ChannelId, CommerceOrderId, CommerceOrderLink,
+    CommerceProductId, CommerceShipmentId, CustomerOrderId, Delivery, FeedId, IncrementId, LineNumber,
+    LineQuantity, Listing, Money, OrderRecord, Origin, ProductSnapshot, PurchaseOrderId, ReturnLine,
+    ReturnOrderId, ReturnRecord, RmaId, ShipmentRecord, Sku, Timestamp, Tracking, WalmartLineStatus, Wpid,
+    walmart_issue,
 };
 use operations::Channel;
 use operations::dashboard::CommerceOrderIndex;
@@ -182,7 +184,7 @@ async fn seed_orders(ch: &Channel, count: usize, now: Timestamp) -> SeededOrders
             let increment = format!("{:09}", 100_000 + i);
             create_in_commerce(ch, &mut r, CommerceOrderId(1_000 + i as u64), &increment, step(2)).await;
             let _ = r.acknowledged(step(3));
-            fulfil(&mut r, i % 6, step);
+            fulfil(ch, &mut r, i % 6, step).await;
             if seeded.created_po.is_empty() {
                 seeded.created_po = po;
                 seeded.commerce_number = increment;
@@ -219,11 +221,13 @@ async fn create_in_commerce(
 }
 
 /// What happens to a created order after it is acknowledged, by `kind`: 1 one unit shipped, 2 all
-/// shipped, 3 line 2 cancelled, else nothing yet.
-fn fulfil(r: &mut OrderRecord, kind: usize, step: impl Fn(u64) -> Timestamp) {
+/// shipped, 3 line 2 cancelled in Commerce, else nothing yet. Each shipment and cancellation reaches
+/// Walmart two steps after it was made in Commerce (the overview's delays).
+async fn fulfil(ch: &Channel, r: &mut OrderRecord, kind: usize, step: impl Fn(u64) -> Timestamp) {
     match kind {
         1 => {
             let _ = r.ship(LineNumber(1), 1, step(40));
+            save_shipment(ch, r, vec![(LineNumber(1), 1)], step(38), step(40)).await;
         }
         2 => {
             let qty = r
@@ -232,20 +236,71 @@ fn fulfil(r: &mut OrderRecord, kind: usize, step: impl Fn(u64) -> Timestamp) {
                 .iter()
                 .map(|l| (l.number, l.quantity))
                 .collect::<Vec<_>>();
-            for (n, q) in qty {
-                let _ = r.ship(n, q, step(50));
+            for (n, q) in &qty {
+                let _ = r.ship(*n, *q, step(50));
             }
+            save_shipment(ch, r, qty, step(48), step(50)).await;
         }
         3 => {
             let _ = r.cancel(LineNumber(2), 1, step(20));
+            let cancellation = CancellationRecord {
+                channel: ch.settings.id.clone(),
+                purchase_order: r.order.id.clone(),
+                origin: Origin::Commerce,
+                lines: vec![LineQuantity {
+                    line: LineNumber(2),
+                    quantity: 1,
+                }],
+                reason: CancelReason::SellerCancellation,
+                delivery: Delivery::Sent { at: step(20) },
+                recorded_at: step(20),
+                requested_at: Some(step(18)),
+                walmart_reason: Some("SELLER_CANCEL_OUT_OF_STOCK".into()),
+            };
+            ch.store
+                .insert_new(&cancellation)
+                .await
+                .expect("cancellation saved");
         }
         _ => {}
     }
 }
 
-/// A Walmart return of one unit of `po`'s first line, received ten minutes before `now`.
+/// A Commerce shipment of `lines` of the order with UPS tracking, shipped at `shipped_at` and
+/// sent to Walmart at `sent_at`.
+async fn save_shipment(
+    ch: &Channel,
+    r: &OrderRecord,
+    lines: Vec<(LineNumber, u32)>,
+    shipped_at: Timestamp,
+    sent_at: Timestamp,
+) {
+    let order_id = r.commerce_link().map_or(0, |l| l.order_id.0);
+    let shipment = ShipmentRecord {
+        channel: ch.settings.id.clone(),
+        shipment_id: CommerceShipmentId(order_id),
+        purchase_order: r.order.id.clone(),
+        lines: lines
+            .into_iter()
+            .map(|(line, quantity)| LineQuantity { line, quantity })
+            .collect(),
+        tracking: Tracking {
+            number: format!("1Z{order_id:08}"),
+            carrier: Carrier::Known { name: "UPS".into() },
+            method: r.order.method_code.clone(),
+            shipped_at,
+        },
+        delivery: Delivery::Sent { at: sent_at },
+        invoiced: true,
+    };
+    ch.store.insert_new(&shipment).await.expect("shipment saved");
+}
+
+/// A Walmart return of one unit of `po`'s first line, opened on Walmart twelve minutes before
+/// `now`, received ten minutes before and requested in Commerce (RMA 31) eight minutes before.
 async fn seed_return(ch: &Channel, po: &str, now: Timestamp) {
-    let record = ReturnRecord::receive(
+    let minutes_ago = |n: u64| now.minus(std::time::Duration::from_secs(60 * n));
+    let mut record = ReturnRecord::receive(
         ch.settings.id.clone(),
         ReturnOrderId::new("77001").expect("valid return id"),
         PurchaseOrderId::new(po).expect("valid po"),
@@ -256,8 +311,12 @@ async fn seed_return(ch: &Channel, po: &str, now: Timestamp) {
             quantity: 1,
             refund_amount: Money::from_cents(1_299),
         }],
-        now.minus(std::time::Duration::from_secs(600)),
+        minutes_ago(10),
     );
+    record.opened_at = Some(minutes_ago(12));
+    record
+        .requested_in_commerce(Some(RmaId(31)), minutes_ago(8))
+        .expect("received to requested");
     ch.store
         .save(&mut ports::Versioned::new(record))
         .await

@@ -199,3 +199,29 @@ async fn what_needs_the_merchant_is_said_in_the_browsers_language() {
         "no English left: {attention}"
     );
 }
+
+#[tokio::test]
+async fn the_overview_times_shipments_cancellations_and_returns_from_the_records() {
+    let w = world().await;
+    let mut b = Browser::new(&w);
+    b.sign_in().await;
+    let page = b.get("/").await.body;
+    for (row, figure) in [
+        (
+            "op-shipment-sync",
+            "3 min / 3 min <small>(6 × shipped in Commerce -&gt; tracking on Walmart)",
+        ),
+        (
+            "op-cancellation-sync",
+            "3 min / 3 min <small>(3 × cancelled in Commerce -&gt; cancelled on Walmart)",
+        ),
+        (
+            "op-returns-sync",
+            "4 min / 4 min <small>(1 × return opened on Walmart -&gt; return in Commerce)",
+        ),
+    ] {
+        let start = page.find(&format!("id=\"{row}\"")).unwrap();
+        let row_html = page[start..].split("</tr>").next().unwrap();
+        assert!(row_html.contains(figure), "{row}: {row_html}");
+    }
+}
