@@ -17,8 +17,8 @@
 //!   step done in the window). Adobe documents no delay for returns: the bound is our 15 min.
 //!
 //! Reads are index ranges capped at [`MAX_SAMPLES`] records each, and one partition query for each
-//! of at most [`MAX_ORDER_READS`] orders shipped or cancelled in the window (their shipments and
-//! cancellations live in the order's partition).
+//! of at most [`MAX_ORDER_READS`] orders shipped or cancelled in the window, 16 at a time (their
+//! shipments and cancellations live in the order's partition).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -39,8 +39,10 @@ use crate::latency::{Latency, Samples};
 /// Most records of one index partition read for the figures.
 pub const MAX_SAMPLES: usize = 2_000;
 
-/// Most orders whose shipments and cancellations are read (newest first).
+/// Most orders whose shipments and cancellations are read (newest first), and how many of those
+/// reads are in flight at once.
 pub const MAX_ORDER_READS: usize = 200;
+const CONCURRENT_READS: usize = 16;
 
 /// A feed not settled this long after it was submitted is stuck (Walmart documents most feeds
 /// processed within minutes; the documented match delay is 30 min). Feeds settled in the window
@@ -295,11 +297,19 @@ async fn read_fulfilment(
         })
         .collect();
     touched.sort_by_key(|o| std::cmp::Reverse(o.updated_at));
-    touched.truncate(MAX_ORDER_READS);
+    let partitions: Vec<Query> = touched
+        .iter()
+        .take(MAX_ORDER_READS)
+        .map(|o| Query::partition(order_pk(&ch.settings.id, &o.order.id)))
+        .collect();
+    let store = ch.store.as_ref();
+    let read = crate::feeds::concurrently(partitions, CONCURRENT_READS, |partition| {
+        ports::query_all(store, partition)
+    })
+    .await;
     let (mut shipments, mut cancellations) = (Vec::new(), Vec::new());
-    for order in touched {
-        let partition = Query::partition(order_pk(&ch.settings.id, &order.order.id));
-        for stored in ports::query_all(ch.store.as_ref(), partition).await? {
+    for items in read {
+        for stored in items? {
             let body = stored.item.body;
             if stored.item.key.sk.starts_with("SHIPMENT#") {
                 shipments.extend(serde_json::from_value::<ShipmentRecord>(body).ok());
