@@ -9,7 +9,8 @@ use std::time::Duration;
 use domain::{Operation, Timestamp};
 use serde::Serialize;
 
-mod secs {
+/// Durations as seconds in JSON (for every figure of the dashboard's records).
+pub(crate) mod secs {
     use std::time::Duration;
 
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

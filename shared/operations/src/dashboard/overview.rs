@@ -30,13 +30,6 @@ use crate::run_log::RunEntry;
 /// The window of the overview's figures.
 pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
 
-mod secs {
-    use std::time::Duration;
-    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-}
-
 /// One operation on the overview.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OperationStatus {
@@ -61,7 +54,7 @@ pub struct OperationStatus {
 pub struct BudgetStatus {
     pub call: BudgetedCall,
     pub limit: u32,
-    #[serde(with = "secs")]
+    #[serde(with = "crate::latency::secs")]
     pub window: Duration,
     pub remaining: u32,
     pub last_used_at: Option<Timestamp>,
