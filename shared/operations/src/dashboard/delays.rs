@@ -325,7 +325,7 @@ async fn read_fulfilment(
 
 /// Reads up to [`MAX_SAMPLES`] records of an index partition within an index sort-key range,
 /// newest first.
-pub(super) async fn sample<R: ports::Record>(
+async fn sample<R: ports::Record>(
     ch: &Channel,
     pk: String,
     range: SortRange,
