@@ -325,11 +325,7 @@ async fn read_fulfilment(
 
 /// Reads up to [`MAX_SAMPLES`] records of an index partition within an index sort-key range,
 /// newest first.
-async fn sample<R: ports::Record>(
-    ch: &Channel,
-    pk: String,
-    range: SortRange,
-) -> Result<Vec<R>, StoreError> {
+async fn sample<R: ports::Record>(ch: &Channel, pk: String, range: SortRange) -> Result<Vec<R>, StoreError> {
     let mut query = Query::status_index(pk).range(range).limit(500).descending();
     let mut out = Vec::new();
     loop {
