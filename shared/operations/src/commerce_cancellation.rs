@@ -6,7 +6,7 @@
 //! (Walmart → Commerce) and order-create (cancellations that arrived while the order was placed).
 
 use domain::{CancellationRecord, LineNumber, OrderRecord, PurchaseOrderId, SyncTask, Timestamp};
-use ports::commerce::model::OrderState;
+use ports::commerce::model::{Order, OrderState};
 use ports::records::{order_key, order_pk};
 use ports::{Deadline, Query, Records, SortRange};
 
@@ -94,12 +94,7 @@ async fn note_cancel_request(
         describe_lines(&record, &lines)
     );
     let order = ch.commerce.get_order(link.order_id, deadline).await?;
-    if !order.status_histories.iter().any(|h| h.comment == comment) {
-        lease.keep_for_action(ch, deadline).await?;
-        ch.commerce
-            .add_order_comment(link.order_id, &comment, deadline)
-            .await?;
-    }
+    comment_once(ch, lease, &order, &comment, deadline).await?;
     let now = ch.clock.now();
     ch.store
         .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
@@ -109,6 +104,24 @@ async fn note_cancel_request(
         .await?;
     tracing::info!("customer's cancellation request noted on the Commerce order");
     Ok(true)
+}
+
+/// Adds `comment` to the Commerce order under the claim, unless an earlier attempt did (`order` is
+/// read after it, so its comments show it).
+async fn comment_once(
+    ch: &Channel,
+    lease: &Lease,
+    order: &Order,
+    comment: &str,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    if !order.status_histories.iter().any(|h| h.comment == comment) {
+        lease.keep_for_action(ch, deadline).await?;
+        ch.commerce
+            .add_order_comment(order.entity_id, comment, deadline)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn reflect_claimed(
@@ -172,12 +185,7 @@ async fn reflect_claimed(
             ),
         )
     };
-    if !order.status_histories.iter().any(|h| h.comment == comment) {
-        lease.keep_for_action(ch, deadline).await?;
-        ch.commerce
-            .add_order_comment(link.order_id, &comment, deadline)
-            .await?;
-    }
+    comment_once(ch, lease, &order, &comment, deadline).await?;
     let now = ch.clock.now();
     ch.store
         .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
