@@ -127,6 +127,16 @@ pub enum OpError {
     /// Another invocation holds the work right now; retry later.
     #[error("{0} is in progress elsewhere; retry later")]
     Busy(String),
+    /// A record the channel's own data points to (an index entry, a claim, its own message, a
+    /// record read a moment ago) is not there: a defect or a record removed by hand, not bad
+    /// input; retrying cannot help, so it fails as bad input does.
+    #[error("{what} {id} {why}")]
+    Missing {
+        what: &'static str,
+        id: String,
+        /// How it went missing, e.g. "vanished", "is indexed but not recorded".
+        why: &'static str,
+    },
 }
 
 impl OpError {
@@ -148,7 +158,8 @@ impl OpError {
             | OpError::BadMessage { .. }
             | OpError::Unreadable { .. }
             | OpError::Encoding { .. }
-            | OpError::Feed { .. } => false,
+            | OpError::Feed { .. }
+            | OpError::Missing { .. } => false,
         }
     }
 
@@ -168,6 +179,16 @@ impl OpError {
             OpError::Feed { .. } => "InvalidInput",
             OpError::Unreadable { .. } => "UnreadableRecord",
             OpError::Busy(_) => "Busy",
+            OpError::Missing { .. } => "MissingRecord",
+        }
+    }
+
+    /// A record the channel's own data points to is not there ([`OpError::Missing`]).
+    pub fn missing(what: &'static str, id: impl std::fmt::Display, why: &'static str) -> Self {
+        OpError::Missing {
+            what,
+            id: id.to_string(),
+            why,
         }
     }
 }
