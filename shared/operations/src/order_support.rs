@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use domain::{OrderRecord, OrderSummary, PurchaseOrderId, Stream, SyncCursor, SyncTask, Timestamp};
-use ports::records::{load_cursor, order_key};
+use ports::records::{load_cursor, order_key, to_item};
 use ports::walmart::{LineState, SkippedRecord, WalmartOrder};
-use ports::{ApiError, ApiErrorKind, Deadline, Expect, Item, Record, Records, StoreError, Versioned, Write};
+use ports::{ApiError, ApiErrorKind, Deadline, Expect, Record, Records, StoreError, Versioned, Write};
 
 use crate::dashboard::load_order;
 use crate::{Channel, OpError, RunReport};
@@ -108,17 +108,6 @@ async fn save_cursor(ch: &Channel, cursor: &mut Versioned<SyncCursor>) -> Result
     }
 }
 
-fn item_of<R: Record>(record: &R) -> Result<Item, StoreError> {
-    let body = serde_json::to_value(record)
-        .map_err(|e| StoreError::Invalid(format!("cannot serialise {:?}: {e}", record.key())))?;
-    Ok(Item {
-        key: record.key(),
-        index: record.index(),
-        expires_at: None,
-        body,
-    })
-}
-
 fn next_version(version: Option<ports::Version>) -> ports::Version {
     ports::Version(version.map_or(1, |v| v.0 + 1))
 }
@@ -134,11 +123,11 @@ pub(crate) async fn save_both<A: Record, B: Record>(
     ch.store
         .transact(vec![
             Write::Put {
-                item: item_of(&a.record)?,
+                item: to_item(&a.record)?,
                 expect: expect(a.version),
             },
             Write::Put {
-                item: item_of(&b.record)?,
+                item: to_item(&b.record)?,
                 expect: expect(b.version),
             },
         ])

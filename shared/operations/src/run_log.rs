@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::{ChannelId, Operation, Timestamp};
-use ports::records::channel_pk;
-use ports::{Expect, Item, Key, Query, Record, Records, SortRange, StateStore, StoreError};
+use ports::records::{channel_pk, to_item};
+use ports::{Expect, Key, Query, Record, Records, SortRange, StateStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::{Channel, OpError, RunReport};
@@ -223,22 +223,11 @@ pub async fn record_paused<T: Outcome>(ch: &Channel, operation: Operation, start
 async fn write(store: &dyn StateStore, entry: RunEntry) -> Result<(), StoreError> {
     if entry.outcome.failed() {
         let failure = RunFailure(entry.clone());
-        store.put(item_of(&failure)?, Expect::Any).await?;
+        store.put(to_item(&failure)?, Expect::Any).await?;
     }
     // Unconditional: the newest writer wins, which is what "last run" means.
-    store.put(item_of(&LastRun(entry))?, Expect::Any).await?;
+    store.put(to_item(&LastRun(entry))?, Expect::Any).await?;
     Ok(())
-}
-
-fn item_of<R: Record>(record: &R) -> Result<Item, StoreError> {
-    let body = serde_json::to_value(record)
-        .map_err(|e| StoreError::Invalid(format!("cannot serialise {:?}: {e}", record.key())))?;
-    Ok(Item {
-        key: record.key(),
-        index: record.index(),
-        expires_at: record.expires_at(),
-        body,
-    })
 }
 
 /// The last scheduled run and the last message of an operation.

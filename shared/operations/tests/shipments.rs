@@ -677,3 +677,39 @@ async fn an_invoice_whose_answer_is_lost_is_made_once() {
     assert!(shipment.invoiced);
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipped_order_saved_with_its_shipment_keeps_its_retention_date() {
+    // The order and its shipment are saved in one transaction; the order's expiry (kept a while
+    // after it settles) must reach the table there too, not only through `Records::save`.
+    let fx = Fixture::start().await;
+    let a = fx.skus[0].clone();
+    let po = fx.buyer_orders(&[(&a, 1, 1999)]).await;
+    fx.import_and_create().await;
+    let order = fx.commerce_order(&po).await;
+    fx.sandboxes
+        .commerce_control()
+        .ship(
+            fx.commerce_order_id(&order),
+            vec![by_sku(&a, 1.0)],
+            track("ups", "United Parcel Service", "1Z0009"),
+            false,
+        )
+        .await
+        .unwrap();
+    fx.advance(Duration::from_secs(30));
+    let report = sync(&fx.ch).await;
+    assert_eq!(report.count(operations::Counter::ShipmentsSent), 1, "{report:?}");
+    let record = fx.record(&po).await;
+    assert_eq!(record.summary(), OrderSummary::Shipped);
+    let stored = fx
+        .ch
+        .store
+        .get(&ports::records::order_key(&fx.ch.settings.id, &po))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.expires_at().is_some(), "a shipped order may expire");
+    assert_eq!(stored.item.expires_at, record.expires_at());
+    fx.shutdown().await;
+}

@@ -270,7 +270,9 @@ pub fn cursor_key(channel: &ChannelId, stream: Stream) -> Key {
     Key::new(channel_pk(channel, "CURSOR"), stream.as_str())
 }
 
-fn to_item<R: Record>(record: &R) -> Result<Item, StoreError> {
+/// The stored form of a record: its key, index entries, expiry and body. The one way to turn a
+/// record into an item, so a write outside [`Records`] (a transaction) keeps the record's expiry.
+pub fn to_item<R: Record>(record: &R) -> Result<Item, StoreError> {
     let body = serde_json::to_value(record)
         .map_err(|e| StoreError::Invalid(format!("cannot serialise {:?}: {e}", record.key())))?;
     Ok(Item {
