@@ -74,7 +74,8 @@ pub const SENDS_TO: &[QueueName] = &[QueueName::InventorySync];
 /// and the local runner read it.
 pub const DECLARATION: Declaration = Declaration {
     function: "cancellation-sync",
-    consumes: None,
+    // Walmart's cancellation events (`walmart_events`), beside the poll.
+    consumes: Some(QueueName::WalmartCancelEvents),
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
@@ -447,9 +448,12 @@ async fn from_walmart_seen(ch: &Channel, order: &WalmartOrder, deadline: &Deadli
             requested,
             reflection,
         }) => {
-            let seen = seen
+            let mut seen = seen
                 .and(Counter::UnitsCancelledOnWalmartSide, u64::from(recorded))
                 .and(Counter::CancellationRequestsRecorded, u64::from(requested));
+            if ch.settings.push.enabled() && recorded + requested > 0 {
+                seen = seen.and(Counter::CancellationsFoundByPollNotEvent, 1);
+            }
             match reflection {
                 Reflection::Nothing => seen,
                 Reflection::CommerceOrderCancelled => seen.and(Counter::CommerceOrdersCancelled, 1),
@@ -463,6 +467,25 @@ async fn from_walmart_seen(ch: &Channel, order: &WalmartOrder, deadline: &Deadli
         }
         Err(e) => seen.merge(Seen::failed(format_args!("purchase order {po}"), &e)),
     }
+}
+
+/// One order's Walmart-side cancellations and cancel requests, as a Walmart event announces them:
+/// the order is read from Walmart, then goes through the poll's code for it. An order not recorded
+/// yet is left to its import (event or poll), which reads Walmart's order as it is then, with its
+/// cancelled units and cancel requests: events arriving out of order lose nothing.
+pub(crate) async fn reflect_walmart_order(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<Reflection, OpError> {
+    if load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .is_none()
+    {
+        return Ok(Reflection::Nothing);
+    }
+    let on_walmart = ch.walmart.get_order(po, deadline).await?;
+    Ok(walmart_cancellations(ch, &on_walmart, deadline).await?.reflection)
 }
 
 struct FromWalmart {

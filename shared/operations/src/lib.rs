@@ -22,6 +22,8 @@
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 //! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
 //! | `run_log`           | each operation's last run and recent failures, for the overview       |
+//! | `walmart_events`    | Walmart's order notifications: the receiver and its two consumers     |
+//! | `push_subscription` | the channel's `ORDER_UPDATES` subscription, kept by order-import      |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
@@ -42,6 +44,7 @@ pub mod order_import;
 mod order_intake;
 mod order_support;
 pub mod price_sync;
+pub mod push_subscription;
 pub mod registry;
 pub mod returns_sync;
 pub mod run_log;
@@ -49,6 +52,7 @@ mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod walmart_events;
 mod walmart_scan;
 mod walmart_shipment;
 pub mod wiring;
