@@ -16,6 +16,7 @@ use crate::topology::{
     COMMON_ENVIRONMENT, CONSUMER_QUEUE_ACTIONS, declaration_of, declarations, glob_matches, is_catalog,
     leading_key_patterns, queue_logical_id, send_actions,
 };
+use operations::declaration::Declaration;
 
 /// AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
 pub const VISIBILITY_FACTOR: u32 = 6;
@@ -423,11 +424,6 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
         }
     }
     for declaration in declarations() {
-        // The dashboard reads every queue's depth and re-drives every dead-letter queue into its
-        // source: its queue privileges are held to that by `crate::dashboard`'s own check.
-        if declaration.function == operations::merchant::DECLARATION.function {
-            continue;
-        }
         let Some(f) = stack.function_for_binary(declaration.function) else {
             continue;
         };
@@ -451,33 +447,36 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
             ));
         }
 
-        let expected_sends: BTreeSet<String> = declaration
-            .sends_to
-            .iter()
-            .map(|q| queue_logical_id(*q))
-            .collect();
-        for action in send_actions() {
-            let granted_sends: BTreeSet<String> = grants(f, action);
-            if granted_sends != expected_sends {
-                out.push(violation(
-                    CHECK,
-                    fid,
-                    format!(
-                        "may send to {granted_sends:?}, but the declaration of {name} says `sends_to: {expected_sends:?}`"
-                    ),
-                ));
-            }
-        }
-        let expected_consume: BTreeSet<String> = expected_consumed.into_iter().collect();
-        for action in CONSUMER_QUEUE_ACTIONS {
+        let expected = expected_queue_grants(stack, declaration);
+        let mut actions: Vec<&str> = send_actions();
+        actions.extend(CONSUMER_QUEUE_ACTIONS);
+        actions.extend(expected.keys().copied());
+        let mut seen = BTreeSet::new();
+        actions.retain(|a| seen.insert(*a));
+        for action in actions {
             let granted = grants(f, action);
-            if granted != expected_consume {
-                out.push(violation(
-                    CHECK,
-                    fid,
-                    format!("{action} on {granted:?}, but consumes {expected_consume:?}"),
-                ));
+            let want = expected.get(action).cloned().unwrap_or_default();
+            if granted == want {
+                continue;
             }
+            let redrives = if declaration.redrives_dead_letters {
+                " and `redrives_dead_letters: true` (every queue)"
+            } else {
+                ""
+            };
+            let message = if send_actions().contains(&action) {
+                format!(
+                    "may send to {granted:?}, but the declaration of {name} says `sends_to: {:?}`{redrives}",
+                    sends_to(declaration)
+                )
+            } else if declaration.redrives_dead_letters {
+                format!(
+                    "{action} on {granted:?}, but the declaration of {name} says `redrives_dead_letters: true`, which needs {want:?}"
+                )
+            } else {
+                format!("{action} on {granted:?}, but consumes {want:?}")
+            };
+            out.push(violation(CHECK, fid, message));
         }
 
         for queue in QueueName::ALL {
@@ -510,6 +509,46 @@ pub fn check_queue_wiring(stack: &Stack) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// The queue resources a function needs each SQS action on, from its declaration: the consumer's
+/// actions on the queue it consumes, the send actions on the queues it sends to, and for a function
+/// that re-drives dead letters (the dashboard) the depth of every queue and dead-letter queue,
+/// receive and delete on the dead-letter queues only, and send into every queue.
+pub fn expected_queue_grants(
+    stack: &Stack,
+    declaration: &Declaration,
+) -> BTreeMap<&'static str, BTreeSet<String>> {
+    let mut want: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    let mut grant = |actions: &[&'static str], queues: &BTreeSet<String>| {
+        for action in actions {
+            want.entry(action).or_default().extend(queues.iter().cloned());
+        }
+    };
+    let consumed: BTreeSet<String> = declaration.consumes.map(queue_logical_id).into_iter().collect();
+    grant(&CONSUMER_QUEUE_ACTIONS, &consumed);
+    grant(&send_actions(), &sends_to(declaration));
+    if declaration.redrives_dead_letters {
+        let queues: BTreeSet<String> = QueueName::ALL.into_iter().map(queue_logical_id).collect();
+        let dead_letters: BTreeSet<String> = queues
+            .iter()
+            .filter_map(|q| stack.queue(q)?.redrive.as_ref()?.dead_letter_queue.clone())
+            .collect();
+        let both: BTreeSet<String> = queues.union(&dead_letters).cloned().collect();
+        grant(&["sqs:GetQueueAttributes", "sqs:GetQueueUrl"], &both);
+        grant(&["sqs:ReceiveMessage", "sqs:DeleteMessage"], &dead_letters);
+        grant(&send_actions(), &queues);
+    }
+    want
+}
+
+/// The logical ids of the queues a declaration sends to, for a violation's message.
+fn sends_to(declaration: &Declaration) -> BTreeSet<String> {
+    declaration
+        .sends_to
+        .iter()
+        .map(|q| queue_logical_id(*q))
+        .collect()
 }
 
 /// A function has a Function URL exactly when its declaration says so, with the declared auth type.

@@ -1,25 +1,24 @@
-//! The dashboard function (`functions/dashboard`, the merchant's page): not an operation, so the
-//! operations' checks skip it; these hold its resource to what its code does.
+//! The dashboard function (`functions/dashboard`, the merchant's page): what the operations' checks
+//! do not hold it to.
 //!
 //! - its table actions are exactly those its declared store calls issue (`dashboard::STORE_CALLS`
 //!   through `adapters_aws::dynamodb::iam_actions`), on the channel's own keys only, never the
 //!   operations' idempotency records;
 //! - it reads exactly two secrets: the channel's credentials (`SECRET_ARN`; importing orders again
 //!   reads Walmart) and its own login secret (`DASHBOARD_LOGIN_ARN`), which no other function reads;
-//! - it sends only to the work queues (retries, resyncs, re-driven dead letters), receives and
-//!   deletes only from their dead-letter queues (re-drive: it never takes the operations' work), and
-//!   reads the depth of both;
-//! - it has every work queue's URL, a Function URL (AuthType NONE: the page signs people in), and
-//!   an output with that URL.
+//! - a Function URL (AuthType NONE: the page signs people in) and an output with that URL.
+//!
+//! Its queues are held to its declaration by the queue-wiring check like every function's: it
+//! declares `redrives_dead_letters` (`operations::merchant::DECLARATION`), so it sends to every
+//! work queue, receives and deletes only on their dead-letter queues (it never takes the
+//! operations' work), reads the depth of both and has every queue's URL.
 
 use std::collections::BTreeSet;
 
-use ports::QueueName;
 use serde_json::Value;
 
 use crate::checks::{Violation, leading_keys};
-use crate::model::{FunctionSpec, Stack};
-use crate::topology::queue_logical_id;
+use crate::model::Stack;
 
 /// The binary the template builds for the dashboard.
 pub const BINARY: &str = "dashboard";
@@ -43,14 +42,6 @@ pub fn needed_table_actions() -> BTreeSet<&'static str> {
     dashboard::STORE_CALLS
         .iter()
         .flat_map(|call| adapters_aws::dynamodb::iam_actions(*call).iter().copied())
-        .collect()
-}
-
-fn granted(f: &FunctionSpec, action: &str) -> BTreeSet<String> {
-    f.statements
-        .iter()
-        .filter(|s| s.allows(action))
-        .flat_map(|s| s.resource_ids())
         .collect()
 }
 
@@ -136,43 +127,6 @@ pub fn check_dashboard(stack: &Stack) -> Vec<Violation> {
                 ));
             }
         }
-    }
-
-    // The queues.
-    let queues: BTreeSet<String> = QueueName::ALL.into_iter().map(queue_logical_id).collect();
-    let dead_letters: BTreeSet<String> = queues
-        .iter()
-        .filter_map(|q| stack.queue(q)?.redrive.as_ref()?.dead_letter_queue.clone())
-        .collect();
-    let both: BTreeSet<String> = queues.union(&dead_letters).cloned().collect();
-    for (action, want) in [
-        ("sqs:SendMessage", &queues),
-        ("sqs:ReceiveMessage", &dead_letters),
-        ("sqs:DeleteMessage", &dead_letters),
-        ("sqs:GetQueueAttributes", &both),
-        ("sqs:GetQueueUrl", &both),
-        ("sqs:ChangeMessageVisibility", &BTreeSet::new()),
-    ] {
-        let got = granted(f, action);
-        if &got != want {
-            out.push(violation(id, format!("{action} on {got:?}, want {want:?}")));
-        }
-    }
-    for queue in QueueName::ALL {
-        if f.environment
-            .get(queue.url_env_var())
-            .and_then(|v| v.get("Ref"))
-            .and_then(Value::as_str)
-            != Some(queue_logical_id(queue).as_str())
-        {
-            out.push(violation(
-                id,
-                format!("{} must be !Ref {}", queue.url_env_var(), queue_logical_id(queue)),
-            ));
-        }
-    }
-    if !f.queue_triggers.is_empty() || !f.schedules.is_empty() {
-        out.push(violation(id, "is triggered by its Function URL only"));
     }
 
     // The URL.

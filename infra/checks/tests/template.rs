@@ -532,7 +532,35 @@ fn the_dashboards_privileges_beyond_its_code_are_caught() {
             .push(json!({"Fn::GetAtt": ["OrderCreateQueue", "Arn"]}));
         set(d, list);
     });
-    assert_caught(&v, "dashboard", "DashboardFunction", "sqs:ReceiveMessage");
+    // Held by queue-wiring, from the declaration (`redrives_dead_letters`), as every function is.
+    assert_caught(&v, "queue-wiring", "DashboardFunction", "sqs:ReceiveMessage");
+    // Unable to re-drive one dead-letter queue.
+    let v = violations_after(|d| {
+        let mut list = statements(d);
+        let redrive = list
+            .iter_mut()
+            .find(|s| s["Sid"] == "RedriveDeadLetters")
+            .unwrap();
+        redrive["Resource"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r != &json!({"Fn::GetAtt": ["PriceSyncDeadLetterQueue", "Arn"]}));
+        set(d, list);
+    });
+    assert_caught(&v, "queue-wiring", "DashboardFunction", "sqs:DeleteMessage");
+    // Without a queue's URL.
+    let v = violations_after(|d| {
+        resource(d, "DashboardFunction")["Properties"]["Environment"]["Variables"]
+            .as_object_mut()
+            .unwrap()
+            .remove("PRICE_SYNC_QUEUE_URL");
+    });
+    assert_caught(
+        &v,
+        "queue-wiring",
+        "DashboardFunction",
+        "has no PRICE_SYNC_QUEUE_URL",
+    );
     // Another function reading the login secret.
     let v = violations_after(|d| {
         let role = resource(d, "OrderImportRole");

@@ -7,6 +7,7 @@
 //! all, filters that apply on change) and nothing depends on it. Who gets in and how requests are
 //! held to them: [`auth`].
 
+pub mod attention;
 pub mod auth;
 #[cfg(feature = "fixture")]
 pub mod fixture;

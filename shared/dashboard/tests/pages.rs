@@ -157,3 +157,71 @@ async fn pausing_resuming_and_retrying_are_done_and_recorded() {
         bad.location()
     );
 }
+
+#[tokio::test]
+async fn what_needs_the_merchant_is_said_in_the_browsers_language() {
+    let w = world().await;
+    operations::merchant::pause(
+        &w.channel,
+        &operations::merchant::Actor::new("anna@shop.example"),
+        domain::Operation::InventorySync,
+    )
+    .await
+    .unwrap();
+    let mut english = Browser::new(&w);
+    english.sign_in().await;
+    let page = english.get("/").await.body;
+    let attention = &page[page.find("id=\"attention\"").unwrap()..page.find("</section>").unwrap()];
+    assert!(
+        attention.contains("Inventory updates is paused (by anna@shop.example since"),
+        "{attention}"
+    );
+    assert!(
+        attention.contains("order(s) are in Error: open them to see why, and retry."),
+        "{attention}"
+    );
+    let mut swedish = Browser::new(&w);
+    swedish.language = Some("sv-SE,sv;q=0.9,en;q=0.5".into());
+    swedish.sign_in().await;
+    let page = swedish.get("/").await.body;
+    let attention = &page[page.find("id=\"attention\"").unwrap()..page.find("</section>").unwrap()];
+    assert!(attention.contains("Behöver din uppmärksamhet"), "{attention}");
+    assert!(
+        attention.contains("Lageruppdateringar är pausad (av anna@shop.example sedan"),
+        "{attention}"
+    );
+    assert!(
+        attention.contains("order har status Fel: öppna dem för att se varför och försök igen."),
+        "{attention}"
+    );
+    assert!(
+        !attention.contains("paused") && !attention.contains("in Error"),
+        "no English left: {attention}"
+    );
+}
+
+#[tokio::test]
+async fn the_overview_times_shipments_cancellations_and_returns_from_the_records() {
+    let w = world().await;
+    let mut b = Browser::new(&w);
+    b.sign_in().await;
+    let page = b.get("/").await.body;
+    for (row, figure) in [
+        (
+            "op-shipment-sync",
+            "3 min / 3 min <small>(6 × shipped in Commerce -&gt; tracking on Walmart)",
+        ),
+        (
+            "op-cancellation-sync",
+            "3 min / 3 min <small>(3 × cancelled in Commerce -&gt; cancelled on Walmart)",
+        ),
+        (
+            "op-returns-sync",
+            "4 min / 4 min <small>(1 × return opened on Walmart -&gt; return in Commerce)",
+        ),
+    ] {
+        let start = page.find(&format!("id=\"{row}\"")).unwrap();
+        let row_html = page[start..].split("</tr>").next().unwrap();
+        assert!(row_html.contains(figure), "{row}: {row_html}");
+    }
+}

@@ -198,6 +198,10 @@ pub struct CancellationRecord {
     pub reason: CancelReason,
     pub delivery: Delivery,
     pub recorded_at: Timestamp,
+    /// When the cancellation happened on its origin's side, when that side says (Commerce's order
+    /// time for a cancellation made in Commerce).
+    #[serde(default)]
+    pub requested_at: Option<Timestamp>,
     /// The reason exactly as Walmart has it (e.g. `SELLER_CANCEL_PRICING_ERROR`, `CUSTOMER_CANCEL`).
     #[serde(default)]
     pub walmart_reason: Option<String>,

@@ -67,6 +67,18 @@ pub struct ReturnRecord {
     status: ReturnStatus,
     pub received_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When Walmart says the return was opened (its `returnOrderDate`), when it says.
+    #[serde(default)]
+    pub opened_at: Option<Timestamp>,
+    /// When the return request was made in Commerce.
+    #[serde(default)]
+    pub requested_at: Option<Timestamp>,
+    /// When the merchant refunded in Commerce (the credit memo's time), when Commerce says.
+    #[serde(default)]
+    pub refund_issued_at: Option<Timestamp>,
+    /// When Walmart was told of the refund.
+    #[serde(default)]
+    pub refunded_at: Option<Timestamp>,
 }
 
 impl ReturnRecord {
@@ -85,6 +97,10 @@ impl ReturnRecord {
             status: ReturnStatus::Received,
             received_at: now,
             updated_at: now,
+            opened_at: None,
+            requested_at: None,
+            refund_issued_at: None,
+            refunded_at: None,
         }
     }
 
@@ -118,6 +134,7 @@ impl ReturnRecord {
             ReturnStatus::Received | ReturnStatus::Error { .. } => {
                 self.status = ReturnStatus::RequestedInCommerce { rma };
                 self.updated_at = now;
+                self.requested_at = Some(now);
                 Ok(())
             }
             _ => Err(IllegalTransition::new(
@@ -139,6 +156,7 @@ impl ReturnRecord {
             ReturnStatus::RequestedInCommerce { .. } | ReturnStatus::Error { .. } => {
                 self.status = ReturnStatus::Refunded { credit_memo, amount };
                 self.updated_at = now;
+                self.refunded_at = Some(now);
                 Ok(())
             }
             _ => Err(IllegalTransition::new("return", &self.status, "refunded")),

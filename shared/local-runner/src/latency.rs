@@ -2,102 +2,31 @@
 //! merchant or buyer acted (the scenario's journal) to the moment the other side shows it (what the
 //! sandboxes recorded, or the channel's own records where the step ends there).
 
-use std::time::Duration;
-
 use domain::{ListingStatus, Operation, Timestamp};
+use operations::latency::{Latency, Samples};
 use serde::Serialize;
 
 use crate::evidence::Evidence;
 
-/// One measured path of an operation.
+/// One measured path of an operation: its figures ([`operations::latency`], the measurement the
+/// dashboard's overview uses too) and the actions whose effect was never seen.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LatencyRow {
     pub operation: Operation,
     /// Adobe's name for the operation.
     pub seed_operation: &'static str,
-    /// From where to where this row measures.
-    pub path: &'static str,
-    pub samples: usize,
-    #[serde(with = "opt_secs")]
-    pub p50: Option<Duration>,
-    #[serde(with = "opt_secs")]
-    pub p99: Option<Duration>,
-    /// `Operation::target_delay`.
-    #[serde(with = "secs")]
-    pub bound: Duration,
-    /// Whether the bound is Adobe's documented delay (else our own target).
-    pub documented: bool,
+    #[serde(flatten)]
+    pub latency: Latency,
     /// Actions whose effect was never seen (or was overtaken by a later change of the same thing).
     pub not_seen: usize,
 }
 
-impl LatencyRow {
-    pub fn within_bound(&self) -> bool {
-        self.p99.is_none_or(|p| p <= self.bound)
-    }
-}
-
-mod secs {
-    use std::time::Duration;
-
-    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-}
-
-mod opt_secs {
-    use std::time::Duration;
-
-    pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// The `q` quantile (0..=1) of `samples` by nearest rank.
-pub fn percentile(samples: &[Duration], q: f64) -> Option<Duration> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted.get(rank.min(sorted.len()) - 1).copied()
-}
-
-fn row(operation: Operation, path: &'static str, samples: Vec<Duration>, not_seen: usize) -> LatencyRow {
+fn row(samples: Samples, operation: Operation, path: &'static str) -> LatencyRow {
     LatencyRow {
         operation,
         seed_operation: operation.seed_operation(),
-        path,
-        p50: percentile(&samples, 0.5),
-        p99: percentile(&samples, 0.99),
-        samples: samples.len(),
-        bound: operation.target_delay(),
-        documented: operation.documented_delay().is_some(),
-        not_seen,
-    }
-}
-
-/// Collects `end - start` where both are known; counts starts whose end never came.
-#[derive(Default)]
-struct Samples {
-    durations: Vec<Duration>,
-    not_seen: usize,
-}
-
-impl Samples {
-    fn add(&mut self, start: Timestamp, end: Option<Timestamp>) {
-        match end {
-            Some(end) => self.durations.push(end.since(start)),
-            None => self.not_seen += 1,
-        }
-    }
-
-    fn row(self, operation: Operation, path: &'static str) -> LatencyRow {
-        row(operation, path, self.durations, self.not_seen)
+        latency: samples.latency(operation, path),
+        not_seen: samples.not_seen,
     }
 }
 
@@ -127,7 +56,8 @@ fn catalog_import(e: &Evidence) -> LatencyRow {
     for product in &e.journal.products {
         s.add(product.at, e.listing_written_at.get(&product.sku).copied());
     }
-    s.row(
+    row(
+        s,
         Operation::CatalogImport,
         "product selected in Commerce -> listing in Channel Manager",
     )
@@ -154,7 +84,8 @@ fn listing_match(e: &Evidence) -> LatencyRow {
         }
         s.add(imported, match_outcome_at(listing));
     }
-    s.row(
+    row(
+        s,
         Operation::ListingMatch,
         "listing in Channel Manager -> matched or rejected by Walmart",
     )
@@ -205,7 +136,8 @@ fn inventory_sync(e: &Evidence) -> LatencyRow {
         }
         s.add(start, seen);
     }
-    s.row(
+    row(
+        s,
         Operation::InventorySync,
         "stock changed in Commerce -> quantity on Walmart",
     )
@@ -236,7 +168,8 @@ fn price_sync(e: &Evidence) -> LatencyRow {
         }
         s.add(start, seen);
     }
-    s.row(
+    row(
+        s,
         Operation::PriceSync,
         "price changed in Commerce -> price on Walmart",
     )
@@ -250,7 +183,8 @@ fn order_import(e: &Evidence) -> LatencyRow {
             e.records.order(&order.purchase_order_id).map(|r| r.imported_at),
         );
     }
-    s.row(
+    row(
+        s,
         Operation::OrderImport,
         "order placed on Walmart -> order in Channel Manager",
     )
@@ -266,7 +200,8 @@ fn order_create(e: &Evidence) -> LatencyRow {
             .and_then(|o| commerce_time(o.created_at.as_ref()));
         s.add(record.imported_at, created);
     }
-    s.row(
+    row(
+        s,
         Operation::OrderCreate,
         "order in Channel Manager -> Commerce order",
     )
@@ -288,7 +223,8 @@ fn shipment_sync(e: &Evidence) -> LatencyRow {
             .min();
         s.add(shipment.at, on_walmart);
     }
-    s.row(
+    row(
+        s,
         Operation::ShipmentSync,
         "shipped in Commerce -> tracking on Walmart",
     )
@@ -310,7 +246,8 @@ fn cancellation_commerce_to_walmart(e: &Evidence) -> LatencyRow {
             .max();
         s.add(cancel.at, on_walmart);
     }
-    s.row(
+    row(
+        s,
         Operation::CancellationSync,
         "cancelled in Commerce -> cancelled on Walmart",
     )
@@ -337,7 +274,8 @@ fn cancellation_walmart_to_commerce(e: &Evidence) -> LatencyRow {
             });
         s.add(cancel.at, in_commerce);
     }
-    s.row(
+    row(
+        s,
         Operation::CancellationSync,
         "cancelled on Walmart -> cancelled in Commerce",
     )
@@ -362,7 +300,8 @@ fn returns_to_commerce(e: &Evidence) -> LatencyRow {
         });
         s.add(ret.at, rma_at);
     }
-    s.row(
+    row(
+        s,
         Operation::ReturnsSync,
         "return opened on Walmart -> return in Commerce",
     )
@@ -390,39 +329,9 @@ fn refunds_to_walmart(e: &Evidence) -> LatencyRow {
             });
         s.add(refund.at, on_walmart);
     }
-    s.row(
+    row(
+        s,
         Operation::ReturnsSync,
         "refunded in Commerce -> refund on Walmart",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn secs(n: u64) -> Duration {
-        Duration::from_secs(n)
-    }
-
-    #[test]
-    fn percentiles_by_nearest_rank() {
-        assert_eq!(percentile(&[], 0.5), None);
-        assert_eq!(percentile(&[secs(7)], 0.99), Some(secs(7)));
-        let hundred: Vec<Duration> = (1..=100).rev().map(secs).collect();
-        assert_eq!(percentile(&hundred, 0.5), Some(secs(50)));
-        assert_eq!(percentile(&hundred, 0.99), Some(secs(99)));
-        assert_eq!(percentile(&[secs(1), secs(9)], 0.5), Some(secs(1)));
-        assert_eq!(percentile(&[secs(1), secs(9)], 0.99), Some(secs(9)));
-    }
-
-    #[test]
-    fn rows_carry_the_documented_bound() {
-        let r = row(Operation::OrderCreate, "x", vec![secs(10), secs(400)], 1);
-        assert_eq!(r.bound, secs(300));
-        assert!(r.documented);
-        assert!(!r.within_bound(), "p99 of 400 s exceeds 5 min");
-        let returns = row(Operation::ReturnsSync, "x", vec![], 0);
-        assert!(!returns.documented);
-        assert!(returns.within_bound());
-    }
 }

@@ -399,7 +399,8 @@ impl Summary {
                 out,
                 "\nLatency in scenario time (p50 / p99 against the documented delay)"
             );
-            for r in &self.latency {
+            for row in &self.latency {
+                let r = &row.latency;
                 let bound = if r.documented {
                     format!("documented {}", human(r.bound))
                 } else {
@@ -410,15 +411,15 @@ impl Summary {
                     _ => format!("{:>19}", "no samples"),
                 };
                 let flag = if r.within_bound() { "" } else { "  OVER" };
-                let unseen = if r.not_seen > 0 {
-                    format!(", {} not seen", r.not_seen)
+                let unseen = if row.not_seen > 0 {
+                    format!(", {} not seen", row.not_seen)
                 } else {
                     String::new()
                 };
                 let _ = writeln!(
                     out,
                     "  {:<38} {observed}  ({} samples{unseen}; {bound}){flag}\n      {}",
-                    r.seed_operation, r.samples, r.path
+                    row.seed_operation, r.samples, r.path
                 );
             }
         }

@@ -66,7 +66,10 @@ async fn the_short_demo_keeps_every_invariant() {
                 .any(|r| r.code == "CM_INVALID_IDENTIFIER"),
             "bad GTINs are listing errors with a reason\n{text}"
         );
-        assert!(latency(Operation::CatalogImport).all(|r| r.samples > 0), "{text}");
+        assert!(
+            latency(Operation::CatalogImport).all(|r| r.latency.samples > 0),
+            "{text}"
+        );
     }
     if wired(Operation::ListingMatch) {
         assert!(summary.listings.count(ListingStatus::Match) > 0, "{text}");
@@ -93,7 +96,10 @@ async fn the_short_demo_keeps_every_invariant() {
             Operation::OrderCreate,
             Operation::ShipmentSync,
         ] {
-            assert!(latency(op).all(|r| r.samples > 0), "{op:?} measured\n{text}");
+            assert!(
+                latency(op).all(|r| r.latency.samples > 0),
+                "{op:?} measured\n{text}"
+            );
         }
     }
     if wired(Operation::ReturnsSync) {

@@ -40,7 +40,7 @@ use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::Counter;
-use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
+use crate::claim::{ClaimKind, Lease, OnceOutcome};
 use crate::dashboard::load_order;
 use crate::declaration::Declaration;
 use crate::order_support::{StreamWindow, caused_by_request, enqueue_urgent_inventory};
@@ -78,6 +78,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 
@@ -166,6 +167,11 @@ enum ToWalmart {
     Refused(String),
 }
 
+impl OnceOutcome for ToWalmart {
+    const DONE_BEFORE: Self = ToWalmart::Busy;
+    const BUSY: Self = ToWalmart::Busy;
+}
+
 /// The seller's Walmart reason for a cancellation made in Commerce, from the merchant's order
 /// comments (newest first, ours skipped), in the terms of Adobe's cancellation reasons. Never the
 /// customer-requested reason: Walmart accepts that only for lines the customer asked to cancel
@@ -222,43 +228,43 @@ async fn cancel_on_walmart(
     order: &Order,
     deadline: &Deadline,
 ) -> Result<ToWalmart, OpError> {
-    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
-        return Ok(ToWalmart::NotChannel);
-    };
-    if cancelled_in_commerce_only(&record.record, &order.items).is_empty() {
-        return Ok(ToWalmart::Nothing);
+    if let Err(outcome) = to_cancel(ch, po, order).await? {
+        return Ok(outcome);
     }
-    let sent = with_claim(
-        ch,
-        ClaimKind::CancelOnWalmart,
-        po.as_str(),
-        deadline,
-        |lease| async move {
-            cancel_claimed(ch, &lease, po, order, deadline)
-                .await
-                .map(AfterWork::Release)
-        },
-    )
-    .await?;
-    Ok(sent.or(ToWalmart::Busy, ToWalmart::Busy))
+    // Given back every time: a later cancellation of the order is sent under the same claim.
+    let work = |lease| cancel_claimed(ch, lease, po, order, deadline);
+    ClaimKind::CancelOnWalmart.on(po).once(ch, deadline, work).await
+}
+
+/// The order's record and the units cancelled in Commerce but not on Walmart; `Err` is the
+/// outcome when there are none (or the order is not the channel's).
+async fn to_cancel(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    order: &Order,
+) -> Result<Result<(OrderRecord, Vec<LineQuantity>), ToWalmart>, OpError> {
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(Err(ToWalmart::NotChannel));
+    };
+    let wanted = cancelled_in_commerce_only(&record.record, &order.items);
+    if wanted.is_empty() {
+        return Ok(Err(ToWalmart::Nothing));
+    }
+    Ok(Ok((record.record, wanted)))
 }
 
 async fn cancel_claimed(
     ch: &Channel,
-    lease: &Lease,
+    lease: Lease,
     po: &PurchaseOrderId,
     order: &Order,
     deadline: &Deadline,
 ) -> Result<ToWalmart, OpError> {
     // Re-read under the claim: the previous holder may have recorded its work.
-    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
-        return Ok(ToWalmart::NotChannel);
+    let (record, wanted) = match to_cancel(ch, po, order).await? {
+        Ok(found) => found,
+        Err(outcome) => return Ok(outcome),
     };
-    let record = record.record;
-    let wanted = cancelled_in_commerce_only(&record, &order.items);
-    if wanted.is_empty() {
-        return Ok(ToWalmart::Nothing);
-    }
     let seller_reason = seller_cancellation_reason(&order.status_histories);
     let on_walmart = ch.walmart.get_order(po, deadline).await?;
     let (mut to_send, mut to_record, mut stranded) =
@@ -322,6 +328,8 @@ async fn cancel_claimed(
             reason: domain_reason(reason),
             delivery: Delivery::Sent { at: now },
             recorded_at: now,
+            // Commerce's order changed when it was cancelled there.
+            requested_at: order.updated_at,
             walmart_reason: Some(reason.as_str().to_owned()),
         };
         // An audit entry: one with the same lines exists only if a rerun wrote it.

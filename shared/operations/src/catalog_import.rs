@@ -50,6 +50,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 

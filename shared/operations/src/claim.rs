@@ -135,6 +135,74 @@ where
     }
 }
 
+/// The outcome of work done once per business key that says by itself how its claim ends, so
+/// that [`once`] can run it.
+pub(crate) trait OnceOutcome: Sized {
+    /// The outcome when an earlier invocation completed the work.
+    const DONE_BEFORE: Self;
+    /// The outcome when another invocation holds the work or took it over (it does it, not us).
+    const BUSY: Self;
+    /// Whether the work is done for good: the claim is completed and the work never done again.
+    /// Otherwise (repeatable, waiting, refused, nothing to do) the claim goes back.
+    fn done_for_good(&self) -> bool {
+        false
+    }
+}
+
+/// One business key's claim of a kind, for work whose outcome says how the claim ends
+/// ([`ClaimKind::on`], then [`ClaimOn::once`]).
+pub(crate) struct ClaimOn {
+    kind: ClaimKind,
+    business_key: String,
+    /// What a completed claim keeps for its readers (e.g. the purchase order of a shipment).
+    record: serde_json::Value,
+}
+
+impl ClaimKind {
+    /// This kind's claim on `business_key`.
+    pub(crate) fn on(self, business_key: impl std::fmt::Display) -> ClaimOn {
+        ClaimOn {
+            kind: self,
+            business_key: business_key.to_string(),
+            record: serde_json::Value::Null,
+        }
+    }
+}
+
+impl ClaimOn {
+    /// Keeps `record` in the claim once the work is done for good.
+    pub(crate) fn keeping(self, record: serde_json::Value) -> Self {
+        ClaimOn { record, ..self }
+    }
+
+    /// [`with_claim`] for work whose outcome says how the claim ends ([`OnceOutcome`]): the claim
+    /// is completed when the outcome is done for good and given back otherwise; the outcome is
+    /// `work`'s, or [`OnceOutcome::DONE_BEFORE`] / [`OnceOutcome::BUSY`] when it did not run.
+    pub(crate) async fn once<T, F, Fut>(
+        self,
+        ch: &Channel,
+        deadline: &Deadline,
+        work: F,
+    ) -> Result<T, OpError>
+    where
+        T: OnceOutcome,
+        F: FnOnce(Lease) -> Fut,
+        Fut: Future<Output = Result<T, OpError>>,
+    {
+        let record = self.record;
+        let claimed = with_claim(ch, self.kind, &self.business_key, deadline, |lease| async move {
+            let outcome = work(lease).await?;
+            Ok(if outcome.done_for_good() {
+                AfterWork::Complete(outcome, record)
+            } else {
+                AfterWork::Release(outcome)
+            })
+        })
+        .await?;
+        Ok(claimed.or(T::DONE_BEFORE, T::BUSY))
+    }
+}
+
 /// No Lambda runs longer than 15 minutes, so no claim needs a longer lease; tests and tools with
 /// `Deadline::none()` get this too. In production the invocation's remaining time (at most the
 /// function's timeout) is the lease.

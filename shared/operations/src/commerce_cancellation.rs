@@ -8,11 +8,11 @@
 //! ([`walmart_cancellations`]), for cancellation-sync's poll and Walmart's cancellation events.
 
 use domain::{CancellationRecord, LineNumber, OrderRecord, PurchaseOrderId, SyncTask, Timestamp};
-use ports::commerce::model::OrderState;
+use ports::commerce::model::{Order, OrderState};
 use ports::records::{order_key, order_pk};
 use ports::{Deadline, Query, Records, SortRange};
 
-use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
+use crate::claim::{ClaimKind, Lease, OnceOutcome};
 use crate::dashboard::load_order;
 use crate::order_support::{caused_by_request, enqueue_urgent_inventory};
 use crate::{Channel, OpError};
@@ -34,6 +34,11 @@ pub enum Reflection {
     Busy,
 }
 
+impl OnceOutcome for Reflection {
+    const DONE_BEFORE: Self = Reflection::Busy;
+    const BUSY: Self = Reflection::Busy;
+}
+
 /// Reflects in Commerce the Walmart cancellations the record holds as pending there. Also called
 /// by order-create when cancellations arrived while the order was being placed.
 pub async fn reflect_in_commerce(
@@ -49,23 +54,17 @@ pub async fn reflect_in_commerce(
     if !pending || record.record.commerce_link().is_none() {
         return Ok(Reflection::Nothing);
     }
-    let reflected = with_claim(
-        ch,
-        ClaimKind::CancelInCommerce,
-        po.as_str(),
-        deadline,
-        |lease| async move {
+    // Given back every time: a later cancellation of the order is reflected under the same claim.
+    let claim = ClaimKind::CancelInCommerce.on(po);
+    claim
+        .once(ch, deadline, |lease| async move {
             let noted = note_cancel_request(ch, &lease, po, deadline).await?;
-            Ok(AfterWork::Release(
-                match reflect_claimed(ch, &lease, po, deadline).await? {
-                    Reflection::Nothing if noted => Reflection::RequestNoted,
-                    other => other,
-                },
-            ))
-        },
-    )
-    .await?;
-    Ok(reflected.or(Reflection::Busy, Reflection::Busy))
+            Ok(match reflect_claimed(ch, &lease, po, deadline).await? {
+                Reflection::Nothing if noted => Reflection::RequestNoted,
+                other => other,
+            })
+        })
+        .await
 }
 
 /// The comment on the Commerce order for a customer's request to cancel on Walmart, once (an
@@ -97,12 +96,7 @@ async fn note_cancel_request(
         describe_lines(&record, &lines)
     );
     let order = ch.commerce.get_order(link.order_id, deadline).await?;
-    if !order.status_histories.iter().any(|h| h.comment == comment) {
-        lease.keep_for_action(ch, deadline).await?;
-        ch.commerce
-            .add_order_comment(link.order_id, &comment, deadline)
-            .await?;
-    }
+    comment_once(ch, lease, &order, &comment, deadline).await?;
     let now = ch.clock.now();
     ch.store
         .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
@@ -112,6 +106,24 @@ async fn note_cancel_request(
         .await?;
     tracing::info!("customer's cancellation request noted on the Commerce order");
     Ok(true)
+}
+
+/// Adds `comment` to the Commerce order under the claim, unless an earlier attempt did (`order` is
+/// read after it, so its comments show it).
+async fn comment_once(
+    ch: &Channel,
+    lease: &Lease,
+    order: &Order,
+    comment: &str,
+    deadline: &Deadline,
+) -> Result<(), OpError> {
+    if !order.status_histories.iter().any(|h| h.comment == comment) {
+        lease.keep_for_action(ch, deadline).await?;
+        ch.commerce
+            .add_order_comment(order.entity_id, comment, deadline)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn reflect_claimed(
@@ -175,12 +187,7 @@ async fn reflect_claimed(
             ),
         )
     };
-    if !order.status_histories.iter().any(|h| h.comment == comment) {
-        lease.keep_for_action(ch, deadline).await?;
-        ch.commerce
-            .add_order_comment(link.order_id, &comment, deadline)
-            .await?;
-    }
+    comment_once(ch, lease, &order, &comment, deadline).await?;
     let now = ch.clock.now();
     ch.store
         .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
@@ -368,6 +375,8 @@ pub(crate) async fn walmart_cancellations(
                 },
                 delivery: Delivery::Pending,
                 recorded_at: now,
+                // Walmart's order lines carry no time: the channel saw it now.
+                requested_at: None,
                 walmart_reason,
             };
             let _ = ch.store.insert_new(&audit).await?;

@@ -7,6 +7,7 @@
 //! so "errors of last week" is one query; the index entry moves whenever the summary changes
 //! because every write goes through `Records::save`/`update`.
 
+pub mod delays;
 pub mod listings;
 pub mod order_list;
 pub mod overview;

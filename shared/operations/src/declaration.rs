@@ -40,14 +40,23 @@ pub struct Declaration {
     pub function_url: Option<UrlAuth>,
     /// The queues it sends to (send grants and queue URLs follow).
     pub sends_to: &'static [QueueName],
+    /// Tends every queue (the merchant's dashboard): reads each queue's and its dead-letter queue's
+    /// depth and re-drives the dead letters into the queue, so it receives and deletes on every
+    /// dead-letter queue (never on a work queue: it takes no operation's work), sends to every
+    /// queue and needs every queue's URL.
+    pub redrives_dead_letters: bool,
     /// The state-store methods it calls, shared steps included (its table actions follow).
     pub store_calls: &'static [StoreCall],
 }
 
 impl Declaration {
     /// The queues whose URL the function needs at cold start: the one it consumes (the glue
-    /// changes a record's visibility through it) and those it sends to.
+    /// changes a record's visibility through it), those it sends to, and every queue when it
+    /// re-drives dead letters.
     pub fn queue_urls(&self) -> Vec<QueueName> {
+        if self.redrives_dead_letters {
+            return QueueName::ALL.to_vec();
+        }
         let mut queues: Vec<QueueName> = self.consumes.into_iter().collect();
         for queue in self.sends_to {
             if !queues.contains(queue) {
@@ -72,6 +81,7 @@ mod tests {
             scheduled: false,
             function_url: Some(UrlAuth::AwsIam),
             sends_to: &[],
+            redrives_dead_letters: true,
             store_calls: &[StoreCall::Get, StoreCall::Query],
         };
         let receiver = Declaration {
@@ -80,9 +90,10 @@ mod tests {
             scheduled: false,
             function_url: Some(UrlAuth::None),
             sends_to: &[QueueName::InventorySync],
+            redrives_dead_letters: false,
             store_calls: &[],
         };
-        assert!(dashboard.queue_urls().is_empty());
+        assert_eq!(dashboard.queue_urls(), QueueName::ALL.to_vec());
         assert_eq!(receiver.queue_urls(), vec![QueueName::InventorySync]);
         assert_eq!(receiver.function_url.map(UrlAuth::as_str), Some("NONE"));
     }

@@ -3,6 +3,7 @@
 //! with the items stored for the dashboard, polling of feed results page by page, a mutex lease, and
 //! a little concurrency plumbing.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use ports::{
     ApiError, Claim, ClaimTerms, ClaimToken, Deadline, Expect, IdempotencyKey, Item, Key, Query, Records,
     StoreError, Versioned,
 };
+use tracing::Instrument;
 
 use crate::order_support::caused_by_request;
 use crate::{Channel, Counter, OpError, RunReport, SKIPPED_WALMART_RECORDS, UNKNOWN_WALMART_VALUES};
@@ -910,4 +912,162 @@ pub(crate) async fn record_results(
     }
     ch.store.save(feed).await?;
     Ok(())
+}
+
+/// How reading one kind's unsettled feeds came out ([`FeedResults`]).
+#[derive(Debug, Default)]
+pub(crate) struct FeedPoll {
+    /// Feeds Walmart is still processing.
+    pub(crate) processing: BTreeSet<FeedId>,
+    /// Feeds whose results could not be read this run (Walmart's answer failed, or the run ran out
+    /// of time before them): read again next run.
+    pub(crate) unread: BTreeSet<FeedId>,
+}
+
+impl FeedPoll {
+    /// Feeds whose results are not all applied yet: what was sent in them is still in flight.
+    pub(crate) fn in_flight(&self) -> BTreeSet<FeedId> {
+        self.processing.union(&self.unread).cloned().collect()
+    }
+}
+
+/// The results of one kind's unsettled feeds, read page by page as far as Walmart has them:
+/// [`next_page`](Self::next_page) gives a page to apply, [`applied`](Self::applied) records it
+/// applied (a feed with all its results is settled and counted). A feed whose status Walmart does
+/// not give is reported as a problem and read again next run; when the run runs out of time, the
+/// feeds left are too (and the run is incomplete).
+pub(crate) struct FeedResults {
+    feeds: std::vec::IntoIter<Versioned<FeedRecord>>,
+    current: Option<Versioned<FeedRecord>>,
+    poll: FeedPoll,
+}
+
+/// One page of a feed's item results.
+pub(crate) struct ResultsPage {
+    pub(crate) feed_id: FeedId,
+    pub(crate) results: Vec<ItemResult>,
+}
+
+impl FeedResults {
+    pub(crate) async fn unsettled(ch: &Channel, kind: FeedKind) -> Result<Self, OpError> {
+        Ok(FeedResults {
+            feeds: unsettled(ch, kind).await?.into_iter(),
+            current: None,
+            poll: FeedPoll::default(),
+        })
+    }
+
+    /// The next page of results to apply; `None` once every feed is read as far as Walmart has it
+    /// or the run is running out of time.
+    pub(crate) async fn next_page(
+        &mut self,
+        ch: &Channel,
+        deadline: &Deadline,
+        report: &mut RunReport,
+    ) -> Result<Option<ResultsPage>, OpError> {
+        loop {
+            if self.current.is_none() {
+                self.current = self.feeds.next();
+            }
+            let Some(feed) = self.current.as_mut() else {
+                return Ok(None);
+            };
+            let feed_id = feed.record.feed_id.clone();
+            if running_out(deadline) {
+                report.complete = false;
+                self.poll.unread.insert(feed_id);
+                self.poll
+                    .unread
+                    .extend(self.feeds.by_ref().map(|f| f.record.feed_id));
+                self.current = None;
+                return Ok(None);
+            }
+            let span = tracing::info_span!("feed_results", %feed_id);
+            match next_results(ch, feed, deadline, report).instrument(span).await {
+                Ok(Some(results)) => return Ok(Some(ResultsPage { feed_id, results })),
+                Ok(None) => {
+                    self.poll.processing.insert(feed_id);
+                }
+                Err(OpError::Api(e)) => {
+                    report.problem(format!("feed {feed_id}: {e}"));
+                    self.poll.unread.insert(feed_id);
+                }
+                Err(e) => return Err(e),
+            }
+            self.current = None;
+        }
+    }
+
+    /// Records the page [`next_page`](Self::next_page) gave as applied.
+    pub(crate) async fn applied(
+        &mut self,
+        ch: &Channel,
+        page: &ResultsPage,
+        report: &mut RunReport,
+    ) -> Result<(), OpError> {
+        let Some(feed) = self.current.as_mut() else {
+            return Ok(());
+        };
+        record_results(ch, feed, &page.results).await?;
+        if feed.record.is_settled() {
+            report.add(Counter::FeedsSettled, 1);
+            self.current = None;
+        }
+        Ok(())
+    }
+
+    /// How the feeds were read.
+    pub(crate) fn finish(self) -> FeedPoll {
+        self.poll
+    }
+}
+
+/// Records Walmart's refusal of the offer value a feed carried (`OfferState::quantity_refused`,
+/// `price_refused`); says whether the offer took it (it still waited for this feed).
+pub(crate) type Refusal = fn(&mut OfferState, &FeedId, ListingIssue, bool) -> bool;
+
+/// [`FeedResults`] of the feeds of one offer value (quantities, prices): every item Walmart
+/// did not accept is recorded on its offer with `refuse` and counted as refused or retried.
+/// Returns how the feeds were read and the SKUs whose value is to be sent again (Walmart's trouble
+/// was transient).
+pub(crate) async fn poll_offer_feeds(
+    ch: &Channel,
+    kind: FeedKind,
+    refuse: Refusal,
+    deadline: &Deadline,
+    report: &mut RunReport,
+) -> Result<(FeedPoll, BTreeSet<Sku>), OpError> {
+    let mut again = BTreeSet::new();
+    let mut feeds = FeedResults::unsettled(ch, kind).await?;
+    while let Some(page) = feeds.next_page(ch, deadline, report).await? {
+        for result in page
+            .results
+            .iter()
+            .filter(|r| r.outcome != ItemOutcome::Succeeded)
+        {
+            let transient = result.outcome == ItemOutcome::Retried;
+            let issue = result
+                .issues
+                .first()
+                .cloned()
+                .unwrap_or_else(|| walmart_issue("", ""));
+            let mut refused = false;
+            update_offer(ch, &result.entry.sku, |o| {
+                refused = refuse(o, &page.feed_id, issue.clone(), transient);
+                refused
+            })
+            .await?;
+            if refused && transient {
+                again.insert(result.entry.sku.clone());
+            }
+            let counter = if transient {
+                Counter::FeedItemsRetried
+            } else {
+                Counter::FeedItemsRefused
+            };
+            report.add(counter, 1);
+        }
+        feeds.applied(ch, &page, report).await?;
+    }
+    Ok((feeds.finish(), again))
 }

@@ -22,6 +22,7 @@
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 //! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
 //! | `run_log`           | each operation's last run and recent failures, for the overview       |
+//! | `latency`           | p50/p99 of a path's delays against the documented delay (overview and local runner) |
 //! | `walmart_events`    | Walmart's order notifications: the receiver and its two consumers     |
 //! | `push_subscription` | the channel's `ORDER_UPDATES` subscription, kept by order-import      |
 
@@ -36,6 +37,7 @@ pub mod declaration;
 mod feeds;
 pub mod health;
 pub mod inventory_sync;
+pub mod latency;
 pub mod listing_match;
 pub mod merchant;
 pub mod messages;
@@ -129,6 +131,16 @@ pub enum OpError {
     /// Another invocation holds the work right now; retry later.
     #[error("{0} is in progress elsewhere; retry later")]
     Busy(String),
+    /// A record the channel's own data points to (an index entry, a claim, its own message, a
+    /// record read a moment ago) is not there: a defect or a record removed by hand, not bad
+    /// input; retrying cannot help, so it fails as bad input does.
+    #[error("{what} {id} {why}")]
+    Missing {
+        what: &'static str,
+        id: String,
+        /// How it went missing, e.g. "vanished", "is indexed but not recorded".
+        why: &'static str,
+    },
 }
 
 impl OpError {
@@ -150,7 +162,8 @@ impl OpError {
             | OpError::BadMessage { .. }
             | OpError::Unreadable { .. }
             | OpError::Encoding { .. }
-            | OpError::Feed { .. } => false,
+            | OpError::Feed { .. }
+            | OpError::Missing { .. } => false,
         }
     }
 
@@ -170,6 +183,16 @@ impl OpError {
             OpError::Feed { .. } => "InvalidInput",
             OpError::Unreadable { .. } => "UnreadableRecord",
             OpError::Busy(_) => "Busy",
+            OpError::Missing { .. } => "MissingRecord",
+        }
+    }
+
+    /// A record the channel's own data points to is not there ([`OpError::Missing`]).
+    pub fn missing(what: &'static str, id: impl std::fmt::Display, why: &'static str) -> Self {
+        OpError::Missing {
+            what,
+            id: id.to_string(),
+            why,
         }
     }
 }

@@ -23,7 +23,6 @@ use domain::{
 use ports::StoreCall;
 use ports::records::{listing_key, listing_status_pk};
 use ports::{Deadline, Query, QueueName, Records, StoreError, Versioned};
-use tracing::Instrument;
 use walmart_client::feeds::{ItemMatchEntry, item_match_feeds, max_items};
 
 use crate::Counter;
@@ -61,6 +60,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 
@@ -303,47 +303,13 @@ async fn mark_submitted(
 // ---------------------------------------------------------------- results
 
 async fn poll_feeds(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
-    for feed in feeds::unsettled(ch, FeedKind::ItemMatch).await? {
-        let span = tracing::info_span!("match_feed", feed_id = %feed.record.feed_id);
-        if !poll_feed(ch, feed, deadline, report).instrument(span).await? {
-            report.complete = false;
-            return Ok(());
-        }
+    let mut feeds = feeds::FeedResults::unsettled(ch, FeedKind::ItemMatch).await?;
+    while let Some(page) = feeds.next_page(ch, deadline, report).await? {
+        apply_results(ch, &page.feed_id, &page.results, report).await?;
+        feeds.applied(ch, &page, report).await?;
     }
+    report.add(Counter::FeedsProcessing, feeds.finish().processing.len() as u64);
     Ok(())
-}
-
-/// Reads one feed's results as far as Walmart has them; false when the run ran out of time.
-async fn poll_feed(
-    ch: &Channel,
-    mut feed: Versioned<domain::FeedRecord>,
-    deadline: &Deadline,
-    report: &mut RunReport,
-) -> Result<bool, OpError> {
-    loop {
-        if running_out(deadline) {
-            return Ok(false);
-        }
-        match feeds::next_results(ch, &mut feed, deadline, report).await {
-            Ok(None) => {
-                report.add(Counter::FeedsProcessing, 1);
-                return Ok(true);
-            }
-            Ok(Some(results)) => {
-                apply_results(ch, &feed.record.feed_id, &results, report).await?;
-                feeds::record_results(ch, &mut feed, &results).await?;
-                if feed.record.is_settled() {
-                    report.add(Counter::FeedsSettled, 1);
-                    return Ok(true);
-                }
-            }
-            Err(OpError::Api(e)) => {
-                report.problem(format!("feed {}: {e}", feed.record.feed_id));
-                return Ok(true);
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 /// Moves each listing of the results to its outcome (only while it still waits for this feed), and

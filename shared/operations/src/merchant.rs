@@ -57,6 +57,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: false,
     function_url: Some(UrlAuth::None),
     sends_to: SENDS_TO,
+    redrives_dead_letters: true,
     store_calls: STORE_CALLS,
 };
 

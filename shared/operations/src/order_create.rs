@@ -53,7 +53,7 @@ use crate::dashboard::{CommerceOrderIndex, load_order};
 use crate::declaration::Declaration;
 pub use crate::messages::CreateOrder;
 use crate::messages::{self, Received};
-use crate::order_support::{self, caused_by_request, enqueue_urgent_inventory};
+use crate::order_support::{self, caused_by_request, enqueue_urgent_inventory, recorded_order};
 use crate::{Channel, OpError, RunReport, commerce_cancellation, walmart_shipment};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
@@ -84,6 +84,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: false,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 
@@ -191,10 +192,7 @@ pub async fn create_order_reporting(
     deadline: &Deadline,
     report: &mut RunReport,
 ) -> Result<CreateOutcome, OpError> {
-    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?
-        .record;
+    let record = recorded_order(ch, po, "is not recorded").await?.record;
     match record.creation() {
         CreationState::Created { .. } => {
             finish(ch, po, false, deadline).await?;
@@ -272,10 +270,7 @@ async fn place_claimed(
     report: &mut RunReport,
 ) -> Result<AfterWork<Placing>, OpError> {
     // Re-read under the claim: a holder that finished just before us saved the link.
-    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?
-        .record;
+    let record = recorded_order(ch, po, "vanished").await?.record;
     if record.commerce_link().is_some() {
         return Ok(AfterWork::Release(Placing::AlreadyLinked));
     }
@@ -530,7 +525,7 @@ async fn save_link(
             Ok(true)
         })
         .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        .ok_or_else(|| OpError::missing("purchase order", po, "vanished"))?;
     if kept != placed.link {
         return Ok(kept);
     }
@@ -554,10 +549,7 @@ async fn link_without_claim(
     po: &PurchaseOrderId,
     deadline: &Deadline,
 ) -> Result<CreateOutcome, OpError> {
-    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?
-        .record;
+    let record = recorded_order(ch, po, "is not recorded").await?.record;
     if record.commerce_link().is_none() {
         // Finding and linking without the claim is safe: nothing is placed here.
         let placement = OrderPlacement::from_settings(&ch.settings.orders, &record.order.method_code);
@@ -569,9 +561,11 @@ async fn link_without_claim(
             .into_iter()
             .next()
             .ok_or_else(|| {
-                OpError::Invalid(format!(
-                    "creation of {po} is recorded as done but no Commerce order carries it"
-                ))
+                OpError::missing(
+                    "purchase order",
+                    po,
+                    "is recorded as created, but no Commerce order carries it",
+                )
             })?;
         save_link(ch, po, &placed_from_existing(&record, &order)?).await?;
     }

@@ -33,6 +33,18 @@ pub(crate) fn worth_retrying(error: &OpError) -> bool {
     }
 }
 
+/// The record of `po`, which the caller's own data says is stored (an index entry, a claim, its
+/// own message, a read a moment ago): a missing one is [`OpError::Missing`], saying `why`.
+pub(crate) async fn recorded_order(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    why: &'static str,
+) -> Result<Versioned<OrderRecord>, OpError> {
+    load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .ok_or_else(|| OpError::missing("purchase order", po, why))
+}
+
 /// One run's view of a stream: read changes from `from` (the cursor less the overlap), and move
 /// the cursor to at most `run_started` when the run ends.
 pub(crate) struct StreamWindow {
@@ -223,10 +235,7 @@ pub(crate) async fn acknowledge_once(
     deadline: &Deadline,
 ) -> Result<OrderRecord, OpError> {
     let key = order_key(&ch.settings.id, po);
-    let record = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?
-        .record;
+    let record = recorded_order(ch, po, "is not recorded").await?.record;
     if record.acknowledged_at().is_some() || record.summary() == OrderSummary::Canceled {
         return Ok(record);
     }
@@ -274,7 +283,7 @@ pub(crate) async fn acknowledge_once(
             Ok(true)
         })
         .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        .ok_or_else(|| OpError::missing("purchase order", po, "vanished"))?;
     Ok(updated)
 }
 

@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use domain::{
-    BudgetedCall, FeedEntry, FeedId, FeedKind, FeedValue, ItemOutcome, Listing, ListingIssue, ListingStatus,
-    Money, OfferState, Operation, SentVia, Sku, StoreTimeZone, Stream, Timestamp,
+    BudgetedCall, FeedEntry, FeedId, FeedKind, FeedValue, Listing, ListingIssue, ListingStatus, Money,
+    OfferState, Operation, SentVia, Sku, StoreTimeZone, Stream, Timestamp,
 };
 use ports::StoreCall;
 use ports::commerce::ProductQuery;
@@ -69,6 +69,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 
@@ -288,7 +289,8 @@ pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunRepor
 
 async fn run_locked(ch: &Channel, deadline: &Deadline, report: &mut RunReport) -> Result<(), OpError> {
     let mut found = Found::for_store(ch, deadline).await?;
-    let mut again = poll_feeds(ch, deadline, report).await?;
+    let (_, mut again) =
+        feeds::poll_offer_feeds(ch, FeedKind::Price, OfferState::price_refused, deadline, report).await?;
     again.extend(due_offers(ch, report).await?);
     let (listings_cursor, listings_since) =
         cursor_since(ch, Stream::PriceListings, OVERLAP, Stamps::Ours).await?;
@@ -622,66 +624,6 @@ async fn record_in_feed(
     }
     feeds::update_offer(ch, &change.sku, |o| record(o, due)).await?;
     Ok(())
-}
-
-/// Applies the results of price feeds Walmart finished. Returns the SKUs to price again (Walmart's
-/// trouble was transient).
-async fn poll_feeds(
-    ch: &Channel,
-    deadline: &Deadline,
-    report: &mut RunReport,
-) -> Result<BTreeSet<Sku>, OpError> {
-    let mut again = BTreeSet::new();
-    for mut feed in feeds::unsettled(ch, FeedKind::Price).await? {
-        let feed_id = feed.record.feed_id.clone();
-        loop {
-            if running_out(deadline) {
-                report.complete = false;
-                return Ok(again);
-            }
-            match feeds::next_results(ch, &mut feed, deadline, report).await {
-                Ok(None) => break,
-                Ok(Some(results)) => {
-                    for result in results.iter().filter(|r| r.outcome != ItemOutcome::Succeeded) {
-                        let transient = result.outcome == ItemOutcome::Retried;
-                        let issue = result
-                            .issues
-                            .first()
-                            .cloned()
-                            .unwrap_or_else(|| domain::walmart_issue("", ""));
-                        let mut refused = false;
-                        feeds::update_offer(ch, &result.entry.sku, |o| {
-                            refused = o.price_refused(&feed_id, issue.clone(), transient);
-                            refused
-                        })
-                        .await?;
-                        if refused && transient {
-                            again.insert(result.entry.sku.clone());
-                        }
-                        report.add(
-                            if transient {
-                                Counter::FeedItemsRetried
-                            } else {
-                                Counter::FeedItemsRefused
-                            },
-                            1,
-                        );
-                    }
-                    feeds::record_results(ch, &mut feed, &results).await?;
-                    if feed.record.is_settled() {
-                        report.add(Counter::FeedsSettled, 1);
-                        break;
-                    }
-                }
-                Err(OpError::Api(e)) => {
-                    report.problem(format!("feed {feed_id}: {e}"));
-                    break;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok(again)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use domain::{
     CreditMemoId, LineNumber, Money, Operation, OrderRecord, PurchaseOrderId, ReturnOrderId, ReturnRecord,
-    Stream, SyncTask,
+    Stream, SyncTask, Timestamp,
 };
 use ports::commerce::model::{CreditMemo, CreditMemoItem};
 use ports::commerce::{ReturnItem, ReturnRecorded, ReturnRequest};
@@ -37,10 +37,10 @@ use ports::{QueueName, StoreCall};
 use tracing::Instrument;
 
 use crate::Counter;
-use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
+use crate::claim::{ClaimKind, Lease, OnceOutcome};
 use crate::dashboard::{load_order, purchase_order_of, return_key};
 use crate::declaration::Declaration;
-use crate::order_support::{RACE_ATTEMPTS, StreamWindow, caused_by_request, save_both};
+use crate::order_support::{RACE_ATTEMPTS, StreamWindow, caused_by_request, recorded_order, save_both};
 use crate::scan::{Seen, StreamScan, scan};
 use crate::walmart_scan::{WalmartScan, scan_walmart};
 use crate::{Channel, OpError, RunReport};
@@ -72,6 +72,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 
@@ -206,6 +207,14 @@ pub fn return_request(
     })
 }
 
+impl OnceOutcome for ReturnOutcome {
+    const DONE_BEFORE: Self = ReturnOutcome::AlreadyRequested;
+    const BUSY: Self = ReturnOutcome::Busy;
+    fn done_for_good(&self) -> bool {
+        matches!(self, ReturnOutcome::Requested)
+    }
+}
+
 async fn request_return(
     ch: &Channel,
     walmart_return: &WalmartReturn,
@@ -230,39 +239,27 @@ async fn request_return(
                 "Walmart's return names no purchase order; it is not recorded".to_owned(),
             ));
         };
-        let record = ReturnRecord::receive(
+        let mut record = ReturnRecord::receive(
             ch.settings.id.clone(),
             id.clone(),
             po,
             walmart_return.lines.clone(),
             ch.clock.now(),
         );
+        record.opened_at = walmart_return.returned_at;
         ch.store.insert_new(&record).await?;
     }
-    let requested = with_claim(
-        ch,
-        ClaimKind::ReturnRequest,
-        id.as_str(),
-        deadline,
-        |lease| async move {
-            Ok(
-                match request_claimed(ch, &lease, id, may_exist, deadline).await? {
-                    ReturnOutcome::Requested => AfterWork::Complete(
-                        ReturnOutcome::Requested,
-                        serde_json::json!({ "requested": true }),
-                    ),
-                    other => AfterWork::Release(other),
-                },
-            )
-        },
-    )
-    .await?;
-    Ok(requested.or(ReturnOutcome::AlreadyRequested, ReturnOutcome::Busy))
+    let work = |lease| request_claimed(ch, lease, id, may_exist, deadline);
+    ClaimKind::ReturnRequest
+        .on(id)
+        .keeping(serde_json::json!({ "requested": true }))
+        .once(ch, deadline, work)
+        .await
 }
 
 async fn request_claimed(
     ch: &Channel,
-    lease: &Lease,
+    lease: Lease,
     id: &ReturnOrderId,
     may_exist: bool,
     deadline: &Deadline,
@@ -272,7 +269,7 @@ async fn request_claimed(
         .store
         .load::<ReturnRecord>(&key)
         .await?
-        .ok_or_else(|| OpError::Invalid(format!("return {id} vanished")))?
+        .ok_or_else(|| OpError::missing("return", id, "vanished"))?
         .record;
     let po = record.purchase_order.clone();
     let Some(order) = load_order(ch.store.as_ref(), &ch.settings.id, &po).await? else {
@@ -343,14 +340,12 @@ async fn record_requested(
     let key = return_key(&ch.settings.id, id);
     for _ in 0..RACE_ATTEMPTS {
         let now = ch.clock.now();
-        let mut order = load_order(ch.store.as_ref(), &ch.settings.id, po)
-            .await?
-            .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        let mut order = recorded_order(ch, po, "vanished").await?;
         let mut ret = ch
             .store
             .load::<ReturnRecord>(&key)
             .await?
-            .ok_or_else(|| OpError::Invalid(format!("return {id} vanished")))?;
+            .ok_or_else(|| OpError::missing("return", id, "vanished"))?;
         ret.record.requested_in_commerce(recorded.rma(), now)?;
         let task = SyncTask::ReturnRequest {
             return_order_id: id.clone(),
@@ -567,43 +562,72 @@ pub fn match_returns<'a>(
     (covered, partial)
 }
 
+impl OnceOutcome for RefundOutcome {
+    const DONE_BEFORE: Self = RefundOutcome::AlreadyReported;
+    const BUSY: Self = RefundOutcome::Busy;
+    fn done_for_good(&self) -> bool {
+        matches!(self, RefundOutcome::Reported { .. })
+    }
+}
+
 async fn report_memo(ch: &Channel, memo: &CreditMemo, deadline: &Deadline) -> Result<RefundOutcome, OpError> {
     let memo_id = memo.entity_id;
     let Some(po) = purchase_order_of(ch.store.as_ref(), &ch.settings.id, memo.order_id).await? else {
         return Ok(RefundOutcome::NotChannel);
     };
-    let order = load_order(ch.store.as_ref(), &ch.settings.id, &po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is indexed but not recorded")))?
-        .record;
-    let returns = load_returns(ch, &order).await?;
-    if returns.iter().any(|r| refunded_by(r, memo_id)) {
-        return Ok(RefundOutcome::AlreadyReported);
-    }
-    let awaiting: Vec<ReturnRecord> = returns.into_iter().filter(ReturnRecord::awaits_refund).collect();
-    let refunds = memo_refunds_by_line(&order, &memo.items);
-    let (covered, partial) = match_returns(&awaiting, &refunds);
-    if covered.is_empty() && partial.is_empty() {
+    let plan = match memo_plan(ch, &po, memo, "is indexed but not recorded").await? {
+        Ok(plan) => plan,
+        Err(reported) => return Ok(reported),
+    };
+    if plan.covered.is_empty() && plan.partial.is_empty() {
         if return_on_its_way(ch, &po).await? {
             return Ok(RefundOutcome::WaitingForReturn);
         }
         return Ok(RefundOutcome::NoReturn);
     }
-    let reported = with_claim(ch, ClaimKind::Refund, &memo_id.to_string(), deadline, |lease| {
-        let po = &po;
-        async move {
-            Ok(
-                match report_claimed(ch, &lease, po, memo, memo_id, deadline).await? {
-                    outcome @ RefundOutcome::Reported { .. } => {
-                        AfterWork::Complete(outcome, serde_json::json!({ "purchase_order": po }))
-                    }
-                    other => AfterWork::Release(other),
-                },
-            )
-        }
-    })
-    .await?;
-    Ok(reported.or(RefundOutcome::AlreadyReported, RefundOutcome::Busy))
+    let work = |lease| report_claimed(ch, lease, &po, memo, memo_id, deadline);
+    ClaimKind::Refund
+        .on(memo_id)
+        .keeping(serde_json::json!({ "purchase_order": po }))
+        .once(ch, deadline, work)
+        .await
+}
+
+/// What a credit memo refunds: the returns awaiting a refund that it covers whole, and those it
+/// covers only in part.
+struct MemoPlan {
+    order: OrderRecord,
+    refunds: BTreeMap<LineNumber, (u32, Money)>,
+    covered: Vec<ReturnRecord>,
+    partial: Vec<ReturnRecord>,
+}
+
+/// Reads the order of `po` and its returns for `memo`; `Err` is the outcome when the memo was
+/// reported already. `why` says how a missing order record went missing.
+async fn memo_plan(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    memo: &CreditMemo,
+    why: &'static str,
+) -> Result<Result<MemoPlan, RefundOutcome>, OpError> {
+    let order = recorded_order(ch, po, why).await?.record;
+    let returns = load_returns(ch, &order).await?;
+    if returns.iter().any(|r| refunded_by(r, memo.entity_id)) {
+        return Ok(Err(RefundOutcome::AlreadyReported));
+    }
+    let awaiting: Vec<ReturnRecord> = returns.into_iter().filter(ReturnRecord::awaits_refund).collect();
+    let refunds = memo_refunds_by_line(&order, &memo.items);
+    let (covered, partial) = match_returns(&awaiting, &refunds);
+    let (covered, partial) = (
+        covered.into_iter().cloned().collect(),
+        partial.into_iter().cloned().collect(),
+    );
+    Ok(Ok(MemoPlan {
+        order,
+        refunds,
+        covered,
+        partial,
+    }))
 }
 
 fn refunded_by(ret: &ReturnRecord, memo: CreditMemoId) -> bool {
@@ -645,23 +669,22 @@ async fn load_returns(ch: &Channel, order: &OrderRecord) -> Result<Vec<ReturnRec
 
 async fn report_claimed(
     ch: &Channel,
-    lease: &Lease,
+    lease: Lease,
     po: &PurchaseOrderId,
     memo: &CreditMemo,
     memo_id: CreditMemoId,
     deadline: &Deadline,
 ) -> Result<RefundOutcome, OpError> {
-    let order = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?
-        .record;
-    let returns = load_returns(ch, &order).await?;
-    if returns.iter().any(|r| refunded_by(r, memo_id)) {
-        return Ok(RefundOutcome::AlreadyReported);
-    }
-    let awaiting: Vec<ReturnRecord> = returns.into_iter().filter(ReturnRecord::awaits_refund).collect();
-    let refunds = memo_refunds_by_line(&order, &memo.items);
-    let (covered, partial) = match_returns(&awaiting, &refunds);
+    // Re-read under the claim: the previous holder may have reported some of it.
+    let MemoPlan {
+        order,
+        refunds,
+        covered,
+        partial,
+    } = match memo_plan(ch, po, memo, "vanished").await? {
+        Ok(plan) => plan,
+        Err(reported) => return Ok(reported),
+    };
     let task = SyncTask::Refund { credit_memo: memo_id };
     for ret in &partial {
         let reason = format!(
@@ -706,7 +729,15 @@ async fn report_claimed(
             tracing::info!(return_order = %ret.return_order_id, error = %e,
                 "Walmart shows the return refunded already; recorded as done");
         }
-        record_refund(ch, po, &ret.return_order_id, memo_id, &unit_amounts).await?;
+        record_refund(
+            ch,
+            po,
+            &ret.return_order_id,
+            memo_id,
+            memo.updated_at,
+            &unit_amounts,
+        )
+        .await?;
         reported += 1;
     }
     if reported == 0 {
@@ -731,25 +762,25 @@ async fn refunded_on_walmart(
 }
 
 /// The return is Refunded with the credit memo's amount for its lines; the order counts the
-/// refunded units and amounts. One transaction, redone on a lost race.
+/// refunded units and amounts. One transaction, redone on a lost race. `memo_at` is the credit
+/// memo's time in Commerce (when the merchant refunded), for the refund's delay.
 async fn record_refund(
     ch: &Channel,
     po: &PurchaseOrderId,
     id: &ReturnOrderId,
     memo_id: CreditMemoId,
+    memo_at: Option<Timestamp>,
     unit_amounts: &BTreeMap<LineNumber, Money>,
 ) -> Result<(), OpError> {
     let key = return_key(&ch.settings.id, id);
     for _ in 0..RACE_ATTEMPTS {
         let now = ch.clock.now();
-        let mut order: Versioned<OrderRecord> = load_order(ch.store.as_ref(), &ch.settings.id, po)
-            .await?
-            .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        let mut order: Versioned<OrderRecord> = recorded_order(ch, po, "vanished").await?;
         let mut ret = ch
             .store
             .load::<ReturnRecord>(&key)
             .await?
-            .ok_or_else(|| OpError::Invalid(format!("return {id} vanished")))?;
+            .ok_or_else(|| OpError::missing("return", id, "vanished"))?;
         if refunded_by(&ret.record, memo_id) {
             return Ok(());
         }
@@ -766,6 +797,7 @@ async fn record_refund(
             }
         }
         ret.record.refunded(memo_id, total, now)?;
+        ret.record.refund_issued_at = memo_at;
         if total != ret.record.refund_total() {
             tracing::info!(commerce = %total, walmart = %ret.record.refund_total(),
                 "credit memo amount differs from Walmart's refund amount of the return");

@@ -42,6 +42,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: false,
     function_url: Some(UrlAuth::None),
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: &[] as &[StoreCall],
 };
 

@@ -15,9 +15,9 @@ use ports::walmart::{LineState, ShipLine};
 use ports::{Deadline, Key, PageRequest, Records, Versioned};
 use walmart_client::api::orders::KNOWN_CARRIERS;
 
-use crate::claim::{AfterWork, ClaimKind, Lease, with_claim};
-use crate::dashboard::{load_order, purchase_order_of};
-use crate::order_support::{RACE_ATTEMPTS, caused_by_request, save_both};
+use crate::claim::{ClaimKind, Lease, OnceOutcome};
+use crate::dashboard::purchase_order_of;
+use crate::order_support::{RACE_ATTEMPTS, caused_by_request, recorded_order, save_both};
 use crate::{Channel, OpError, order_support};
 
 /// Re-read before each cursor: clock skew between us and the store, and slow commits.
@@ -136,6 +136,14 @@ pub async fn sync_shipments_of(
     }
 }
 
+impl OnceOutcome for ShipmentOutcome {
+    const DONE_BEFORE: Self = ShipmentOutcome::AlreadySent;
+    const BUSY: Self = ShipmentOutcome::Busy;
+    fn done_for_good(&self) -> bool {
+        matches!(self, ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent)
+    }
+}
+
 /// Sends one Commerce shipment to Walmart if it belongs to a channel order and was not sent yet.
 pub async fn sync_shipment(
     ch: &Channel,
@@ -156,45 +164,26 @@ pub async fn sync_shipment(
     if !shipment.tracks.iter().any(|t| !t.track_number.trim().is_empty()) {
         return Ok(ShipmentOutcome::AwaitingTracking(po));
     }
-    let synced = with_claim(
-        ch,
-        ClaimKind::ShipmentSync,
-        &shipment_id.to_string(),
-        deadline,
-        |lease| {
-            let (po, key) = (&po, &key);
-            async move {
-                Ok(
-                    match sync_claimed(ch, &lease, po, shipment, shipment_id, key, deadline).await? {
-                        outcome @ (ShipmentOutcome::Sent { .. } | ShipmentOutcome::AlreadySent) => {
-                            AfterWork::Complete(outcome, serde_json::json!({ "purchase_order": po }))
-                        }
-                        other => AfterWork::Release(other),
-                    },
-                )
-            }
-        },
-    )
-    .await?;
-    Ok(synced.or(ShipmentOutcome::AlreadySent, ShipmentOutcome::Busy))
+    let work = |lease| sync_claimed(ch, lease, &po, shipment, shipment_id, &key, deadline);
+    ClaimKind::ShipmentSync
+        .on(shipment_id)
+        .keeping(serde_json::json!({ "purchase_order": po }))
+        .once(ch, deadline, work)
+        .await
 }
 
 async fn sync_claimed(
     ch: &Channel,
-    lease: &Lease,
+    lease: Lease,
     po: &PurchaseOrderId,
     shipment: &Shipment,
     shipment_id: CommerceShipmentId,
     key: &Key,
     deadline: &Deadline,
 ) -> Result<ShipmentOutcome, OpError> {
-    let order = load_order(ch.store.as_ref(), &ch.settings.id, po)
-        .await?
-        .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is indexed but not recorded")))?;
+    let order = recorded_order(ch, po, "is indexed but not recorded").await?;
     let Some(link) = order.record.commerce_link().cloned() else {
-        return Err(OpError::Invalid(format!(
-            "purchase order {po} has no Commerce order"
-        )));
+        return Err(OpError::missing("purchase order", po, "has no Commerce order"));
     };
     let (mut record, fresh) = match ch.store.load::<ShipmentRecord>(key).await? {
         Some(existing) => (existing, false),
@@ -225,7 +214,7 @@ async fn sync_claimed(
         let already_on_walmart = !fresh && walmart_shows(ch, po, &record.record, deadline).await?;
         if !already_on_walmart
             && let Some(reason) =
-                ship_on_walmart(ch, lease, &order.record, &record.record, &link, deadline).await?
+                ship_on_walmart(ch, &lease, &order.record, &record.record, &link, deadline).await?
         {
             return Ok(ShipmentOutcome::Refused(reason));
         }
@@ -372,14 +361,12 @@ async fn record_delivery(
 ) -> Result<Versioned<ShipmentRecord>, OpError> {
     for _ in 0..RACE_ATTEMPTS {
         let now = ch.clock.now();
-        let mut order = load_order(ch.store.as_ref(), &ch.settings.id, po)
-            .await?
-            .ok_or_else(|| OpError::Invalid(format!("purchase order {po} vanished")))?;
+        let mut order = recorded_order(ch, po, "vanished").await?;
         let mut shipment = ch
             .store
             .load::<ShipmentRecord>(key)
             .await?
-            .ok_or_else(|| OpError::Invalid(format!("shipment record {key:?} vanished")))?;
+            .ok_or_else(|| OpError::missing("shipment record", format_args!("{key:?}"), "vanished"))?;
         if shipment.record.delivery.is_sent() {
             return Ok(shipment);
         }

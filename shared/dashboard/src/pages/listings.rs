@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use domain::ListingStatus;
 use operations::dashboard::listings::{
-    LISTING_STATUSES, ListingFilter, ListingRow, ListingSort, listing_counts, listings,
+    LISTING_STATUSES, ListingCounts, ListingFilter, ListingRow, ListingSort, listing_counts, listings,
 };
 use ports::PageToken;
 
@@ -37,6 +37,16 @@ fn filter_param(filter: ListingFilter) -> &'static str {
     }
 }
 
+/// The table's order from the `sort` and `dir` parameters (SKU ascending unless asked).
+fn parse_sort(sort_key: &str, descending: bool) -> ListingSort {
+    match (sort_key, descending) {
+        ("changed", true) => ListingSort::ChangedNewest,
+        ("changed", false) => ListingSort::ChangedOldest,
+        (_, true) => ListingSort::SkuDescending,
+        (_, false) => ListingSort::SkuAscending,
+    }
+}
+
 pub async fn show(ctx: &Ctx<'_>) -> PageResult {
     let t = ctx.lang.text();
     let ch = ctx.channel();
@@ -44,105 +54,175 @@ pub async fn show(ctx: &Ctx<'_>) -> PageResult {
     let sku = ctx.param("sku");
     let sort_key = ctx.param("sort").unwrap_or("sku").to_owned();
     let descending = ctx.param("dir") == Some("desc");
-    let sort = match (sort_key.as_str(), descending) {
-        ("changed", true) => ListingSort::ChangedNewest,
-        ("changed", false) => ListingSort::ChangedOldest,
-        (_, true) => ListingSort::SkuDescending,
-        (_, false) => ListingSort::SkuAscending,
-    };
+    let sort = parse_sort(&sort_key, descending);
     let after = ctx.param("after").map(|a| PageToken(a.to_owned()));
     let counts = listing_counts(ch, COUNTS_MAX_AGE).await?;
     let page = listings(ch, filter, sort, sku, ctx.page_size(), after.clone()).await?;
     Ok(ctx.page(t.listings, Nav::Listings, |viewer| {
         let mut out = String::new();
-        out.push_str("<div class=\"cards\" id=\"listing-cards\">");
-        let card = |out: &mut String, f: ListingFilter, label: &str, n: u64, class: &str| {
-            let _ = write!(
-                out,
-                "<a class=\"card {class}{}\" href=\"/listings?status={}\"><span>{label}</span><strong>{n}</strong></a>",
-                if filter == f { " current" } else { "" },
-                filter_param(f),
-            );
-        };
-        card(&mut out, ListingFilter::All, t.all, counts.total(), "");
-        for s in LISTING_STATUSES {
-            card(&mut out, ListingFilter::Status(s), ctx.lang.listing_status(s), counts.of(s), &format!("status-{}", s.as_str()));
-        }
-        if counts.awaiting_selection > 0 || filter == ListingFilter::AwaitingSelection {
-            card(&mut out, ListingFilter::AwaitingSelection, t.awaiting_selection, counts.awaiting_selection, "");
-        }
-        out.push_str("</div>");
-        let status_field = match filter {
-            ListingFilter::All => String::new(),
-            f => format!("<input type=\"hidden\" name=\"status\" value=\"{}\">", filter_param(f)),
-        };
-        let _ = write!(
-            out,
-            "<form method=\"get\" action=\"/listings\" class=\"search\">{status_field}<input name=\"sku\" id=\"sku-search\" placeholder=\"{s}\" value=\"{}\" aria-label=\"{s}\"><button>{}</button> <a href=\"/listings\">{}</a></form>",
-            esc(sku.unwrap_or_default()),
-            t.search,
-            t.refresh_products,
-            s = t.search_sku,
-        );
+        status_cards(&mut out, ctx, filter, &counts);
+        sku_search(&mut out, ctx, filter, sku);
         let mut base = format!("status={}&amp;", filter_param(filter));
         if let Some(sku) = sku {
             let _ = write!(base, "sku={}&amp;", q(sku));
         }
-        let back = format!("/listings?status={}", filter_param(filter));
-        let _ = write!(
-            out,
-            "<form method=\"post\" action=\"/actions/match\" id=\"listing-actions\">{}<input type=\"hidden\" name=\"back\" value=\"{}\">\
-             <div class=\"toolbar\"><button data-confirm=\"{m}?\">{m}</button>\
-             <button formaction=\"/actions/retry-match\">{}</button>\
-             <button formaction=\"/actions/resync\">{}</button></div>",
-            csrf_field(&(viewer.token)()),
-            esc(&back),
-            t.retry_match,
-            t.resync,
-            m = t.match_selected,
-        );
-        out.push_str("<table class=\"grid\" id=\"listings\">");
-        out.push_str(&sortable_head(
-            &[
-                ("", None),
-                (t.product_name, None),
-                (t.sku, Some("sku")),
-                (t.walmart_item, None),
-                (t.quantity, None),
-                (t.price, None),
-                (t.status, None),
-                (t.status_changed, Some("changed")),
-                (t.error_description, None),
-                (t.how_to_fix, None),
-            ],
+        actions_toolbar(&mut out, ctx, filter, &(viewer.token)());
+        listing_table(&mut out, ctx, &page.rows, &base, &sort_key, descending);
+        pager(
+            &mut out,
+            ctx,
             &base,
             &sort_key,
             descending,
-        ));
-        out.push_str("<tbody>");
-        if page.rows.is_empty() {
-            let _ = write!(out, "<tr><td colspan=\"10\">{}</td></tr>", t.no_rows);
-        }
-        for row in &page.rows {
-            out.push_str(&row_html(ctx.lang, row));
-        }
-        out.push_str("</tbody></table></form><nav class=\"pages\">");
-        let dir = if descending { "desc" } else { "asc" };
-        if after.is_some() {
-            let _ = write!(out, "<a href=\"/listings?{base}sort={}&amp;dir={dir}\">{}</a> ", esc(&sort_key), t.first_page);
-        }
-        if let Some(next) = &page.next {
-            let _ = write!(
-                out,
-                "<a rel=\"next\" href=\"/listings?{base}sort={}&amp;dir={dir}&amp;after={}\">{}</a>",
-                esc(&sort_key),
-                q(&next.0),
-                t.next_page
-            );
-        }
-        out.push_str("</nav>");
+            after.is_some(),
+            page.next.as_ref(),
+        );
         out
     }))
+}
+
+/// Adobe's status cards, each a filter with its count (and Awaiting selection when any wait).
+fn status_cards(out: &mut String, ctx: &Ctx<'_>, filter: ListingFilter, counts: &ListingCounts) {
+    let t = ctx.lang.text();
+    out.push_str("<div class=\"cards\" id=\"listing-cards\">");
+    let card = |out: &mut String, f: ListingFilter, label: &str, n: u64, class: &str| {
+        let _ = write!(
+            out,
+            "<a class=\"card {class}{}\" href=\"/listings?status={}\"><span>{label}</span><strong>{n}</strong></a>",
+            if filter == f { " current" } else { "" },
+            filter_param(f),
+        );
+    };
+    card(out, ListingFilter::All, t.all, counts.total(), "");
+    for s in LISTING_STATUSES {
+        card(
+            out,
+            ListingFilter::Status(s),
+            ctx.lang.listing_status(s),
+            counts.of(s),
+            &format!("status-{}", s.as_str()),
+        );
+    }
+    if counts.awaiting_selection > 0 || filter == ListingFilter::AwaitingSelection {
+        card(
+            out,
+            ListingFilter::AwaitingSelection,
+            t.awaiting_selection,
+            counts.awaiting_selection,
+            "",
+        );
+    }
+    out.push_str("</div>");
+}
+
+/// The search by SKU, within the current filter.
+fn sku_search(out: &mut String, ctx: &Ctx<'_>, filter: ListingFilter, sku: Option<&str>) {
+    let t = ctx.lang.text();
+    let status_field = match filter {
+        ListingFilter::All => String::new(),
+        f => format!(
+            "<input type=\"hidden\" name=\"status\" value=\"{}\">",
+            filter_param(f)
+        ),
+    };
+    let _ = write!(
+        out,
+        "<form method=\"get\" action=\"/listings\" class=\"search\">{status_field}<input name=\"sku\" id=\"sku-search\" placeholder=\"{s}\" value=\"{}\" aria-label=\"{s}\"><button>{}</button> <a href=\"/listings\">{}</a></form>",
+        esc(sku.unwrap_or_default()),
+        t.search,
+        t.refresh_products,
+        s = t.search_sku,
+    );
+}
+
+/// Opens the form of the selected listings' actions (match, retry match, resync): the table's
+/// checkboxes are its fields, so [`listing_table`] closes it.
+fn actions_toolbar(out: &mut String, ctx: &Ctx<'_>, filter: ListingFilter, csrf_token: &str) {
+    let t = ctx.lang.text();
+    let back = format!("/listings?status={}", filter_param(filter));
+    let _ = write!(
+        out,
+        "<form method=\"post\" action=\"/actions/match\" id=\"listing-actions\">{}<input type=\"hidden\" name=\"back\" value=\"{}\">\
+         <div class=\"toolbar\"><button data-confirm=\"{m}?\">{m}</button>\
+         <button formaction=\"/actions/retry-match\">{}</button>\
+         <button formaction=\"/actions/resync\">{}</button></div>",
+        csrf_field(csrf_token),
+        esc(&back),
+        t.retry_match,
+        t.resync,
+        m = t.match_selected,
+    );
+}
+
+/// The listings of the page under sortable column heads; closes the actions' form.
+fn listing_table(
+    out: &mut String,
+    ctx: &Ctx<'_>,
+    rows: &[ListingRow],
+    base: &str,
+    sort_key: &str,
+    descending: bool,
+) {
+    let t = ctx.lang.text();
+    out.push_str("<table class=\"grid\" id=\"listings\">");
+    out.push_str(&sortable_head(
+        &[
+            ("", None),
+            (t.product_name, None),
+            (t.sku, Some("sku")),
+            (t.walmart_item, None),
+            (t.quantity, None),
+            (t.price, None),
+            (t.status, None),
+            (t.status_changed, Some("changed")),
+            (t.error_description, None),
+            (t.how_to_fix, None),
+        ],
+        base,
+        sort_key,
+        descending,
+    ));
+    out.push_str("<tbody>");
+    if rows.is_empty() {
+        let _ = write!(out, "<tr><td colspan=\"10\">{}</td></tr>", t.no_rows);
+    }
+    for row in rows {
+        out.push_str(&row_html(ctx.lang, row));
+    }
+    out.push_str("</tbody></table></form>");
+}
+
+/// Links to the first page (when past it) and the next (when there is one), in the same order.
+fn pager(
+    out: &mut String,
+    ctx: &Ctx<'_>,
+    base: &str,
+    sort_key: &str,
+    descending: bool,
+    past_first: bool,
+    next: Option<&PageToken>,
+) {
+    let t = ctx.lang.text();
+    out.push_str("<nav class=\"pages\">");
+    let dir = if descending { "desc" } else { "asc" };
+    if past_first {
+        let _ = write!(
+            out,
+            "<a href=\"/listings?{base}sort={}&amp;dir={dir}\">{}</a> ",
+            esc(sort_key),
+            t.first_page
+        );
+    }
+    if let Some(next) = next {
+        let _ = write!(
+            out,
+            "<a rel=\"next\" href=\"/listings?{base}sort={}&amp;dir={dir}&amp;after={}\">{}</a>",
+            esc(sort_key),
+            q(&next.0),
+            t.next_page
+        );
+    }
+    out.push_str("</nav>");
 }
 
 fn money(m: Option<domain::Money>) -> String {

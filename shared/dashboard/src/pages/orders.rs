@@ -2,6 +2,7 @@
 //! Commerce order number, and each order's detail: both sides' totals, its lines, shipments, its
 //! history and how long each step took. No buyer name, address, phone or e-mail is shown anywhere.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use domain::{OrderSummary, PurchaseOrderId, Timestamp};
@@ -45,118 +46,189 @@ pub async fn list(ctx: &Ctx<'_>) -> PageResult {
         if searched_nothing {
             let _ = write!(out, "<p class=\"error\" role=\"alert\">{}</p>", t.not_found);
         }
-        let count = |s: OrderState| s.summaries().iter().map(|x| counts.get(x.as_str()).copied().unwrap_or(0)).sum::<u64>();
-        let mut dates = String::new();
-        for (name, value) in [("from", ctx.param("from")), ("to", ctx.param("to"))] {
-            if let Some(v) = value {
-                let _ = write!(dates, "&amp;{name}={}", q(v));
-            }
-        }
-        out.push_str("<div class=\"cards\">");
-        let total: u64 = counts.values().sum();
-        let _ = write!(
-            out,
-            "<a class=\"card{}\" href=\"/orders?{}\"><span>{}</span><strong>{total}</strong></a>",
-            if status.is_none() { " current" } else { "" },
-            dates.trim_start_matches("&amp;"),
-            t.all
-        );
-        for s in OrderState::ALL {
-            let n = count(s);
-            let _ = write!(
-                out,
-                "<a class=\"card status-{}{}\" href=\"/orders?status={}{dates}\"><span>{}</span><strong>{n}</strong></a>",
-                s.as_str(),
-                if status == Some(s) { " current" } else { "" },
-                s.as_str(),
-                ctx.lang.order_state(s)
-            );
-        }
-        out.push_str("</div>");
-        let _ = write!(
-            out,
-            "<form method=\"get\" action=\"/orders\" class=\"search\"><input name=\"q\" placeholder=\"{p}\" aria-label=\"{p}\" id=\"order-search\"><button>{}</button></form>",
-            t.search,
-            p = t.search_order
-        );
-        let _ = write!(
-            out,
-            "<form method=\"get\" action=\"/orders\" class=\"filter\"><label>{}<select name=\"status\" data-autosubmit><option value=\"\">{}</option>",
-            t.status, t.all
-        );
-        for s in OrderState::ALL {
-            let _ = write!(
-                out,
-                "<option value=\"{}\"{}>{}</option>",
-                s.as_str(),
-                if status == Some(s) { " selected" } else { "" },
-                ctx.lang.order_state(s)
-            );
-        }
-        let _ = write!(
-            out,
-            "</select></label><label>{}<input type=\"date\" name=\"from\" value=\"{}\"></label><label>{}<input type=\"date\" name=\"to\" value=\"{}\"></label><button>{}</button></form>",
-            t.from,
-            esc(ctx.param("from").unwrap_or_default()),
-            t.to,
-            esc(ctx.param("to").unwrap_or_default()),
-            t.filter
-        );
-        let _ = write!(
-            out,
-            "<table class=\"grid\" id=\"orders\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-            t.walmart_order, t.customer_order, t.commerce_order, t.items, t.order_value, t.ordered, t.ship_method, t.last_update, t.status, t.status_details
-        );
-        if page.rows.is_empty() {
-            let _ = write!(out, "<tr><td colspan=\"10\">{}</td></tr>", t.no_rows);
-        }
-        for row in &page.rows {
-            let po = esc(row.walmart_order.as_str());
-            let _ = write!(
-                out,
-                "<tr><td><a href=\"/orders/{}\">{po}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"status status-{}\">{}</span></td><td>{}</td></tr>",
-                q(row.walmart_order.as_str()),
-                esc(&row.customer_order),
-                row.commerce_order_number.as_deref().map_or_else(|| "—".to_owned(), esc),
-                row.items,
-                row.order_value,
-                when(row.ordered_at),
-                esc(&row.ship_method),
-                when(row.last_update),
-                row.status.as_str(),
-                ctx.lang.order_status(row.status),
-                status_detail(row, ctx)
-            );
-        }
-        out.push_str("</tbody></table><nav class=\"pages\">");
-        if after.is_some() {
-            let _ = write!(out, "<a href=\"/orders?status={}{dates}\">{}</a> ", status.map_or("", |s| s.as_str()), t.first_page);
-        }
-        if let Some(next) = &page.next {
-            let _ = write!(
-                out,
-                "<a rel=\"next\" href=\"/orders?status={}{dates}&amp;after={}\">{}</a>",
-                status.map_or("", |s| s.as_str()),
-                q(&next.0),
-                t.next_page
-            );
-        }
-        out.push_str("</nav>");
-        let _ = write!(
-            out,
-            "<section><h2>{}</h2><form method=\"post\" action=\"/actions/reimport\" class=\"filter\">{}<input type=\"hidden\" name=\"back\" value=\"/orders\">\
-             <label>{}<input type=\"date\" name=\"from\" required></label><label>{}<input type=\"date\" name=\"to\" required></label>\
-             <button data-confirm=\"{}?\">{}</button></form><p class=\"hint\">{}</p></section>",
-            t.reimport,
-            crate::html::csrf_field(&(viewer.token)()),
-            t.from,
-            t.to,
-            t.reimport,
-            t.reimport,
-            t.reimport_hint
-        );
+        let dates = date_params(ctx);
+        status_cards(&mut out, ctx, status, &counts, &dates);
+        search_and_filter(&mut out, ctx, status);
+        order_table(&mut out, ctx, &page.rows);
+        pager(&mut out, ctx, status, &dates, after.is_some(), page.next.as_ref());
+        reimport_form(&mut out, ctx, &(viewer.token)());
         out
     }))
+}
+
+/// The date filter as query parameters to carry along (`&amp;from=...&amp;to=...`).
+fn date_params(ctx: &Ctx<'_>) -> String {
+    let mut dates = String::new();
+    for (name, value) in [("from", ctx.param("from")), ("to", ctx.param("to"))] {
+        if let Some(v) = value {
+            let _ = write!(dates, "&amp;{name}={}", q(v));
+        }
+    }
+    dates
+}
+
+/// Adobe's status cards, each with its count in the date range and a link filtering by it.
+fn status_cards(
+    out: &mut String,
+    ctx: &Ctx<'_>,
+    status: Option<OrderState>,
+    counts: &BTreeMap<&'static str, u64>,
+    dates: &str,
+) {
+    let t = ctx.lang.text();
+    let count = |s: OrderState| {
+        s.summaries()
+            .iter()
+            .map(|x| counts.get(x.as_str()).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
+    out.push_str("<div class=\"cards\">");
+    let total: u64 = counts.values().sum();
+    let _ = write!(
+        out,
+        "<a class=\"card{}\" href=\"/orders?{}\"><span>{}</span><strong>{total}</strong></a>",
+        if status.is_none() { " current" } else { "" },
+        dates.trim_start_matches("&amp;"),
+        t.all
+    );
+    for s in OrderState::ALL {
+        let n = count(s);
+        let _ = write!(
+            out,
+            "<a class=\"card status-{}{}\" href=\"/orders?status={}{dates}\"><span>{}</span><strong>{n}</strong></a>",
+            s.as_str(),
+            if status == Some(s) { " current" } else { "" },
+            s.as_str(),
+            ctx.lang.order_state(s)
+        );
+    }
+    out.push_str("</div>");
+}
+
+/// The search by purchase order or Commerce order number, and the filter by state and date.
+fn search_and_filter(out: &mut String, ctx: &Ctx<'_>, status: Option<OrderState>) {
+    let t = ctx.lang.text();
+    let _ = write!(
+        out,
+        "<form method=\"get\" action=\"/orders\" class=\"search\"><input name=\"q\" placeholder=\"{p}\" aria-label=\"{p}\" id=\"order-search\"><button>{}</button></form>",
+        t.search,
+        p = t.search_order
+    );
+    let _ = write!(
+        out,
+        "<form method=\"get\" action=\"/orders\" class=\"filter\"><label>{}<select name=\"status\" data-autosubmit><option value=\"\">{}</option>",
+        t.status, t.all
+    );
+    for s in OrderState::ALL {
+        let _ = write!(
+            out,
+            "<option value=\"{}\"{}>{}</option>",
+            s.as_str(),
+            if status == Some(s) { " selected" } else { "" },
+            ctx.lang.order_state(s)
+        );
+    }
+    let _ = write!(
+        out,
+        "</select></label><label>{}<input type=\"date\" name=\"from\" value=\"{}\"></label><label>{}<input type=\"date\" name=\"to\" value=\"{}\"></label><button>{}</button></form>",
+        t.from,
+        esc(ctx.param("from").unwrap_or_default()),
+        t.to,
+        esc(ctx.param("to").unwrap_or_default()),
+        t.filter
+    );
+}
+
+/// The orders of the page, one row each.
+fn order_table(out: &mut String, ctx: &Ctx<'_>, rows: &[OrderRow]) {
+    let t = ctx.lang.text();
+    let _ = write!(
+        out,
+        "<table class=\"grid\" id=\"orders\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t.walmart_order,
+        t.customer_order,
+        t.commerce_order,
+        t.items,
+        t.order_value,
+        t.ordered,
+        t.ship_method,
+        t.last_update,
+        t.status,
+        t.status_details
+    );
+    if rows.is_empty() {
+        let _ = write!(out, "<tr><td colspan=\"10\">{}</td></tr>", t.no_rows);
+    }
+    for row in rows {
+        let po = esc(row.walmart_order.as_str());
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"/orders/{}\">{po}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"status status-{}\">{}</span></td><td>{}</td></tr>",
+            q(row.walmart_order.as_str()),
+            esc(&row.customer_order),
+            row.commerce_order_number
+                .as_deref()
+                .map_or_else(|| "—".to_owned(), esc),
+            row.items,
+            row.order_value,
+            when(row.ordered_at),
+            esc(&row.ship_method),
+            when(row.last_update),
+            row.status.as_str(),
+            ctx.lang.order_status(row.status),
+            status_detail(row, ctx)
+        );
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// Links to the first page (when past it) and the next (when there is one), keeping the filter.
+fn pager(
+    out: &mut String,
+    ctx: &Ctx<'_>,
+    status: Option<OrderState>,
+    dates: &str,
+    past_first: bool,
+    next: Option<&PageToken>,
+) {
+    let t = ctx.lang.text();
+    out.push_str("<nav class=\"pages\">");
+    if past_first {
+        let _ = write!(
+            out,
+            "<a href=\"/orders?status={}{dates}\">{}</a> ",
+            status.map_or("", |s| s.as_str()),
+            t.first_page
+        );
+    }
+    if let Some(next) = next {
+        let _ = write!(
+            out,
+            "<a rel=\"next\" href=\"/orders?status={}{dates}&amp;after={}\">{}</a>",
+            status.map_or("", |s| s.as_str()),
+            q(&next.0),
+            t.next_page
+        );
+    }
+    out.push_str("</nav>");
+}
+
+/// The merchant's "import Walmart orders again" for a date range.
+fn reimport_form(out: &mut String, ctx: &Ctx<'_>, csrf_token: &str) {
+    let t = ctx.lang.text();
+    let _ = write!(
+        out,
+        "<section><h2>{}</h2><form method=\"post\" action=\"/actions/reimport\" class=\"filter\">{}<input type=\"hidden\" name=\"back\" value=\"/orders\">\
+         <label>{}<input type=\"date\" name=\"from\" required></label><label>{}<input type=\"date\" name=\"to\" required></label>\
+         <button data-confirm=\"{}?\">{}</button></form><p class=\"hint\">{}</p></section>",
+        t.reimport,
+        crate::html::csrf_field(csrf_token),
+        t.from,
+        t.to,
+        t.reimport,
+        t.reimport,
+        t.reimport_hint
+    );
 }
 
 fn status_detail(row: &OrderRow, ctx: &Ctx<'_>) -> String {

@@ -312,17 +312,11 @@ pub struct StepDuration {
     pub step: &'static str,
     pub from: Timestamp,
     pub to: Timestamp,
-    #[serde(with = "secs")]
+    #[serde(with = "crate::latency::secs")]
     pub took: Duration,
     /// The operation's documented (or target) delay for the step.
-    #[serde(with = "secs")]
+    #[serde(with = "crate::latency::secs")]
     pub bound: Duration,
-}
-
-mod secs {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
 }
 
 /// One order in full.

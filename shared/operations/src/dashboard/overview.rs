@@ -1,110 +1,34 @@
 //! The overview: per operation its last run and outcome, failures of the last 24 h, the latency of
 //! the last 24 h against its documented delay, its queue and dead-letter depth and whether the
 //! merchant paused it; Walmart's remaining call budgets; and what needs the merchant, each as an
-//! [`Attention`] (a typed item the page words in its language; [`Attention::sentence`] is the
-//! English).
+//! [`Attention`] (a typed item the dashboard words in the page's language).
 //!
-//! Latency here is measured from the channel's own records, so it covers the steps those records
-//! time (the local runner's summary measures end to end from what the sandboxes saw):
-//! - catalog-import: the product's `updated_at` in Commerce → the listing written (listings whose
-//!   status changed in the window, in Draft, waiting for selection, or Error by our checks);
-//! - listing-match, inventory-sync, price-sync: a feed submitted → its results applied (feeds
-//!   settled in the window);
-//! - order-import: ordered on Walmart → recorded; order-create: recorded → Commerce order created
-//!   (orders placed in the window);
-//! - shipment-sync, cancellation-sync, returns-sync: not timed by the records (`samples` 0).
+//! Latency is measured from the channel's records in [`super::delays`], with the measurement the
+//! local runner's summary uses ([`crate::latency`]).
 //!
 //! Every read is a key or an index range: per operation two gets and one failure-partition query,
-//! the orders and listings of the last 24 h (capped at [`MAX_SAMPLES`] each), the feeds settled in
-//! the window, six budget gets, the health record and the queue attributes.
+//! the records [`super::delays`] reads, six budget gets, the health record, the pending feeds, the
+//! pending orders (capped at [`MAX_SAMPLES`]), two index counts and the queue attributes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::{
-    BudgetedCall, CallBudget, FeedKind, FeedRecord, Listing, ListingStatus, Operation, OrderEvent,
-    OrderRecord, OrderSummary, Timestamp,
+    BudgetedCall, CallBudget, ChannelId, FeedKind, FeedRecord, Operation, OrderRecord, OrderSummary,
+    Timestamp,
 };
-use ports::records::{
-    budget_key, feed_status_pk, listing_awaiting_selection_pk, listing_status_pk, order_status_pk,
-};
-use ports::{Query, QueueDepth, QueueName, Records, SortRange, StoreError};
+use ports::records::{budget_key, feed_status_pk, listing_awaiting_selection_pk, order_status_pk};
+use ports::{Query, QueueDepth, QueueName, Records, SortRange, StateStore, StoreError};
 use serde::Serialize;
 
+pub use super::delays::{MAX_SAMPLES, STUCK_FEED_AFTER, measure_latencies};
 use crate::Channel;
+pub use crate::latency::{Latency, percentile};
 use crate::merchant::{MatchMode, MerchantSettings, Pause};
 use crate::run_log::RunEntry;
 
-/// Most samples of one kind read for the latency figures.
-pub const MAX_SAMPLES: usize = 2_000;
-
 /// The window of the overview's figures.
 pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
-
-/// A feed not settled this long after it was submitted is stuck (Walmart documents most feeds
-/// processed within minutes; the documented match delay is 30 min).
-pub const STUCK_FEED_AFTER: Duration = Duration::from_secs(2 * 3600);
-
-mod secs {
-    use std::time::Duration;
-    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-}
-
-mod opt_secs {
-    use std::time::Duration;
-    pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
-        }
-    }
-}
-
-/// The latency of one measured step over the window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Latency {
-    /// What is measured, from where to where.
-    pub path: &'static str,
-    pub samples: usize,
-    #[serde(with = "opt_secs")]
-    pub p50: Option<Duration>,
-    #[serde(with = "opt_secs")]
-    pub p99: Option<Duration>,
-    /// `Operation::target_delay`, and whether it is Adobe's documented delay.
-    #[serde(with = "secs")]
-    pub bound: Duration,
-    pub documented: bool,
-}
-
-impl Latency {
-    pub fn within_bound(&self) -> bool {
-        self.p99.is_none_or(|p| p <= self.bound)
-    }
-}
-
-/// The `q` quantile (0..=1) of `samples` by nearest rank (as the local runner reports them).
-pub fn percentile(samples: &[Duration], q: f64) -> Option<Duration> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted.get(rank.min(sorted.len()) - 1).copied()
-}
-
-fn latency(operation: Operation, path: &'static str, samples: &[Duration]) -> Latency {
-    Latency {
-        path,
-        samples: samples.len(),
-        p50: percentile(samples, 0.5),
-        p99: percentile(samples, 0.99),
-        bound: operation.target_delay(),
-        documented: operation.documented_delay().is_some(),
-    }
-}
 
 /// One operation on the overview.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,10 +54,12 @@ pub struct OperationStatus {
 pub struct BudgetStatus {
     pub call: BudgetedCall,
     pub limit: u32,
-    #[serde(with = "secs")]
+    #[serde(with = "crate::latency::secs")]
     pub window: Duration,
     pub remaining: u32,
     pub last_used_at: Option<Timestamp>,
+    /// When a used-up budget frees its next call.
+    pub frees_at: Option<Timestamp>,
 }
 
 /// Something that needs the merchant.
@@ -184,71 +110,6 @@ pub enum Attention {
     },
 }
 
-impl Attention {
-    /// The item in plain English.
-    pub fn sentence(&self) -> String {
-        match self {
-            Attention::ConfigurationError { problem, .. } => format!(
-                "The Commerce store is not set up as the channel needs, so every operation is stopped: {problem}"
-            ),
-            Attention::Paused { operation, by, since } => format!(
-                "{} is paused (by {by} since {}); resume it to sync again.",
-                operation.seed_operation(),
-                since.to_rfc3339()
-            ),
-            Attention::StuckFeed {
-                feed_id,
-                kind,
-                submitted_at,
-            } => format!(
-                "Walmart has not finished the {} feed {feed_id} sent at {}; it is still polled. Check it in Seller Center.",
-                kind_name(*kind),
-                submitted_at.to_rfc3339()
-            ),
-            Attention::Throttled { call, until } => format!(
-                "Walmart's limit for {} is used up{}; those updates wait until then.",
-                call.as_str(),
-                until
-                    .map(|u| format!(" until {}", u.to_rfc3339()))
-                    .unwrap_or_default()
-            ),
-            Attention::DeadLetters { queue, count } => format!(
-                "{count} message(s) of {} failed repeatedly and wait in its dead-letter queue: fix the cause, then re-drive them.",
-                queue.as_str()
-            ),
-            Attention::Failing {
-                operation,
-                failures,
-                last_reason,
-            } => format!(
-                "{} failed {failures} time(s) in the last 24 hours{}.",
-                operation.seed_operation(),
-                last_reason
-                    .as_ref()
-                    .map(|r| format!(", last: {r}"))
-                    .unwrap_or_default()
-            ),
-            Attention::OrdersNotCreated { count } => format!(
-                "{count} Walmart order(s) are not in Commerce yet, later than the documented 5 minutes."
-            ),
-            Attention::OrdersInError { count } => {
-                format!("{count} order(s) are in Error: open them to see why, and retry.")
-            }
-            Attention::DraftsAwaitingSelection { count } => {
-                format!("{count} imported product(s) wait for you to select them and send them to match.")
-            }
-        }
-    }
-}
-
-fn kind_name(kind: FeedKind) -> &'static str {
-    match kind {
-        FeedKind::ItemMatch => "item match",
-        FeedKind::Inventory => "inventory",
-        FeedKind::Price => "price",
-    }
-}
-
 /// The whole overview.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Overview {
@@ -270,46 +131,79 @@ pub async fn overview(ch: &Channel) -> Result<Overview, StoreError> {
     let settings = crate::merchant::settings(store, channel).await?;
     let mut problems = Vec::new();
     let mut attention = Vec::new();
-
     if let Some(health) = crate::health::configuration_problem(store, channel).await? {
         attention.push(Attention::ConfigurationError {
             problem: health.problem.unwrap_or_default(),
             since: health.since,
         });
     }
-
     let latencies = measure_latencies(ch, since).await?;
     let mut operations = Vec::new();
     for operation in Operation::ALL {
         let status = operation_status(ch, &settings, operation, since, &latencies, &mut problems).await?;
-        if let Some(pause) = &status.paused {
-            attention.push(Attention::Paused {
-                operation,
-                by: pause.by.clone(),
-                since: pause.since,
-            });
-        }
-        if status.failures > 0 {
-            attention.push(Attention::Failing {
-                operation,
-                failures: status.failures,
-                last_reason: status.recent_failures.first().and_then(|f| match &f.outcome {
-                    crate::run_log::RunOutcome::Failed { reason, .. } => Some(reason.clone()),
-                    _ => None,
-                }),
-            });
-        }
-        if let (Some(queue), Some(depth)) = (status.queue, status.queue_depth)
-            && depth.dead_letters > 0
-        {
-            attention.push(Attention::DeadLetters {
-                queue,
-                count: depth.dead_letters,
-            });
-        }
+        attention.extend(operation_attention(&status));
         operations.push(status);
     }
+    let budgets = budgets(store, channel, now).await?;
+    attention.extend(
+        budgets
+            .iter()
+            .filter(|b| b.remaining == 0)
+            .map(|b| Attention::Throttled {
+                call: b.call,
+                until: b.frees_at,
+            }),
+    );
+    attention.extend(stuck_feeds(store, channel, now).await?);
+    attention.extend(records_needing_the_merchant(ch, &settings, now).await?);
+    Ok(Overview {
+        generated_at: now,
+        match_mode: settings.match_mode,
+        operations,
+        budgets,
+        attention,
+        problems,
+    })
+}
 
+/// What an operation's status asks of the merchant: resume it, look at its failures, re-drive its
+/// dead letters.
+fn operation_attention(status: &OperationStatus) -> Vec<Attention> {
+    let mut attention = Vec::new();
+    if let Some(pause) = &status.paused {
+        attention.push(Attention::Paused {
+            operation: status.operation,
+            by: pause.by.clone(),
+            since: pause.since,
+        });
+    }
+    if status.failures > 0 {
+        attention.push(Attention::Failing {
+            operation: status.operation,
+            failures: status.failures,
+            last_reason: status.recent_failures.first().and_then(|f| match &f.outcome {
+                crate::run_log::RunOutcome::Failed { reason, .. } => Some(reason.clone()),
+                _ => None,
+            }),
+        });
+    }
+    if let (Some(queue), Some(depth)) = (status.queue, status.queue_depth)
+        && depth.dead_letters > 0
+    {
+        attention.push(Attention::DeadLetters {
+            queue,
+            count: depth.dead_letters,
+        });
+    }
+    attention
+}
+
+/// What is left of each of Walmart's budgets at `now`.
+async fn budgets(
+    store: &dyn StateStore,
+    channel: &ChannelId,
+    now: Timestamp,
+) -> Result<Vec<BudgetStatus>, StoreError> {
     let mut budgets = Vec::new();
     for call in BudgetedCall::ALL {
         let budget = store
@@ -318,35 +212,54 @@ pub async fn overview(ch: &Channel) -> Result<Overview, StoreError> {
             .map_or_else(|| CallBudget::new(channel.clone(), call), |v| v.record);
         let (limit, window) = call.limit();
         let remaining = budget.available(now);
-        if remaining == 0 {
-            let until = budget
-                .grants
-                .iter()
-                .map(|g| g.at)
-                .min()
-                .map(|oldest| oldest.plus(window));
-            attention.push(Attention::Throttled { call, until });
-        }
+        // Used up, the budget frees a call when its oldest grant leaves the window.
+        let frees_at = (remaining == 0)
+            .then(|| budget.grants.iter().map(|g| g.at).min())
+            .flatten()
+            .map(|oldest| oldest.plus(window));
         budgets.push(BudgetStatus {
             call,
             limit,
             window,
             remaining,
             last_used_at: budget.last_grant_at(),
+            frees_at,
         });
     }
+    Ok(budgets)
+}
 
+/// Feeds Walmart has not finished [`STUCK_FEED_AFTER`] after they were sent (the oldest 20).
+async fn stuck_feeds(
+    store: &dyn StateStore,
+    channel: &ChannelId,
+    now: Timestamp,
+) -> Result<Vec<Attention>, StoreError> {
     let pending_feeds = Query::status_index(feed_status_pk(channel, false))
         .range(SortRange::To(now.minus(STUCK_FEED_AFTER).to_rfc3339()))
         .limit(20);
-    for feed in store.query_records::<FeedRecord>(&pending_feeds).await?.0 {
-        attention.push(Attention::StuckFeed {
+    Ok(store
+        .query_records::<FeedRecord>(&pending_feeds)
+        .await?
+        .0
+        .into_iter()
+        .map(|feed| Attention::StuckFeed {
             feed_id: feed.record.feed_id.to_string(),
             kind: feed.record.kind,
             submitted_at: feed.record.submitted_at,
-        });
-    }
+        })
+        .collect())
+}
 
+/// Orders late or in Error, and drafts waiting for the merchant's selection (manual match mode).
+async fn records_needing_the_merchant(
+    ch: &Channel,
+    settings: &MerchantSettings,
+    now: Timestamp,
+) -> Result<Vec<Attention>, StoreError> {
+    let store = ch.store.as_ref();
+    let channel = &ch.settings.id;
+    let mut attention = Vec::new();
     let not_created = count_orders_not_created(ch, now).await?;
     if not_created > 0 {
         attention.push(Attention::OrdersNotCreated { count: not_created });
@@ -368,15 +281,7 @@ pub async fn overview(ch: &Channel) -> Result<Overview, StoreError> {
             attention.push(Attention::DraftsAwaitingSelection { count: waiting });
         }
     }
-
-    Ok(Overview {
-        generated_at: now,
-        match_mode: settings.match_mode,
-        operations,
-        budgets,
-        attention,
-        problems,
-    })
+    Ok(attention)
 }
 
 async fn operation_status(
@@ -435,143 +340,5 @@ async fn count_orders_not_created(ch: &Channel, now: Timestamp) -> Result<u64, S
             Some(token) if read < MAX_SAMPLES => q.after = Some(token),
             _ => return Ok(n),
         }
-    }
-}
-
-/// Reads up to [`MAX_SAMPLES`] records of an index partition within an index sort-key range.
-async fn sample<R: ports::Record>(ch: &Channel, pk: String, range: SortRange) -> Result<Vec<R>, StoreError> {
-    let mut query = Query::status_index(pk).range(range).limit(500).descending();
-    let mut out = Vec::new();
-    loop {
-        let (page, next) = ch.store.query_records::<R>(&query).await?;
-        out.extend(page.into_iter().map(|v| v.record));
-        match next {
-            Some(token) if out.len() < MAX_SAMPLES => query.after = Some(token),
-            _ => {
-                out.truncate(MAX_SAMPLES);
-                return Ok(out);
-            }
-        }
-    }
-}
-
-/// The latency figures of the window, per operation.
-pub async fn measure_latencies(
-    ch: &Channel,
-    since: Timestamp,
-) -> Result<BTreeMap<Operation, Vec<Latency>>, StoreError> {
-    let channel = &ch.settings.id;
-    let from = SortRange::From(since.to_rfc3339());
-    let mut out: BTreeMap<Operation, Vec<Latency>> = BTreeMap::new();
-
-    // Orders placed in the window, every state.
-    let mut imported = Vec::new();
-    let mut created = Vec::new();
-    for summary in OrderSummary::ALL {
-        for order in sample::<OrderRecord>(ch, order_status_pk(channel, summary), from.clone()).await? {
-            imported.push(order.imported_at.since(order.order.order_date));
-            if let Some(entry) = order
-                .history
-                .iter()
-                .find(|h| matches!(h.event, OrderEvent::Created { .. }))
-            {
-                created.push(entry.at.since(order.imported_at));
-            }
-        }
-    }
-    out.entry(Operation::OrderImport).or_default().push(latency(
-        Operation::OrderImport,
-        "ordered on Walmart -> order recorded",
-        &imported,
-    ));
-    out.entry(Operation::OrderCreate).or_default().push(latency(
-        Operation::OrderCreate,
-        "order recorded -> Commerce order created",
-        &created,
-    ));
-
-    // Listings written in the window: new ones, or moved to Draft/Error by a product change.
-    let mut listed = Vec::new();
-    let partitions = [
-        listing_status_pk(channel, ListingStatus::Draft),
-        listing_awaiting_selection_pk(channel),
-        listing_status_pk(channel, ListingStatus::Error),
-    ];
-    for pk in partitions {
-        for listing in sample::<Listing>(ch, pk, from.clone()).await? {
-            // Walmart's rejections and retries are listing-match's outcomes, not imports.
-            let from_walmart = (listing.status() == ListingStatus::Error && listing.feed_id.is_some())
-                || listing
-                    .issues
-                    .iter()
-                    .any(|i| i.code == domain::ISSUE_WALMART_RETRY);
-            if from_walmart || listing.product.updated_at > listing.status_changed_at {
-                continue;
-            }
-            listed.push(listing.status_changed_at.since(listing.product.updated_at));
-        }
-    }
-    out.entry(Operation::CatalogImport).or_default().push(latency(
-        Operation::CatalogImport,
-        "product changed in Commerce -> listing written",
-        &listed,
-    ));
-
-    // Feeds settled recently (submitted within the window plus the stuck allowance).
-    let feed_from = SortRange::From(since.minus(STUCK_FEED_AFTER).to_rfc3339());
-    let mut by_kind: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
-    for feed in sample::<FeedRecord>(ch, feed_status_pk(channel, true), feed_from).await? {
-        let Some(settled) = feed.settled_at.filter(|s| *s >= since) else {
-            continue;
-        };
-        by_kind
-            .entry(kind_name(feed.kind))
-            .or_default()
-            .push(settled.since(feed.submitted_at));
-    }
-    for (operation, kind, path) in [
-        (
-            Operation::ListingMatch,
-            FeedKind::ItemMatch,
-            "match feed sent -> results on the listings",
-        ),
-        (
-            Operation::InventorySync,
-            FeedKind::Inventory,
-            "inventory feed sent -> processed by Walmart",
-        ),
-        (
-            Operation::PriceSync,
-            FeedKind::Price,
-            "price feed sent -> processed by Walmart",
-        ),
-    ] {
-        let samples = by_kind.remove(kind_name(kind)).unwrap_or_default();
-        out.entry(operation)
-            .or_default()
-            .push(latency(operation, path, &samples));
-    }
-    for operation in [
-        Operation::ShipmentSync,
-        Operation::CancellationSync,
-        Operation::ReturnsSync,
-    ] {
-        out.entry(operation)
-            .or_default()
-            .push(latency(operation, "not timed by the channel's records", &[]));
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_by_nearest_rank() {
-        let s: Vec<Duration> = (1..=100).map(Duration::from_secs).collect();
-        assert_eq!(percentile(&s, 0.5), Some(Duration::from_secs(50)));
-        assert_eq!(percentile(&s, 0.99), Some(Duration::from_secs(99)));
-        assert_eq!(percentile(&[], 0.5), None);
     }
 }

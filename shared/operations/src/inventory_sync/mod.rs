@@ -32,9 +32,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use domain::{
-    BudgetedCall, FeedEntry, FeedId, FeedKind, FeedValue, ItemOutcome, Listing, ListingIssue, ListingStatus,
-    OfferState, Operation, STOCK_CHUNKS, SentVia, Sku, StockChunk, StockSource, Stream, Timestamp,
-    stock_chunk_of,
+    BudgetedCall, FeedEntry, FeedId, FeedKind, FeedValue, Listing, ListingIssue, ListingStatus, OfferState,
+    Operation, STOCK_CHUNKS, SentVia, Sku, StockChunk, StockSource, Stream, Timestamp, stock_chunk_of,
 };
 use ports::StoreCall;
 use ports::commerce::OrderFilter;
@@ -82,6 +81,7 @@ pub const DECLARATION: Declaration = Declaration {
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
+    redrives_dead_letters: false,
     store_calls: STORE_CALLS,
 };
 
@@ -116,7 +116,6 @@ const LEGACY_CHUNKS_PER_RUN: u32 = 4;
 /// SKUs evaluated per step of a run, between deadline checks.
 const RECHECK_BATCH: usize = 500;
 
-mod feed_results;
 mod plan;
 mod reconcile;
 mod scheduled;
@@ -125,7 +124,6 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-use feed_results::*;
 use reconcile::*;
 use send::*;
 use snapshot::*;

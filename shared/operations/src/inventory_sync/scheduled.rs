@@ -65,7 +65,18 @@ pub(super) async fn run_locked(
     report: &mut RunReport,
 ) -> Result<(), OpError> {
     let mut snapshot = Snapshot::load(ch).await?;
-    let in_flight = poll_feeds(ch, &mut snapshot, deadline, report).await?;
+    let (polled, again) = feeds::poll_offer_feeds(
+        ch,
+        FeedKind::Inventory,
+        OfferState::quantity_refused,
+        deadline,
+        report,
+    )
+    .await?;
+    for sku in &again {
+        snapshot.mark_recheck(sku);
+    }
+    let in_flight = polled.in_flight();
 
     let (listings_cursor, listings_since) =
         cursor_since(ch, Stream::InventoryListings, OVERLAP, Stamps::Ours).await?;
