@@ -5,7 +5,8 @@
 //! records the order and queues it; `order-create` gets that message from the real queue in a batch
 //! with a malformed one, must create exactly one Commerce order and report exactly the malformed
 //! message as a batch item failure. Each must cold-start (config, secret, SDK), log JSON and never a
-//! credential.
+//! credential. `walmart-events` answers a signed and a forged Walmart delivery, sent with
+//! `cargo lambda invoke --data-file` as Function URL events: the first queued, the second refused.
 //!
 //! Needs cargo-lambda (`CARGO_LAMBDA`, else `<workspace>/.venv/bin/cargo-lambda`, else PATH) and moto
 //! (see `test-support`); `tests/run.sh` installs both. Builds the two functions in debug for the host,
@@ -39,6 +40,8 @@ use ports::{QueueName, SystemClock};
 const REGION: &str = "us-east-1";
 /// How long an invoke waits for the function (its cold start included) before watch answers 408.
 const INVOKE_TIMEOUT_SECS: u64 = 60;
+/// The HMAC key Walmart signs notifications with (the secret's `walmart_events.secret`).
+const WALMART_EVENTS_SECRET: &str = "invoke-test-walmart-events-key";
 
 fn cargo_lambda() -> PathBuf {
     if let Ok(path) = std::env::var("CARGO_LAMBDA") {
@@ -228,6 +231,7 @@ async fn create_resources(stack: &Stack, sdk: &SdkConfig, run: &str, commerce_ur
         ("commerce", "consumer_key", commerce.consumer_key.clone()),
         ("commerce", "consumer_secret", commerce.consumer_secret.clone()),
         ("commerce", "access_token", commerce.access_token.clone()),
+        ("walmart_events", "secret", WALMART_EVENTS_SECRET.to_owned()),
         (
             "commerce",
             "access_token_secret",
@@ -251,6 +255,12 @@ async fn create_resources(stack: &Stack, sdk: &SdkConfig, run: &str, commerce_ur
         .arn
         .expect("secret arn");
     bindings.bind_ref("CredentialsSecret", &secret_arn);
+    // The receiver's Function URL, which order-import subscribes Walmart to.
+    bindings.bind_attribute(
+        "WalmartEventsFunctionUrl",
+        "FunctionUrl",
+        "https://events.invalid/",
+    );
 
     Created {
         bindings,
@@ -798,5 +808,136 @@ async fn order_import_and_order_create_answer_under_cargo_lambda_watch() {
     assert_logs("order-create", &watch, &created.credential_values);
     drop(watch);
 
+    let _ = std::fs::remove_dir_all(&logs);
+}
+
+/// A Function URL event carrying one Walmart delivery, as Lambda hands it to the function.
+fn function_url_event(body: &str, signature: &str) -> Value {
+    json!({
+        "version": "2.0",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "x-walmart-signature": signature, "user-agent": "Walmart"},
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "invoke", "domainName": "invoke.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "invoke", "requestId": "invoke-request", "routeKey": "$default", "stage": "$default",
+            "time": "06/Dec/2026:10:00:00 +0000", "timeEpoch": 1_796_000_000_000i64,
+            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "Walmart"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// `cargo lambda invoke --data-file` against the watch server: the function's JSON answer.
+async fn cargo_lambda_invoke(
+    watch: &Watch,
+    function: &str,
+    payload: &Value,
+    dir: &Path,
+    name: &str,
+) -> Value {
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, payload.to_string()).expect("payload file");
+    let output = Command::new(cargo_lambda())
+        .args(["lambda", "invoke", function])
+        .args([
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &watch.port.to_string(),
+        ])
+        .arg("--data-file")
+        .arg(&file)
+        .args(["--output-format", "json"])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run cargo lambda invoke");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "cargo lambda invoke {name} failed: {}\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        watch.output()
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {stdout}"))
+}
+
+async fn queued(sdk: &SdkConfig, url: &str) -> usize {
+    let attributes = aws_sdk_sqs::Client::new(sdk)
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("queue attributes");
+    attributes
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn walmart_events_queues_a_signed_delivery_and_refuses_a_forged_one_under_cargo_lambda_invoke() {
+    let root = workspace_root();
+    let stack = load_stack().expect("template");
+    let moto = test_support::moto_endpoint();
+    let sdk = sdk(&moto).await;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let created = create_resources(&stack, &sdk, &run, "https://shop.invalid").await;
+    let logs = std::env::temp_dir().join(format!("infra-checks-events-{run}"));
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let receiver = stack
+        .function_for_binary("walmart-events")
+        .expect("walmart-events");
+    let binaries = build(&root, &["walmart-events"]).await;
+    let env = function_environment(&stack, receiver, &created, "https://walmart.invalid");
+    let watch = Watch::start(
+        &root,
+        &env,
+        &moto,
+        ("walmart-events", binaries["walmart-events"].as_path()),
+        logs.join("walmart-events.log"),
+    )
+    .await;
+    let orders_queue = &created.queue_urls[&QueueName::WalmartOrderEvents];
+    let body = json!({
+        "source": {"eventType": "ORDER_UPDATES", "eventFilters": null, "eventTime": "2026-12-06T10:00:00.000Z", "eventId": format!("invoke-{run}")},
+        "payload": {"subEventType": "PO_CREATED", "order": {"purchaseOrderId": "1796000000042"}},
+        "meta": {}
+    })
+    .to_string();
+
+    let signature = operations::walmart_events::hmac_signature(WALMART_EVENTS_SECRET, body.as_bytes());
+    let signed = cargo_lambda_invoke(
+        &watch,
+        "walmart-events",
+        &function_url_event(&body, &signature),
+        &logs,
+        "signed",
+    )
+    .await;
+    assert_eq!(signed["statusCode"], 200, "{signed}\n{}", watch.output());
+    assert_eq!(queued(&sdk, orders_queue).await, 1, "one SQS send");
+
+    let forged_signature = operations::walmart_events::hmac_signature("not-the-key", body.as_bytes());
+    let forged = cargo_lambda_invoke(
+        &watch,
+        "walmart-events",
+        &function_url_event(&body, &forged_signature),
+        &logs,
+        "forged",
+    )
+    .await;
+    assert_eq!(forged["statusCode"], 401, "{forged}\n{}", watch.output());
+    assert_eq!(
+        queued(&sdk, orders_queue).await,
+        1,
+        "the forged delivery queued nothing"
+    );
+    assert_logs("walmart-events", &watch, &[WALMART_EVENTS_SECRET.to_owned()]);
+    drop(watch);
     let _ = std::fs::remove_dir_all(&logs);
 }

@@ -35,6 +35,9 @@ pub struct ChannelSettings {
     /// While the Walmart store is not live, matches are staged rather than published.
     #[serde(default = "default_true")]
     pub walmart_store_live: bool,
+    /// Walmart's order notifications (`ORDER_UPDATES`) to the `walmart-events` receiver.
+    #[serde(default)]
+    pub push: crate::PushSettings,
 }
 
 fn default_store_code() -> String {
@@ -64,6 +67,7 @@ impl ChannelSettings {
             pricing: PriceRules::default(),
             orders: OrderSettings::default(),
             walmart_store_live: true,
+            push: crate::PushSettings::default(),
         }
     }
 

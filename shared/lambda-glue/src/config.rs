@@ -33,6 +33,9 @@ pub const CHANNEL_SETTINGS: &str = "CHANNEL_SETTINGS";
 pub const SECRET_ARN: &str = "SECRET_ARN";
 pub const WALMART_BASE_URL: &str = "WALMART_BASE_URL";
 pub const COMMERCE_BASE_URL: &str = "COMMERCE_BASE_URL";
+/// The `walmart-events` receiver's Function URL, for the function that keeps the subscription
+/// (order-import); it becomes `push.event_url` of the channel's settings.
+pub const WALMART_EVENTS_URL: &str = "WALMART_EVENTS_URL";
 
 fn required(lookup: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<String, ConfigError> {
     match lookup(var) {
@@ -69,6 +72,10 @@ impl FunctionConfig {
             var: CHANNEL_SETTINGS,
             reason: problems.join("; "),
         })?;
+        let mut channel = channel;
+        if let Some(url) = lookup(WALMART_EVENTS_URL).filter(|u| !u.trim().is_empty()) {
+            channel.push.event_url = Some(url);
+        }
         let secret_arn = required(&lookup, SECRET_ARN)?;
         let walmart_base_url = http_url(&lookup, WALMART_BASE_URL)?;
         let commerce_base_url = http_url(&lookup, COMMERCE_BASE_URL)?;

@@ -4,6 +4,7 @@
 //! failures) and schedule ticks to the operation.
 
 pub mod config;
+pub mod events;
 pub mod invocation;
 pub mod logging;
 pub mod metrics;
@@ -76,6 +77,8 @@ pub async fn connect_channel(
         store_code: config.channel.store_code.clone(),
     };
     let apis = wiring::connect(&endpoints, &secrets, clock.clone())?;
+    let mut config = config;
+    secrets.apply_push_secret(&mut config.channel);
     let channel = Channel {
         store: Arc::new(DynamoDbStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),

@@ -29,6 +29,8 @@ pub(crate) enum ClaimKind {
     ReturnRequest,
     /// A credit memo's refund reported to Walmart (key: credit memo id).
     Refund,
+    /// A Walmart notification acted on (key: its `source.eventId`).
+    WalmartEvent,
 }
 
 impl ClaimKind {
@@ -40,6 +42,7 @@ impl ClaimKind {
             ClaimKind::CancelInCommerce => "cancel-in-commerce",
             ClaimKind::ReturnRequest => "return-request",
             ClaimKind::Refund => "refund",
+            ClaimKind::WalmartEvent => "walmart-event",
         }
     }
 }

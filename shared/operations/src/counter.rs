@@ -99,6 +99,16 @@ pub enum Counter {
     UnitsCancelledOnWalmartSide,
     UnitsShipped,
     UnknownWalmartValues,
+    /// Orders order-import's poll found before any event did, while push is on: what the push path missed.
+    OrdersFoundByPollNotEvent,
+    /// Walmart-side cancellations cancellation-sync's poll found before any event did, while push is on.
+    CancellationsFoundByPollNotEvent,
+    PushSubscriptionCreated,
+    PushSubscriptionUpdated,
+    /// The `ORDER_UPDATES` subscription the channel had was missing on Walmart.
+    PushSubscriptionMissing,
+    LegacySubscriptionsRemoved,
+    PushTestNotificationFailed,
 }
 
 impl Counter {
@@ -198,6 +208,13 @@ impl Counter {
         Counter::UnitsCancelledOnWalmartSide,
         Counter::UnitsShipped,
         Counter::UnknownWalmartValues,
+        Counter::OrdersFoundByPollNotEvent,
+        Counter::CancellationsFoundByPollNotEvent,
+        Counter::PushSubscriptionCreated,
+        Counter::PushSubscriptionUpdated,
+        Counter::PushSubscriptionMissing,
+        Counter::LegacySubscriptionsRemoved,
+        Counter::PushTestNotificationFailed,
     ];
 
     /// The counter's name: the key in `RunReport::counts` and the metric's name.
@@ -297,6 +314,13 @@ impl Counter {
             Counter::UnitsCancelledOnWalmartSide => "units_cancelled_on_walmart_side",
             Counter::UnitsShipped => "units_shipped",
             Counter::UnknownWalmartValues => "unknown_walmart_values",
+            Counter::OrdersFoundByPollNotEvent => "orders_found_by_poll_not_event",
+            Counter::CancellationsFoundByPollNotEvent => "cancellations_found_by_poll_not_event",
+            Counter::PushSubscriptionCreated => "push_subscription_created",
+            Counter::PushSubscriptionUpdated => "push_subscription_updated",
+            Counter::PushSubscriptionMissing => "push_subscription_missing",
+            Counter::LegacySubscriptionsRemoved => "legacy_subscriptions_removed",
+            Counter::PushTestNotificationFailed => "push_test_notification_failed",
         }
     }
 }

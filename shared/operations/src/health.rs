@@ -232,6 +232,10 @@ fn healthy(channel: &ChannelId) -> ConfigurationHealth {
     }
 }
 
+/// The push subscription's standing problem (missing on Walmart, test notification failing),
+/// recorded beside the configuration's by order-import's subscription check.
+pub use crate::push_subscription::push_problem as push_subscription_problem;
+
 impl OpError {
     /// The API error behind this failure when it is a configuration problem.
     pub fn configuration_problem(&self) -> Option<&ApiError> {

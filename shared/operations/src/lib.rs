@@ -16,13 +16,15 @@
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
 //! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
-//! | `commerce_cancellation` | shared step: Walmart cancellations reflected in Commerce (cancellation-sync, order-create) |
+//! | `commerce_cancellation` | shared step: Walmart cancellations reflected in Commerce (cancellation-sync, order-create, walmart_events) |
 //! | `walmart_shipment`  | shared step: one Commerce shipment sent to Walmart once (shipment-sync, order-create) |
 //! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |
 //! | `merchant`          | the merchant's dashboard actions and switches (match mode, pauses), audited |
 //! | `run_log`           | each operation's last run and recent failures, for the overview       |
 //! | `latency`           | p50/p99 of a path's delays against the documented delay (overview and local runner) |
+//! | `walmart_events`    | Walmart's order notifications: the receiver and its two consumers     |
+//! | `push_subscription` | the channel's `ORDER_UPDATES` subscription, kept by order-import      |
 
 pub mod cancellation_sync;
 pub mod catalog_import;
@@ -44,6 +46,7 @@ pub mod order_import;
 mod order_intake;
 mod order_support;
 pub mod price_sync;
+pub mod push_subscription;
 pub mod registry;
 pub mod returns_sync;
 pub mod run_log;
@@ -51,6 +54,7 @@ mod scan;
 pub mod shipment_sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod walmart_events;
 mod walmart_scan;
 mod walmart_shipment;
 pub mod wiring;

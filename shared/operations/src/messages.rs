@@ -256,6 +256,41 @@ impl CreateOrder {
     }
 }
 
+// ---------------------------------------------------------------- Walmart's order notifications
+
+/// What the `walmart-events` receiver queues of one `ORDER_UPDATES` notification: what its consumer
+/// needs to act and no buyer data (the event is a summary; the consumer reads the order itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalmartEvent {
+    /// `source.eventId`: each event is acted on once.
+    pub event_id: String,
+    /// `payload.subEventType`, e.g. `PO_CREATED`.
+    pub sub_event: String,
+    pub purchase_order_id: PurchaseOrderId,
+    /// `source.eventTime` as Walmart sent it, for logs.
+    #[serde(default)]
+    pub event_time: Option<String>,
+}
+
+/// order-import's event queue: a new purchase order (`PO_CREATED`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderEvent(pub WalmartEvent);
+
+impl QueueMessage for OrderEvent {
+    const QUEUE: QueueName = QueueName::WalmartOrderEvents;
+}
+
+/// cancellation-sync's event queue: a Walmart-side cancellation or a customer's request to cancel
+/// (`PO_LINE_AUTOCANCELLED`, `FRAUD_CANCEL`, `INTENT_TO_CANCEL`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CancelEvent(pub WalmartEvent);
+
+impl QueueMessage for CancelEvent {
+    const QUEUE: QueueName = QueueName::WalmartCancelEvents;
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -39,8 +39,16 @@ use crate::{Channel, OpError, RunReport};
 
 /// The state-store methods this operation's function calls, shared steps included (its role is
 /// derived from this by `infra/checks`; tests hold the code to it): order records inserted, loaded
-/// and saved; orders by status queried; the order stream's cursor; the configuration check.
-pub const STORE_CALLS: &[StoreCall] = &[StoreCall::Get, StoreCall::Put, StoreCall::Query];
+/// and saved; orders by status queried; the order stream's cursor; the configuration check; the
+/// claim of each Walmart event it consumes (`walmart_events`).
+pub const STORE_CALLS: &[StoreCall] = &[
+    StoreCall::Get,
+    StoreCall::Put,
+    StoreCall::Query,
+    StoreCall::Claim,
+    StoreCall::Complete,
+    StoreCall::Release,
+];
 
 /// The queues this operation's function sends to (its send grants and queue URLs follow from this;
 /// what it consumes and whether it runs on a schedule are its `DECLARATION`): each new order
@@ -51,7 +59,8 @@ pub const SENDS_TO: &[QueueName] = &[QueueName::OrderCreate];
 /// and the local runner read it.
 pub const DECLARATION: Declaration = Declaration {
     function: "order-import",
-    consumes: None,
+    // Walmart's PO_CREATED events (`walmart_events`), beside the poll.
+    consumes: Some(QueueName::WalmartOrderEvents),
     scheduled: true,
     function_url: None,
     sends_to: SENDS_TO,
@@ -76,6 +85,7 @@ pub const ORDERS_FAILED: Counter = Counter::OrdersFailed;
 
 pub async fn run_scheduled(ch: &Channel, deadline: &Deadline) -> Result<RunReport, OpError> {
     let mut report = RunReport::new(Operation::OrderImport);
+    crate::push_subscription::maintain(ch, deadline, &mut report).await;
     let imported = import_released(ch, &deadline.minus(SWEEP_RESERVE), &mut report).await;
     sweep(ch, &mut report).await?;
     imported?;
@@ -114,7 +124,10 @@ async fn import_released(ch: &Channel, deadline: &Deadline, report: &mut RunRepo
             }
             Ok(match import_one(ch, &order, deadline).instrument(span).await {
                 Ok(Imported::New { queue }) => {
-                    let seen = seen.and(Counter::OrdersImported, 1);
+                    let mut seen = seen.and(Counter::OrdersImported, 1);
+                    if ch.settings.push.enabled() {
+                        seen = seen.and(Counter::OrdersFoundByPollNotEvent, 1);
+                    }
                     if queue {
                         (seen, Some(CreateOrder::new(ch, po).message()?))
                     } else {

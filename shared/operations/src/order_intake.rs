@@ -100,3 +100,49 @@ pub async fn redrive(ch: &Channel, po: &PurchaseOrderId) -> Result<(), OpError> 
         .ok_or_else(|| OpError::Invalid(format!("purchase order {po} is not recorded")))?;
     messages::send_all(ch, &[CreateOrder::new(ch, po.clone())]).await
 }
+
+/// What [`import_by_id`] did with one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventImport {
+    /// Recorded now and queued for order-create.
+    Queued,
+    /// Recorded now; Walmart had cancelled every unit, so there is nothing to create.
+    RecordedCancelled,
+    /// Already recorded (by the poll or an earlier event): nothing done.
+    Known,
+    /// Walmart shows no such order (its test notification's made-up sample, or an order not
+    /// readable yet): nothing done; the poll is the backstop.
+    NotOnWalmart,
+}
+
+/// One order by its id, as a Walmart event announces it: read in full from Walmart (the event is
+/// a summary), then taken in by [`import_one`] and queued for creation, as order-import's poll
+/// does it.
+pub async fn import_by_id(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<EventImport, OpError> {
+    if load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .is_some()
+    {
+        return Ok(EventImport::Known);
+    }
+    let order = match ch.walmart.get_order(po, deadline).await {
+        Ok(order) => order,
+        Err(e) if e.kind == ports::ApiErrorKind::NotFound => {
+            tracing::warn!(purchase_order = %po, "event for an order Walmart does not show; left to the poll");
+            return Ok(EventImport::NotOnWalmart);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match import_one(ch, &order, deadline).await? {
+        Imported::New { queue: true } => {
+            messages::send_all(ch, &[CreateOrder::new(ch, po.clone())]).await?;
+            Ok(EventImport::Queued)
+        }
+        Imported::New { queue: false } => Ok(EventImport::RecordedCancelled),
+        Imported::Known => Ok(EventImport::Known),
+    }
+}

@@ -44,14 +44,17 @@ async fn guarded<T: crate::run_log::Outcome>(
 }
 
 /// A message handler of the operation `$op`: decodes the delivery into the message its queue
-/// carries, then hands it to `$module::handle_message` (in [`guarded`]).
+/// carries, then hands it to `$module::handle_message` (or `$module::$handler`; in [`guarded`]).
 macro_rules! on_message {
-    ($op:expr, $module:ident) => {{
+    ($op:expr, $module:ident) => {
+        on_message!($op, $module::handle_message)
+    };
+    ($op:expr, $module:ident :: $handler:ident) => {{
         let handler: MessageHandler = |ch, message, deadline| {
             Box::pin(async move {
                 guarded(&ch, $op, &deadline, async {
                     let message = message.decode()?;
-                    crate::$module::handle_message(&ch, &message, &deadline).await
+                    crate::$module::$handler(&ch, &message, &deadline).await
                 })
                 .await
             })
@@ -92,10 +95,16 @@ fn module_handlers(operation: Operation) -> (Option<MessageHandler>, Option<Sche
             on_message!(Op::PriceSync, price_sync),
             on_schedule!(Op::PriceSync, price_sync),
         ),
-        Op::OrderImport => (None, on_schedule!(Op::OrderImport, order_import)),
+        Op::OrderImport => (
+            on_message!(Op::OrderImport, walmart_events::handle_order_event),
+            on_schedule!(Op::OrderImport, order_import),
+        ),
         Op::OrderCreate => (on_message!(Op::OrderCreate, order_create), None),
         Op::ShipmentSync => (None, on_schedule!(Op::ShipmentSync, shipment_sync)),
-        Op::CancellationSync => (None, on_schedule!(Op::CancellationSync, cancellation_sync)),
+        Op::CancellationSync => (
+            on_message!(Op::CancellationSync, walmart_events::handle_cancel_event),
+            on_schedule!(Op::CancellationSync, cancellation_sync),
+        ),
         Op::ReturnsSync => (None, on_schedule!(Op::ReturnsSync, returns_sync)),
     }
 }
@@ -122,6 +131,7 @@ pub const FUNCTIONS: &[&Declaration] = &[
     &crate::cancellation_sync::DECLARATION,
     &crate::returns_sync::DECLARATION,
     &crate::merchant::DECLARATION,
+    &crate::walmart_events::DECLARATION,
 ];
 
 /// The declaration of an operation's function.
@@ -192,7 +202,7 @@ mod tests {
             assert_eq!(declaration.function_url, None, "{operation:?}");
         }
         // Every operation's function, and the dashboard: the one function that is not an operation.
-        assert_eq!(FUNCTIONS.len(), Operation::ALL.len() + 1);
+        assert_eq!(FUNCTIONS.len(), Operation::ALL.len() + 2);
         assert_eq!(
             declaration_of_function("dashboard").and_then(|d| d.function_url),
             Some(crate::declaration::UrlAuth::None)

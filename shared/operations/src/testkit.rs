@@ -83,6 +83,7 @@ impl Sandboxes {
                 access_token: oauth.access_token,
                 access_token_secret: oauth.access_token_secret,
             },
+            walmart_events: None,
         }
     }
 

@@ -40,6 +40,29 @@ pub enum CommerceCredentials {
 pub struct ChannelSecrets {
     pub walmart: WalmartCredentials,
     pub commerce: CommerceCredentials,
+    /// The key Walmart signs its notifications with (HMAC) or their basic-auth password:
+    /// `"walmart_events": {"secret": "..."}`. Absent or empty: no push, polling alone.
+    #[serde(default)]
+    pub walmart_events: Option<WalmartEventsSecret>,
+}
+
+/// The `walmart_events` part of the channel's secret.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalmartEventsSecret {
+    pub secret: String,
+}
+
+impl ChannelSecrets {
+    /// Puts the notifications secret where the receiver and the subscription check read it (the
+    /// channel's push settings; never serialized).
+    pub fn apply_push_secret(&self, settings: &mut domain::ChannelSettings) {
+        settings.push.secret = self
+            .walmart_events
+            .as_ref()
+            .filter(|e| !e.secret.is_empty())
+            .map(|e| domain::WebhookSecret::new(e.secret.clone()));
+    }
 }
 
 // Secrets never print, whatever logs them by accident.

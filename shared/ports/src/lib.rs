@@ -18,6 +18,7 @@ pub mod redact;
 pub mod retry;
 pub mod state;
 pub mod walmart;
+pub mod webhooks;
 
 pub use api::{Api, ApiError, ApiErrorKind, PageRequest, SearchPage, bounded_message};
 pub use calls::{QueueCall, RecordingStore, StoreCall};

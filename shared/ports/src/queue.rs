@@ -20,15 +20,23 @@ pub enum QueueName {
     PriceSync,
     /// Purchase orders to create in Commerce.
     OrderCreate,
+    /// Walmart's new-order events (`ORDER_UPDATES` / `PO_CREATED`), from the `walmart-events`
+    /// receiver to order-import.
+    WalmartOrderEvents,
+    /// Walmart's cancellation events (auto-cancel, fraud cancel, intent to cancel), from the
+    /// `walmart-events` receiver to cancellation-sync.
+    WalmartCancelEvents,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 5] = [
+    pub const ALL: [QueueName; 7] = [
         QueueName::CatalogImport,
         QueueName::ListingMatch,
         QueueName::InventorySync,
         QueueName::PriceSync,
         QueueName::OrderCreate,
+        QueueName::WalmartOrderEvents,
+        QueueName::WalmartCancelEvents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +46,8 @@ impl QueueName {
             QueueName::InventorySync => "inventory-sync",
             QueueName::PriceSync => "price-sync",
             QueueName::OrderCreate => "order-create",
+            QueueName::WalmartOrderEvents => "walmart-order-events",
+            QueueName::WalmartCancelEvents => "walmart-cancel-events",
         }
     }
 
@@ -49,6 +59,8 @@ impl QueueName {
             QueueName::InventorySync => "INVENTORY_SYNC_QUEUE_URL",
             QueueName::PriceSync => "PRICE_SYNC_QUEUE_URL",
             QueueName::OrderCreate => "ORDER_CREATE_QUEUE_URL",
+            QueueName::WalmartOrderEvents => "WALMART_ORDER_EVENTS_QUEUE_URL",
+            QueueName::WalmartCancelEvents => "WALMART_CANCEL_EVENTS_QUEUE_URL",
         }
     }
 }

@@ -681,4 +681,62 @@ pub trait Walmart: Send + Sync {
         return_lines: &[u32],
         deadline: &Deadline,
     ) -> Result<(), ApiError>;
+
+    // Notifications (`/v3/webhooks`). Defaults refuse, so test doubles that never manage
+    // subscriptions need not implement them; a wrapper around a real port must forward them.
+
+    /// The seller's subscriptions, all event types (`GET /v3/webhooks/subscriptions`).
+    async fn list_subscriptions(
+        &self,
+        deadline: &Deadline,
+    ) -> Result<Vec<crate::webhooks::Subscription>, ApiError> {
+        let _ = deadline;
+        Err(webhooks_unsupported())
+    }
+
+    /// Creates a subscription (`POST /v3/webhooks/subscriptions`); returns its id.
+    async fn create_subscription(
+        &self,
+        request: &crate::webhooks::SubscriptionRequest,
+        deadline: &Deadline,
+    ) -> Result<String, ApiError> {
+        let _ = (request, deadline);
+        Err(webhooks_unsupported())
+    }
+
+    /// Updates a subscription (`PATCH /v3/webhooks/subscriptions/{subscriptionId}`).
+    async fn update_subscription(
+        &self,
+        subscription_id: &str,
+        request: &crate::webhooks::SubscriptionRequest,
+        deadline: &Deadline,
+    ) -> Result<(), ApiError> {
+        let _ = (subscription_id, request, deadline);
+        Err(webhooks_unsupported())
+    }
+
+    /// Deletes a subscription (`DELETE /v3/webhooks/subscriptions/{subscriptionId}`).
+    async fn delete_subscription(&self, subscription_id: &str, deadline: &Deadline) -> Result<(), ApiError> {
+        let _ = (subscription_id, deadline);
+        Err(webhooks_unsupported())
+    }
+
+    /// Asks Walmart to send a sample notification to the subscription's URL
+    /// (`POST /v3/webhooks/test`); an error when the destination did not accept it.
+    async fn test_notification(
+        &self,
+        request: &crate::webhooks::SubscriptionRequest,
+        deadline: &Deadline,
+    ) -> Result<(), ApiError> {
+        let _ = (request, deadline);
+        Err(webhooks_unsupported())
+    }
+}
+
+fn webhooks_unsupported() -> ApiError {
+    ApiError::new(
+        crate::Api::Walmart,
+        crate::ApiErrorKind::Configuration,
+        "this Walmart port does not manage notification subscriptions",
+    )
 }

@@ -29,10 +29,15 @@ pub enum Endpoint {
     RefundOrderLines,
     ListReturns,
     RefundReturn,
+    ListSubscriptions,
+    CreateSubscription,
+    UpdateSubscription,
+    DeleteSubscription,
+    TestNotification,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 22] = [
+    pub const ALL: [Endpoint; 27] = [
         Endpoint::Token,
         Endpoint::ListItems,
         Endpoint::GetItem,
@@ -55,6 +60,11 @@ impl Endpoint {
         Endpoint::RefundOrderLines,
         Endpoint::ListReturns,
         Endpoint::RefundReturn,
+        Endpoint::ListSubscriptions,
+        Endpoint::CreateSubscription,
+        Endpoint::UpdateSubscription,
+        Endpoint::DeleteSubscription,
+        Endpoint::TestNotification,
     ];
 
     /// A stable name for logs and counters, e.g. `POST /v3/feeds?feedType=price`.
@@ -82,6 +92,11 @@ impl Endpoint {
             Endpoint::RefundOrderLines => "POST /v3/orders/{purchaseOrderId}/refund",
             Endpoint::ListReturns => "GET /v3/returns",
             Endpoint::RefundReturn => "POST /v3/returns/{returnOrderId}/refund",
+            Endpoint::ListSubscriptions => "GET /v3/webhooks/subscriptions",
+            Endpoint::CreateSubscription => "POST /v3/webhooks/subscriptions",
+            Endpoint::UpdateSubscription => "PATCH /v3/webhooks/subscriptions/{subscriptionId}",
+            Endpoint::DeleteSubscription => "DELETE /v3/webhooks/subscriptions/{subscriptionId}",
+            Endpoint::TestNotification => "POST /v3/webhooks/test",
         }
     }
 
@@ -105,6 +120,8 @@ impl Endpoint {
                 | Endpoint::GetOrder
                 | Endpoint::AcknowledgeOrder
                 | Endpoint::ListReturns
+                | Endpoint::ListSubscriptions
+                | Endpoint::UpdateSubscription
         )
     }
 }

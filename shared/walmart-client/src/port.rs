@@ -164,4 +164,40 @@ impl Walmart for WalmartClient {
                 .await?,
         )
     }
+
+    async fn list_subscriptions(
+        &self,
+        deadline: &Deadline,
+    ) -> Result<Vec<ports::webhooks::Subscription>, ApiError> {
+        Ok(WalmartClient::list_subscriptions(self, deadline).await?)
+    }
+
+    async fn create_subscription(
+        &self,
+        request: &ports::webhooks::SubscriptionRequest,
+        deadline: &Deadline,
+    ) -> Result<String, ApiError> {
+        Ok(WalmartClient::create_subscription(self, request, deadline).await?)
+    }
+
+    async fn update_subscription(
+        &self,
+        subscription_id: &str,
+        request: &ports::webhooks::SubscriptionRequest,
+        deadline: &Deadline,
+    ) -> Result<(), ApiError> {
+        Ok(WalmartClient::update_subscription(self, subscription_id, request, deadline).await?)
+    }
+
+    async fn delete_subscription(&self, subscription_id: &str, deadline: &Deadline) -> Result<(), ApiError> {
+        Ok(WalmartClient::delete_subscription(self, subscription_id, deadline).await?)
+    }
+
+    async fn test_notification(
+        &self,
+        request: &ports::webhooks::SubscriptionRequest,
+        deadline: &Deadline,
+    ) -> Result<(), ApiError> {
+        Ok(WalmartClient::test_notification(self, request, deadline).await?)
+    }
 }

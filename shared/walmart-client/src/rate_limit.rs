@@ -69,6 +69,12 @@ pub fn default_limit(endpoint: Endpoint) -> Option<Limit> {
         Endpoint::FeedStatus | Endpoint::ListFeeds => assumed(100, MINUTE),
         Endpoint::GetInventory => assumed(200, MINUTE),
         Endpoint::GetOrder => assumed(300, MINUTE),
+        // Called a few times a day; no published limit.
+        Endpoint::ListSubscriptions
+        | Endpoint::CreateSubscription
+        | Endpoint::UpdateSubscription
+        | Endpoint::DeleteSubscription
+        | Endpoint::TestNotification => assumed(10, MINUTE),
     }
 }
 

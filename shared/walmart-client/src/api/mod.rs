@@ -3,5 +3,6 @@
 pub mod feeds;
 pub mod inventory;
 pub mod items;
+pub mod notifications;
 pub mod orders;
 pub mod returns;
