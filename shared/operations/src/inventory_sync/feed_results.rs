@@ -51,6 +51,10 @@ pub(super) async fn poll_feeds(
                             1,
                         );
                     }
+                    for sku in overwritten_by_feed(ch, &feed_id, &results).await? {
+                        snapshot.mark_recheck(&sku);
+                        report.add(Counter::FeedOverwroteNewer, 1);
+                    }
                     feeds::record_results(ch, &mut feed, &results).await?;
                     if feed.record.is_settled() {
                         report.add(Counter::FeedsSettled, 1);
@@ -67,4 +71,49 @@ pub(super) async fn poll_feeds(
         }
     }
     Ok(in_flight)
+}
+
+/// Walmart applies a feed's lines when it processes the feed, after any single call made meanwhile:
+/// a quantity recorded since the feed went (sent singly while it was processing, or read later than
+/// the feed's value, which its record then left in place) may now be overwritten on Walmart by the
+/// feed's older one. Such offers become unconfirmed; their SKUs are returned for a recheck, which
+/// sends the value again. One offer read per item Walmart applied.
+async fn overwritten_by_feed(
+    ch: &Channel,
+    feed_id: &FeedId,
+    results: &[feeds::ItemResult],
+) -> Result<Vec<Sku>, OpError> {
+    let applied: Vec<(Sku, u32)> = results
+        .iter()
+        .filter(|r| r.outcome == ItemOutcome::Succeeded)
+        .filter_map(|r| match r.entry.value {
+            FeedValue::Quantity { quantity } => Some((r.entry.sku.clone(), quantity)),
+            _ => None,
+        })
+        .collect();
+    let checked = concurrently(applied, STORE_CONCURRENCY, |(sku, in_feed)| async move {
+        let mut overwritten = false;
+        let updated = feeds::update_offer(ch, &sku, |o| {
+            let Some(sent) = o.quantity.as_mut() else {
+                return false;
+            };
+            overwritten = !sent.in_feed(feed_id) && sent.value != in_feed;
+            let write = overwritten && !sent.unconfirmed;
+            if write {
+                sent.unconfirmed = true;
+            }
+            write
+        })
+        .await;
+        (sku, updated.map(|_| overwritten))
+    })
+    .await;
+    let mut skus = Vec::new();
+    for (sku, overwritten) in checked {
+        if overwritten? {
+            tracing::info!(sku = %sku, feed_id = %feed_id, "a newer quantity may be overwritten by an older feed; sent again");
+            skus.push(sku);
+        }
+    }
+    Ok(skus)
 }
