@@ -255,7 +255,10 @@ impl Scenario {
                             quantity: *quantity,
                         })
                         .collect(),
-                    reason: "CUSTOMER_CANCEL".to_owned(),
+                    // Walmart lets no buyer cancel a released order outright: what the channel
+                    // sees cancelled there is an auto-cancellation, which Walmart announces
+                    // (PO_LINE_AUTOCANCELLED).
+                    reason: "AUTO_CANCEL".to_owned(),
                 },
             )
             .await
