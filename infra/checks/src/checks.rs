@@ -58,6 +58,7 @@ pub fn check_all(stack: &Stack, function_crates: &[String]) -> Vec<Violation> {
     out.extend(check_table(stack));
     out.extend(check_alarms(stack));
     out.extend(crate::dashboard::check_dashboard(stack));
+    out.extend(crate::receiver::check_other_functions(stack));
     out
 }
 

@@ -8,11 +8,13 @@
 //! - [`checks`]: every rule, each returning the violations it finds.
 //! - [`permissions`]: each role's table actions, derived from the store calls its operation declares.
 //! - [`dashboard`]: the merchant's dashboard function, which is not an operation.
+//! - [`receiver`]: the other functions that are not operations (the `walmart-events` receiver).
 
 pub mod checks;
 pub mod dashboard;
 pub mod delays;
 pub mod permissions;
+pub mod receiver;
 pub mod topology;
 
 use std::path::Path;

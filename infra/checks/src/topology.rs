@@ -74,13 +74,15 @@ pub const ORDER_KEY_KINDS: [&str; 7] = ["ORDER", "CORDER", "RETURN", "CURSOR", "
 /// under `IDEMPOTENCY#{name}#{channel}#{key}`).
 pub fn claim_names(op: Operation) -> &'static [&'static str] {
     match op {
-        Operation::CatalogImport | Operation::OrderImport => &[],
+        Operation::CatalogImport => &[],
+        // Each Walmart notification it consumes is acted on once (`walmart_events`).
+        Operation::OrderImport => &["walmart-event"],
         Operation::ListingMatch => &["listing-match"],
         Operation::InventorySync => &["inventory-sync"],
         Operation::PriceSync => &["price-sync"],
         Operation::OrderCreate => &["order-create"],
         Operation::ShipmentSync => &["shipment-sync"],
-        Operation::CancellationSync => &["cancel-on-walmart", "cancel-in-commerce"],
+        Operation::CancellationSync => &["cancel-on-walmart", "cancel-in-commerce", "walmart-event"],
         Operation::ReturnsSync => &["return-request", "refund"],
     }
 }

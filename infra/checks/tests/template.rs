@@ -66,8 +66,13 @@ fn the_template_passes_every_check() {
 fn every_function_crate_and_every_operation_is_deployed() {
     let stack = stack();
     let crates = crates();
-    // One per operation, and the dashboard (infra_checks::dashboard).
-    assert_eq!(crates.len(), Operation::ALL.len() + 1, "functions/: {crates:?}");
+    // One per declared function: the operations, the dashboard (infra_checks::dashboard) and the
+    // walmart-events receiver (infra_checks::receiver).
+    assert_eq!(
+        crates.len(),
+        operations::registry::FUNCTIONS.len(),
+        "functions/: {crates:?}"
+    );
     assert!(
         stack
             .function_for_binary(infra_checks::dashboard::BINARY)
@@ -545,4 +550,33 @@ fn the_dashboards_privileges_beyond_its_code_are_caught() {
             .remove("FunctionUrlConfig");
     });
     assert_caught(&v, "dashboard", "DashboardFunction", "FunctionUrlConfig");
+}
+
+/// The walmart-events receiver is held to its declaration: a public Function URL, the URLs of the
+/// queues it sends to, and no state table.
+#[test]
+fn the_receiver_is_held_to_its_declaration() {
+    let v = violations_after(|d| {
+        let props = &mut resource(d, "WalmartEventsFunction")["Properties"];
+        props["FunctionUrlConfig"]["AuthType"] = json!("AWS_IAM");
+        props["Environment"]["Variables"]
+            .as_object_mut()
+            .expect("variables")
+            .remove("WALMART_CANCEL_EVENTS_QUEUE_URL");
+        resource(d, "WalmartEventsRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .expect("statements")
+            .push(json!({
+                "Effect": "Allow", "Action": "dynamodb:GetItem",
+                "Resource": {"Fn::GetAtt": ["StateTable", "Arn"]}
+            }));
+    });
+    assert_caught(&v, "function-urls", "WalmartEventsFunction", "says NONE");
+    assert_caught(
+        &v,
+        "queue-wiring",
+        "WalmartEventsFunction",
+        "WALMART_CANCEL_EVENTS_QUEUE_URL",
+    );
+    assert_caught(&v, "other-functions", "WalmartEventsFunction", "dynamodb:getitem");
 }
