@@ -4,6 +4,8 @@
 //! order comment instead, and the latter an Error status with the reason on the dashboard. A
 //! customer's request to cancel is noted once on the Commerce order. Shared by cancellation-sync
 //! (Walmart → Commerce) and order-create (cancellations that arrived while the order was placed).
+//! One Walmart order's new cancellations and cancel requests are recorded here too
+//! ([`walmart_cancellations`]), for cancellation-sync's poll and Walmart's cancellation events.
 
 use domain::{CancellationRecord, LineNumber, OrderRecord, PurchaseOrderId, SyncTask, Timestamp};
 use ports::commerce::model::OrderState;
@@ -237,4 +239,145 @@ async fn mark_walmart_cancellations_delivered(
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------ one Walmart order
+// Walmart → Commerce for one order as Walmart shows it: cancellation-sync's poll hands each changed
+// order here, and a Walmart cancellation event (`walmart_events`) its one order.
+
+use domain::{CancelReason, Delivery, LineQuantity, Origin};
+use ports::walmart::{LineState, WalmartOrder};
+
+use crate::order_support::{note_unknown_values, unknown_values_change};
+
+/// One order's Walmart-side cancellations and cancel requests, as a Walmart event announces them:
+/// the order is read from Walmart, then goes through the poll's code for it. An order not recorded
+/// yet is left to its import (event or poll), which reads Walmart's order as it is then, with its
+/// cancelled units and cancel requests: events arriving out of order lose nothing.
+pub(crate) async fn reflect_walmart_order(
+    ch: &Channel,
+    po: &PurchaseOrderId,
+    deadline: &Deadline,
+) -> Result<Reflection, OpError> {
+    if load_order(ch.store.as_ref(), &ch.settings.id, po)
+        .await?
+        .is_none()
+    {
+        return Ok(Reflection::Nothing);
+    }
+    let on_walmart = ch.walmart.get_order(po, deadline).await?;
+    Ok(walmart_cancellations(ch, &on_walmart, deadline).await?.reflection)
+}
+
+pub(crate) struct FromWalmart {
+    pub(crate) recorded: u32,
+    /// Lines newly recorded as asked to cancel by the customer.
+    pub(crate) requested: u32,
+    pub(crate) reflection: Reflection,
+}
+
+/// Units Walmart shows cancelled beyond what the record has, per line (capped by the open units).
+pub fn cancelled_on_walmart_only(record: &OrderRecord, on_walmart: &WalmartOrder) -> Vec<LineQuantity> {
+    record
+        .lines()
+        .iter()
+        .filter_map(|line| {
+            let there = on_walmart.quantity_in(line.number, LineState::Cancelled);
+            let new = there.saturating_sub(line.cancelled).min(line.open());
+            (new > 0).then_some(LineQuantity {
+                line: line.number,
+                quantity: new,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn walmart_cancellations(
+    ch: &Channel,
+    on_walmart: &WalmartOrder,
+    deadline: &Deadline,
+) -> Result<FromWalmart, OpError> {
+    let po = &on_walmart.order.id;
+    // Not recorded yet: order-import records it with its cancelled units.
+    let Some(record) = load_order(ch.store.as_ref(), &ch.settings.id, po).await? else {
+        return Ok(FromWalmart {
+            recorded: 0,
+            requested: 0,
+            reflection: Reflection::Nothing,
+        });
+    };
+    // What Walmart sent that the channel does not know shows on the record (and clears once it
+    // reads clean); the record is written only when that changes.
+    let now = ch.clock.now();
+    if unknown_values_change(&record.record, on_walmart) {
+        ch.store
+            .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+                Ok(note_unknown_values(r, on_walmart, now))
+            })
+            .await?;
+    }
+    let mut requested = 0;
+    let new_requests: Vec<LineNumber> = on_walmart
+        .intent_to_cancel
+        .iter()
+        .filter(|n| !record.record.cancel_requested().contains(n))
+        .copied()
+        .collect();
+    if !new_requests.is_empty() {
+        let now = ch.clock.now();
+        ch.store
+            .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+                Ok(r.customer_asked_to_cancel(&new_requests, now))
+            })
+            .await?;
+        requested = u32::try_from(new_requests.len()).unwrap_or(u32::MAX);
+        tracing::info!(lines = requested, "customer asked to cancel on Walmart");
+    }
+    let mut recorded = 0;
+    if !cancelled_on_walmart_only(&record.record, on_walmart).is_empty() {
+        let now = ch.clock.now();
+        let mut lines = Vec::new();
+        ch.store
+            .update::<OrderRecord, OpError, _>(&order_key(&ch.settings.id, po), |r| {
+                lines = cancelled_on_walmart_only(r, on_walmart);
+                for lq in &lines {
+                    r.cancelled_on_walmart(lq.line, lq.quantity, now)?;
+                }
+                Ok(!lines.is_empty())
+            })
+            .await?;
+        recorded = lines.iter().map(|l| l.quantity).sum();
+        if !lines.is_empty() {
+            let walmart_reason = on_walmart
+                .statuses
+                .iter()
+                .filter(|s| s.state == LineState::Cancelled)
+                .find_map(|s| s.cancellation_reason.clone());
+            let customer = walmart_reason
+                .as_deref()
+                .is_some_and(|r| r.to_ascii_uppercase().contains("CUSTOMER"));
+            let audit = CancellationRecord {
+                channel: ch.settings.id.clone(),
+                purchase_order: po.clone(),
+                origin: Origin::Walmart,
+                lines,
+                reason: if customer {
+                    CancelReason::CustomerRequestedSellerToCancel
+                } else {
+                    CancelReason::SellerCancellation
+                },
+                delivery: Delivery::Pending,
+                recorded_at: now,
+                walmart_reason,
+            };
+            let _ = ch.store.insert_new(&audit).await?;
+            tracing::info!(units = recorded, "Walmart-side cancellation recorded");
+        }
+    }
+    let reflection = reflect_in_commerce(ch, po, deadline).await?;
+    Ok(FromWalmart {
+        recorded,
+        requested,
+        reflection,
+    })
 }

@@ -16,7 +16,7 @@
 //! | `dashboard`         | the order and returns dashboards' records and queries                 |
 //! | `health`            | a misconfigured Commerce store stops the channel and says what to fix  |
 //! | `declaration`       | what the deployment wires for a function (each operation's `DECLARATION`) |
-//! | `commerce_cancellation` | shared step: Walmart cancellations reflected in Commerce (cancellation-sync, order-create) |
+//! | `commerce_cancellation` | shared step: Walmart cancellations reflected in Commerce (cancellation-sync, order-create, walmart_events) |
 //! | `walmart_shipment`  | shared step: one Commerce shipment sent to Walmart once (shipment-sync, order-create) |
 //! | `messages`          | the queue messages, their queues, encoding and the one send loop      |
 //! | `registry`          | each operation's declaration and handlers: the only module that imports the operations |

@@ -387,7 +387,7 @@ pub async fn handle_order_event(
 }
 
 /// cancellation-sync's event queue: a Walmart-side cancellation or cancel request reaches Commerce
-/// through the poll's one-order code (`cancellation_sync::reflect_walmart_order`).
+/// through the poll's one-order code (`commerce_cancellation::reflect_walmart_order`).
 pub async fn handle_cancel_event(
     ch: &Channel,
     message: &Received<CancelEvent>,
@@ -396,7 +396,7 @@ pub async fn handle_cancel_event(
     let event = &message.body.0;
     once_per_event(ch, event, deadline, || async {
         let reflection =
-            crate::cancellation_sync::reflect_walmart_order(ch, &event.purchase_order_id, deadline).await?;
+            crate::commerce_cancellation::reflect_walmart_order(ch, &event.purchase_order_id, deadline).await?;
         tracing::info!(event_id = %event.event_id, sub_event = %event.sub_event, purchase_order = %event.purchase_order_id, ?reflection, "cancellation event handled");
         Ok(())
     })

@@ -521,3 +521,85 @@ async fn a_subscription_walmart_lost_is_created_again_and_a_failing_test_is_repo
     );
     fx.shutdown().await;
 }
+
+/// Before Walmart removes the legacy order events (2026-12-15), a legacy subscription delivering to
+/// the channel's own URL is removed when the channel subscribes to ORDER_UPDATES; one delivering
+/// elsewhere is not the channel's and stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_order_subscriptions_to_the_channels_url_are_removed() {
+    use std::sync::Arc;
+    // 2026-11-29.
+    let clock = Arc::new(ports::ManualClock::at(domain::Timestamp::from_millis(
+        1_796_000_000_000,
+    )));
+    let dyn_clock: Arc<dyn ports::Clock> = clock.clone();
+    let sandboxes = operations::testkit::Sandboxes::start_default(dyn_clock.clone())
+        .await
+        .unwrap();
+    let (ch, queues) = sandboxes.embedded_channel(
+        with_push(orders_fixture::settings(), "http://127.0.0.1:9/walmart-events"),
+        dyn_clock,
+    );
+    let fx = Fixture {
+        clock,
+        sandboxes,
+        ch: Arc::new(ch),
+        queues,
+        skus: Vec::new(),
+    };
+    let (url, server) = serve_receiver(&fx).await;
+    let mut ch = (*fx.ch).clone();
+    ch.settings.push.event_url = Some(url.clone());
+    let fx = Fixture {
+        ch: Arc::new(ch),
+        ..fx
+    };
+    let deadline = Deadline::after(Duration::from_secs(30));
+    let legacy = |event_type: &str, to: &str| ports::webhooks::SubscriptionRequest {
+        event_type: event_type.into(),
+        ..ports::webhooks::SubscriptionRequest::order_updates(to, auth())
+    };
+    let elsewhere = "https://other.example.com/walmart";
+    fx.ch
+        .walmart
+        .create_subscription(&legacy("PO_CREATED", &url), &deadline)
+        .await
+        .unwrap();
+    fx.ch
+        .walmart
+        .create_subscription(&legacy("INTENT_TO_CANCEL", elsewhere), &deadline)
+        .await
+        .unwrap();
+
+    let report = check_subscription(&fx).await;
+    assert_eq!(
+        report.count(push_subscription::LEGACY_SUBSCRIPTIONS_REMOVED),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.count(push_subscription::SUBSCRIPTION_CREATED),
+        1,
+        "{report:?}"
+    );
+    assert!(report.problems.is_empty(), "{report:?}");
+    let mut left: Vec<(String, bool)> = fx
+        .ch
+        .walmart
+        .list_subscriptions(&deadline)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.event_type.clone(), s.delivers_to(&url)))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ("INTENT_TO_CANCEL".to_owned(), false),
+            ("ORDER_UPDATES".to_owned(), true)
+        ]
+    );
+    server.abort();
+    fx.shutdown().await;
+}
