@@ -292,7 +292,9 @@ impl Demo {
 
         let start = clock.now();
         announce(options, &dir, &sandboxes);
-        let scenario = Scenario::begin(&sandboxes, options.params.clone(), start).await?;
+        let scenario = Scenario::begin(&sandboxes, options.params.clone(), start)
+            .await?
+            .stamped_by(clock.clone());
         let activity = Activity::new();
         let chaos = options.chaos.map(Chaos::new);
         let engine = Engine::start(EngineConfig {

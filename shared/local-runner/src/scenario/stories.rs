@@ -109,6 +109,7 @@ impl Scenario {
             let Some(progress) = self.stories.get(&po).cloned() else {
                 continue;
             };
+            let now = self.action_time(now);
             let next = match self
                 .next_step(&progress, now, &commerce_orders, &walmart_shipped, &rmas)
                 .await
