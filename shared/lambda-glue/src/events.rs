@@ -12,7 +12,7 @@ use aws_lambda_events::http::header::{CONTENT_TYPE, HeaderValue};
 use base64::Engine as _;
 use domain::ChannelId;
 use lambda_runtime::LambdaEvent;
-use operations::walmart_events::{HttpDelivery, Outcome, SENDS_TO, receive, receiver_auth};
+use operations::walmart_events::{DECLARATION, HttpDelivery, Outcome, receive, receiver_auth};
 use ports::webhooks::WebhookAuth;
 use ports::{Clock, SystemClock, WorkQueue};
 
@@ -27,13 +27,14 @@ pub struct Receiver {
 }
 
 /// The function name in logs and metrics.
-pub const FUNCTION: &str = "walmart-events";
+pub const FUNCTION: &str = DECLARATION.function;
 
-/// Reads the configuration (the queues of `walmart_events::SENDS_TO`) and the secret; without a
-/// `walmart_events` secret the receiver refuses to start, since it could authenticate nothing.
+/// Reads the configuration (the URLs of the queues `walmart_events::DECLARATION` sends to) and the
+/// secret; without a `walmart_events` secret the receiver refuses to start, since it could
+/// authenticate nothing.
 pub async fn cold_start() -> Result<Receiver, ColdStartError> {
     logging::init();
-    let config = FunctionConfig::from_env(SENDS_TO)
+    let config = FunctionConfig::from_env(&DECLARATION.queue_urls())
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = adapters_aws::sdk::load().await;
     let secrets = secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), &config.secret_arn)
