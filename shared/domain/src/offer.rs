@@ -54,6 +54,20 @@ impl<T> Sent<T> {
     }
 }
 
+impl<T: PartialEq> Sent<T> {
+    /// Walmart applied `feed`, which carried `in_feed`, after this other value was recorded (sent
+    /// singly while the feed was still processing, or read later than the feed's value): Walmart
+    /// applies a feed's lines when it processes them, so it may now show the feed's older value.
+    /// Marks this value unconfirmed, so the next evaluation sends it again; says whether it did.
+    pub fn overwritten_by(&mut self, feed: &FeedId, in_feed: &T) -> bool {
+        let overwritten = !self.in_feed(feed) && self.value != *in_feed;
+        if overwritten {
+            self.unconfirmed = true;
+        }
+        overwritten
+    }
+}
+
 /// The offer of one SKU on Walmart as far as we know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferState {
@@ -110,6 +124,18 @@ impl OfferState {
         }
         self.quantity_issue = Some(issue);
         true
+    }
+
+    /// [`Sent::overwritten_by`] for the value a feed item Walmart applied carried.
+    pub fn overwritten_by_feed(&mut self, feed: &FeedId, value: &FeedValue) -> bool {
+        match value {
+            FeedValue::Quantity { quantity } => self
+                .quantity
+                .as_mut()
+                .is_some_and(|q| q.overwritten_by(feed, quantity)),
+            FeedValue::Price { price } => self.price.as_mut().is_some_and(|p| p.overwritten_by(feed, price)),
+            FeedValue::Match { .. } => false,
+        }
     }
 
     /// As [`Self::quantity_refused`], for prices.
@@ -400,6 +426,44 @@ mod tests {
             "a newer price is left alone"
         );
         assert!(offer.price.is_some());
+    }
+
+    #[test]
+    fn a_value_recorded_after_a_feed_went_is_sent_again_once_the_feed_is_applied() {
+        let feed = FeedId::new("F1").unwrap();
+        let mut offer = OfferState::new(ChannelId::new("main").unwrap(), Sku::new("A").unwrap());
+        offer.quantity_sent(
+            10,
+            SentVia::Feed {
+                feed_id: feed.clone(),
+            },
+            Timestamp::EPOCH,
+        );
+        offer.price_sent(Money::from_cents(500), SentVia::Single, Timestamp::EPOCH);
+        let quantity_in_feed = FeedValue::Quantity { quantity: 10 };
+        assert!(
+            !offer.overwritten_by_feed(&feed, &quantity_in_feed),
+            "the feed's own value stands"
+        );
+        // A single call sent 20 while the feed (carrying 10) was still processing.
+        offer.quantity_sent(20, SentVia::Single, Timestamp::EPOCH);
+        assert!(offer.overwritten_by_feed(&feed, &quantity_in_feed));
+        assert_eq!(offer.quantity_change(20), Some(20), "sent again");
+        let same_price = FeedValue::Price {
+            price: Money::from_cents(500),
+        };
+        assert!(
+            !offer.overwritten_by_feed(&feed, &same_price),
+            "same value: nothing lost"
+        );
+        let older_price = FeedValue::Price {
+            price: Money::from_cents(400),
+        };
+        assert!(offer.overwritten_by_feed(&feed, &older_price));
+        assert_eq!(
+            offer.price_change(Money::from_cents(500)),
+            Some(Money::from_cents(500))
+        );
     }
 
     #[test]

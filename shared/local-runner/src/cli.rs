@@ -26,6 +26,8 @@ DEMO OPTIONS:
                        Chaos section in the summary; the invariants must still hold)
     --quiet            no progress lines
     --serve            keep serving the dashboard after the summary, until Ctrl-C
+    --no-push          no Walmart notifications: orders and cancellations arrive by polling alone
+    --push-drop-rate R the share (0..1) of notifications Walmart never sends (default 0)
 
 CHAOS OPTIONS:
     --seeds N          how many seeds (default 10)
@@ -61,6 +63,10 @@ pub struct DemoArgs {
     pub chaos: Option<u64>,
     /// `--serve`: the dashboard keeps serving after the summary until Ctrl-C.
     pub serve: bool,
+    /// `--no-push`: the polls alone, no Walmart notifications.
+    pub no_push: bool,
+    /// `--push-drop-rate R`: the share of notifications Walmart never sends.
+    pub push_drop_rate: Option<f64>,
 }
 
 /// `chaos` options as given.
@@ -144,6 +150,14 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
                     "--quiet" => d.quiet = true,
                     "--chaos" => d.chaos = Some(number(value(&mut it, flag)?, flag)?),
                     "--serve" => d.serve = true,
+                    "--no-push" => d.no_push = true,
+                    "--push-drop-rate" => {
+                        let rate: f64 = number(value(&mut it, flag)?, flag)?;
+                        if !(0.0..=1.0).contains(&rate) {
+                            return Err(UsageError("--push-drop-rate must be within 0..1".into()));
+                        }
+                        d.push_drop_rate = Some(rate);
+                    }
                     "--help" | "-h" => return Ok(Command::Help),
                     other => return Err(UsageError(format!("demo does not take {other:?}"))),
                 }
@@ -225,6 +239,8 @@ mod tests {
                 quiet: true,
                 chaos: Some(4),
                 serve: false,
+                no_push: false,
+                push_drop_rate: None,
             })
         );
         assert_eq!(
@@ -241,6 +257,11 @@ mod tests {
             parse(&args("demo --serve")).unwrap(),
             Command::Demo(DemoArgs { serve: true, .. })
         ));
+        let Command::Demo(push) = parse(&args("demo --no-push --push-drop-rate 0.2")).unwrap() else {
+            panic!("demo");
+        };
+        assert!(push.no_push && push.push_drop_rate == Some(0.2));
+        assert!(parse(&args("demo --push-drop-rate 2")).is_err());
     }
 
     #[test]

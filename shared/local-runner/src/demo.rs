@@ -59,6 +59,8 @@ pub struct DemoOptions {
     pub partitions_touched: Option<Arc<std::sync::Mutex<PartitionsByOperation>>>,
     /// Serve the dashboard over the channel into this slot (it outlives the run: `--serve`).
     pub dashboard: Option<crate::serve::DashboardSlot>,
+    /// Walmart's notifications to the receiver on loopback (on), or the polls alone (`--no-push`).
+    pub push: crate::push::PushOptions,
 }
 
 impl DemoOptions {
@@ -84,6 +86,7 @@ impl DemoOptions {
             sandbox_faults: sandbox_kit::FaultPlan::default(),
             partitions_touched: None,
             dashboard: None,
+            push: crate::push::PushOptions::default(),
         })
     }
 }
@@ -227,6 +230,8 @@ struct Demo {
     scenario: Scenario,
     activity: Activity,
     chaos: Option<Chaos>,
+    /// The walmart-events receiver on loopback (push on).
+    receiver: Option<crate::push::Receiver>,
     /// What the engine could not wire, reported in the summary.
     not_wired: Vec<String>,
     /// The operations running on a schedule: the settle phase waits for each to run once more.
@@ -251,6 +256,9 @@ struct SettleState {
 impl Demo {
     /// Starts the sandboxes, opens the adapters, begins the scenario and starts the engine.
     async fn prepare(dir: StateDir, options: &mut DemoOptions) -> Result<(Self, Engine), RunnerError> {
+        options
+            .push
+            .configure_sandbox(&mut options.walmart_sandbox, options.params.seed);
         let scaled = Arc::new(ScaledClock::new(SystemClock.now(), options.time_scale));
         let clock: Arc<dyn Clock> = scaled.clone();
         let sandboxes = Sandboxes::start(
@@ -263,7 +271,7 @@ impl Demo {
         sandboxes.walmart.faults().set(options.sandbox_faults.clone());
         sandboxes.commerce.faults().set(options.sandbox_faults.clone());
         let plan = Plan::from_embedded_template()?;
-        let settings = options.settings.clone();
+        let mut settings = options.settings.clone();
         let embedded = Arc::new(EmbeddedStore::open(dir.path())?);
         let store = Arc::new(ObservedStore::new(
             embedded.clone(),
@@ -275,13 +283,18 @@ impl Demo {
             plan.queues.clone(),
             clock.clone(),
         )?);
+        let receiver = crate::push::start(&options.push, &mut settings, queues.clone())
+            .await
+            .map_err(RunnerError::Sandbox)?;
         let channel =
             Arc::new(sandboxes.channel(settings.clone(), store.clone(), queues.clone(), clock.clone()));
         crate::serve::start_into(options.dashboard.as_ref(), channel.clone()).await?;
 
         let start = clock.now();
         announce(options, &dir, &sandboxes);
-        let scenario = Scenario::begin(&sandboxes, options.params.clone(), start).await?;
+        let scenario = Scenario::begin(&sandboxes, options.params.clone(), start)
+            .await?
+            .stamped_by(clock.clone());
         let activity = Activity::new();
         let chaos = options.chaos.map(Chaos::new);
         let engine = Engine::start(EngineConfig {
@@ -315,6 +328,7 @@ impl Demo {
             scenario,
             activity,
             chaos,
+            receiver,
             not_wired,
             wired_schedules,
             notes: Vec::new(),
@@ -497,6 +511,19 @@ impl Demo {
                 .iter()
                 .map(|r| format!("unreadable record {r}")),
         );
+        let push = match self.receiver.take() {
+            Some(receiver) => Some(
+                receiver
+                    .finish(
+                        &self.sandboxes.walmart_control(),
+                        &self.activity.snapshot(),
+                        self.store.as_ref(),
+                        &self.settings,
+                    )
+                    .await,
+            ),
+            None => None,
+        };
         let mut orders = OrderCounts::from_records(&evidence.records);
         orders.placed = Some(evidence.journal.orders.len());
         orders.not_placed = Some(evidence.journal.orders_not_placed);
@@ -527,6 +554,7 @@ impl Demo {
             api: Some(ApiCounts::from_evidence(&evidence)),
             invariants: invariants::check(&evidence),
             chaos: self.chaos.as_ref().map(|c| c.report()),
+            push,
         })
     }
 

@@ -22,6 +22,7 @@
 //! | `invariants` | what must hold once the channel has settled                                          |
 //! | `summary`    | the end-of-run report                                                                |
 //! | `progress`   | live progress lines                                                                 |
+//! | `push`       | Walmart's notifications in the demo: the receiver on loopback, the sandbox's habits  |
 //! | `state_dir`  | the run's directory: journals, manifest, summary, log, lock; what a restart does     |
 
 pub mod activity;
@@ -37,6 +38,7 @@ pub mod live;
 pub mod observe;
 pub mod plan;
 pub mod progress;
+pub mod push;
 pub mod scenario;
 pub mod serve;
 pub mod state_dir;

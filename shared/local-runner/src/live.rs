@@ -256,5 +256,6 @@ fn summarise(
         api: None,
         invariants: Vec::new(),
         chaos: None,
+        push: None,
     }
 }

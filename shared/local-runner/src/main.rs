@@ -145,6 +145,10 @@ async fn run_demo(args: DemoArgs) -> Result<i32, RunnerError> {
     let mut options = demo::DemoOptions::new(params, time_scale, state_dir)?;
     options.progress = progress(args.quiet, PROGRESS_EVERY);
     options.chaos = args.chaos;
+    options.push = local_runner::push::PushOptions {
+        enabled: !args.no_push,
+        drop_rate: args.push_drop_rate.unwrap_or(0.0),
+    };
     let dashboard = local_runner::serve::slot();
     options.dashboard = Some(dashboard.clone());
     let outcome = demo::run(options, interrupt()).await?;

@@ -195,6 +195,9 @@ pub struct Summary {
     pub invariants: Vec<InvariantCheck>,
     /// `demo --chaos`: what was injected, by kind.
     pub chaos: Option<ChaosReport>,
+    /// Walmart's push notifications (`demo` with push on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<crate::push::PushReport>,
 }
 
 impl Summary {
@@ -446,6 +449,10 @@ impl Summary {
             );
         }
 
+        if let Some(push) = &self.push {
+            out.push_str(&push.render());
+        }
+
         if let Some(chaos) = &self.chaos {
             let _ = writeln!(
                 out,
@@ -532,6 +539,7 @@ mod tests {
                 broken: Vec::new(),
             }],
             chaos: None,
+            push: None,
         };
         assert_eq!(summary.exit_code(), 0);
         assert!(summary.render().contains("All invariants hold."));

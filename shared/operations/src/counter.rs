@@ -30,6 +30,9 @@ pub enum Counter {
     FeedDetailsPageFallbacks,
     FeedItemsRefused,
     FeedItemsRetried,
+    /// A quantity recorded since an inventory feed went, which Walmart may have overwritten with
+    /// the feed's older one when it processed the feed: sent again.
+    FeedOverwroteNewer,
     FeedsProcessing,
     FeedsSettled,
     ImportFailures,
@@ -140,6 +143,7 @@ impl Counter {
         Counter::FeedDetailsPageFallbacks,
         Counter::FeedItemsRefused,
         Counter::FeedItemsRetried,
+        Counter::FeedOverwroteNewer,
         Counter::FeedsProcessing,
         Counter::FeedsSettled,
         Counter::ImportFailures,
@@ -246,6 +250,7 @@ impl Counter {
             Counter::FeedDetailsPageFallbacks => "feed_details_page_fallbacks",
             Counter::FeedItemsRefused => "feed_items_refused",
             Counter::FeedItemsRetried => "feed_items_retried",
+            Counter::FeedOverwroteNewer => "feed_overwrote_newer",
             Counter::FeedsProcessing => "feeds_processing",
             Counter::FeedsSettled => "feeds_settled",
             Counter::ImportFailures => "import_failures",

@@ -1067,7 +1067,42 @@ pub(crate) async fn poll_offer_feeds(
             };
             report.add(counter, 1);
         }
+        for sku in overwritten_by_feed(ch, &page).await? {
+            report.add(Counter::FeedOverwroteNewer, 1);
+            again.insert(sku);
+        }
         feeds.applied(ch, &page, report).await?;
     }
     Ok((feeds.finish(), again))
+}
+
+/// The SKUs of a page's applied items whose offer recorded a newer value than the feed carried
+/// (`OfferState::overwritten_by_feed`): Walmart may show the feed's older value now, so the newer
+/// one is marked unconfirmed and returned to be sent again. One offer read per item applied.
+async fn overwritten_by_feed(ch: &Channel, page: &ResultsPage) -> Result<Vec<Sku>, OpError> {
+    let feed_id = &page.feed_id;
+    let applied: Vec<(Sku, domain::FeedValue)> = page
+        .results
+        .iter()
+        .filter(|r| r.outcome == ItemOutcome::Succeeded)
+        .map(|r| (r.entry.sku.clone(), r.entry.value.clone()))
+        .collect();
+    let checked = concurrently(applied, STORE_CONCURRENCY, |(sku, value)| async move {
+        let mut overwritten = false;
+        let updated = update_offer(ch, &sku, |o| {
+            overwritten = o.overwritten_by_feed(feed_id, &value);
+            overwritten
+        })
+        .await;
+        (sku, updated.map(|_| overwritten))
+    })
+    .await;
+    let mut skus = Vec::new();
+    for (sku, overwritten) in checked {
+        if overwritten? {
+            tracing::info!(%sku, %feed_id, "a newer value may be overwritten by an older feed; sent again");
+            skus.push(sku);
+        }
+    }
+    Ok(skus)
 }

@@ -274,6 +274,49 @@ async fn many_changes_go_in_one_feed_with_stock_outs_sent_first_as_single_calls(
     f.sandboxes.shutdown().await;
 }
 
+/// Walmart applies a feed's lines when it processes the feed, after any single call made
+/// meanwhile: a newer quantity sent singly for a SKU of a feed still processing is overwritten by
+/// the feed's older one. Seen in the demo (a stock change right after the first run's feed).
+#[tokio::test]
+async fn a_single_sent_while_an_older_feed_is_processing_is_sent_again_once_the_feed_is_done() {
+    use operations::Counter;
+    let f = fixture(settings(), "OVT-", 250).await;
+    run(&f).await;
+    let changes: Vec<(&str, f64)> = f.skus.iter().map(|s| (s.as_str(), 7.0)).collect();
+    set_stock(&f, &changes).await;
+    let report = run(&f).await;
+    assert_eq!(report.count(Counter::QuantitiesSentFeed), 250, "{report:?}");
+
+    // While Walmart still processes the feed, one SKU's stock changes again and an urgent
+    // message sends it singly: Walmart shows it at once.
+    let sku = f.skus[3].clone();
+    set_stock(&f, &[(&sku, 20.0)]).await;
+    inventory_sync::enqueue_urgent(&f.channel, &[Sku::new(sku.as_str()).unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(drain(&f.channel, Operation::InventorySync).await, (1, 0));
+    assert_eq!(on_walmart(&f, &sku).await, Some(20));
+
+    // Walmart processes the feed: its older line overwrites the single call.
+    f.clock.advance(Duration::from_secs(120));
+    assert_eq!(on_walmart(&f, &sku).await, Some(7));
+    // The run that reads the feed's results sends the newer quantity again, and only that one.
+    let after = run(&f).await;
+    assert_eq!(after.count(Counter::FeedsSettled), 1, "{after:?}");
+    assert_eq!(after.count(Counter::FeedOverwroteNewer), 1, "{after:?}");
+    assert_eq!(after.count(Counter::QuantitiesSentSingle), 1, "{after:?}");
+    assert_eq!(on_walmart(&f, &sku).await, Some(20));
+    assert_eq!(on_walmart(&f, &f.skus[4]).await, Some(7));
+    let settled = run(&f).await;
+    assert_eq!(
+        settled.count(Counter::QuantitiesSentSingle) + settled.count(Counter::InventoryFeeds),
+        0,
+        "{settled:?}"
+    );
+    assert_no_429(&f.sandboxes.walmart_control().stats().await.unwrap());
+    f.sandboxes.shutdown().await;
+}
+
 #[tokio::test]
 async fn reconciliation_repairs_quantities_changed_outside_commerce() {
     let f = fixture(settings(), "DRF-", 5).await;

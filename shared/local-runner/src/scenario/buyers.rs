@@ -64,6 +64,8 @@ impl Scenario {
             .choose(&mut self.rng)
             .copied()
             .unwrap_or("Standard");
+        // Placed now: reading what Walmart shows took time.
+        let now = self.action_time(now);
         let created = self
             .walmart
             .create_order(&NewOrder {

@@ -131,6 +131,9 @@ pub struct Scenario {
     stories: BTreeMap<String, StoryProgress>,
     journal: Journal,
     tracking_serial: u64,
+    /// When set, each action is stamped with this clock's time as it is taken, not the step's
+    /// start: a step's earlier actions (or a busy machine) must not count in the channel's delays.
+    clock: Option<Arc<dyn ports::Clock>>,
 }
 
 impl Scenario {
@@ -152,6 +155,7 @@ impl Scenario {
                 ..Journal::default()
             },
             tracking_serial: 0,
+            clock: None,
             params: params.clone(),
             rng: StdRng::seed_from_u64(params.seed ^ 0x5eed),
         };
@@ -160,6 +164,17 @@ impl Scenario {
             .await;
         scenario.timeline = timeline::draw(&params, now);
         Ok(scenario)
+    }
+
+    /// Stamps each action with `clock`'s time as it is taken (see [`Scenario::advance`]).
+    pub fn stamped_by(mut self, clock: Arc<dyn ports::Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The time an action taken now is journaled at: the clock's, else the step's `now`.
+    fn action_time(&self, now: Timestamp) -> Timestamp {
+        self.clock.as_ref().map_or(now, |c| c.now().max(now))
     }
 
     pub fn journal(&self) -> &Journal {
@@ -203,11 +218,13 @@ impl Scenario {
     }
 
     /// Does everything due by `now`: timeline events, then the next step of every story. A
-    /// sandbox refusing one action is journaled and the rest goes on.
+    /// sandbox refusing one action is journaled and the rest goes on. Each action is stamped with
+    /// the time it is taken (see [`Scenario::stamped_by`]).
     pub async fn advance(&mut self, sandboxes: &Sandboxes, now: Timestamp) -> Result<(), ScenarioError> {
         while self.timeline.first().is_some_and(|e| e.at <= now) {
             let event = self.timeline.remove(0);
-            self.play(sandboxes, event, now).await?;
+            let at = self.action_time(now);
+            self.play(sandboxes, event, at).await?;
         }
         self.advance_stories(now).await
     }

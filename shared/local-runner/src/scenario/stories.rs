@@ -109,6 +109,7 @@ impl Scenario {
             let Some(progress) = self.stories.get(&po).cloned() else {
                 continue;
             };
+            let now = self.action_time(now);
             let next = match self
                 .next_step(&progress, now, &commerce_orders, &walmart_shipped, &rmas)
                 .await
@@ -255,7 +256,10 @@ impl Scenario {
                             quantity: *quantity,
                         })
                         .collect(),
-                    reason: "CUSTOMER_CANCEL".to_owned(),
+                    // Walmart lets no buyer cancel a released order outright: what the channel
+                    // sees cancelled there is an auto-cancellation, which Walmart announces
+                    // (PO_LINE_AUTOCANCELLED).
+                    reason: "AUTO_CANCEL".to_owned(),
                 },
             )
             .await
