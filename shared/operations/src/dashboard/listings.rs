@@ -299,7 +299,9 @@ pub async fn listings(
             .await?
         }
     };
-    let rows = with_offers(ch, found).await?;
+    // Every listing of an unfiltered SKU-ordered page lies between its first and last SKU: their
+    // offers are one range of the offers' partition.
+    let rows = with_offers(ch, found, filter == ListingFilter::All).await?;
     Ok(RowsPage { rows, next })
 }
 
@@ -423,11 +425,38 @@ async fn by_sku(
     }
 }
 
-/// Each listing's offer (what was sent to Walmart), read concurrently.
-async fn with_offers(ch: &Channel, listings: Vec<Listing>) -> Result<Vec<ListingRow>, StoreError> {
+/// Each listing's offer (what was sent to Walmart): for `consecutive` listings (every listing of
+/// the partition between the first and the last SKU) one query of the offers between those SKUs,
+/// otherwise one read per listing, concurrently.
+async fn with_offers(
+    ch: &Channel,
+    listings: Vec<Listing>,
+    consecutive: bool,
+) -> Result<Vec<ListingRow>, StoreError> {
     let now = ch.clock.now();
     let store = ch.store.as_ref();
     let channel = &ch.settings.id;
+    let first = listings.iter().map(|l| l.sku.as_str()).min();
+    let last = listings.iter().map(|l| l.sku.as_str()).max();
+    if consecutive && let (Some(first), Some(last)) = (first, last) {
+        // At most one offer per listing lies in the range.
+        let mut query = Query::partition(channel_pk(channel, "OFFER"))
+            .range(SortRange::Between(first.to_owned(), last.to_owned()))
+            .limit(listings.len() as u32);
+        let mut offers: BTreeMap<Sku, OfferState> = BTreeMap::new();
+        loop {
+            let (page, next) = store.query_records::<OfferState>(&query).await?;
+            offers.extend(page.into_iter().map(|v| (v.record.sku.clone(), v.record)));
+            match next {
+                Some(token) => query.after = Some(token),
+                None => break,
+            }
+        }
+        return Ok(listings
+            .iter()
+            .map(|listing| ListingRow::of(listing, offers.get(&listing.sku), ch, now))
+            .collect());
+    }
     let loaded = concurrently(listings, STORE_CONCURRENCY, |listing| async move {
         let offer = store.load::<OfferState>(&offer_key(channel, &listing.sku)).await;
         (listing, offer)
