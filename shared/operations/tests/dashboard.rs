@@ -774,6 +774,11 @@ async fn every_listings_page_shows_each_listings_own_offer() {
             ListingSort::SkuAscending,
             None,
         ),
+        (
+            ListingFilter::Status(ListingStatus::Draft),
+            ListingSort::ChangedNewest,
+            None,
+        ),
     ] {
         let mut after = None;
         let mut seen = 0;
