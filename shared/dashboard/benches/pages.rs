@@ -7,7 +7,8 @@
 //! not. `PAGES_BENCH_LISTINGS`, `PAGES_BENCH_ORDERS` and `PAGES_BENCH_RUNS` change the sizes and the
 //! requests per page (default 100,000, 10,000 and 30); `PAGES_BENCH_MOTO_LISTINGS`, `_MOTO_ORDERS`
 //! and `_MOTO_RUNS` those of the moto half (default the same sizes, 5 requests per page);
-//! `PAGES_BENCH_SKIP_EMBEDDED=1` measures moto only.
+//! `PAGES_BENCH_SKIP_EMBEDDED=1` measures moto only; `PAGES_BENCH_PAGES=orders,returns` only the
+//! pages whose names start with one of those words.
 //!
 //! Server time is what the Function URL serves: `Dashboard::handle`, from the request to the rendered
 //! response, signed in (the session cookie checked, the page's store reads, the HTML). Store
@@ -474,7 +475,16 @@ async fn run_pages(
     );
     let session = sign_in(&dashboard).await;
     let mut results: Vec<(&str, PageFigures)> = Vec::new();
+    let wanted = std::env::var("PAGES_BENCH_PAGES").unwrap_or_default();
+    let wanted: Vec<&str> = wanted
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
     for case in cases(runs, listings, &seeded) {
+        if !wanted.is_empty() && !wanted.iter().any(|w| case.name.starts_with(w)) {
+            continue;
+        }
         let figures = measure(
             &dashboard,
             &counting,

@@ -763,7 +763,8 @@ async fn every_listings_page_shows_each_listings_own_offer() {
     ch.store.save_all(&offers).await.unwrap();
     let expected = |sku: &Sku| {
         let n: usize = sku.as_str()[4..].parse().unwrap();
-        n.is_multiple_of(3).then(|| (n as u32, Money::from_cents(2000 + n as i64)))
+        n.is_multiple_of(3)
+            .then(|| (n as u32, Money::from_cents(2000 + n as i64)))
     };
     for (filter, sort, prefix) in [
         (ListingFilter::All, ListingSort::SkuAscending, None),
