@@ -226,28 +226,26 @@ pub(crate) async fn all_orders_in(
     }
 }
 
-/// How many orders are in each status within the range (the dashboard's status cards). Reads every
-/// index entry in the range: meant for dashboards, not for operations.
+/// How many orders are in each status within the range (the dashboard's status cards). Counts every
+/// index entry in the range (the store's count: no record is sent or decoded), the statuses at
+/// once: meant for dashboards, not for operations.
 pub async fn order_counts(
     store: &dyn StateStore,
     channel: &ChannelId,
     range: DateRange,
 ) -> Result<BTreeMap<&'static str, u64>, StoreError> {
+    let counted = crate::feeds::concurrently(
+        OrderSummary::ALL.to_vec(),
+        crate::feeds::STORE_CONCURRENCY,
+        |status| async move {
+            let query = Query::status_index(order_status_pk(channel, status)).range(range.sort_range());
+            (status, store.count(&query).await)
+        },
+    )
+    .await;
     let mut counts = BTreeMap::new();
-    for status in OrderSummary::ALL {
-        let mut query = Query::status_index(order_status_pk(channel, status))
-            .range(range.sort_range())
-            .limit(500);
-        let mut n = 0u64;
-        loop {
-            let page = store.query(&query).await?;
-            n += page.items.len() as u64;
-            match page.next {
-                Some(token) => query.after = Some(token),
-                None => break,
-            }
-        }
-        counts.insert(status.as_str(), n);
+    for (status, n) in counted {
+        counts.insert(status.as_str(), n?);
     }
     Ok(counts)
 }

@@ -729,3 +729,73 @@ async fn the_dashboard_calls_only_the_store_methods_it_declares() {
     assert!(undeclared.is_empty(), "undeclared store calls: {undeclared:?}");
     fx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listings_page_shows_each_listings_own_offer() {
+    let (_clock, sandboxes, ch, _, _) = catalog_channel(0).await;
+    // 40 listings, every 4th in Error; offers (what was sent to Walmart) for every 3rd, and for SKUs
+    // around them without a listing.
+    let at = Timestamp::from_millis(1_800_000_000_000);
+    let mut all = Vec::new();
+    let mut offers = Vec::new();
+    for n in 0..40 {
+        let sku = Sku::new(format!("MUG-{n:03}")).unwrap();
+        let identifier = (n % 4 != 0).then_some("012345678905");
+        all.push(Listing::import(
+            ch.settings.id.clone(),
+            sku.clone(),
+            product(n, identifier),
+            at,
+        ));
+        if n.is_multiple_of(3) {
+            let mut offer = domain::OfferState::new(ch.settings.id.clone(), sku);
+            offer.quantity_sent(n as u32, domain::SentVia::Single, at);
+            offer.price_sent(Money::from_cents(2000 + n as i64), domain::SentVia::Single, at);
+            offers.push(offer);
+        }
+    }
+    for stray in ["MUG-0005", "AAA", "ZZZ"] {
+        let mut offer = domain::OfferState::new(ch.settings.id.clone(), Sku::new(stray).unwrap());
+        offer.quantity_sent(999, domain::SentVia::Single, at);
+        offers.push(offer);
+    }
+    ch.store.save_all(&all).await.unwrap();
+    ch.store.save_all(&offers).await.unwrap();
+    let expected = |sku: &Sku| {
+        let n: usize = sku.as_str()[4..].parse().unwrap();
+        n.is_multiple_of(3)
+            .then(|| (n as u32, Money::from_cents(2000 + n as i64)))
+    };
+    for (filter, sort, prefix) in [
+        (ListingFilter::All, ListingSort::SkuAscending, None),
+        (ListingFilter::All, ListingSort::SkuDescending, None),
+        (ListingFilter::All, ListingSort::SkuAscending, Some("MUG-01")),
+        (
+            ListingFilter::Status(ListingStatus::Error),
+            ListingSort::SkuAscending,
+            None,
+        ),
+        (
+            ListingFilter::Status(ListingStatus::Draft),
+            ListingSort::ChangedNewest,
+            None,
+        ),
+    ] {
+        let mut after = None;
+        let mut seen = 0;
+        loop {
+            let page = listings(&ch, filter, sort, prefix, 7, after).await.unwrap();
+            for row in &page.rows {
+                let sent = row.advertised_quantity.zip(row.walmart_price);
+                assert_eq!(sent, expected(&row.sku), "{filter:?} {sort:?} {}", row.sku);
+            }
+            seen += page.rows.len();
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert!(seen >= 10, "{filter:?} {sort:?} {prefix:?}: {seen} rows");
+    }
+    sandboxes.shutdown().await;
+}
