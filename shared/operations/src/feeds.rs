@@ -1085,7 +1085,7 @@ async fn overwritten_by_feed(ch: &Channel, page: &ResultsPage) -> Result<Vec<Sku
         .results
         .iter()
         .filter(|r| r.outcome == ItemOutcome::Succeeded)
-        .map(|r| (r.entry.sku.clone(), r.entry.value.clone()))
+        .map(|r| (r.entry.sku.clone(), r.entry.value))
         .collect();
     let checked = concurrently(applied, STORE_CONCURRENCY, |(sku, value)| async move {
         let mut overwritten = false;
