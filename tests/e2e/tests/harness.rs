@@ -14,7 +14,7 @@ async fn world_starts_on_moto_and_dispatch_refuses_missing_triggers() {
         clock,
     )
     .await;
-    assert_eq!(world.queue_urls.len(), 5);
+    assert_eq!(world.queue_urls.len(), ports::QueueName::ALL.len());
     for op in Operation::ALL {
         let handlers = operations::registry::handlers(op);
         if handlers.schedule.is_none() {
