@@ -39,6 +39,9 @@ fn english(item: &Attention) -> String {
         Attention::ConfigurationError { problem, .. } => format!(
             "The Commerce store is not set up as the channel needs, so every operation is stopped: {problem}"
         ),
+        Attention::PushSubscription { problem } => format!(
+            "Walmart's order notifications do not reach the channel ({problem}): orders still come by the regular polls, within the documented delays, but not in seconds."
+        ),
         Attention::Paused { operation, by, since } => format!(
             "{} is paused (by {by} since {}); resume it to sync again.",
             lang.operation(*operation),
@@ -94,6 +97,9 @@ fn swedish(item: &Attention) -> String {
     match item {
         Attention::ConfigurationError { problem, .. } => format!(
             "Commerce-butiken är inte inställd som kanalen behöver, så alla åtgärder har stoppats: {problem}"
+        ),
+        Attention::PushSubscription { problem } => format!(
+            "Walmarts ordernotiser når inte kanalen ({problem}): order hämtas ändå med de schemalagda körningarna, inom de dokumenterade tiderna, men inte på sekunder."
         ),
         Attention::Paused { operation, by, since } => format!(
             "{} är pausad (av {by} sedan {}); återuppta den för att synka igen.",
@@ -163,6 +169,9 @@ mod tests {
                 operation: Operation::InventorySync,
                 by: "merchant".into(),
                 since: at,
+            },
+            Attention::PushSubscription {
+                problem: "Walmart's test notification failed".into(),
             },
             Attention::StuckFeed {
                 feed_id: "F1".into(),

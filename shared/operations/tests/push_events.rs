@@ -511,6 +511,15 @@ async fn a_subscription_walmart_lost_is_created_again_and_a_failing_test_is_repo
         .await
         .unwrap();
     assert!(problem.is_some_and(|p| p.contains("test notification")));
+    let overview = operations::dashboard::overview::overview(&fx.ch).await.unwrap();
+    assert!(
+        overview.attention.iter().any(|a| matches!(
+            a,
+            operations::dashboard::overview::Attention::PushSubscription { problem } if problem.contains("test notification")
+        )),
+        "the dashboard's overview says so: {:?}",
+        overview.attention
+    );
     fx.advance(Duration::from_secs(300));
     assert_eq!(
         check_subscription(&fx)

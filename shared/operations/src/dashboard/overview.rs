@@ -76,6 +76,11 @@ pub enum Attention {
         by: String,
         since: Timestamp,
     },
+    /// Walmart's order notifications do not reach the channel (its subscription is missing or
+    /// Walmart's test notification fails): orders still come by the polls, minutes instead of seconds.
+    PushSubscription {
+        problem: String,
+    },
     /// A feed Walmart has not finished long after it was sent.
     StuckFeed {
         feed_id: String,
@@ -136,6 +141,9 @@ pub async fn overview(ch: &Channel) -> Result<Overview, StoreError> {
             problem: health.problem.unwrap_or_default(),
             since: health.since,
         });
+    }
+    if let Some(problem) = crate::health::push_subscription_problem(store, channel).await? {
+        attention.push(Attention::PushSubscription { problem });
     }
     let latencies = measure_latencies(ch, since).await?;
     let mut operations = Vec::new();
