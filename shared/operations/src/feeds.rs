@@ -433,6 +433,65 @@ pub(crate) async fn advance_cursor(
 
 // ---------------------------------------------------------------- feeds
 
+/// A change of one offer value bound for a feed: the entry the feed records for it.
+pub(crate) trait FeedChange {
+    fn feed_entry(&self) -> FeedEntry;
+}
+
+/// Sends changes in feed files (as `walmart_client::feeds` cut them to Walmart's limits), one
+/// budget grant each: [`next`](Self::next) submits the next file the budget and the deadline allow
+/// and gives its id and changes to record as sent in it; the changes of files that could not go
+/// wait for a later run ([`waiting`](Self::waiting)).
+pub(crate) struct FeedSender<C> {
+    kind: FeedKind,
+    budget: BudgetedCall,
+    files: std::vec::IntoIter<walmart_client::feeds::Feed>,
+    changes: std::vec::IntoIter<C>,
+    waiting: u64,
+}
+
+impl<C: FeedChange> FeedSender<C> {
+    /// `files` holds the changes in order, each file as many as its SKUs.
+    pub(crate) fn new(
+        kind: FeedKind,
+        budget: BudgetedCall,
+        files: Vec<walmart_client::feeds::Feed>,
+        changes: Vec<C>,
+    ) -> Self {
+        Self {
+            kind,
+            budget,
+            files: files.into_iter(),
+            changes: changes.into_iter(),
+            waiting: 0,
+        }
+    }
+
+    /// Submits the next file that may go; `None` when none is left.
+    pub(crate) async fn next(
+        &mut self,
+        ch: &Channel,
+        deadline: &Deadline,
+    ) -> Result<Option<(FeedId, Vec<C>)>, OpError> {
+        for file in self.files.by_ref() {
+            let batch: Vec<C> = self.changes.by_ref().take(file.skus.len()).collect();
+            if running_out(deadline) || reserve(ch, self.budget, 1).await? == 0 {
+                self.waiting += batch.len() as u64;
+                continue;
+            }
+            let entries = batch.iter().map(FeedChange::feed_entry).collect();
+            let feed_id = submit(ch, self.kind, &file.payload, entries, deadline).await?;
+            return Ok(Some((feed_id, batch)));
+        }
+        Ok(None)
+    }
+
+    /// How many changes wait for a later run (no budget or no time left for their file).
+    pub(crate) fn waiting(&self) -> u64 {
+        self.waiting
+    }
+}
+
 /// Submits a feed file and stores its record and items (the record last: a pending record always
 /// has its items). Returns the feed id.
 pub(crate) async fn submit(

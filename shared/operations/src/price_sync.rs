@@ -36,8 +36,8 @@ use walmart_client::feeds::{PriceEntry, price_feeds};
 use crate::Counter;
 use crate::declaration::Declaration;
 use crate::feeds::{
-    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
-    cursor_since, running_out,
+    self, COMMERCE_CONCURRENCY, FeedChange, FeedSender, Lease, STORE_CONCURRENCY, SingleSend, Stamps,
+    advance_cursor, concurrently, cursor_since, running_out,
 };
 use crate::messages::Received;
 pub use crate::messages::{PriceSkus, enqueue_prices as enqueue};
@@ -558,19 +558,8 @@ async fn send_feeds(
         what: "price",
         source,
     })?;
-    let mut changes = changes.into_iter();
-    let mut waiting = 0;
-    for file in files {
-        let batch: Vec<PriceChange> = changes.by_ref().take(file.skus.len()).collect();
-        if running_out(deadline) || feeds::reserve(ch, BudgetedCall::PriceFeed, 1).await? == 0 {
-            waiting += batch.len() as u64;
-            continue;
-        }
-        let items = batch
-            .iter()
-            .map(|c| FeedEntry::new(c.sku.clone(), FeedValue::Price { price: c.price }))
-            .collect();
-        let feed_id = feeds::submit(ch, FeedKind::Price, &file.payload, items, deadline).await?;
+    let mut feeds = FeedSender::new(FeedKind::Price, BudgetedCall::PriceFeed, files, changes);
+    while let Some((feed_id, batch)) = feeds.next(ch, deadline).await? {
         report.add(Counter::PriceFeeds, 1);
         report.add(Counter::PricesSentFeed, batch.len() as u64);
         let now = ch.clock.now();
@@ -589,7 +578,13 @@ async fn send_feeds(
             result?;
         }
     }
-    Ok(waiting)
+    Ok(feeds.waiting())
+}
+
+impl FeedChange for PriceChange {
+    fn feed_entry(&self) -> FeedEntry {
+        FeedEntry::new(self.sku.clone(), FeedValue::Price { price: self.price })
+    }
 }
 
 async fn record_in_feed(

@@ -47,8 +47,8 @@ use walmart_client::feeds::{InventoryEntry, inventory_feeds};
 use crate::Counter;
 use crate::declaration::Declaration;
 use crate::feeds::{
-    self, COMMERCE_CONCURRENCY, Lease, STORE_CONCURRENCY, SingleSend, Stamps, advance_cursor, concurrently,
-    cursor_since, running_out,
+    self, COMMERCE_CONCURRENCY, FeedChange, FeedSender, Lease, STORE_CONCURRENCY, SingleSend, Stamps,
+    advance_cursor, concurrently, cursor_since, running_out,
 };
 use crate::messages::Received;
 pub use crate::messages::{UrgentSkus, enqueue_urgent};

@@ -170,18 +170,8 @@ pub(super) async fn send_feed(
         what: "inventory",
         source,
     })?;
-    let mut changes = changes.into_iter();
-    for file in files {
-        let batch: Vec<QuantityChange> = changes.by_ref().take(file.skus.len()).collect();
-        if running_out(deadline) || feeds::reserve(ch, BudgetedCall::InventoryFeed, 1).await? == 0 {
-            report.add(Counter::Deferred, batch.len() as u64);
-            continue;
-        }
-        let items = batch
-            .iter()
-            .map(|c| FeedEntry::new(c.sku.clone(), FeedValue::Quantity { quantity: c.quantity }))
-            .collect();
-        let feed_id = feeds::submit(ch, FeedKind::Inventory, &file.payload, items, deadline).await?;
+    let mut feeds = FeedSender::new(FeedKind::Inventory, BudgetedCall::InventoryFeed, files, changes);
+    while let Some((feed_id, batch)) = feeds.next(ch, deadline).await? {
         report.add(Counter::InventoryFeeds, 1);
         report.add(Counter::QuantitiesSentFeed, batch.len() as u64);
         let now = ch.clock.now();
@@ -197,7 +187,19 @@ pub(super) async fn send_feed(
             snapshot.rechecked(&result?);
         }
     }
+    report.add(Counter::Deferred, feeds.waiting());
     Ok(())
+}
+
+impl FeedChange for QuantityChange {
+    fn feed_entry(&self) -> FeedEntry {
+        FeedEntry::new(
+            self.sku.clone(),
+            FeedValue::Quantity {
+                quantity: self.quantity,
+            },
+        )
+    }
 }
 
 pub(super) async fn record_in_feed(
