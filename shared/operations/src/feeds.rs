@@ -433,6 +433,40 @@ pub(crate) async fn advance_cursor(
 
 // ---------------------------------------------------------------- feeds
 
+/// Records a value sent in a feed on its offer (`record_sent`, with when it was read), unless a
+/// value read later is recorded there already. The offer as read before the feed went is tried
+/// first; on a race it is read again.
+pub(crate) async fn record_in_feed<T>(
+    ch: &Channel,
+    offer: Option<Versioned<OfferState>>,
+    sku: &Sku,
+    slot: OfferSlot<T>,
+    read_at: Timestamp,
+    record_sent: impl Fn(&mut OfferState) + Send + Sync,
+) -> Result<(), OpError> {
+    let record = |o: &mut OfferState| {
+        if slot(o).0.as_ref().is_some_and(|v| v.read_after(read_at)) {
+            return false;
+        }
+        record_sent(o);
+        if let Some(sent) = slot(o).0.as_mut() {
+            sent.read_at = Some(read_at);
+        }
+        true
+    };
+    if let Some(mut offer) = offer
+        && record(&mut offer.record)
+    {
+        match ch.store.save(&mut offer).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    update_offer(ch, sku, record).await?;
+    Ok(())
+}
+
 /// A change of one offer value bound for a feed: the entry the feed records for it.
 pub(crate) trait FeedChange {
     fn feed_entry(&self) -> FeedEntry;

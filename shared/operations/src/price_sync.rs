@@ -595,30 +595,12 @@ async fn record_in_feed(
     now: Timestamp,
 ) -> Result<(), OpError> {
     let via = SentVia::Feed { feed_id };
-    let mut due = None;
-    let record = |o: &mut OfferState, due: Option<Timestamp>| {
-        if o.price.as_ref().is_some_and(|p| p.read_after(change.read_at)) {
-            return false;
-        }
+    let (offer, due) = offer.map_or((None, None), |(offer, due)| (Some(offer), due));
+    feeds::record_in_feed(ch, offer, &change.sku, price_slot, change.read_at, |o| {
         o.price_sent(change.price, via.clone(), now);
-        if let Some(p) = o.price.as_mut() {
-            p.read_at = Some(change.read_at);
-        }
         o.price_due_at = due;
-        true
-    };
-    if let Some((mut offer, due_at)) = offer {
-        due = due_at;
-        if record(&mut offer.record, due) {
-            match ch.store.save(&mut offer).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::ConditionFailed { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    feeds::update_offer(ch, &change.sku, |o| record(o, due)).await?;
-    Ok(())
+    })
+    .await
 }
 
 #[cfg(test)]

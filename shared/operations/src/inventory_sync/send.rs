@@ -210,25 +210,9 @@ pub(super) async fn record_in_feed(
     now: Timestamp,
 ) -> Result<Sku, OpError> {
     let via = SentVia::Feed { feed_id };
-    let record = |o: &mut OfferState| {
-        if o.quantity.as_ref().is_some_and(|q| q.read_after(change.read_at)) {
-            return false;
-        }
-        o.quantity_sent(change.quantity, via.clone(), now);
-        if let Some(q) = o.quantity.as_mut() {
-            q.read_at = Some(change.read_at);
-        }
-        true
-    };
-    if let Some(mut offer) = offer
-        && record(&mut offer.record)
-    {
-        match ch.store.save(&mut offer).await {
-            Ok(()) => return Ok(change.sku),
-            Err(StoreError::ConditionFailed { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    feeds::update_offer(ch, &change.sku, record).await?;
+    feeds::record_in_feed(ch, offer, &change.sku, quantity_slot, change.read_at, |o| {
+        o.quantity_sent(change.quantity, via.clone(), now)
+    })
+    .await?;
     Ok(change.sku)
 }
